@@ -1,0 +1,112 @@
+//! Effects: every state change a machine operation makes, with the rules that decided it.
+
+use crate::metabase::Value;
+use crate::rules::RuleId;
+
+/// Severity of an event-log entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Information.
+    Information,
+    /// Warning.
+    Warning,
+    /// Error.
+    Error,
+}
+
+impl Level {
+    /// The name the Event Viewer shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Information => "Information",
+            Level::Warning => "Warning",
+            Level::Error => "Error",
+        }
+    }
+}
+
+/// One event-log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventEntry {
+    /// Virtual time in seconds since the scenario started.
+    pub time: u64,
+    /// Log name (`Application` or `System`).
+    pub log: &'static str,
+    /// Severity.
+    pub level: Level,
+    /// Event source, e.g. `ASP.NET 2.0.50727.0`.
+    pub source: String,
+    /// Event ID.
+    pub id: u32,
+    /// Message text.
+    pub message: String,
+}
+
+/// What changed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A metabase key was created.
+    KeyCreated { path: String, key_type: String },
+    /// A metabase key (and its subtree) was deleted.
+    KeyDeleted { path: String },
+    /// A metabase property was set or removed (`new: None`).
+    Property { path: String, prop: String, old: Option<Value>, new: Option<Value> },
+    /// A registry value was set or removed.
+    Registry { key: String, name: String, old: Option<String>, new: Option<String> },
+    /// A registry key was created or deleted.
+    RegistryKey { key: String, created: bool },
+    /// Files were created or deleted under a folder.
+    Files { dir: String, names: Vec<String>, created: bool },
+    /// An event was written to the event log.
+    Event(EventEntry),
+    /// A machine-wide shared resource changed owner or state.
+    Resource { name: String, old: Option<String>, new: Option<String> },
+    /// A service was started, stopped, restarted or re-registered.
+    Service { name: String, action: String },
+    /// A runtime's installation or registration state changed.
+    Runtime { text: String },
+    /// A decision that changed nothing but explains why (e.g. a remap skipped).
+    Note { text: String },
+}
+
+/// A change and the rules that decided it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Effect {
+    /// What changed.
+    pub change: Change,
+    /// The rule IDs that decided it.
+    pub rules: Vec<RuleId>,
+}
+
+/// The effects recorded since the journal was last drained.
+#[derive(Debug, Clone, Default)]
+pub struct Journal {
+    effects: Vec<Effect>,
+}
+
+impl Journal {
+    /// Records a change decided by `rules`.
+    pub fn record(&mut self, change: Change, rules: &[RuleId]) {
+        self.effects.push(Effect { change, rules: rules.to_vec() });
+    }
+
+    /// How many effects are recorded.
+    pub fn len(&self) -> usize {
+        self.effects.len()
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.effects.is_empty()
+    }
+
+    /// The effects recorded after the first `mark`.
+    pub fn since(&self, mark: usize) -> &[Effect] {
+        self.effects.get(mark..).unwrap_or_default()
+    }
+
+    /// Takes every effect recorded so far.
+    pub fn drain(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+}

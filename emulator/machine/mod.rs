@@ -1,0 +1,457 @@
+//! The emulated server: edition, runtimes, metabase, registry, disk, services, event log, clock.
+//!
+//! Every mutation goes through a journaling primitive here, so each state change reaches the
+//! transcript with the rule IDs that decided it. Domain operations (registration, setup, sites)
+//! live in their own modules and use only these primitives and the read accessors.
+
+pub mod fs;
+pub mod journal;
+pub mod registry;
+
+use std::collections::BTreeMap;
+
+use crate::edition::Edition;
+use crate::metabase::{self, defaults, Metabase, Value};
+use crate::policy::{self, Policies};
+use crate::rules::RuleId;
+use crate::runtime::Version;
+use fs::FileSystem;
+use journal::{Change, Effect, EventEntry, Journal, Level};
+use registry::Registry;
+
+/// Whether IIS is present on the machine (SET-05).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IisState {
+    /// Installed and enabled.
+    Installed,
+    /// Not installed.
+    Absent,
+    /// Installed but its services are disabled.
+    Disabled,
+}
+
+/// What the machine knows of one runtime version.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuntimeState {
+    /// The framework's files are on disk.
+    pub installed: bool,
+    /// ASP.NET of this version is registered with IIS (VER-07).
+    pub registered: bool,
+    /// .NET 3.x (WCF/WF) is installed on top of this 2.0 runtime (VER-03, MAP-03).
+    pub wcf: bool,
+}
+
+/// A Windows service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// Display name.
+    pub display: String,
+    /// Executable path.
+    pub image: String,
+    /// Whether it is running.
+    pub running: bool,
+}
+
+/// A local user account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Full name.
+    pub full_name: String,
+    /// Whether it is enabled.
+    pub enabled: bool,
+}
+
+/// How a machine starts.
+#[derive(Debug, Clone)]
+pub struct MachineConfig {
+    /// Windows edition.
+    pub edition: Edition,
+    /// Computer name (for `IWAM_<name>` and the like).
+    pub name: String,
+    /// IIS presence.
+    pub iis: IisState,
+    /// IIS 6 only: start in IIS 5.0 isolation mode.
+    pub iis5_isolation: bool,
+    /// Policy settings.
+    pub policies: Policies,
+}
+
+/// The emulated server.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    edition: Edition,
+    name: String,
+    iis: IisState,
+    policies: Policies,
+    runtimes: BTreeMap<Version, RuntimeState>,
+    metabase: Metabase,
+    registry: Registry,
+    fs: FileSystem,
+    events: Vec<EventEntry>,
+    resources: BTreeMap<String, String>,
+    services: BTreeMap<String, Service>,
+    accounts: BTreeMap<String, Account>,
+    clock: u64,
+    journal: Journal,
+    counters: BTreeMap<&'static str, u32>,
+}
+
+impl Machine {
+    /// A fresh machine: the edition's default IIS tree (when IIS is present), no runtimes.
+    pub fn new(config: MachineConfig) -> Machine {
+        let metabase = match config.iis {
+            IisState::Absent => Metabase::new(),
+            _ => defaults::default_tree(config.edition, config.iis5_isolation),
+        };
+        let mut fs = FileSystem::default();
+        let windir = config.edition.windir();
+        fs.create_dir(&format!("{windir}\\system32\\inetsrv"));
+        fs.create_dir(&format!("{windir}\\Microsoft.NET\\Framework"));
+        if config.iis != IisState::Absent {
+            fs.create_dir("C:\\Inetpub\\wwwroot");
+        }
+        let mut accounts = BTreeMap::new();
+        if config.iis != IisState::Absent {
+            for (prefix, full) in [("IUSR_", "Internet Guest Account"), ("IWAM_", "Launch IIS Process Account")] {
+                let name = format!("{prefix}{}", config.name);
+                accounts.insert(name, Account { full_name: full.into(), enabled: true });
+            }
+        }
+        let mut services = BTreeMap::new();
+        if config.iis != IisState::Absent {
+            let running = config.iis == IisState::Installed;
+            let inetinfo = format!("{windir}\\system32\\inetsrv\\inetinfo.exe");
+            for (name, display) in [("IISADMIN", "IIS Admin Service"), ("W3SVC", "World Wide Web Publishing Service")] {
+                services.insert(name.to_string(), Service { display: display.into(), image: inetinfo.clone(), running });
+            }
+        }
+        Machine {
+            edition: config.edition,
+            name: config.name,
+            iis: config.iis,
+            policies: config.policies,
+            runtimes: BTreeMap::new(),
+            metabase,
+            registry: Registry::default(),
+            fs,
+            events: Vec::new(),
+            resources: BTreeMap::new(),
+            services,
+            accounts,
+            clock: 0,
+            journal: Journal::default(),
+            counters: BTreeMap::new(),
+        }
+    }
+
+    // ----- read accessors -----
+
+    /// The Windows edition.
+    pub fn edition(&self) -> Edition {
+        self.edition
+    }
+
+    /// The computer name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `%windir%`.
+    pub fn windir(&self) -> &'static str {
+        self.edition.windir()
+    }
+
+    /// Whether IIS is installed, absent or disabled.
+    pub fn iis(&self) -> IisState {
+        self.iis
+    }
+
+    /// The scenario's policies.
+    pub fn policies(&self) -> &Policies {
+        &self.policies
+    }
+
+    /// The metabase.
+    pub fn metabase(&self) -> &Metabase {
+        &self.metabase
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The disk.
+    pub fn fs(&self) -> &FileSystem {
+        &self.fs
+    }
+
+    /// Every event-log entry so far, oldest first.
+    pub fn events(&self) -> &[EventEntry] {
+        &self.events
+    }
+
+    /// The virtual clock, in seconds since the scenario started.
+    pub fn clock(&self) -> u64 {
+        self.clock
+    }
+
+    /// What the machine knows of runtime `v`.
+    pub fn runtime(&self, v: Version) -> RuntimeState {
+        self.runtimes.get(&v).copied().unwrap_or_default()
+    }
+
+    /// Installed runtimes, oldest first.
+    pub fn installed(&self) -> Vec<Version> {
+        self.runtimes.iter().filter(|(_, s)| s.installed).map(|(v, _)| *v).collect()
+    }
+
+    /// Registered runtimes, oldest first.
+    pub fn registered(&self) -> Vec<Version> {
+        self.runtimes.iter().filter(|(_, s)| s.registered).map(|(v, _)| *v).collect()
+    }
+
+    /// The highest registered runtime.
+    pub fn highest_registered(&self) -> Option<Version> {
+        self.registered().last().copied()
+    }
+
+    /// A shared resource's state (owner version or state word).
+    pub fn resource(&self, name: &str) -> Option<&str> {
+        self.resources.get(name).map(String::as_str)
+    }
+
+    /// Every shared resource, by name.
+    pub fn resources(&self) -> &BTreeMap<String, String> {
+        &self.resources
+    }
+
+    /// A service by name.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.get(name)
+    }
+
+    /// A local account by name.
+    pub fn account(&self, name: &str) -> Option<&Account> {
+        self.accounts.get(name)
+    }
+
+    /// `%windir%\Microsoft.NET\Framework\v<v>` (VER-01).
+    pub fn framework_dir(&self, v: Version) -> String {
+        format!("{}\\Microsoft.NET\\Framework\\{}", self.windir(), v.folder_name())
+    }
+
+    /// The full path of runtime `v`'s `aspnet_isapi.dll`.
+    pub fn isapi_path(&self, v: Version) -> String {
+        format!("{}\\aspnet_isapi.dll", self.framework_dir(v))
+    }
+
+    /// The four-part file version runtime `v` carries (VER-08).
+    pub fn file_version(&self, v: Version) -> &'static str {
+        if self.policies.is(policy::FILE_VERSIONS, "latest_sp") {
+            v.sp_file_version()
+        } else {
+            v.rtm_file_version()
+        }
+    }
+
+    /// Expands `%windir%` and `%SystemRoot%` in a path (MB-12).
+    pub fn expand(&self, path: &str) -> String {
+        let mut out = path.to_string();
+        for var in ["%windir%", "%systemroot%"] {
+            while let Some(idx) = out.to_ascii_lowercase().find(var) {
+                out.replace_range(idx..idx + var.len(), self.windir());
+            }
+        }
+        out
+    }
+
+    // ----- journaling primitives -----
+
+    /// Takes the effects recorded since the last call.
+    pub fn drain_effects(&mut self) -> Vec<Effect> {
+        self.journal.drain()
+    }
+
+    /// A mark for [`Machine::effects_since`].
+    pub fn effect_mark(&self) -> usize {
+        self.journal.len()
+    }
+
+    /// The effects recorded since `mark`, not yet drained.
+    pub fn effects_since(&self, mark: usize) -> &[Effect] {
+        self.journal.since(mark)
+    }
+
+    /// Records a decision that changed nothing.
+    pub fn note(&mut self, text: impl Into<String>, rules: &[RuleId]) {
+        self.journal.record(Change::Note { text: text.into() }, rules);
+    }
+
+    /// Next value of a named counter (setup log numbers and the like), deterministic per run.
+    pub fn next_counter(&mut self, name: &'static str) -> u32 {
+        let c = self.counters.entry(name).or_insert(0);
+        let v = *c;
+        *c += 1;
+        v
+    }
+
+    /// Creates a metabase key (and untyped missing parents); no-op if it exists.
+    pub fn mb_create_key(&mut self, path: &str, key_type: &str, rules: &[RuleId]) {
+        if let Ok(created) = self.metabase.create_key(path, key_type) {
+            for p in created {
+                let kt = self.metabase.key(&p).map(|k| k.key_type().to_string()).unwrap_or_default();
+                self.journal.record(Change::KeyCreated { path: p, key_type: kt }, rules);
+            }
+        }
+    }
+
+    /// Deletes a metabase key and its subtree; no-op if it is missing.
+    pub fn mb_delete_key(&mut self, path: &str, rules: &[RuleId]) {
+        if let Ok(gone) = self.metabase.delete_key(path) {
+            if let Some(first) = gone.into_iter().next() {
+                self.journal.record(Change::KeyDeleted { path: first }, rules);
+            }
+        }
+    }
+
+    /// Sets a metabase property on an existing key, recording it when the value changes.
+    pub fn mb_set(&mut self, path: &str, prop: &str, value: Value, rules: &[RuleId]) -> Result<(), metabase::MbError> {
+        let old = self.metabase.set(path, prop, value.clone())?;
+        if old.as_ref() != Some(&value) {
+            let path = self.metabase.key(path).map(|k| k.path().to_string()).unwrap_or_default();
+            let prop = metabase::schema::lookup(prop).map(|d| d.name.to_string()).unwrap_or_else(|| prop.to_string());
+            self.journal.record(Change::Property { path, prop, old, new: Some(value) }, rules);
+        }
+        Ok(())
+    }
+
+    /// Removes a metabase property, recording it when it was set.
+    pub fn mb_remove(&mut self, path: &str, prop: &str, rules: &[RuleId]) {
+        if let Some(old) = self.metabase.remove(path, prop) {
+            let path = self.metabase.key(path).map(|k| k.path().to_string()).unwrap_or_default();
+            let prop = metabase::schema::lookup(prop).map(|d| d.name.to_string()).unwrap_or_else(|| prop.to_string());
+            self.journal.record(Change::Property { path, prop, old: Some(old), new: None }, rules);
+        }
+    }
+
+    /// Sets a registry value, recording it when it changes.
+    pub fn reg_set(&mut self, key: &str, name: &str, value: &str, rules: &[RuleId]) {
+        let old = self.registry.get(key, name).map(str::to_string);
+        if old.as_deref() != Some(value) {
+            self.registry.set(key, name, value);
+            let change = Change::Registry { key: key.into(), name: name.into(), old, new: Some(value.into()) };
+            self.journal.record(change, rules);
+        }
+    }
+
+    /// Deletes a registry key and its subkeys, recording it when it existed.
+    pub fn reg_delete_key(&mut self, key: &str, rules: &[RuleId]) {
+        if self.registry.delete_key(key) {
+            self.journal.record(Change::RegistryKey { key: key.into(), created: false }, rules);
+        }
+    }
+
+    /// Creates files in a folder, recording those that were new.
+    pub fn fs_create_files(&mut self, dir: &str, names: &[&str], rules: &[RuleId]) {
+        let made: Vec<String> =
+            names.iter().filter(|n| self.fs.create_file(&fs::join(dir, n))).map(|n| n.to_string()).collect();
+        if !made.is_empty() {
+            self.journal.record(Change::Files { dir: dir.into(), names: made, created: true }, rules);
+        }
+        if names.is_empty() && self.fs.create_dir(dir) {
+            self.journal.record(Change::Files { dir: dir.into(), names: vec![], created: true }, rules);
+        }
+    }
+
+    /// Deletes a file or folder (with its contents), recording it when it existed.
+    pub fn fs_delete(&mut self, path: &str, rules: &[RuleId]) {
+        if self.fs.delete(path) {
+            self.journal.record(Change::Files { dir: path.into(), names: vec![], created: false }, rules);
+        }
+    }
+
+    /// Writes an event-log entry at the current virtual time.
+    pub fn log_event(&mut self, level: Level, source: &str, id: u32, message: &str, rules: &[RuleId]) {
+        let entry = EventEntry {
+            time: self.clock,
+            log: "Application",
+            level,
+            source: source.into(),
+            id,
+            message: message.into(),
+        };
+        self.events.push(entry.clone());
+        self.journal.record(Change::Event(entry), rules);
+    }
+
+    /// Sets (or clears, with `None`) a shared resource's state, recording a change.
+    pub fn set_resource(&mut self, name: &str, value: Option<String>, rules: &[RuleId]) {
+        let old = self.resources.get(name).cloned();
+        if old == value {
+            return;
+        }
+        match &value {
+            Some(v) => self.resources.insert(name.into(), v.clone()),
+            None => self.resources.remove(name),
+        };
+        self.journal.record(Change::Resource { name: name.into(), old, new: value }, rules);
+    }
+
+    /// Registers, re-registers or (with `None`) deletes a service, recording what happened.
+    pub fn set_service(&mut self, name: &str, service: Option<Service>, action: &str, rules: &[RuleId]) {
+        match service {
+            Some(s) => self.services.insert(name.into(), s),
+            None => self.services.remove(name),
+        };
+        self.journal.record(Change::Service { name: name.into(), action: action.into() }, rules);
+    }
+
+    /// Records a service action (restart and the like) that leaves its registration unchanged.
+    pub fn service_action(&mut self, name: &str, action: &str, rules: &[RuleId]) {
+        self.journal.record(Change::Service { name: name.into(), action: action.into() }, rules);
+    }
+
+    /// Creates, enables or disables a local account, recording a change.
+    pub fn set_account(&mut self, name: &str, account: Account, rules: &[RuleId]) {
+        let old = self.accounts.insert(name.into(), account.clone());
+        if old.as_ref() != Some(&account) {
+            let state = if account.enabled { "enabled" } else { "disabled" };
+            let text = match old {
+                None => format!("account {name} ({}) created, {state}", account.full_name),
+                Some(_) => format!("account {name} {state}"),
+            };
+            self.journal.record(Change::Runtime { text }, rules);
+        }
+    }
+
+    /// Updates what the machine knows of runtime `v`, recording `text` as the change.
+    pub fn set_runtime(&mut self, v: Version, state: RuntimeState, text: &str, rules: &[RuleId]) {
+        if self.runtime(v) != state {
+            self.runtimes.insert(v, state);
+            self.journal.record(Change::Runtime { text: text.into() }, rules);
+        }
+    }
+
+    /// Installs IIS on a machine that lacked it: the edition's default tree and services (SET-05).
+    pub fn install_iis(&mut self, rules: &[RuleId]) {
+        if self.iis == IisState::Absent {
+            let fresh = Machine::new(MachineConfig {
+                edition: self.edition,
+                name: self.name.clone(),
+                iis: IisState::Installed,
+                iis5_isolation: false,
+                policies: self.policies.clone(),
+            });
+            self.metabase = fresh.metabase;
+            self.services.extend(fresh.services);
+            self.accounts.extend(fresh.accounts);
+            self.fs.create_dir("C:\\Inetpub\\wwwroot");
+        }
+        self.iis = IisState::Installed;
+        for s in self.services.values_mut() {
+            s.running = true;
+        }
+        self.journal.record(Change::Runtime { text: format!("IIS {} installed and started", self.edition.iis_version()) }, rules);
+    }
+}

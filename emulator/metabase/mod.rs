@@ -1,0 +1,364 @@
+//! The in-memory metabase: keys under `/LM`, typed properties, inheritance (MB-, SM-).
+
+pub mod defaults;
+pub mod schema;
+pub mod scriptmap;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schema::{Kind, PropDef};
+
+/// A stored property value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A DWORD (also BOOL and flag sets).
+    Dword(u32),
+    /// A STRING or EXPANDSZ.
+    String(String),
+    /// A MULTISZ list.
+    MultiSz(Vec<String>),
+}
+
+impl Value {
+    /// The list, when the value is a MULTISZ.
+    pub fn as_multi(&self) -> Option<&[String]> {
+        match self {
+            Value::MultiSz(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The text, when the value is a STRING.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number, when the value is a DWORD.
+    pub fn as_dword(&self) -> Option<u32> {
+        match self {
+            Value::Dword(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// Formats the value as the transcript shows it, using the schema for DWORD kinds.
+    pub fn display(&self, def: Option<&PropDef>) -> String {
+        match (self, def.map(|d| d.kind)) {
+            (Value::Dword(n), Some(Kind::Bool)) => if *n != 0 { "TRUE" } else { "FALSE" }.into(),
+            (Value::Dword(n), Some(Kind::Flags(bits))) => schema::format_flags(bits, *n),
+            (Value::Dword(n), _) => n.to_string(),
+            (Value::String(s), _) => format!("\"{s}\""),
+            (Value::MultiSz(v), _) => {
+                let items: Vec<String> = v.iter().map(|s| format!("\"{s}\"")).collect();
+                format!("[{}]", items.join(", "))
+            }
+        }
+    }
+}
+
+/// One metabase key.
+#[derive(Debug, Clone)]
+pub struct Key {
+    path: String,
+    key_type: String,
+    props: BTreeMap<String, (String, Value)>,
+}
+
+impl Key {
+    /// Full path as written, e.g. `/LM/W3SVC/1/ROOT`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// KeyType, e.g. `IIsWebVirtualDir` (`IIsConfigObject` when none was given, MB-05).
+    pub fn key_type(&self) -> &str {
+        &self.key_type
+    }
+
+    /// The key's own value of a property.
+    pub fn get(&self, prop: &str) -> Option<&Value> {
+        self.props.get(&prop.to_ascii_lowercase()).map(|(_, v)| v)
+    }
+
+    /// The properties the key sets, as (name, value), in name order.
+    pub fn props(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.props.values().map(|(n, v)| (n.as_str(), v))
+    }
+}
+
+/// Where an effective value came from (MB-20).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Set on the key asked about.
+    Own,
+    /// Inherited from this ancestor key.
+    Inherited(String),
+    /// The schema default.
+    Default,
+}
+
+/// Errors of metabase operations.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MbError {
+    /// No key at that path.
+    #[error("the path {0} could not be found")]
+    PathNotFound(String),
+    /// The key already exists.
+    #[error("the path {0} already exists")]
+    AlreadyExists(String),
+}
+
+/// The metabase: keys in path order, compared case-insensitively (MB-15).
+#[derive(Debug, Clone, Default)]
+pub struct Metabase {
+    keys: BTreeMap<Vec<String>, Key>,
+}
+
+/// Normalises a metabase path: `\` to `/`, one leading `/`, no trailing `/` (MB-15 keeps case).
+pub fn normalize(path: &str) -> String {
+    let segs: Vec<&str> = path.trim().split(['/', '\\']).filter(|s| !s.is_empty()).collect();
+    format!("/{}", segs.join("/"))
+}
+
+/// The lower-cased segments of a path, the metabase's ordering key.
+fn segments(path: &str) -> Vec<String> {
+    path.split(['/', '\\']).filter(|s| !s.is_empty()).map(|s| s.to_ascii_lowercase()).collect()
+}
+
+/// Whether `path` is `base` or lies below it (case-insensitive).
+pub fn is_at_or_below(path: &str, base: &str) -> bool {
+    segments(path).starts_with(&segments(base))
+}
+
+/// The parent path, or `None` for the root `/`.
+pub fn parent(path: &str) -> Option<String> {
+    let n = normalize(path);
+    if n == "/" {
+        return None;
+    }
+    let idx = n.rfind('/').unwrap_or(0);
+    Some(if idx == 0 { "/".into() } else { n[..idx].to_string() })
+}
+
+impl Metabase {
+    /// An empty metabase (no keys at all).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether a key exists at `path`.
+    pub fn exists(&self, path: &str) -> bool {
+        self.keys.contains_key(&segments(path))
+    }
+
+    /// The key at `path`.
+    pub fn key(&self, path: &str) -> Option<&Key> {
+        self.keys.get(&segments(path))
+    }
+
+    /// Creates a key; missing parents are created without a KeyType (MB-05). Returns the created paths.
+    pub fn create_key(&mut self, path: &str, key_type: &str) -> Result<Vec<String>, MbError> {
+        let path = normalize(path);
+        if self.exists(&path) {
+            return Err(MbError::AlreadyExists(path));
+        }
+        let mut created = Vec::new();
+        if let Some(p) = parent(&path) {
+            if p != "/" && !self.exists(&p) {
+                created.extend(self.create_key(&p, "IIsConfigObject")?);
+            }
+        }
+        let key = Key { path: path.clone(), key_type: key_type.to_string(), props: BTreeMap::new() };
+        self.keys.insert(segments(&path), key);
+        created.push(path);
+        Ok(created)
+    }
+
+    /// Deletes a key and everything below it; returns the deleted paths.
+    pub fn delete_key(&mut self, path: &str) -> Result<Vec<String>, MbError> {
+        if !self.exists(path) {
+            return Err(MbError::PathNotFound(normalize(path)));
+        }
+        let doomed: Vec<Vec<String>> = self.subtree(path).map(|k| segments(&k.path)).collect();
+        Ok(doomed.iter().filter_map(|s| self.keys.remove(s)).map(|k| k.path).collect())
+    }
+
+    /// Sets a property on an existing key; returns the previous own value.
+    pub fn set(&mut self, path: &str, prop: &str, value: Value) -> Result<Option<Value>, MbError> {
+        let key = self
+            .keys
+            .get_mut(&segments(path))
+            .ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
+        let name = schema::lookup(prop).map(|d| d.name.to_string()).unwrap_or_else(|| prop.to_string());
+        Ok(key.props.insert(prop.to_ascii_lowercase(), (name, value)).map(|(_, v)| v))
+    }
+
+    /// Removes a property from a key; returns the removed value.
+    pub fn remove(&mut self, path: &str, prop: &str) -> Option<Value> {
+        let key = self.keys.get_mut(&segments(path))?;
+        key.props.remove(&prop.to_ascii_lowercase()).map(|(_, v)| v)
+    }
+
+    /// The key's own value of `prop`.
+    pub fn own(&self, path: &str, prop: &str) -> Option<&Value> {
+        self.key(path)?.get(prop)
+    }
+
+    /// The deepest existing key at or above `path` (REQ-06).
+    pub fn deepest_existing(&self, path: &str) -> Option<&Key> {
+        let mut segs = segments(path);
+        loop {
+            if let Some(k) = self.keys.get(&segs) {
+                return Some(k);
+            }
+            segs.pop()?;
+        }
+    }
+
+    /// The effective value of `prop` at `path` and where it came from (MB-16, MB-20).
+    ///
+    /// A path without a key of its own starts from its deepest existing ancestor.
+    pub fn effective(&self, path: &str, prop: &str) -> Option<(Value, Origin)> {
+        let def = schema::lookup(prop);
+        let inherit = def.map(|d| d.inherit).unwrap_or(false);
+        let asked = segments(path);
+        let mut segs = asked.clone();
+        loop {
+            if let Some(key) = self.keys.get(&segs) {
+                if let Some(v) = key.get(prop) {
+                    let origin = if segs == asked { Origin::Own } else { Origin::Inherited(key.path.clone()) };
+                    return Some((v.clone(), origin));
+                }
+                // A property that does not inherit is decided by the first existing key alone.
+                if !inherit {
+                    break;
+                }
+            }
+            if segs.pop().is_none() {
+                break;
+            }
+        }
+        let default = match def?.default {
+            schema::Default::None => return None,
+            schema::Default::Dword(n) => Value::Dword(n),
+            schema::Default::Str(s) => Value::String(s.to_string()),
+            schema::Default::Multi(m) => Value::MultiSz(m.iter().map(|s| s.to_string()).collect()),
+        };
+        Some((default, Origin::Default))
+    }
+
+    /// Every key in path order.
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.keys.values()
+    }
+
+    /// The key at `base` and every key below it, in path order.
+    pub fn subtree<'a>(&'a self, base: &str) -> impl Iterator<Item = &'a Key> + 'a {
+        let base = segments(base);
+        self.keys.range(base.clone()..).take_while(move |(k, _)| k.starts_with(&base)).map(|(_, v)| v)
+    }
+
+    /// The direct children of `path`, in path order.
+    pub fn children<'a>(&'a self, path: &str) -> impl Iterator<Item = &'a Key> + 'a {
+        let depth = segments(path).len() + 1;
+        self.subtree(path).filter(move |k| segments(&k.path).len() == depth)
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Own => f.write_str("own"),
+            Origin::Inherited(p) => write!(f, "inherited from {p}"),
+            Origin::Default => f.write_str("schema default"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> Metabase {
+        let mut mb = Metabase::new();
+        mb.create_key("/LM", "IIsComputer").unwrap();
+        mb.create_key("/LM/W3SVC", "IIsWebService").unwrap();
+        mb.create_key("/LM/W3SVC/1", "IIsWebServer").unwrap();
+        mb.create_key("/LM/W3SVC/1/ROOT", "IIsWebVirtualDir").unwrap();
+        mb.create_key("/LM/W3SVC/1/ROOT/app", "IIsWebVirtualDir").unwrap();
+        mb
+    }
+
+    #[test]
+    fn inheritance_table() {
+        let mut mb = tree();
+        mb.set("/LM/W3SVC", "AppIsolated", Value::Dword(0)).unwrap();
+        mb.set("/LM/W3SVC/1/ROOT", "AppIsolated", Value::Dword(1)).unwrap();
+        mb.set("/LM/W3SVC", "ServerBindings", Value::MultiSz(vec![":80:".into()])).unwrap();
+        mb.set("/LM/W3SVC", "DefaultDoc", Value::String("a.htm".into())).unwrap();
+        mb.set("/LM/W3SVC/1/ROOT", "DefaultDoc", Value::String("b.htm".into())).unwrap();
+        // (path, property, expected value, expected origin)
+        let cases: &[(&str, &str, Option<Value>, Origin)] = &[
+            ("/LM/W3SVC/1/ROOT/app", "AppIsolated", Some(Value::Dword(1)), Origin::Inherited("/LM/W3SVC/1/ROOT".into())),
+            ("/lm/w3svc/1/root", "appisolated", Some(Value::Dword(1)), Origin::Own),
+            ("/LM/W3SVC/1", "AppIsolated", Some(Value::Dword(0)), Origin::Inherited("/LM/W3SVC".into())),
+            ("/LM/W3SVC/1/ROOT/app/deep/er", "DefaultDoc", Some(Value::String("b.htm".into())), Origin::Inherited("/LM/W3SVC/1/ROOT".into())),
+            ("/LM/W3SVC/2", "DefaultDoc", Some(Value::String("a.htm".into())), Origin::Inherited("/LM/W3SVC".into())),
+            // ServerBindings does not inherit (MB-19): the site key gets no value from W3SVC.
+            ("/LM/W3SVC/1", "ServerBindings", None, Origin::Default),
+            ("/LM/W3SVC/1/ROOT/app", "AccessFlags", Some(Value::Dword(1)), Origin::Default),
+            ("/LM/W3SVC/1/ROOT/app", "Nonexistent", None, Origin::Default),
+        ];
+        for (path, prop, want, origin) in cases {
+            let got = mb.effective(path, prop);
+            match want {
+                None => assert_eq!(got, None, "{path} {prop}"),
+                Some(v) => assert_eq!(got, Some((v.clone(), origin.clone())), "{path} {prop}"),
+            }
+        }
+    }
+
+    #[test]
+    fn whole_values_replace_inherited_lists() {
+        let mut mb = tree();
+        mb.set("/LM/W3SVC", "ScriptMaps", Value::MultiSz(vec!["a".into(), "b".into()])).unwrap();
+        mb.set("/LM/W3SVC/1/ROOT", "ScriptMaps", Value::MultiSz(vec![])).unwrap();
+        let (v, o) = mb.effective("/LM/W3SVC/1/ROOT/app", "ScriptMaps").unwrap();
+        assert_eq!(v, Value::MultiSz(vec![]));
+        assert_eq!(o, Origin::Inherited("/LM/W3SVC/1/ROOT".into()));
+    }
+
+    #[test]
+    fn subtree_is_case_insensitive_and_ordered() {
+        let mut mb = tree();
+        mb.create_key("/LM/W3SVC/1-x", "IIsConfigObject").unwrap();
+        mb.create_key("/LM/W3SVC/10", "IIsWebServer").unwrap();
+        let paths: Vec<&str> = mb.subtree("/lm/w3svc/1").map(|k| k.path()).collect();
+        assert_eq!(paths, ["/LM/W3SVC/1", "/LM/W3SVC/1/ROOT", "/LM/W3SVC/1/ROOT/app"]);
+        let kids: Vec<&str> = mb.children("/LM/W3SVC").map(|k| k.path()).collect();
+        assert_eq!(kids, ["/LM/W3SVC/1", "/LM/W3SVC/1-x", "/LM/W3SVC/10"]);
+    }
+
+    #[test]
+    fn create_key_makes_missing_parents_untyped() {
+        let mut mb = tree();
+        let made = mb.create_key("/LM/W3SVC/1/ROOT/a/b", "IIsWebDirectory").unwrap();
+        assert_eq!(made, ["/LM/W3SVC/1/ROOT/a", "/LM/W3SVC/1/ROOT/a/b"]);
+        assert_eq!(mb.key("/LM/W3SVC/1/ROOT/A").unwrap().key_type(), "IIsConfigObject");
+        assert!(matches!(mb.create_key("/lm/w3svc/1/root/A", "x"), Err(MbError::AlreadyExists(_))));
+        let gone = mb.delete_key("/LM/W3SVC/1/ROOT/a").unwrap();
+        assert_eq!(gone.len(), 2);
+    }
+
+    #[test]
+    fn normalize_and_parent() {
+        assert_eq!(normalize("\\LM\\W3SVC\\1\\"), "/LM/W3SVC/1");
+        assert_eq!(parent("/LM/W3SVC"), Some("/LM".into()));
+        assert_eq!(parent("/LM"), Some("/".into()));
+        assert_eq!(parent("/"), None);
+    }
+}

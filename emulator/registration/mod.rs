@@ -1,0 +1,916 @@
+//! Registering ASP.NET runtimes with IIS: script-map passes, uninstall remaps and the
+//! machine-wide shared resources (MAP-, REG-, SET-, SHR-, VER-07).
+//!
+//! These are machine operations: the admin tools and setup call them, whatever front end
+//! drives the machine.
+
+pub mod maps;
+
+use crate::machine::journal::Change;
+use crate::machine::{Account, IisState, Machine, RuntimeState, Service};
+use crate::messages::Catalog;
+use crate::metabase::scriptmap::{parse_list, print_list, MapLine};
+use crate::metabase::Value;
+use crate::policy;
+use crate::rules::RuleId;
+use crate::runtime::{self, Version};
+
+/// The web service root whose map is the machine default (MAP-06).
+pub const W3SVC: &str = "/LM/W3SVC";
+
+/// Registry key holding per-version ASP.NET keys and RootVer (VER-07).
+pub const ASPNET_REG: &str = "HKLM\\SOFTWARE\\Microsoft\\ASP.NET";
+
+/// Registry key of the state service (SHR-06).
+pub const STATE_SERVICE_REG: &str = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\aspnet_state";
+
+/// The custom header registration writes at the root (HDR-02).
+pub const POWERED_BY: &str = "X-Powered-By: ASP.NET";
+
+/// How a registration pass treats existing script maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// `-i`: upgrade lower versions, never downgrade (REG-03).
+    Install,
+    /// `-ir`: register without touching maps (REG-04).
+    RegisterOnly,
+    /// `-iru`: `-i` when no ASP.NET map exists, else `-ir` (REG-05).
+    InstallUnlessUsed,
+    /// `-r`: point every ASP.NET map at this version (REG-06).
+    ReplaceAll,
+    /// Framework setup: move only compatible older apps, unless `/noaspupgrade` (SET-01..04).
+    Setup {
+        /// False with `/noaspupgrade`.
+        upgrade: bool,
+    },
+}
+
+/// What a registration did, for the tool to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registered {
+    /// The pass actually run (`-iru` resolves to `Install` or `RegisterOnly`).
+    pub pass: Pass,
+    /// Metabase keys written.
+    pub keys_touched: usize,
+}
+
+/// Why a script-map operation refused to run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegError {
+    /// The tool's runtime is not registered (REG-09).
+    #[error("this version of ASP.NET must first be registered")]
+    NotRegistered,
+    /// No metabase key at the path (REG-09).
+    #[error("invalid path {0}")]
+    InvalidPath(String),
+    /// IIS is not installed (REG-20).
+    #[error("IIS is not installed")]
+    IisAbsent,
+    /// IIS is disabled (REG-20).
+    #[error("IIS is disabled")]
+    IisDisabled,
+}
+
+/// The runtime whose ISAPI a list's deciding entry names, if it is a known folder.
+fn list_version(lines: &[MapLine]) -> Option<Version> {
+    maps::deciding_entry(lines).and_then(|e| maps::dll_version(&e.processor))
+}
+
+/// The runtime that serves a metabase path by its effective ScriptMaps (VER-02, MB-20).
+pub fn app_version(m: &Machine, path: &str) -> Option<Version> {
+    let (value, _) = m.metabase().effective(path, "ScriptMaps")?;
+    list_version(&parse_list(value.as_multi()?))
+}
+
+/// The runtime mapped at `/LM/W3SVC`, the machine default (MAP-06).
+pub fn root_version(m: &Machine) -> Option<Version> {
+    m.metabase().own(W3SVC, "ScriptMaps").and_then(|v| list_version(&parse_list(v.as_multi()?)))
+}
+
+/// Whether runtime `from` may be moved to `to` by setup (CMP-01, policy compat).
+pub fn compatible(m: &Machine, from: Version, to: Version) -> bool {
+    if m.policies().is(policy::COMPAT, "any_later") {
+        return true;
+    }
+    from.major() == to.major()
+}
+
+/// Paths (at or below `base`) of keys that set ScriptMaps, in path order (MAP-05).
+fn explicit_map_keys(m: &Machine, base: &str) -> Vec<String> {
+    m.metabase().subtree(base).filter(|k| k.get("ScriptMaps").is_some()).map(|k| k.path().to_string()).collect()
+}
+
+/// The own ScriptMaps of a key, parsed.
+fn own_maps(m: &Machine, path: &str) -> Option<Vec<MapLine>> {
+    m.metabase().own(path, "ScriptMaps").and_then(Value::as_multi).map(parse_list)
+}
+
+/// Whether the deciding ASP.NET entry names a DLL that is not on disk or not a known runtime.
+fn names_missing_dll(m: &Machine, lines: &[MapLine]) -> bool {
+    match maps::deciding_entry(lines) {
+        None => false,
+        Some(e) => maps::dll_version(&e.processor).is_none() || !m.fs().is_file(&m.expand(&e.processor)),
+    }
+}
+
+/// Whether any key at or below the root maps ASP.NET (REG-05, SET-03).
+pub fn any_aspnet_map(m: &Machine) -> bool {
+    explicit_map_keys(m, W3SVC).iter().any(|p| own_maps(m, p).is_some_and(|l| maps::has_aspnet(&l)))
+}
+
+/// Writes `lines` as the own ScriptMaps of `path`; returns whether the value changed.
+fn write_maps(m: &mut Machine, path: &str, lines: &[MapLine], rules: &[RuleId]) -> bool {
+    let new = Value::MultiSz(print_list(lines));
+    if m.metabase().own(path, "ScriptMaps") == Some(&new) {
+        return false;
+    }
+    m.mb_set(path, "ScriptMaps", new, rules).is_ok()
+}
+
+/// Gives `path` the full entry set of `v` (remapping its ASP.NET entries); returns whether it changed.
+fn install_at_key(m: &mut Machine, path: &str, v: Version, lines: &[MapLine], rules: &[RuleId]) -> bool {
+    let isapi = m.isapi_path(v);
+    let wcf = m.runtime(v).wcf;
+    let out = maps::install_into(lines, v, wcf, &isapi);
+    let from = list_version(lines);
+    let mut rules = rules.to_vec();
+    let list_rule: RuleId = match v {
+        Version::V1_0 | Version::V1_1 => "MAP-02",
+        Version::V2_0 => "MAP-03",
+        Version::V4_0 => "MAP-04",
+    };
+    if !maps::has_aspnet(lines) {
+        rules.extend(["MAP-01", list_rule]);
+    } else if from.is_some_and(|f| f.major() != v.major() || f == Version::V1_0 && v != Version::V1_0) {
+        rules.push(list_rule);
+    }
+    // 1.0 writes forbidden entries without bit 4; leaving 1.0 adds it (MAP-09).
+    if (from == Some(Version::V1_0)) != (v == Version::V1_0) || (v == Version::V1_0 && !maps::has_aspnet(lines)) {
+        rules.push("MAP-09");
+    }
+    rules.dedup();
+    write_maps(m, path, &out, &rules)
+}
+
+/// The base key's list: its own ScriptMaps, or a copy of its effective value (MAP-08).
+fn own_or_copied(m: &Machine, path: &str) -> Vec<MapLine> {
+    if let Some(l) = own_maps(m, path) {
+        return l;
+    }
+    m.metabase().effective(path, "ScriptMaps").and_then(|(v, _)| v.as_multi().map(parse_list)).unwrap_or_default()
+}
+
+fn check_iis(m: &Machine) -> Result<(), RegError> {
+    match m.iis() {
+        IisState::Installed => Ok(()),
+        IisState::Absent => Err(RegError::IisAbsent),
+        IisState::Disabled => Err(RegError::IisDisabled),
+    }
+}
+
+/// Turns a tool path argument into a metabase path: `\` to `/`, `/LM/` prefix (REG-09).
+pub fn tool_path_to_metabase(arg: &str) -> String {
+    let trimmed = arg.trim().replace('\\', "/");
+    let inner = trimmed.trim_matches('/');
+    format!("/LM/{inner}")
+}
+
+/// The form the tool prints a path in: no `/LM/`, trailing `/` (REG-09, REG-14).
+pub fn display_path(mb_path: &str) -> String {
+    let p = mb_path.trim_end_matches('/');
+    let p = p.strip_prefix("/LM/").or_else(|| p.strip_prefix("/lm/")).unwrap_or(p);
+    format!("{p}/")
+}
+
+/// Counts distinct metabase keys among effects recorded since `mark`.
+fn keys_touched_since(m: &Machine, mark: usize) -> usize {
+    let mut paths: Vec<String> = m
+        .effects_since(mark)
+        .iter()
+        .filter_map(|e| match &e.change {
+            Change::Property { path, .. } | Change::KeyCreated { path, .. } | Change::KeyDeleted { path } => {
+                Some(path.to_ascii_lowercase())
+            }
+            _ => None,
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths.len()
+}
+
+/// Registers runtime `v` with IIS and runs a script-map pass (REG-03..06, SET-01..05, SHR-).
+pub fn register(m: &mut Machine, v: Version, pass: Pass, enable: Option<bool>) -> Registered {
+    let mark = m.effect_mark();
+    let cat = Catalog::of(v);
+    let flags = match pass {
+        Pass::Install | Pass::Setup { .. } => 1,
+        Pass::RegisterOnly => 2,
+        Pass::InstallUnlessUsed => 3,
+        Pass::ReplaceAll => 4,
+    };
+    log(m, v, cat.start_registering(flags), &["SET-10", "VER-05"]);
+    let first = m.registered().is_empty();
+    let mut state = m.runtime(v);
+    state.registered = true;
+    m.set_runtime(v, state, &format!("ASP.NET {v} registered"), &["VER-07"]);
+    let key = format!("{ASPNET_REG}\\{}", v.registry());
+    let dir = m.framework_dir(v);
+    m.reg_set(&key, "Path", &dir, &["VER-07"]);
+    m.reg_set(&key, "DllFullPath", &m.isapi_path(v), &["VER-07"]);
+
+    let pass = match pass {
+        Pass::InstallUnlessUsed => {
+            if m.policies().is(policy::IRU_MODE, "always_ir") || any_aspnet_map(m) {
+                Pass::RegisterOnly
+            } else {
+                Pass::Install
+            }
+        }
+        p => p,
+    };
+    if check_iis(m).is_err() {
+        log(m, v, cat.iis_missing(), &["SET-05"]);
+    } else {
+        match pass {
+            Pass::Install => install_pass(m, v),
+            Pass::ReplaceAll => replace_pass(m, v),
+            Pass::Setup { upgrade } => setup_pass(m, v, upgrade),
+            Pass::RegisterOnly | Pass::InstallUnlessUsed => {
+                m.note(format!("script maps left unchanged by the registration of {v}"), &["REG-04"]);
+            }
+        }
+        if first {
+            first_install_defaults(m, v);
+        }
+        add_mime_types(m);
+        add_powered_by(m);
+        if let Some(allow) = enable {
+            set_extension_allowed(m, v, allow);
+        }
+    }
+    sync_shared(m, &["SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
+    if check_iis(m).is_ok() {
+        install_client_scripts(m, v);
+    }
+    let log_path = format!("{}\\TEMP\\ASPNETSetup_{:05}.log", m.windir(), m.next_counter("setup-log"));
+    log(m, v, cat.finish_registering(&log_path), &["SET-10"]);
+    Registered { pass, keys_touched: keys_touched_since(m, mark) }
+}
+
+fn log(m: &mut Machine, v: Version, e: crate::messages::EventText, rules: &[RuleId]) {
+    m.log_event(e.level, &Catalog::of(v).source(), e.id, &e.message, rules);
+}
+
+/// `-i`: upgrade lower versions, never downgrade; refuse when the root maps a higher one (REG-03, MAP-10).
+fn install_pass(m: &mut Machine, v: Version) {
+    if let Some(rv) = root_version(m) {
+        if rv > v {
+            log(m, v, Catalog::of(v).root_too_high(rv), &["REG-03"]);
+            return;
+        }
+    }
+    if m.metabase().own(W3SVC, "ScriptMaps").is_none() {
+        let lines = own_or_copied(m, W3SVC);
+        install_at_key(m, W3SVC, v, &lines, &["REG-03", "MAP-06"]);
+    }
+    let same_major_only = m.policies().is(policy::I_UPGRADE_SCOPE, "lower_same_major");
+    let readd = m.policies().flag(policy::READD_STRIPPED_KEYS);
+    for path in explicit_map_keys(m, W3SVC) {
+        let Some(lines) = own_maps(m, &path) else { continue };
+        match list_version(&lines) {
+            _ if !maps::has_aspnet(&lines) || names_missing_dll(m, &lines) => {
+                if readd {
+                    install_at_key(m, &path, v, &lines, &["MAP-10", "REG-03"]);
+                }
+            }
+            Some(kv) if kv < v && (!same_major_only || kv.major() == v.major()) => {
+                install_at_key(m, &path, v, &lines, &["REG-03", "MAP-07"]);
+            }
+            Some(kv) if kv == v => {
+                install_at_key(m, &path, v, &lines, &["REG-03", "MAP-07"]);
+            }
+            Some(kv) => {
+                let why = if kv > v { "a higher version is never downgraded" } else { "policy regiis.i_upgrade_scope" };
+                m.note(format!("{path} stays on {kv}: {why}"), &["REG-03"]);
+            }
+            None => {}
+        }
+    }
+}
+
+/// `-r`: every ASP.NET map at and below the root moves to `v`, whatever its version (REG-06).
+fn replace_pass(m: &mut Machine, v: Version) {
+    for path in explicit_map_keys(m, W3SVC) {
+        let Some(lines) = own_maps(m, &path) else { continue };
+        if maps::has_aspnet(&lines) {
+            install_at_key(m, &path, v, &lines, &["REG-06", "MAP-07"]);
+        }
+    }
+}
+
+/// Setup: move apps to `v` only from older compatible versions (SET-01..04, CMP-01, MAP-10).
+fn setup_pass(m: &mut Machine, v: Version, upgrade: bool) {
+    if !upgrade {
+        m.note(format!("setup of {v} with /noaspupgrade: no script map changes"), &["SET-02"]);
+        return;
+    }
+    if !any_aspnet_map(m) {
+        // Nothing maps ASP.NET yet: setup maps the root like -i (SET-03).
+        let lines = own_or_copied(m, W3SVC);
+        install_at_key(m, W3SVC, v, &lines, &["SET-03", "MAP-06"]);
+    }
+    let readd = m.policies().flag(policy::READD_STRIPPED_KEYS);
+    for path in explicit_map_keys(m, W3SVC) {
+        let Some(lines) = own_maps(m, &path) else { continue };
+        if !maps::has_aspnet(&lines) || names_missing_dll(m, &lines) {
+            if readd {
+                install_at_key(m, &path, v, &lines, &["MAP-10", "SET-01"]);
+            }
+            continue;
+        }
+        let Some(kv) = list_version(&lines) else { continue };
+        if kv == v {
+            continue;
+        }
+        if kv < v && compatible(m, kv, v) {
+            let rules: &[RuleId] = if kv == Version::V1_0 && v == Version::V1_1 {
+                &["SET-02", "SET-01", "CMP-01", "MAP-07"]
+            } else {
+                &["SET-01", "CMP-01", "MAP-07"]
+            };
+            install_at_key(m, &path, v, &lines, rules);
+        } else if kv < v {
+            let rules: &[RuleId] = match v {
+                Version::V2_0 => &["SET-03", "SET-01", "CMP-01"],
+                Version::V4_0 => &["SET-04", "SET-01", "CMP-01"],
+                _ => &["SET-01", "CMP-01"],
+            };
+            m.note(format!("{path} stays on {kv}: {v} is not compatible with it"), rules);
+        } else {
+            m.note(format!("{path} stays on {kv}: setup never moves an application to an older version"), &["SET-01"]);
+        }
+    }
+}
+
+/// `-s`/`-sn`: installs `v`'s maps at `path` (and, when recursive, at every key below that sets
+/// ScriptMaps) (REG-07, REG-08, MAP-07, MAP-08).
+pub fn install_maps(m: &mut Machine, v: Version, path: &str, recursive: bool) -> Result<usize, RegError> {
+    check_iis(m)?;
+    if !m.runtime(v).registered {
+        return Err(RegError::NotRegistered);
+    }
+    if !m.metabase().exists(path) {
+        return Err(RegError::InvalidPath(path.to_string()));
+    }
+    let mark = m.effect_mark();
+    let force = m.policies().flag(policy::S_FORCES_VERSION);
+    let switch: RuleId = if recursive { "REG-07" } else { "REG-08" };
+    let base = m.metabase().key(path).map(|k| k.path().to_string()).unwrap_or_default();
+    let mut targets = vec![base.clone()];
+    if recursive {
+        targets.extend(explicit_map_keys(m, &base).into_iter().filter(|p| !p.eq_ignore_ascii_case(&base)));
+    }
+    for target in targets {
+        let copied = own_maps(m, &target).is_none();
+        let lines = own_or_copied(m, &target);
+        if let Some(kv) = list_version(&lines) {
+            if kv > v && !force {
+                m.note(format!("{target} stays on {kv}: policy regiis.s_forces_version is false"), &[switch]);
+                continue;
+            }
+        }
+        let rules: Vec<RuleId> = if copied { vec![switch, "MAP-08", "MAP-07"] } else { vec![switch, "MAP-07"] };
+        install_at_key(m, &target, v, &lines, &rules);
+    }
+    if !recursive {
+        for child in explicit_map_keys(m, &base).into_iter().filter(|p| !p.eq_ignore_ascii_case(&base)) {
+            m.note(format!("{child} keeps its own script maps"), &["REG-08", "MAP-05"]);
+        }
+    }
+    refresh_root_ver(m);
+    Ok(keys_touched_since(m, mark))
+}
+
+/// `-k`/`-kn`: removes every ASP.NET entry at `path` (and below when recursive) (REG-10, MAP-08).
+pub fn strip_maps(m: &mut Machine, path: &str, recursive: bool) -> Result<usize, RegError> {
+    check_iis(m)?;
+    if !m.metabase().exists(path) {
+        return Err(RegError::InvalidPath(path.to_string()));
+    }
+    let mark = m.effect_mark();
+    let base = m.metabase().key(path).map(|k| k.path().to_string()).unwrap_or_default();
+    let mut targets = vec![base.clone()];
+    if recursive {
+        targets.extend(explicit_map_keys(m, &base).into_iter().filter(|p| !p.eq_ignore_ascii_case(&base)));
+    }
+    for target in targets {
+        let copied = own_maps(m, &target).is_none();
+        let lines = own_or_copied(m, &target);
+        let rules: &[RuleId] = if copied { &["REG-10", "MAP-08"] } else { &["REG-10"] };
+        if copied || maps::has_aspnet(&lines) {
+            write_maps(m, &target, &maps::strip(&lines), rules);
+        }
+    }
+    refresh_root_ver(m);
+    Ok(keys_touched_since(m, mark))
+}
+
+/// Unregisters runtime `v`: its maps move to the highest remaining runtime, or ASP.NET is
+/// removed entirely when none is left (REG-11, SET-06, SET-07).
+pub fn unregister(m: &mut Machine, v: Version) -> usize {
+    let mark = m.effect_mark();
+    let cat = Catalog::of(v);
+    log(m, v, cat.start_unregistering(), &["SET-10"]);
+    if m.runtime(v).registered {
+        let mut state = m.runtime(v);
+        state.registered = false;
+        m.set_runtime(v, state, &format!("ASP.NET {v} unregistered"), &["REG-11", "VER-07"]);
+        m.reg_delete_key(&format!("{ASPNET_REG}\\{}", v.registry()), &["SET-06", "VER-07"]);
+    }
+    let target = m.highest_registered();
+    if check_iis(m).is_ok() {
+        for path in explicit_map_keys(m, W3SVC) {
+            let Some(lines) = own_maps(m, &path) else { continue };
+            let names_v = lines.iter().filter_map(MapLine::entry).any(|e| maps::dll_version(&e.processor) == Some(v));
+            if !names_v {
+                continue;
+            }
+            match target {
+                Some(t) => {
+                    install_at_key(m, &path, t, &lines, &["REG-11", "SET-06", "MAP-07"]);
+                }
+                None => {
+                    write_maps(m, &path, &maps::strip(&lines), &["SET-07"]);
+                }
+            }
+        }
+        if m.policies().flag(policy::REMOVE_POWERED_BY) {
+            remove_list_items(m, W3SVC, "HttpCustomHeaders", &[POWERED_BY], &["HDR-02"]);
+        }
+        remove_client_scripts(m, Some(v), &["SET-06", "SHR-09"]);
+        if target.is_none() {
+            log(m, v, cat.clean_uninstall(), &["SET-07"]);
+            remove_default_aspx(m);
+            remove_mime_types(m);
+        }
+    }
+    sync_shared(m, &["SET-06", "SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
+    log(m, v, cat.finish_unregistering(), &["SET-10"]);
+    keys_touched_since(m, mark)
+}
+
+/// Restarts W3SVC as registration does: events 1023 and 1025 (REG-16).
+pub fn restart_w3svc(m: &mut Machine, v: Version) {
+    if m.iis() != IisState::Installed {
+        return;
+    }
+    let cat = Catalog::of(v);
+    log(m, v, cat.restarting_w3svc(), &["REG-16"]);
+    m.service_action("W3SVC", "restarted: every site blinks, every worker process ends", &["REG-16"]);
+    log(m, v, cat.finished_restarting_w3svc(), &["REG-16"]);
+}
+
+/// Sets RootVer to the version mapped at the root, or `0.0.0.0` (VER-07).
+fn refresh_root_ver(m: &mut Machine) {
+    let root = root_version(m).map(|v| v.registry()).unwrap_or("0.0.0.0");
+    if m.registry().has_key(ASPNET_REG) || root != "0.0.0.0" {
+        m.reg_set(ASPNET_REG, "RootVer", root, &["VER-07", "MAP-06"]);
+    }
+}
+
+/// Appends items to a MULTISZ property where missing (on the key's own value or a copy of the effective one).
+fn add_list_items(m: &mut Machine, path: &str, prop: &str, add: &[&str], rules: &[RuleId]) {
+    let mut items = m.metabase().effective(path, prop).and_then(|(v, _)| v.as_multi().map(<[String]>::to_vec)).unwrap_or_default();
+    let before = items.len();
+    for item in add {
+        if !items.iter().any(|i| i.eq_ignore_ascii_case(item)) {
+            items.push(item.to_string());
+        }
+    }
+    if items.len() != before || m.metabase().own(path, prop).is_none() {
+        let _ = m.mb_set(path, prop, Value::MultiSz(items), rules);
+    }
+}
+
+/// Removes items from a key's own MULTISZ property.
+fn remove_list_items(m: &mut Machine, path: &str, prop: &str, remove: &[&str], rules: &[RuleId]) {
+    let Some(items) = m.metabase().own(path, prop).and_then(Value::as_multi).map(<[String]>::to_vec) else { return };
+    let kept: Vec<String> = items.iter().filter(|i| !remove.iter().any(|r| i.eq_ignore_ascii_case(r))).cloned().collect();
+    if kept.len() != items.len() {
+        let _ = m.mb_set(path, prop, Value::MultiSz(kept), rules);
+    }
+}
+
+/// `X-Powered-By: ASP.NET` at the root (HDR-02).
+fn add_powered_by(m: &mut Machine) {
+    add_list_items(m, W3SVC, "HttpCustomHeaders", &[POWERED_BY], &["HDR-02"]);
+}
+
+const ASPNET_MIME: [&str; 3] = [".wsdl,text/xml", ".disco,text/xml", ".xsd,text/xml"];
+
+/// Registration maps `.wsdl .disco .xsd` to text/xml (SET-09).
+fn add_mime_types(m: &mut Machine) {
+    add_list_items(m, "/LM/MimeMap", "MimeMap", &ASPNET_MIME, &["SET-09", "SET-08"]);
+}
+
+/// The last uninstall removes registration's MIME entries (SET-07).
+fn remove_mime_types(m: &mut Machine) {
+    remove_list_items(m, "/LM/MimeMap", "MimeMap", &ASPNET_MIME, &["SET-07"]);
+}
+
+/// Keys that set DefaultDoc, root first.
+fn default_doc_keys(m: &Machine) -> Vec<String> {
+    m.metabase().subtree(W3SVC).filter(|k| k.get("DefaultDoc").is_some()).map(|k| k.path().to_string()).collect()
+}
+
+/// The first registration ever appends `Default.aspx` to DefaultDoc (SET-09).
+fn first_install_defaults(m: &mut Machine, v: Version) {
+    for path in default_doc_keys(m) {
+        let Some(doc) = m.metabase().own(&path, "DefaultDoc").and_then(Value::as_str).map(str::to_string) else { continue };
+        if !doc.split(',').any(|d| d.trim().eq_ignore_ascii_case("Default.aspx")) {
+            let new = if doc.is_empty() { "Default.aspx".to_string() } else { format!("{doc},Default.aspx") };
+            let _ = m.mb_set(&path, "DefaultDoc", Value::String(new), &["SET-09"]);
+        }
+    }
+    m.note(format!("first ASP.NET registration on this machine ({v})"), &["SET-09"]);
+}
+
+/// The last uninstall takes `Default.aspx` out of DefaultDoc (SET-07).
+fn remove_default_aspx(m: &mut Machine) {
+    for path in default_doc_keys(m) {
+        let Some(doc) = m.metabase().own(&path, "DefaultDoc").and_then(Value::as_str).map(str::to_string) else { continue };
+        let kept: Vec<&str> = doc.split(',').filter(|d| !d.trim().eq_ignore_ascii_case("Default.aspx")).collect();
+        let new = kept.join(",");
+        if new != doc {
+            let _ = m.mb_set(&path, "DefaultDoc", Value::String(new), &["SET-07"]);
+        }
+    }
+}
+
+/// The Web Service Extension row of runtime `v` (SHR-04): `allow,dll,0,ASP.NET v<v>,ASP.NET v<v>`.
+fn extension_row(m: &Machine, v: Version, allow: bool) -> String {
+    let group = format!("ASP.NET v{}", v.short());
+    format!("{},{},0,{group},{group}", allow as u8, m.isapi_path(v))
+}
+
+fn initial_allow(m: &Machine, v: Version) -> bool {
+    match m.policies().get(policy::WSE_INITIAL_STATE) {
+        "allowed" => true,
+        "prohibited" => false,
+        _ => v != Version::V4_0,
+    }
+}
+
+/// `-enable`/`-disable`: sets the runtime's Web Service Extension state (REG-17, SHR-04).
+fn set_extension_allowed(m: &mut Machine, v: Version, allow: bool) {
+    if !m.edition().is_iis6() {
+        m.note("no Web Service Extensions on IIS 5.x: -enable/-disable change nothing", &["REG-17"]);
+        return;
+    }
+    let isapi = m.isapi_path(v).to_ascii_lowercase();
+    let Some(items) = m.metabase().own(W3SVC, "WebSvcExtRestrictionList").and_then(Value::as_multi).map(<[String]>::to_vec) else { return };
+    let new: Vec<String> = items
+        .iter()
+        .map(|row| {
+            let mut fields: Vec<&str> = row.split(',').collect();
+            if fields.len() > 1 && fields[1].trim().to_ascii_lowercase() == isapi {
+                fields[0] = if allow { "1" } else { "0" };
+                fields.join(",")
+            } else {
+                row.clone()
+            }
+        })
+        .collect();
+    let _ = m.mb_set(W3SVC, "WebSvcExtRestrictionList", Value::MultiSz(new), &["REG-17", "SHR-04"]);
+}
+
+/// Brings every machine-wide shared resource in line with the registered runtimes (SHR-01..09, VER-07).
+fn sync_shared(m: &mut Machine, context: &[RuleId]) {
+    let registered = m.registered();
+    let highest = registered.last().copied();
+    let with = |rule: RuleId| -> Vec<RuleId> {
+        let mut r = vec![rule];
+        r.extend(context.iter().filter(|c| **c != rule && c.starts_with("SET")));
+        r
+    };
+    refresh_root_ver(m);
+    if check_iis(m).is_ok() {
+        sync_in_process_isapi(m, &registered, &with("SHR-03"));
+        sync_filter(m, highest, &with("SHR-01"));
+        sync_extensions(m, &registered, &with("SHR-04"));
+    }
+    sync_counters(m, &registered, highest, &with("SHR-05"));
+    sync_state_service(m, highest, &with("SHR-06"));
+    m.set_resource("sql_state", highest.map(|v| v.short().to_string()), &with("SHR-07"));
+    sync_account(m, highest, &with("SHR-08"));
+    for v in Version::ALL {
+        let dir = format!("{}\\Temporary ASP.NET Files", m.framework_dir(v));
+        if registered.contains(&v) {
+            m.fs_create_files(&dir, &[], &with("SHR-09"));
+        } else if m.fs().exists(&dir) {
+            m.fs_delete(&dir, &with("SHR-09"));
+        }
+    }
+}
+
+fn sync_in_process_isapi(m: &mut Machine, registered: &[Version], rules: &[RuleId]) {
+    let current = m.metabase().own(W3SVC, "InProcessIsapiApps").and_then(Value::as_multi).map(<[String]>::to_vec).unwrap_or_default();
+    let mut items: Vec<String> =
+        current.into_iter().filter(|i| !i.to_ascii_lowercase().ends_with("aspnet_isapi.dll")).collect();
+    items.extend(registered.iter().map(|v| m.isapi_path(*v)));
+    let _ = m.mb_set(W3SVC, "InProcessIsapiApps", Value::MultiSz(items), rules);
+}
+
+fn sync_filter(m: &mut Machine, highest: Option<Version>, rules: &[RuleId]) {
+    let filters = "/LM/W3SVC/Filters";
+    let want = highest.filter(|v| v.has_filter());
+    let want_name = want.map(|v| format!("ASP.NET_{}", v.registry()));
+    let existing: Vec<String> = m
+        .metabase()
+        .children(filters)
+        .filter(|k| k.path().rsplit('/').next().is_some_and(|n| n.to_ascii_lowercase().starts_with("asp.net_")))
+        .map(|k| k.path().to_string())
+        .collect();
+    for path in &existing {
+        let name = path.rsplit('/').next().unwrap_or_default();
+        if Some(name) != want_name.as_deref() {
+            m.mb_delete_key(path, rules);
+        }
+    }
+    let order = m.metabase().own(filters, "FilterLoadOrder").and_then(Value::as_str).unwrap_or_default().to_string();
+    let mut names: Vec<String> = order
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !n.to_ascii_lowercase().starts_with("asp.net_"))
+        .map(str::to_string)
+        .collect();
+    if let (Some(v), Some(name)) = (want, want_name) {
+        let path = format!("{filters}/{name}");
+        if !m.metabase().exists(&path) {
+            m.mb_create_key(&path, "IIsFilter", rules);
+        }
+        let dll = format!("{}\\aspnet_filter.dll", m.framework_dir(v));
+        let _ = m.mb_set(&path, "FilterPath", Value::String(dll), rules);
+        let desc = if m.policies().is(policy::FILTER_DESCRIPTION, "empty") { String::new() } else { name.clone() };
+        let _ = m.mb_set(&path, "FilterDescription", Value::String(desc), rules);
+        names.push(name);
+    }
+    let _ = m.mb_set(filters, "FilterLoadOrder", Value::String(names.join(",")), rules);
+}
+
+fn sync_extensions(m: &mut Machine, registered: &[Version], rules: &[RuleId]) {
+    if !m.edition().is_iis6() {
+        return;
+    }
+    let mut rows = m.metabase().own(W3SVC, "WebSvcExtRestrictionList").and_then(Value::as_multi).map(<[String]>::to_vec).unwrap_or_default();
+    let mut deps = m.metabase().own(W3SVC, "ApplicationDependencies").and_then(Value::as_multi).map(<[String]>::to_vec).unwrap_or_default();
+    for v in Version::ALL {
+        let dll = m.isapi_path(v).to_ascii_lowercase();
+        let row_of = |r: &String| r.split(',').nth(1).is_some_and(|p| p.trim().to_ascii_lowercase() == dll);
+        let dep = format!("ASP.NET v{0};ASP.NET v{0}", v.short());
+        if registered.contains(&v) {
+            // An existing row for the DLL is never changed (SHR-04).
+            if !rows.iter().any(row_of) {
+                rows.push(extension_row(m, v, initial_allow(m, v)));
+            }
+            if !deps.iter().any(|d| d.eq_ignore_ascii_case(&dep)) {
+                deps.push(dep);
+            }
+        } else {
+            rows.retain(|r| !row_of(r));
+            deps.retain(|d| !d.eq_ignore_ascii_case(&dep));
+        }
+    }
+    let _ = m.mb_set(W3SVC, "WebSvcExtRestrictionList", Value::MultiSz(rows), rules);
+    let _ = m.mb_set(W3SVC, "ApplicationDependencies", Value::MultiSz(deps), rules);
+}
+
+fn sync_counters(m: &mut Machine, registered: &[Version], highest: Option<Version>, rules: &[RuleId]) {
+    for v in Version::ALL {
+        let owner = registered.contains(&v).then(|| v.short().to_string());
+        m.set_resource(&format!("perf:ASP.NET v{}", v.short()), owner.clone(), rules);
+        m.set_resource(&format!("perf:ASP.NET Apps v{}", v.short()), owner, rules);
+    }
+    let generic = highest.map(|v| v.short().to_string());
+    m.set_resource("perf:ASP.NET", generic.clone(), rules);
+    m.set_resource("perf:ASP.NET Applications", generic, rules);
+}
+
+fn sync_state_service(m: &mut Machine, highest: Option<Version>, rules: &[RuleId]) {
+    let current = m.service("aspnet_state").map(|s| s.image.clone());
+    match highest {
+        Some(v) => {
+            let image = format!("{}\\aspnet_state.exe", m.framework_dir(v));
+            if current.as_deref() != Some(image.as_str()) {
+                // Port and AllowRemoteConnection survive re-registration (SHR-06).
+                let params = format!("{STATE_SERVICE_REG}\\Parameters");
+                if m.registry().get(&params, "Port").is_none() {
+                    m.reg_set(&params, "Port", "42424", rules);
+                    m.reg_set(&params, "AllowRemoteConnection", "0", rules);
+                }
+                m.reg_set(STATE_SERVICE_REG, "ImagePath", &image, rules);
+                let action = match current {
+                    None => format!("registered with {image} and started"),
+                    Some(_) => format!("re-registered with {image} and restarted: StateServer sessions are lost"),
+                };
+                let svc = Service { display: "ASP.NET State Service".into(), image, running: true };
+                m.set_service("aspnet_state", Some(svc), &action, rules);
+            }
+        }
+        None => {
+            if current.is_some() {
+                m.set_service("aspnet_state", None, "stopped and deleted with the last runtime", rules);
+                m.reg_delete_key(STATE_SERVICE_REG, rules);
+            }
+        }
+    }
+}
+
+fn sync_account(m: &mut Machine, highest: Option<Version>, rules: &[RuleId]) {
+    let existing = m.account("ASPNET").cloned();
+    let want = match (highest, existing) {
+        (Some(_), _) => Some(Account { full_name: "ASP.NET Machine Account".into(), enabled: true }),
+        (None, Some(a)) => Some(Account { enabled: false, ..a }),
+        (None, None) => None,
+    };
+    if let Some(a) = want {
+        m.set_account("ASPNET", a, rules);
+    }
+}
+
+/// Folder names of the client scripts, relative to `aspnet_client\system_web\<ver>` (REG-15).
+fn client_script_files(v: Version) -> Vec<&'static str> {
+    let mut files = vec!["WebUIValidation.js"];
+    if v < Version::V2_0 {
+        files.push("SmartNav.js");
+        files.push("SmartNav.htm");
+    }
+    files
+}
+
+/// Root folders of every site: `(site ROOT key, physical path)`.
+fn site_roots(m: &Machine) -> Vec<(String, String)> {
+    m.metabase()
+        .children(W3SVC)
+        .filter(|k| k.key_type().eq_ignore_ascii_case("IIsWebServer"))
+        .filter_map(|site| {
+            let root = format!("{}/ROOT", site.path());
+            let path = m.metabase().own(&root, "Path")?.as_str()?.to_string();
+            Some((m.metabase().key(&root)?.path().to_string(), path))
+        })
+        .collect()
+}
+
+/// `-c`: copies `v`'s client scripts into every site and creates the `aspnet_client` key (REG-15, VER-06).
+pub fn install_client_scripts(m: &mut Machine, v: Version) {
+    let dir_name = v.client_script_dir(m.file_version(v));
+    for (root_key, root_path) in site_roots(m) {
+        let dir = format!("{}\\aspnet_client\\system_web\\{dir_name}", root_path.trim_end_matches('\\'));
+        m.fs_create_files(&dir, &client_script_files(v), &["REG-15", "VER-06", "SHR-09"]);
+        let key = format!("{root_key}/aspnet_client");
+        if !m.metabase().exists(&key) {
+            m.mb_create_key(&key, "IIsWebDirectory", &["REG-15"]);
+        }
+    }
+}
+
+/// `-e`/`-ea`: removes one version's (or every version's) client scripts, and emptied folders (REG-15).
+pub fn remove_client_scripts(m: &mut Machine, v: Option<Version>, rules: &[RuleId]) {
+    for (root_key, root_path) in site_roots(m) {
+        let client = format!("{}\\aspnet_client", root_path.trim_end_matches('\\'));
+        let system_web = format!("{client}\\system_web");
+        match v {
+            Some(v) => {
+                let dir = format!("{system_web}\\{}", v.client_script_dir(m.file_version(v)));
+                m.fs_delete(&dir, rules);
+                if m.fs().is_dir(&system_web) && m.fs().list(&system_web).is_empty() {
+                    m.fs_delete(&system_web, rules);
+                }
+            }
+            None => m.fs_delete(&system_web, rules),
+        }
+        if m.fs().is_dir(&client) && m.fs().list(&client).is_empty() {
+            m.fs_delete(&client, rules);
+            m.mb_delete_key(&format!("{root_key}/aspnet_client"), rules);
+        }
+    }
+}
+
+/// The state `-lv` reports for a registered runtime (REG-13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListStatus {
+    /// Mapped at `/LM/W3SVC`.
+    ValidRoot,
+    /// Registered, DLL present.
+    Valid,
+    /// DLL missing.
+    Invalid,
+}
+
+/// `-lv`: every registered runtime with its status and ISAPI path (REG-13).
+pub fn list_versions(m: &Machine) -> Vec<(Version, ListStatus, String)> {
+    let root = root_version(m);
+    m.registered()
+        .into_iter()
+        .map(|v| {
+            let dll = m.isapi_path(v);
+            let status = if !m.fs().is_file(&dll) {
+                ListStatus::Invalid
+            } else if root == Some(v) {
+                ListStatus::ValidRoot
+            } else {
+                ListStatus::Valid
+            };
+            (v, status, dll)
+        })
+        .collect()
+}
+
+/// `-lk`: every key that sets ScriptMaps with ASP.NET entries, and their version (REG-14, MAP-05).
+pub fn list_keys(m: &Machine) -> Vec<(String, Option<Version>)> {
+    explicit_map_keys(m, W3SVC)
+        .into_iter()
+        .filter_map(|p| {
+            let lines = own_maps(m, &p)?;
+            maps::has_aspnet(&lines).then(|| {
+                let v = list_version(&lines).filter(|v| {
+                    let e = maps::deciding_entry(&lines).map(|e| m.expand(&e.processor)).unwrap_or_default();
+                    m.fs().is_file(&e) && m.runtime(*v).installed
+                });
+                (p, v)
+            })
+        })
+        .collect()
+}
+
+/// Installs a framework's files (VER-01, SHR-07).
+pub fn install_files(m: &mut Machine, v: Version, wcf: bool) {
+    let dir = m.framework_dir(v);
+    m.fs_create_files(&dir, &runtime::folder_files(v), &["VER-01", "SHR-07"]);
+    let mut state = m.runtime(v);
+    state.installed = true;
+    state.wcf |= wcf;
+    m.set_runtime(v, state, &format!(".NET Framework {v} files installed in {dir}"), &["VER-01"]);
+}
+
+/// Removes a framework's files (SET-06).
+pub fn remove_files(m: &mut Machine, v: Version) {
+    let dir = m.framework_dir(v);
+    m.fs_delete(&dir, &["SET-06", "SHR-09"]);
+    m.set_runtime(v, RuntimeState::default(), &format!(".NET Framework {v} removed"), &["SET-06"]);
+}
+
+/// Adds .NET 3.x on top of 2.0: WCF/WF extensions join every 2.0 map (VER-03, MAP-03).
+pub fn add_wcf(m: &mut Machine) {
+    let v = Version::V2_0;
+    let mut state = m.runtime(v);
+    state.wcf = true;
+    m.set_runtime(v, state, ".NET Framework 3.x installed on top of CLR 2.0", &["VER-03"]);
+    if check_iis(m).is_err() {
+        return;
+    }
+    for path in explicit_map_keys(m, W3SVC) {
+        let Some(lines) = own_maps(m, &path) else { continue };
+        if list_version(&lines) == Some(v) {
+            install_at_key(m, &path, v, &lines, &["MAP-03", "VER-03"]);
+        }
+    }
+}
+
+/// `-ua`: unregisters every runtime at once; every ASP.NET entry goes (REG-12, SET-07).
+pub fn unregister_all(m: &mut Machine) -> usize {
+    let mark = m.effect_mark();
+    let all = m.registered();
+    for &v in all.iter().rev() {
+        log(m, v, Catalog::of(v).start_unregistering(), &["SET-10", "REG-12"]);
+        let mut state = m.runtime(v);
+        state.registered = false;
+        m.set_runtime(v, state, &format!("ASP.NET {v} unregistered"), &["REG-12", "VER-07"]);
+        m.reg_delete_key(&format!("{ASPNET_REG}\\{}", v.registry()), &["REG-12", "VER-07"]);
+    }
+    if check_iis(m).is_ok() {
+        for path in explicit_map_keys(m, W3SVC) {
+            let Some(lines) = own_maps(m, &path) else { continue };
+            if maps::has_aspnet(&lines) {
+                write_maps(m, &path, &maps::strip(&lines), &["REG-12", "SET-07"]);
+            }
+        }
+        if !all.is_empty() {
+            remove_list_items(m, W3SVC, "HttpCustomHeaders", &[POWERED_BY], &["HDR-02", "SET-07"]);
+            remove_client_scripts(m, None, &["REG-12", "SHR-09"]);
+            remove_default_aspx(m);
+            remove_mime_types(m);
+        }
+    }
+    sync_shared(m, &["SET-07", "SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
+    for &v in all.iter().rev() {
+        log(m, v, Catalog::of(v).finish_unregistering(), &["SET-10", "REG-12"]);
+    }
+    keys_touched_since(m, mark)
+}
+
+/// Records a management option of the 2.0+ tool (REG-18) as a shared resource.
+pub fn record_management(m: &mut Machine, resource: &str, value: Option<String>) {
+    m.set_resource(resource, value, &["REG-18"]);
+}

@@ -1,0 +1,441 @@
+//! Scenario files: load and check a TOML file, build its starting machine, run its steps and
+//! produce the transcript.
+//!
+//! Data flows one way: a step goes to a tool (or setup), the tool calls machine operations, the
+//! operations record effects, and the transcript renders them with their rule IDs.
+
+pub mod expect;
+pub mod spec;
+pub mod transcript;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+use crate::machine::{IisState, Machine, MachineConfig};
+use crate::policy::Policies;
+use crate::registration;
+use crate::rules::RuleId;
+use crate::setup::{self, Product};
+use crate::sites::{self, AppSpec, Isolation, SiteSpec};
+use crate::tools::{self, Context, Output};
+use expect::{mb_path, Check};
+use spec::{IisArg, IsolationMode, ScenarioFile, StepSpec};
+
+/// A scenario file that could not be read, parsed or checked: file, line, column, message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file as given.
+    pub file: String,
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+    /// 1-based column (0 when unknown).
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+/// A loaded scenario: its file, its spec and its starting machine, ready to run.
+pub struct Scenario {
+    name: String,
+    spec: ScenarioFile,
+    start: Machine,
+    start_effects: Vec<String>,
+    cited: BTreeSet<RuleId>,
+}
+
+/// A failed expectation.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// Which step, e.g. `step 2: run ...`.
+    pub step: String,
+    /// The expectation.
+    pub expected: String,
+    /// What the machine had.
+    pub actual: String,
+}
+
+/// The outcome of running a scenario.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The file name.
+    pub name: String,
+    /// The scenario's title.
+    pub title: String,
+    /// The full transcript.
+    pub transcript: String,
+    /// Expectations that did not hold.
+    pub failures: Vec<Failure>,
+    /// Every rule ID the transcript cites.
+    pub cited: BTreeSet<RuleId>,
+}
+
+impl Report {
+    /// Whether every expectation held.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Reads and loads a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError { file: file.clone(), line: 0, column: 0, message: format!("cannot read the file: {e}") })?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or(file.clone());
+    load_str(&file, &name, &text)
+}
+
+/// Loads a scenario from text: parse, check every value, build the starting machine.
+pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let err_at = |offset: Option<usize>, message: String| {
+        let (line, column) = offset.map(|o| line_col(text, o)).unwrap_or((0, 0));
+        ScenarioError { file: file.to_string(), line, column, message }
+    };
+    let spec: ScenarioFile = toml::from_str(text).map_err(|e| err_at(e.span().map(|s| s.start), e.message().to_string()))?;
+    let mut policies = Policies::default();
+    for (k, v) in &spec.policies {
+        let value = match v.get_ref() {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => return Err(err_at(Some(v.span().start), format!("policy `{}` takes a string, not {other}", k.get_ref()))),
+        };
+        policies.set(k.get_ref(), &value).map_err(|m| err_at(Some(k.span().start), m))?;
+    }
+    let machine = &spec.machine;
+    if let Some(iso) = &machine.isolation {
+        if !machine.edition.0.is_iis6() {
+            return Err(err_at(Some(iso.span().start), "`isolation` applies to Windows Server 2003 (IIS 6.0) only".into()));
+        }
+    }
+    for step in &spec.step {
+        validate_step(step.get_ref()).map_err(|m| err_at(Some(step.span().start), m))?;
+        for o in &step.get_ref().options {
+            if !o.get_ref().eq_ignore_ascii_case("/noaspupgrade") {
+                return Err(err_at(Some(o.span().start), format!("unknown setup option `{}`, expected /noaspupgrade", o.get_ref())));
+            }
+        }
+    }
+    let config = MachineConfig {
+        edition: machine.edition.0,
+        name: machine.name.clone().unwrap_or_else(|| "IISBOX".into()),
+        iis: match machine.iis {
+            IisArg::Installed => IisState::Installed,
+            IisArg::Absent => IisState::Absent,
+            IisArg::Disabled => IisState::Disabled,
+        },
+        iis5_isolation: machine.isolation.as_ref().is_some_and(|i| *i.get_ref() == IsolationMode::Iis5),
+        policies,
+    };
+    let mut m = Machine::new(config);
+    build(&mut m, &spec).map_err(|(offset, msg)| err_at(offset, msg))?;
+    let effects = m.drain_effects();
+    let mut cited = BTreeSet::new();
+    let start_effects = effects
+        .iter()
+        .map(|e| {
+            cited.extend(e.rules.iter().copied());
+            transcript::render(e)
+        })
+        .collect();
+    Ok(Scenario { name: name.to_string(), spec, start: m, start_effects, cited })
+}
+
+fn validate_step(step: &StepSpec) -> Result<(), String> {
+    let actions = [
+        ("run", step.run.is_some()),
+        ("install", step.install.is_some()),
+        ("uninstall", step.uninstall.is_some()),
+        ("install_iis", step.install_iis.is_some()),
+        ("delete_file", step.delete_file.is_some()),
+    ];
+    let present: Vec<&str> = actions.iter().filter(|(_, p)| *p).map(|(n, _)| *n).collect();
+    if present.len() != 1 {
+        let names: Vec<&str> = actions.iter().map(|(n, _)| *n).collect();
+        return Err(format!(
+            "a step needs exactly one action ({}), found {}",
+            names.join(", "),
+            if present.is_empty() { "none".to_string() } else { present.join(" and ") }
+        ));
+    }
+    if !step.options.is_empty() && step.install.is_none() {
+        return Err("`options` go with `install` only".into());
+    }
+    if step.as_admin.is_some() && step.run.is_none() {
+        return Err("`as_admin` goes with `run` only".into());
+    }
+    Ok(())
+}
+
+type BuildError = (Option<usize>, String);
+
+/// Builds the starting machine: pools, sites, applications, hand-set properties, runtimes, pins.
+fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
+    let ms = &spec.machine;
+    let iis_absent = m.iis() == IisState::Absent;
+    let needs_iis = |what: &str, offset: usize| -> Result<(), BuildError> {
+        if iis_absent {
+            return Err((Some(offset), format!("{what} needs IIS, but the machine has iis = \"absent\"")));
+        }
+        Ok(())
+    };
+    for pool in &ms.pool {
+        needs_iis("a pool", pool.span().start)?;
+        if !m.edition().is_iis6() {
+            return Err((Some(pool.span().start), "application pools exist on IIS 6.0 only".into()));
+        }
+        sites::create_pool(m, &pool.get_ref().name);
+    }
+    for site in &ms.site {
+        needs_iis("a site", site.span().start)?;
+        let s = site.get_ref();
+        let spec = SiteSpec { id: s.id, name: s.name.clone(), bindings: s.bindings.clone(), path: s.path.clone() };
+        sites::create_site(m, &spec).map_err(|e| (Some(site.span().start), e))?;
+        let files: Vec<&str> = s.files.iter().map(String::as_str).collect();
+        m.fs_create_files(&s.path, &files, &["MB-21"]);
+    }
+    for app in &ms.app {
+        needs_iis("an application", app.span().start)?;
+        let a = app.get_ref();
+        let isolation = match &a.isolation {
+            None => None,
+            Some(i) => Some(Isolation::parse(i.get_ref()).ok_or_else(|| {
+                (Some(i.span().start), format!("unknown isolation `{}`, expected low, medium or high", i.get_ref()))
+            })?),
+        };
+        let path = mb_path(&a.path);
+        let spec = AppSpec {
+            path: path.clone(),
+            physical_path: a.physical_path.clone(),
+            application: a.application,
+            isolation,
+            pool: a.pool.clone(),
+        };
+        sites::create_app(m, &spec).map_err(|e| (Some(app.span().start), e))?;
+        if !a.files.is_empty() {
+            let (dir, _) = sites::physical_path(m, &path).ok_or((Some(app.span().start), "no physical path".to_string()))?;
+            let files: Vec<&str> = a.files.iter().map(String::as_str).collect();
+            m.fs_create_files(&dir, &files, &["MB-21"]);
+        }
+    }
+    for set in &ms.metabase {
+        let s = set.get_ref();
+        let path = mb_path(&s.path);
+        if !m.metabase().exists(&path) {
+            let kt = s.key_type.clone().unwrap_or_else(|| "IIsConfigObject".into());
+            m.mb_create_key(&path, &kt, &["MB-05"]);
+        }
+        let value = expect::to_value(&s.value, &s.property)
+            .ok_or_else(|| (Some(set.span().start), format!("value {} does not fit property {}", s.value, s.property)))?;
+        m.mb_set(&path, &s.property, value, &["MB-23"]).map_err(|e| (Some(set.span().start), e.to_string()))?;
+    }
+    for product in &ms.runtimes {
+        let result = setup::install(m, product.0, true);
+        if result.exit != 0 {
+            return Err((None, format!("machine.runtimes: {}", result.output.join(" "))));
+        }
+    }
+    for app in &ms.app {
+        if let Some(v) = app.get_ref().runtime {
+            let path = mb_path(&app.get_ref().path);
+            registration::install_maps(m, v.0, &path, true).map_err(|e| {
+                (Some(app.span().start), format!("cannot pin {path} to {}: {e} (list it in machine.runtimes)", v.0))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+impl Scenario {
+    /// The scenario's title.
+    pub fn title(&self) -> &str {
+        &self.spec.title
+    }
+
+    /// Runs every step on a copy of the starting machine and returns the report.
+    pub fn run(&self) -> Report {
+        let mut m = self.start.clone();
+        let mut t = Transcript::default();
+        let mut cited = self.cited.clone();
+        let mut failures = Vec::new();
+        self.header(&m, &mut t);
+        t.push("");
+        t.push("== start ==");
+        for line in &self.start_effects {
+            t.push(format!("  * {line}"));
+        }
+        for (i, step) in self.spec.step.iter().enumerate() {
+            let step = step.get_ref();
+            let label = format!("step {}: {}", i + 1, describe(step));
+            t.push("");
+            t.push(format!("== {label} =="));
+            if let Some(c) = &step.comment {
+                for line in c.lines() {
+                    t.push(format!("  # {line}"));
+                }
+            }
+            let events_before = m.events().len();
+            let out = execute(&mut m, step);
+            for line in &out.lines {
+                t.push(format!("  | {line}"));
+            }
+            t.push(format!("  exit {}", out.exit));
+            for e in m.drain_effects() {
+                cited.extend(e.rules.iter().copied());
+                t.push(format!("  * {}", transcript::render(&e)));
+            }
+            let new_events = m.events()[events_before..].to_vec();
+            let checks = step.expect.as_ref().map(|x| expect::check_all(&m, &out, &new_events, x)).unwrap_or_default();
+            for c in checks {
+                cited.extend(c.rules.iter().copied());
+                t.push(check_line(&c));
+                if let Some(actual) = c.actual {
+                    failures.push(Failure { step: label.clone(), expected: c.expected, actual });
+                }
+            }
+        }
+        for r in &self.spec.rules {
+            if !cited.contains(r.0) {
+                failures.push(Failure {
+                    step: "scenario".into(),
+                    expected: format!("the transcript cites {} (listed in `rules`)", r.0),
+                    actual: "no effect or check cites it".into(),
+                });
+            }
+        }
+        Report { name: self.name.clone(), title: self.spec.title.clone(), transcript: t.finish(), failures, cited }
+    }
+
+    fn header(&self, m: &Machine, t: &mut Transcript) {
+        t.push(format!("# {}", self.spec.title));
+        t.push(format!("file: {}", self.name));
+        t.push(format!(
+            "machine: {} (IIS {}), %windir% = {}, computer {}{}",
+            m.edition(),
+            m.edition().iis_version(),
+            m.windir(),
+            m.name(),
+            match m.iis() {
+                IisState::Installed => String::new(),
+                IisState::Absent => ", IIS not installed".into(),
+                IisState::Disabled => ", IIS disabled".into(),
+            }
+        ));
+        let non_default = m.policies().non_default();
+        if non_default.is_empty() {
+            t.push("policies: defaults");
+        } else {
+            let items: Vec<String> = non_default.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            t.push(format!("policies: {}", items.join(", ")));
+        }
+        let ids: Vec<&str> = self.spec.rules.iter().map(|r| r.0).collect();
+        t.push(format!("demonstrates: {}", ids.join(", ")));
+        if let Some(d) = &self.spec.description {
+            for line in d.trim().lines() {
+                t.push(format!("  {line}"));
+            }
+        }
+    }
+}
+
+/// A one-line description of a step's action.
+fn describe(step: &StepSpec) -> String {
+    let product = |p: Product| match p {
+        Product::Runtime(v) => format!(".NET Framework {v}"),
+        Product::NetFx3 => ".NET Framework 3.x".into(),
+    };
+    if let Some(cmd) = &step.run {
+        let who = if step.as_admin == Some(false) { " (as a non-administrator)" } else { "" };
+        format!("run {cmd}{who}")
+    } else if let Some(p) = step.install {
+        let opts: Vec<&str> = step.options.iter().map(|o| o.get_ref().as_str()).collect();
+        let opts = if opts.is_empty() { String::new() } else { format!(" {}", opts.join(" ")) };
+        format!("install {}{opts}", product(p.0))
+    } else if let Some(p) = step.uninstall {
+        format!("uninstall {}", product(p.0))
+    } else if step.install_iis.is_some() {
+        "install IIS".into()
+    } else if let Some(f) = &step.delete_file {
+        format!("delete {f}")
+    } else {
+        "nothing".into()
+    }
+}
+
+/// Runs a step's action on the machine.
+fn execute(m: &mut Machine, step: &StepSpec) -> Output {
+    if let Some(cmd) = &step.run {
+        return tools::run(m, cmd, Context { admin: step.as_admin.unwrap_or(true) });
+    }
+    if let Some(p) = step.install {
+        let r = setup::install(m, p.0, step.options.is_empty());
+        return Output { lines: r.output, exit: r.exit };
+    }
+    if let Some(p) = step.uninstall {
+        let r = setup::uninstall(m, p.0);
+        return Output { lines: r.output, exit: r.exit };
+    }
+    if step.install_iis.is_some() {
+        m.install_iis(&["SET-05"]);
+        return Output::default();
+    }
+    if let Some(f) = &step.delete_file {
+        m.fs_delete(f, &[]);
+        return Output::default();
+    }
+    Output::default()
+}
+
+fn check_line(c: &Check) -> String {
+    let cite = crate::rules::cite(&c.rules);
+    let cite = if cite.is_empty() { String::new() } else { format!(" {cite}") };
+    match &c.actual {
+        None => format!("  ok: {}{cite}", c.expected),
+        Some(a) => {
+            let a = if a.contains('\n') { format!("\n{}", indent(a)) } else { a.clone() };
+            format!("  FAILED: {}{cite}; got: {a}", c.expected)
+        }
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("      {l}")).collect::<Vec<_>>().join("\n")
+}
+
+/// A transcript being written, line by line.
+#[derive(Default)]
+struct Transcript {
+    lines: Vec<String>,
+}
+
+impl Transcript {
+    fn push(&mut self, line: impl Into<String>) {
+        self.lines.push(line.into());
+    }
+
+    fn finish(self) -> String {
+        let mut s = self.lines.join("\n");
+        s.push('\n');
+        s
+    }
+}

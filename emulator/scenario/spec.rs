@@ -1,0 +1,362 @@
+//! The scenario file format (TOML). Unknown keys are errors; values are checked as they load.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+use crate::edition::Edition;
+use crate::runtime::Version;
+use crate::setup::Product;
+
+/// A whole scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// One-line title.
+    pub title: String,
+    /// Longer explanation, shown in the transcript header.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Rule IDs the scenario demonstrates; each must be cited by its transcript.
+    pub rules: Vec<RuleRef>,
+    /// Policy overrides, by name.
+    #[serde(default)]
+    pub policies: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    /// The starting machine.
+    pub machine: MachineSpec,
+    /// What happens, in order.
+    #[serde(default)]
+    pub step: Vec<Spanned<StepSpec>>,
+}
+
+/// A rule ID that the catalog knows.
+#[derive(Debug, Clone)]
+pub struct RuleRef(pub &'static str);
+
+impl<'de> Deserialize<'de> for RuleRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::rules::find(&s)
+            .map(|r| RuleRef(r.id))
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown rule ID `{s}` (run `iisim rules` for the catalog)")))
+    }
+}
+
+/// A runtime version as a scenario writes it (`1.1`, `2.0.50727`...).
+#[derive(Debug, Clone, Copy)]
+pub struct VersionArg(pub Version);
+
+impl<'de> Deserialize<'de> for VersionArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Version::parse(&s).map(VersionArg).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown ASP.NET version `{s}`, expected 1.0, 1.1, 2.0 or 4.0 (or a full form such as 2.0.50727)"))
+        })
+    }
+}
+
+/// A setup product (`1.0`…`4.0`, `3.0`, `3.5`).
+#[derive(Debug, Clone, Copy)]
+pub struct ProductArg(pub Product);
+
+impl<'de> Deserialize<'de> for ProductArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Product::parse(&s)
+            .map(ProductArg)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown .NET Framework `{s}`, expected 1.0, 1.1, 2.0, 3.0, 3.5 or 4.0")))
+    }
+}
+
+/// A Windows edition (`2000`, `xp`, `2003`).
+#[derive(Debug, Clone, Copy)]
+pub struct EditionArg(pub Edition);
+
+impl<'de> Deserialize<'de> for EditionArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Edition::parse(&s)
+            .map(EditionArg)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown edition `{s}`, expected \"2000\", \"xp\" or \"2003\"")))
+    }
+}
+
+/// IIS presence at start.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum IisArg {
+    /// Installed and running (default).
+    #[default]
+    Installed,
+    /// Not installed.
+    Absent,
+    /// Installed, services disabled.
+    Disabled,
+}
+
+/// IIS 6 isolation mode at start.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum IsolationMode {
+    /// Worker process isolation mode (clean-install default).
+    #[default]
+    Worker,
+    /// IIS 5.0 isolation mode.
+    Iis5,
+}
+
+/// The starting machine.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineSpec {
+    /// Windows edition.
+    pub edition: EditionArg,
+    /// Computer name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// IIS presence.
+    #[serde(default)]
+    pub iis: IisArg,
+    /// IIS 6 isolation mode.
+    #[serde(default)]
+    pub isolation: Option<Spanned<IsolationMode>>,
+    /// Frameworks installed by setup, in order, before the steps.
+    #[serde(default)]
+    pub runtimes: Vec<ProductArg>,
+    /// Application pools (IIS 6).
+    #[serde(default)]
+    pub pool: Vec<Spanned<PoolSpec>>,
+    /// Extra sites.
+    #[serde(default)]
+    pub site: Vec<Spanned<SiteEntry>>,
+    /// Applications, virtual directories and folders.
+    #[serde(default)]
+    pub app: Vec<Spanned<AppEntry>>,
+    /// Metabase properties set by hand after the tree is built.
+    #[serde(default)]
+    pub metabase: Vec<Spanned<MetabaseSet>>,
+}
+
+/// An application pool.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSpec {
+    /// Pool name.
+    pub name: String,
+}
+
+/// A site.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteEntry {
+    /// Site ID; chosen as IIS would when absent.
+    #[serde(default)]
+    pub id: Option<u32>,
+    /// ServerComment.
+    pub name: String,
+    /// ServerBindings.
+    #[serde(default = "default_bindings")]
+    pub bindings: Vec<String>,
+    /// Physical path of the site's ROOT.
+    pub path: String,
+    /// Files under the ROOT folder, relative.
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+fn default_bindings() -> Vec<String> {
+    vec![":80:".into()]
+}
+
+/// An application, virtual directory or folder.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppEntry {
+    /// Metabase path, with or without `/LM/` (`W3SVC/1/ROOT/shop`).
+    pub path: String,
+    /// Physical path: makes the key a virtual directory.
+    #[serde(default)]
+    pub physical_path: Option<String>,
+    /// Whether the key is an application (default true).
+    #[serde(default = "yes")]
+    pub application: bool,
+    /// Application protection: low, medium, high.
+    #[serde(default)]
+    pub isolation: Option<Spanned<String>>,
+    /// Application pool (IIS 6).
+    #[serde(default)]
+    pub pool: Option<String>,
+    /// Pins the application to a runtime with that runtime's `aspnet_regiis -s`.
+    #[serde(default)]
+    pub runtime: Option<VersionArg>,
+    /// Files in the application's folder, relative.
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A metabase property set by hand.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetabaseSet {
+    /// Key path, with or without `/LM/`.
+    pub path: String,
+    /// Property name.
+    pub property: String,
+    /// Value: integer, string, boolean or list of strings.
+    pub value: toml::Value,
+    /// KeyType for a key that does not exist yet.
+    #[serde(default)]
+    pub key_type: Option<String>,
+}
+
+/// One step: exactly one action, then expectations.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// A command line as typed on the server.
+    #[serde(default)]
+    pub run: Option<String>,
+    /// Install a .NET Framework with setup.
+    #[serde(default)]
+    pub install: Option<ProductArg>,
+    /// Uninstall a .NET Framework.
+    #[serde(default)]
+    pub uninstall: Option<ProductArg>,
+    /// Setup options, e.g. `/noaspupgrade`.
+    #[serde(default)]
+    pub options: Vec<Spanned<String>>,
+    /// Install (or enable) IIS.
+    #[serde(default)]
+    pub install_iis: Option<bool>,
+    /// Delete a file from the emulated disk.
+    #[serde(default)]
+    pub delete_file: Option<String>,
+    /// Run the command as a non-administrator.
+    #[serde(default)]
+    pub as_admin: Option<bool>,
+    /// A comment shown in the transcript.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// What must hold after the step.
+    #[serde(default)]
+    pub expect: Option<ExpectSpec>,
+}
+
+/// Expectations checked after a step.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    /// Exit code.
+    #[serde(default)]
+    pub exit: Option<i32>,
+    /// Standard output, exactly (a trailing newline is ignored).
+    #[serde(default)]
+    pub stdout: Option<String>,
+    /// Lines (substrings) standard output must contain.
+    #[serde(default)]
+    pub stdout_contains: Vec<String>,
+    /// Substrings standard output must not contain.
+    #[serde(default)]
+    pub stdout_lacks: Vec<String>,
+    /// Effective runtime per metabase path (`none` for no ASP.NET).
+    #[serde(default)]
+    pub runtime: BTreeMap<String, String>,
+    /// Metabase property checks.
+    #[serde(default)]
+    pub metabase: Vec<MetabaseExpect>,
+    /// Shared-resource states.
+    #[serde(default)]
+    pub resources: Option<ResourcesExpect>,
+    /// Events the step must have written.
+    #[serde(default)]
+    pub events: Vec<EventExpect>,
+}
+
+/// A metabase property check.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetabaseExpect {
+    /// Key path, with or without `/LM/`.
+    pub path: String,
+    /// Property name.
+    pub property: String,
+    /// Check the key's own value instead of the effective one.
+    #[serde(default)]
+    pub own: bool,
+    /// The exact value.
+    #[serde(default)]
+    pub equals: Option<toml::Value>,
+    /// Substrings that some list entry (or the text) must contain.
+    #[serde(default)]
+    pub contains: Vec<String>,
+    /// Substrings no entry may contain.
+    #[serde(default)]
+    pub lacks: Vec<String>,
+    /// The value must be unset (own) or absent (effective).
+    #[serde(default)]
+    pub unset: bool,
+    /// Where the effective value must come from: a key path, `own` or `default`.
+    #[serde(default)]
+    pub origin: Option<String>,
+}
+
+/// An event-log check.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventExpect {
+    /// Event ID.
+    pub id: u32,
+    /// Event source, e.g. `ASP.NET 2.0.50727.0`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Information, Warning or Error.
+    #[serde(default)]
+    pub level: Option<String>,
+    /// Substring of the message.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// Shared-resource checks: each names the owning version or the state.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesExpect {
+    /// Registered runtimes, e.g. `1.1.4322, 2.0.50727` (VER-07).
+    pub registered: Option<String>,
+    /// Installed frameworks (VER-01).
+    pub installed: Option<String>,
+    /// RootVer in the registry (VER-07).
+    pub root_version: Option<String>,
+    /// Version whose aspnet_state.exe the state service runs, or `none` (SHR-06).
+    pub state_service: Option<String>,
+    /// The state service port (SHR-06).
+    pub state_service_port: Option<String>,
+    /// Owner of the generic ASP.NET counter objects, or `none` (SHR-05).
+    pub generic_counters: Option<String>,
+    /// Versions with their own counter objects (SHR-05).
+    pub version_counters: Option<String>,
+    /// Version whose SQL state scripts are current (SHR-07).
+    pub sql_state: Option<String>,
+    /// Version of the global ISAPI filter, or `none` (SHR-01).
+    pub filter: Option<String>,
+    /// ASPNET account: enabled, disabled or absent (SHR-08).
+    pub aspnet_account: Option<String>,
+    /// Versions whose ISAPI is in InProcessIsapiApps (SHR-03).
+    pub in_process_isapi: Option<String>,
+    /// Web Service Extensions: `ASP.NET v2.0.50727=allowed, ...` (SHR-04).
+    pub web_service_extensions: Option<String>,
+    /// Client-script folders in the Default Web Site (REG-15, VER-06).
+    pub client_scripts: Option<String>,
+    /// Versions with a Temporary ASP.NET Files folder (SHR-09).
+    pub temp_files: Option<String>,
+    /// `present` or `absent`: X-Powered-By at the root (HDR-02).
+    pub powered_by: Option<String>,
+    /// Any other recorded resource by name, e.g. `granted:NT AUTHORITY\NETWORK SERVICE` (REG-18).
+    #[serde(default)]
+    pub other: BTreeMap<String, String>,
+}

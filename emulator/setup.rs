@@ -1,0 +1,89 @@
+//! .NET Framework setup: installing and uninstalling a framework version (SET-).
+
+use crate::edition::Edition;
+use crate::machine::Machine;
+use crate::registration::{self, Pass};
+use crate::runtime::Version;
+
+/// What a setup package installs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Product {
+    /// A runtime with its own ASP.NET (1.0, 1.1, 2.0, 4.0).
+    Runtime(Version),
+    /// .NET Framework 3.0 or 3.5: assemblies on top of CLR 2.0 (VER-03).
+    NetFx3,
+}
+
+impl Product {
+    /// Parses `1.0`…`4.0` (any accepted version form), `3.0` or `3.5`.
+    pub fn parse(text: &str) -> Option<Product> {
+        match text.trim() {
+            "3.0" | "3.5" => Some(Product::NetFx3),
+            t => Version::parse(t).map(Product::Runtime),
+        }
+    }
+}
+
+/// What setup printed and its exit code (MSI-style codes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupResult {
+    /// Lines the setup log shows.
+    pub output: Vec<String>,
+    /// 0 on success, 1603 on a fatal error, 1605 when the product is not installed.
+    pub exit: i32,
+}
+
+fn ok(output: Vec<String>) -> SetupResult {
+    SetupResult { output, exit: 0 }
+}
+
+/// Installs a framework; `upgrade` is false with `/noaspupgrade` (SET-01..05, REG-16).
+pub fn install(m: &mut Machine, product: Product, upgrade: bool) -> SetupResult {
+    let v = match product {
+        Product::Runtime(v) => v,
+        Product::NetFx3 => Version::V2_0,
+    };
+    if m.edition() == Edition::Win2000 && (v == Version::V4_0 || product == Product::NetFx3) {
+        m.note(format!("setup refused: {} does not support this framework", m.edition()), &["SET-01"]);
+        let what = if product == Product::NetFx3 { "3.x".to_string() } else { v.to_string() };
+        return SetupResult {
+            output: vec![format!("Setup cannot continue: .NET Framework {what} does not support {}.", m.edition())],
+            exit: 1603,
+        };
+    }
+    let mut output = Vec::new();
+    if !m.runtime(v).installed {
+        registration::install_files(m, v, false);
+        registration::register(m, v, Pass::Setup { upgrade }, None);
+        registration::restart_w3svc(m, v);
+        output.push(format!(".NET Framework {v} installed."));
+    } else if product == Product::Runtime(v) {
+        m.note(format!(".NET Framework {v} is already installed: setup changes nothing"), &["SET-01"]);
+        output.push(format!(".NET Framework {v} is already installed."));
+    }
+    if product == Product::NetFx3 {
+        registration::add_wcf(m);
+        output.push(".NET Framework 3.x installed on top of 2.0.50727.".into());
+    }
+    ok(output)
+}
+
+/// Uninstalls a framework: its maps move to the highest remaining runtime (SET-06, SET-07).
+pub fn uninstall(m: &mut Machine, product: Product) -> SetupResult {
+    let Product::Runtime(v) = product else {
+        return SetupResult {
+            output: vec!["Uninstalling .NET Framework 3.x separately is not modeled: uninstall 2.0.50727.".into()],
+            exit: 1603,
+        };
+    };
+    if !m.runtime(v).installed {
+        return SetupResult {
+            output: vec![format!("This action is only valid for products that are currently installed (.NET Framework {v}).")],
+            exit: 1605,
+        };
+    }
+    registration::unregister(m, v);
+    registration::remove_files(m, v);
+    registration::restart_w3svc(m, v);
+    ok(vec![format!(".NET Framework {v} uninstalled.")])
+}

@@ -1,0 +1,142 @@
+//! Admin tools run from a command line typed on the server: resolution of the program and its
+//! arguments, then the tool itself.
+
+pub mod regiis;
+
+use crate::machine::Machine;
+use crate::runtime::Version;
+
+/// Who runs a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Context {
+    /// Whether the user is a local administrator.
+    pub admin: bool,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context { admin: true }
+    }
+}
+
+/// What a command printed and its exit code.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Output {
+    /// Standard output, one entry per line.
+    pub lines: Vec<String>,
+    /// Process exit code.
+    pub exit: i32,
+}
+
+impl Output {
+    /// Appends a line.
+    pub fn line(&mut self, text: impl Into<String>) {
+        self.lines.push(text.into());
+    }
+
+    /// Standard output as text, lines joined with `\n`.
+    pub fn text(&self) -> String {
+        self.lines.join("\n")
+    }
+}
+
+/// Splits a command line the way the C runtime does: spaces separate, double quotes group.
+pub fn split_args(line: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut cur = String::new();
+    let mut in_quotes = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                in_quotes = !in_quotes;
+                any = true;
+            }
+            c if c.is_whitespace() && !in_quotes => {
+                if any {
+                    args.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        args.push(cur);
+    }
+    args
+}
+
+/// What cmd.exe prints for a program it cannot find (exit 9009).
+fn not_recognized(program: &str) -> Output {
+    Output {
+        lines: vec![
+            format!("'{program}' is not recognized as an internal or external command,"),
+            "operable program or batch file.".into(),
+        ],
+        exit: 9009,
+    }
+}
+
+/// Resolves a program path as cmd.exe would; relative paths start from the Framework folder,
+/// so `v1.1.4322\aspnet_regiis` works as the scenario shorthand.
+fn resolve(m: &Machine, program: &str) -> Option<String> {
+    let expanded = m.expand(program).replace('/', "\\");
+    if !expanded.contains('\\') {
+        return None;
+    }
+    let absolute = if expanded.len() > 1 && expanded.as_bytes()[1] == b':' {
+        expanded
+    } else {
+        format!("{}\\Microsoft.NET\\Framework\\{}", m.windir(), expanded.trim_start_matches(".\\"))
+    };
+    [absolute.clone(), format!("{absolute}.exe")].into_iter().find(|p| m.fs().is_file(p))
+}
+
+/// The runtime whose Framework folder holds `path`.
+fn folder_version(path: &str) -> Option<Version> {
+    let lower = path.to_ascii_lowercase();
+    let folder = lower.rsplit('\\').nth(1)?;
+    Version::ALL.into_iter().find(|v| folder == v.folder_name())
+}
+
+/// Runs one command line on the machine.
+pub fn run(m: &mut Machine, line: &str, ctx: Context) -> Output {
+    let args = split_args(line);
+    let Some(program) = args.first() else {
+        return Output::default();
+    };
+    let Some(path) = resolve(m, program) else {
+        return not_recognized(program);
+    };
+    let file = path.rsplit('\\').next().unwrap_or_default().to_ascii_lowercase();
+    match (file.as_str(), folder_version(&path)) {
+        ("aspnet_regiis.exe", Some(v)) => regiis::run(m, v, &args[1..], ctx),
+        _ => Output {
+            lines: vec![format!("iisim does not emulate {path} yet.")],
+            exit: 1,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("a -s W3SVC/1/ROOT", &["a", "-s", "W3SVC/1/ROOT"]),
+            ("  \"C:\\Program Files\\x.exe\"  -i ", &["C:\\Program Files\\x.exe", "-i"]),
+            ("a \"\" b", &["a", "", "b"]),
+            ("a \"W3SVC/1/ROOT/my app\"", &["a", "W3SVC/1/ROOT/my app"]),
+            ("", &[]),
+        ];
+        for (line, want) in cases {
+            assert_eq!(split_args(line), want.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "{line}");
+        }
+    }
+}
