@@ -125,6 +125,15 @@ impl Machine {
                 services.insert(name.to_string(), Service { display: display.into(), image: inetinfo.clone(), running });
             }
         }
+        let mut journal = Journal::default();
+        if config.iis != IisState::Absent {
+            let text = format!(
+                "fresh IIS {} key tree: W3SVC with the default ScriptMaps, InProcessIsapiApps and DefaultDoc, site 1 \"Default Web Site\"{}",
+                config.edition.iis_version(),
+                if config.edition.is_iis6() { ", AppPools/DefaultAppPool" } else { "" }
+            );
+            journal.record(Change::Note { text }, &["MB-13", "SM-09", "MB-23"]);
+        }
         Machine {
             edition: config.edition,
             name: config.name,
@@ -139,7 +148,7 @@ impl Machine {
             services,
             accounts,
             clock: 0,
-            journal: Journal::default(),
+            journal,
             counters: BTreeMap::new(),
         }
     }

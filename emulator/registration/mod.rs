@@ -148,8 +148,32 @@ fn install_at_key(m: &mut Machine, path: &str, v: Version, lines: &[MapLine], ru
     if (from == Some(Version::V1_0)) != (v == Version::V1_0) || (v == Version::V1_0 && !maps::has_aspnet(lines)) {
         rules.push("MAP-09");
     }
+    rules.extend(preserved_format_rules(lines));
     rules.dedup();
     write_maps(m, path, &out, &rules)
+}
+
+/// The ScriptMaps format rules a remap honours by keeping entries as they are (SM-01..05).
+fn preserved_format_rules(lines: &[MapLine]) -> Vec<RuleId> {
+    let mut rules = Vec::new();
+    let entries: Vec<&crate::metabase::scriptmap::MapEntry> = lines.iter().filter_map(MapLine::entry).collect();
+    if lines.iter().any(|l| l.entry().is_none()) {
+        rules.push("SM-01");
+    }
+    if entries.iter().any(|e| e.is_aspnet() && e.extension != e.extension.to_ascii_lowercase()) {
+        rules.push("SM-02");
+    }
+    if entries.iter().any(|e| e.flags & !5 != 0) {
+        rules.push("SM-03");
+    }
+    let default_verbs: Vec<String> = maps::ASPNET_VERBS.iter().map(|v| v.to_string()).collect();
+    if entries.iter().any(|e| e.is_aspnet() && e.verbs != default_verbs) {
+        rules.push("SM-04");
+    }
+    if entries.iter().any(|e| e.is_wildcard()) {
+        rules.push("SM-05");
+    }
+    rules
 }
 
 /// The base key's list: its own ScriptMaps, or a copy of its effective value (MAP-08).
@@ -353,6 +377,15 @@ fn setup_pass(m: &mut Machine, v: Version, upgrade: bool) {
     }
 }
 
+/// The key's path as stored; a differently cased argument still finds it (MB-15).
+fn stored_path(m: &mut Machine, path: &str) -> String {
+    let stored = m.metabase().key(path).map(|k| k.path().to_string()).unwrap_or_default();
+    if stored != crate::metabase::normalize(path) {
+        m.note(format!("{path} names the key {stored}: metabase paths compare case-insensitively"), &["MB-15", "REG-09"]);
+    }
+    stored
+}
+
 /// `-s`/`-sn`: installs `v`'s maps at `path` (and, when recursive, at every key below that sets
 /// ScriptMaps) (REG-07, REG-08, MAP-07, MAP-08).
 pub fn install_maps(m: &mut Machine, v: Version, path: &str, recursive: bool) -> Result<usize, RegError> {
@@ -366,7 +399,7 @@ pub fn install_maps(m: &mut Machine, v: Version, path: &str, recursive: bool) ->
     let mark = m.effect_mark();
     let force = m.policies().flag(policy::S_FORCES_VERSION);
     let switch: RuleId = if recursive { "REG-07" } else { "REG-08" };
-    let base = m.metabase().key(path).map(|k| k.path().to_string()).unwrap_or_default();
+    let base = stored_path(m, path);
     let mut targets = vec![base.clone()];
     if recursive {
         targets.extend(explicit_map_keys(m, &base).into_iter().filter(|p| !p.eq_ignore_ascii_case(&base)));
@@ -380,7 +413,7 @@ pub fn install_maps(m: &mut Machine, v: Version, path: &str, recursive: bool) ->
                 continue;
             }
         }
-        let rules: Vec<RuleId> = if copied { vec![switch, "MAP-08", "MAP-07"] } else { vec![switch, "MAP-07"] };
+        let rules: Vec<RuleId> = if copied { vec![switch, "MAP-08", "MB-17", "MAP-07"] } else { vec![switch, "MAP-07"] };
         install_at_key(m, &target, v, &lines, &rules);
     }
     if !recursive {
@@ -399,7 +432,7 @@ pub fn strip_maps(m: &mut Machine, path: &str, recursive: bool) -> Result<usize,
         return Err(RegError::InvalidPath(path.to_string()));
     }
     let mark = m.effect_mark();
-    let base = m.metabase().key(path).map(|k| k.path().to_string()).unwrap_or_default();
+    let base = stored_path(m, path);
     let mut targets = vec![base.clone()];
     if recursive {
         targets.extend(explicit_map_keys(m, &base).into_iter().filter(|p| !p.eq_ignore_ascii_case(&base)));
@@ -407,7 +440,7 @@ pub fn strip_maps(m: &mut Machine, path: &str, recursive: bool) -> Result<usize,
     for target in targets {
         let copied = own_maps(m, &target).is_none();
         let lines = own_or_copied(m, &target);
-        let rules: &[RuleId] = if copied { &["REG-10", "MAP-08"] } else { &["REG-10"] };
+        let rules: &[RuleId] = if copied { &["REG-10", "MAP-08", "MB-17"] } else { &["REG-10"] };
         if copied || maps::has_aspnet(&lines) {
             write_maps(m, &target, &maps::strip(&lines), rules);
         }

@@ -121,7 +121,10 @@ pub fn resource_state(m: &Machine, name: &str) -> (String, &'static [RuleId]) {
             let present = own_list(w3, "HttpCustomHeaders").iter().any(|h| h.eq_ignore_ascii_case(registration::POWERED_BY));
             (if present { "present" } else { "absent" }.into(), &["HDR-02"])
         }
-        other => (m.resource(other).unwrap_or("none").to_string(), &["REG-18"]),
+        other => match other.strip_prefix("file_version:").map(Version::parse) {
+            Some(Some(v)) => (m.file_version(v).to_string(), &["VER-08"]),
+            _ => (m.resource(other).unwrap_or("none").to_string(), &["REG-18"]),
+        },
     }
 }
 
@@ -193,6 +196,35 @@ pub fn to_value(v: &toml::Value, prop: &str) -> Option<Value> {
     toml_text(v, schema::lookup(prop))
 }
 
+/// The rules that decide how a property is read: inheritance, kind, format.
+fn property_rules(def: Option<&schema::PropDef>, own: bool, prop: &str) -> Vec<RuleId> {
+    let mut rules: Vec<RuleId> = vec!["MB-20"];
+    if !own {
+        rules.push("MB-16");
+        if def.is_some_and(|d| !d.inherit) {
+            rules.push("MB-19");
+        }
+    }
+    match def.map(|d| d.kind) {
+        Some(schema::Kind::Flags(_)) => rules.extend(["MB-09", "MB-18"]),
+        Some(schema::Kind::Bool) => rules.push("MB-09"),
+        Some(schema::Kind::MultiSz) => {
+            rules.push("MB-10");
+            if !own {
+                rules.push("MB-17");
+            }
+        }
+        _ => {}
+    }
+    if prop.eq_ignore_ascii_case("ScriptMaps") {
+        rules.push("SM-01");
+        if !own {
+            rules.push("SM-08");
+        }
+    }
+    rules
+}
+
 fn metabase_check(m: &Machine, e: &MetabaseExpect, out: &mut Vec<Check>) {
     let path = mb_path(&e.path);
     let def = schema::lookup(&e.property);
@@ -204,7 +236,7 @@ fn metabase_check(m: &Machine, e: &MetabaseExpect, out: &mut Vec<Check>) {
             None => (None, None),
         }
     };
-    let rules: &[RuleId] = if e.own { &["MB-20"] } else { &["MB-20", "MB-16"] };
+    let rules = &property_rules(def, e.own, &e.property);
     let scope = if e.own { "own" } else { "effective" };
     let shown = value.as_ref().map(|v| v.display(def)).unwrap_or_else(|| "unset".into());
     let what = format!("{scope} {} at {path}", e.property);
@@ -272,6 +304,14 @@ pub fn check_all(m: &Machine, out: &Output, new_events: &[EventEntry], spec: &Ex
         let got = runtime_label(registration::app_version(m, &p));
         let want_v = Version::parse(want).map(|v| v.short().to_string()).unwrap_or_else(|| want.to_ascii_lowercase());
         checks.push(check(format!("runtime of {p} = {want_v}"), got.clone(), got == want_v, &["VER-02", "MB-20"]));
+    }
+    for (path, want) in &spec.machine_config {
+        let p = mb_path(path);
+        let got = registration::app_version(m, &p)
+            .map(|v| format!("{}\\CONFIG\\machine.config", m.framework_dir(v)))
+            .unwrap_or_else(|| "none".into());
+        let ok = got.eq_ignore_ascii_case(want);
+        checks.push(check(format!("{p} reads {want}"), got, ok, &["VER-04", "VER-01", "VER-02"]));
     }
     for e in &spec.metabase {
         metabase_check(m, e, &mut checks);

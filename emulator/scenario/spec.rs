@@ -266,6 +266,9 @@ pub struct ExpectSpec {
     /// Effective runtime per metabase path (`none` for no ASP.NET).
     #[serde(default)]
     pub runtime: BTreeMap<String, String>,
+    /// The machine.config each metabase path's runtime reads (VER-04).
+    #[serde(default)]
+    pub machine_config: BTreeMap<String, String>,
     /// Metabase property checks.
     #[serde(default)]
     pub metabase: Vec<MetabaseExpect>,

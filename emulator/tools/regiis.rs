@@ -4,6 +4,7 @@ use super::{Context, Output};
 use crate::machine::{IisState, Machine};
 use crate::policy;
 use crate::registration::{self, ListStatus, Pass, RegError};
+use crate::rules::RuleId;
 use crate::runtime::Version;
 
 /// How an option fits into a command line.
@@ -314,15 +315,29 @@ fn iis_error(out: &mut Output, state: IisState) {
 
 /// Runs the tool of runtime `v` with `args` (REG-01: each tool acts for its own runtime only).
 pub fn run(m: &mut Machine, v: Version, args: &[String], ctx: Context) -> Output {
+    let mut rules: Vec<RuleId> = vec!["REG-01"];
+    let out = run_inner(m, v, args, ctx, &mut rules);
+    rules.dedup();
+    let shown = if args.is_empty() { String::new() } else { format!(" {}", args.join(" ")) };
+    m.note(format!("aspnet_regiis.exe of ASP.NET {v}{shown}: exit {}", out.exit), &rules);
+    out
+}
+
+fn run_inner(m: &mut Machine, v: Version, args: &[String], ctx: Context, rules: &mut Vec<RuleId>) -> Output {
     let mut out = Output::default();
     banner(m, v, &mut out);
+    if !out.lines.is_empty() {
+        rules.extend(["REG-21", "VER-08"]);
+    }
     let parsed = match parse(m, v, args) {
         Ok(p) => p,
         Err(ParseError::Usage) => {
+            rules.extend(["REG-02", "REG-21"]);
             usage(m, v, &mut out);
             return out;
         }
         Err(ParseError::Invalid) => {
+            rules.extend(["REG-02", "REG-21"]);
             out.line("Invalid arguments.");
             out.line("");
             usage(m, v, &mut out);
@@ -330,11 +345,16 @@ pub fn run(m: &mut Machine, v: Version, args: &[String], ctx: Context) -> Output
             return out;
         }
         Err(ParseError::Incompatible) => {
+            rules.push("REG-02");
+            if args.iter().any(|a| a.to_ascii_lowercase().ends_with("able")) {
+                rules.push("REG-17");
+            }
             out.line("Some options specified are not compatible. Use aspnet_regiis /? to see all options.");
             out.exit = 1;
             return out;
         }
         Err(ParseError::Repeated(opt)) => {
+            rules.push("REG-02");
             out.line(format!("Cannot specify the same option ({opt}) multiple times."));
             out.exit = 1;
             return out;
@@ -342,6 +362,7 @@ pub fn run(m: &mut Machine, v: Version, args: &[String], ctx: Context) -> Output
     };
     let (action, values) = parsed.action.clone().expect("parse guarantees an action");
     if !ctx.admin {
+        rules.push("REG-20");
         error(
             &mut out,
             "0x80070005",
@@ -351,6 +372,10 @@ pub fn run(m: &mut Machine, v: Version, args: &[String], ctx: Context) -> Output
         return out;
     }
     let pv = progress_version(m, v);
+    rules.push("REG-19");
+    if v == Version::V4_0 {
+        rules.push("VER-08");
+    }
     let restart = |m: &mut Machine, p: &Parsed| {
         if p.norestart {
             m.note("-norestart: W3SVC keeps running", &["REG-16"]);
@@ -398,14 +423,22 @@ pub fn run(m: &mut Machine, v: Version, args: &[String], ctx: Context) -> Output
                     progress(&mut out, &start, keys);
                     restart(m, &parsed);
                 }
-                Err(RegError::IisAbsent) => iis_error(&mut out, IisState::Absent),
-                Err(RegError::IisDisabled) => iis_error(&mut out, IisState::Disabled),
+                Err(RegError::IisAbsent) => {
+                    rules.push("REG-20");
+                    iis_error(&mut out, IisState::Absent)
+                }
+                Err(RegError::IisDisabled) => {
+                    rules.push("REG-20");
+                    iis_error(&mut out, IisState::Disabled)
+                }
                 Err(RegError::NotRegistered) => {
+                    rules.push("REG-09");
                     out.line(format!("Start {start}"));
                     out.line("The error indicates that this version of ASP.NET must first be registered on the machine.");
                     out.exit = 1;
                 }
                 Err(RegError::InvalidPath(_)) => {
+                    rules.push("REG-09");
                     out.line(format!("Start {start}"));
                     out.line(format!("Installation stopped because the specified path ({shown}) is invalid."));
                     out.exit = 1;
@@ -422,16 +455,23 @@ pub fn run(m: &mut Machine, v: Version, args: &[String], ctx: Context) -> Output
             progress(&mut out, "uninstalling all versions of ASP.NET.", keys);
             restart(m, &parsed);
         }
-        "lv" => list_versions(m, &mut out),
+        "lv" => {
+            rules.push("REG-13");
+            list_versions(m, &mut out)
+        }
         "lk" => {
+            rules.push("REG-14");
             if m.iis() != IisState::Installed {
+                rules.push("REG-20");
                 iis_error(&mut out, m.iis());
             } else {
-                list_keys(m, &mut out);
+                list_keys(m, &mut out, rules);
             }
         }
         "c" | "e" | "ea" => {
+            rules.push("REG-15");
             if m.iis() != IisState::Installed {
+                rules.push("REG-20");
                 iis_error(&mut out, m.iis());
                 return out;
             }
@@ -453,7 +493,10 @@ pub fn run(m: &mut Machine, v: Version, args: &[String], ctx: Context) -> Output
             let n = m.effects_since(mark).len();
             progress(&mut out, &start, n);
         }
-        _ => management(m, action, &values, &parsed, &mut out),
+        _ => {
+            rules.push("REG-18");
+            management(m, action, &values, &parsed, &mut out)
+        }
     }
     out
 }
@@ -481,10 +524,17 @@ fn list_versions(m: &Machine, out: &mut Output) {
     }
 }
 
-/// `-lk` (REG-14).
-fn list_keys(m: &Machine, out: &mut Output) {
+/// `-lk` (REG-14); a DLL path written with `%windir%` is expanded to find it (MB-12).
+fn list_keys(m: &Machine, out: &mut Output, rules: &mut Vec<RuleId>) {
     let tabs = m.policies().is(policy::LIST_LAYOUT, "tabs");
-    for (path, v) in registration::list_keys(m) {
+    let keys = registration::list_keys(m);
+    let uses_variables = keys.iter().any(|(p, _)| {
+        m.metabase().own(p, "ScriptMaps").and_then(crate::metabase::Value::as_multi).is_some_and(|l| l.iter().any(|e| e.contains('%')))
+    });
+    if uses_variables {
+        rules.push("MB-12");
+    }
+    for (path, v) in keys {
         let shown = registration::display_path(&path);
         let ver = v.map(|v| v.registry()).unwrap_or("0.0.0.0");
         if tabs {
