@@ -120,7 +120,9 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
             toml::Value::Boolean(b) => b.to_string(),
             other => return Err(err_at(Some(v.span().start), format!("policy `{}` takes a string, not {other}", k.get_ref()))),
         };
-        policies.set(k.get_ref(), &value).map_err(|m| err_at(Some(k.span().start), m))?;
+        // An unknown name points at the key, a bad value at the value.
+        let at = if crate::policy::find(k.get_ref()).is_some() { v.span().start } else { k.span().start };
+        policies.set(k.get_ref(), &value).map_err(|m| err_at(Some(at), m))?;
     }
     let machine = &spec.machine;
     if let Some(iso) = &machine.isolation {

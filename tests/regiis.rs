@@ -1,0 +1,20 @@
+use iisim::edition::Edition;
+use iisim::machine::{IisState, Machine, MachineConfig};
+use iisim::policy::Policies;
+use iisim::runtime::Version;
+use iisim::setup::{self, Product};
+use iisim::tools::{self, Context};
+
+#[test]
+fn probe() {
+    let mut m = Machine::new(MachineConfig { edition: Edition::Win2003, name: "WEB01".into(), iis: IisState::Installed, iis5_isolation: false, policies: Policies::default() });
+    setup::install(&mut m, Product::Runtime(Version::V1_1), true);
+    setup::install(&mut m, Product::Runtime(Version::V2_0), true);
+    setup::install(&mut m, Product::Runtime(Version::V4_0), true);
+    for cmd in ["v2.0.50727\\aspnet_regiis", "v1.1.4322\\aspnet_regiis -x", "v4.0.30319\\aspnet_regiis -lv", "v4.0.30319\\aspnet_regiis -lk", "v4.0.30319\\aspnet_regiis -i", "v1.1.4322\\aspnet_regiis -lv -lv", "v2.0.50727\\aspnet_regiis -c"] {
+        let out = tools::run(&mut m, cmd, Context::default());
+        println!("=== {cmd} -> {}\n{}", out.exit, out.text());
+    }
+    for e in m.events() { println!("{:?}", e); }
+    println!("{:?}", m.metabase().own("/LM/W3SVC", "WebSvcExtRestrictionList"));
+}
