@@ -148,19 +148,22 @@ fn install_at_key(m: &mut Machine, path: &str, v: Version, lines: &[MapLine], ru
     if (from == Some(Version::V1_0)) != (v == Version::V1_0) || (v == Version::V1_0 && !maps::has_aspnet(lines)) {
         rules.push("MAP-09");
     }
-    rules.extend(preserved_format_rules(lines));
+    rules.extend(preserved_format_rules(lines, v));
     rules.dedup();
     write_maps(m, path, &out, &rules)
 }
 
 /// The ScriptMaps format rules a remap honours by keeping entries as they are (SM-01..05).
-fn preserved_format_rules(lines: &[MapLine]) -> Vec<RuleId> {
+fn preserved_format_rules(lines: &[MapLine], target: Version) -> Vec<RuleId> {
     let mut rules = Vec::new();
     let entries: Vec<&crate::metabase::scriptmap::MapEntry> = lines.iter().filter_map(MapLine::entry).collect();
     if lines.iter().any(|l| l.entry().is_none()) {
         rules.push("SM-01");
     }
-    if entries.iter().any(|e| e.is_aspnet() && e.extension != e.extension.to_ascii_lowercase()) {
+    // An entry spelled in another case than the runtime's list still matches (SM-02).
+    let known: Vec<&str> = target.executed_extensions(true).into_iter().chain(target.forbidden_extensions()).collect();
+    let other_case = |ext: &str| known.iter().any(|k| k.eq_ignore_ascii_case(ext) && *k != ext);
+    if entries.iter().any(|e| e.is_aspnet() && other_case(&e.extension)) {
         rules.push("SM-02");
     }
     if entries.iter().any(|e| e.flags & !5 != 0) {

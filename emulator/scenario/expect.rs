@@ -161,8 +161,15 @@ fn resource_checks(m: &Machine, r: &ResourcesExpect, out: &mut Vec<Check>) {
     }
 }
 
+/// A resource state for comparison: items trimmed, lower-cased, versions in short form (`1.1` = `1.1.4322`).
 fn normalize_list(s: &str) -> String {
-    s.split(',').map(|p| p.trim().to_ascii_lowercase()).collect::<Vec<_>>().join(",")
+    s.split(',')
+        .map(|p| match Version::parse(p) {
+            Some(v) => v.short().to_string(),
+            None => p.trim().to_ascii_lowercase(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn runtime_label(v: Option<Version>) -> String {

@@ -240,17 +240,6 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
             m.fs_create_files(&dir, &files, &["MB-21"]);
         }
     }
-    for set in &ms.metabase {
-        let s = set.get_ref();
-        let path = mb_path(&s.path);
-        if !m.metabase().exists(&path) {
-            let kt = s.key_type.clone().unwrap_or_else(|| "IIsConfigObject".into());
-            m.mb_create_key(&path, &kt, &["MB-05"]);
-        }
-        let value = expect::to_value(&s.value, &s.property)
-            .ok_or_else(|| (Some(set.span().start), format!("value {} does not fit property {}", s.value, s.property)))?;
-        m.mb_set(&path, &s.property, value, &["MB-23"]).map_err(|e| (Some(set.span().start), e.to_string()))?;
-    }
     for product in &ms.runtimes {
         let result = setup::install(m, product.0, true);
         if result.exit != 0 {
@@ -264,6 +253,18 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
                 (Some(app.span().start), format!("cannot pin {path} to {}: {e} (list it in machine.runtimes)", v.0))
             })?;
         }
+    }
+    // Hand-set properties come last: they describe the machine as the scenario starts.
+    for set in &ms.metabase {
+        let s = set.get_ref();
+        let path = mb_path(&s.path);
+        if !m.metabase().exists(&path) {
+            let kt = s.key_type.clone().unwrap_or_else(|| "IIsConfigObject".into());
+            m.mb_create_key(&path, &kt, &["MB-05"]);
+        }
+        let value = expect::to_value(&s.value, &s.property)
+            .ok_or_else(|| (Some(set.span().start), format!("value {} does not fit property {}", s.value, s.property)))?;
+        m.mb_set(&path, &s.property, value, &["MB-23"]).map_err(|e| (Some(set.span().start), e.to_string()))?;
     }
     Ok(())
 }

@@ -460,7 +460,7 @@ fn run_inner(m: &mut Machine, v: Version, args: &[String], ctx: Context, rules: 
             list_versions(m, &mut out)
         }
         "lk" => {
-            rules.push("REG-14");
+            rules.extend(["REG-14", "MAP-05"]);
             if m.iis() != IisState::Installed {
                 rules.push("REG-20");
                 iis_error(&mut out, m.iis());
