@@ -237,7 +237,9 @@ pub fn register(m: &mut Machine, v: Version, pass: Pass, enable: Option<bool>) -
         Pass::ReplaceAll => 4,
     };
     log(m, v, cat.start_registering(flags), &["SET-10", "VER-05"]);
-    let first = m.registered().is_empty();
+    // "First" means no other runtime is registered: a registration whose metabase work was
+    // skipped (SET-05) still counts as first when -i later does that work.
+    let first = m.registered().iter().all(|r| *r == v);
     let mut state = m.runtime(v);
     state.registered = true;
     m.set_runtime(v, state, &format!("ASP.NET {v} registered"), &["VER-07"]);
@@ -248,11 +250,16 @@ pub fn register(m: &mut Machine, v: Version, pass: Pass, enable: Option<bool>) -
 
     let pass = match pass {
         Pass::InstallUnlessUsed => {
-            if m.policies().is(policy::IRU_MODE, "always_ir") || any_aspnet_map(m) {
-                Pass::RegisterOnly
+            let (resolved, why) = if m.policies().is(policy::IRU_MODE, "always_ir") {
+                (Pass::RegisterOnly, "policy regiis.iru_mode = always_ir")
+            } else if any_aspnet_map(m) {
+                (Pass::RegisterOnly, "a key already maps ASP.NET")
             } else {
-                Pass::Install
-            }
+                (Pass::Install, "no key maps ASP.NET yet")
+            };
+            let like = if resolved == Pass::Install { "-i" } else { "-ir" };
+            m.note(format!("-iru acts as {like}: {why}"), &["REG-05"]);
+            resolved
         }
         p => p,
     };
@@ -510,9 +517,7 @@ pub fn restart_w3svc(m: &mut Machine, v: Version) {
 /// Sets RootVer to the version mapped at the root, or `0.0.0.0` (VER-07).
 fn refresh_root_ver(m: &mut Machine) {
     let root = root_version(m).map(|v| v.registry()).unwrap_or("0.0.0.0");
-    if m.registry().has_key(ASPNET_REG) || root != "0.0.0.0" {
-        m.reg_set(ASPNET_REG, "RootVer", root, &["VER-07", "MAP-06"]);
-    }
+    m.reg_set(ASPNET_REG, "RootVer", root, &["VER-07", "MAP-06"]);
 }
 
 /// Appends items to a MULTISZ property where missing (on the key's own value or a copy of the effective one).

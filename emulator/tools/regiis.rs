@@ -317,7 +317,12 @@ fn iis_error(out: &mut Output, state: IisState) {
 pub fn run(m: &mut Machine, v: Version, args: &[String], ctx: Context) -> Output {
     let mut rules: Vec<RuleId> = vec!["REG-01"];
     let out = run_inner(m, v, args, ctx, &mut rules);
-    rules.dedup();
+    let mut seen = Vec::new();
+    rules.retain(|r| {
+        let first = !seen.contains(r);
+        seen.push(*r);
+        first
+    });
     let shown = if args.is_empty() { String::new() } else { format!(" {}", args.join(" ")) };
     m.note(format!("aspnet_regiis.exe of ASP.NET {v}{shown}: exit {}", out.exit), &rules);
     out
