@@ -257,6 +257,9 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
     // Hand-set properties come last: they describe the machine as the scenario starts.
     for set in &ms.metabase {
         let s = set.get_ref();
+        if let Some(c) = &s.comment {
+            m.note(c.clone(), &[]);
+        }
         let path = mb_path(&s.path);
         if !m.metabase().exists(&path) {
             let kt = s.key_type.clone().unwrap_or_else(|| "IIsConfigObject".into());

@@ -212,6 +212,9 @@ pub struct MetabaseSet {
     /// KeyType for a key that does not exist yet.
     #[serde(default)]
     pub key_type: Option<String>,
+    /// Why the property is set, shown in the transcript.
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 /// One step: exactly one action, then expectations.
