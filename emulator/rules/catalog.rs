@@ -832,9 +832,7 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "X-Powered-By: ASP.NET",
         summary: "Registration sets a versionless powered-by custom header on every response and Server names the IIS version (policy uninstall.remove_powered_by).",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HDR-03",
