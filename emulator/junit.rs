@@ -28,8 +28,11 @@ pub fn write(reports: &[Report], errors: &[ScenarioError]) -> String {
                 let msg = format!("{}: expected {}", first.step, first.expected);
                 f.push_attribute(("message", msg.as_str()));
                 w.write_event(Event::Start(f))?;
-                let body: Vec<String> =
-                    r.failures.iter().map(|f| format!("{}: expected {}; got: {}", f.step, f.expected, f.actual)).collect();
+                let body: Vec<String> = r
+                    .failures
+                    .iter()
+                    .map(|f| format!("{}: expected {}; got: {}", f.step, f.expected, f.actual))
+                    .collect();
                 w.write_event(Event::Text(BytesText::new(&body.join("\n"))))?;
                 w.write_event(Event::End(BytesEnd::new("failure")))?;
             }

@@ -1,15 +1,15 @@
 //! iisim: an emulator of IIS 5.0/5.1/6.0 hosting ASP.NET 1.0, 1.1, 2.0 and 4.0 side by side.
 
+pub mod edition;
+pub mod junit;
+pub mod machine;
+pub mod messages;
 pub mod metabase;
+pub mod policy;
+pub mod registration;
 pub mod rules;
 pub mod runtime;
-pub mod edition;
-pub mod machine;
-pub mod policy;
-pub mod messages;
-pub mod registration;
-pub mod setup;
-pub mod tools;
-pub mod sites;
 pub mod scenario;
-pub mod junit;
+pub mod setup;
+pub mod sites;
+pub mod tools;

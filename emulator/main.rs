@@ -52,7 +52,13 @@ fn main() -> ExitCode {
         }
         Command::Policies => {
             for p in iisim::policy::POLICIES {
-                println!("{} = {}  (values: {}; rules: {})", p.name, p.default_value(), p.values.join(" | "), p.rules.join(", "));
+                println!(
+                    "{} = {}  (values: {}; rules: {})",
+                    p.name,
+                    p.default_value(),
+                    p.values.join(" | "),
+                    p.rules.join(", ")
+                );
                 println!("    {}", p.doc);
             }
             ExitCode::SUCCESS

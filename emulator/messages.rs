@@ -47,7 +47,8 @@ impl Catalog {
     /// 1019: registration finished (SET-10).
     pub fn finish_registering(&self, log: &str) -> EventText {
         let v = self.version.short();
-        let text = format!("Finish registering ASP.NET (version {v}). Detailed registration logs can be found in {log}");
+        let text =
+            format!("Finish registering ASP.NET (version {v}). Detailed registration logs can be found in {log}");
         ev(Level::Information, 1019, text)
     }
 

@@ -167,9 +167,11 @@ impl Policies {
             let names: Vec<&str> = POLICIES.iter().map(|p| p.name).collect();
             format!("unknown policy `{name}`, expected one of {}", names.join(", "))
         })?;
-        let v = def.values.iter().find(|v| **v == value).ok_or_else(|| {
-            format!("policy `{name}` takes one of {}, not `{value}`", def.values.join(", "))
-        })?;
+        let v = def
+            .values
+            .iter()
+            .find(|v| **v == value)
+            .ok_or_else(|| format!("policy `{name}` takes one of {}, not `{value}`", def.values.join(", ")))?;
         if *v == def.default_value() {
             self.overrides.remove(def.name);
         } else {

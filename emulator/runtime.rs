@@ -160,13 +160,32 @@ impl fmt::Display for Version {
 const EXEC_1X: &[&str] = &[".ashx", ".asmx", ".aspx", ".axd", ".vsdisco", ".rem", ".soap"];
 const EXEC_20: &[&str] = &[".msgx"];
 const EXEC_WCF: &[&str] = &[".svc", ".xoml", ".rules", ".xamlx"];
-const FORBID_1X: &[&str] = &[
-    ".asax", ".ascx", ".config", ".cs", ".csproj", ".vb", ".vbproj", ".webinfo", ".licx", ".resx", ".resources",
-];
+const FORBID_1X: &[&str] =
+    &[".asax", ".ascx", ".config", ".cs", ".csproj", ".vb", ".vbproj", ".webinfo", ".licx", ".resx", ".resources"];
 const FORBID_20: &[&str] = &[
-    ".master", ".skin", ".compiled", ".browser", ".mdb", ".jsl", ".vjsproj", ".sitemap", ".ad",
-    ".dd", ".ldd", ".sd", ".cd", ".adprototype", ".lddprototype", ".sdm", ".sdmDocument", ".ldb",
-    ".mdf", ".ldf", ".java", ".exclude", ".refresh",
+    ".master",
+    ".skin",
+    ".compiled",
+    ".browser",
+    ".mdb",
+    ".jsl",
+    ".vjsproj",
+    ".sitemap",
+    ".ad",
+    ".dd",
+    ".ldd",
+    ".sd",
+    ".cd",
+    ".adprototype",
+    ".lddprototype",
+    ".sdm",
+    ".sdmDocument",
+    ".ldb",
+    ".mdf",
+    ".ldf",
+    ".java",
+    ".exclude",
+    ".refresh",
 ];
 const FORBID_40: &[&str] = &[".aspq", ".cshtm", ".cshtml", ".vbhtm", ".vbhtml"];
 

@@ -78,7 +78,9 @@ pub fn uninstall(m: &mut Machine, product: Product) -> SetupResult {
     };
     if !m.runtime(v).installed {
         return SetupResult {
-            output: vec![format!("This action is only valid for products that are currently installed (.NET Framework {v}).")],
+            output: vec![format!(
+                "This action is only valid for products that are currently installed (.NET Framework {v})."
+            )],
             exit: 1605,
         };
     }

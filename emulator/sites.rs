@@ -190,7 +190,11 @@ pub fn application_of(m: &Machine, path: &str) -> Option<String> {
     let mut cur = crate::metabase::normalize(path);
     loop {
         if let Some(key) = m.metabase().key(&cur) {
-            if key.get("AppRoot").and_then(Value::as_str).is_some_and(|r| crate::metabase::normalize(r).eq_ignore_ascii_case(key.path())) {
+            if key
+                .get("AppRoot")
+                .and_then(Value::as_str)
+                .is_some_and(|r| crate::metabase::normalize(r).eq_ignore_ascii_case(key.path()))
+            {
                 return Some(key.path().to_string());
             }
         }

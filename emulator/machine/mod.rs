@@ -122,7 +122,8 @@ impl Machine {
             let running = config.iis == IisState::Installed;
             let inetinfo = format!("{windir}\\system32\\inetsrv\\inetinfo.exe");
             for (name, display) in [("IISADMIN", "IIS Admin Service"), ("W3SVC", "World Wide Web Publishing Service")] {
-                services.insert(name.to_string(), Service { display: display.into(), image: inetinfo.clone(), running });
+                services
+                    .insert(name.to_string(), Service { display: display.into(), image: inetinfo.clone(), running });
             }
         }
         let mut journal = Journal::default();
@@ -461,6 +462,9 @@ impl Machine {
         for s in self.services.values_mut() {
             s.running = true;
         }
-        self.journal.record(Change::Runtime { text: format!("IIS {} installed and started", self.edition.iis_version()) }, rules);
+        self.journal.record(
+            Change::Runtime { text: format!("IIS {} installed and started", self.edition.iis_version()) },
+            rules,
+        );
     }
 }

@@ -189,10 +189,7 @@ impl Metabase {
 
     /// Sets a property on an existing key; returns the previous own value.
     pub fn set(&mut self, path: &str, prop: &str, value: Value) -> Result<Option<Value>, MbError> {
-        let key = self
-            .keys
-            .get_mut(&segments(path))
-            .ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
+        let key = self.keys.get_mut(&segments(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
         let name = schema::lookup(prop).map(|d| d.name.to_string()).unwrap_or_else(|| prop.to_string());
         Ok(key.props.insert(prop.to_ascii_lowercase(), (name, value)).map(|(_, v)| v))
     }
@@ -303,10 +300,20 @@ mod tests {
         mb.set("/LM/W3SVC/1/ROOT", "DefaultDoc", Value::String("b.htm".into())).unwrap();
         // (path, property, expected value, expected origin)
         let cases: &[(&str, &str, Option<Value>, Origin)] = &[
-            ("/LM/W3SVC/1/ROOT/app", "AppIsolated", Some(Value::Dword(1)), Origin::Inherited("/LM/W3SVC/1/ROOT".into())),
+            (
+                "/LM/W3SVC/1/ROOT/app",
+                "AppIsolated",
+                Some(Value::Dword(1)),
+                Origin::Inherited("/LM/W3SVC/1/ROOT".into()),
+            ),
             ("/lm/w3svc/1/root", "appisolated", Some(Value::Dword(1)), Origin::Own),
             ("/LM/W3SVC/1", "AppIsolated", Some(Value::Dword(0)), Origin::Inherited("/LM/W3SVC".into())),
-            ("/LM/W3SVC/1/ROOT/app/deep/er", "DefaultDoc", Some(Value::String("b.htm".into())), Origin::Inherited("/LM/W3SVC/1/ROOT".into())),
+            (
+                "/LM/W3SVC/1/ROOT/app/deep/er",
+                "DefaultDoc",
+                Some(Value::String("b.htm".into())),
+                Origin::Inherited("/LM/W3SVC/1/ROOT".into()),
+            ),
             ("/LM/W3SVC/2", "DefaultDoc", Some(Value::String("a.htm".into())), Origin::Inherited("/LM/W3SVC".into())),
             // ServerBindings does not inherit (MB-19): the site key gets no value from W3SVC.
             ("/LM/W3SVC/1", "ServerBindings", None, Origin::Default),

@@ -58,13 +58,8 @@ pub const ACCESS_FLAGS: &[(&str, u32)] = &[
 ];
 
 /// Bits of AuthFlags (MB-23).
-pub const AUTH_FLAGS: &[(&str, u32)] = &[
-    ("AuthAnonymous", 1),
-    ("AuthBasic", 2),
-    ("AuthNTLM", 4),
-    ("AuthMD5", 16),
-    ("AuthPassport", 64),
-];
+pub const AUTH_FLAGS: &[(&str, u32)] =
+    &[("AuthAnonymous", 1), ("AuthBasic", 2), ("AuthNTLM", 4), ("AuthMD5", 16), ("AuthPassport", 64)];
 
 /// Bits of AccessSSLFlags (MB-23).
 pub const ACCESS_SSL_FLAGS: &[(&str, u32)] = &[
@@ -86,8 +81,8 @@ pub const DIR_BROWSE_FLAGS: &[(&str, u32)] = &[
     ("EnableDirBrowsing", 0x8000_0000),
 ];
 
-use Kind::{Bool, Dword, Flags, MultiSz};
 use Kind::String as Str;
+use Kind::{Bool, Dword, Flags, MultiSz};
 
 macro_rules! prop {
     ($name:literal, $kind:expr, $inherit:literal, $default:expr) => {

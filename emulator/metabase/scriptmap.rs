@@ -54,7 +54,8 @@ impl MapEntry {
 
     /// Whether the entry accepts `verb` (SM-04, SM-05: empty list or `All` means every verb).
     pub fn allows_verb(&self, verb: &str) -> bool {
-        self.verbs.is_empty() || self.verbs.iter().any(|v| v.eq_ignore_ascii_case(verb) || v.eq_ignore_ascii_case("all"))
+        self.verbs.is_empty()
+            || self.verbs.iter().any(|v| v.eq_ignore_ascii_case(verb) || v.eq_ignore_ascii_case("all"))
     }
 
     /// The processor's file name, lower-cased (`aspnet_isapi.dll`).
@@ -124,7 +125,10 @@ mod tests {
         // (input, extension, processor, flags, verbs) or None when the line must stay verbatim.
         type Want = Option<(&'static str, &'static str, u32, &'static [&'static str])>;
         let cases: &[(&str, Want)] = &[
-            (".aspx,C:\\W\\aspnet_isapi.dll,1,GET,HEAD,POST,DEBUG", Some((".aspx", "C:\\W\\aspnet_isapi.dll", 1, &["GET", "HEAD", "POST", "DEBUG"]))),
+            (
+                ".aspx,C:\\W\\aspnet_isapi.dll,1,GET,HEAD,POST,DEBUG",
+                Some((".aspx", "C:\\W\\aspnet_isapi.dll", 1, &["GET", "HEAD", "POST", "DEBUG"])),
+            ),
             (".htm,C:\\Test.dll,5,GET, HEAD, POST", Some((".htm", "C:\\Test.dll", 5, &["GET", "HEAD", "POST"]))),
             ("  .asp , C:\\asp.dll , 5 ", Some((".asp", "C:\\asp.dll", 5, &[]))),
             (".x,C:\\x.dll,1,", Some((".x", "C:\\x.dll", 1, &[]))),
@@ -143,7 +147,11 @@ mod tests {
                 None => assert_eq!(line, MapLine::Unparsed(input.to_string()), "{input}"),
                 Some((ext, proc_, flags, verbs)) => {
                     let e = line.entry().unwrap_or_else(|| panic!("{input} did not parse"));
-                    assert_eq!((e.extension.as_str(), e.processor.as_str(), e.flags), (*ext, *proc_, *flags), "{input}");
+                    assert_eq!(
+                        (e.extension.as_str(), e.processor.as_str(), e.flags),
+                        (*ext, *proc_, *flags),
+                        "{input}"
+                    );
                     assert_eq!(e.verbs, verbs.iter().map(|v| v.to_string()).collect::<Vec<_>>(), "{input}");
                 }
             }

@@ -63,7 +63,10 @@ pub fn install_into(lines: &[MapLine], v: Version, wcf: bool, isapi: &str) -> Ve
         }
     }
     for f in full {
-        let present = out.iter().filter_map(MapLine::entry).any(|e| e.is_aspnet() && e.extension.eq_ignore_ascii_case(&f.extension));
+        let present = out
+            .iter()
+            .filter_map(MapLine::entry)
+            .any(|e| e.is_aspnet() && e.extension.eq_ignore_ascii_case(&f.extension));
         if !present {
             out.push(MapLine::Entry(f));
         }
@@ -111,8 +114,10 @@ mod tests {
                 let out = install_into(&list_for(from), to, false, &isapi(to));
                 assert_eq!(dll_version(&deciding_entry(&out).unwrap().processor), Some(to), "{from}->{to}");
                 assert_eq!(out[0], list_for(from)[0], "non-ASP.NET entry kept {from}->{to}");
-                let mut got: Vec<String> = out.iter().skip(1).filter_map(|l| l.entry()).map(|e| e.extension.to_lowercase()).collect();
-                let mut want: Vec<String> = full_entries(to, false, "x").iter().map(|e| e.extension.to_lowercase()).collect();
+                let mut got: Vec<String> =
+                    out.iter().skip(1).filter_map(|l| l.entry()).map(|e| e.extension.to_lowercase()).collect();
+                let mut want: Vec<String> =
+                    full_entries(to, false, "x").iter().map(|e| e.extension.to_lowercase()).collect();
                 got.sort();
                 want.sort();
                 assert_eq!(got, want, "{from}->{to}");

@@ -312,16 +312,13 @@ fn install_pass(m: &mut Machine, v: Version) {
     let readd = m.policies().flag(policy::READD_STRIPPED_KEYS);
     for path in explicit_map_keys(m, W3SVC) {
         let Some(lines) = own_maps(m, &path) else { continue };
+        let stripped = !maps::has_aspnet(&lines) || names_missing_dll(m, &lines);
         match list_version(&lines) {
-            _ if !maps::has_aspnet(&lines) || names_missing_dll(m, &lines) => {
-                if readd {
-                    install_at_key(m, &path, v, &lines, &["MAP-10", "REG-03"]);
-                }
+            _ if stripped && readd => {
+                install_at_key(m, &path, v, &lines, &["MAP-10", "REG-03"]);
             }
-            Some(kv) if kv < v && (!same_major_only || kv.major() == v.major()) => {
-                install_at_key(m, &path, v, &lines, &["REG-03", "MAP-07"]);
-            }
-            Some(kv) if kv == v => {
+            _ if stripped => {}
+            Some(kv) if kv == v || (kv < v && (!same_major_only || kv.major() == v.major())) => {
                 install_at_key(m, &path, v, &lines, &["REG-03", "MAP-07"]);
             }
             Some(kv) => {
@@ -391,7 +388,10 @@ fn setup_pass(m: &mut Machine, v: Version, upgrade: bool) {
 fn stored_path(m: &mut Machine, path: &str) -> String {
     let stored = m.metabase().key(path).map(|k| k.path().to_string()).unwrap_or_default();
     if stored != crate::metabase::normalize(path) {
-        m.note(format!("{path} names the key {stored}: metabase paths compare case-insensitively"), &["MB-15", "REG-09"]);
+        m.note(
+            format!("{path} names the key {stored}: metabase paths compare case-insensitively"),
+            &["MB-15", "REG-09"],
+        );
     }
     stored
 }
@@ -423,7 +423,8 @@ pub fn install_maps(m: &mut Machine, v: Version, path: &str, recursive: bool) ->
                 continue;
             }
         }
-        let rules: Vec<RuleId> = if copied { vec![switch, "MAP-08", "MB-17", "MAP-07"] } else { vec![switch, "MAP-07"] };
+        let rules: Vec<RuleId> =
+            if copied { vec![switch, "MAP-08", "MB-17", "MAP-07"] } else { vec![switch, "MAP-07"] };
         install_at_key(m, &target, v, &lines, &rules);
     }
     if !recursive {
@@ -498,7 +499,8 @@ pub fn unregister(m: &mut Machine, v: Version) -> usize {
             remove_mime_types(m);
         }
     }
-    sync_shared(m, &["SET-06", "SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
+    let set_rule: RuleId = if target.is_some() { "SET-06" } else { "SET-07" };
+    sync_shared(m, &[set_rule, "SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
     log(m, v, cat.finish_unregistering(), &["SET-10"]);
     keys_touched_since(m, mark)
 }
@@ -522,7 +524,8 @@ fn refresh_root_ver(m: &mut Machine) {
 
 /// Appends items to a MULTISZ property where missing (on the key's own value or a copy of the effective one).
 fn add_list_items(m: &mut Machine, path: &str, prop: &str, add: &[&str], rules: &[RuleId]) {
-    let mut items = m.metabase().effective(path, prop).and_then(|(v, _)| v.as_multi().map(<[String]>::to_vec)).unwrap_or_default();
+    let mut items =
+        m.metabase().effective(path, prop).and_then(|(v, _)| v.as_multi().map(<[String]>::to_vec)).unwrap_or_default();
     let before = items.len();
     for item in add {
         if !items.iter().any(|i| i.eq_ignore_ascii_case(item)) {
@@ -537,7 +540,8 @@ fn add_list_items(m: &mut Machine, path: &str, prop: &str, add: &[&str], rules: 
 /// Removes items from a key's own MULTISZ property.
 fn remove_list_items(m: &mut Machine, path: &str, prop: &str, remove: &[&str], rules: &[RuleId]) {
     let Some(items) = m.metabase().own(path, prop).and_then(Value::as_multi).map(<[String]>::to_vec) else { return };
-    let kept: Vec<String> = items.iter().filter(|i| !remove.iter().any(|r| i.eq_ignore_ascii_case(r))).cloned().collect();
+    let kept: Vec<String> =
+        items.iter().filter(|i| !remove.iter().any(|r| i.eq_ignore_ascii_case(r))).cloned().collect();
     if kept.len() != items.len() {
         let _ = m.mb_set(path, prop, Value::MultiSz(kept), rules);
     }
@@ -568,7 +572,9 @@ fn default_doc_keys(m: &Machine) -> Vec<String> {
 /// The first registration ever appends `Default.aspx` to DefaultDoc (SET-09).
 fn first_install_defaults(m: &mut Machine, v: Version) {
     for path in default_doc_keys(m) {
-        let Some(doc) = m.metabase().own(&path, "DefaultDoc").and_then(Value::as_str).map(str::to_string) else { continue };
+        let Some(doc) = m.metabase().own(&path, "DefaultDoc").and_then(Value::as_str).map(str::to_string) else {
+            continue;
+        };
         if !doc.split(',').any(|d| d.trim().eq_ignore_ascii_case("Default.aspx")) {
             let new = if doc.is_empty() { "Default.aspx".to_string() } else { format!("{doc},Default.aspx") };
             let _ = m.mb_set(&path, "DefaultDoc", Value::String(new), &["SET-09"]);
@@ -580,7 +586,9 @@ fn first_install_defaults(m: &mut Machine, v: Version) {
 /// The last uninstall takes `Default.aspx` out of DefaultDoc (SET-07).
 fn remove_default_aspx(m: &mut Machine) {
     for path in default_doc_keys(m) {
-        let Some(doc) = m.metabase().own(&path, "DefaultDoc").and_then(Value::as_str).map(str::to_string) else { continue };
+        let Some(doc) = m.metabase().own(&path, "DefaultDoc").and_then(Value::as_str).map(str::to_string) else {
+            continue;
+        };
         let kept: Vec<&str> = doc.split(',').filter(|d| !d.trim().eq_ignore_ascii_case("Default.aspx")).collect();
         let new = kept.join(",");
         if new != doc {
@@ -610,7 +618,11 @@ fn set_extension_allowed(m: &mut Machine, v: Version, allow: bool) {
         return;
     }
     let isapi = m.isapi_path(v).to_ascii_lowercase();
-    let Some(items) = m.metabase().own(W3SVC, "WebSvcExtRestrictionList").and_then(Value::as_multi).map(<[String]>::to_vec) else { return };
+    let Some(items) =
+        m.metabase().own(W3SVC, "WebSvcExtRestrictionList").and_then(Value::as_multi).map(<[String]>::to_vec)
+    else {
+        return;
+    };
     let new: Vec<String> = items
         .iter()
         .map(|row| {
@@ -656,7 +668,12 @@ fn sync_shared(m: &mut Machine, context: &[RuleId]) {
 }
 
 fn sync_in_process_isapi(m: &mut Machine, registered: &[Version], rules: &[RuleId]) {
-    let current = m.metabase().own(W3SVC, "InProcessIsapiApps").and_then(Value::as_multi).map(<[String]>::to_vec).unwrap_or_default();
+    let current = m
+        .metabase()
+        .own(W3SVC, "InProcessIsapiApps")
+        .and_then(Value::as_multi)
+        .map(<[String]>::to_vec)
+        .unwrap_or_default();
     let mut items: Vec<String> =
         current.into_iter().filter(|i| !i.to_ascii_lowercase().ends_with("aspnet_isapi.dll")).collect();
     items.extend(registered.iter().map(|v| m.isapi_path(*v)));
@@ -704,8 +721,18 @@ fn sync_extensions(m: &mut Machine, registered: &[Version], rules: &[RuleId]) {
     if !m.edition().is_iis6() {
         return;
     }
-    let mut rows = m.metabase().own(W3SVC, "WebSvcExtRestrictionList").and_then(Value::as_multi).map(<[String]>::to_vec).unwrap_or_default();
-    let mut deps = m.metabase().own(W3SVC, "ApplicationDependencies").and_then(Value::as_multi).map(<[String]>::to_vec).unwrap_or_default();
+    let mut rows = m
+        .metabase()
+        .own(W3SVC, "WebSvcExtRestrictionList")
+        .and_then(Value::as_multi)
+        .map(<[String]>::to_vec)
+        .unwrap_or_default();
+    let mut deps = m
+        .metabase()
+        .own(W3SVC, "ApplicationDependencies")
+        .and_then(Value::as_multi)
+        .map(<[String]>::to_vec)
+        .unwrap_or_default();
     for v in Version::ALL {
         let dll = m.isapi_path(v).to_ascii_lowercase();
         let row_of = |r: &String| r.split(',').nth(1).is_some_and(|p| p.trim().to_ascii_lowercase() == dll);

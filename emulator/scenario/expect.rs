@@ -58,12 +58,16 @@ fn isapi_versions(items: &[String]) -> Vec<Version> {
 /// The state of a named shared resource, as scenarios compare it (SHR-, VER-07, HDR-02, REG-15).
 pub fn resource_state(m: &Machine, name: &str) -> (String, &'static [RuleId]) {
     let w3 = registration::W3SVC;
-    let own_list = |path: &str, prop: &str| m.metabase().own(path, prop).and_then(Value::as_multi).map(<[String]>::to_vec).unwrap_or_default();
+    let own_list = |path: &str, prop: &str| {
+        m.metabase().own(path, prop).and_then(Value::as_multi).map(<[String]>::to_vec).unwrap_or_default()
+    };
     let owner = |res: &str| m.resource(res).unwrap_or("none").to_string();
     match name {
         "registered" => (versions(m.registered()), &["VER-07"]),
         "installed" => (versions(m.installed()), &["VER-01"]),
-        "root_version" => (m.registry().get(registration::ASPNET_REG, "RootVer").unwrap_or("none").to_string(), &["VER-07"]),
+        "root_version" => {
+            (m.registry().get(registration::ASPNET_REG, "RootVer").unwrap_or("none").to_string(), &["VER-07"])
+        }
         "state_service" => {
             let image = m.service("aspnet_state").map(|s| s.image.clone()).unwrap_or_default();
             (versions(maps_version_of_folder(&image)), &["SHR-06"])
@@ -110,15 +114,19 @@ pub fn resource_state(m: &Machine, name: &str) -> (String, &'static [RuleId]) {
         }
         "client_scripts" => {
             let dir = "C:\\Inetpub\\wwwroot\\aspnet_client\\system_web";
-            let names: Vec<String> = m.fs().list(dir).iter().map(|p| p.rsplit('\\').next().unwrap_or_default().to_string()).collect();
+            let names: Vec<String> =
+                m.fs().list(dir).iter().map(|p| p.rsplit('\\').next().unwrap_or_default().to_string()).collect();
             (if names.is_empty() { "none".into() } else { names.join(", ") }, &["REG-15", "VER-06"])
         }
         "temp_files" => {
-            let vs = Version::ALL.into_iter().filter(|v| m.fs().is_dir(&format!("{}\\Temporary ASP.NET Files", m.framework_dir(*v))));
+            let vs = Version::ALL
+                .into_iter()
+                .filter(|v| m.fs().is_dir(&format!("{}\\Temporary ASP.NET Files", m.framework_dir(*v))));
             (versions(vs), &["SHR-09"])
         }
         "powered_by" => {
-            let present = own_list(w3, "HttpCustomHeaders").iter().any(|h| h.eq_ignore_ascii_case(registration::POWERED_BY));
+            let present =
+                own_list(w3, "HttpCustomHeaders").iter().any(|h| h.eq_ignore_ascii_case(registration::POWERED_BY));
             (if present { "present" } else { "absent" }.into(), &["HDR-02"])
         }
         other => match other.strip_prefix("file_version:").map(Version::parse) {
@@ -329,8 +337,14 @@ pub fn check_all(m: &Machine, out: &Output, new_events: &[EventEntry], spec: &Ex
     for e in &spec.events {
         let found = new_events.iter().any(|ev| event_matches(ev, e));
         let seen: Vec<String> = new_events.iter().map(|ev| format!("{} {}", ev.id, ev.source)).collect();
-        let text = format!("event {}{} written", e.id, e.source.as_ref().map(|s| format!(" from {s}")).unwrap_or_default());
-        checks.push(check(text, if seen.is_empty() { "no events".into() } else { seen.join("; ") }, found, &["VER-05"]));
+        let text =
+            format!("event {}{} written", e.id, e.source.as_ref().map(|s| format!(" from {s}")).unwrap_or_default());
+        checks.push(check(
+            text,
+            if seen.is_empty() { "no events".into() } else { seen.join("; ") },
+            found,
+            &["VER-05"],
+        ));
     }
     checks
 }

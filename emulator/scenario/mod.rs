@@ -100,8 +100,12 @@ impl Report {
 /// Reads and loads a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ScenarioError { file: file.clone(), line: 0, column: 0, message: format!("cannot read the file: {e}") })?;
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the file: {e}"),
+    })?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or(file.clone());
     load_str(&file, &name, &text)
 }
@@ -112,13 +116,19 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
         let (line, column) = offset.map(|o| line_col(text, o)).unwrap_or((0, 0));
         ScenarioError { file: file.to_string(), line, column, message }
     };
-    let spec: ScenarioFile = toml::from_str(text).map_err(|e| err_at(e.span().map(|s| s.start), e.message().to_string()))?;
+    let spec: ScenarioFile =
+        toml::from_str(text).map_err(|e| err_at(e.span().map(|s| s.start), e.message().to_string()))?;
     let mut policies = Policies::default();
     for (k, v) in &spec.policies {
         let value = match v.get_ref() {
             toml::Value::String(s) => s.clone(),
             toml::Value::Boolean(b) => b.to_string(),
-            other => return Err(err_at(Some(v.span().start), format!("policy `{}` takes a string, not {other}", k.get_ref()))),
+            other => {
+                return Err(err_at(
+                    Some(v.span().start),
+                    format!("policy `{}` takes a string, not {other}", k.get_ref()),
+                ))
+            }
         };
         // An unknown name points at the key, a bad value at the value.
         let at = if crate::policy::find(k.get_ref()).is_some() { v.span().start } else { k.span().start };
@@ -127,14 +137,20 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
     let machine = &spec.machine;
     if let Some(iso) = &machine.isolation {
         if !machine.edition.0.is_iis6() {
-            return Err(err_at(Some(iso.span().start), "`isolation` applies to Windows Server 2003 (IIS 6.0) only".into()));
+            return Err(err_at(
+                Some(iso.span().start),
+                "`isolation` applies to Windows Server 2003 (IIS 6.0) only".into(),
+            ));
         }
     }
     for step in &spec.step {
         validate_step(step.get_ref()).map_err(|m| err_at(Some(step.span().start), m))?;
         for o in &step.get_ref().options {
             if !o.get_ref().eq_ignore_ascii_case("/noaspupgrade") {
-                return Err(err_at(Some(o.span().start), format!("unknown setup option `{}`, expected /noaspupgrade", o.get_ref())));
+                return Err(err_at(
+                    Some(o.span().start),
+                    format!("unknown setup option `{}`, expected /noaspupgrade", o.get_ref()),
+                ));
             }
         }
     }
@@ -235,7 +251,8 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
         };
         sites::create_app(m, &spec).map_err(|e| (Some(app.span().start), e))?;
         if !a.files.is_empty() {
-            let (dir, _) = sites::physical_path(m, &path).ok_or((Some(app.span().start), "no physical path".to_string()))?;
+            let (dir, _) =
+                sites::physical_path(m, &path).ok_or((Some(app.span().start), "no physical path".to_string()))?;
             let files: Vec<&str> = a.files.iter().map(String::as_str).collect();
             m.fs_create_files(&dir, &files, &["MB-21"]);
         }
@@ -265,8 +282,9 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
             let kt = s.key_type.clone().unwrap_or_else(|| "IIsConfigObject".into());
             m.mb_create_key(&path, &kt, &["MB-05"]);
         }
-        let value = expect::to_value(&s.value, &s.property)
-            .ok_or_else(|| (Some(set.span().start), format!("value {} does not fit property {}", s.value, s.property)))?;
+        let value = expect::to_value(&s.value, &s.property).ok_or_else(|| {
+            (Some(set.span().start), format!("value {} does not fit property {}", s.value, s.property))
+        })?;
         m.mb_set(&path, &s.property, value, &["MB-23"]).map_err(|e| (Some(set.span().start), e.to_string()))?;
     }
     Ok(())

@@ -37,9 +37,9 @@ pub struct RuleRef(pub &'static str);
 impl<'de> Deserialize<'de> for RuleRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        crate::rules::find(&s)
-            .map(|r| RuleRef(r.id))
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown rule ID `{s}` (run `iisim rules` for the catalog)")))
+        crate::rules::find(&s).map(|r| RuleRef(r.id)).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown rule ID `{s}` (run `iisim rules` for the catalog)"))
+        })
     }
 }
 
@@ -51,7 +51,9 @@ impl<'de> Deserialize<'de> for VersionArg {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         Version::parse(&s).map(VersionArg).ok_or_else(|| {
-            serde::de::Error::custom(format!("unknown ASP.NET version `{s}`, expected 1.0, 1.1, 2.0 or 4.0 (or a full form such as 2.0.50727)"))
+            serde::de::Error::custom(format!(
+                "unknown ASP.NET version `{s}`, expected 1.0, 1.1, 2.0 or 4.0 (or a full form such as 2.0.50727)"
+            ))
         })
     }
 }
@@ -63,9 +65,9 @@ pub struct ProductArg(pub Product);
 impl<'de> Deserialize<'de> for ProductArg {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Product::parse(&s)
-            .map(ProductArg)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown .NET Framework `{s}`, expected 1.0, 1.1, 2.0, 3.0, 3.5 or 4.0")))
+        Product::parse(&s).map(ProductArg).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown .NET Framework `{s}`, expected 1.0, 1.1, 2.0, 3.0, 3.5 or 4.0"))
+        })
     }
 }
 
@@ -76,9 +78,9 @@ pub struct EditionArg(pub Edition);
 impl<'de> Deserialize<'de> for EditionArg {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Edition::parse(&s)
-            .map(EditionArg)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown edition `{s}`, expected \"2000\", \"xp\" or \"2003\"")))
+        Edition::parse(&s).map(EditionArg).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown edition `{s}`, expected \"2000\", \"xp\" or \"2003\""))
+        })
     }
 }
 

@@ -24,7 +24,12 @@ fn describe_maps(v: &Option<Value>) -> String {
 /// ASP.NET extensions in a ScriptMaps value, lower-cased.
 fn aspnet_exts(v: &Option<Value>) -> Vec<String> {
     let lines = v.as_ref().and_then(Value::as_multi).map(parse_list).unwrap_or_default();
-    lines.iter().filter_map(MapLine::entry).filter(|e| e.is_aspnet()).map(|e| e.extension.to_ascii_lowercase()).collect()
+    lines
+        .iter()
+        .filter_map(MapLine::entry)
+        .filter(|e| e.is_aspnet())
+        .map(|e| e.extension.to_ascii_lowercase())
+        .collect()
 }
 
 fn list_diff(old: &Option<Value>, new: &Option<Value>) -> String {
@@ -62,7 +67,9 @@ fn property_line(path: &str, prop: &str, old: &Option<Value>, new: &Option<Value
     }
     let is_multi = matches!(old, Some(Value::MultiSz(_))) || matches!(new, Some(Value::MultiSz(_)));
     match (old, new) {
-        (_, None) => format!("{path} {prop} removed (was {})", old.as_ref().map(|v| v.display(def)).unwrap_or_default()),
+        (_, None) => {
+            format!("{path} {prop} removed (was {})", old.as_ref().map(|v| v.display(def)).unwrap_or_default())
+        }
         (Some(_), Some(_)) if is_multi => format!("{path} {prop}: {}", list_diff(old, new)),
         (None, Some(n)) => format!("{path} {prop} = {}", n.display(def)),
         (Some(o), Some(n)) => format!("{path} {prop} = {} (was {})", n.display(def), o.display(def)),
@@ -87,11 +94,9 @@ pub fn render(effect: &Effect) -> String {
         Change::Files { dir, names, created: true } => format!("files in {dir}: {}", names.join(", ")),
         Change::Files { dir, created: false, .. } => format!("deleted {dir}"),
         Change::Event(e) => format!("event {} {} {} [{}]: {}", e.log, e.level.name(), e.id, e.source, e.message),
-        Change::Resource { name, old, new } => format!(
-            "resource {name}: {} -> {}",
-            old.as_deref().unwrap_or("none"),
-            new.as_deref().unwrap_or("none")
-        ),
+        Change::Resource { name, old, new } => {
+            format!("resource {name}: {} -> {}", old.as_deref().unwrap_or("none"), new.as_deref().unwrap_or("none"))
+        }
         Change::Service { name, action } => format!("service {name}: {action}"),
         Change::Runtime { text } => text.clone(),
         Change::Note { text } => format!("note: {text}"),

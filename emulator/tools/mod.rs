@@ -115,10 +115,7 @@ pub fn run(m: &mut Machine, line: &str, ctx: Context) -> Output {
     let file = path.rsplit('\\').next().unwrap_or_default().to_ascii_lowercase();
     match (file.as_str(), folder_version(&path)) {
         ("aspnet_regiis.exe", Some(v)) => regiis::run(m, v, &args[1..], ctx),
-        _ => Output {
-            lines: vec![format!("iisim does not emulate {path} yet.")],
-            exit: 1,
-        },
+        _ => Output { lines: vec![format!("iisim does not emulate {path} yet.")], exit: 1 },
     }
 }
 

@@ -213,9 +213,12 @@ fn usage(m: &Machine, v: Version, out: &mut Output) {
     }
     out.line("");
     out.line("Usage:");
-    out.line("    aspnet_regiis [-i[r] [-enable] | -u[a] | -r | -s[n] <path> | -k[n] <path> | -lv | -lk | -c | -e[a] | -?]");
+    out.line(
+        "    aspnet_regiis [-i[r] [-enable] | -u[a] | -r | -s[n] <path> | -k[n] <path> | -lv | -lk | -c | -e[a] | -?]",
+    );
     let mut group = |heading: &str, rows: &[(&str, &str)]| {
-        let rows: Vec<&(&str, &str)> = rows.iter().filter(|(n, _)| has(n.split(' ').next().unwrap_or_default())).collect();
+        let rows: Vec<&(&str, &str)> =
+            rows.iter().filter(|(n, _)| has(n.split(' ').next().unwrap_or_default())).collect();
         if rows.is_empty() {
             return;
         }
@@ -439,7 +442,9 @@ fn run_inner(m: &mut Machine, v: Version, args: &[String], ctx: Context, rules: 
                 Err(RegError::NotRegistered) => {
                     rules.push("REG-09");
                     out.line(format!("Start {start}"));
-                    out.line("The error indicates that this version of ASP.NET must first be registered on the machine.");
+                    out.line(
+                        "The error indicates that this version of ASP.NET must first be registered on the machine.",
+                    );
                     out.exit = 1;
                 }
                 Err(RegError::InvalidPath(_)) => {
@@ -534,7 +539,10 @@ fn list_keys(m: &Machine, out: &mut Output, rules: &mut Vec<RuleId>) {
     let tabs = m.policies().is(policy::LIST_LAYOUT, "tabs");
     let keys = registration::list_keys(m);
     let uses_variables = keys.iter().any(|(p, _)| {
-        m.metabase().own(p, "ScriptMaps").and_then(crate::metabase::Value::as_multi).is_some_and(|l| l.iter().any(|e| e.contains('%')))
+        m.metabase()
+            .own(p, "ScriptMaps")
+            .and_then(crate::metabase::Value::as_multi)
+            .is_some_and(|l| l.iter().any(|e| e.contains('%')))
     });
     if uses_variables {
         rules.push("MB-12");
@@ -558,12 +566,20 @@ fn management(m: &mut Machine, action: &str, values: &[String], p: &Parsed, out:
         "ga" => {
             let text = format!("granting {first} access to the IIS metabase and other directories used by ASP.NET.");
             out.line(format!("Start {text}"));
-            registration::record_management(m, &format!("granted:{first}"), Some("metabase and ASP.NET folders".into()));
+            registration::record_management(
+                m,
+                &format!("granted:{first}"),
+                Some("metabase and ASP.NET folders".into()),
+            );
             out.line(format!("Finished {text}"));
         }
         "pe" | "pd" | "pef" | "pdf" => {
             let encrypt = action.starts_with("pe");
-            out.line(if encrypt { "Encrypting configuration section..." } else { "Decrypting configuration section..." });
+            out.line(if encrypt {
+                "Encrypting configuration section..."
+            } else {
+                "Decrypting configuration section..."
+            });
             let scope = if action.ends_with('f') {
                 second.clone()
             } else {
@@ -582,23 +598,34 @@ fn management(m: &mut Machine, action: &str, values: &[String], p: &Parsed, out:
                     "machine".to_string()
                 }
             };
-            let provider = p.sub("prov").and_then(|a| a.first()).cloned().unwrap_or_else(|| "RsaProtectedConfigurationProvider".into());
+            let provider = p
+                .sub("prov")
+                .and_then(|a| a.first())
+                .cloned()
+                .unwrap_or_else(|| "RsaProtectedConfigurationProvider".into());
             let value = encrypt.then_some(provider);
             registration::record_management(m, &format!("protected:{scope}:{first}"), value);
             out.line("Succeeded!");
         }
         _ => {
             let (text, value) = match action {
-                "pc" => ("Creating RSA Key container...", Some(if p.sub("exp").is_some() { "exportable" } else { "created" }.to_string())),
+                "pc" => (
+                    "Creating RSA Key container...",
+                    Some(if p.sub("exp").is_some() { "exportable" } else { "created" }.to_string()),
+                ),
                 "pz" => ("Deleting RSA Key container...", None),
                 "pi" => ("Importing RSA Keys from file..", Some(format!("imported from {second}"))),
-                "px" => ("Exporting RSA Keys to file...", m.resource(&format!("key_container:{first}")).map(str::to_string)),
+                "px" => {
+                    ("Exporting RSA Keys to file...", m.resource(&format!("key_container:{first}")).map(str::to_string))
+                }
                 "pa" => ("Adding ACL for access to the RSA Key container...", None),
                 _ => ("Removing ACL for access to the RSA Key container...", None),
             };
             out.line(text);
             match action {
-                "pa" => registration::record_management(m, &format!("key_access:{first}:{second}"), Some("granted".into())),
+                "pa" => {
+                    registration::record_management(m, &format!("key_access:{first}:{second}"), Some("granted".into()))
+                }
                 "pr" => registration::record_management(m, &format!("key_access:{first}:{second}"), None),
                 "px" if value.is_none() => {
                     out.line(format!("The RSA key container '{first}' could not be found."));
