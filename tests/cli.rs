@@ -45,6 +45,12 @@ fn bad_values_are_located() {
         ("[machine]", "[policies]\n\"regiis.nope\" = \"x\"\n[machine]", ":5:1: unknown policy `regiis.nope`"),
         ("[machine]", "[policies]\ncompat = \"never\"\n[machine]", ":5:10: policy `compat` takes one of"),
         ("run = 'v1.1", "install = \"2.0\"\nrun = 'v1.1", ":7:1: a step needs exactly one action"),
+        ("exit = 0", "exit = \"zero\"", ":10:8: invalid type: string \"zero\", expected i32 (key `exit`)"),
+        (
+            "title = \"lv on a fresh 1.1 machine\"",
+            "title = 12",
+            ":2:9: invalid type: integer `12`, expected a string (key `title`)",
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     for (from, to, want) in cases {

@@ -17,7 +17,7 @@ use crate::policy::Policies;
 use crate::registration;
 use crate::rules::RuleId;
 use crate::setup::{self, Product};
-use crate::sites::{self, AppSpec, Isolation, SiteSpec};
+use crate::sites::{self, AppSpec, SiteSpec};
 use crate::tools::{self, Context, Output};
 use expect::{mb_path, Check};
 use spec::{IisArg, IsolationMode, ScenarioFile, StepSpec};
@@ -53,6 +53,17 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
     (line, col)
+}
+
+/// The key of the `key = value` line holding `offset`, when the offset lies in the value.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line = &text[start..];
+    let line = &line[..line.find('\n').unwrap_or(line.len())];
+    let eq = line.find('=')?;
+    let key = line[..eq].trim().trim_matches('"');
+    (offset - start > eq && !key.is_empty() && !key.starts_with('[')).then(|| key.to_string())
 }
 
 /// A loaded scenario: its file, its spec and its starting machine, ready to run.
@@ -116,8 +127,16 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
         let (line, column) = offset.map(|o| line_col(text, o)).unwrap_or((0, 0));
         ScenarioError { file: file.to_string(), line, column, message }
     };
-    let spec: ScenarioFile =
-        toml::from_str(text).map_err(|e| err_at(e.span().map(|s| s.start), e.message().to_string()))?;
+    let spec: ScenarioFile = toml::from_str(text).map_err(|e| {
+        let at = e.span().map(|s| s.start);
+        let mut message = e.message().to_string();
+        if let Some(key) = at.and_then(|o| key_at(text, o)) {
+            if !message.contains(&format!("`{key}`")) {
+                message.push_str(&format!(" (key `{key}`)"));
+            }
+        }
+        err_at(at, message)
+    })?;
     let mut policies = Policies::default();
     for (k, v) in &spec.policies {
         let value = match v.get_ref() {
@@ -186,6 +205,8 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
         ("uninstall", step.uninstall.is_some()),
         ("install_iis", step.install_iis.is_some()),
         ("delete_file", step.delete_file.is_some()),
+        ("new_site", step.new_site.is_some()),
+        ("new_app", step.new_app.is_some()),
     ];
     let present: Vec<&str> = actions.iter().filter(|(_, p)| *p).map(|(n, _)| *n).collect();
     if present.len() != 1 {
@@ -226,36 +247,11 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
     }
     for site in &ms.site {
         needs_iis("a site", site.span().start)?;
-        let s = site.get_ref();
-        let spec = SiteSpec { id: s.id, name: s.name.clone(), bindings: s.bindings.clone(), path: s.path.clone() };
-        sites::create_site(m, &spec).map_err(|e| (Some(site.span().start), e))?;
-        let files: Vec<&str> = s.files.iter().map(String::as_str).collect();
-        m.fs_create_files(&s.path, &files, &["MB-21"]);
+        add_site(m, site.get_ref()).map_err(|e| (Some(site.span().start), e))?;
     }
     for app in &ms.app {
         needs_iis("an application", app.span().start)?;
-        let a = app.get_ref();
-        let isolation = match &a.isolation {
-            None => None,
-            Some(i) => Some(Isolation::parse(i.get_ref()).ok_or_else(|| {
-                (Some(i.span().start), format!("unknown isolation `{}`, expected low, medium or high", i.get_ref()))
-            })?),
-        };
-        let path = mb_path(&a.path);
-        let spec = AppSpec {
-            path: path.clone(),
-            physical_path: a.physical_path.clone(),
-            application: a.application,
-            isolation,
-            pool: a.pool.clone(),
-        };
-        sites::create_app(m, &spec).map_err(|e| (Some(app.span().start), e))?;
-        if !a.files.is_empty() {
-            let (dir, _) =
-                sites::physical_path(m, &path).ok_or((Some(app.span().start), "no physical path".to_string()))?;
-            let files: Vec<&str> = a.files.iter().map(String::as_str).collect();
-            m.fs_create_files(&dir, &files, &["MB-21"]);
-        }
+        add_app(m, app.get_ref(), false).map_err(|e| (Some(app.span().start), e))?;
     }
     for product in &ms.runtimes {
         let result = setup::install(m, product.0, true);
@@ -264,12 +260,8 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
         }
     }
     for app in &ms.app {
-        if let Some(v) = app.get_ref().runtime {
-            let path = mb_path(&app.get_ref().path);
-            registration::install_maps(m, v.0, &path, true).map_err(|e| {
-                (Some(app.span().start), format!("cannot pin {path} to {}: {e} (list it in machine.runtimes)", v.0))
-            })?;
-        }
+        pin_app(m, app.get_ref())
+            .map_err(|e| (Some(app.span().start), format!("{e} (list it in machine.runtimes)")))?;
     }
     // Hand-set properties come last: they describe the machine as the scenario starts.
     for set in &ms.metabase {
@@ -286,6 +278,46 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
             (Some(set.span().start), format!("value {} does not fit property {}", s.value, s.property))
         })?;
         m.mb_set(&path, &s.property, value, &["MB-23"]).map_err(|e| (Some(set.span().start), e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Creates a site with its files (MB-13, MB-14).
+fn add_site(m: &mut Machine, s: &spec::SiteEntry) -> Result<(), String> {
+    let spec = SiteSpec { id: s.id, name: s.name.clone(), bindings: s.bindings.clone(), path: s.path.clone() };
+    sites::create_site(m, &spec)?;
+    let files: Vec<&str> = s.files.iter().map(String::as_str).collect();
+    m.fs_create_files(&s.path, &files, &["MB-21"]);
+    Ok(())
+}
+
+/// Creates a virtual directory, folder or application with its files; pins it when asked.
+fn add_app(m: &mut Machine, a: &spec::AppEntry, pin: bool) -> Result<(), String> {
+    let path = mb_path(&a.path);
+    let spec = AppSpec {
+        path: path.clone(),
+        physical_path: a.physical_path.clone(),
+        application: a.application,
+        isolation: a.isolation.map(|i| i.0),
+        pool: a.pool.clone(),
+    };
+    sites::create_app(m, &spec)?;
+    if !a.files.is_empty() {
+        let (dir, _) = sites::physical_path(m, &path).ok_or("no physical path")?;
+        let files: Vec<&str> = a.files.iter().map(String::as_str).collect();
+        m.fs_create_files(&dir, &files, &["MB-21"]);
+    }
+    if pin {
+        pin_app(m, a)?;
+    }
+    Ok(())
+}
+
+/// Maps an application to its `runtime`, as that runtime's `aspnet_regiis -s` would (REG-07).
+fn pin_app(m: &mut Machine, a: &spec::AppEntry) -> Result<(), String> {
+    if let Some(v) = a.runtime {
+        let path = mb_path(&a.path);
+        registration::install_maps(m, v.0, &path, true).map_err(|e| format!("cannot pin {path} to {}: {e}", v.0))?;
     }
     Ok(())
 }
@@ -401,6 +433,10 @@ fn describe(step: &StepSpec) -> String {
         "install IIS".into()
     } else if let Some(f) = &step.delete_file {
         format!("delete {f}")
+    } else if let Some(site) = &step.new_site {
+        format!("new site \"{}\" at {}", site.name, site.path)
+    } else if let Some(app) = &step.new_app {
+        format!("new {} {}", if app.application { "application" } else { "folder" }, mb_path(&app.path))
     } else {
         "nothing".into()
     }
@@ -427,7 +463,17 @@ fn execute(m: &mut Machine, step: &StepSpec) -> Output {
         m.fs_delete(f, &[]);
         return Output::default();
     }
-    Output::default()
+    let created = if let Some(site) = &step.new_site {
+        add_site(m, site)
+    } else if let Some(app) = &step.new_app {
+        add_app(m, app, true)
+    } else {
+        Ok(())
+    };
+    match created {
+        Ok(()) => Output::default(),
+        Err(e) => Output { lines: vec![format!("IIS Manager: {e}")], exit: 1 },
+    }
 }
 
 fn check_line(c: &Check) -> String {

@@ -8,6 +8,7 @@ use toml::Spanned;
 use crate::edition::Edition;
 use crate::runtime::Version;
 use crate::setup::Product;
+use crate::sites::Isolation;
 
 /// A whole scenario file.
 #[derive(Debug, Deserialize)]
@@ -68,6 +69,19 @@ impl<'de> Deserialize<'de> for ProductArg {
         Product::parse(&s).map(ProductArg).ok_or_else(|| {
             serde::de::Error::custom(format!("unknown .NET Framework `{s}`, expected 1.0, 1.1, 2.0, 3.0, 3.5 or 4.0"))
         })
+    }
+}
+
+/// Application protection as a scenario writes it (`low`, `medium`, `high`).
+#[derive(Debug, Clone, Copy)]
+pub struct IsolationArg(pub Isolation);
+
+impl<'de> Deserialize<'de> for IsolationArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Isolation::parse(&s)
+            .map(IsolationArg)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown isolation `{s}`, expected low, medium or high")))
     }
 }
 
@@ -185,7 +199,7 @@ pub struct AppEntry {
     pub application: bool,
     /// Application protection: low, medium, high.
     #[serde(default)]
-    pub isolation: Option<Spanned<String>>,
+    pub isolation: Option<IsolationArg>,
     /// Application pool (IIS 6).
     #[serde(default)]
     pub pool: Option<String>,
@@ -241,6 +255,12 @@ pub struct StepSpec {
     /// Delete a file from the emulated disk.
     #[serde(default)]
     pub delete_file: Option<String>,
+    /// Create a site, as IIS Manager's New Web Site wizard does.
+    #[serde(default)]
+    pub new_site: Option<SiteEntry>,
+    /// Create a virtual directory or application, as IIS Manager does.
+    #[serde(default)]
+    pub new_app: Option<AppEntry>,
     /// Run the command as a non-administrator.
     #[serde(default)]
     pub as_admin: Option<bool>,
