@@ -11,7 +11,7 @@ use iisim::policy::Policies;
 use iisim::registration;
 use iisim::runtime::Version::{self, V1_0, V1_1, V2_0, V4_0};
 use iisim::setup::{self, Product};
-use iisim::sites::{self, AppSpec};
+use iisim::sites::{self, AppSpec, SiteSpec};
 use iisim::tools::{self, Context, Output};
 
 const ROOT: &str = "/LM/W3SVC";
@@ -98,6 +98,28 @@ fn win2000_11() -> Machine {
     machine(Edition::Win2000, &[V1_1])
 }
 
+/// Windows XP whose IIS is `iis`, with 2.0 installed by setup (SET-05: no metabase work).
+fn xp_20_with_iis(iis: IisState) -> Machine {
+    let mut m = Machine::new(MachineConfig {
+        edition: Edition::WinXp,
+        name: "WEB01".into(),
+        iis,
+        iis5_isolation: false,
+        policies: Policies::default(),
+    });
+    let r = setup::install(&mut m, Product::Runtime(V2_0), true);
+    assert_eq!(r.exit, 0, "setup of 2.0 with IIS {iis:?}: {:?}", r.output);
+    m
+}
+
+fn xp_20_no_iis() -> Machine {
+    xp_20_with_iis(IisState::Absent)
+}
+
+fn xp_20_iis_disabled() -> Machine {
+    xp_20_with_iis(IisState::Disabled)
+}
+
 /// [`server2003`] after the 2.0 tool unregistered 2.0 (its files stay on disk).
 fn server2003_20_unregistered() -> Machine {
     let mut m = server2003();
@@ -132,9 +154,13 @@ fn assert_lines_in_order(out: &Output, want: &[&str], case: &str) {
 fn assert_progress(out: &Output, what: &str, case: &str) {
     let lines = body(out);
     let start = format!("Start {what}");
-    let i = lines.iter().position(|l| *l == start).unwrap_or_else(|| panic!("{case}: no {start:?} in:\n{}", out.text()));
+    let i =
+        lines.iter().position(|l| *l == start).unwrap_or_else(|| panic!("{case}: no {start:?} in:\n{}", out.text()));
     let dots = lines.get(i + 1).copied().unwrap_or_default();
-    assert!(!dots.is_empty() && dots.chars().all(|c| c == '.'), "{case}: line of dots after the start line, got {dots:?}");
+    assert!(
+        !dots.is_empty() && dots.chars().all(|c| c == '.'),
+        "{case}: line of dots after the start line, got {dots:?}"
+    );
     assert_eq!(lines.get(i + 2).copied(), Some(format!("Finished {what}").as_str()), "{case}: finish line");
 }
 
@@ -201,22 +227,22 @@ fn wse_row(m: &Machine, v: Version) -> Option<String> {
 // ----- refusals: REG-02, REG-09, REG-20, usage, cmd.exe -----
 
 /// A command line that must be refused (or only print usage) without changing the machine.
-struct Refusal {
-    name: &'static str,
+struct Refusal<'a> {
+    name: &'a str,
     machine: fn() -> Machine,
     /// The full command line; relative programs start from the Framework folder.
-    line: &'static str,
+    line: &'a str,
     admin: bool,
     exit: i32,
     /// The first line after the 4.0 banner, then lines that must follow in order.
-    lines: &'static [&'static str],
+    lines: &'a [&'a str],
     /// Lines that must not appear.
-    absent: &'static [&'static str],
+    absent: &'a [&'a str],
 }
 
-struct RefusalTest(Vec<Refusal>);
+struct RefusalTest<'a>(Vec<Refusal<'a>>);
 
-impl RefusalTest {
+impl RefusalTest<'_> {
     fn run(self) {
         for case in self.0 {
             let mut m = (case.machine)();
@@ -226,7 +252,12 @@ impl RefusalTest {
             let out = tools::run(&mut m, case.line, Context { admin: case.admin });
             let name = case.name;
             assert_eq!(out.exit, case.exit, "{name}: exit code; output:\n{}", out.text());
-            assert_eq!(body(&out).first().copied(), case.lines.first().copied(), "{name}: first line; output:\n{}", out.text());
+            assert_eq!(
+                body(&out).first().copied(),
+                case.lines.first().copied(),
+                "{name}: first line; output:\n{}",
+                out.text()
+            );
             assert_lines_in_order(&out, case.lines, name);
             for a in case.absent {
                 assert!(!out.lines.iter().any(|l| l == a), "{name}: unexpected line {a:?}");
@@ -548,7 +579,10 @@ fn path_and_registration_errors() {
             line: r"v2.0.50727\aspnet_regiis -s W3SVC/1/ROOT/shop",
             admin: true,
             exit: 1,
-            lines: &["Start registering ASP.NET scriptmap (2.0.50727) recursively at W3SVC/1/ROOT/shop/.", MUST_REGISTER],
+            lines: &[
+                "Start registering ASP.NET scriptmap (2.0.50727) recursively at W3SVC/1/ROOT/shop/.",
+                MUST_REGISTER,
+            ],
             absent: &[],
         },
         Refusal {
@@ -567,22 +601,45 @@ fn path_and_registration_errors() {
 #[test]
 fn non_administrator_is_refused() {
     let denied: &[&str] = &[ACCESS_DENIED, ADMIN_RIGHTS];
-    let cases = ["-i", "-ir", "-iru", "-r", "-s W3SVC/1/ROOT", "-sn W3SVC/", "-k W3SVC/1/ROOT/shop", "-kn W3SVC/", "-u", "-ua", "-c", "-e", "-ea"];
-    let mut table = Vec::new();
+    let cases = [
+        "-i",
+        "-ir",
+        "-iru",
+        "-r",
+        "-s W3SVC/1/ROOT",
+        "-sn W3SVC/",
+        "-k W3SVC/1/ROOT/shop",
+        "-kn W3SVC/",
+        "-u",
+        "-ua",
+        "-c",
+        "-e",
+        "-ea",
+    ];
+    let mut lines = Vec::new();
     for args in cases {
         for (tool, line) in [
             ("1.1", format!(r"v1.1.4322\aspnet_regiis {args}")),
             ("2.0", format!(r"C:\WINDOWS\Microsoft.NET\Framework\v2.0.50727\aspnet_regiis.exe {args}")),
             ("4.0", format!(r"v4.0.30319\aspnet_regiis {args}")),
         ] {
-            if tool == "1.1" && args == "-iru" {
-                continue;
+            if !(tool == "1.1" && args == "-iru") {
+                lines.push((format!("{tool} tool {args} as a non-administrator"), line));
             }
-            let name: &'static str = Box::leak(format!("{tool} tool {args} as a non-administrator").into_boxed_str());
-            let line: &'static str = Box::leak(line.into_boxed_str());
-            table.push(Refusal { name, machine: server2003, line, admin: false, exit: 1, lines: denied, absent: &[] });
         }
     }
+    let table = lines
+        .iter()
+        .map(|(name, line)| Refusal {
+            name,
+            machine: server2003,
+            line,
+            admin: false,
+            exit: 1,
+            lines: denied,
+            absent: &[],
+        })
+        .collect();
     RefusalTest(table).run();
 }
 
@@ -646,6 +703,69 @@ fn tool_of_a_missing_framework_is_not_recognized() {
         },
     ])
     .run();
+}
+
+/// Switches that need the metabase fail when IIS is absent or disabled (REG-20).
+#[test]
+fn iis_missing_or_disabled_is_an_error() {
+    let absent: &[&str] = &[
+        "An error has occurred: 0x80040154 Class not registered",
+        "The error indicates that IIS is not installed on the machine. Please install IIS before using this tool.",
+    ];
+    let disabled: &[&str] = &[
+        "An error has occurred: 0x80070422 The service cannot be started, either because it is disabled or because it has no enabled devices associated with it.",
+        "The error indicates that IIS is disabled on the machine. Please enable IIS before using this tool.",
+    ];
+    let mut rows = Vec::new();
+    for args in ["-lk", "-s W3SVC/1/ROOT", "-sn W3SVC/", "-k W3SVC/1/ROOT", "-kn W3SVC/", "-c", "-e", "-ea"] {
+        rows.push((
+            format!("IIS absent: {args}"),
+            xp_20_no_iis as fn() -> Machine,
+            format!(r"v2.0.50727\aspnet_regiis {args}"),
+            absent,
+        ));
+        rows.push((
+            format!("IIS disabled: {args}"),
+            xp_20_iis_disabled,
+            format!(r"v2.0.50727\aspnet_regiis {args}"),
+            disabled,
+        ));
+    }
+    let table = rows
+        .iter()
+        .map(|(name, machine, line, lines)| Refusal {
+            name,
+            machine: *machine,
+            line,
+            admin: true,
+            exit: 1,
+            lines,
+            absent: &[],
+        })
+        .collect();
+    RefusalTest(table).run();
+}
+
+/// Without IIS, `-i` still registers the runtime but skips the metabase: warning 1020 (SET-05).
+#[test]
+fn install_without_iis_registers_and_warns() {
+    for machine in [xp_20_no_iis as fn() -> Machine, xp_20_iis_disabled] {
+        let mut m = machine();
+        let iis = m.iis();
+        assert!(m.registered().contains(&V2_0), "{iis:?}: setup registered 2.0");
+        let out = regiis(&mut m, V2_0, "-u");
+        assert_eq!(out.exit, 0, "{iis:?}: -u");
+        assert!(m.registered().is_empty(), "{iis:?}: -u");
+        let events = m.events().len();
+        let out = regiis(&mut m, V2_0, "-i");
+        assert_eq!(out.exit, 0, "{iis:?}: {}", out.text());
+        assert_progress(&out, "installing ASP.NET (2.0.50727).", "-i without IIS");
+        assert_eq!(m.registered(), [V2_0], "{iis:?}");
+        let ev = events_since(&m, events);
+        assert!(ev.contains(&(Level::Warning, "ASP.NET 2.0.50727.0".into(), 1020)), "{iis:?}: {ev:?}");
+        assert_eq!(restarts_since(&m, events), 0, "{iis:?}: no W3SVC to restart");
+        assert_eq!(registration::app_version(&m, ROOT), None, "{iis:?}: no map written");
+    }
 }
 
 /// The 1.1 tool lets a repeated switch through: REG-02's message is 2.0+ only.
@@ -754,13 +874,18 @@ fn register_only_leaves_every_map() {
         let out = regiis(&mut m, v, "-u");
         assert_eq!(out.exit, 0, "{name}: -u");
         assert!(!m.registered().contains(&v), "{name}: unregistered first");
-        let maps: Vec<_> = [ROOT, SHOP, SHOP_ADMIN, BLOG].iter().map(|p| m.metabase().own(p, "ScriptMaps").cloned()).collect();
+        let maps: Vec<_> =
+            [ROOT, SHOP, SHOP_ADMIN, BLOG].iter().map(|p| m.metabase().own(p, "ScriptMaps").cloned()).collect();
         let out = regiis(&mut m, v, args);
         assert_eq!(out.exit, 0, "{name}: {}", out.text());
         assert_progress(&out, start, name);
         assert!(m.registered().contains(&v), "{name}: registered again");
-        assert!(m.registry().get(&format!(r"HKLM\SOFTWARE\Microsoft\ASP.NET\{}", v.registry()), "DllFullPath").is_some(), "{name}: VER-07 key");
-        let after: Vec<_> = [ROOT, SHOP, SHOP_ADMIN, BLOG].iter().map(|p| m.metabase().own(p, "ScriptMaps").cloned()).collect();
+        assert!(
+            m.registry().get(&format!(r"HKLM\SOFTWARE\Microsoft\ASP.NET\{}", v.registry()), "DllFullPath").is_some(),
+            "{name}: VER-07 key"
+        );
+        let after: Vec<_> =
+            [ROOT, SHOP, SHOP_ADMIN, BLOG].iter().map(|p| m.metabase().own(p, "ScriptMaps").cloned()).collect();
         assert_eq!(after, maps, "{name}: no map changed");
     }
 }
@@ -795,7 +920,11 @@ fn replace_remaps_every_map_even_downwards() {
     let mut m = server2003();
     let out = regiis(&mut m, V2_0, "-r");
     assert_eq!(out.exit, 0, "{}", out.text());
-    assert_progress(&out, "installing ASP.NET (2.0.50727) and replacing ASP.NET DLL in all Scriptmaps with current version.", "2.0 -r");
+    assert_progress(
+        &out,
+        "installing ASP.NET (2.0.50727) and replacing ASP.NET DLL in all Scriptmaps with current version.",
+        "2.0 -r",
+    );
     for p in [ROOT, SHOP, SHOP_ADMIN, BLOG] {
         assert_own_maps(&m, p, V2_0, "2.0 -r (4.0 blog downgraded)");
     }
@@ -845,7 +974,12 @@ fn s_maps_the_path_and_below_forcing_the_version() {
         let out = regiis(&mut m, case.tool, &format!("-s {}", case.arg));
         let name = case.name;
         assert_eq!(out.exit, 0, "{name}: {}", out.text());
-        assert_eq!(body(&out).first().map(|l| l.starts_with("Start registering ASP.NET scriptmap (")), Some(true), "{name}: {}", out.text());
+        assert_eq!(
+            body(&out).first().map(|l| l.starts_with("Start registering ASP.NET scriptmap (")),
+            Some(true),
+            "{name}: {}",
+            out.text()
+        );
         assert_own_maps(&m, SHOP, case.tool, name);
         assert_own_maps(&m, SHOP_ADMIN, case.tool, name);
         assert_eq!(registration::app_version(&m, SHOP_CART), Some(case.tool), "{name}: inheriting child follows");
@@ -943,8 +1077,18 @@ fn u_moves_maps_to_the_highest_remaining_runtime() {
         highest: Version,
     }
     let cases = [
-        Case { name: "4.0 -u: blog to 2.0", tool: V4_0, want: [Some(V1_1), Some(V1_1), Some(V2_0), Some(V2_0)], highest: V2_0 },
-        Case { name: "2.0 -u: admin to 4.0", tool: V2_0, want: [Some(V1_1), Some(V1_1), Some(V4_0), Some(V4_0)], highest: V4_0 },
+        Case {
+            name: "4.0 -u: blog to 2.0",
+            tool: V4_0,
+            want: [Some(V1_1), Some(V1_1), Some(V2_0), Some(V2_0)],
+            highest: V2_0,
+        },
+        Case {
+            name: "2.0 -u: admin to 4.0",
+            tool: V2_0,
+            want: [Some(V1_1), Some(V1_1), Some(V4_0), Some(V4_0)],
+            highest: V4_0,
+        },
         Case {
             name: "1.1 -u: root and shop to 4.0, not 2.0",
             tool: V1_1,
@@ -963,7 +1107,10 @@ fn u_moves_maps_to_the_highest_remaining_runtime() {
         assert_eq!(versions(&m, &[ROOT, SHOP, SHOP_ADMIN, BLOG]), case.want, "{name}");
         assert!(!m.registered().contains(&case.tool), "{name}: unregistered");
         assert!(m.runtime(case.tool).installed, "{name}: files stay");
-        assert!(!m.registry().has_key(&format!(r"HKLM\SOFTWARE\Microsoft\ASP.NET\{}", case.tool.registry())), "{name}: VER-07 key gone");
+        assert!(
+            !m.registry().has_key(&format!(r"HKLM\SOFTWARE\Microsoft\ASP.NET\{}", case.tool.registry())),
+            "{name}: VER-07 key gone"
+        );
         let src = format!("ASP.NET {}", case.tool.registry());
         let ev = events_since(&m, events);
         assert!(ev.contains(&(Level::Information, src.clone(), 1027)), "{name}: {ev:?}");
@@ -972,6 +1119,15 @@ fn u_moves_maps_to_the_highest_remaining_runtime() {
         let state = format!(r"{}\aspnet_state.exe", m.framework_dir(case.highest));
         assert_eq!(m.service("aspnet_state").map(|s| s.image.as_str()), Some(state.as_str()), "{name}: SHR-06");
         assert_eq!(m.resource("perf:ASP.NET"), Some(case.highest.short()), "{name}: SHR-05");
+        // SET-06: its InProcessIsapiApps and lockdown entries, client scripts and temporary files go.
+        let dll = m.isapi_path(case.tool);
+        let in_proc = m.metabase().own(ROOT, "InProcessIsapiApps").and_then(|v| v.as_multi()).unwrap_or_default();
+        assert!(!in_proc.iter().any(|i| i.eq_ignore_ascii_case(&dll)), "{name}: InProcessIsapiApps {in_proc:?}");
+        assert!(in_proc.iter().any(|i| i.eq_ignore_ascii_case(&m.isapi_path(case.highest))), "{name}: SHR-03");
+        assert_eq!(wse_row(&m, case.tool), None, "{name}: lockdown entry");
+        let scripts = format!(r"{WWWROOT}\aspnet_client\system_web\{}", case.tool.short().replace('.', "_"));
+        assert!(!m.fs().exists(&scripts), "{name}: client scripts {scripts}");
+        assert!(!m.fs().exists(&format!(r"{}\Temporary ASP.NET Files", m.framework_dir(case.tool))), "{name}: SHR-09");
     }
 }
 
@@ -1088,7 +1244,7 @@ fn client_scripts() {
     assert_eq!(out.exit, 0, "{}", out.text());
     assert!(!m.fs().exists(&format!(r"{WWWROOT}\aspnet_client")), "-ea removes every version and the emptied folders");
     assert!(!m.metabase().exists(key), "-ea removes the aspnet_client key with its folder");
-    assert_eq!(restarts_since(&m, 0) , 2, "client-script switches do not restart W3SVC (only the two setups did)");
+    assert_eq!(restarts_since(&m, 0), 2, "client-script switches do not restart W3SVC (only the two setups did)");
 
     let out = regiis(&mut m, V1_1, "-c");
     assert_eq!(out.exit, 0, "{}", out.text());
@@ -1096,6 +1252,15 @@ fn client_scripts() {
     assert!(!m.fs().exists(&dir20), "1.1 -c copies only 1.1's");
     assert!(m.metabase().exists(key), "-c creates the aspnet_client key");
     assert_eq!(m.metabase().key(key).map(|k| k.key_type().to_string()).as_deref(), Some("IIsWebDirectory"));
+
+    // Every site gets them.
+    let site =
+        SiteSpec { id: Some(5), name: "Second".into(), bindings: vec![":81:".into()], path: r"D:\second".into() };
+    sites::create_site(&mut m, &site).unwrap();
+    let out = regiis(&mut m, V2_0, "-c");
+    assert_eq!(out.exit, 0, "{}", out.text());
+    assert!(m.fs().is_file(r"D:\second\aspnet_client\system_web\2_0_50727\WebUIValidation.js"), "-c in site 5");
+    assert!(m.metabase().exists("/LM/W3SVC/5/ROOT/aspnet_client"), "-c key in site 5");
 }
 
 // ----- restarts, -norestart, -enable, -disable, banner -----

@@ -110,7 +110,8 @@ pub fn run(m: &mut Machine, line: &str, ctx: Context) -> Output {
         return Output::default();
     };
     let Some(path) = resolve(m, program) else {
-        return not_recognized(program);
+        // cmd.exe expands %variables% before it looks for the program.
+        return not_recognized(&m.expand(program));
     };
     let file = path.rsplit('\\').next().unwrap_or_default().to_ascii_lowercase();
     match (file.as_str(), folder_version(&path)) {

@@ -162,7 +162,8 @@ fn parse(m: &Machine, v: Version, args: &[String]) -> Result<Parsed, ParseError>
         }
     }
     let Some((action, _)) = &p.action else {
-        return Err(ParseError::Invalid);
+        // -enable/-disable need an action to go with (REG-17); -norestart alone is not a command.
+        return Err(if p.enable.is_some() { ParseError::Incompatible } else { ParseError::Invalid });
     };
     // -enable/-disable go only with -i, -ir or -r (REG-17).
     if p.enable.is_some() && !matches!(*action, "i" | "ir" | "r") {
@@ -202,7 +203,7 @@ fn banner(m: &Machine, v: Version, out: &mut Output) {
 
 /// The usage text (REG-21); option descriptions are iisim's own words.
 fn usage(m: &Machine, v: Version, out: &mut Output) {
-    let has = |name: &str| SPECS.iter().any(|s| s.name == name && available(m, v, s));
+    let has = |name: &str| name == "?" || SPECS.iter().any(|s| s.name == name && available(m, v, s));
     if v.is_20_or_later() {
         out.line(format!(
             "Administration utility ({}) to install and uninstall ASP.NET on the local machine.",
@@ -228,7 +229,7 @@ fn usage(m: &Machine, v: Version, out: &mut Output) {
             out.line("");
         }
         for (name, text) in rows {
-            out.line(format!("-{name:<22}{text}"));
+            out.line(format!("-{name:<26}{text}"));
         }
     };
     group(
@@ -278,9 +279,6 @@ fn usage(m: &Machine, v: Version, out: &mut Output) {
         "OTHER OPTIONS",
         &[("ga <user>", "Grant a user access to the metabase and ASP.NET's folders."), ("?", "Print this help text.")],
     );
-    if !v.is_20_or_later() {
-        out.line("-?                     Print this help text.");
-    }
 }
 
 /// Prints the start line, the dots and the finish line of an action (REG-19).
