@@ -44,7 +44,7 @@ pub fn install(m: &mut Machine, product: Product, upgrade: bool) -> SetupResult 
         Product::NetFx3 => Version::V2_0,
     };
     if m.edition() == Edition::Win2000 && (v == Version::V4_0 || product == Product::NetFx3) {
-        m.note(format!("setup refused: {} does not support this framework", m.edition()), &["SET-01"]);
+        m.note(format!("setup refused: {} does not support this framework", m.edition()), &[]);
         let what = if product == Product::NetFx3 { "3.x".to_string() } else { v.to_string() };
         return SetupResult {
             output: vec![format!("Setup cannot continue: .NET Framework {what} does not support {}.", m.edition())],

@@ -279,11 +279,12 @@ pub fn register(m: &mut Machine, v: Version, pass: Pass, enable: Option<bool>) -
         }
         add_mime_types(m);
         add_powered_by(m);
-        if let Some(allow) = enable {
-            set_extension_allowed(m, v, allow);
-        }
     }
     sync_shared(m, &["SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
+    // After the sync, so that a first registration's new extension row exists to be set.
+    if let (Some(allow), Ok(())) = (enable, check_iis(m)) {
+        set_extension_allowed(m, v, allow);
+    }
     if check_iis(m).is_ok() {
         install_client_scripts(m, v);
     }
@@ -304,9 +305,13 @@ fn install_pass(m: &mut Machine, v: Version) {
             return;
         }
     }
-    if m.metabase().own(W3SVC, "ScriptMaps").is_none() {
-        let lines = own_or_copied(m, W3SVC);
-        install_at_key(m, W3SVC, v, &lines, &["REG-03", "MAP-06"]);
+    // The root's map is the machine default: -i always gives a root without ASP.NET this version
+    // (REG-03, MAP-06), whatever policy regiis.readd_stripped_keys says of other keys.
+    let root = own_or_copied(m, W3SVC);
+    if !maps::has_aspnet(&root) || names_missing_dll(m, &root) {
+        let stripped = m.metabase().own(W3SVC, "ScriptMaps").is_some();
+        let rules: &[RuleId] = if stripped { &["REG-03", "MAP-06", "MAP-10"] } else { &["REG-03", "MAP-06"] };
+        install_at_key(m, W3SVC, v, &root, rules);
     }
     let same_major_only = m.policies().is(policy::I_UPGRADE_SCOPE, "lower_same_major");
     let readd = m.policies().flag(policy::READD_STRIPPED_KEYS);
@@ -342,14 +347,15 @@ fn replace_pass(m: &mut Machine, v: Version) {
 
 /// Setup: move apps to `v` only from older compatible versions (SET-01..04, CMP-01, MAP-10).
 fn setup_pass(m: &mut Machine, v: Version, upgrade: bool) {
-    if !upgrade {
-        m.note(format!("setup of {v} with /noaspupgrade: no script map changes"), &["SET-02"]);
-        return;
-    }
     if !any_aspnet_map(m) {
-        // Nothing maps ASP.NET yet: setup maps the root like -i (SET-03).
+        // Nothing maps ASP.NET yet: setup maps the root like -i (SET-03), even with /noaspupgrade,
+        // which only protects applications that already use ASP.NET.
         let lines = own_or_copied(m, W3SVC);
         install_at_key(m, W3SVC, v, &lines, &["SET-03", "MAP-06"]);
+    }
+    if !upgrade {
+        m.note(format!("setup of {v} with /noaspupgrade: no existing script map moves"), &["SET-02"]);
+        return;
     }
     let readd = m.policies().flag(policy::READD_STRIPPED_KEYS);
     for path in explicit_map_keys(m, W3SVC) {
@@ -964,8 +970,10 @@ pub fn unregister_all(m: &mut Machine) -> usize {
                 write_maps(m, &path, &maps::strip(&lines), &["REG-12", "SET-07"]);
             }
         }
-        if !all.is_empty() {
+        if !all.is_empty() && m.policies().flag(policy::REMOVE_POWERED_BY) {
             remove_list_items(m, W3SVC, "HttpCustomHeaders", &[POWERED_BY], &["HDR-02", "SET-07"]);
+        }
+        if !all.is_empty() {
             remove_client_scripts(m, None, &["REG-12", "SHR-09"]);
             remove_default_aspx(m);
             remove_mime_types(m);

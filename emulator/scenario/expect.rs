@@ -113,9 +113,10 @@ pub fn resource_state(m: &Machine, name: &str) -> (String, &'static [RuleId]) {
             (if rows.is_empty() { "none".into() } else { rows.join(", ") }, &["SHR-04", "VER-06"])
         }
         "client_scripts" => {
-            let dir = "C:\\Inetpub\\wwwroot\\aspnet_client\\system_web";
+            let root = m.metabase().own("/LM/W3SVC/1/ROOT", "Path").and_then(Value::as_str).unwrap_or_default();
+            let dir = format!("{}\\aspnet_client\\system_web", root.trim_end_matches('\\'));
             let names: Vec<String> =
-                m.fs().list(dir).iter().map(|p| p.rsplit('\\').next().unwrap_or_default().to_string()).collect();
+                m.fs().list(&dir).iter().map(|p| p.rsplit('\\').next().unwrap_or_default().to_string()).collect();
             (if names.is_empty() { "none".into() } else { names.join(", ") }, &["REG-15", "VER-06"])
         }
         "temp_files" => {

@@ -220,6 +220,9 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
     if !step.options.is_empty() && step.install.is_none() {
         return Err("`options` go with `install` only".into());
     }
+    if step.install_iis == Some(false) {
+        return Err("`install_iis` takes true (leave it out to do nothing)".into());
+    }
     if step.as_admin.is_some() && step.run.is_none() {
         return Err("`as_admin` goes with `run` only".into());
     }
@@ -272,7 +275,7 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
         let path = mb_path(&s.path);
         if !m.metabase().exists(&path) {
             let kt = s.key_type.clone().unwrap_or_else(|| "IIsConfigObject".into());
-            m.mb_create_key(&path, &kt, &["MB-05"]);
+            m.mb_create_key(&path, &kt, &["MB-13"]);
         }
         let value = expect::to_value(&s.value, &s.property).ok_or_else(|| {
             (Some(set.span().start), format!("value {} does not fit property {}", s.value, s.property))
@@ -284,6 +287,9 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
 
 /// Creates a site with its files (MB-13, MB-14).
 fn add_site(m: &mut Machine, s: &spec::SiteEntry) -> Result<(), String> {
+    if m.iis() == IisState::Absent {
+        return Err("IIS is not installed".into());
+    }
     let spec = SiteSpec { id: s.id, name: s.name.clone(), bindings: s.bindings.clone(), path: s.path.clone() };
     sites::create_site(m, &spec)?;
     let files: Vec<&str> = s.files.iter().map(String::as_str).collect();
@@ -293,6 +299,9 @@ fn add_site(m: &mut Machine, s: &spec::SiteEntry) -> Result<(), String> {
 
 /// Creates a virtual directory, folder or application with its files; pins it when asked.
 fn add_app(m: &mut Machine, a: &spec::AppEntry, pin: bool) -> Result<(), String> {
+    if m.iis() == IisState::Absent {
+        return Err("IIS is not installed".into());
+    }
     let path = mb_path(&a.path);
     let spec = AppSpec {
         path: path.clone(),

@@ -378,7 +378,7 @@ pub struct ResourcesExpect {
     pub in_process_isapi: Option<String>,
     /// Web Service Extensions: `ASP.NET v2.0.50727=allowed, ...` (SHR-04).
     pub web_service_extensions: Option<String>,
-    /// Client-script folders in the Default Web Site (REG-15, VER-06).
+    /// Client-script folders in site 1's root folder (REG-15, VER-06).
     pub client_scripts: Option<String>,
     /// Versions with a Temporary ASP.NET Files folder (SHR-09).
     pub temp_files: Option<String>,

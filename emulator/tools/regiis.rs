@@ -378,9 +378,11 @@ fn run_inner(m: &mut Machine, v: Version, args: &[String], ctx: Context, rules: 
         return out;
     }
     let pv = progress_version(m, v);
-    rules.push("REG-19");
-    if v == Version::V4_0 {
-        rules.push("VER-08");
+    if !matches!(action, "lv" | "lk") && !action.starts_with('p') {
+        rules.push("REG-19");
+        if v == Version::V4_0 {
+            rules.push("VER-08");
+        }
     }
     let restart = |m: &mut Machine, p: &Parsed| {
         if p.norestart {
