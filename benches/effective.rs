@@ -16,6 +16,7 @@ fn machine() -> Machine {
         name: "BENCH".into(),
         iis: IisState::Installed,
         iis5_isolation: false,
+        x64: false,
         policies: Policies::default(),
     });
     setup::install(&mut m, Product::Runtime(Version::V1_1), true);

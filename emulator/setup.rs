@@ -3,7 +3,7 @@
 use crate::edition::Edition;
 use crate::machine::Machine;
 use crate::registration::{self, Pass};
-use crate::runtime::Version;
+use crate::runtime::{Bitness, Version};
 
 /// What a setup package installs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,17 @@ pub fn install(m: &mut Machine, product: Product, upgrade: bool) -> SetupResult 
     let mut output = Vec::new();
     if !m.runtime(v).installed {
         registration::install_files(m, v, false);
+        if m.iis_bitness() == Bitness::X64 && !v.has_framework64() {
+            // A 32-bit-only runtime cannot register while IIS runs 64-bit (REG-01).
+            m.note(
+                format!("ASP.NET {v} is 32-bit only and IIS runs 64-bit: setup skips its registration"),
+                &["REG-01"],
+            );
+            output.push(format!(
+                ".NET Framework {v} installed; ASP.NET {v} was not registered (IIS runs in 64-bit mode)."
+            ));
+            return ok(output);
+        }
         registration::register(m, v, Pass::Setup { upgrade }, None);
         registration::restart_w3svc(m, v);
         output.push(format!(".NET Framework {v} installed."));

@@ -39,6 +39,7 @@ fn machine(edition: Edition, runtimes: &[Version]) -> Machine {
         name: "WEB01".into(),
         iis: IisState::Installed,
         iis5_isolation: false,
+        x64: false,
         policies: Policies::default(),
     });
     for &v in runtimes {
@@ -105,6 +106,7 @@ fn xp_20_with_iis(iis: IisState) -> Machine {
         name: "WEB01".into(),
         iis,
         iis5_isolation: false,
+        x64: false,
         policies: Policies::default(),
     });
     let r = setup::install(&mut m, Product::Runtime(V2_0), true);

@@ -27,6 +27,7 @@ fn new_machine(edition: Edition) -> Machine {
         name: "WEB01".into(),
         iis: IisState::Installed,
         iis5_isolation: false,
+        x64: false,
         policies: Policies::default(),
     })
 }

@@ -14,7 +14,7 @@ use crate::edition::Edition;
 use crate::metabase::{self, defaults, Metabase, Value};
 use crate::policy::{self, Policies};
 use crate::rules::RuleId;
-use crate::runtime::Version;
+use crate::runtime::{Bitness, Version};
 use fs::FileSystem;
 use journal::{Change, Effect, EventEntry, Journal, Level};
 use registry::Registry;
@@ -72,6 +72,8 @@ pub struct MachineConfig {
     pub iis: IisState,
     /// IIS 6 only: start in IIS 5.0 isolation mode.
     pub iis5_isolation: bool,
+    /// Windows Server 2003 x64: Framework64 copies of 2.0 and 4.0, IIS 64-bit by default.
+    pub x64: bool,
     /// Policy settings.
     pub policies: Policies,
 }
@@ -81,6 +83,7 @@ pub struct MachineConfig {
 pub struct Machine {
     edition: Edition,
     name: String,
+    x64: bool,
     iis: IisState,
     policies: Policies,
     runtimes: BTreeMap<Version, RuntimeState>,
@@ -101,7 +104,7 @@ impl Machine {
     pub fn new(config: MachineConfig) -> Machine {
         let metabase = match config.iis {
             IisState::Absent => Metabase::new(),
-            _ => defaults::default_tree(config.edition, config.iis5_isolation),
+            _ => defaults::default_tree(config.edition, config.iis5_isolation, config.x64),
         };
         let mut fs = FileSystem::default();
         let windir = config.edition.windir();
@@ -138,6 +141,7 @@ impl Machine {
         Machine {
             edition: config.edition,
             name: config.name,
+            x64: config.x64 && config.edition.is_iis6(),
             iis: config.iis,
             policies: config.policies,
             runtimes: BTreeMap::new(),
@@ -246,9 +250,36 @@ impl Machine {
         self.accounts.get(name)
     }
 
-    /// `%windir%\Microsoft.NET\Framework\v<v>` (VER-01).
+    /// Whether the machine is a 64-bit Windows Server 2003.
+    pub fn is_x64(&self) -> bool {
+        self.x64
+    }
+
+    /// The bitness IIS runs ISAPIs in: 64-bit on x64 unless `Enable32BitAppOnWin64` is set at
+    /// `/LM/W3SVC/AppPools` (REG-01; the switch is global, PM6-08).
+    pub fn iis_bitness(&self) -> Bitness {
+        if !self.x64 {
+            return Bitness::X86;
+        }
+        let wow = self.metabase.effective("/LM/W3SVC/AppPools", "Enable32BitAppOnWin64");
+        if wow.is_some_and(|(v, _)| v.as_dword().unwrap_or(0) != 0) {
+            Bitness::X86
+        } else {
+            Bitness::X64
+        }
+    }
+
+    /// `%windir%\Microsoft.NET\Framework[64]\v<v>` of the given bitness (VER-01).
+    pub fn framework_dir_of(&self, v: Version, bitness: Bitness) -> String {
+        let folder = if bitness == Bitness::X64 { "Framework64" } else { "Framework" };
+        format!("{}\\Microsoft.NET\\{folder}\\{}", self.windir(), v.folder_name())
+    }
+
+    /// The folder of runtime `v` that IIS loads: `Framework64` when IIS runs 64-bit and the
+    /// runtime has a 64-bit copy, else `Framework` (VER-01, REG-01).
     pub fn framework_dir(&self, v: Version) -> String {
-        format!("{}\\Microsoft.NET\\Framework\\{}", self.windir(), v.folder_name())
+        let b = if self.iis_bitness() == Bitness::X64 && v.has_framework64() { Bitness::X64 } else { Bitness::X86 };
+        self.framework_dir_of(v, b)
     }
 
     /// The full path of runtime `v`'s `aspnet_isapi.dll`.
@@ -451,6 +482,7 @@ impl Machine {
                 name: self.name.clone(),
                 iis: IisState::Installed,
                 iis5_isolation: false,
+                x64: self.x64,
                 policies: self.policies.clone(),
             });
             self.metabase = fresh.metabase;

@@ -56,8 +56,9 @@ pub fn default_mime_map() -> Vec<String> {
     .collect()
 }
 
-/// Builds the key tree of a fresh install; `iis5_isolation` picks the IIS 6 mode (ignored on 5.x).
-pub fn default_tree(edition: Edition, iis5_isolation: bool) -> Metabase {
+/// Builds the key tree of a fresh install; `iis5_isolation` picks the IIS 6 mode and `x64` writes
+/// the 64-bit switch (both ignored on 5.x).
+pub fn default_tree(edition: Edition, iis5_isolation: bool, x64: bool) -> Metabase {
     let mut mb = Metabase::new();
     let windir = edition.windir();
     let key = |mb: &mut Metabase, path: &str, kt: &str| {
@@ -112,6 +113,9 @@ pub fn default_tree(edition: Edition, iis5_isolation: bool) -> Metabase {
         set(&mut mb, pools, "PingResponseTime", Value::Dword(90));
         set(&mut mb, pools, "AppPoolIdentityType", Value::Dword(2));
         set(&mut mb, pools, "MaxProcesses", Value::Dword(1));
+        if x64 {
+            set(&mut mb, pools, "Enable32BitAppOnWin64", Value::Dword(0));
+        }
     }
     let site = "/LM/W3SVC/1";
     set(&mut mb, site, "ServerComment", Value::String("Default Web Site".into()));

@@ -13,7 +13,7 @@ use crate::metabase::scriptmap::{parse_list, print_list, MapLine};
 use crate::metabase::Value;
 use crate::policy;
 use crate::rules::RuleId;
-use crate::runtime::{self, Version};
+use crate::runtime::{self, Bitness, Version};
 
 /// The web service root whose map is the machine default (MAP-06).
 pub const W3SVC: &str = "/LM/W3SVC";
@@ -275,7 +275,7 @@ pub fn register(m: &mut Machine, v: Version, pass: Pass, enable: Option<bool>) -
             }
         }
         if first {
-            first_install_defaults(m, v);
+            first_install_defaults(m);
         }
         add_mime_types(m);
         add_powered_by(m);
@@ -576,7 +576,7 @@ fn default_doc_keys(m: &Machine) -> Vec<String> {
 }
 
 /// The first registration ever appends `Default.aspx` to DefaultDoc (SET-09).
-fn first_install_defaults(m: &mut Machine, v: Version) {
+fn first_install_defaults(m: &mut Machine) {
     for path in default_doc_keys(m) {
         let Some(doc) = m.metabase().own(&path, "DefaultDoc").and_then(Value::as_str).map(str::to_string) else {
             continue;
@@ -586,7 +586,6 @@ fn first_install_defaults(m: &mut Machine, v: Version) {
             let _ = m.mb_set(&path, "DefaultDoc", Value::String(new), &["SET-09"]);
         }
     }
-    m.note(format!("first ASP.NET registration on this machine ({v})"), &["SET-09"]);
 }
 
 /// The last uninstall takes `Default.aspx` out of DefaultDoc (SET-07).
@@ -918,10 +917,14 @@ pub fn list_keys(m: &Machine) -> Vec<(String, Option<Version>)> {
         .collect()
 }
 
-/// Installs a framework's files (VER-01, SHR-07).
+/// Installs a framework's files, with the Framework64 copy on x64 (VER-01, SHR-07).
 pub fn install_files(m: &mut Machine, v: Version, wcf: bool) {
-    let dir = m.framework_dir(v);
+    let dir = m.framework_dir_of(v, Bitness::X86);
     m.fs_create_files(&dir, &runtime::folder_files(v), &["VER-01", "SHR-07"]);
+    if m.is_x64() && v.has_framework64() {
+        let dir64 = m.framework_dir_of(v, Bitness::X64);
+        m.fs_create_files(&dir64, &runtime::folder_files(v), &["VER-01", "SHR-07"]);
+    }
     let mut state = m.runtime(v);
     state.installed = true;
     state.wcf |= wcf;
@@ -930,8 +933,10 @@ pub fn install_files(m: &mut Machine, v: Version, wcf: bool) {
 
 /// Removes a framework's files (SET-06).
 pub fn remove_files(m: &mut Machine, v: Version) {
-    let dir = m.framework_dir(v);
-    m.fs_delete(&dir, &["SET-06", "SHR-09"]);
+    for b in [Bitness::X86, Bitness::X64] {
+        let dir = m.framework_dir_of(v, b);
+        m.fs_delete(&dir, &["SET-06", "SHR-09"]);
+    }
     m.set_runtime(v, RuntimeState::default(), &format!(".NET Framework {v} removed"), &["SET-06"]);
 }
 

@@ -162,6 +162,11 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
             ));
         }
     }
+    if let Some(x64) = &machine.x64 {
+        if *x64.get_ref() && !machine.edition.0.is_iis6() {
+            return Err(err_at(Some(x64.span().start), "`x64` applies to Windows Server 2003 only".into()));
+        }
+    }
     for step in &spec.step {
         validate_step(step.get_ref()).map_err(|m| err_at(Some(step.span().start), m))?;
         for o in &step.get_ref().options {
@@ -182,6 +187,7 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
             IisArg::Disabled => IisState::Disabled,
         },
         iis5_isolation: machine.isolation.as_ref().is_some_and(|i| *i.get_ref() == IsolationMode::Iis5),
+        x64: machine.x64.as_ref().is_some_and(|x| *x.get_ref()),
         policies,
     };
     let mut m = Machine::new(config);
@@ -207,6 +213,7 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
         ("delete_file", step.delete_file.is_some()),
         ("new_site", step.new_site.is_some()),
         ("new_app", step.new_app.is_some()),
+        ("set_property", step.set_property.is_some()),
     ];
     let present: Vec<&str> = actions.iter().filter(|(_, p)| *p).map(|(n, _)| *n).collect();
     if present.len() != 1 {
@@ -219,6 +226,11 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
     }
     if !step.options.is_empty() && step.install.is_none() {
         return Err("`options` go with `install` only".into());
+    }
+    if let Some(set) = &step.set_property {
+        if expect::to_value(&set.value, &set.property).is_none() {
+            return Err(format!("value {} does not fit property {}", set.value, set.property));
+        }
     }
     if step.install_iis == Some(false) {
         return Err("`install_iis` takes true (leave it out to do nothing)".into());
@@ -268,21 +280,24 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
     }
     // Hand-set properties come last: they describe the machine as the scenario starts.
     for set in &ms.metabase {
-        let s = set.get_ref();
-        if let Some(c) = &s.comment {
-            m.note(c.clone(), &[]);
-        }
-        let path = mb_path(&s.path);
-        if !m.metabase().exists(&path) {
-            let kt = s.key_type.clone().unwrap_or_else(|| "IIsConfigObject".into());
-            m.mb_create_key(&path, &kt, &["MB-13"]);
-        }
-        let value = expect::to_value(&s.value, &s.property).ok_or_else(|| {
-            (Some(set.span().start), format!("value {} does not fit property {}", s.value, s.property))
-        })?;
-        m.mb_set(&path, &s.property, value, &["MB-23"]).map_err(|e| (Some(set.span().start), e.to_string()))?;
+        set_property(m, set.get_ref()).map_err(|e| (Some(set.span().start), e))?;
     }
     Ok(())
+}
+
+/// Sets one metabase property by hand, creating the key if needed; the value must fit the property.
+fn set_property(m: &mut Machine, s: &spec::MetabaseSet) -> Result<(), String> {
+    if let Some(c) = &s.comment {
+        m.note(c.clone(), &[]);
+    }
+    let path = mb_path(&s.path);
+    let value = expect::to_value(&s.value, &s.property)
+        .ok_or_else(|| format!("value {} does not fit property {}", s.value, s.property))?;
+    if !m.metabase().exists(&path) {
+        let kt = s.key_type.clone().unwrap_or_else(|| "IIsConfigObject".into());
+        m.mb_create_key(&path, &kt, &["MB-13"]);
+    }
+    m.mb_set(&path, &s.property, value, &["MB-23"]).map_err(|e| e.to_string())
 }
 
 /// Creates a site with its files (MB-13, MB-14).
@@ -395,8 +410,9 @@ impl Scenario {
         t.push(format!("# {}", self.spec.title));
         t.push(format!("file: {}", self.name));
         t.push(format!(
-            "machine: {} (IIS {}), %windir% = {}, computer {}{}",
+            "machine: {}{} (IIS {}), %windir% = {}, computer {}{}",
             m.edition(),
+            if m.is_x64() { " x64" } else { "" },
             m.edition().iis_version(),
             m.windir(),
             m.name(),
@@ -446,6 +462,8 @@ fn describe(step: &StepSpec) -> String {
         format!("new site \"{}\" at {}", site.name, site.path)
     } else if let Some(app) = &step.new_app {
         format!("new {} {}", if app.application { "application" } else { "folder" }, mb_path(&app.path))
+    } else if let Some(set) = &step.set_property {
+        format!("set {} {} = {}", mb_path(&set.path), set.property, set.value)
     } else {
         "nothing".into()
     }
@@ -476,12 +494,14 @@ fn execute(m: &mut Machine, step: &StepSpec) -> Output {
         add_site(m, site)
     } else if let Some(app) = &step.new_app {
         add_app(m, app, true)
+    } else if let Some(set) = &step.set_property {
+        set_property(m, set)
     } else {
         Ok(())
     };
     match created {
         Ok(()) => Output::default(),
-        Err(e) => Output { lines: vec![format!("IIS Manager: {e}")], exit: 1 },
+        Err(e) => Output { lines: vec![e], exit: 1 },
     }
 }
 

@@ -137,6 +137,9 @@ pub struct MachineSpec {
     /// IIS 6 isolation mode.
     #[serde(default)]
     pub isolation: Option<Spanned<IsolationMode>>,
+    /// Windows Server 2003 x64 (Framework64 copies of 2.0 and 4.0).
+    #[serde(default)]
+    pub x64: Option<Spanned<bool>>,
     /// Frameworks installed by setup, in order, before the steps.
     #[serde(default)]
     pub runtimes: Vec<ProductArg>,
@@ -261,6 +264,9 @@ pub struct StepSpec {
     /// Create a virtual directory or application, as IIS Manager does.
     #[serde(default)]
     pub new_app: Option<AppEntry>,
+    /// Set a metabase property directly, as Metabase Explorer does.
+    #[serde(default)]
+    pub set_property: Option<MetabaseSet>,
     /// Run the command as a non-administrator.
     #[serde(default)]
     pub as_admin: Option<bool>,

@@ -32,6 +32,12 @@ fn aspnet_exts(v: &Option<Value>) -> Vec<String> {
         .collect()
 }
 
+/// The DLL a ScriptMaps value's deciding ASP.NET entry names.
+fn aspnet_dll(v: &Option<Value>) -> Option<String> {
+    let lines = v.as_ref().and_then(Value::as_multi).map(parse_list)?;
+    maps::deciding_entry(&lines).map(|e| e.processor.clone())
+}
+
 fn list_diff(old: &Option<Value>, new: &Option<Value>) -> String {
     let empty: &[String] = &[];
     let o = old.as_ref().and_then(Value::as_multi).unwrap_or(empty);
@@ -62,6 +68,12 @@ fn property_line(path: &str, prop: &str, old: &Option<Value>, new: &Option<Value
         }
         if !removed.is_empty() && !n.is_empty() {
             line.push_str(&format!("; drops {}", removed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")));
+        }
+        let (od, nd) = (aspnet_dll(old), aspnet_dll(new));
+        // Same runtime, other folder (Framework vs Framework64, or a %windir% form): say which DLL.
+        let same_version = od.as_deref().and_then(maps::dll_version) == nd.as_deref().and_then(maps::dll_version);
+        if od.is_some() && nd.is_some() && od != nd && same_version {
+            line.push_str(&format!("; ISAPI {} -> {}", od.unwrap_or_default(), nd.unwrap_or_default()));
         }
         return line;
     }

@@ -4,7 +4,7 @@
 pub mod regiis;
 
 use crate::machine::Machine;
-use crate::runtime::Version;
+use crate::runtime::{Bitness, Version};
 
 /// Who runs a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +115,11 @@ pub fn run(m: &mut Machine, line: &str, ctx: Context) -> Output {
     };
     let file = path.rsplit('\\').next().unwrap_or_default().to_ascii_lowercase();
     match (file.as_str(), folder_version(&path)) {
-        ("aspnet_regiis.exe", Some(v)) => regiis::run(m, v, &args[1..], ctx),
+        ("aspnet_regiis.exe", Some(v)) => {
+            let bitness =
+                if path.to_ascii_lowercase().contains("\\framework64\\") { Bitness::X64 } else { Bitness::X86 };
+            regiis::run(m, v, bitness, &args[1..], ctx)
+        }
         _ => Output { lines: vec![format!("iisim does not emulate {path} yet.")], exit: 1 },
     }
 }

@@ -5,7 +5,7 @@ use crate::machine::{IisState, Machine};
 use crate::policy;
 use crate::registration::{self, ListStatus, Pass, RegError};
 use crate::rules::RuleId;
-use crate::runtime::Version;
+use crate::runtime::{Bitness, Version};
 
 /// How an option fits into a command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -315,9 +315,9 @@ fn iis_error(out: &mut Output, state: IisState) {
 }
 
 /// Runs the tool of runtime `v` with `args` (REG-01: each tool acts for its own runtime only).
-pub fn run(m: &mut Machine, v: Version, args: &[String], ctx: Context) -> Output {
+pub fn run(m: &mut Machine, v: Version, bitness: Bitness, args: &[String], ctx: Context) -> Output {
     let mut rules: Vec<RuleId> = vec!["REG-01"];
-    let out = run_inner(m, v, args, ctx, &mut rules);
+    let out = run_inner(m, v, bitness, args, ctx, &mut rules);
     let mut seen = Vec::new();
     rules.retain(|r| {
         let first = !seen.contains(r);
@@ -329,7 +329,14 @@ pub fn run(m: &mut Machine, v: Version, args: &[String], ctx: Context) -> Output
     out
 }
 
-fn run_inner(m: &mut Machine, v: Version, args: &[String], ctx: Context, rules: &mut Vec<RuleId>) -> Output {
+fn run_inner(
+    m: &mut Machine,
+    v: Version,
+    bitness: Bitness,
+    args: &[String],
+    ctx: Context,
+    rules: &mut Vec<RuleId>,
+) -> Output {
     let mut out = Output::default();
     banner(m, v, &mut out);
     if !out.lines.is_empty() {
@@ -367,6 +374,20 @@ fn run_inner(m: &mut Machine, v: Version, args: &[String], ctx: Context, rules: 
         }
     };
     let (action, values) = parsed.action.clone().expect("parse guarantees an action");
+    // On x64 only the tool whose bitness matches IIS's mode may run (REG-01).
+    if m.is_x64() && bitness != m.iis_bitness() {
+        rules.push("REG-20");
+        let (tool, iis) = if bitness == Bitness::X64 { ("64-bit", "32-bit") } else { ("32-bit", "64-bit") };
+        error(
+            &mut out,
+            "0x8007000b",
+            "An attempt was made to load a program with an incorrect format.",
+            Some(&format!(
+                "The error indicates that IIS is in {iis} mode, while this tool is a {tool} application. Run the aspnet_regiis.exe that matches IIS's mode (Enable32BitAppOnWin64)."
+            )),
+        );
+        return out;
+    }
     if !ctx.admin {
         rules.push("REG-20");
         error(
