@@ -3,22 +3,14 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
 use iisim::edition::Edition;
-use iisim::machine::{IisState, Machine, MachineConfig};
-use iisim::policy::Policies;
+use iisim::machine::{Machine, MachineConfig};
 use iisim::registration;
 use iisim::runtime::Version;
 use iisim::setup::{self, Product};
 use iisim::sites::{self, AppSpec};
 
 fn machine() -> Machine {
-    let mut m = Machine::new(MachineConfig {
-        edition: Edition::Win2003,
-        name: "BENCH".into(),
-        iis: IisState::Installed,
-        iis5_isolation: false,
-        x64: false,
-        policies: Policies::default(),
-    });
+    let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
     setup::install(&mut m, Product::Runtime(Version::V1_1), true);
     setup::install(&mut m, Product::Runtime(Version::V2_0), true);
     let mut path = "/LM/W3SVC/1/ROOT".to_string();

@@ -4,10 +4,12 @@
 //! Table-driven where the cases share a shape: each table row names its case, runs on a fresh copy
 //! of a starting machine, and every assertion message names the row.
 
+mod common;
+
+use common::{machine, own_aspnet_dlls};
 use iisim::edition::Edition;
 use iisim::machine::journal::{Change, Level};
 use iisim::machine::{IisState, Machine, MachineConfig};
-use iisim::policy::Policies;
 use iisim::registration;
 use iisim::runtime::Version::{self, V1_0, V1_1, V2_0, V4_0};
 use iisim::setup::{self, Product};
@@ -31,23 +33,6 @@ const USAGE_40: &str = "Administration utility (4.0.30319.1) to install and unin
 const USAGE_1X: &str = "Administration utility to install and uninstall ASP.NET on the local machine.";
 
 // ----- machines -----
-
-/// A machine of `edition` with IIS installed and `runtimes` installed by setup with default options.
-fn machine(edition: Edition, runtimes: &[Version]) -> Machine {
-    let mut m = Machine::new(MachineConfig {
-        edition,
-        name: "WEB01".into(),
-        iis: IisState::Installed,
-        iis5_isolation: false,
-        x64: false,
-        policies: Policies::default(),
-    });
-    for &v in runtimes {
-        let r = setup::install(&mut m, Product::Runtime(v), true);
-        assert_eq!(r.exit, 0, "setup of {v} on {edition}: {:?}", r.output);
-    }
-    m
-}
 
 /// Creates an application at `path` (a virtual directory under the default site's folder).
 fn app(m: &mut Machine, path: &str) {
@@ -101,14 +86,7 @@ fn win2000_11() -> Machine {
 
 /// Windows XP whose IIS is `iis`, with 2.0 installed by setup (SET-05: no metabase work).
 fn xp_20_with_iis(iis: IisState) -> Machine {
-    let mut m = Machine::new(MachineConfig {
-        edition: Edition::WinXp,
-        name: "WEB01".into(),
-        iis,
-        iis5_isolation: false,
-        x64: false,
-        policies: Policies::default(),
-    });
+    let mut m = Machine::new(MachineConfig { name: "WEB01".into(), iis, ..MachineConfig::new(Edition::WinXp) });
     let r = setup::install(&mut m, Product::Runtime(V2_0), true);
     assert_eq!(r.exit, 0, "setup of 2.0 with IIS {iis:?}: {:?}", r.output);
     m
@@ -164,23 +142,6 @@ fn assert_progress(out: &Output, what: &str, case: &str) {
         "{case}: line of dots after the start line, got {dots:?}"
     );
     assert_eq!(lines.get(i + 2).copied(), Some(format!("Finished {what}").as_str()), "{case}: finish line");
-}
-
-/// The distinct ASP.NET DLLs a key's own ScriptMaps names, lower-cased (read from the raw entries).
-fn own_aspnet_dlls(m: &Machine, path: &str) -> Vec<String> {
-    let mut dlls: Vec<String> = m
-        .metabase()
-        .own(path, "ScriptMaps")
-        .and_then(|v| v.as_multi())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|e| e.split(',').nth(1))
-        .map(|p| p.trim().to_ascii_lowercase())
-        .filter(|p| p.ends_with("aspnet_isapi.dll"))
-        .collect();
-    dlls.sort();
-    dlls.dedup();
-    dlls
 }
 
 /// Asserts that a key's own ScriptMaps name runtime `v`'s DLL and no other ASP.NET DLL.

@@ -4,11 +4,13 @@
 //!
 //! Expectations are written out per case, not computed with the rule under test.
 
+mod common;
+
+use common::own_aspnet_dlls;
 use iisim::edition::Edition;
 use iisim::machine::journal::Level;
-use iisim::machine::{IisState, Machine, MachineConfig};
+use iisim::machine::Machine;
 use iisim::metabase::Value;
-use iisim::policy::Policies;
 use iisim::registration;
 use iisim::runtime::Version::{self, V1_0, V1_1, V2_0, V4_0};
 use iisim::setup::{self, Product};
@@ -22,14 +24,7 @@ const PINNED: &str = "/LM/W3SVC/1/ROOT/shop";
 const INHERITING: &str = "/LM/W3SVC/1/ROOT/news";
 
 fn new_machine(edition: Edition) -> Machine {
-    Machine::new(MachineConfig {
-        edition,
-        name: "WEB01".into(),
-        iis: IisState::Installed,
-        iis5_isolation: false,
-        x64: false,
-        policies: Policies::default(),
-    })
+    common::machine(edition, &[])
 }
 
 fn install(m: &mut Machine, v: Version, upgrade: bool, case: &str) {
@@ -64,23 +59,6 @@ fn version(m: &Machine, path: &str) -> Option<Version> {
 
 fn script_maps(m: &Machine, path: &str) -> Option<Value> {
     m.metabase().own(path, "ScriptMaps").cloned()
-}
-
-/// The distinct ASP.NET DLLs a key's own ScriptMaps names, lower-cased, read from the raw entries.
-fn own_aspnet_dlls(m: &Machine, path: &str) -> Vec<String> {
-    let mut dlls: Vec<String> = m
-        .metabase()
-        .own(path, "ScriptMaps")
-        .and_then(|v| v.as_multi())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|e| e.split(',').nth(1))
-        .map(|p| p.trim().to_ascii_lowercase())
-        .filter(|p| p.ends_with("aspnet_isapi.dll"))
-        .collect();
-    dlls.sort();
-    dlls.dedup();
-    dlls
 }
 
 /// Every metabase key whose own ScriptMaps names an ASP.NET DLL.

@@ -78,6 +78,20 @@ pub struct MachineConfig {
     pub policies: Policies,
 }
 
+impl MachineConfig {
+    /// A machine of `edition` named IISBOX, IIS installed (worker mode on IIS 6), 32-bit, default policies.
+    pub fn new(edition: Edition) -> MachineConfig {
+        MachineConfig {
+            edition,
+            name: "IISBOX".into(),
+            iis: IisState::Installed,
+            iis5_isolation: false,
+            x64: false,
+            policies: Policies::default(),
+        }
+    }
+}
+
 /// The emulated server.
 #[derive(Debug, Clone)]
 pub struct Machine {

@@ -390,6 +390,21 @@ fn setup_pass(m: &mut Machine, v: Version, upgrade: bool) {
     }
 }
 
+/// Keys that set ScriptMaps strictly below `base` (MAP-05).
+fn explicit_below(m: &Machine, base: &str) -> Vec<String> {
+    explicit_map_keys(m, base).into_iter().filter(|p| !p.eq_ignore_ascii_case(base)).collect()
+}
+
+/// The keys a `-s`/`-k` family switch edits: the base, and with recursion every key below it that
+/// sets ScriptMaps (MAP-08).
+fn targets(m: &Machine, base: &str, recursive: bool) -> Vec<String> {
+    let mut t = vec![base.to_string()];
+    if recursive {
+        t.extend(explicit_below(m, base));
+    }
+    t
+}
+
 /// The key's path as stored; a differently cased argument still finds it (MB-15).
 fn stored_path(m: &mut Machine, path: &str) -> String {
     let stored = m.metabase().key(path).map(|k| k.path().to_string()).unwrap_or_default();
@@ -416,11 +431,7 @@ pub fn install_maps(m: &mut Machine, v: Version, path: &str, recursive: bool) ->
     let force = m.policies().flag(policy::S_FORCES_VERSION);
     let switch: RuleId = if recursive { "REG-07" } else { "REG-08" };
     let base = stored_path(m, path);
-    let mut targets = vec![base.clone()];
-    if recursive {
-        targets.extend(explicit_map_keys(m, &base).into_iter().filter(|p| !p.eq_ignore_ascii_case(&base)));
-    }
-    for target in targets {
+    for target in targets(m, &base, recursive) {
         let copied = own_maps(m, &target).is_none();
         let lines = own_or_copied(m, &target);
         if let Some(kv) = list_version(&lines) {
@@ -434,7 +445,7 @@ pub fn install_maps(m: &mut Machine, v: Version, path: &str, recursive: bool) ->
         install_at_key(m, &target, v, &lines, &rules);
     }
     if !recursive {
-        for child in explicit_map_keys(m, &base).into_iter().filter(|p| !p.eq_ignore_ascii_case(&base)) {
+        for child in explicit_below(m, &base) {
             m.note(format!("{child} keeps its own script maps"), &["REG-08", "MAP-05"]);
         }
     }
@@ -450,11 +461,7 @@ pub fn strip_maps(m: &mut Machine, path: &str, recursive: bool) -> Result<usize,
     }
     let mark = m.effect_mark();
     let base = stored_path(m, path);
-    let mut targets = vec![base.clone()];
-    if recursive {
-        targets.extend(explicit_map_keys(m, &base).into_iter().filter(|p| !p.eq_ignore_ascii_case(&base)));
-    }
-    for target in targets {
+    for target in targets(m, &base, recursive) {
         let copied = own_maps(m, &target).is_none();
         let lines = own_or_copied(m, &target);
         let rules: &[RuleId] = if copied { &["REG-10", "MAP-08", "MB-17"] } else { &["REG-10"] };
