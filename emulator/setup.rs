@@ -58,7 +58,7 @@ pub fn install(m: &mut Machine, product: Product, upgrade: bool) -> SetupResult 
             // A 32-bit-only runtime cannot register while IIS runs 64-bit (REG-01).
             m.note(
                 format!("ASP.NET {v} is 32-bit only and IIS runs 64-bit: setup skips its registration"),
-                &["REG-01"],
+                &["REG-01", "PM6-08"],
             );
             output.push(format!(
                 ".NET Framework {v} installed; ASP.NET {v} was not registered (IIS runs in 64-bit mode)."

@@ -105,3 +105,23 @@ fn rules_lists_the_catalog() {
     let (_, all) = iisim(&["rules"]);
     assert!(all.contains("PM5-01") && all.contains("out of scope"), "{all}");
 }
+
+#[test]
+fn hand_set_values_must_fit_their_property() {
+    let cases: &[(&str, &str)] = &[
+        ("property = \"AccessFlags\", value = [\"AccessRead\"]", "does not fit property AccessFlags"),
+        ("property = \"AccessFlags\", value = \"AccessRaed\"", "does not fit property AccessFlags"),
+        ("property = \"ScriptMaps\", value = 5", "does not fit property ScriptMaps"),
+        ("property = \"ServerComment\", value = true", "does not fit property ServerComment"),
+        ("property = \"AppIsolated\", value = -1", "does not fit property AppIsolated"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (prop, want) in cases {
+        let f = dir.path().join("s.toml");
+        let text = format!("{GOOD}\n[[step]]\nset_property = {{ path = \"W3SVC/1/ROOT\", {prop} }}\n");
+        std::fs::write(&f, &text).unwrap();
+        let (code, out) = iisim(&["run", f.to_str().unwrap()]);
+        assert_eq!(code, 2, "{prop}: {out}");
+        assert!(out.contains(":13:1: ") && out.contains(want), "{prop}: expected {want:?} at 13:1 in {out}");
+    }
+}

@@ -673,8 +673,13 @@ fn sync_shared(m: &mut Machine, context: &[RuleId]) {
         let dir = format!("{}\\Temporary ASP.NET Files", m.framework_dir(v));
         if registered.contains(&v) {
             m.fs_create_files(&dir, &[], &with("SHR-09"));
-        } else if m.fs().exists(&dir) {
-            m.fs_delete(&dir, &with("SHR-09"));
+            continue;
+        }
+        for b in [Bitness::X86, Bitness::X64] {
+            let dir = format!("{}\\Temporary ASP.NET Files", m.framework_dir_of(v, b));
+            if m.fs().exists(&dir) {
+                m.fs_delete(&dir, &with("SHR-09"));
+            }
         }
     }
 }
@@ -747,7 +752,14 @@ fn sync_extensions(m: &mut Machine, registered: &[Version], rules: &[RuleId]) {
         .unwrap_or_default();
     for v in Version::ALL {
         let dll = m.isapi_path(v).to_ascii_lowercase();
+        // Rows of either copy (Framework or Framework64) belong to the runtime.
+        let copies: Vec<String> = [Bitness::X86, Bitness::X64]
+            .iter()
+            .map(|b| format!("{}\\aspnet_isapi.dll", m.framework_dir_of(v, *b)).to_ascii_lowercase())
+            .collect();
         let row_of = |r: &String| r.split(',').nth(1).is_some_and(|p| p.trim().to_ascii_lowercase() == dll);
+        let row_of_any =
+            |r: &String| r.split(',').nth(1).is_some_and(|p| copies.contains(&p.trim().to_ascii_lowercase()));
         let dep = format!("ASP.NET v{0};ASP.NET v{0}", v.short());
         if registered.contains(&v) {
             // An existing row for the DLL is never changed (SHR-04).
@@ -758,7 +770,7 @@ fn sync_extensions(m: &mut Machine, registered: &[Version], rules: &[RuleId]) {
                 deps.push(dep);
             }
         } else {
-            rows.retain(|r| !row_of(r));
+            rows.retain(|r| !row_of_any(r));
             deps.retain(|d| !d.eq_ignore_ascii_case(&dep));
         }
     }

@@ -589,9 +589,7 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "Bitness is global on x64",
         summary: "On x64 one AppPools flag sets 32- or 64-bit for every pool, and the matching aspnet_regiis must be used.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM6-09",

@@ -187,22 +187,22 @@ fn runtime_label(v: Option<Version>) -> String {
 
 /// The TOML value as the text a property check compares.
 fn toml_text(v: &toml::Value, def: Option<&schema::PropDef>) -> Option<Value> {
-    match v {
-        toml::Value::Integer(i) => u32::try_from(*i).ok().map(Value::Dword),
-        toml::Value::Boolean(b) => Some(Value::Dword(*b as u32)),
-        toml::Value::String(s) => match def.map(|d| d.kind) {
-            Some(schema::Kind::Flags(bits)) => schema::parse_flags(bits, s).ok().map(Value::Dword),
-            Some(schema::Kind::Bool) => match s.to_ascii_uppercase().as_str() {
-                "TRUE" | "1" => Some(Value::Dword(1)),
-                "FALSE" | "0" => Some(Value::Dword(0)),
-                _ => None,
-            },
-            Some(schema::Kind::Dword) => s.parse().ok().map(Value::Dword),
-            _ => Some(Value::String(s.clone())),
-        },
-        toml::Value::Array(a) => {
-            a.iter().map(|i| i.as_str().map(str::to_string)).collect::<Option<Vec<_>>>().map(Value::MultiSz)
+    use schema::Kind;
+    let strings = |a: &[toml::Value]| a.iter().map(|i| i.as_str().map(str::to_string)).collect::<Option<Vec<_>>>();
+    match (def.map(|d| d.kind), v) {
+        (Some(Kind::Dword | Kind::Bool | Kind::Flags(_)) | None, toml::Value::Integer(i)) => {
+            u32::try_from(*i).ok().map(Value::Dword)
         }
+        (Some(Kind::Bool) | None, toml::Value::Boolean(b)) => Some(Value::Dword(*b as u32)),
+        (Some(Kind::Flags(bits)), toml::Value::String(s)) => schema::parse_flags(bits, s).ok().map(Value::Dword),
+        (Some(Kind::Bool), toml::Value::String(s)) => match s.to_ascii_uppercase().as_str() {
+            "TRUE" | "1" => Some(Value::Dword(1)),
+            "FALSE" | "0" => Some(Value::Dword(0)),
+            _ => None,
+        },
+        (Some(Kind::Dword), toml::Value::String(s)) => s.parse().ok().map(Value::Dword),
+        (Some(Kind::String | Kind::ExpandSz) | None, toml::Value::String(s)) => Some(Value::String(s.clone())),
+        (Some(Kind::MultiSz) | None, toml::Value::Array(a)) => strings(a).map(Value::MultiSz),
         _ => None,
     }
 }

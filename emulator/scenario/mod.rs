@@ -287,6 +287,9 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
 
 /// Sets one metabase property by hand, creating the key if needed; the value must fit the property.
 fn set_property(m: &mut Machine, s: &spec::MetabaseSet) -> Result<(), String> {
+    if m.iis() == IisState::Absent {
+        return Err("IIS is not installed: there is no metabase".into());
+    }
     if let Some(c) = &s.comment {
         m.note(c.clone(), &[]);
     }

@@ -376,7 +376,7 @@ fn run_inner(
     let (action, values) = parsed.action.clone().expect("parse guarantees an action");
     // On x64 only the tool whose bitness matches IIS's mode may run (REG-01).
     if m.is_x64() && bitness != m.iis_bitness() {
-        rules.push("REG-20");
+        rules.extend(["REG-20", "PM6-08"]);
         let (tool, iis) = if bitness == Bitness::X64 { ("64-bit", "32-bit") } else { ("32-bit", "64-bit") };
         error(
             &mut out,
