@@ -46,27 +46,83 @@ pub struct EventEntry {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// A metabase key was created.
-    KeyCreated { path: String, key_type: String },
+    KeyCreated {
+        /// Full path.
+        path: String,
+        /// KeyType.
+        key_type: String,
+    },
     /// A metabase key (and its subtree) was deleted.
-    KeyDeleted { path: String },
+    KeyDeleted {
+        /// Full path.
+        path: String,
+    },
     /// A metabase property was set or removed (`new: None`).
-    Property { path: String, prop: String, old: Option<Value>, new: Option<Value> },
+    Property {
+        /// Key path.
+        path: String,
+        /// Property name.
+        prop: String,
+        /// Previous own value.
+        old: Option<Value>,
+        /// New own value.
+        new: Option<Value>,
+    },
     /// A registry value was set or removed.
-    Registry { key: String, name: String, old: Option<String>, new: Option<String> },
+    Registry {
+        /// Registry key.
+        key: String,
+        /// Value name.
+        name: String,
+        /// Previous data.
+        old: Option<String>,
+        /// New data.
+        new: Option<String>,
+    },
     /// A registry key was created or deleted.
-    RegistryKey { key: String, created: bool },
+    RegistryKey {
+        /// Registry key.
+        key: String,
+        /// True when created, false when deleted.
+        created: bool,
+    },
     /// Files were created or deleted under a folder.
-    Files { dir: String, names: Vec<String>, created: bool },
+    Files {
+        /// The folder (or the deleted path).
+        dir: String,
+        /// Files created in it; empty for a folder.
+        names: Vec<String>,
+        /// True when created, false when deleted.
+        created: bool,
+    },
     /// An event was written to the event log.
     Event(EventEntry),
     /// A machine-wide shared resource changed owner or state.
-    Resource { name: String, old: Option<String>, new: Option<String> },
+    Resource {
+        /// Resource name, e.g. `perf:ASP.NET`.
+        name: String,
+        /// Previous state.
+        old: Option<String>,
+        /// New state.
+        new: Option<String>,
+    },
     /// A service was started, stopped, restarted or re-registered.
-    Service { name: String, action: String },
+    Service {
+        /// Service name.
+        name: String,
+        /// What happened to it.
+        action: String,
+    },
     /// A runtime's installation or registration state changed.
-    Runtime { text: String },
+    Runtime {
+        /// What changed.
+        text: String,
+    },
     /// A decision that changed nothing but explains why (e.g. a remap skipped).
-    Note { text: String },
+    Note {
+        /// The decision.
+        text: String,
+    },
 }
 
 /// A change and the rules that decided it.
