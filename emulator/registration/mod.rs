@@ -216,8 +216,8 @@ pub fn display_path(mb_path: &str) -> String {
     format!("{p}/")
 }
 
-/// Counts distinct metabase keys among effects recorded since `mark`.
-fn keys_touched_since(m: &Machine, mark: usize) -> usize {
+/// How many distinct metabase keys changed since `mark`: the dots of a progress line (REG-19).
+pub fn keys_touched_since(m: &Machine, mark: usize) -> usize {
     let mut paths: Vec<String> = m
         .effects_since(mark)
         .iter()

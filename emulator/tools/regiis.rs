@@ -521,7 +521,7 @@ fn run_inner(
                     "removing the ASP.NET client script files for all versions.".to_string()
                 }
             };
-            let n = m.effects_since(mark).len();
+            let n = registration::keys_touched_since(m, mark);
             progress(&mut out, &start, n);
         }
         _ => {
