@@ -214,9 +214,10 @@ fn usage(m: &Machine, v: Version, out: &mut Output) {
     }
     out.line("");
     out.line("Usage:");
-    out.line(
-        "    aspnet_regiis [-i[r] [-enable] | -u[a] | -r | -s[n] <path> | -k[n] <path> | -lv | -lk | -c | -e[a] | -?]",
-    );
+    let enable = if has("enable") { " [-enable]" } else { "" };
+    out.line(format!(
+        "    aspnet_regiis [-i[r]{enable} | -u[a] | -r | -s[n] <path> | -k[n] <path> | -lv | -lk | -c | -e[a] | -?]"
+    ));
     let mut group = |heading: &str, rows: &[(&str, &str)]| {
         let rows: Vec<&(&str, &str)> =
             rows.iter().filter(|(n, _)| has(n.split(' ').next().unwrap_or_default())).collect();
