@@ -31,72 +31,61 @@ pub struct ScenarioFile {
     pub step: Vec<Spanned<StepSpec>>,
 }
 
-/// A rule ID that the catalog knows.
-#[derive(Debug, Clone)]
-pub struct RuleRef(pub &'static str);
+/// Declares a newtype read from a TOML string by a parse function; a string it refuses becomes a
+/// load error carrying the message, located at the value.
+macro_rules! string_arg {
+    ($(#[$doc:meta])* $name:ident($inner:ty), $parse:expr, $what:literal, $expected:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name(pub $inner);
 
-impl<'de> Deserialize<'de> for RuleRef {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        crate::rules::find(&s).map(|r| RuleRef(r.id)).ok_or_else(|| {
-            serde::de::Error::custom(format!("unknown rule ID `{s}` (run `iisim rules` for the catalog)"))
-        })
-    }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                let parse: fn(&str) -> Option<$inner> = $parse;
+                parse(&s).map($name).ok_or_else(|| {
+                    serde::de::Error::custom(format!(concat!("unknown ", $what, " `{}`, ", $expected), s))
+                })
+            }
+        }
+    };
 }
 
-/// A runtime version as a scenario writes it (`1.1`, `2.0.50727`...).
-#[derive(Debug, Clone, Copy)]
-pub struct VersionArg(pub Version);
-
-impl<'de> Deserialize<'de> for VersionArg {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Version::parse(&s).map(VersionArg).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "unknown ASP.NET version `{s}`, expected 1.0, 1.1, 2.0 or 4.0 (or a full form such as 2.0.50727)"
-            ))
-        })
-    }
-}
-
-/// A setup product (`1.0`…`4.0`, `3.0`, `3.5`).
-#[derive(Debug, Clone, Copy)]
-pub struct ProductArg(pub Product);
-
-impl<'de> Deserialize<'de> for ProductArg {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Product::parse(&s).map(ProductArg).ok_or_else(|| {
-            serde::de::Error::custom(format!("unknown .NET Framework `{s}`, expected 1.0, 1.1, 2.0, 3.0, 3.5 or 4.0"))
-        })
-    }
-}
-
-/// Application protection as a scenario writes it (`low`, `medium`, `high`).
-#[derive(Debug, Clone, Copy)]
-pub struct IsolationArg(pub Isolation);
-
-impl<'de> Deserialize<'de> for IsolationArg {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Isolation::parse(&s)
-            .map(IsolationArg)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown isolation `{s}`, expected low, medium or high")))
-    }
-}
-
-/// A Windows edition (`2000`, `xp`, `2003`).
-#[derive(Debug, Clone, Copy)]
-pub struct EditionArg(pub Edition);
-
-impl<'de> Deserialize<'de> for EditionArg {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Edition::parse(&s).map(EditionArg).ok_or_else(|| {
-            serde::de::Error::custom(format!("unknown edition `{s}`, expected \"2000\", \"xp\" or \"2003\""))
-        })
-    }
-}
+string_arg!(
+    /// A rule ID that the catalog knows.
+    RuleRef(&'static str),
+    |s| crate::rules::find(s).map(|r| r.id),
+    "rule ID",
+    "run `iisim rules` for the catalog"
+);
+string_arg!(
+    /// A runtime version as a scenario writes it (`1.1`, `2.0.50727`...).
+    VersionArg(Version),
+    Version::parse,
+    "ASP.NET version",
+    "expected 1.0, 1.1, 2.0 or 4.0 (or a full form such as 2.0.50727)"
+);
+string_arg!(
+    /// A setup product (`1.0`…`4.0`, `3.0`, `3.5`).
+    ProductArg(Product),
+    Product::parse,
+    ".NET Framework",
+    "expected 1.0, 1.1, 2.0, 3.0, 3.5 or 4.0"
+);
+string_arg!(
+    /// Application protection as a scenario writes it (`low`, `medium`, `high`).
+    IsolationArg(Isolation),
+    Isolation::parse,
+    "isolation",
+    "expected low, medium or high"
+);
+string_arg!(
+    /// A Windows edition (`2000`, `xp`, `2003`).
+    EditionArg(Edition),
+    Edition::parse,
+    "edition",
+    "expected \"2000\", \"xp\" or \"2003\""
+);
 
 /// IIS presence at start.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
