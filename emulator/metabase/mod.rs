@@ -205,6 +205,11 @@ impl Metabase {
         self.key(path)?.get(prop)
     }
 
+    /// The key's own MULTISZ value of `prop`, or an empty list.
+    pub fn own_list(&self, path: &str, prop: &str) -> Vec<String> {
+        self.own(path, prop).and_then(Value::as_multi).map(<[String]>::to_vec).unwrap_or_default()
+    }
+
     /// The deepest existing key at or above `path` (REQ-06).
     pub fn deepest_existing(&self, path: &str) -> Option<&Key> {
         let mut segs = segments(path);

@@ -166,12 +166,7 @@ pub(super) fn sync_shared(m: &mut Machine, context: &[RuleId]) {
 }
 
 pub(super) fn sync_in_process_isapi(m: &mut Machine, registered: &[Version], rules: &[RuleId]) {
-    let current = m
-        .metabase()
-        .own(W3SVC, "InProcessIsapiApps")
-        .and_then(Value::as_multi)
-        .map(<[String]>::to_vec)
-        .unwrap_or_default();
+    let current = m.metabase().own_list(W3SVC, "InProcessIsapiApps");
     let mut items: Vec<String> =
         current.into_iter().filter(|i| !i.to_ascii_lowercase().ends_with("aspnet_isapi.dll")).collect();
     items.extend(registered.iter().map(|v| m.isapi_path(*v)));
@@ -219,18 +214,8 @@ pub(super) fn sync_extensions(m: &mut Machine, registered: &[Version], rules: &[
     if !m.edition().is_iis6() {
         return;
     }
-    let mut rows = m
-        .metabase()
-        .own(W3SVC, "WebSvcExtRestrictionList")
-        .and_then(Value::as_multi)
-        .map(<[String]>::to_vec)
-        .unwrap_or_default();
-    let mut deps = m
-        .metabase()
-        .own(W3SVC, "ApplicationDependencies")
-        .and_then(Value::as_multi)
-        .map(<[String]>::to_vec)
-        .unwrap_or_default();
+    let mut rows = m.metabase().own_list(W3SVC, "WebSvcExtRestrictionList");
+    let mut deps = m.metabase().own_list(W3SVC, "ApplicationDependencies");
     for v in Version::ALL {
         let dll = m.isapi_path(v).to_ascii_lowercase();
         // Rows of either copy (Framework or Framework64) belong to the runtime.

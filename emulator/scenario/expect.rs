@@ -58,9 +58,7 @@ fn isapi_versions(items: &[String]) -> Vec<Version> {
 /// The state of a named shared resource, as scenarios compare it (SHR-, VER-07, HDR-02, REG-15).
 pub fn resource_state(m: &Machine, name: &str) -> (String, &'static [RuleId]) {
     let w3 = registration::W3SVC;
-    let own_list = |path: &str, prop: &str| {
-        m.metabase().own(path, prop).and_then(Value::as_multi).map(<[String]>::to_vec).unwrap_or_default()
-    };
+    let own_list = |path: &str, prop: &str| m.metabase().own_list(path, prop);
     let owner = |res: &str| m.resource(res).unwrap_or("none").to_string();
     match name {
         "registered" => (versions(m.registered()), &["VER-07"]),
