@@ -184,23 +184,3 @@ pub fn physical_path(m: &Machine, path: &str) -> Option<(String, String)> {
     }
     None
 }
-
-/// The application a metabase path belongs to: the nearest key whose own AppRoot is itself (MB-21).
-pub fn application_of(m: &Machine, path: &str) -> Option<String> {
-    let mut cur = crate::metabase::normalize(path);
-    loop {
-        if let Some(key) = m.metabase().key(&cur) {
-            if key
-                .get("AppRoot")
-                .and_then(Value::as_str)
-                .is_some_and(|r| crate::metabase::normalize(r).eq_ignore_ascii_case(key.path()))
-            {
-                return Some(key.path().to_string());
-            }
-        }
-        cur = crate::metabase::parent(&cur)?;
-        if cur == "/" {
-            return None;
-        }
-    }
-}

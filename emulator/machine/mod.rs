@@ -381,15 +381,6 @@ impl Machine {
         Ok(())
     }
 
-    /// Removes a metabase property, recording it when it was set.
-    pub fn mb_remove(&mut self, path: &str, prop: &str, rules: &[RuleId]) {
-        if let Some(old) = self.metabase.remove(path, prop) {
-            let path = self.metabase.key(path).map(|k| k.path().to_string()).unwrap_or_default();
-            let prop = metabase::schema::lookup(prop).map(|d| d.name.to_string()).unwrap_or_else(|| prop.to_string());
-            self.journal.record(Change::Property { path, prop, old: Some(old), new: None }, rules);
-        }
-    }
-
     /// Sets a registry value, recording it when it changes.
     pub fn reg_set(&mut self, key: &str, name: &str, value: &str, rules: &[RuleId]) {
         let old = self.registry.get(key, name).map(str::to_string);

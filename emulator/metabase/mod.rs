@@ -129,11 +129,6 @@ fn segments(path: &str) -> Vec<String> {
     path.split(['/', '\\']).filter(|s| !s.is_empty()).map(|s| s.to_ascii_lowercase()).collect()
 }
 
-/// Whether `path` is `base` or lies below it (case-insensitive).
-pub fn is_at_or_below(path: &str, base: &str) -> bool {
-    segments(path).starts_with(&segments(base))
-}
-
 /// The parent path, or `None` for the root `/`.
 pub fn parent(path: &str) -> Option<String> {
     let n = normalize(path);
@@ -208,17 +203,6 @@ impl Metabase {
     /// The key's own MULTISZ value of `prop`, or an empty list.
     pub fn own_list(&self, path: &str, prop: &str) -> Vec<String> {
         self.own(path, prop).and_then(Value::as_multi).map(<[String]>::to_vec).unwrap_or_default()
-    }
-
-    /// The deepest existing key at or above `path` (REQ-06).
-    pub fn deepest_existing(&self, path: &str) -> Option<&Key> {
-        let mut segs = segments(path);
-        loop {
-            if let Some(k) = self.keys.get(&segs) {
-                return Some(k);
-            }
-            segs.pop()?;
-        }
     }
 
     /// The effective value of `prop` at `path` and where it came from (MB-16, MB-20).

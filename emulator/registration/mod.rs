@@ -202,20 +202,6 @@ fn check_iis(m: &Machine) -> Result<(), RegError> {
     }
 }
 
-/// Turns a tool path argument into a metabase path: `\` to `/`, `/LM/` prefix (REG-09).
-pub fn tool_path_to_metabase(arg: &str) -> String {
-    let trimmed = arg.trim().replace('\\', "/");
-    let inner = trimmed.trim_matches('/');
-    format!("/LM/{inner}")
-}
-
-/// The form the tool prints a path in: no `/LM/`, trailing `/` (REG-09, REG-14).
-pub fn display_path(mb_path: &str) -> String {
-    let p = mb_path.trim_end_matches('/');
-    let p = p.strip_prefix("/LM/").or_else(|| p.strip_prefix("/lm/")).unwrap_or(p);
-    format!("{p}/")
-}
-
 /// How many distinct metabase keys changed since `mark`: the dots of a progress line (REG-19).
 pub fn keys_touched_since(m: &Machine, mark: usize) -> usize {
     let mut paths: Vec<String> = m

@@ -183,6 +183,20 @@ fn parse(m: &Machine, v: Version, args: &[String]) -> Result<Parsed, ParseError>
     Ok(p)
 }
 
+/// Turns a tool path argument into a metabase path: `\` to `/`, `/LM/` prefix (REG-09).
+fn tool_path_to_metabase(arg: &str) -> String {
+    let trimmed = arg.trim().replace('\\', "/");
+    let inner = trimmed.trim_matches('/');
+    format!("/LM/{inner}")
+}
+
+/// The form the tool prints a path in: no `/LM/`, trailing `/` (REG-09, REG-14).
+fn display_path(mb_path: &str) -> String {
+    let p = mb_path.trim_end_matches('/');
+    let p = p.strip_prefix("/LM/").or_else(|| p.strip_prefix("/lm/")).unwrap_or(p);
+    format!("{p}/")
+}
+
 /// The version as progress lines print it (REG-19, policy regiis.progress_version).
 fn progress_version(m: &Machine, v: Version) -> String {
     if v == Version::V4_0 && m.policies().is(policy::PROGRESS_VERSION, "v4_full_build") {
@@ -435,8 +449,8 @@ fn run_inner(
         }
         "s" | "sn" | "k" | "kn" => {
             let recursive = action.len() == 1;
-            let mb_path = registration::tool_path_to_metabase(&values[0]);
-            let shown = registration::display_path(&mb_path);
+            let mb_path = tool_path_to_metabase(&values[0]);
+            let shown = display_path(&mb_path);
             let start = match (action, recursive) {
                 ("s" | "sn", true) => format!("registering ASP.NET scriptmap ({pv}) recursively at {shown}."),
                 ("s" | "sn", false) => format!("registering ASP.NET scriptmap ({pv}) at {shown}."),
@@ -570,7 +584,7 @@ fn list_keys(m: &Machine, out: &mut Output, rules: &mut Vec<RuleId>) {
         rules.push("MB-12");
     }
     for (path, v) in keys {
-        let shown = registration::display_path(&path);
+        let shown = display_path(&path);
         let ver = v.map(|v| v.registry()).unwrap_or("0.0.0.0");
         if tabs {
             out.line(format!("{shown}\t{ver}"));
