@@ -54,6 +54,50 @@ pub const FILTER_DESCRIPTION: &str = "filter.description";
 pub const COMPAT: &str = "compat";
 /// How new site IDs are chosen.
 pub const SITE_ID_ALLOC: &str = "mb.site_id_alloc";
+/// Web gardens on IIS 5: per runtime.
+pub const PM5_WEBGARDEN_PER_RUNTIME: &str = "pm5.webgarden_per_runtime";
+/// Whether every 1.x runtime comes with the KB 812833 update already applied.
+pub const PM5_KB812833_INSTALLED: &str = "pm5.kb812833_installed";
+/// Whether a dllhost without IWAM permissions fails ASP.NET requests.
+pub const KB812833_IWAM_CHECK: &str = "kb812833.iwam_check";
+/// How often event 1062 is written.
+pub const CLR_EVENT1062: &str = "clr.event1062";
+/// Status of the Server Application Unavailable page.
+pub const CLR_UNAVAILABLE_STATUS: &str = "clr.unavailable_status";
+/// What a 1.0 application does in IIS 6 worker process isolation mode.
+pub const PM6_V10_IN_WORKER_MODE: &str = "pm6.v10_in_worker_mode";
+/// How a web garden spreads requests over its workers.
+pub const GARDEN_ROUTING: &str = "garden.routing";
+/// Whether out-of-process session items stay addressable when an app changes runtime.
+pub const SESSION_CROSS_RUNTIME_ITEMS: &str = "session.cross_runtime_items";
+/// Whether 1.0 sends X-AspNet-Version.
+pub const HDR_VERSION_HEADER_V10: &str = "hdr.version_header_v10";
+/// Whether 1.1/2.0 reject dangerous PATH_INFO characters with 400.
+pub const ASPNET_ISAPI_PATH_CHECK: &str = "aspnet.isapi_path_check";
+/// What an app targeting a newer runtime than its map gets.
+pub const CMP_TARGET_NEWER: &str = "cmp.target_newer_than_runtime";
+/// Whether a 1.1 client may use a 2.0 state service.
+pub const STATE_V11_CLIENT_OK: &str = "state.v11_client_ok";
+/// The status for a verb missing from a script map's verb list.
+pub const REQ_VERB_NOT_ALLOWED: &str = "req.verb_not_allowed";
+/// The courtesy redirect's status.
+pub const REQ_COURTESY_REDIRECT_STATUS: &str = "req.courtesy_redirect_status";
+/// Which bindings an HTTP/1.0 request without Host reaches.
+pub const REQ_NO_HOST_BINDING: &str = "req.no_host_binding";
+/// Status for canonicalisation failures.
+pub const SEC_CANON_FAILURE_STATUS: &str = "sec.canon_failure_status";
+/// Status for a `:` in a path segment.
+pub const SEC_COLON_STATUS: &str = "sec.colon_status";
+/// How a `;` inside a segment affects its extension.
+pub const SEC_SEMICOLON_EXTENSION: &str = "sec.semicolon_extension";
+/// What trailing dots and spaces in the last segment do.
+pub const SEC_TRAILING_DOT: &str = "sec.trailing_dot";
+/// How IIS 5.x treats `*` and `.*` script maps.
+pub const SM_IIS5_WILDCARDS: &str = "sm.iis5_wildcards";
+/// Whether a key that sets ScriptMaps still inherits its parent's wildcard maps.
+pub const SM_WILDCARD_INHERIT: &str = "sm.wildcard_inherit";
+/// What IdleTimeout=0 means.
+pub const POOL_IDLE_TIMEOUT_ZERO: &str = "pool.idle_timeout_zero";
 
 /// Every policy iisim knows.
 pub static POLICIES: &[PolicyDef] = &[
@@ -146,6 +190,138 @@ pub static POLICIES: &[PolicyDef] = &[
         values: &["by_edition", "sequential"],
         rules: &["MB-14"],
         doc: "new site IDs: a hash of the name on IIS 6 and 2, 3, ... on IIS 5.x, or sequential everywhere",
+    },
+    PolicyDef {
+        name: PM5_WEBGARDEN_PER_RUNTIME,
+        values: &["true", "false"],
+        rules: &["PM5-06"],
+        doc: "webGarden applies per runtime: each runtime's aspnet_wp set follows its own machine.config",
+    },
+    PolicyDef {
+        name: PM5_KB812833_INSTALLED,
+        values: &["false", "true"],
+        rules: &["PM5-11", "KB-02"],
+        doc: "1.x runtimes start without the KB 812833 update (true: every 1.x runtime has it)",
+    },
+    PolicyDef {
+        name: KB812833_IWAM_CHECK,
+        values: &["true", "false"],
+        rules: &["KB-06"],
+        doc: "ASP.NET in a dllhost fails until IWAM_<machine> has ASPNET's permissions",
+    },
+    PolicyDef {
+        name: CLR_EVENT1062,
+        values: &["once_per_process", "every_request"],
+        rules: &["CLR-02"],
+        doc: "event 1062 is written once per losing DLL per process, or on every refused request",
+    },
+    PolicyDef {
+        name: CLR_UNAVAILABLE_STATUS,
+        values: &["500", "503"],
+        rules: &["CLR-03"],
+        doc: "status line of the Server Application Unavailable page",
+    },
+    PolicyDef {
+        name: PM6_V10_IN_WORKER_MODE,
+        values: &["unavailable", "runs"],
+        rules: &["PM6-04"],
+        doc: "a 1.0 application requested in worker process isolation mode gets the unavailable page, or runs",
+    },
+    PolicyDef {
+        name: GARDEN_ROUTING,
+        values: &["round_robin", "sticky"],
+        rules: &["SES-05"],
+        doc: "a web garden hands successive requests to its workers in turn, or keeps a client on one worker",
+    },
+    PolicyDef {
+        name: SESSION_CROSS_RUNTIME_ITEMS,
+        values: &["keep", "lose"],
+        rules: &["SES-07"],
+        doc: "out-of-process session items stay readable when an app moves to another runtime",
+    },
+    PolicyDef {
+        name: HDR_VERSION_HEADER_V10,
+        values: &["false", "true"],
+        rules: &["HDR-01"],
+        doc: "1.0 responses carry no X-AspNet-Version header",
+    },
+    PolicyDef {
+        name: ASPNET_ISAPI_PATH_CHECK,
+        values: &["true", "false"],
+        rules: &["HDR-06"],
+        doc: "1.1 and 2.0 answer 400 for PATH_INFO holding < > * % & :, .. or control characters",
+    },
+    PolicyDef {
+        name: CMP_TARGET_NEWER,
+        values: &["config_error", "runs"],
+        rules: &["CMP-02"],
+        doc: "an app built for a newer runtime than its map answers a configuration error page (500)",
+    },
+    PolicyDef {
+        name: STATE_V11_CLIENT_OK,
+        values: &["true", "false"],
+        rules: &["SES-08"],
+        doc: "a 1.1 application may keep its sessions in a 2.0 or later state service",
+    },
+    PolicyDef {
+        name: REQ_VERB_NOT_ALLOWED,
+        values: &["403.1", "405"],
+        rules: &["REQ-10"],
+        doc: "a verb missing from the matching script map's list is refused with this status",
+    },
+    PolicyDef {
+        name: REQ_COURTESY_REDIRECT_STATUS,
+        values: &["302", "301"],
+        rules: &["REQ-08"],
+        doc: "status of the courtesy redirect from a directory URL to the same URL with a slash",
+    },
+    PolicyDef {
+        name: REQ_NO_HOST_BINDING,
+        values: &["non_host_only", "any"],
+        rules: &["REQ-04"],
+        doc: "an HTTP/1.0 request without Host reaches only bindings without a host name",
+    },
+    PolicyDef {
+        name: SEC_CANON_FAILURE_STATUS,
+        values: &["400", "404"],
+        rules: &["REQ-03", "SEC-02", "SEC-03"],
+        doc: "status for a URL that cannot be canonicalised",
+    },
+    PolicyDef {
+        name: SEC_COLON_STATUS,
+        values: &["404", "400"],
+        rules: &["SEC-05"],
+        doc: "status for a `:` inside a path segment (alternate data streams)",
+    },
+    PolicyDef {
+        name: SEC_SEMICOLON_EXTENSION,
+        values: &["iis6", "strict"],
+        rules: &["SEC-08", "SM-10"],
+        doc: "a segment's extension ends at its first `;` as on IIS 5/6, or such segments get 404",
+    },
+    PolicyDef {
+        name: SEC_TRAILING_DOT,
+        values: &["strip", "reject"],
+        rules: &["SEC-06"],
+        doc: "trailing dots and spaces of the last segment are stripped before the extension is read, or answer 404",
+    },
+    PolicyDef {
+        name: SM_IIS5_WILDCARDS,
+        values: &["dotstar_only", "none", "iis6"],
+        rules: &["SM-06"],
+        doc: "on IIS 5.x `*` maps are inert and `.*` matches any otherwise unmapped extension (none: both inert; iis6: as on IIS 6)",
+    },
+    PolicyDef {
+        name: SM_WILDCARD_INHERIT,
+        values: &["whole_value", "separate"],
+        rules: &["SM-08"],
+        doc: "a key that sets ScriptMaps replaces both kinds of entry, or still inherits its parent's wildcard maps when it has none",
+    },
+    PolicyDef {
+        name: POOL_IDLE_TIMEOUT_ZERO,
+        values: &["never", "immediate"],
+        rules: &["PM6-05"],
+        doc: "IdleTimeout = 0 means a pool's workers never shut down for idleness",
     },
 ];
 

@@ -1,0 +1,5 @@
+//! The compiled, immutable view of the metabase and the content files that dispatch reads.
+
+/// The compiled view (filled by the dispatch work).
+#[derive(Debug, Clone, Default)]
+pub struct View {}
