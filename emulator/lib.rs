@@ -8,6 +8,7 @@ pub mod machine;
 pub mod messages;
 pub mod metabase;
 pub mod policy;
+pub mod process;
 pub mod registration;
 pub mod rules;
 pub mod runtime;

@@ -12,6 +12,8 @@ pub enum Product {
     Runtime(Version),
     /// .NET Framework 3.0 or 3.5: assemblies on top of CLR 2.0 (VER-03).
     NetFx3,
+    /// The KB 812833 update of 1.0, or the June 2003 rollup (KB 821156) of 1.1 (KB-02).
+    Kb812833(Version),
 }
 
 impl Product {
@@ -19,6 +21,8 @@ impl Product {
     pub fn parse(text: &str) -> Option<Product> {
         match text.trim() {
             "3.0" | "3.5" => Some(Product::NetFx3),
+            t if t.eq_ignore_ascii_case("KB812833") => Some(Product::Kb812833(Version::V1_0)),
+            t if t.eq_ignore_ascii_case("KB821156") => Some(Product::Kb812833(Version::V1_1)),
             t => Version::parse(t).map(Product::Runtime),
         }
     }
@@ -37,11 +41,35 @@ fn ok(output: Vec<String>) -> SetupResult {
     SetupResult { output, exit: 0 }
 }
 
+/// Applies the KB 812833 update to 1.0 or the June 2003 rollup to 1.1 (KB-02): ASP.NET of that
+/// runtime may then run inside dllhost.exe (KB-03) and 1.0 gains HttpRuntime.UnloadAppDomain (KB-08).
+fn install_kb812833(m: &mut Machine, v: Version) -> SetupResult {
+    let name = if v == Version::V1_0 { "KB812833" } else { "KB821156" };
+    if !m.runtime(v).installed {
+        m.note(format!("{name} refused: .NET Framework {v} is not installed"), &["KB-02"]);
+        return SetupResult {
+            output: vec![format!("{name}: the .NET Framework {} this update applies to is not installed.", v.short())],
+            exit: 1603,
+        };
+    }
+    if crate::process::has_kb812833(m, v) {
+        return ok(vec![format!("{name} is already installed.")]);
+    }
+    let files = if v == Version::V1_0 { "aspnet_isapi.dll, aspnet_wp.exe, System.Web.dll 1.0.3705.398" } else { "the June 2003 ASP.NET rollup" };
+    crate::process::install_kb812833(m, v);
+    m.record_process(
+        format!("{name} applied to {v} ({files}): ASP.NET may run in dllhost.exe; processes already running keep the old files"),
+        &["KB-02", "KB-03"],
+    );
+    ok(vec![format!("{name} installed for .NET Framework {}.", v.short())])
+}
+
 /// Installs a framework; `upgrade` is false with `/noaspupgrade` (SET-01..05, REG-16).
 pub fn install(m: &mut Machine, product: Product, upgrade: bool) -> SetupResult {
     let v = match product {
         Product::Runtime(v) => v,
         Product::NetFx3 => Version::V2_0,
+        Product::Kb812833(v) => return install_kb812833(m, v),
     };
     if m.edition() == Edition::Win2000 && (v == Version::V4_0 || product == Product::NetFx3) {
         m.note(format!("setup refused: {} does not support this framework", m.edition()), &[]);
@@ -81,11 +109,20 @@ pub fn install(m: &mut Machine, product: Product, upgrade: bool) -> SetupResult 
 
 /// Uninstalls a framework: its maps move to the highest remaining runtime (SET-06, SET-07).
 pub fn uninstall(m: &mut Machine, product: Product) -> SetupResult {
-    let Product::Runtime(v) = product else {
-        return SetupResult {
-            output: vec!["Uninstalling .NET Framework 3.x separately is not modeled: uninstall 2.0.50727.".into()],
-            exit: 1603,
-        };
+    let v = match product {
+        Product::Runtime(v) => v,
+        Product::NetFx3 => {
+            return SetupResult {
+                output: vec!["Uninstalling .NET Framework 3.x separately is not modeled: uninstall 2.0.50727.".into()],
+                exit: 1603,
+            }
+        }
+        Product::Kb812833(_) => {
+            return SetupResult {
+                output: vec!["Removing a hotfix is not modeled: reinstall the framework instead.".into()],
+                exit: 1603,
+            }
+        }
     };
     if !m.runtime(v).installed {
         return SetupResult {

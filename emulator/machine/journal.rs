@@ -118,6 +118,16 @@ pub enum Change {
         /// What changed.
         text: String,
     },
+    /// A process started, ended, or changed what it hosts; sessions that ended with it.
+    Process {
+        /// What happened.
+        text: String,
+    },
+    /// A step taken while dispatching a request.
+    Decision {
+        /// What was decided.
+        text: String,
+    },
     /// A decision that changed nothing but explains why (e.g. a remap skipped).
     Note {
         /// The decision.

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use crate::edition::Edition;
 use crate::metabase::{self, defaults, Metabase, Value};
 use crate::policy::{self, Policies};
+use crate::process::World;
 use crate::rules::RuleId;
 use crate::runtime::{Bitness, Version};
 use fs::FileSystem;
@@ -111,6 +112,8 @@ pub struct Machine {
     clock: u64,
     journal: Journal,
     counters: BTreeMap<&'static str, u32>,
+    generation: u64,
+    world: World,
 }
 
 impl Machine {
@@ -169,6 +172,8 @@ impl Machine {
             clock: 0,
             journal,
             counters: BTreeMap::new(),
+            generation: 0,
+            world: World::default(),
         }
     }
 
@@ -222,6 +227,22 @@ impl Machine {
     /// The virtual clock, in seconds since the scenario started.
     pub fn clock(&self) -> u64 {
         self.clock
+    }
+
+    /// A number that changes whenever the metabase, the disk, the registry or a runtime's state
+    /// changes, so compiled views know when to rebuild.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The running state: processes, sessions, configuration files (see [`crate::process`]).
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The running state, for the process model's operations.
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
     }
 
     /// What the machine knows of runtime `v`.
@@ -323,6 +344,21 @@ impl Machine {
 
     // ----- journaling primitives -----
 
+    /// Moves the virtual clock forward to `time` (never back).
+    pub fn set_clock(&mut self, time: u64) {
+        self.clock = self.clock.max(time);
+    }
+
+    /// Records a process-model change (a process started or ended, sessions lost).
+    pub fn record_process(&mut self, text: impl Into<String>, rules: &[RuleId]) {
+        self.journal.record(Change::Process { text: text.into() }, rules);
+    }
+
+    /// Records a dispatch decision.
+    pub fn record_decision(&mut self, text: impl Into<String>, rules: &[RuleId]) {
+        self.journal.record(Change::Decision { text: text.into() }, rules);
+    }
+
     /// Takes the effects recorded since the last call.
     pub fn drain_effects(&mut self) -> Vec<Effect> {
         self.journal.drain()
@@ -353,6 +389,7 @@ impl Machine {
 
     /// Creates a metabase key (and untyped missing parents); no-op if it exists.
     pub fn mb_create_key(&mut self, path: &str, key_type: &str, rules: &[RuleId]) {
+        self.generation += 1;
         if let Ok(created) = self.metabase.create_key(path, key_type) {
             for p in created {
                 let kt = self.metabase.key(&p).map(|k| k.key_type().to_string()).unwrap_or_default();
@@ -363,6 +400,7 @@ impl Machine {
 
     /// Deletes a metabase key and its subtree; no-op if it is missing.
     pub fn mb_delete_key(&mut self, path: &str, rules: &[RuleId]) {
+        self.generation += 1;
         if let Ok(gone) = self.metabase.delete_key(path) {
             if let Some(first) = gone.into_iter().next() {
                 self.journal.record(Change::KeyDeleted { path: first }, rules);
@@ -372,6 +410,7 @@ impl Machine {
 
     /// Sets a metabase property on an existing key, recording it when the value changes.
     pub fn mb_set(&mut self, path: &str, prop: &str, value: Value, rules: &[RuleId]) -> Result<(), metabase::MbError> {
+        self.generation += 1;
         let old = self.metabase.set(path, prop, value.clone())?;
         if old.as_ref() != Some(&value) {
             let path = self.metabase.key(path).map(|k| k.path().to_string()).unwrap_or_default();
@@ -383,6 +422,7 @@ impl Machine {
 
     /// Sets a registry value, recording it when it changes.
     pub fn reg_set(&mut self, key: &str, name: &str, value: &str, rules: &[RuleId]) {
+        self.generation += 1;
         let old = self.registry.get(key, name).map(str::to_string);
         if old.as_deref() != Some(value) {
             self.registry.set(key, name, value);
@@ -393,6 +433,7 @@ impl Machine {
 
     /// Deletes a registry key and its subkeys, recording it when it existed.
     pub fn reg_delete_key(&mut self, key: &str, rules: &[RuleId]) {
+        self.generation += 1;
         if self.registry.delete_key(key) {
             self.journal.record(Change::RegistryKey { key: key.into(), created: false }, rules);
         }
@@ -400,6 +441,7 @@ impl Machine {
 
     /// Creates files in a folder, recording those that were new.
     pub fn fs_create_files(&mut self, dir: &str, names: &[&str], rules: &[RuleId]) {
+        self.generation += 1;
         let made: Vec<String> =
             names.iter().filter(|n| self.fs.create_file(&fs::join(dir, n))).map(|n| n.to_string()).collect();
         if !made.is_empty() {
@@ -412,16 +454,30 @@ impl Machine {
 
     /// Deletes a file or folder (with its contents), recording it when it existed.
     pub fn fs_delete(&mut self, path: &str, rules: &[RuleId]) {
+        self.generation += 1;
         if self.fs.delete(path) {
             self.journal.record(Change::Files { dir: path.into(), names: vec![], created: false }, rules);
         }
     }
 
-    /// Writes an event-log entry at the current virtual time.
+    /// Writes an Application-log entry at the current virtual time.
     pub fn log_event(&mut self, level: Level, source: &str, id: u32, message: &str, rules: &[RuleId]) {
+        self.log_event_to("Application", level, source, id, message, rules);
+    }
+
+    /// Writes an entry to the named event log (`Application` or `System`) at the current virtual time.
+    pub fn log_event_to(
+        &mut self,
+        log: &'static str,
+        level: Level,
+        source: &str,
+        id: u32,
+        message: &str,
+        rules: &[RuleId],
+    ) {
         let entry = EventEntry {
             time: self.clock,
-            log: "Application",
+            log,
             level,
             source: source.into(),
             id,
@@ -473,6 +529,7 @@ impl Machine {
 
     /// Updates what the machine knows of runtime `v`, recording `text` as the change.
     pub fn set_runtime(&mut self, v: Version, state: RuntimeState, text: &str, rules: &[RuleId]) {
+        self.generation += 1;
         if self.runtime(v) != state {
             self.runtimes.insert(v, state);
             self.journal.record(Change::Runtime { text: text.into() }, rules);
@@ -481,6 +538,7 @@ impl Machine {
 
     /// Installs IIS on a machine that lacked it: the edition's default tree and services (SET-05).
     pub fn install_iis(&mut self, rules: &[RuleId]) {
+        self.generation += 1;
         if self.iis == IisState::Absent {
             let fresh = Machine::new(MachineConfig {
                 edition: self.edition,

@@ -519,6 +519,7 @@ pub fn restart_w3svc(m: &mut Machine, v: Version) {
     let cat = Catalog::of(v);
     log(m, v, cat.restarting_w3svc(), &["REG-16"]);
     m.service_action("W3SVC", "restarted: every site blinks, every worker process ends", &["REG-16"]);
+    crate::process::restart_w3svc(m, "W3SVC restarted", &["REG-16", "IIR-04"]);
     log(m, v, cat.finished_restarting_w3svc(), &["REG-16"]);
 }
 

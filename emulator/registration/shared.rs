@@ -274,11 +274,13 @@ pub(super) fn sync_state_service(m: &mut Machine, highest: Option<Version>, rule
                 };
                 let svc = Service { display: "ASP.NET State Service".into(), image, running: true };
                 m.set_service("aspnet_state", Some(svc), &action, rules);
+                crate::process::state_service_restarted(m);
             }
         }
         None => {
             if current.is_some() {
                 m.set_service("aspnet_state", None, "stopped and deleted with the last runtime", rules);
+                crate::process::state_service_restarted(m);
                 m.reg_delete_key(STATE_SERVICE_REG, rules);
             }
         }

@@ -9,6 +9,66 @@ use crate::runtime::Version;
 use crate::tools::Output;
 
 use super::spec::{EventExpect, ExpectSpec, MetabaseExpect, ResourcesExpect};
+use crate::process::Served;
+
+/// Checks of a request step: status, headers, body, process, runtime, application, session.
+fn request_checks(served: Option<&Served>, spec: &ExpectSpec, checks: &mut Vec<Check>) {
+    let wants_request = spec.status.is_some()
+        || !spec.headers.is_empty()
+        || !spec.body_contains.is_empty()
+        || spec.process.is_some()
+        || spec.pid.is_some()
+        || spec.aspnet.is_some()
+        || spec.app.is_some()
+        || spec.session.is_some();
+    let Some(s) = served else {
+        if wants_request {
+            checks.push(check("a request step".into(), "the step sent no request".into(), false, &[]));
+        }
+        return;
+    };
+    if let Some(want) = &spec.status {
+        let got = if s.reply.status == 0 { "refused".to_string() } else { s.reply.status_text() };
+        checks.push(check(format!("status {want}"), got.clone(), &got == want, &["REQ-12"]));
+    }
+    for (name, want) in &spec.headers {
+        let got = s.reply.header(name).unwrap_or("absent").to_string();
+        let rules: &[RuleId] = match name.to_ascii_lowercase().as_str() {
+            "x-aspnet-version" => &["HDR-01"],
+            "x-powered-by" | "server" => &["HDR-02"],
+            "cache-control" => &["HDR-03"],
+            "location" => &["REQ-08"],
+            _ => &[],
+        };
+        checks.push(check(format!("header {name}: {want}"), got.clone(), &got == want, rules));
+    }
+    for want in &spec.body_contains {
+        let ok = s.reply.body.contains(want.as_str());
+        checks.push(check(format!("body contains \"{want}\""), s.reply.body.clone(), ok, &[]));
+    }
+    if let Some(want) = &spec.process {
+        let got = s.process.map(|(i, _)| i.to_string()).unwrap_or_else(|| "none".into());
+        checks.push(check(format!("served by {want}"), got.clone(), got.eq_ignore_ascii_case(want), &["PM5-03", "PM6-02"]));
+    }
+    if let Some(want) = spec.pid {
+        let got = s.process.map(|(_, p)| p.to_string()).unwrap_or_else(|| "none".into());
+        checks.push(check(format!("served by PID {want}"), got.clone(), got == want.to_string(), &[]));
+    }
+    if let Some(want) = &spec.aspnet {
+        let got = s.runtime.map(|v| v.short().to_string()).unwrap_or_else(|| "none".into());
+        let want_v = Version::parse(want).map(|v| v.short().to_string()).unwrap_or_else(|| want.to_ascii_lowercase());
+        checks.push(check(format!("ASP.NET {want_v} ran it"), got.clone(), got == want_v, &["VER-02"]));
+    }
+    if let Some(want) = &spec.app {
+        let want = mb_path(want);
+        let got = s.target.as_ref().map(|t| t.app.clone()).unwrap_or_else(|| "none".into());
+        checks.push(check(format!("application {want}"), got.clone(), got.eq_ignore_ascii_case(&want), &["MB-21"]));
+    }
+    if let Some(want) = &spec.session {
+        let got = s.session.map(|f| f.name().to_string()).unwrap_or_else(|| "none".into());
+        checks.push(check(format!("session {want}"), got.clone(), &got == want, &["SES-01"]));
+    }
+}
 
 /// One checked expectation.
 #[derive(Debug, Clone)]
@@ -297,8 +357,33 @@ fn event_matches(ev: &EventEntry, e: &EventExpect) -> bool {
 }
 
 /// Checks every expectation of a step; `new_events` are those the step wrote.
-pub fn check_all(m: &Machine, out: &Output, new_events: &[EventEntry], spec: &ExpectSpec) -> Vec<Check> {
+pub fn check_all(
+    m: &Machine,
+    out: &Output,
+    served: Option<&Served>,
+    new_events: &[EventEntry],
+    spec: &ExpectSpec,
+) -> Vec<Check> {
     let mut checks = Vec::new();
+    request_checks(served, spec, &mut checks);
+    if let Some(want) = &spec.running {
+        let mut want: Vec<String> = want.iter().map(|w| w.to_ascii_lowercase()).collect();
+        want.sort();
+        let mut got: Vec<String> = m.world().processes().map(|p| p.image().to_string()).collect();
+        got.sort();
+        let ok = got == want;
+        let summary: Vec<String> = m.world().processes().map(|p| p.summary()).collect();
+        checks.push(check(
+            format!("running processes: {}", if want.is_empty() { "none".into() } else { want.join(", ") }),
+            if summary.is_empty() { "none".into() } else { summary.join("; ") },
+            ok,
+            &["PM5-02", "PM6-02"],
+        ));
+    }
+    for id in &spec.no_events {
+        let found = new_events.iter().any(|ev| ev.id == *id);
+        checks.push(check(format!("no event {id} written"), format!("event {id} was written"), !found, &["PM5-07"]));
+    }
     if let Some(want) = spec.exit {
         checks.push(check(format!("exit = {want}"), out.exit.to_string(), out.exit == want, &[]));
     }

@@ -12,7 +12,9 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
 
+use crate::dispatch::Request;
 use crate::machine::{IisState, Machine, MachineConfig};
+use crate::process::{self, Load, Served};
 use crate::policy::Policies;
 use crate::registration;
 use crate::rules::RuleId;
@@ -214,6 +216,15 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
         ("new_site", step.new_site.is_some()),
         ("new_app", step.new_app.is_some()),
         ("set_property", step.set_property.is_some()),
+        ("request", step.request.is_some()),
+        ("machine_config", step.machine_config.is_some()),
+        ("web_config", step.web_config.is_some()),
+        ("advance", step.advance.is_some()),
+        ("kill", step.kill.is_some()),
+        ("unload_appdomain", step.unload_appdomain.is_some()),
+        ("grant", step.grant.is_some()),
+        ("restart_service", step.restart_service.is_some()),
+        ("create_file", step.create_file.is_some()),
     ];
     let present: Vec<&str> = actions.iter().filter(|(_, p)| *p).map(|(n, _)| *n).collect();
     if present.len() != 1 {
@@ -237,6 +248,38 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
     }
     if step.as_admin.is_some() && step.run.is_none() {
         return Err("`as_admin` goes with `run` only".into());
+    }
+    if let Some(edit) = &step.machine_config {
+        check_process_model(edit)?;
+    }
+    if let Some(r) = &step.request {
+        if r.method.as_deref().is_some_and(|m| m.is_empty() || m.contains(char::is_whitespace)) {
+            return Err("`method` must be one word such as GET or POST".into());
+        }
+        if r.repeat == Some(0) {
+            return Err("`repeat` must be at least 1".into());
+        }
+    }
+    if let Some(svc) = &step.restart_service {
+        if !["aspnet_state", "mssqlserver", "w3svc"].contains(&svc.to_ascii_lowercase().as_str()) {
+            return Err(format!("cannot restart `{svc}`: expected aspnet_state, MSSQLSERVER or W3SVC"));
+        }
+    }
+    if let Some(expect) = &step.expect {
+        if let Some(sess) = &expect.session {
+            if !["new", "kept", "lost"].contains(&sess.as_str()) {
+                return Err(format!("`session` expects new, kept or lost, not `{sess}`"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a processModel edit against the attributes its runtime knows.
+fn check_process_model(edit: &spec::MachineConfigEdit) -> Result<(), String> {
+    let mut pm = crate::process::config::ProcessModel::shipped(edit.version.0);
+    for (k, v) in &edit.process_model {
+        pm.set(k, v)?;
     }
     Ok(())
 }
@@ -282,7 +325,43 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
     for set in &ms.metabase {
         set_property(m, set.get_ref()).map_err(|e| (Some(set.span().start), e))?;
     }
+    for edit in &ms.machine_config {
+        check_process_model(edit.get_ref()).map_err(|e| (Some(edit.span().start), e))?;
+        edit_machine_config(m, edit.get_ref()).map_err(|e| (Some(edit.span().start), e))?;
+    }
+    for app in &ms.app {
+        apply_web_config(m, app.get_ref());
+    }
+    process::set_hardware(m, ms.cpus.unwrap_or(1), ms.memory_mb.unwrap_or(1024));
+    process::boot(m);
     Ok(())
+}
+
+/// Applies a machine.config processModel edit (PM5-04, PM5-05).
+fn edit_machine_config(m: &mut Machine, edit: &spec::MachineConfigEdit) -> Result<(), String> {
+    for (k, v) in &edit.process_model {
+        process::edit_process_model(m, edit.version.0, k, v)?;
+    }
+    Ok(())
+}
+
+/// Writes an application's web.config settings when the entry gives any.
+fn apply_web_config(m: &mut Machine, a: &spec::AppEntry) {
+    if a.session_state.is_none() && a.version_header.is_none() && a.target.is_none() {
+        return;
+    }
+    let path = mb_path(&a.path);
+    let mut wc = m.world().web_config(&path);
+    if let Some(s) = a.session_state {
+        wc.session = s.0;
+    }
+    if let Some(h) = a.version_header {
+        wc.version_header = h;
+    }
+    if let Some(t) = a.target {
+        wc.target = Some(t.0);
+    }
+    process::set_web_config(m, &path, wc);
 }
 
 /// Sets one metabase property by hand, creating the key if needed; the value must fit the property.
@@ -378,7 +457,7 @@ impl Scenario {
                 }
             }
             let events_before = m.events().len();
-            let out = execute(&mut m, step);
+            let (out, served) = execute(&mut m, step);
             for line in &out.lines {
                 t.push(format!("  | {line}"));
             }
@@ -388,7 +467,7 @@ impl Scenario {
                 t.push(format!("  * {}", transcript::render(&e)));
             }
             let new_events = m.events()[events_before..].to_vec();
-            let checks = step.expect.as_ref().map(|x| expect::check_all(&m, &out, &new_events, x)).unwrap_or_default();
+            let checks = step.expect.as_ref().map(|x| expect::check_all(&m, &out, served.as_ref(), &new_events, x)).unwrap_or_default();
             for c in checks {
                 cited.extend(c.rules.iter().copied());
                 t.push(check_line(&c));
@@ -447,6 +526,7 @@ fn describe(step: &StepSpec) -> String {
     let product = |p: Product| match p {
         Product::Runtime(v) => format!(".NET Framework {v}"),
         Product::NetFx3 => ".NET Framework 3.x".into(),
+        Product::Kb812833(v) => format!("the KB 812833 update for {v}"),
     };
     if let Some(cmd) = &step.run {
         let who = if step.as_admin == Some(false) { " (as a non-administrator)" } else { "" };
@@ -467,13 +547,165 @@ fn describe(step: &StepSpec) -> String {
         format!("new {} {}", if app.application { "application" } else { "folder" }, mb_path(&app.path))
     } else if let Some(set) = &step.set_property {
         format!("set {} {} = {}", mb_path(&set.path), set.property, set.value)
+    } else if let Some(r) = &step.request {
+        let who = r.client.as_ref().map(|c| format!(" as {c}")).unwrap_or_default();
+        let times = r.repeat.filter(|n| *n > 1).map(|n| format!(" x{n}")).unwrap_or_default();
+        format!("request {} {}{who}{times}", r.method.as_deref().unwrap_or("GET"), r.url)
+    } else if let Some(e) = &step.machine_config {
+        let attrs: Vec<String> = e.process_model.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+        format!("edit {} machine.config <processModel {}>", e.version.0, attrs.join(" "))
+    } else if let Some(w) = &step.web_config {
+        format!("edit web.config of {}", mb_path(&w.app))
+    } else if let Some(d) = &step.advance {
+        format!("wait {} s", d.0)
+    } else if let Some(k) = &step.kill {
+        format!("kill {k}")
+    } else if let Some(a) = &step.unload_appdomain {
+        format!("HttpRuntime.UnloadAppDomain() in {}", mb_path(a))
+    } else if let Some(a) = &step.grant {
+        format!("give {a} the permissions of ASPNET")
+    } else if let Some(svc) = &step.restart_service {
+        format!("restart service {svc}")
+    } else if let Some(f) = &step.create_file {
+        format!("save {f}")
     } else {
         "nothing".into()
     }
 }
 
-/// Runs a step's action on the machine.
-fn execute(m: &mut Machine, step: &StepSpec) -> Output {
+/// Runs a step's action on the machine; a request step also returns how it was served.
+fn execute(m: &mut Machine, step: &StepSpec) -> (Output, Option<Served>) {
+    if let Some(r) = &step.request {
+        let (out, served) = send(m, r);
+        return (out, Some(served));
+    }
+    (act(m, step), None)
+}
+
+/// Sends a request step's requests, then waits for the longest to finish.
+fn send(m: &mut Machine, r: &spec::RequestSpec) -> (Output, Served) {
+    let req = Request {
+        method: r.method.clone().unwrap_or_else(|| "GET".into()),
+        url: r.url.clone(),
+        host: match r.host.as_deref() {
+            None => Some("localhost".into()),
+            Some("") => None,
+            Some(h) => Some(h.to_string()),
+        },
+        ip: r.ip.clone().unwrap_or_else(|| "10.0.0.1".into()),
+        port: r.port.unwrap_or(80),
+        headers: r.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        http10: r.http10,
+    };
+    let load = Load {
+        memory_mb: r.memory_mb,
+        duration: r.duration.map(|d| d.0).unwrap_or(0),
+        client: r.client.clone(),
+        local: r.local,
+    };
+    let mut out = Output::default();
+    let mut last = None;
+    for _ in 0..r.repeat.unwrap_or(1) {
+        let served = process::serve(m, &req, &load);
+        out.line(summary(&req, &served));
+        last = Some(served);
+    }
+    if load.duration > 0 {
+        process::advance(m, load.duration);
+    }
+    let served = last.unwrap_or_else(|| process::serve(m, &req, &load));
+    (out, served)
+}
+
+/// One line per request: status, process, runtime, session.
+pub fn summary(req: &Request, s: &Served) -> String {
+    let mut line = format!("{} {} -> ", req.method, req.url);
+    if s.reply.status == 0 {
+        line.push_str("connection refused");
+        return line;
+    }
+    line.push_str(&s.reply.status_text());
+    if let Some((image, pid)) = s.process {
+        line.push_str(&format!(" from {image} PID {pid}"));
+    }
+    if let Some(v) = s.runtime {
+        line.push_str(&format!(", ASP.NET {v}"));
+    }
+    if let Some(t) = &s.target {
+        line.push_str(&format!(", app {}", t.app));
+    }
+    if let Some(f) = s.session {
+        line.push_str(&format!(", session {}", f.name()));
+    }
+    line
+}
+
+/// Runs a step's non-request action.
+fn act(m: &mut Machine, step: &StepSpec) -> Output {
+    if let Some(e) = &step.machine_config {
+        return match edit_machine_config(m, e) {
+            Ok(()) => Output::default(),
+            Err(e) => Output { lines: vec![e], exit: 1 },
+        };
+    }
+    if let Some(w) = &step.web_config {
+        let path = mb_path(&w.app);
+        let mut wc = m.world().web_config(&path);
+        if let Some(s) = w.session_state {
+            wc.session = s.0;
+        }
+        if let Some(h) = w.version_header {
+            wc.version_header = h;
+        }
+        if let Some(t) = w.target {
+            wc.target = Some(t.0);
+        }
+        process::set_web_config(m, &path, wc);
+        return Output::default();
+    }
+    if let Some(d) = &step.advance {
+        process::advance(m, d.0);
+        return Output::default();
+    }
+    if let Some(k) = &step.kill {
+        let n = process::kill(m, k);
+        if n == 0 {
+            return Output { lines: vec![format!("ERROR: The process \"{k}\" not found.")], exit: 128 };
+        }
+        return Output { lines: vec![format!("SUCCESS: {n} process(es) terminated.")], exit: 0 };
+    }
+    if let Some(a) = &step.unload_appdomain {
+        return match process::unload_app_domain(m, &mb_path(a)) {
+            Ok(_) => Output::default(),
+            Err(e) => Output { lines: vec![e], exit: 1 },
+        };
+    }
+    if let Some(a) = &step.grant {
+        process::grant_like_aspnet(m, a);
+        return Output::default();
+    }
+    if let Some(svc) = &step.restart_service {
+        match svc.to_ascii_lowercase().as_str() {
+            "aspnet_state" => {
+                if m.service("aspnet_state").is_none() {
+                    return Output { lines: vec!["The service name is invalid.".into()], exit: 2 };
+                }
+                m.service_action("aspnet_state", "restarted", &["SES-04"]);
+                process::state_service_restarted(m);
+            }
+            "mssqlserver" => process::sql_server_restarted(m),
+            _ => {
+                m.service_action("W3SVC", "restarted (net stop w3svc, net start w3svc)", &["IIR-04"]);
+                process::restart_w3svc(m, "W3SVC restarted", &["IIR-04"]);
+            }
+        }
+        return Output::default();
+    }
+    if let Some(f) = &step.create_file {
+        let (dir, name) = f.rsplit_once('\\').unwrap_or(("C:", f.as_str()));
+        m.fs_create_files(dir, &[name], &[]);
+        return Output::default();
+    }
     if let Some(cmd) = &step.run {
         return tools::run(m, cmd, Context { admin: step.as_admin.unwrap_or(true) });
     }

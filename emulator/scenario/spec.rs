@@ -80,6 +80,36 @@ string_arg!(
     "expected low, medium or high"
 );
 string_arg!(
+    /// A session-state mode (`InProc`, `StateServer`, `SQLServer`, `Off`).
+    SessionModeArg(crate::process::session::SessionMode),
+    crate::process::session::SessionMode::parse,
+    "session state mode",
+    "expected InProc, StateServer, SQLServer or Off"
+);
+string_arg!(
+    /// A span of virtual time: `30s`, `20m`, `2h`, `1d`.
+    DurationArg(u64),
+    parse_duration,
+    "duration",
+    "expected a number followed by s, m, h or d (e.g. 21m)"
+);
+
+/// Parses `30s`, `20m`, `2h`, `1d` into seconds.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let unit = t.chars().last()?;
+    let n: u64 = t[..t.len() - unit.len_utf8()].trim().parse().ok()?;
+    let mult = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86400,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+string_arg!(
     /// A Windows edition (`2000`, `xp`, `2003`).
     EditionArg(Edition),
     Edition::parse,
@@ -144,6 +174,83 @@ pub struct MachineSpec {
     /// Metabase properties set by hand after the tree is built.
     #[serde(default)]
     pub metabase: Vec<Spanned<MetabaseSet>>,
+    /// machine.config processModel edits in force at start.
+    #[serde(default)]
+    pub machine_config: Vec<Spanned<MachineConfigEdit>>,
+    /// Number of CPUs (web gardens; default 1).
+    #[serde(default)]
+    pub cpus: Option<u32>,
+    /// Physical memory in MB (processModel memoryLimit; default 1024).
+    #[serde(default)]
+    pub memory_mb: Option<u32>,
+}
+
+/// An edit of one runtime's machine.config `<processModel>` element.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineConfigEdit {
+    /// Whose machine.config.
+    pub version: VersionArg,
+    /// Attributes to set, e.g. `{ enable = "false" }`.
+    pub process_model: BTreeMap<String, String>,
+}
+
+/// An application's web.config settings that the process model reads.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfigSpec {
+    /// Application path (`W3SVC/1/ROOT/shop`).
+    pub app: String,
+    /// `<sessionState mode>`: InProc, StateServer, SQLServer or Off.
+    #[serde(default)]
+    pub session_state: Option<SessionModeArg>,
+    /// `<httpRuntime enableVersionHeader>` (2.0+).
+    #[serde(default)]
+    pub version_header: Option<bool>,
+    /// The runtime the application was built for (CMP-02).
+    #[serde(default)]
+    pub target: Option<VersionArg>,
+}
+
+/// A request step.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// Method (default GET).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The request target as sent (`/app/default.aspx?x=1`, or absolute).
+    pub url: String,
+    /// Host header (default `localhost`; empty for none).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Server IP the connection reaches (default 10.0.0.1).
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// Server port (default 80).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// HTTP/1.0 instead of 1.1.
+    #[serde(default)]
+    pub http10: bool,
+    /// Other request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Named client: keeps its session cookie between requests.
+    #[serde(default)]
+    pub client: Option<String>,
+    /// Sent from the server's console (detailed error pages).
+    #[serde(default)]
+    pub local: bool,
+    /// How many identical requests arrive at once (default 1); expectations check the last.
+    #[serde(default)]
+    pub repeat: Option<u32>,
+    /// Memory the worker uses after the request, in MB.
+    #[serde(default)]
+    pub memory_mb: Option<u32>,
+    /// How long the request runs (`90s`, `4m`); the step waits for it.
+    #[serde(default)]
+    pub duration: Option<DurationArg>,
 }
 
 /// An application pool.
@@ -201,6 +308,15 @@ pub struct AppEntry {
     /// Files in the application's folder, relative.
     #[serde(default)]
     pub files: Vec<String>,
+    /// web.config `<sessionState mode>`.
+    #[serde(default)]
+    pub session_state: Option<SessionModeArg>,
+    /// web.config `<httpRuntime enableVersionHeader>` (2.0+).
+    #[serde(default)]
+    pub version_header: Option<bool>,
+    /// The runtime the application was built for (CMP-02).
+    #[serde(default)]
+    pub target: Option<VersionArg>,
 }
 
 fn yes() -> bool {
@@ -256,6 +372,33 @@ pub struct StepSpec {
     /// Set a metabase property directly, as Metabase Explorer does.
     #[serde(default)]
     pub set_property: Option<MetabaseSet>,
+    /// Send an HTTP request.
+    #[serde(default)]
+    pub request: Option<RequestSpec>,
+    /// Edit a runtime's machine.config `<processModel>`.
+    #[serde(default)]
+    pub machine_config: Option<MachineConfigEdit>,
+    /// Edit an application's web.config.
+    #[serde(default)]
+    pub web_config: Option<WebConfigSpec>,
+    /// Let virtual time pass (`21m`).
+    #[serde(default)]
+    pub advance: Option<DurationArg>,
+    /// Kill processes by PID or image name, as Task Manager does.
+    #[serde(default)]
+    pub kill: Option<String>,
+    /// An application calls `HttpRuntime.UnloadAppDomain()` (its path).
+    #[serde(default)]
+    pub unload_appdomain: Option<String>,
+    /// Give an account ASPNET's permissions (KB 812833 step 8).
+    #[serde(default)]
+    pub grant: Option<String>,
+    /// Restart a service: `aspnet_state`, `MSSQLSERVER` or `W3SVC`.
+    #[serde(default)]
+    pub restart_service: Option<String>,
+    /// Save a file on the emulated disk (a script, a page).
+    #[serde(default)]
+    pub create_file: Option<String>,
     /// Run the command as a non-administrator.
     #[serde(default)]
     pub as_admin: Option<bool>,
@@ -298,6 +441,36 @@ pub struct ExpectSpec {
     /// Events the step must have written.
     #[serde(default)]
     pub events: Vec<EventExpect>,
+    /// Events the step must not have written (by ID).
+    #[serde(default)]
+    pub no_events: Vec<u32>,
+    /// Response status, `200` or with sub-status `404.2`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Response headers: name -> exact value (`absent` for none).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Substrings the response body must contain.
+    #[serde(default)]
+    pub body_contains: Vec<String>,
+    /// Image name of the process that answered (`none` when nothing did).
+    #[serde(default)]
+    pub process: Option<String>,
+    /// PID of the process that answered.
+    #[serde(default)]
+    pub pid: Option<u32>,
+    /// The ASP.NET runtime that ran the request (`none` when none did).
+    #[serde(default)]
+    pub aspnet: Option<String>,
+    /// The application the request landed in (metabase path).
+    #[serde(default)]
+    pub app: Option<String>,
+    /// The client's session: `new`, `kept` or `lost`.
+    #[serde(default)]
+    pub session: Option<String>,
+    /// Image names of every running process, in any order (`[]` for none).
+    #[serde(default)]
+    pub running: Option<Vec<String>>,
 }
 
 /// A metabase property check.

@@ -111,6 +111,8 @@ pub fn render(effect: &Effect) -> String {
         }
         Change::Service { name, action } => format!("service {name}: {action}"),
         Change::Runtime { text } => text.clone(),
+        Change::Process { text } => format!("process: {text}"),
+        Change::Decision { text } => format!("decided: {text}"),
         Change::Note { text } => format!("note: {text}"),
     };
     let cite = rules::cite(&effect.rules);

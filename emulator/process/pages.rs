@@ -1,0 +1,71 @@
+//! Response bodies the native and managed sides of ASP.NET write (CLR-03, PM5-08, HDR-04, HDR-07).
+
+use crate::dispatch::Reply;
+
+/// The "Server Application Unavailable" page every native-side failure answers with (CLR-03, HDR-05).
+pub fn unavailable(status: u16, base: &[(String, String)]) -> Reply {
+    let body = [
+        "<html>",
+        "<head><title>Server Unavailable</title></head>",
+        "<body>",
+        "<h1>Server Application Unavailable</h1>",
+        "The web application you are attempting to access on this web server is currently unavailable.&nbsp; Please hit the \"Refresh\" button in your web browser to retry your request.",
+        "<p><b>Administrator Note:</b> An error message detailing the cause of this specific request failure can be found in the application event log of the web server.  Please review this log entry to discover what caused this error to occur.",
+        "</body>",
+        "</html>",
+    ]
+    .join("\n");
+    html(status, 0, base, body)
+}
+
+/// aspnet_isapi's answer when the worker's queue is full (PM5-08).
+pub fn too_busy(base: &[(String, String)]) -> Reply {
+    html(503, 0, base, "<html><body><h1>Server is too busy</h1></body></html>".into())
+}
+
+/// HTTP.sys's own 503, which no HttpErrors entry can replace (REQ-07, PM6-07).
+pub fn http_sys_unavailable() -> Reply {
+    Reply {
+        status: 503,
+        substatus: 0,
+        headers: vec![
+            ("Content-Type".into(), "text/html".into()),
+            ("Server".into(), "Microsoft-HTTPAPI/1.0".into()),
+        ],
+        body: "<HTML><HEAD><TITLE>Service Unavailable</TITLE></HEAD><BODY><h2>Service Unavailable</h2><hr><p>HTTP Error 503. The service is unavailable.</p></BODY></HTML>".into(),
+    }
+}
+
+/// aspnet_isapi's minimal 400 for a dangerous path, before managed code (HDR-06).
+pub fn bad_path(base: &[(String, String)]) -> Reply {
+    html(400, 0, base, "<html><body>Bad Request</body></html>".into())
+}
+
+/// The managed error page (HDR-04): detailed with the version footer for local clients, the
+/// generic "Runtime Error" page for remote ones under `customErrors mode="RemoteOnly"`.
+pub fn managed_error(
+    status: u16,
+    base: &[(String, String)],
+    app_vpath: &str,
+    message: &str,
+    local: bool,
+    versions: (&str, &str),
+) -> Reply {
+    let body = if local {
+        format!(
+            "<html><head><title>{message}</title></head><body>\n<h1>Server Error in '{app_vpath}' Application.</h1>\n<h2><i>{message}</i></h2>\n<hr>\n<b>Version Information:</b>&nbsp;Microsoft .NET Framework Version:{}; ASP.NET Version:{}\n</body></html>",
+            versions.0, versions.1
+        )
+    } else {
+        format!(
+            "<html><head><title>Runtime Error</title></head><body>\n<h1>Server Error in '{app_vpath}' Application.</h1>\n<h2><i>Runtime Error</i></h2>\n<b>Description:</b> An application error occurred on the server. The current custom error settings for this application prevent the details of the application error from being viewed remotely (for security reasons).\n</body></html>"
+        )
+    };
+    html(status, 0, base, body)
+}
+
+fn html(status: u16, substatus: u16, base: &[(String, String)], body: String) -> Reply {
+    let mut headers = base.to_vec();
+    headers.push(("Content-Type".into(), "text/html".into()));
+    Reply { status, substatus, headers, body }
+}

@@ -1,0 +1,655 @@
+//! One request end to end: dispatch, then the process that runs it, then the response.
+
+use crate::dispatch::{self, Decision, IsapiCall, Outcome, Reply, Request, Target};
+use crate::machine::journal::Level;
+use crate::machine::Machine;
+use crate::messages::Catalog;
+use crate::policy;
+use crate::rules::RuleId;
+use crate::runtime::Version;
+
+use super::session::{SessionFate, SessionMode};
+use super::{end, iis5_style, pages, pool_dword, start, view, web_running, worker_event, Domain, Ending, Role};
+
+/// What a request costs the process that runs it, and who sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Load {
+    /// Memory the worker uses once the request has run, in MB.
+    pub memory_mb: Option<u32>,
+    /// How long the request runs, in seconds.
+    pub duration: u64,
+    /// The named client that sends it (keeps its session cookie).
+    pub client: Option<String>,
+    /// Sent from the server's own console (customErrors RemoteOnly shows details).
+    pub local: bool,
+}
+
+/// How a request was served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    /// The response; status 0 when the connection was refused.
+    pub reply: Reply,
+    /// Every decision from canonicalisation to the process.
+    pub decisions: Vec<Decision>,
+    /// Image name and PID of the process that answered.
+    pub process: Option<(&'static str, u32)>,
+    /// The ASP.NET runtime that ran (or refused) it.
+    pub runtime: Option<Version>,
+    /// Where it landed.
+    pub target: Option<Target>,
+    /// What became of the client's session.
+    pub session: Option<SessionFate>,
+}
+
+impl Served {
+    fn new(reply: Reply) -> Served {
+        Served { reply, decisions: Vec::new(), process: None, runtime: None, target: None, session: None }
+    }
+}
+
+fn decide(m: &mut Machine, s: &mut Served, text: impl Into<String>, rules: &[RuleId]) {
+    let text = text.into();
+    m.record_decision(text.clone(), rules);
+    s.decisions.push(Decision::new(text, rules));
+}
+
+/// Serves one request on the machine, as of the current virtual time.
+pub fn serve(m: &mut Machine, req: &Request, load: &Load) -> Served {
+    if !web_running(m) {
+        let mut s = Served::new(Reply::default());
+        decide(m, &mut s, "W3SVC is not running: the connection is refused", &["IIR-02"]);
+        return s;
+    }
+    let v = view(m);
+    let res = dispatch::resolve(&v, req);
+    let mut s = Served::new(Reply::default());
+    for d in &res.decisions {
+        m.record_decision(d.text.clone(), &d.rules);
+    }
+    s.decisions = res.decisions;
+    s.target = res.target.clone();
+    let Some(target) = res.target else {
+        if let Outcome::Reply(r) = res.outcome {
+            s.reply = r;
+        }
+        return s;
+    };
+    if iis5_style(m) {
+        serve_iis5(m, &mut s, res.outcome, &target, load);
+    } else {
+        serve_worker_mode(m, &mut s, res.outcome, &target, load);
+    }
+    s
+}
+
+fn app_pool(m: &Machine, app: &str) -> String {
+    m.metabase()
+        .effective(app, "AppPoolId")
+        .and_then(|(v, _)| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "DefaultAppPool".into())
+}
+
+fn touch(m: &mut Machine, pid: u32, s: &mut Served) {
+    let now = m.clock();
+    if let Some(p) = m.world_mut().procs.get_mut(&pid) {
+        p.last_active = now;
+        s.process = Some((p.role.image(), pid));
+    }
+}
+
+/// IIS 6 worker process isolation mode: the application's pool, its w3wp.exe (PM6-02).
+fn serve_worker_mode(m: &mut Machine, s: &mut Served, outcome: Outcome, target: &Target, load: &Load) {
+    let pool = app_pool(m, &target.app);
+    if !m.metabase().exists(&super::pool_key(&pool)) {
+        decide(m, s, format!("application pool {pool} does not exist: HTTP.sys answers 503"), &["REQ-07", "MB-23"]);
+        if m.world_mut().warned.insert(format!("pool:{}", pool.to_ascii_lowercase())) {
+            m.log_event_to(
+                "System",
+                Level::Warning,
+                "W3SVC",
+                1059,
+                &format!("The application '{}' belongs to application pool '{pool}', which does not exist. The application is unavailable.", target.app),
+                &["REQ-07"],
+            );
+        }
+        s.reply = pages::http_sys_unavailable();
+        return;
+    }
+    if let Some(why) = m.world().pool_stopped(&pool).map(str::to_string) {
+        decide(m, s, format!("application pool {pool} is stopped ({why}): HTTP.sys answers 503"), &["REQ-07", "PM6-07"]);
+        s.reply = pages::http_sys_unavailable();
+        return;
+    }
+    let pid = w3wp(m, s, &pool, load);
+    touch(m, pid, s);
+    match outcome {
+        Outcome::Reply(r) => {
+            s.reply = r;
+            count_request(m, pid);
+        }
+        Outcome::Isapi(call) => {
+            let Some(v) = call.aspnet else {
+                s.reply = isapi_reply(&call, "w3wp.exe", pid);
+                count_request(m, pid);
+                return;
+            };
+            s.runtime = Some(v);
+            if v == Version::V1_0 && m.policies().is(policy::PM6_V10_IN_WORKER_MODE, "unavailable") {
+                decide(m, s, "ASP.NET 1.0 cannot run in worker process isolation mode", &["PM6-04", "CLR-03"]);
+                s.reply = unavailable(m, &call);
+                return;
+            }
+            decide(
+                m,
+                s,
+                format!("worker process isolation mode: ASP.NET {v} runs inside w3wp.exe PID {pid}; processModel ignored but for responseDeadlockInterval"),
+                &["PM6-02"],
+            );
+            run_managed(m, s, pid, &call, v, load);
+        }
+    }
+}
+
+/// Picks the pool's worker: a web garden hands requests to its workers in turn (PM6-05, SES-05).
+fn w3wp(m: &mut Machine, s: &mut Served, pool: &str, load: &Load) -> u32 {
+    let max = pool_dword(m, pool, "MaxProcesses").max(1);
+    let slot = garden_slot(m, pool, max, load);
+    if let Some(pid) = m.world().find(&Role::W3wp(pool.to_string(), slot)) {
+        if max > 1 {
+            decide(m, s, format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1), &["PM6-05", "SES-05"]);
+        }
+        return pid;
+    }
+    let identity = match pool_dword(m, pool, "AppPoolIdentityType") {
+        0 => "LocalSystem".to_string(),
+        1 => "LOCAL SERVICE".to_string(),
+        3 => format!("IWAM_{}", m.name()),
+        _ => "NETWORK SERVICE".to_string(),
+    };
+    let pid = start(m, Role::W3wp(pool.to_string(), slot), &identity, None, &["PM6-02"]);
+    if max > 1 {
+        decide(m, s, format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1), &["PM6-05", "SES-05"]);
+    }
+    pid
+}
+
+/// The garden member the next request goes to (policy `garden.routing`).
+fn garden_slot(m: &mut Machine, key: &str, size: u32, load: &Load) -> u32 {
+    if size <= 1 {
+        return 0;
+    }
+    if m.policies().is(policy::GARDEN_ROUTING, "sticky") {
+        let name = load.client.as_deref().unwrap_or("");
+        let h = name.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+        return h % size;
+    }
+    let w = m.world_mut();
+    let next = w.rr.entry(key.to_ascii_lowercase()).or_insert(0);
+    let slot = *next % size;
+    *next = next.wrapping_add(1);
+    slot
+}
+
+/// IIS 5.x and IIS 5.0 isolation mode: inetinfo or a dllhost runs the ISAPI (PM5-03).
+fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, _target: &Target, load: &Load) {
+    let call = match outcome {
+        Outcome::Reply(r) => {
+            let pid = inetinfo(m);
+            touch(m, pid, s);
+            s.reply = r;
+            return;
+        }
+        Outcome::Isapi(call) => call,
+    };
+    let host = if call.in_process {
+        decide(m, s, format!("{} is listed in InProcessIsapiApps: it loads in inetinfo.exe whatever the protection", call.dll), &["SHR-03", "PM5-03"]);
+        Role::Inetinfo
+    } else {
+        match call.app_isolated {
+            0 => {
+                decide(m, s, format!("{} is Low (AppIsolated=0): inetinfo.exe", call.target.app), &["PM5-03", "KB-07"]);
+                Role::Inetinfo
+            }
+            1 => {
+                decide(m, s, format!("{} is High (AppIsolated=1): its own dllhost.exe", call.target.app), &["PM5-03", "KB-01"]);
+                Role::AppDllhost(call.target.app.clone())
+            }
+            _ => {
+                decide(m, s, format!("{} is Medium (AppIsolated=2): the pooled dllhost.exe", call.target.app), &["PM5-03", "KB-07"]);
+                Role::PooledDllhost
+            }
+        }
+    };
+    let host_pid = match m.world().find(&host) {
+        Some(pid) => pid,
+        None => {
+            let identity = if host == Role::Inetinfo { "SYSTEM".to_string() } else { format!("IWAM_{}", m.name()) };
+            start(m, host.clone(), &identity, None, &["PM5-03"])
+        }
+    };
+    touch(m, host_pid, s);
+    let Some(v) = call.aspnet else {
+        s.reply = isapi_reply(&call, host.image(), host_pid);
+        count_request(m, host_pid);
+        return;
+    };
+    s.runtime = Some(v);
+    // The ISAPI reads processModel when it loads in this host (PM5-05).
+    let enabled = match m.world().procs.get(&host_pid).and_then(|p| p.isapis.get(&v).copied()) {
+        Some(e) => e,
+        None => {
+            let e = m.world().process_model(v).enabled();
+            if let Some(p) = m.world_mut().procs.get_mut(&host_pid) {
+                p.isapis.insert(v, e);
+            }
+            decide(m, s, format!("aspnet_isapi.dll ({v}) loads in {} PID {host_pid} and reads <processModel enable=\"{e}\">", host.image()), &["PM5-05"]);
+            e
+        }
+    };
+    if host.is_dllhost() && !super::has_kb812833(m, v) {
+        decide(m, s, format!("aspnet_isapi.dll ({v}) is in dllhost.exe without the KB 812833 update: refused"), &["PM5-11", "KB-06", "CLR-03"]);
+        let source = Catalog::of(v).source();
+        m.log_event(
+            Level::Error,
+            &source,
+            1084,
+            "aspnet_isapi.dll cannot run in DLLHOST.EXE. ASP.NET must run in the IIS process: re-register it with aspnet_regiis.exe -i so that it is listed in InProcessIsapiApps again.",
+            &["PM5-11"],
+        );
+        s.reply = unavailable(m, &call);
+        return;
+    }
+    if enabled {
+        decide(m, s, format!("processModel enable=\"true\": the request is forwarded to aspnet_wp.exe ({v})"), &["PM5-01", "PM5-02", "KB-06"]);
+        let Some(wp) = aspnet_wp(m, s, v, load) else {
+            s.reply = unavailable(m, &call);
+            return;
+        };
+        touch(m, wp, s);
+        run_managed(m, s, wp, &call, v, load);
+        return;
+    }
+    decide(m, s, format!("processModel enable=\"false\": ASP.NET {v} runs inside {} PID {host_pid}; processModel limits are ignored", host.image()), &["PM5-10", "KB-04"]);
+    if host.is_dllhost() && m.policies().flag(policy::KB812833_IWAM_CHECK) && !super::iwam_granted(m) {
+        let iwam = format!("IWAM_{}", m.name());
+        decide(m, s, format!("dllhost.exe runs as {iwam}, which lacks ASPNET's permissions on the application and Temporary ASP.NET Files"), &["KB-06", "CLR-03"]);
+        let source = Catalog::of(v).source();
+        m.log_event(
+            Level::Error,
+            &source,
+            1088,
+            &format!("Failed to execute request because the App-Domain could not be created. Error: 0x80070005 Access is denied. (process identity {iwam})"),
+            &["KB-06"],
+        );
+        s.reply = unavailable(m, &call);
+        return;
+    }
+    if host.is_dllhost() {
+        decide(m, s, format!("KB 812833: ASP.NET {v} runs in the application's dllhost.exe"), &["KB-03", "PM5-12"]);
+    }
+    run_managed(m, s, host_pid, &call, v, load);
+}
+
+fn inetinfo(m: &mut Machine) -> u32 {
+    match m.world().find(&Role::Inetinfo) {
+        Some(pid) => pid,
+        None => start(m, Role::Inetinfo, "SYSTEM", None, &["PM5-03"]),
+    }
+}
+
+/// The runtime's aspnet_wp.exe (one per runtime, or a web garden), started on demand with the
+/// machine.config of that moment (PM5-02, PM5-05, PM5-06, PM5-09).
+fn aspnet_wp(m: &mut Machine, s: &mut Served, v: Version, load: &Load) -> Option<u32> {
+    let per_runtime = m.policies().flag(policy::PM5_WEBGARDEN_PER_RUNTIME);
+    let garden_from = if per_runtime { v } else { m.highest_registered().unwrap_or(v) };
+    let size = match m.world().gardens.get(&garden_from) {
+        Some(n) => *n,
+        None => {
+            let pm = m.world().process_model(garden_from);
+            let cpus = m.world().cpus;
+            let n = if pm.web_garden() {
+                let usable = if cpus >= 32 { u32::MAX } else { (1u32 << cpus) - 1 };
+                (pm.cpu_mask() & usable).count_ones().max(1)
+            } else {
+                1
+            };
+            m.world_mut().gardens.insert(garden_from, n);
+            n
+        }
+    };
+    let slot = garden_slot(m, &format!("aspnet_wp:{v}"), size, load);
+    if size > 1 {
+        decide(m, s, format!("webGarden=\"true\": {size} aspnet_wp.exe ({v}) by cpuMask; this request goes to #{}", slot + 1), &["PM5-06", "SES-05"]);
+    }
+    if let Some(pid) = m.world().find(&Role::AspnetWp(v, slot)) {
+        return Some(pid);
+    }
+    let pm = m.world().process_model(v);
+    if !pm.credentials_valid() {
+        let source = Catalog::of(v).source();
+        decide(m, s, format!("processModel userName=\"{}\" has no valid password: aspnet_wp.exe cannot start", pm.get("userName")), &["PM5-09", "CLR-03"]);
+        m.log_event(
+            Level::Error,
+            &source,
+            1007,
+            "aspnet_wp.exe could not be launched because the username and/or password supplied in the processModel section of the config file are invalid.",
+            &["PM5-09", "PM5-07"],
+        );
+        return None;
+    }
+    let identity = pm.identity();
+    Some(start(m, Role::AspnetWp(v, slot), &identity, Some(pm), &["PM5-02", "PM5-09"]))
+}
+
+fn count_request(m: &mut Machine, pid: u32) {
+    if let Some(p) = m.world_mut().procs.get_mut(&pid) {
+        p.served += 1;
+    }
+}
+
+/// The reply of an ISAPI other than ASP.NET's (ASP, SSI, a CGI...).
+fn isapi_reply(call: &IsapiCall, image: &str, pid: u32) -> Reply {
+    let name = call.dll.rsplit('\\').next().unwrap_or(&call.dll).to_string();
+    let mut headers = call.base_headers.clone();
+    headers.push(("Content-Type".into(), "text/html".into()));
+    if name.eq_ignore_ascii_case("asp.dll") {
+        headers.push(("Cache-control".into(), "private".into()));
+    }
+    Reply {
+        status: 200,
+        substatus: 0,
+        headers,
+        body: format!("<html><body>{name} ran {} in {image} (PID {pid})</body></html>", call.script_url),
+    }
+}
+
+fn unavailable(m: &Machine, call: &IsapiCall) -> Reply {
+    let status = if m.policies().is(policy::CLR_UNAVAILABLE_STATUS, "503") { 503 } else { 500 };
+    pages::unavailable(status, &call.base_headers)
+}
+
+/// The runtime whose aspnet_state.exe the state service runs (SHR-06).
+fn state_service_version(m: &Machine) -> Option<Version> {
+    let svc = m.service("aspnet_state").filter(|s| s.running)?;
+    let lower = svc.image.to_ascii_lowercase();
+    Version::ALL.into_iter().find(|v| lower.contains(&format!("\\{}\\", v.folder_name())))
+}
+
+/// Managed code runs in process `pid`: CLR ownership, the AppDomain, session state, the
+/// response, then the worker's limits.
+fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: Version, load: &Load) {
+    let (image, owner, already_refused) = match m.world().procs.get(&pid) {
+        Some(p) => (p.role.image(), p.clr, p.refused.contains(&v)),
+        None => return,
+    };
+    match owner {
+        None => {
+            if let Some(p) = m.world_mut().procs.get_mut(&pid) {
+                p.clr = Some(v);
+            }
+            decide(m, s, format!("first managed code in {image} PID {pid}: the {v} CLR loads and owns the process"), &["CLR-01"]);
+        }
+        Some(o) if o != v => {
+            decide(m, s, format!("{image} PID {pid} already runs the {o} CLR: ASP.NET {v} fails until the process ends"), &["CLR-01", "CLR-04", "CLR-03"]);
+            let every = m.policies().is(policy::CLR_EVENT1062, "every_request");
+            if every || !already_refused {
+                if let Some(p) = m.world_mut().procs.get_mut(&pid) {
+                    p.refused.insert(v);
+                }
+                let source = Catalog::of(v).source();
+                m.log_event(
+                    Level::Error,
+                    &source,
+                    1062,
+                    "It is not possible to run two different versions of ASP.NET in the same IIS process. Please use the IIS Administration Tool to reconfigure your server to run the application in a separate process.",
+                    &["CLR-02"],
+                );
+            }
+            s.reply = unavailable(m, call);
+            return;
+        }
+        Some(_) => {}
+    }
+    if let Some(r) = path_check(m, s, call, v) {
+        s.reply = r;
+        return;
+    }
+    let wc = m.world().web_config(&call.target.app);
+    let versions = (m.file_version(v), m.file_version(v));
+    if let Some(target) = wc.target {
+        if target > v && m.policies().is(policy::CMP_TARGET_NEWER, "config_error") {
+            decide(m, s, format!("{} was built for {target} but its map runs {v}: configuration error", call.target.app), &["CMP-02", "HDR-04"]);
+            s.reply = pages::managed_error(500, &call.base_headers, &call.target.app_vpath, "Configuration Error", load.local, versions);
+            return;
+        }
+    }
+    let ext = extension_of(&call.script_url);
+    if v.forbidden_extensions().iter().any(|e| e.eq_ignore_ascii_case(&ext)) {
+        decide(m, s, format!("{ext} is a forbidden type: ASP.NET's HttpForbiddenHandler answers 403"), &["HDR-07", "SEC-10"]);
+        s.reply = pages::managed_error(403, &call.base_headers, &call.target.app_vpath, "This type of page is not served.", load.local, versions);
+        return;
+    }
+    // The request queue of aspnet_wp (PM5-08).
+    let now = m.clock();
+    let limits = m.world().procs.get(&pid).and_then(|p| p.config.clone());
+    if let Some(pm) = &limits {
+        let cpus = u64::from(m.world().cpus);
+        let threads = pm.count("maxWorkerThreads").unwrap_or(20) * cpus;
+        let in_flight = m.world().procs.get(&pid).map(|p| p.busy.iter().filter(|t| **t > now).count()).unwrap_or(0) as u64;
+        let queued = in_flight.saturating_sub(threads.saturating_sub(1));
+        if let Some(limit) = pm.count("requestQueueLimit") {
+            if in_flight >= threads && queued > limit {
+                decide(m, s, format!("{in_flight} requests in flight exceed {threads} threads + requestQueueLimit={limit}: 503 Server is too busy"), &["PM5-08"]);
+                s.reply = pages::too_busy(&call.base_headers);
+                worker_event(m, v, pm.log_level(), Level::Error, 1002, format!("aspnet_wp.exe  (PID: {pid}) was recycled because the number of queued requests exceeded {limit}."));
+                end(m, pid, &format!("requestQueueLimit ({limit}) exceeded"), Ending::Clean, &["PM5-08", "PM5-07"]);
+                return;
+            }
+        }
+    }
+    // The AppDomain.
+    let app_key = call.target.app.to_ascii_lowercase();
+    let has_domain = m.world().procs.get(&pid).is_some_and(|p| p.domains.contains_key(&app_key));
+    if !has_domain {
+        if let Some(p) = m.world_mut().procs.get_mut(&pid) {
+            p.domains.insert(
+                app_key.clone(),
+                Domain { app: call.target.app.clone(), version: v, mode: wc.session, sessions: Default::default() },
+            );
+        }
+        m.record_process(format!("AppDomain for {} ({v}) created in {image} PID {pid}", call.target.app), &["PM5-02"]);
+    }
+    // Session state (SES-01..08).
+    let mut set_cookie = None;
+    if let (Some(client), true) = (&load.client, wc.session != SessionMode::Off) {
+        match session(m, s, pid, call, v, client, wc.session) {
+            Ok(cookie) => set_cookie = cookie,
+            Err(message) => {
+                s.reply = pages::managed_error(500, &call.base_headers, &call.target.app_vpath, &message, load.local, versions);
+                return;
+            }
+        }
+    }
+    let mut headers = call.base_headers.clone();
+    let version_header = if v == Version::V1_0 {
+        m.policies().flag(policy::HDR_VERSION_HEADER_V10)
+    } else {
+        !(v.is_20_or_later() && !wc.version_header)
+    };
+    if version_header {
+        headers.push(("X-AspNet-Version".into(), v.short().to_string()));
+    } else {
+        decide(m, s, format!("no X-AspNet-Version header ({})", if v == Version::V1_0 { "1.0 sends none" } else { "enableVersionHeader=\"false\"" }), &["HDR-01"]);
+    }
+    headers.push(("Cache-Control".into(), "private".into()));
+    headers.push(("Content-Type".into(), "text/html; charset=utf-8".into()));
+    if let Some(id) = set_cookie {
+        headers.push(("Set-Cookie".into(), format!("ASP.NET_SessionId={id}; path=/")));
+    }
+    let body = format!(
+        "<html><body>ASP.NET {v} ran {} for application {} in {image} (PID {pid})</body></html>",
+        call.script_url, call.target.app_vpath
+    );
+    s.reply = Reply { status: 200, substatus: 0, headers, body };
+    after_request(m, s, pid, call, v, load);
+}
+
+/// HDR-06: 4.0 refuses requestPathInvalidCharacters; 1.1 and 2.0 (policy) dangerous PATH_INFO.
+fn path_check(m: &mut Machine, s: &mut Served, call: &IsapiCall, v: Version) -> Option<Reply> {
+    let bad = if v == Version::V4_0 {
+        let path = format!("{}{}", call.script_url, call.path_info);
+        path.chars().find(|c| "<>*%&:\\?".contains(*c)).map(|c| format!("'{c}' in the path"))
+    } else if matches!(v, Version::V1_1 | Version::V2_0) && m.policies().flag(policy::ASPNET_ISAPI_PATH_CHECK) {
+        let pi = &call.path_info;
+        pi.chars()
+            .find(|c| "<>*%&:".contains(*c) || c.is_control())
+            .map(|c| format!("{c:?} in PATH_INFO"))
+            .or_else(|| pi.split('/').any(|seg| seg == "..").then(|| "'..' in PATH_INFO".to_string()))
+    } else {
+        None
+    };
+    let why = bad?;
+    decide(m, s, format!("ASP.NET {v} refuses the request before managed code: {why} (400)"), &["HDR-06"]);
+    Some(pages::bad_path(&call.base_headers))
+}
+
+fn extension_of(url: &str) -> String {
+    let last = url.rsplit('/').next().unwrap_or("");
+    last.rfind('.').map(|i| last[i..].to_ascii_lowercase()).unwrap_or_default()
+}
+
+/// Finds or creates the client's session; returns the ID to send in Set-Cookie, if new.
+fn session(
+    m: &mut Machine,
+    s: &mut Served,
+    pid: u32,
+    call: &IsapiCall,
+    v: Version,
+    client: &str,
+    mode: SessionMode,
+) -> Result<Option<String>, String> {
+    let app = call.target.app.clone();
+    if mode == SessionMode::StateServer {
+        let Some(sv) = state_service_version(m) else {
+            decide(m, s, "the ASP.NET State Service is not running: the session cannot be read", &["SES-04", "SHR-06"]);
+            return Err("Unable to make the session state request to the session state server.".into());
+        };
+        if v.is_20_or_later() && !sv.is_20_or_later() {
+            decide(m, s, format!("the state service runs {sv}, older than this {v} application requires"), &["SES-08", "SHR-06"]);
+            return Err("Unable to use session state server because this version of ASP.NET requires session state server version 2.0 or above.".into());
+        }
+        if !v.is_20_or_later() && sv.is_20_or_later() && !m.policies().flag(policy::STATE_V11_CLIENT_OK) {
+            decide(m, s, format!("a {v} application cannot use the {sv} state service (policy)"), &["SES-08"]);
+            return Err("Unable to make the session state request to the session state server.".into());
+        }
+    }
+    let cross = m.policies().is(policy::SESSION_CROSS_RUNTIME_ITEMS, "keep");
+    let w = m.world_mut();
+    let (id, fresh) = w.sessions.cookie(client);
+    let had = w.sessions.had(client, &app);
+    let key = app.to_ascii_lowercase();
+    let found = match mode {
+        SessionMode::InProc => w.procs.get(&pid).and_then(|p| p.domains.get(&key)).is_some_and(|d| d.sessions.contains(&id)),
+        _ => w.sessions.find_oop(mode, &app, &id, v, cross),
+    };
+    match mode {
+        SessionMode::InProc => {
+            if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(&key)) {
+                d.sessions.insert(id.clone());
+            }
+        }
+        _ => w.sessions.put_oop(mode, &app, &id, v),
+    }
+    w.sessions.remember(client, &app);
+    let fate = if found {
+        SessionFate::Kept
+    } else if had {
+        SessionFate::Lost
+    } else {
+        SessionFate::New
+    };
+    s.session = Some(fate);
+    let rules: &[RuleId] = match (mode, fate) {
+        (SessionMode::InProc, SessionFate::Lost) => &["SES-02", "SES-05"],
+        (SessionMode::InProc, _) => &["SES-01"],
+        (_, SessionFate::Kept) => &["SES-04", "SES-06"],
+        _ => &["SES-04", "SES-06"],
+    };
+    decide(m, s, format!("{client}'s {} session in {app}: {}", mode.name(), fate.name()), rules);
+    Ok(fresh.then_some(id))
+}
+
+/// Accounting after a request, and the limits that recycle the process (PM5-07, PM6-05).
+fn after_request(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: Version, load: &Load) {
+    let now = m.clock();
+    let phys = m.world().memory_mb;
+    let Some(p) = m.world_mut().procs.get_mut(&pid) else { return };
+    p.served += 1;
+    if let Some(mb) = load.memory_mb {
+        p.memory_mb = mb;
+    }
+    if load.duration > 0 {
+        p.busy.push(now + load.duration);
+    }
+    let p = p.clone();
+    let deadlock = match &p.config {
+        Some(pm) => pm.seconds("responseDeadlockInterval"),
+        None if matches!(p.role, Role::W3wp(..)) => m.world().process_model(v).seconds("responseDeadlockInterval"),
+        None => None,
+    };
+    match &p.role {
+        Role::AspnetWp(..) => {
+            let Some(pm) = &p.config else { return };
+            let log = pm.log_level();
+            if let Some(limit) = deadlock.filter(|d| load.duration >= *d) {
+                decide(m, s, format!("no response for {limit} s (responseDeadlockInterval): the worker is deemed deadlocked"), &["PM5-07"]);
+                worker_event(m, v, log, Level::Error, 1003, format!("aspnet_wp.exe  (PID: {pid}) was recycled because it was suspected to be in a deadlocked state. It did not send any responses for pending requests in the last {limit} seconds."));
+                end(m, pid, "responseDeadlockInterval exceeded", Ending::Clean, &["PM5-07"]);
+                s.reply = unavailable(m, call);
+                return;
+            }
+            let limit_mb = u64::from(phys) * pm.count("memoryLimit").unwrap_or(100) / 100;
+            if u64::from(p.memory_mb) > limit_mb {
+                let pct = pm.count("memoryLimit").unwrap_or(100);
+                worker_event(m, v, log, Level::Error, 1001, format!("aspnet_wp.exe  (PID: {pid}) was recycled because memory consumption exceeded the {limit_mb} MB ({pct} percent of available RAM)."));
+                end(m, pid, &format!("memoryLimit ({pct}% of {phys} MB) exceeded"), Ending::Clean, &["PM5-07"]);
+                return;
+            }
+            if let Some(limit) = pm.count("requestLimit").filter(|l| p.served >= *l) {
+                worker_event(m, v, log, Level::Information, 1006, format!("aspnet_wp.exe  (PID: {pid}) was recycled after serving {limit} requests."));
+                end(m, pid, &format!("requestLimit ({limit}) reached"), Ending::Clean, &["PM5-07"]);
+            }
+        }
+        Role::W3wp(pool, _) => {
+            let pool = pool.clone();
+            let dll = call.dll.to_ascii_lowercase();
+            if let Some(limit) = deadlock.filter(|d| load.duration >= *d) {
+                decide(m, s, format!("no response for {limit} s (responseDeadlockInterval): ASP.NET reports the worker unhealthy"), &["PM6-02"]);
+                m.log_event_to("System", Level::Warning, "W3SVC-WP", 2262, &format!("ISAPI '{dll}' reported itself as unhealthy for the following reason: 'Deadlock detected'."), &["PM6-02"]);
+                end(m, pid, "recycled: ISAPI reported unhealthy", Ending::Clean, &["PM6-02"]);
+                s.reply = unavailable(m, call);
+                return;
+            }
+            if let Some(limit) = p.limits.restart_requests.filter(|l| p.served >= *l) {
+                m.log_event_to("System", Level::Information, "W3SVC", 1075, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its allowed request limit."), &["PM6-05"]);
+                end(m, pid, &format!("PeriodicRestartRequests ({limit}) reached"), Ending::Clean, &["PM6-05"]);
+                return;
+            }
+            let kb = u64::from(p.memory_mb) * 1024;
+            if let Some(limit) = p.limits.restart_memory_kb.filter(|l| kb >= *l) {
+                m.log_event_to("System", Level::Information, "W3SVC", 1077, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its virtual memory limit."), &["PM6-05"]);
+                end(m, pid, &format!("PeriodicRestartMemory ({limit} KB) reached"), Ending::Clean, &["PM6-05"]);
+                return;
+            }
+            if let Some(limit) = p.limits.restart_private_kb.filter(|l| kb >= *l) {
+                m.log_event_to("System", Level::Information, "W3SVC", 1117, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its private bytes memory limit."), &["PM6-05"]);
+                end(m, pid, &format!("PeriodicRestartPrivateMemory ({limit} KB) reached"), Ending::Clean, &["PM6-05"]);
+            }
+        }
+        _ => {
+            if load.memory_mb.is_some() || deadlock.is_some() {
+                decide(m, s, "processModel is not in force here: memoryLimit and responseDeadlockInterval are ignored", &["KB-04", "PM5-10"]);
+            }
+        }
+    }
+}

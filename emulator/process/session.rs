@@ -1,0 +1,193 @@
+//! Session state: named clients with their cookie, and the three stores (SES-01..08).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::runtime::Version;
+
+/// Where an application keeps session state (`<sessionState mode>`, SES-01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SessionMode {
+    /// In the AppDomain (default).
+    InProc,
+    /// In the `aspnet_state` service.
+    StateServer,
+    /// In SQL Server (ASPState, tables in tempdb).
+    SqlServer,
+    /// No session state.
+    Off,
+}
+
+impl SessionMode {
+    /// Parses the web.config spelling (`InProc`, `StateServer`, `SQLServer`, `Off`), any case.
+    pub fn parse(text: &str) -> Option<SessionMode> {
+        match text.to_ascii_lowercase().as_str() {
+            "inproc" => Some(SessionMode::InProc),
+            "stateserver" => Some(SessionMode::StateServer),
+            "sqlserver" => Some(SessionMode::SqlServer),
+            "off" => Some(SessionMode::Off),
+            _ => None,
+        }
+    }
+
+    /// The web.config spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionMode::InProc => "InProc",
+            SessionMode::StateServer => "StateServer",
+            SessionMode::SqlServer => "SQLServer",
+            SessionMode::Off => "Off",
+        }
+    }
+}
+
+/// What became of a client's session on a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionFate {
+    /// The client had no session in this application: one was created.
+    New,
+    /// The session was found.
+    Kept,
+    /// The client had a session here but it is gone: a new one was created.
+    Lost,
+}
+
+impl SessionFate {
+    /// `new`, `kept` or `lost`, as scenario files write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionFate::New => "new",
+            SessionFate::Kept => "kept",
+            SessionFate::Lost => "lost",
+        }
+    }
+}
+
+/// A named client: its `ASP.NET_SessionId` cookie and the applications it has had a session in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Client {
+    cookie: Option<String>,
+    apps: BTreeSet<String>,
+}
+
+/// One out-of-process store's items: (application key, session ID) -> runtime that wrote it.
+type Store = BTreeMap<(String, String), Version>;
+
+/// Clients and the out-of-process stores. InProc sessions live in their AppDomain.
+#[derive(Debug, Clone, Default)]
+pub struct Sessions {
+    clients: BTreeMap<String, Client>,
+    owners: BTreeMap<String, String>,
+    state_server: Store,
+    sql_server: Store,
+    issued: u64,
+}
+
+/// One ended session, for reports: `alice@/LM/W3SVC/1/ROOT/app (InProc)`.
+pub fn describe(client: &str, app: &str, mode: SessionMode) -> String {
+    format!("{client}@{app} ({})", mode.name())
+}
+
+impl Sessions {
+    /// The client's session ID, issuing one (as `Set-Cookie` would) when it has none. Returns the
+    /// ID and whether it is new. IDs are 24 characters of ASP.NET's alphabet, deterministic.
+    pub fn cookie(&mut self, client: &str) -> (String, bool) {
+        if let Some(id) = self.clients.get(client).and_then(|c| c.cookie.clone()) {
+            return (id, false);
+        }
+        self.issued += 1;
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz012345";
+        let mut x = self.issued.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5DEE_CE66_D;
+        let id: String = (0..24)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                ALPHABET[(x % 32) as usize] as char
+            })
+            .collect();
+        self.clients.entry(client.to_string()).or_default().cookie = Some(id.clone());
+        self.owners.insert(id.clone(), client.to_string());
+        (id, true)
+    }
+
+    /// The client holding session ID `id`.
+    pub fn owner(&self, id: &str) -> &str {
+        self.owners.get(id).map(String::as_str).unwrap_or("?")
+    }
+
+    /// Whether the client has had a session in application `app` before.
+    pub fn had(&self, client: &str, app: &str) -> bool {
+        self.clients.get(client).is_some_and(|c| c.apps.contains(&app.to_ascii_lowercase()))
+    }
+
+    /// Notes that the client now has a session in `app`.
+    pub fn remember(&mut self, client: &str, app: &str) {
+        self.clients.entry(client.to_string()).or_default().apps.insert(app.to_ascii_lowercase());
+    }
+
+    fn store(&mut self, mode: SessionMode) -> Option<&mut Store> {
+        match mode {
+            SessionMode::StateServer => Some(&mut self.state_server),
+            SessionMode::SqlServer => Some(&mut self.sql_server),
+            _ => None,
+        }
+    }
+
+    /// Looks up an out-of-process session; the key includes the app path (SES-06). With
+    /// `cross_runtime` false, items another runtime wrote are unreadable (SES-07).
+    pub fn find_oop(&mut self, mode: SessionMode, app: &str, id: &str, v: Version, cross_runtime: bool) -> bool {
+        let key = (app.to_ascii_lowercase(), id.to_string());
+        let Some(store) = self.store(mode) else { return false };
+        match store.get(&key) {
+            Some(w) if *w == v || cross_runtime => true,
+            Some(_) => {
+                store.remove(&key);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Stores an out-of-process session written by runtime `v`.
+    pub fn put_oop(&mut self, mode: SessionMode, app: &str, id: &str, v: Version) {
+        if let Some(store) = self.store(mode) {
+            store.insert((app.to_ascii_lowercase(), id.to_string()), v);
+        }
+    }
+
+    /// Empties a store (its service restarted, SES-04); returns what ended, described.
+    pub fn clear(&mut self, mode: SessionMode) -> Vec<String> {
+        let Some(store) = self.store(mode) else { return Vec::new() };
+        let gone = std::mem::take(store);
+        gone.keys().map(|(app, id)| describe(self.owner(id), app, mode)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_stable_and_distinct() {
+        let mut s = Sessions::default();
+        let (a, new_a) = s.cookie("alice");
+        let (b, _) = s.cookie("bob");
+        assert!(new_a);
+        assert_eq!(a.len(), 24);
+        assert_ne!(a, b);
+        assert_eq!(s.cookie("alice"), (a.clone(), false));
+        assert_eq!(s.owner(&a), "alice");
+    }
+
+    #[test]
+    fn out_of_process_keys_include_the_app() {
+        let mut s = Sessions::default();
+        let (id, _) = s.cookie("alice");
+        s.put_oop(SessionMode::StateServer, "/LM/W3SVC/1/ROOT/a", &id, Version::V1_1);
+        assert!(s.find_oop(SessionMode::StateServer, "/lm/w3svc/1/root/A", &id, Version::V1_1, true));
+        assert!(!s.find_oop(SessionMode::StateServer, "/LM/W3SVC/1/ROOT/b", &id, Version::V1_1, true));
+        assert!(!s.find_oop(SessionMode::SqlServer, "/LM/W3SVC/1/ROOT/a", &id, Version::V1_1, true));
+        assert!(!s.find_oop(SessionMode::StateServer, "/LM/W3SVC/1/ROOT/a", &id, Version::V2_0, false));
+        assert_eq!(s.clear(SessionMode::StateServer), Vec::<String>::new());
+    }
+}
