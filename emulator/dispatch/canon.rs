@@ -122,7 +122,11 @@ impl Rejection {
 ///
 /// `canon_failure_status` is the status for bad UTF-8 and for climbing above `/` (policy
 /// `sec.canon_failure_status`, REQ-03); malformed targets and exceeded limits always get 400.
-pub fn canonicalize(raw_target: &str, params: &HttpSysParams, canon_failure_status: u16) -> Result<CanonUrl, Rejection> {
+pub fn canonicalize(
+    raw_target: &str,
+    params: &HttpSysParams,
+    canon_failure_status: u16,
+) -> Result<CanonUrl, Rejection> {
     check_target_length(raw_target, params)?;
     if let Some(c) = raw_target.chars().find(|&c| c < ' ' || c == '\u{7f}') {
         return Err(Rejection::bad_request(
@@ -169,7 +173,8 @@ pub fn canonicalize(raw_target: &str, params: &HttpSysParams, canon_failure_stat
 
     let slashed = decoded.text.replace('\\', "/");
     if slashed != decoded.text {
-        let what = if decoded.escaped_backslash { "decoded %5c to \\ and turned it into /" } else { "turned \\ into /" };
+        let what =
+            if decoded.escaped_backslash { "decoded %5c to \\ and turned it into /" } else { "turned \\ into /" };
         decisions.push(Decision::new(
             format!("{what}: {} -> {}", show(&decoded.text), show(&slashed)),
             &["REQ-01", "SEC-03"],
@@ -177,7 +182,7 @@ pub fn canonicalize(raw_target: &str, params: &HttpSysParams, canon_failure_stat
     }
 
     let path = remove_dot_segments(&slashed).ok_or_else(|| {
-        Rejection::new(canon_failure_status, format!("{} climbs above /", show(&slashed)), &["REQ-03", "SEC-03"])
+        Rejection::new(canon_failure_status, format!(".. climbs above / in {}", show(&slashed)), &["REQ-03", "SEC-03"])
     })?;
     if path != slashed {
         decisions.push(Decision::new(
@@ -313,8 +318,7 @@ fn decode(raw: &str, params: &HttpSysParams, failure: u16) -> Result<Decoded, Re
         let quoted = raw.get(start..end).unwrap_or(raw);
         return Err(Rejection::new(failure, format!("{} UTF-8 {quoted}", fault.kind), &["REQ-03", "SEC-02"]));
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Rejection::new(failure, "invalid UTF-8", &["REQ-03", "SEC-02"]))?;
+    let text = String::from_utf8(bytes).map_err(|_| Rejection::new(failure, "invalid UTF-8", &["REQ-03", "SEC-02"]))?;
 
     for (at, c) in text.char_indices() {
         if is_restricted(c) {
@@ -348,9 +352,8 @@ fn decode_percent_u(raw: &str, at: usize, failure: u16) -> Result<(char, usize),
     let Some(first) = unit(at) else {
         return Err(Rejection::bad_request(format!("invalid escape {}", excerpt(raw, at, 6)), &["REQ-01", "SEC-04"]));
     };
-    let lone = || {
-        Rejection::new(failure, format!("lone UTF-16 surrogate {}", excerpt(raw, at, 6)), &["REQ-03", "SEC-04"])
-    };
+    let lone =
+        || Rejection::new(failure, format!("lone UTF-16 surrogate {}", excerpt(raw, at, 6)), &["REQ-03", "SEC-04"]);
     match first {
         0xD800..=0xDBFF => {
             let second = unit(at + 6).filter(|u| (0xDC00..=0xDFFF).contains(u)).ok_or_else(lone)?;
@@ -595,10 +598,7 @@ mod tests {
                 "removed dot segments: /a/b/../c -> /a/c",
             ]
         );
-        assert_eq!(
-            texts("/x%255c"),
-            ["decoded once: /x%255c -> /x%5c", "%25 gave a literal %, never decoded again"]
-        );
+        assert_eq!(texts("/x%255c"), ["decoded once: /x%255c -> /x%5c", "%25 gave a literal %, never decoded again"]);
         assert_eq!(texts("http://h:81/"), ["absolute target: took the path, host h:81"]);
     }
 
