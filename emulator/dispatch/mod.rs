@@ -150,6 +150,8 @@ pub struct IsapiCall {
 }
 
 /// What dispatch decided for a request.
+// One Outcome exists per request and is matched at once; boxing the call would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Answered without running an ISAPI: an error, a redirect, a static file or a listing.

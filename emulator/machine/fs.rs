@@ -74,6 +74,11 @@ impl FileSystem {
         before != self.entries.len()
     }
 
+    /// Every file and folder as (path as written, is a folder), in case-insensitive path order.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, bool)> {
+        self.entries.values().map(|(p, dir)| (p.as_str(), *dir))
+    }
+
     /// The entries directly inside folder `dir`, as written, in order.
     pub fn list(&self, dir: &str) -> Vec<String> {
         let prefix = format!("{}\\", key(dir));
