@@ -40,6 +40,21 @@ enum Command {
     },
     /// List the policies scenarios can set.
     Policies,
+    /// Run a scenario, then explain how its final machine would serve one request.
+    Explain {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// The method, e.g. GET.
+        method: String,
+        /// The URL as sent, e.g. /app/default.aspx.
+        url: String,
+        /// Host header (default localhost).
+        #[arg(long)]
+        host: Option<String>,
+        /// Named client whose session cookie the request carries.
+        #[arg(long)]
+        client: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -50,6 +65,7 @@ fn main() -> ExitCode {
             list_rules(prefix.as_deref(), verbose);
             ExitCode::SUCCESS
         }
+        Command::Explain { scenario, method, url, host, client } => explain(&scenario, method, url, host, client),
         Command::Policies => {
             for p in iisim::policy::POLICIES {
                 println!(
@@ -64,6 +80,29 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+fn explain(path: &Path, method: String, url: String, host: Option<String>, client: Option<String>) -> ExitCode {
+    let s = match scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("iisim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (report, m) = s.run_to_end();
+    if !report.passed() {
+        println!("note: {} expectation(s) of the scenario failed; explaining on its final machine anyway", report.failures.len());
+    }
+    let mut req = iisim::dispatch::Request::new(&method, &url);
+    if let Some(h) = host {
+        req.host = if h.is_empty() { None } else { Some(h) };
+    }
+    let load = iisim::process::Load { client, ..Default::default() };
+    for line in scenario::explain(&m, &req, &load) {
+        println!("{line}");
+    }
+    ExitCode::SUCCESS
 }
 
 fn list_rules(prefix: Option<&str>, verbose: bool) {

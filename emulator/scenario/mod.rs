@@ -436,6 +436,11 @@ impl Scenario {
 
     /// Runs every step on a copy of the starting machine and returns the report.
     pub fn run(&self) -> Report {
+        self.run_to_end().0
+    }
+
+    /// Runs every step and returns the report with the machine as the last step left it.
+    pub fn run_to_end(&self) -> (Report, Machine) {
         let mut m = self.start.clone();
         let mut t = Transcript::default();
         let mut cited = self.cited.clone();
@@ -485,7 +490,9 @@ impl Scenario {
                 });
             }
         }
-        Report { name: self.name.clone(), title: self.spec.title.clone(), transcript: t.finish(), failures, cited }
+        let report =
+            Report { name: self.name.clone(), title: self.spec.title.clone(), transcript: t.finish(), failures, cited };
+        (report, m)
     }
 
     fn header(&self, m: &Machine, t: &mut Transcript) {
@@ -615,6 +622,24 @@ fn send(m: &mut Machine, r: &spec::RequestSpec) -> (Output, Served) {
     }
     let served = last.unwrap_or_else(|| process::serve(m, &req, &load));
     (out, served)
+}
+
+/// Explains one request on the machine a scenario leaves: every decision from binding to process,
+/// each with its rules, then what the request changed. The scenario's machine is not modified.
+pub fn explain(m: &Machine, req: &Request, load: &Load) -> Vec<String> {
+    let mut m = m.clone();
+    m.drain_effects();
+    let served = process::serve(&mut m, req, load);
+    let mut lines = vec![format!("{} {} (Host: {})", req.method, req.url, req.host.as_deref().unwrap_or("none"))];
+    for e in m.drain_effects() {
+        lines.push(format!("  {}", transcript::render(&e)));
+    }
+    lines.push(format!("=> {}", summary(req, &served)));
+    lines.push(format!("   HTTP/1.1 {}", served.reply.status));
+    for (k, v) in &served.reply.headers {
+        lines.push(format!("   {k}: {v}"));
+    }
+    lines
 }
 
 /// One line per request: status, process, runtime, session.
