@@ -418,171 +418,133 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "aspnet_wp.exe",
         summary: "On IIS 5.x the ASP.NET ISAPI runs in inetinfo and forwards requests to the aspnet_wp worker by default.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM5-02",
         title: "One worker per runtime",
         summary: "Each runtime in use starts its own aspnet_wp on demand, workers of different versions coexist, and a runtime's apps share one worker in separate AppDomains.",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM5-03",
         title: "Application Protection does not move ASP.NET",
         summary: "Low, Medium or High protection moves ASP and other ISAPIs between inetinfo and dllhost, but ASP.NET stays in aspnet_wp because its ISAPI is forced in-process.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM5-04",
         title: "processModel defaults (1.1)",
         summary: "Gives the 1.1 processModel defaults for limits, timeouts, identity and threads, plus the extra attributes 2.0+ introduce.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM5-05",
         title: "Read at worker start",
         summary: "processModel is honoured only in machine.config and takes effect at the next worker start, or the next IIS restart for webGarden.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM5-06",
         title: "Web gardens",
         summary: "With webGarden on, one worker runs per cpuMask bit, so in-process state is per worker; iisim applies it runtime by runtime (policy pm5.webgarden_per_runtime).",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM5-07",
         title: "Recycling events",
         summary: "Worker recycles log distinct error or information events per cause, filtered by logLevel, and queued requests move to the replacement worker (policy events.catalog).",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM5-08",
         title: "Queue overflow",
         summary: "Requests past the worker's queue limit get a 503 server-busy page, and a persistently full queue also recycles the worker.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM5-09",
         title: "Worker identity",
         summary: "The worker runs as ASPNET or LocalSystem per processModel; bad credentials mean no worker, an error event and the SBS page for clients.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM5-10",
         title: "processModel enable=\"false\"",
         summary: "With processModel disabled ASP.NET runs inside the process that loaded its ISAPI, process limits are ignored and two runtimes there collide.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM5-11",
         title: "No dllhost without KB 812833",
         summary: "Without the KB 812833 update an ASP.NET ISAPI loaded in dllhost refuses every request with the SBS page and logs a re-registration hint (policy pm5.kb812833_installed).",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM5-12",
         title: "KB 812833",
         summary: "The update lets each High app run ASP.NET in its own dllhost once processModel is disabled and the ISAPI leaves InProcessIsapiApps, followed by an IIS restart.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM6-01",
         title: "Two global modes",
         summary: "IIS 6 runs either in worker process isolation or IIS 5.0 isolation mode, chosen by one root flag that needs a W3SVC restart; pools exist only in worker mode.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM6-02",
         title: "Worker mode",
         summary: "In worker mode ASP.NET runs in w3wp under NETWORK SERVICE and ignores most processModel settings, whose role passes to pool properties.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM6-03",
         title: "IIS 5.0 isolation mode",
         summary: "IIS 5.0 isolation mode brings back aspnet_wp, processModel and the ASPNET account with no pools, so the PM5 rules apply.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM6-04",
         title: "1.0 needs IIS 5.0 isolation mode",
         summary: "1.0 only runs in IIS 5.0 isolation mode, so a 1.0 app requested in worker mode gets the SBS page (policy pm6.v10_in_worker_mode).",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM6-05",
         title: "Pool defaults that cost state",
         summary: "Default pools recycle on a 29-hour timer and after 20 idle minutes, a full queue gets an uncustomisable 503, and more than one process makes a web garden.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM6-06",
         title: "Pools do not pin a version",
         summary: "A pool accepts apps of any ASP.NET version with no warning, so keeping one pool per version is the admin's job.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM6-07",
         title: "Stopped pools",
         summary: "A pool stopped manually or by rapid-fail protection answers every request with HTTP.sys's 503.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "PM6-08",
@@ -596,234 +558,182 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "IIS Manager ASP.NET tab (2.0+)",
         summary: "Changing the version on the IIS Manager ASP.NET tab restarts W3SVC after a confirmation suggesting aspnet_regiis -norestart -s; the tab is missing under 32-bit IIS on x64.",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "CLR-01",
         title: "First runtime wins",
         summary: "The first ASP.NET runtime to start managed code in a process owns it, and every other runtime's ISAPI there fails all requests until the process ends.",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "CLR-02",
         title: "Event 1062",
         summary: "A losing runtime logs error 1062 under its own source saying two ASP.NET versions cannot share a process (policy clr.event1062).",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "CLR-03",
         title: "The SBS page",
         summary: "Every native-side failure returns the generic server-unavailable (SBS) error page pointing the administrator to the event log (policy clr.unavailable_status).",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "CLR-04",
         title: "When collisions happen",
         summary: "Collisions occur with two versions in one IIS 6 pool, with processModel disabled on IIS 5.x, or in a shared Medium dllhost, never in default aspnet_wp setups.",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "CLR-05",
         title: "The flip",
         summary: "Only the end of the process clears the winner, after which the next version requested wins, so the failing app can change.",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "CLR-06",
         title: "A pool's runtime is implicit",
         summary: "A pool's runtime is never configured; it follows from the effective script maps of whichever apps received requests.",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "KB-01",
         title: "The problem",
         summary: "On IIS 5.x all ASP.NET 1.x apps share their runtime's aspnet_wp whatever protection is set, unlike classic ASP which honours High isolation.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "KB-02",
         title: "The update",
         summary: "The fix is a 1.0 hotfix or the 1.1 June 2003 rollup, recorded per runtime as an installable item that may need a reboot.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "KB-03",
         title: "What it changes",
         summary: "With the update ASP.NET can run inside COM+ dllhost, one process per High app, giving several ASP.NET processes at once.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "KB-04",
         title: "The price",
         summary: "The update needs processModel disabled, which drops every processModel feature such as memory recycling and deadlock detection.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "KB-05",
         title: "The script",
         summary: "A helper script lists, adds or removes InProcessIsapiApps entries using case-insensitive substring matching and prints fixed success, error and usage lines.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "KB-06",
         title: "The steps",
         summary: "The ten-step procedure must be replayable, and each skipped step has its own visible consequence (policy kb812833.iwam_check).",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "KB-07",
         title: "Medium applications",
         summary: "Medium apps share one pooled dllhost, so two runtimes there collide, while Low apps run in inetinfo.",
         source: Source::Modeled,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "KB-08",
         title: "UnloadAppDomain for 1.0",
         summary: "The same update gives 1.0 HttpRuntime.UnloadAppDomain, which stops the app until its next request.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "KB-09",
         title: "Advice",
         summary: "Microsoft points users needing isolation or several ASP.NET processes to Windows Server 2003 pools rather than this update.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SES-01",
         title: "Modes",
         summary: "Session state can be InProc, StateServer, SQLServer or Off, plus Custom from 2.0, and only InProc fires Session_End.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SES-02",
         title: "InProc dies with its AppDomain",
         summary: "InProc sessions are lost whenever the AppDomain goes: config, Global.asax or bin changes, worker recycles, iisreset or W3SVC restarts from registration.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SES-03",
         title: "HttpRuntime.UnloadAppDomain()",
         summary: "Unloading the AppDomain ends the app until the next request and loses InProc sessions, application state and cache.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SES-04",
         title: "Out of process survives",
         summary: "State-server and SQL sessions outlive app restarts and iisreset, but die with a restart of the state service or, by default, of SQL Server.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SES-05",
         title: "InProc in web gardens",
         summary: "In a web garden successive requests can hit different workers so InProc sessions seem lost; iisim spreads requests round-robin (policy garden.routing).",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SES-06",
         title: "Out-of-process keys include the app",
         summary: "Out-of-process session keys include the metabase app path, so apps never share sessions even with the same cookie.",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SES-07",
         title: "Remapping loses InProc state",
         summary: "Moving an app to another runtime loses its InProc sessions while out-of-process items remain reachable (policy session.cross_runtime_items).",
         source: Source::Modeled,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SES-08",
         title: "State protocol version",
         summary: "2.0+ apps reject a state service that does not report version 2.0 or later, including a 2.0 service with its version header disabled.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SES-09",
         title: "Timeouts",
         summary: "Client and service sides each use a 10-second network timeout, and the expired-connection event ID differs between builds (1078 in iisim).",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HDR-01",
         title: "X-AspNet-Version",
         summary: "Managed responses carry the runtime version header unless disabled in 2.0+, and 1.0 sends none (policy hdr.version_header_v10).",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HDR-02",
@@ -837,45 +747,35 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "Cache-Control: private",
         summary: "ASP.NET responses are marked private for caching unless the application changes it.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HDR-04",
         title: "Detailed error page",
         summary: "The detailed error page names the app and ends with framework and ASP.NET file versions, which are hidden from remote clients by default.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HDR-05",
         title: "Native failures reveal nothing",
         summary: "Every native-side failure gives only the SBS page, never details.",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HDR-06",
         title: "Path checks",
         summary: "Paths with dangerous characters get 400 from 4.0 by default and, in iisim, from 1.1/2.0 before managed code (policy aspnet.isapi_path_check).",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HDR-07",
         title: "Forbidden types",
         summary: "An existing file of a forbidden ASP.NET type gets 403 from the forbidden handler, while a missing one gets IIS's 404 first.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "CMP-01",
@@ -889,9 +789,7 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "Forward compatibility is intent",
         summary: "Apps usually run one version up, but one needing a newer runtime than its map gives a 500 configuration error (policy cmp.target_newer_than_runtime).",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "CMP-03",
@@ -1110,18 +1008,14 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "Wildcards by version",
         summary: "Star maps only work on IIS 6, while on IIS 5.x the legacy dot-star entry catches extensions nothing else maps (policy sm.iis5_wildcards).",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SM-07",
         title: "Wildcards run first",
         summary: "On IIS 6 wildcard maps run in list order ahead of extension maps and default documents, so an unaware ISAPI breaks default docs and browsing.",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SM-08",
@@ -1142,234 +1036,182 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "Semicolon",
         summary: "A segment's extension is taken from the text before the first semicolon, so a name like shell.asp;.jpg runs as ASP.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SM-11",
         title: "Script segments and PATH_INFO",
         summary: "The leftmost segment whose extension is script-mapped is the script and the rest becomes PATH_INFO, so folders named like scripts make their content run.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-01",
         title: "Canonicalise first",
         summary: "Before any site logic the URL is percent-decoded once, backslashes become slashes and dot segments are resolved.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-02",
         title: "HTTP.sys switches",
         summary: "HTTP.sys registry values with Windows defaults govern restricted characters, UTF-8 handling, %u escapes and length limits, and exceeding a limit gives 400.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-03",
         title: "Canonicalisation failures",
         summary: "Bad or overlong UTF-8 and dot segments climbing above the root get 400 without reaching a site (policy sec.canon_failure_status).",
         source: Source::Modeled,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-04",
         title: "Site selection",
         summary: "Host-named bindings beat IP-only ones which beat all-unassigned ones; no match gives 400 and a Host-less HTTP/1.0 request sees only non-host bindings.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-05",
         title: "Binding conflicts and stopped sites",
         summary: "A site whose binding duplicates a started site's cannot start, and a stopped site's requests fall to the next matching binding or 400.",
         source: Source::Modeled,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-06",
         title: "Find the key",
         summary: "The deepest existing key matching site root plus URL segments supplies effective properties, physical path and the application with its pool or isolation.",
         source: Source::Modeled,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-07",
         title: "Pool state",
         summary: "In worker mode a stopped, missing or saturated pool yields HTTP.sys's uncustomisable 503.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-08",
         title: "Directories",
         summary: "Slashless directory URLs are redirected to the slash form, then a default document runs, a listing is shown or 403.14 is returned (policy req.courtesy_redirect_status).",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-09",
         title: "Wildcard maps",
         summary: "On IIS 6 effective star maps run first in order, and with flag 4 a missing file gets 404 before the ISAPI loads.",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-10",
         title: "Extension map checks, in order",
         summary: "A mapped script segment is checked for verb, permission, file existence and lockdown, yielding 403.1, 404 or 404.2, before dispatch (policy req.verb_not_allowed).",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-11",
         title: "Static files",
         summary: "Unmapped files need Read permission and, on IIS 6, a known MIME type; only GET and HEAD are served and other verbs get 405.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-12",
         title: "IIS 6 substatus codes",
         summary: "Lists the IIS 6 substatus codes iisim uses, with the main code on the status line and the substatus only in the log.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-13",
         title: "Custom errors",
         summary: "Error responses use the matching HttpErrors file or URL, falling back to the wildcard substatus, except for HTTP.sys's own answers.",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "REQ-14",
         title: "Out of scope",
         summary: "Source access and WebDAV are not emulated, so WebDAV verbs fall through to the ordinary checks and end in 405.",
         source: Source::Modeled,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SEC-01",
         title: "Decode exactly once",
         summary: "Percent escapes are decoded a single time so double-encoded traversal never turns into a real path separator.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SEC-02",
         title: "Reject overlong and invalid UTF-8",
         summary: "Overlong or invalid UTF-8 sequences are refused with 400 before normalisation, defeating the Unicode traversal attack.",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SEC-03",
         title: "No escape above the root",
         summary: "Backslashes count as slashes before dot segments are resolved, climbing above the root gives 400, and vdir mapping follows normalisation.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SEC-04",
         title: "Restricted characters",
         summary: "Escaped control characters get 400 unless allowed, and %u escapes decode only when permitted and are then treated like any character.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SEC-05",
         title: "Alternate data streams",
         summary: "Any colon in a path segment gives 404 so stream tricks never reveal source (policy sec.colon_status).",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SEC-06",
         title: "Trailing dots and spaces",
         summary: "Trailing dots and spaces are stripped from the last segment before taking its extension so such requests still run as scripts (policy sec.trailing_dot).",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SEC-07",
         title: "Translate: f",
         summary: "The Translate: f header never yields the source of a script-mapped file.",
         source: Source::Observed,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SEC-08",
         title: "Semicolons",
         summary: "Semicolon names follow the IIS 6 rule by default or 404 in strict mode, and mapped source is never served either way (policy sec.semicolon_extension).",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SEC-09",
         title: "First-extension bug",
         summary: "Only whole segments decide the script, never an extension found elsewhere in the URL, so the old source-disclosure bug cannot occur.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "SEC-10",
         title: "Forbidden content",
         summary: "Global.asa gives 500.15, ASP.NET-forbidden types give 403, and configuration files are never served statically.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "ADS-01",
@@ -1467,28 +1309,28 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "iisreset syntax",
         summary: "iisreset takes an optional computer and one action or option switch, defaulting to a restart.",
         source: Source::Observed,
-        scope: Scope::Deferred("adsutil.vbs and iisreset arrive with later issues"),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "IIR-02",
         title: "iisreset behaviour",
         summary: "iisreset stops and starts IISADMIN and its dependants with per-action timeouts, killing stragglers unless told not to, and can report status or be disabled.",
         source: Source::Observed,
-        scope: Scope::Deferred("adsutil.vbs and iisreset arrive with later issues"),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "IIR-03",
         title: "What a reset does in iisim",
         summary: "A reset ends every IIS and ASP.NET process, clears InProc state and CLR winners, and flushes then reloads the metabase, leaving out-of-process session stores alone.",
         source: Source::Modeled,
-        scope: Scope::Deferred("adsutil.vbs and iisreset arrive with later issues"),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "IIR-04",
         title: "net stop/start w3svc",
         summary: "Restarting W3SVC alone ends all workers but keeps IISADMIN and the live metabase, as aspnet_regiis does.",
         source: Source::Modeled,
-        scope: Scope::Deferred("adsutil.vbs and iisreset arrive with later issues"),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "IIR-05",
