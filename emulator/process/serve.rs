@@ -474,7 +474,7 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
     let version_header = if v == Version::V1_0 {
         m.policies().flag(policy::HDR_VERSION_HEADER_V10)
     } else {
-        !(v.is_20_or_later() && !wc.version_header)
+        !v.is_20_or_later() || wc.version_header
     };
     if version_header {
         headers.push(("X-AspNet-Version".into(), v.short().to_string()));

@@ -96,7 +96,7 @@ impl Sessions {
         }
         self.issued += 1;
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz012345";
-        let mut x = self.issued.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5DEE_CE66_D;
+        let mut x = self.issued.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x0005_DEEC_E66D;
         let id: String = (0..24)
             .map(|_| {
                 x ^= x << 13;

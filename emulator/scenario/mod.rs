@@ -225,6 +225,7 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
         ("grant", step.grant.is_some()),
         ("restart_service", step.restart_service.is_some()),
         ("create_file", step.create_file.is_some()),
+        ("aspnet_tab", step.aspnet_tab.is_some()),
     ];
     let present: Vec<&str> = actions.iter().filter(|(_, p)| *p).map(|(n, _)| *n).collect();
     if present.len() != 1 {
@@ -575,6 +576,8 @@ fn describe(step: &StepSpec) -> String {
         format!("restart service {svc}")
     } else if let Some(f) = &step.create_file {
         format!("save {f}")
+    } else if let Some(t) = &step.aspnet_tab {
+        format!("IIS Manager: ASP.NET tab of {} set to {}", mb_path(&t.path), t.version.0)
     } else {
         "nothing".into()
     }
@@ -725,6 +728,9 @@ fn act(m: &mut Machine, step: &StepSpec) -> Output {
             }
         }
         return Output::default();
+    }
+    if let Some(t) = &step.aspnet_tab {
+        return tools::iismanager::aspnet_tab(m, &mb_path(&t.path), t.version.0);
     }
     if let Some(f) = &step.create_file {
         let (dir, name) = f.rsplit_once('\\').unwrap_or(("C:", f.as_str()));

@@ -212,6 +212,16 @@ pub struct WebConfigSpec {
     pub target: Option<VersionArg>,
 }
 
+/// IIS Manager's ASP.NET tab: an application and the version picked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AspnetTabSpec {
+    /// Metabase path of the application.
+    pub path: String,
+    /// The version picked.
+    pub version: VersionArg,
+}
+
 /// A request step.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -396,6 +406,9 @@ pub struct StepSpec {
     /// Restart a service: `aspnet_state`, `MSSQLSERVER` or `W3SVC`.
     #[serde(default)]
     pub restart_service: Option<String>,
+    /// Pick a version on IIS Manager's ASP.NET tab and confirm (2.0+).
+    #[serde(default)]
+    pub aspnet_tab: Option<AspnetTabSpec>,
     /// Save a file on the emulated disk (a script, a page).
     #[serde(default)]
     pub create_file: Option<String>,

@@ -1,6 +1,7 @@
 //! Admin tools run from a command line typed on the server: resolution of the program and its
 //! arguments, then the tool itself.
 
+pub mod iismanager;
 pub mod iisreset;
 pub mod regiis;
 
