@@ -92,7 +92,10 @@ fn explain(path: &Path, method: String, url: String, host: Option<String>, clien
     };
     let (report, m) = s.run_to_end();
     if !report.passed() {
-        println!("note: {} expectation(s) of the scenario failed; explaining on its final machine anyway", report.failures.len());
+        println!(
+            "note: {} expectation(s) of the scenario failed; explaining on its final machine anyway",
+            report.failures.len()
+        );
     }
     let mut req = iisim::dispatch::Request::new(&method, &url);
     if let Some(h) = host {

@@ -55,7 +55,11 @@ fn install_kb812833(m: &mut Machine, v: Version) -> SetupResult {
     if crate::process::has_kb812833(m, v) {
         return ok(vec![format!("{name} is already installed.")]);
     }
-    let files = if v == Version::V1_0 { "aspnet_isapi.dll, aspnet_wp.exe, System.Web.dll 1.0.3705.398" } else { "the June 2003 ASP.NET rollup" };
+    let files = if v == Version::V1_0 {
+        "aspnet_isapi.dll, aspnet_wp.exe, System.Web.dll 1.0.3705.398"
+    } else {
+        "the June 2003 ASP.NET rollup"
+    };
     crate::process::install_kb812833(m, v);
     m.record_process(
         format!("{name} applied to {v} ({files}): ASP.NET may run in dllhost.exe; processes already running keep the old files"),

@@ -475,14 +475,7 @@ impl Machine {
         message: &str,
         rules: &[RuleId],
     ) {
-        let entry = EventEntry {
-            time: self.clock,
-            log,
-            level,
-            source: source.into(),
-            id,
-            message: message.into(),
-        };
+        let entry = EventEntry { time: self.clock, log, level, source: source.into(), id, message: message.into() };
         self.events.push(entry.clone());
         self.journal.record(Change::Event(entry), rules);
     }

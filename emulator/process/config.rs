@@ -105,8 +105,7 @@ fn parse_mask(text: &str) -> Result<u32, String> {
 impl ProcessModel {
     /// The element as runtime `v`'s machine.config ships it.
     pub fn shipped(version: Version) -> ProcessModel {
-        let values =
-            ATTRS.iter().filter(|a| version >= a.since).map(|a| (a.name, a.default.to_string())).collect();
+        let values = ATTRS.iter().filter(|a| version >= a.since).map(|a| (a.name, a.default.to_string())).collect();
         ProcessModel { version, values }
     }
 
@@ -117,16 +116,23 @@ impl ProcessModel {
             format!("unrecognized attribute '{name}' of <processModel>, expected one of {}", names.join(", "))
         })?;
         if self.version < a.since {
-            return Err(format!("unrecognized attribute '{}': <processModel> of {} does not have it", a.name, self.version));
+            return Err(format!(
+                "unrecognized attribute '{}': <processModel> of {} does not have it",
+                a.name, self.version
+            ));
         }
         let checked = match a.name {
             "enable" | "webGarden" | "autoConfig" => parse_bool(value).map(|_| ()),
-            "timeout" | "idleTimeout" | "shutdownTimeout" | "clientConnectedCheck" | "responseDeadlockInterval"
-            | "responseRestartDeadlockInterval" | "pingFrequency" | "pingTimeout" => parse_duration(value).map(|_| ()),
+            "timeout"
+            | "idleTimeout"
+            | "shutdownTimeout"
+            | "clientConnectedCheck"
+            | "responseDeadlockInterval"
+            | "responseRestartDeadlockInterval"
+            | "pingFrequency"
+            | "pingTimeout" => parse_duration(value).map(|_| ()),
             "requestLimit" | "requestQueueLimit" | "restartQueueLimit" | "memoryLimit" | "maxWorkerThreads"
-            | "maxIoThreads" | "minWorkerThreads" | "minIoThreads" | "maxAppDomains" => {
-                parse_count(value).map(|_| ())
-            }
+            | "maxIoThreads" | "minWorkerThreads" | "minIoThreads" | "maxAppDomains" => parse_count(value).map(|_| ()),
             "cpuMask" => parse_mask(value).map(|_| ()),
             "logLevel" => match value {
                 "All" | "Errors" | "None" => Ok(()),

@@ -445,7 +445,10 @@ fn crashed_in_pool(m: &mut Machine, pool: &str, pid: u32) {
             &["PM6-07"],
         );
         m.record_process(
-            format!("pool {pool} stopped by rapid-fail protection ({max} crashes within {} minutes): HTTP.sys answers 503", window / 60),
+            format!(
+                "pool {pool} stopped by rapid-fail protection ({max} crashes within {} minutes): HTTP.sys answers 503",
+                window / 60
+            ),
             &["PM6-07", "REQ-07"],
         );
     }
@@ -471,13 +474,7 @@ fn worker_event(m: &mut Machine, v: Version, log: LogLevel, level: Level, id: u3
 /// is read again (PM6-01).
 pub fn restart_w3svc(m: &mut Machine, why: &str, rules: &[RuleId]) {
     let iis5 = iis5_style(m);
-    let pids: Vec<u32> = m
-        .world()
-        .procs
-        .values()
-        .filter(|p| iis5 || p.role != Role::Inetinfo)
-        .map(|p| p.pid)
-        .collect();
+    let pids: Vec<u32> = m.world().procs.values().filter(|p| iis5 || p.role != Role::Inetinfo).map(|p| p.pid).collect();
     for pid in pids {
         end(m, pid, why, Ending::Clean, rules);
     }
@@ -541,9 +538,7 @@ pub fn set_reset_disabled(m: &mut Machine, disabled: bool) {
 pub fn kill(m: &mut Machine, what: &str) -> usize {
     let pids: Vec<u32> = match what.parse::<u32>() {
         Ok(pid) => m.world().procs.contains_key(&pid).then_some(pid).into_iter().collect(),
-        Err(_) => {
-            m.world().procs.values().filter(|p| p.image().eq_ignore_ascii_case(what)).map(|p| p.pid).collect()
-        }
+        Err(_) => m.world().procs.values().filter(|p| p.image().eq_ignore_ascii_case(what)).map(|p| p.pid).collect(),
     };
     for &pid in &pids {
         let Some(p) = m.world().procs.get(&pid).cloned() else { continue };
@@ -564,12 +559,8 @@ pub fn kill(m: &mut Machine, what: &str) -> usize {
 /// message when the runtime lacks the method.
 pub fn unload_app_domain(m: &mut Machine, app: &str) -> Result<usize, String> {
     let key = app.to_ascii_lowercase();
-    let hosts: Vec<(u32, Version)> = m
-        .world()
-        .procs
-        .values()
-        .filter_map(|p| p.domains.get(&key).map(|d| (p.pid, d.version)))
-        .collect();
+    let hosts: Vec<(u32, Version)> =
+        m.world().procs.values().filter_map(|p| p.domains.get(&key).map(|d| (p.pid, d.version))).collect();
     for (_, v) in &hosts {
         if *v == Version::V1_0 && !has_kb812833(m, Version::V1_0) {
             return Err(format!(
@@ -578,7 +569,13 @@ pub fn unload_app_domain(m: &mut Machine, app: &str) -> Result<usize, String> {
         }
     }
     for (pid, _) in &hosts {
-        end_domain(m, *pid, &key, "HttpRuntime.UnloadAppDomain(): the application restarts on its next request", &["SES-03", "KB-08"]);
+        end_domain(
+            m,
+            *pid,
+            &key,
+            "HttpRuntime.UnloadAppDomain(): the application restarts on its next request",
+            &["SES-03", "KB-08"],
+        );
     }
     Ok(hosts.len())
 }
@@ -670,7 +667,10 @@ pub fn pool_command(m: &mut Machine, pool: &str, start_pool: bool) {
 pub fn state_service_restarted(m: &mut Machine) {
     let ended = m.world_mut().sessions.clear(SessionMode::StateServer);
     if !ended.is_empty() {
-        m.record_process(format!("aspnet_state restarted; sessions ended: {}", ended.join(", ")), &["SES-04", "SHR-06"]);
+        m.record_process(
+            format!("aspnet_state restarted; sessions ended: {}", ended.join(", ")),
+            &["SES-04", "SHR-06"],
+        );
     }
 }
 
@@ -678,7 +678,10 @@ pub fn state_service_restarted(m: &mut Machine) {
 pub fn sql_server_restarted(m: &mut Machine) {
     let ended = m.world_mut().sessions.clear(SessionMode::SqlServer);
     let list = if ended.is_empty() { "none".to_string() } else { ended.join(", ") };
-    m.record_process(format!("SQL Server restarted; ASPState tables in tempdb emptied; sessions ended: {list}"), &["SES-04", "SHR-07"]);
+    m.record_process(
+        format!("SQL Server restarted; ASPState tables in tempdb emptied; sessions ended: {list}"),
+        &["SES-04", "SHR-07"],
+    );
 }
 
 /// What is due to a process at or before `until`: its time and what happens.
@@ -740,11 +743,28 @@ pub fn advance(m: &mut Machine, seconds: u64) {
         let log = p.config.as_ref().map(|c| c.log_level()).unwrap_or(LogLevel::Errors);
         match (d, &p.role) {
             (Due::WorkerIdle(idle), Role::AspnetWp(v, _)) => {
-                worker_event(m, *v, log, Level::Information, 1005, format!("aspnet_wp.exe  (PID: {pid}) was recycled because it was idle for {} minutes.", idle / 60));
+                worker_event(
+                    m,
+                    *v,
+                    log,
+                    Level::Information,
+                    1005,
+                    format!("aspnet_wp.exe  (PID: {pid}) was recycled because it was idle for {} minutes.", idle / 60),
+                );
                 end(m, pid, &format!("processModel idleTimeout ({} min idle)", idle / 60), Ending::Clean, &["PM5-07"]);
             }
             (Due::WorkerTimeout(life), Role::AspnetWp(v, _)) => {
-                worker_event(m, *v, log, Level::Information, 1004, format!("aspnet_wp.exe  (PID: {pid}) was recycled after running for {} minutes (processModel timeout).", life / 60));
+                worker_event(
+                    m,
+                    *v,
+                    log,
+                    Level::Information,
+                    1004,
+                    format!(
+                        "aspnet_wp.exe  (PID: {pid}) was recycled after running for {} minutes (processModel timeout).",
+                        life / 60
+                    ),
+                );
                 end(m, pid, &format!("processModel timeout ({} min)", life / 60), Ending::Clean, &["PM5-07"]);
             }
             (Due::PoolIdle(idle), Role::W3wp(pool, _)) => {

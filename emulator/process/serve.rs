@@ -116,7 +116,12 @@ fn serve_worker_mode(m: &mut Machine, s: &mut Served, outcome: Outcome, target: 
         return;
     }
     if let Some(why) = m.world().pool_stopped(&pool).map(str::to_string) {
-        decide(m, s, format!("application pool {pool} is stopped ({why}): HTTP.sys answers 503"), &["REQ-07", "PM6-07"]);
+        decide(
+            m,
+            s,
+            format!("application pool {pool} is stopped ({why}): HTTP.sys answers 503"),
+            &["REQ-07", "PM6-07"],
+        );
         s.reply = pages::http_sys_unavailable();
         return;
     }
@@ -156,7 +161,12 @@ fn w3wp(m: &mut Machine, s: &mut Served, pool: &str, load: &Load) -> u32 {
     let slot = garden_slot(m, pool, max, load);
     if let Some(pid) = m.world().find(&Role::W3wp(pool.to_string(), slot)) {
         if max > 1 {
-            decide(m, s, format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1), &["PM6-05", "SES-05"]);
+            decide(
+                m,
+                s,
+                format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1),
+                &["PM6-05", "SES-05"],
+            );
         }
         return pid;
     }
@@ -168,7 +178,12 @@ fn w3wp(m: &mut Machine, s: &mut Served, pool: &str, load: &Load) -> u32 {
     };
     let pid = start(m, Role::W3wp(pool.to_string(), slot), &identity, None, &["PM6-02"]);
     if max > 1 {
-        decide(m, s, format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1), &["PM6-05", "SES-05"]);
+        decide(
+            m,
+            s,
+            format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1),
+            &["PM6-05", "SES-05"],
+        );
     }
     pid
 }
@@ -202,7 +217,12 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, _target: &Targe
         Outcome::Isapi(call) => call,
     };
     let host = if call.in_process {
-        decide(m, s, format!("{} is listed in InProcessIsapiApps: it loads in inetinfo.exe whatever the protection", call.dll), &["SHR-03", "PM5-03"]);
+        decide(
+            m,
+            s,
+            format!("{} is listed in InProcessIsapiApps: it loads in inetinfo.exe whatever the protection", call.dll),
+            &["SHR-03", "PM5-03"],
+        );
         Role::Inetinfo
     } else {
         match call.app_isolated {
@@ -211,11 +231,21 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, _target: &Targe
                 Role::Inetinfo
             }
             1 => {
-                decide(m, s, format!("{} is High (AppIsolated=1): its own dllhost.exe", call.target.app), &["PM5-03", "KB-01"]);
+                decide(
+                    m,
+                    s,
+                    format!("{} is High (AppIsolated=1): its own dllhost.exe", call.target.app),
+                    &["PM5-03", "KB-01"],
+                );
                 Role::AppDllhost(call.target.app.clone())
             }
             _ => {
-                decide(m, s, format!("{} is Medium (AppIsolated=2): the pooled dllhost.exe", call.target.app), &["PM5-03", "KB-07"]);
+                decide(
+                    m,
+                    s,
+                    format!("{} is Medium (AppIsolated=2): the pooled dllhost.exe", call.target.app),
+                    &["PM5-03", "KB-07"],
+                );
                 Role::PooledDllhost
             }
         }
@@ -242,12 +272,25 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, _target: &Targe
             if let Some(p) = m.world_mut().procs.get_mut(&host_pid) {
                 p.isapis.insert(v, e);
             }
-            decide(m, s, format!("aspnet_isapi.dll ({v}) loads in {} PID {host_pid} and reads <processModel enable=\"{e}\">", host.image()), &["PM5-05"]);
+            decide(
+                m,
+                s,
+                format!(
+                    "aspnet_isapi.dll ({v}) loads in {} PID {host_pid} and reads <processModel enable=\"{e}\">",
+                    host.image()
+                ),
+                &["PM5-05"],
+            );
             e
         }
     };
     if host.is_dllhost() && !super::has_kb812833(m, v) {
-        decide(m, s, format!("aspnet_isapi.dll ({v}) is in dllhost.exe without the KB 812833 update: refused"), &["PM5-11", "KB-06", "CLR-03"]);
+        decide(
+            m,
+            s,
+            format!("aspnet_isapi.dll ({v}) is in dllhost.exe without the KB 812833 update: refused"),
+            &["PM5-11", "KB-06", "CLR-03"],
+        );
         let source = Catalog::of(v).source();
         m.log_event(
             Level::Error,
@@ -260,7 +303,12 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, _target: &Targe
         return;
     }
     if enabled {
-        decide(m, s, format!("processModel enable=\"true\": the request is forwarded to aspnet_wp.exe ({v})"), &["PM5-01", "PM5-02", "KB-06"]);
+        decide(
+            m,
+            s,
+            format!("processModel enable=\"true\": the request is forwarded to aspnet_wp.exe ({v})"),
+            &["PM5-01", "PM5-02", "KB-06"],
+        );
         let Some(wp) = aspnet_wp(m, s, v, load) else {
             s.reply = unavailable(m, &call);
             return;
@@ -269,7 +317,15 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, _target: &Targe
         run_managed(m, s, wp, &call, v, load);
         return;
     }
-    decide(m, s, format!("processModel enable=\"false\": ASP.NET {v} runs inside {} PID {host_pid}; processModel limits are ignored", host.image()), &["PM5-10", "KB-04"]);
+    decide(
+        m,
+        s,
+        format!(
+            "processModel enable=\"false\": ASP.NET {v} runs inside {} PID {host_pid}; processModel limits are ignored",
+            host.image()
+        ),
+        &["PM5-10", "KB-04"],
+    );
     if host.is_dllhost() && m.policies().flag(policy::KB812833_IWAM_CHECK) && !super::iwam_granted(m) {
         let iwam = format!("IWAM_{}", m.name());
         decide(m, s, format!("dllhost.exe runs as {iwam}, which lacks ASPNET's permissions on the application and Temporary ASP.NET Files"), &["KB-06", "CLR-03"]);
@@ -319,7 +375,12 @@ fn aspnet_wp(m: &mut Machine, s: &mut Served, v: Version, load: &Load) -> Option
     };
     let slot = garden_slot(m, &format!("aspnet_wp:{v}"), size, load);
     if size > 1 {
-        decide(m, s, format!("webGarden=\"true\": {size} aspnet_wp.exe ({v}) by cpuMask; this request goes to #{}", slot + 1), &["PM5-06", "SES-05"]);
+        decide(
+            m,
+            s,
+            format!("webGarden=\"true\": {size} aspnet_wp.exe ({v}) by cpuMask; this request goes to #{}", slot + 1),
+            &["PM5-06", "SES-05"],
+        );
     }
     if let Some(pid) = m.world().find(&Role::AspnetWp(v, slot)) {
         return Some(pid);
@@ -327,7 +388,15 @@ fn aspnet_wp(m: &mut Machine, s: &mut Served, v: Version, load: &Load) -> Option
     let pm = m.world().process_model(v);
     if !pm.credentials_valid() {
         let source = Catalog::of(v).source();
-        decide(m, s, format!("processModel userName=\"{}\" has no valid password: aspnet_wp.exe cannot start", pm.get("userName")), &["PM5-09", "CLR-03"]);
+        decide(
+            m,
+            s,
+            format!(
+                "processModel userName=\"{}\" has no valid password: aspnet_wp.exe cannot start",
+                pm.get("userName")
+            ),
+            &["PM5-09", "CLR-03"],
+        );
         m.log_event(
             Level::Error,
             &source,
@@ -387,10 +456,20 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
             if let Some(p) = m.world_mut().procs.get_mut(&pid) {
                 p.clr = Some(v);
             }
-            decide(m, s, format!("first managed code in {image} PID {pid}: the {v} CLR loads and owns the process"), &["CLR-01"]);
+            decide(
+                m,
+                s,
+                format!("first managed code in {image} PID {pid}: the {v} CLR loads and owns the process"),
+                &["CLR-01"],
+            );
         }
         Some(o) if o != v => {
-            decide(m, s, format!("{image} PID {pid} already runs the {o} CLR: ASP.NET {v} fails until the process ends"), &["CLR-01", "CLR-04", "CLR-03"]);
+            decide(
+                m,
+                s,
+                format!("{image} PID {pid} already runs the {o} CLR: ASP.NET {v} fails until the process ends"),
+                &["CLR-01", "CLR-04", "CLR-03"],
+            );
             let every = m.policies().is(policy::CLR_EVENT1062, "every_request");
             if every || !already_refused {
                 if let Some(p) = m.world_mut().procs.get_mut(&pid) {
@@ -418,15 +497,39 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
     let versions = (m.file_version(v), m.file_version(v));
     if let Some(target) = wc.target {
         if target > v && m.policies().is(policy::CMP_TARGET_NEWER, "config_error") {
-            decide(m, s, format!("{} was built for {target} but its map runs {v}: configuration error", call.target.app), &["CMP-02", "HDR-04"]);
-            s.reply = pages::managed_error(500, &call.base_headers, &call.target.app_vpath, "Configuration Error", load.local, versions);
+            decide(
+                m,
+                s,
+                format!("{} was built for {target} but its map runs {v}: configuration error", call.target.app),
+                &["CMP-02", "HDR-04"],
+            );
+            s.reply = pages::managed_error(
+                500,
+                &call.base_headers,
+                &call.target.app_vpath,
+                "Configuration Error",
+                load.local,
+                versions,
+            );
             return;
         }
     }
     let ext = extension_of(&call.script_url);
     if v.forbidden_extensions().iter().any(|e| e.eq_ignore_ascii_case(&ext)) {
-        decide(m, s, format!("{ext} is a forbidden type: ASP.NET's HttpForbiddenHandler answers 403"), &["HDR-07", "SEC-10"]);
-        s.reply = pages::managed_error(403, &call.base_headers, &call.target.app_vpath, "This type of page is not served.", load.local, versions);
+        decide(
+            m,
+            s,
+            format!("{ext} is a forbidden type: ASP.NET's HttpForbiddenHandler answers 403"),
+            &["HDR-07", "SEC-10"],
+        );
+        s.reply = pages::managed_error(
+            403,
+            &call.base_headers,
+            &call.target.app_vpath,
+            "This type of page is not served.",
+            load.local,
+            versions,
+        );
         return;
     }
     // The request queue of aspnet_wp (PM5-08).
@@ -435,7 +538,8 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
     if let Some(pm) = &limits {
         let cpus = u64::from(m.world().cpus);
         let threads = pm.count("maxWorkerThreads").unwrap_or(20) * cpus;
-        let in_flight = m.world().procs.get(&pid).map(|p| p.busy.iter().filter(|t| **t > now).count()).unwrap_or(0) as u64;
+        let in_flight =
+            m.world().procs.get(&pid).map(|p| p.busy.iter().filter(|t| **t > now).count()).unwrap_or(0) as u64;
         let queued = in_flight.saturating_sub(threads.saturating_sub(1));
         if let Some(limit) = pm.count("requestQueueLimit") {
             if in_flight >= threads && queued > limit {
@@ -465,7 +569,14 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
         match session(m, s, pid, call, v, client, wc.session) {
             Ok(cookie) => set_cookie = cookie,
             Err(message) => {
-                s.reply = pages::managed_error(500, &call.base_headers, &call.target.app_vpath, &message, load.local, versions);
+                s.reply = pages::managed_error(
+                    500,
+                    &call.base_headers,
+                    &call.target.app_vpath,
+                    &message,
+                    load.local,
+                    versions,
+                );
                 return;
             }
         }
@@ -479,7 +590,15 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
     if version_header {
         headers.push(("X-AspNet-Version".into(), v.short().to_string()));
     } else {
-        decide(m, s, format!("no X-AspNet-Version header ({})", if v == Version::V1_0 { "1.0 sends none" } else { "enableVersionHeader=\"false\"" }), &["HDR-01"]);
+        decide(
+            m,
+            s,
+            format!(
+                "no X-AspNet-Version header ({})",
+                if v == Version::V1_0 { "1.0 sends none" } else { "enableVersionHeader=\"false\"" }
+            ),
+            &["HDR-01"],
+        );
     }
     headers.push(("Cache-Control".into(), "private".into()));
     headers.push(("Content-Type".into(), "text/html; charset=utf-8".into()));
@@ -535,7 +654,12 @@ fn session(
             return Err("Unable to make the session state request to the session state server.".into());
         };
         if v.is_20_or_later() && !sv.is_20_or_later() {
-            decide(m, s, format!("the state service runs {sv}, older than this {v} application requires"), &["SES-08", "SHR-06"]);
+            decide(
+                m,
+                s,
+                format!("the state service runs {sv}, older than this {v} application requires"),
+                &["SES-08", "SHR-06"],
+            );
             return Err("Unable to use session state server because this version of ASP.NET requires session state server version 2.0 or above.".into());
         }
         if !v.is_20_or_later() && sv.is_20_or_later() && !m.policies().flag(policy::STATE_V11_CLIENT_OK) {
@@ -549,7 +673,9 @@ fn session(
     let had = w.sessions.had(client, &app);
     let key = app.to_ascii_lowercase();
     let found = match mode {
-        SessionMode::InProc => w.procs.get(&pid).and_then(|p| p.domains.get(&key)).is_some_and(|d| d.sessions.contains(&id)),
+        SessionMode::InProc => {
+            w.procs.get(&pid).and_then(|p| p.domains.get(&key)).is_some_and(|d| d.sessions.contains(&id))
+        }
         _ => w.sessions.find_oop(mode, &app, &id, v, cross),
     };
     match mode {
@@ -602,7 +728,12 @@ fn after_request(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v:
             let Some(pm) = &p.config else { return };
             let log = pm.log_level();
             if let Some(limit) = deadlock.filter(|d| load.duration >= *d) {
-                decide(m, s, format!("no response for {limit} s (responseDeadlockInterval): the worker is deemed deadlocked"), &["PM5-07"]);
+                decide(
+                    m,
+                    s,
+                    format!("no response for {limit} s (responseDeadlockInterval): the worker is deemed deadlocked"),
+                    &["PM5-07"],
+                );
                 worker_event(m, v, log, Level::Error, 1003, format!("aspnet_wp.exe  (PID: {pid}) was recycled because it was suspected to be in a deadlocked state. It did not send any responses for pending requests in the last {limit} seconds."));
                 end(m, pid, "responseDeadlockInterval exceeded", Ending::Clean, &["PM5-07"]);
                 s.reply = unavailable(m, call);
@@ -616,7 +747,14 @@ fn after_request(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v:
                 return;
             }
             if let Some(limit) = pm.count("requestLimit").filter(|l| p.served >= *l) {
-                worker_event(m, v, log, Level::Information, 1006, format!("aspnet_wp.exe  (PID: {pid}) was recycled after serving {limit} requests."));
+                worker_event(
+                    m,
+                    v,
+                    log,
+                    Level::Information,
+                    1006,
+                    format!("aspnet_wp.exe  (PID: {pid}) was recycled after serving {limit} requests."),
+                );
                 end(m, pid, &format!("requestLimit ({limit}) reached"), Ending::Clean, &["PM5-07"]);
             }
         }
@@ -624,8 +762,24 @@ fn after_request(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v:
             let pool = pool.clone();
             let dll = call.dll.to_ascii_lowercase();
             if let Some(limit) = deadlock.filter(|d| load.duration >= *d) {
-                decide(m, s, format!("no response for {limit} s (responseDeadlockInterval): ASP.NET reports the worker unhealthy"), &["PM6-02"]);
-                m.log_event_to("System", Level::Warning, "W3SVC-WP", 2262, &format!("ISAPI '{dll}' reported itself as unhealthy for the following reason: 'Deadlock detected'."), &["PM6-02"]);
+                decide(
+                    m,
+                    s,
+                    format!(
+                        "no response for {limit} s (responseDeadlockInterval): ASP.NET reports the worker unhealthy"
+                    ),
+                    &["PM6-02"],
+                );
+                m.log_event_to(
+                    "System",
+                    Level::Warning,
+                    "W3SVC-WP",
+                    2262,
+                    &format!(
+                        "ISAPI '{dll}' reported itself as unhealthy for the following reason: 'Deadlock detected'."
+                    ),
+                    &["PM6-02"],
+                );
                 end(m, pid, "recycled: ISAPI reported unhealthy", Ending::Clean, &["PM6-02"]);
                 s.reply = unavailable(m, call);
                 return;
@@ -648,7 +802,12 @@ fn after_request(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v:
         }
         _ => {
             if load.memory_mb.is_some() || deadlock.is_some() {
-                decide(m, s, "processModel is not in force here: memoryLimit and responseDeadlockInterval are ignored", &["KB-04", "PM5-10"]);
+                decide(
+                    m,
+                    s,
+                    "processModel is not in force here: memoryLimit and responseDeadlockInterval are ignored",
+                    &["KB-04", "PM5-10"],
+                );
             }
         }
     }

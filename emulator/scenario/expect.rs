@@ -48,7 +48,12 @@ fn request_checks(served: Option<&Served>, spec: &ExpectSpec, checks: &mut Vec<C
     }
     if let Some(want) = &spec.process {
         let got = s.process.map(|(i, _)| i.to_string()).unwrap_or_else(|| "none".into());
-        checks.push(check(format!("served by {want}"), got.clone(), got.eq_ignore_ascii_case(want), &["PM5-03", "PM6-02"]));
+        checks.push(check(
+            format!("served by {want}"),
+            got.clone(),
+            got.eq_ignore_ascii_case(want),
+            &["PM5-03", "PM6-02"],
+        ));
     }
     if let Some(want) = spec.pid {
         let got = s.process.map(|(_, p)| p.to_string()).unwrap_or_else(|| "none".into());

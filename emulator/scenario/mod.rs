@@ -14,8 +14,8 @@ use std::path::Path;
 
 use crate::dispatch::Request;
 use crate::machine::{IisState, Machine, MachineConfig};
-use crate::process::{self, Load, Served};
 use crate::policy::Policies;
+use crate::process::{self, Load, Served};
 use crate::registration;
 use crate::rules::RuleId;
 use crate::setup::{self, Product};
@@ -473,7 +473,11 @@ impl Scenario {
                 t.push(format!("  * {}", transcript::render(&e)));
             }
             let new_events = m.events()[events_before..].to_vec();
-            let checks = step.expect.as_ref().map(|x| expect::check_all(&m, &out, served.as_ref(), &new_events, x)).unwrap_or_default();
+            let checks = step
+                .expect
+                .as_ref()
+                .map(|x| expect::check_all(&m, &out, served.as_ref(), &new_events, x))
+                .unwrap_or_default();
             for c in checks {
                 cited.extend(c.rules.iter().copied());
                 t.push(check_line(&c));
