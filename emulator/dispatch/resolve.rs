@@ -83,7 +83,7 @@ fn host_name(host: &str) -> Option<String> {
 /// Splits an absolute request target (`http://host/x`) into its host and path.
 fn split_absolute(url: &str) -> (Option<&str>, &str) {
     for scheme in ["http://", "https://"] {
-        if url.len() >= scheme.len() && url[..scheme.len()].eq_ignore_ascii_case(scheme) {
+        if url.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme)) {
             let rest = &url[scheme.len()..];
             let cut = rest.find(['/', '?']).unwrap_or(rest.len());
             let path = &rest[cut..];
@@ -403,7 +403,8 @@ impl<'a> Run<'a> {
             self.note(format!("key {}, {app}, physical {physical}", key.path), &["REQ-06", "MB-15", "MB-20", "MB-21"]);
         }
         let full = url.text();
-        let script_url = format!("/{}", url.segs[..upto].join("/"));
+        // Without a script segment the whole URL is the script name a wildcard ISAPI sees.
+        let script_url = if script.is_some() { format!("/{}", url.segs[..upto].join("/")) } else { full.clone() };
 
         if upto.checked_sub(1).and_then(|i| url.segs.get(i)).is_some_and(|s| s.eq_ignore_ascii_case("global.asa")) {
             return self.fail(key, 500, 15, "Global.asa is never served", &["SEC-10", "REQ-12"]);
@@ -552,7 +553,8 @@ impl<'a> Run<'a> {
         let aspnet = self.view.aspnet_version(&dll);
         let runtime = aspnet.map(|v| format!(" (ASP.NET {v})")).unwrap_or_default();
         let place = if in_process { ", listed in InProcessIsapiApps" } else { "" };
-        self.note(format!("dispatch to {dll}{runtime}{place}"), &["REQ-10", "SHR-03", "HDR-02"]);
+        let step = if wildcard { "REQ-09" } else { "REQ-10" };
+        self.note(format!("dispatch to {dll}{runtime}{place}"), &[step, "SHR-03", "HDR-02"]);
         let target = self.target.clone().unwrap_or_default();
         Outcome::Isapi(IsapiCall {
             target,

@@ -1,0 +1,39 @@
+//! Request resolution on a site with twenty applications, and compiling its view.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+
+use iisim::dispatch::{resolve, Request, View};
+use iisim::edition::Edition;
+use iisim::machine::{Machine, MachineConfig};
+use iisim::runtime::Version;
+use iisim::setup::{self, Product};
+use iisim::sites::{self, AppSpec};
+
+fn machine() -> Machine {
+    let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
+    setup::install(&mut m, Product::Runtime(Version::V1_1), true);
+    setup::install(&mut m, Product::Runtime(Version::V2_0), true);
+    for i in 0..20 {
+        let path = format!("/LM/W3SVC/1/ROOT/app{i}");
+        let spec = AppSpec { path: path.clone(), application: true, ..Default::default() };
+        sites::create_app(&mut m, &spec).expect("parent exists");
+        let dir = format!("C:\\Inetpub\\wwwroot\\app{i}");
+        m.fs_create_files(&dir, &["Default.aspx", "page.htm", "img\\logo.gif"], &[]);
+        let sub = AppSpec { path: format!("{path}/img"), ..Default::default() };
+        sites::create_app(&mut m, &sub).expect("parent exists");
+    }
+    m
+}
+
+fn bench(c: &mut Criterion) {
+    let m = machine();
+    c.bench_function("compile the view, 20 applications", |b| b.iter(|| View::compile(black_box(&m))));
+    let view = View::compile(&m);
+    for url in ["/app13/Default.aspx", "/app7/img/logo.gif", "/app19/", "/app3/x.aspx/more/path?q=1", "/app11"] {
+        let req = Request::get(url);
+        c.bench_function(&format!("resolve {url}"), |b| b.iter(|| resolve(black_box(&view), black_box(&req))));
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
