@@ -319,6 +319,9 @@ fn mimemap_line(items: &[String]) -> String {
     line
 }
 
+/// A copied key: its new path, its KeyType and its own properties.
+type KeySnapshot = (String, String, Vec<(String, Value)>);
+
 /// One run of the script: the machine, the caller, the host and the parsed arguments.
 struct Ads<'a> {
     m: &'a mut Machine,
@@ -465,10 +468,9 @@ impl Ads<'_> {
             return Some(Prop::Plain(d));
         }
         SCHEMA.iter().filter(|d| in_schema(d)).find_map(|d| match d.kind {
-            Kind::Flags(bits) => bits
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|&(_, bit)| Prop::Bit { flags: d, bit }),
+            Kind::Flags(bits) => {
+                bits.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|&(_, bit)| Prop::Bit { flags: d, bit })
+            }
             _ => None,
         })
     }
@@ -477,11 +479,13 @@ impl Ads<'_> {
     fn own(&self, key: &str, prop: Prop) -> Option<AdsValue> {
         let k = self.m.metabase().key(key)?;
         match prop {
-            Prop::KeyType => {
-                Some(k.key_type()).filter(|t| !t.eq_ignore_ascii_case("IIsConfigObject")).map(|t| AdsValue::Text(t.into()))
-            }
+            Prop::KeyType => Some(k.key_type())
+                .filter(|t| !t.eq_ignore_ascii_case("IIsConfigObject"))
+                .map(|t| AdsValue::Text(t.into())),
             Prop::Plain(d) => k.get(d.name).map(|v| AdsValue::from_stored(v, prop.syntax())),
-            Prop::Bit { flags, bit, .. } => k.get(flags.name).and_then(Value::as_dword).map(|n| AdsValue::Bool(n & bit != 0)),
+            Prop::Bit { flags, bit, .. } => {
+                k.get(flags.name).and_then(Value::as_dword).map(|n| AdsValue::Bool(n & bit != 0))
+            }
         }
     }
 
@@ -657,7 +661,9 @@ impl Ads<'_> {
                 self.m.mb_set(key, d.name, stored, WRITE).map_err(not_found)?;
                 if d.name == "IIs5IsolationModeEnabled" {
                     self.m.note(
-                        format!("{key} IIs5IsolationModeEnabled written: the isolation mode changes when W3SVC restarts"),
+                        format!(
+                            "{key} IIs5IsolationModeEnabled written: the isolation mode changes when W3SVC restarts"
+                        ),
                         &["ADS-13", "MB-23"],
                     );
                 }
@@ -744,7 +750,8 @@ impl Ads<'_> {
             Err(e) => return self.fail(e, format!("Error Trying To Get the Object: {path}")),
         };
         if self.classless(&key) {
-            return self.fail(ScriptError::ADS_NOT_SUPPORTED, format!("Error Trying To Set data on the Object: {path}"));
+            return self
+                .fail(ScriptError::ADS_NOT_SUPPORTED, format!("Error Trying To Set data on the Object: {path}"));
         }
         let mut line = format!("{:<PAD$}: (Long) ", "AccessFlags (AccessPerm)");
         let flags = match clng(&self.arg(2)) {
@@ -754,7 +761,8 @@ impl Ads<'_> {
             }
             Err(_) => {
                 let mut flags = 0;
-                for word in self.args[2..].to_vec() {
+                let args = self.args[2..].to_vec();
+                for word in args {
                     let (bit, shown) = match word.to_ascii_uppercase().as_str() {
                         "READ" => (1, "Read"),
                         "WRITE" => (2, "Write"),
@@ -783,7 +791,8 @@ impl Ads<'_> {
             Err(e) => return self.fail(e, format!("Error Trying To Get the Object: {path}")),
         };
         if self.classless(&key) {
-            return self.fail(ScriptError::ADS_NOT_SUPPORTED, format!("Error Trying To Set data on the Object: {path}"));
+            return self
+                .fail(ScriptError::ADS_NOT_SUPPORTED, format!("Error Trying To Set data on the Object: {path}"));
         }
         let value = self.arg(2);
         if self.m.mb_set(&key, "Path", Value::String(value.clone()), WRITE).is_err() {
@@ -800,11 +809,13 @@ impl Ads<'_> {
             Err(e) => return self.fail(e, format!("Error Trying To Get the Object: {path}")),
         };
         if self.classless(&key) {
-            return self.fail(ScriptError::ADS_NOT_SUPPORTED, format!("Error Trying To Set data on the Object: {path}"));
+            return self
+                .fail(ScriptError::ADS_NOT_SUPPORTED, format!("Error Trying To Set data on the Object: {path}"));
         }
         let mut line = format!("{:<PAD$}: (Long) ", "Authorization");
         let mut flags = 0;
-        for word in self.args[2..].to_vec() {
+        let args = self.args[2..].to_vec();
+        for word in args {
             let (bit, shown) = match word.to_ascii_uppercase().as_str() {
                 "NT" => (4, "NT"),
                 "ANONYMOUS" => (1, "Anonymous"),
@@ -830,7 +841,8 @@ impl Ads<'_> {
         };
         let mut entries = Vec::new();
         let mut line = format!("{:<PAD$}: (MimeMapList) ", "MimeMap");
-        for item in self.args[2..].to_vec() {
+        let args = self.args[2..].to_vec();
+        for item in args {
             line.push_str(&format!("\"{item}\" "));
             let chars: Vec<char> = item.chars().collect();
             let Some(comma) = chars.iter().position(|c| *c == ',') else {
@@ -1173,7 +1185,8 @@ impl Ads<'_> {
         if !self.key_type(&key).eq_ignore_ascii_case("IIsWebServer") {
             return self.fail(ScriptError::VB_NO_METHOD, failure);
         }
-        let req = ProcessRequest { action, mb_path: key, success: format!("Server {path} Successfully {word}"), failure };
+        let req =
+            ProcessRequest { action, mb_path: key, success: format!("Server {path} Successfully {word}"), failure };
         process_request(self.m, self.w, &req)
     }
 
@@ -1189,7 +1202,8 @@ impl Ads<'_> {
         let key = match self.bind(&path) {
             Ok(k) => k,
             Err(e) => {
-                return self.fail(e, format!("Error trying to find data paths for the Object (GetObject Failed): {path}"))
+                return self
+                    .fail(e, format!("Error trying to find data paths for the Object (GetObject Failed): {path}"))
             }
         };
         let Some(prop) = self.lookup(&param) else {
@@ -1260,7 +1274,7 @@ impl Ads<'_> {
             return self.fail(e, "Error trying to Copy/Move Source to Dest.");
         }
         let from_len = self.m.metabase().key(&from).map(|k| k.path().len()).unwrap_or(from.len());
-        let snapshot: Vec<(String, String, Vec<(String, Value)>)> = self
+        let snapshot: Vec<KeySnapshot> = self
             .m
             .metabase()
             .subtree(&from)
@@ -1440,6 +1454,9 @@ mod tests {
         assert_eq!(head("Path", Syntax::String), format!("Path{}: (STRING) ", " ".repeat(28)));
         assert_eq!(head(&long, Syntax::Integer), format!("{long}: (Long) "));
         assert_eq!(enum_lines(&long, Syntax::String, &AdsValue::Text("x".into())), [format!("{long} : (STRING)\"x\"")]);
-        assert_eq!(enum_lines(&long, Syntax::List, &AdsValue::List(vec![])), [format!("{long} : (LIST) (0 Items)"), String::new()]);
+        assert_eq!(
+            enum_lines(&long, Syntax::List, &AdsValue::List(vec![])),
+            [format!("{long} : (LIST) (0 Items)"), String::new()]
+        );
     }
 }

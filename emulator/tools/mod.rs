@@ -107,10 +107,7 @@ fn resolve(m: &Machine, program: &str) -> Option<String> {
         vec![expanded]
     } else {
         let rel = expanded.trim_start_matches(".\\");
-        vec![
-            machine::fs::join(CURRENT_DIR, rel),
-            format!("{}\\Microsoft.NET\\Framework\\{rel}", m.windir()),
-        ]
+        vec![machine::fs::join(CURRENT_DIR, rel), format!("{}\\Microsoft.NET\\Framework\\{rel}", m.windir())]
     };
     candidates.into_iter().flat_map(|p| [p.clone(), format!("{p}.exe")]).find(|p| m.fs().is_file(p))
 }

@@ -175,7 +175,15 @@ impl WScript {
     /// A script about to run under `host` with `args`; `batch` is `//B`.
     pub fn new(host: Host, full_name: &str, args: &[String], batch: bool) -> WScript {
         let name = full_name.rsplit('\\').next().unwrap_or(full_name).to_string();
-        WScript { host, full_name: full_name.into(), name, args: args.to_vec(), batch, lines: Vec::new(), rules: Vec::new() }
+        WScript {
+            host,
+            full_name: full_name.into(),
+            name,
+            args: args.to_vec(),
+            batch,
+            lines: Vec::new(),
+            rules: Vec::new(),
+        }
     }
 
     /// The host running the script.
@@ -414,6 +422,7 @@ pub fn run(m: &mut Machine, host: Host, args: &[String], ctx: Context) -> Output
             }
             Some("vbs" | "vbe") => Engine::VBScript,
             Some("js" | "jse") => Engine::JScript,
+            // Job and settings files name their own engines; iisim emulates none of them.
             Some("wsf" | "wsh") => Engine::VBScript,
             Some(ext) => {
                 out.line(format!("Input Error: There is no script engine for file extension \".{ext}\"."));
