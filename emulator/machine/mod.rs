@@ -20,6 +20,9 @@ use fs::FileSystem;
 use journal::{Change, Effect, EventEntry, Journal, Level};
 use registry::Registry;
 
+/// Where IIS setup puts `adsutil.vbs` (ADS-01).
+pub const ADSUTIL_PATH: &str = "C:\\Inetpub\\AdminScripts\\adsutil.vbs";
+
 /// Whether IIS is present on the machine (SET-05).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IisState {
@@ -127,8 +130,13 @@ impl Machine {
         let windir = config.edition.windir();
         fs.create_dir(&format!("{windir}\\system32\\inetsrv"));
         fs.create_dir(&format!("{windir}\\Microsoft.NET\\Framework"));
+        // Windows Script Host ships with every edition (ADS-01).
+        for host in ["cscript.exe", "wscript.exe"] {
+            fs.create_file(&format!("{windir}\\system32\\{host}"));
+        }
         if config.iis != IisState::Absent {
             fs.create_dir("C:\\Inetpub\\wwwroot");
+            fs.create_file(ADSUTIL_PATH);
         }
         let mut accounts = BTreeMap::new();
         if config.iis != IisState::Absent {
@@ -420,6 +428,31 @@ impl Machine {
         Ok(())
     }
 
+    /// Removes a property from a metabase key, recording it when the key had its own value.
+    pub fn mb_remove(&mut self, path: &str, prop: &str, rules: &[RuleId]) {
+        if let Some(old) = self.metabase.remove(path, prop) {
+            let path = self.metabase.key(path).map(|k| k.path().to_string()).unwrap_or_default();
+            let prop = metabase::schema::lookup(prop).map(|d| d.name.to_string()).unwrap_or_else(|| prop.to_string());
+            self.journal.record(Change::Property { path, prop, old: Some(old), new: None }, rules);
+        }
+    }
+
+    /// Changes an existing key's KeyType, recording it as a `KeyType` property change.
+    pub fn mb_set_key_type(&mut self, path: &str, key_type: &str, rules: &[RuleId]) -> Result<(), metabase::MbError> {
+        let old = self.metabase.set_key_type(path, key_type)?;
+        if old != key_type {
+            let path = self.metabase.key(path).map(|k| k.path().to_string()).unwrap_or_default();
+            let change = Change::Property {
+                path,
+                prop: "KeyType".into(),
+                old: Some(Value::String(old)),
+                new: Some(Value::String(key_type.into())),
+            };
+            self.journal.record(change, rules);
+        }
+        Ok(())
+    }
+
     /// Sets a registry value, recording it when it changes.
     pub fn reg_set(&mut self, key: &str, name: &str, value: &str, rules: &[RuleId]) {
         self.generation += 1;
@@ -545,6 +578,7 @@ impl Machine {
             self.services.extend(fresh.services);
             self.accounts.extend(fresh.accounts);
             self.fs.create_dir("C:\\Inetpub\\wwwroot");
+            self.fs.create_file(ADSUTIL_PATH);
         }
         self.iis = IisState::Installed;
         for s in self.services.values_mut() {

@@ -189,6 +189,12 @@ impl Metabase {
         Ok(key.props.insert(prop.to_ascii_lowercase(), (name, value)).map(|(_, v)| v))
     }
 
+    /// Changes a key's KeyType; returns the previous one.
+    pub fn set_key_type(&mut self, path: &str, key_type: &str) -> Result<String, MbError> {
+        let key = self.keys.get_mut(&segments(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
+        Ok(std::mem::replace(&mut key.key_type, key_type.to_string()))
+    }
+
     /// Removes a property from a key; returns the removed value.
     pub fn remove(&mut self, path: &str, prop: &str) -> Option<Value> {
         let key = self.keys.get_mut(&segments(path))?;

@@ -1,11 +1,14 @@
 //! Admin tools run from a command line typed on the server: resolution of the program and its
 //! arguments, then the tool itself.
 
+pub mod adsutil;
 pub mod iismanager;
 pub mod iisreset;
+pub mod inproc;
 pub mod regiis;
+pub mod wsh;
 
-use crate::machine::Machine;
+use crate::machine::{self, Machine};
 use crate::runtime::{Bitness, Version};
 
 /// Who runs a command.
@@ -83,19 +86,32 @@ fn not_recognized(program: &str) -> Output {
     }
 }
 
-/// Resolves a program path as cmd.exe would; relative paths start from the Framework folder,
-/// so `v1.1.4322\aspnet_regiis` works as the scenario shorthand.
+/// The current folder of every command line.
+pub const CURRENT_DIR: &str = "C:\\";
+
+/// Resolves a program path as cmd.exe would. A bare name is looked for in the current folder, then
+/// on PATH (`%windir%\system32`), with the PATHEXT extensions iisim has programs for; other relative
+/// paths start from the current folder, then from the Framework folder, so `v1.1.4322\aspnet_regiis`
+/// works as the scenario shorthand.
 fn resolve(m: &Machine, program: &str) -> Option<String> {
     let expanded = m.expand(program).replace('/', "\\");
     if !expanded.contains('\\') {
-        return None;
+        let has_ext = expanded.rsplit_once('.').is_some_and(|(stem, ext)| !stem.is_empty() && !ext.is_empty());
+        let exts: &[&str] = if has_ext { &[""] } else { &[".exe", ".vbs"] };
+        let dirs = [CURRENT_DIR.to_string(), format!("{}\\system32", m.windir())];
+        let name = expanded.as_str();
+        return dirs
+            .iter()
+            .flat_map(|d| exts.iter().map(move |e| machine::fs::join(d, &format!("{name}{e}"))))
+            .find(|p| m.fs().is_file(p));
     }
-    let absolute = if expanded.len() > 1 && expanded.as_bytes()[1] == b':' {
-        expanded
+    let candidates = if expanded.len() > 1 && expanded.as_bytes()[1] == b':' {
+        vec![expanded]
     } else {
-        format!("{}\\Microsoft.NET\\Framework\\{}", m.windir(), expanded.trim_start_matches(".\\"))
+        let rel = expanded.trim_start_matches(".\\");
+        vec![machine::fs::join(CURRENT_DIR, rel), format!("{}\\Microsoft.NET\\Framework\\{rel}", m.windir())]
     };
-    [absolute.clone(), format!("{absolute}.exe")].into_iter().find(|p| m.fs().is_file(p))
+    candidates.into_iter().flat_map(|p| [p.clone(), format!("{p}.exe")]).find(|p| m.fs().is_file(p))
 }
 
 /// The runtime whose Framework folder holds `path`.
@@ -122,6 +138,10 @@ pub fn run(m: &mut Machine, line: &str, ctx: Context) -> Output {
                 if path.to_ascii_lowercase().contains("\\framework64\\") { Bitness::X64 } else { Bitness::X86 };
             regiis::run(m, v, bitness, &args[1..], ctx)
         }
+        ("cscript.exe", _) => wsh::run(m, wsh::Host::CScript, &args[1..], ctx),
+        ("wscript.exe", _) => wsh::run(m, wsh::Host::WScript, &args[1..], ctx),
+        // A script typed by name runs in the host its file association names, wscript by default.
+        (f, _) if f.ends_with(".vbs") => wsh::run_associated(m, &path, &args[1..], ctx),
         _ => Output { lines: vec![format!("iisim does not emulate {path} yet.")], exit: 1 },
     }
 }
