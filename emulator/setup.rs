@@ -61,10 +61,12 @@ fn install_kb812833(m: &mut Machine, v: Version) -> SetupResult {
         "the June 2003 ASP.NET rollup"
     };
     crate::process::install_kb812833(m, v);
+    m.set_resource(&format!("hotfix:{name}"), Some(format!("installed on {v}")), &["KB-02"]);
     m.record_process(
         format!("{name} applied to {v} ({files}): ASP.NET may run in dllhost.exe; processes already running keep the old files"),
         &["KB-02", "KB-03"],
     );
+    m.note("Microsoft advises Windows Server 2003 application pools where isolation or several ASP.NET processes are needed", &["KB-09"]);
     ok(vec![format!("{name} installed for .NET Framework {}.", v.short())])
 }
 

@@ -137,6 +137,7 @@ impl Machine {
         if config.iis != IisState::Absent {
             fs.create_dir("C:\\Inetpub\\wwwroot");
             fs.create_file(ADSUTIL_PATH);
+            fs.create_file(&format!("{windir}\\system32\\iisreset.exe"));
         }
         let mut accounts = BTreeMap::new();
         if config.iis != IisState::Absent {
@@ -332,6 +333,13 @@ impl Machine {
 
     /// The four-part file version runtime `v` carries (VER-08).
     pub fn file_version(&self, v: Version) -> &'static str {
+        // The KB 812833 hotfix raises 1.0's ASP.NET files to build 398 (KB-02); SP3 is later still.
+        if v == Version::V1_0
+            && self.resources.contains_key("hotfix:KB812833")
+            && !self.policies.is(policy::FILE_VERSIONS, "latest_sp")
+        {
+            return "1.0.3705.398";
+        }
         if self.policies.is(policy::FILE_VERSIONS, "latest_sp") {
             v.sp_file_version()
         } else {
@@ -579,6 +587,8 @@ impl Machine {
             self.accounts.extend(fresh.accounts);
             self.fs.create_dir("C:\\Inetpub\\wwwroot");
             self.fs.create_file(ADSUTIL_PATH);
+            let reset = format!("{}\\system32\\iisreset.exe", self.windir());
+            self.fs.create_file(&reset);
         }
         self.iis = IisState::Installed;
         for s in self.services.values_mut() {

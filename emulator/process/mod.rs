@@ -79,6 +79,15 @@ struct Domain {
     sessions: BTreeSet<String>,
 }
 
+/// What an `aspnet_isapi.dll` read when it loaded into a host process (PM5-05, KB-02).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct IsapiLoad {
+    /// `<processModel enable>`.
+    enabled: bool,
+    /// The loaded DLL carries the KB 812833 fix.
+    kb: bool,
+}
+
 /// Recycling limits a w3wp.exe read from its pool when it started (PM6-05).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct PoolLimits {
@@ -101,9 +110,10 @@ pub struct Process {
     memory_mb: u32,
     clr: Option<Version>,
     refused: BTreeSet<Version>,
-    isapis: BTreeMap<Version, bool>,
+    isapis: BTreeMap<Version, IsapiLoad>,
     domains: BTreeMap<String, Domain>,
     busy: Vec<u64>,
+    overflows: u32,
     config: Option<ProcessModel>,
     limits: PoolLimits,
 }
@@ -186,6 +196,9 @@ pub struct World {
     memory_mb: u32,
     view: Option<(u64, Arc<View>)>,
     warned: BTreeSet<String>,
+    in_process: Option<Vec<String>>,
+    root_version_header: BTreeMap<Version, bool>,
+    state_version_checked: bool,
 }
 
 impl Default for World {
@@ -207,6 +220,9 @@ impl Default for World {
             memory_mb: 1024,
             view: None,
             warned: BTreeSet::new(),
+            in_process: None,
+            root_version_header: BTreeMap::new(),
+            state_version_checked: false,
         }
     }
 }
@@ -301,10 +317,43 @@ pub fn boot(m: &mut Machine) {
         let mode = read_mode(m);
         m.world_mut().iis5_mode = Some(mode);
     }
+    let list = m.metabase().own_list("/LM/W3SVC", "InProcessIsapiApps");
+    m.world_mut().in_process = Some(list);
     m.world_mut().web = Web::Running;
     if m.world().find(&Role::Inetinfo).is_none() {
         start(m, Role::Inetinfo, "SYSTEM", None, &["PM5-03"]);
     }
+}
+
+/// Whether `dll` is in InProcessIsapiApps as W3SVC read it when it started (SHR-03, KB-06): full
+/// paths compare case-insensitively, bare names match any folder.
+pub fn in_process_at_start(m: &mut Machine, dll: &str) -> bool {
+    if m.world().in_process.is_none() {
+        let list = m.metabase().own_list("/LM/W3SVC", "InProcessIsapiApps");
+        m.world_mut().in_process = Some(list);
+    }
+    let name = dll.rsplit('\\').next().unwrap_or(dll);
+    m.world().in_process.as_deref().unwrap_or_default().iter().any(|e| {
+        let e = m.expand(e.trim());
+        e.eq_ignore_ascii_case(dll) || (!e.contains('\\') && e.eq_ignore_ascii_case(name))
+    })
+}
+
+/// Sets `<httpRuntime enableVersionHeader>` in runtime `v`'s root configuration (HDR-01, SES-08).
+pub fn set_root_version_header(m: &mut Machine, v: Version, on: bool) {
+    m.world_mut().root_version_header.insert(v, on);
+    m.record_process(
+        format!(
+            "{}\\CONFIG: <httpRuntime enableVersionHeader=\"{on}\"> for every {v} application and its state service",
+            m.framework_dir(v)
+        ),
+        &["HDR-01", "SES-08"],
+    );
+}
+
+/// Whether runtime `v`'s root configuration lets it send X-AspNet-Version (HDR-01, SES-08).
+pub fn root_version_header(m: &Machine, v: Version) -> bool {
+    m.world().root_version_header.get(&v).copied().unwrap_or(true)
 }
 
 /// The machine's hardware, for web gardens and memoryLimit.
@@ -335,6 +384,7 @@ fn start(m: &mut Machine, role: Role, identity: &str, config: Option<ProcessMode
         isapis: BTreeMap::new(),
         domains: BTreeMap::new(),
         busy: Vec::new(),
+        overflows: 0,
         config,
         limits,
     };
@@ -479,6 +529,7 @@ pub fn restart_w3svc(m: &mut Machine, why: &str, rules: &[RuleId]) {
         end(m, pid, why, Ending::Clean, rules);
     }
     m.world_mut().iis5_mode = None;
+    m.world_mut().in_process = None;
     m.world_mut().gardens.clear();
     for run in m.world_mut().pools.values_mut() {
         if run.stopped.as_deref() == Some("rapid-fail protection") {
@@ -504,6 +555,8 @@ pub fn iis_stop(m: &mut Machine, rules: &[RuleId]) {
     }
     m.world_mut().web = Web::Stopped;
     m.world_mut().iis5_mode = None;
+    m.world_mut().in_process = None;
+    m.world_mut().gardens.clear();
     m.world_mut().warned.clear();
     for run in m.world_mut().pools.values_mut() {
         if run.stopped.as_deref() == Some("rapid-fail protection") {
@@ -580,6 +633,39 @@ pub fn unload_app_domain(m: &mut Machine, app: &str) -> Result<usize, String> {
     Ok(hosts.len())
 }
 
+/// adsutil's APPUNLOAD: ends the application wherever it is loaded; a High application's
+/// dllhost.exe ends with it (ADS-09). Returns how many instances ended.
+pub fn unload_app(m: &mut Machine, app: &str) -> usize {
+    let key = app.to_ascii_lowercase();
+    let own: Vec<u32> = m
+        .world()
+        .procs
+        .values()
+        .filter(|p| matches!(&p.role, Role::AppDllhost(a) if a.eq_ignore_ascii_case(app)))
+        .map(|p| p.pid)
+        .collect();
+    let hosts: Vec<u32> = m.world().procs.values().filter(|p| p.domains.contains_key(&key)).map(|p| p.pid).collect();
+    let mut n = 0;
+    for pid in hosts.iter().filter(|p| !own.contains(p)) {
+        end_domain(m, *pid, &key, "APPUNLOAD", &["ADS-09", "SES-02"]);
+        n += 1;
+    }
+    for pid in own {
+        end(m, pid, "APPUNLOAD of its application", Ending::Clean, &["ADS-09", "PM5-03"]);
+        n += 1;
+    }
+    n
+}
+
+/// Whether application `app` is loaded in some process (ADS-09 APPGETSTATUS).
+pub fn app_loaded(m: &Machine, app: &str) -> bool {
+    let key = app.to_ascii_lowercase();
+    m.world()
+        .procs
+        .values()
+        .any(|p| p.domains.contains_key(&key) || matches!(&p.role, Role::AppDllhost(a) if a.eq_ignore_ascii_case(app)))
+}
+
 /// Ends one AppDomain, recording the InProc sessions it held.
 fn end_domain(m: &mut Machine, pid: u32, app_key: &str, why: &str, rules: &[RuleId]) {
     let Some(d) = m.world_mut().procs.get_mut(&pid).and_then(|p| p.domains.remove(app_key)) else { return };
@@ -637,7 +723,9 @@ pub fn install_kb812833(m: &mut Machine, v: Version) {
 
 /// Whether runtime `v` has the KB 812833 update, applied or assumed by policy (KB-02, PM5-11).
 pub fn has_kb812833(m: &Machine, v: Version) -> bool {
-    m.world().kb.contains(&v) || (v.major() == 1 && m.policies().flag(policy::PM5_KB812833_INSTALLED))
+    m.world().kb.contains(&v)
+        || (v.major() == 1 && m.policies().flag(policy::PM5_KB812833_INSTALLED))
+        || (v == Version::V1_0 && m.policies().is(policy::FILE_VERSIONS, "latest_sp"))
 }
 
 /// Starts or stops a pool as `AppPoolCommand` does (ADS-05, PM6-07); stopping ends its workers.
@@ -665,6 +753,7 @@ pub fn pool_command(m: &mut Machine, pool: &str, start_pool: bool) {
 
 /// The state service restarted or changed owner: every StateServer session ends (SES-04, SHR-06).
 pub fn state_service_restarted(m: &mut Machine) {
+    m.world_mut().state_version_checked = false;
     let ended = m.world_mut().sessions.clear(SessionMode::StateServer);
     if !ended.is_empty() {
         m.record_process(

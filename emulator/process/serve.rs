@@ -140,7 +140,12 @@ fn serve_worker_mode(m: &mut Machine, s: &mut Served, outcome: Outcome, target: 
             };
             s.runtime = Some(v);
             if v == Version::V1_0 && m.policies().is(policy::PM6_V10_IN_WORKER_MODE, "unavailable") {
-                decide(m, s, "ASP.NET 1.0 cannot run in worker process isolation mode", &["PM6-04", "CLR-03"]);
+                decide(
+                    m,
+                    s,
+                    "ASP.NET 1.0 cannot run in worker process isolation mode",
+                    &["PM6-04", "CLR-03", "HDR-05"],
+                );
                 s.reply = unavailable(m, &call);
                 return;
             }
@@ -216,7 +221,19 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, _target: &Targe
         }
         Outcome::Isapi(call) => call,
     };
-    let host = if call.in_process {
+    let in_process = super::in_process_at_start(m, &call.dll);
+    if in_process != call.in_process {
+        decide(
+            m,
+            s,
+            "InProcessIsapiApps changed since W3SVC started: the change waits for an IIS restart",
+            &["KB-06", "SHR-03"],
+        );
+    }
+    if m.edition().is_iis6() {
+        decide(m, s, "IIS 5.0 isolation mode: inetinfo.exe, dllhost.exe and aspnet_wp.exe as on IIS 5", &["PM6-03"]);
+    }
+    let host = if in_process {
         decide(
             m,
             s,
@@ -243,7 +260,10 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, _target: &Targe
                 decide(
                     m,
                     s,
-                    format!("{} is Medium (AppIsolated=2): the pooled dllhost.exe", call.target.app),
+                    format!(
+                        "{} is Medium (AppIsolated=2): the pooled dllhost.exe, shared with every Medium application",
+                        call.target.app
+                    ),
                     &["PM5-03", "KB-07"],
                 );
                 Role::PooledDllhost
@@ -264,32 +284,36 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, _target: &Targe
         return;
     };
     s.runtime = Some(v);
-    // The ISAPI reads processModel when it loads in this host (PM5-05).
-    let enabled = match m.world().procs.get(&host_pid).and_then(|p| p.isapis.get(&v).copied()) {
-        Some(e) => e,
+    // The ISAPI reads processModel when it loads in this host, and keeps the files it loaded
+    // with (PM5-05, KB-02).
+    let load_state = match m.world().procs.get(&host_pid).and_then(|p| p.isapis.get(&v).copied()) {
+        Some(l) => l,
         None => {
-            let e = m.world().process_model(v).enabled();
+            let l = super::IsapiLoad { enabled: m.world().process_model(v).enabled(), kb: super::has_kb812833(m, v) };
             if let Some(p) = m.world_mut().procs.get_mut(&host_pid) {
-                p.isapis.insert(v, e);
+                p.isapis.insert(v, l);
             }
             decide(
                 m,
                 s,
                 format!(
-                    "aspnet_isapi.dll ({v}) loads in {} PID {host_pid} and reads <processModel enable=\"{e}\">",
-                    host.image()
+                    "aspnet_isapi.dll ({v}) loads in {} PID {host_pid} and reads <processModel enable=\"{}\">",
+                    host.image(),
+                    l.enabled
                 ),
                 &["PM5-05"],
             );
-            e
+            l
         }
     };
-    if host.is_dllhost() && !super::has_kb812833(m, v) {
+    let enabled = load_state.enabled;
+    if host.is_dllhost() && !load_state.kb {
+        let why = if super::has_kb812833(m, v) { " (the update came after this dllhost.exe loaded it)" } else { "" };
         decide(
             m,
             s,
-            format!("aspnet_isapi.dll ({v}) is in dllhost.exe without the KB 812833 update: refused"),
-            &["PM5-11", "KB-06", "CLR-03"],
+            format!("aspnet_isapi.dll ({v}) is in dllhost.exe without the KB 812833 update{why}: refused"),
+            &["PM5-11", "KB-06", "CLR-03", "HDR-05"],
         );
         let source = Catalog::of(v).source();
         m.log_event(
@@ -303,12 +327,8 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, _target: &Targe
         return;
     }
     if enabled {
-        decide(
-            m,
-            s,
-            format!("processModel enable=\"true\": the request is forwarded to aspnet_wp.exe ({v})"),
-            &["PM5-01", "PM5-02", "KB-06"],
-        );
+        let rules: &[RuleId] = if host.is_dllhost() { &["PM5-01", "PM5-02", "KB-06"] } else { &["PM5-01", "PM5-02"] };
+        decide(m, s, format!("processModel enable=\"true\": the request is forwarded to aspnet_wp.exe ({v})"), rules);
         let Some(wp) = aspnet_wp(m, s, v, load) else {
             s.reply = unavailable(m, &call);
             return;
@@ -328,7 +348,7 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, _target: &Targe
     );
     if host.is_dllhost() && m.policies().flag(policy::KB812833_IWAM_CHECK) && !super::iwam_granted(m) {
         let iwam = format!("IWAM_{}", m.name());
-        decide(m, s, format!("dllhost.exe runs as {iwam}, which lacks ASPNET's permissions on the application and Temporary ASP.NET Files"), &["KB-06", "CLR-03"]);
+        decide(m, s, format!("dllhost.exe runs as {iwam}, which lacks ASPNET's permissions on the application and Temporary ASP.NET Files"), &["KB-06", "CLR-03", "HDR-05"]);
         let source = Catalog::of(v).source();
         m.log_event(
             Level::Error,
@@ -340,8 +360,20 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, _target: &Targe
         s.reply = unavailable(m, &call);
         return;
     }
-    if host.is_dllhost() {
-        decide(m, s, format!("KB 812833: ASP.NET {v} runs in the application's dllhost.exe"), &["KB-03", "PM5-12"]);
+    match &host {
+        Role::AppDllhost(_) => decide(
+            m,
+            s,
+            format!("KB 812833: ASP.NET {v} runs in the High application's own dllhost.exe"),
+            &["KB-03", "PM5-12"],
+        ),
+        Role::PooledDllhost => decide(
+            m,
+            s,
+            format!("KB 812833: ASP.NET {v} runs in the pooled dllhost.exe shared by Medium applications"),
+            &["KB-07", "PM5-12"],
+        ),
+        _ => {}
     }
     run_managed(m, s, host_pid, &call, v, load);
 }
@@ -456,19 +488,30 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
             if let Some(p) = m.world_mut().procs.get_mut(&pid) {
                 p.clr = Some(v);
             }
+            let rules: &[RuleId] = if image == "w3wp.exe" { &["CLR-01", "CLR-06"] } else { &["CLR-01"] };
+            let how = if image == "w3wp.exe" {
+                " (the pool's runtime is whichever app's map was requested first)"
+            } else {
+                ""
+            };
             decide(
                 m,
                 s,
-                format!("first managed code in {image} PID {pid}: the {v} CLR loads and owns the process"),
-                &["CLR-01"],
+                format!("first managed code in {image} PID {pid}: the {v} CLR loads and owns the process{how}"),
+                rules,
             );
         }
         Some(o) if o != v => {
+            let rules: &[RuleId] = if image == "w3wp.exe" {
+                &["CLR-01", "CLR-04", "CLR-03", "HDR-05", "PM6-06"]
+            } else {
+                &["CLR-01", "CLR-04", "CLR-03", "HDR-05"]
+            };
             decide(
                 m,
                 s,
                 format!("{image} PID {pid} already runs the {o} CLR: ASP.NET {v} fails until the process ends"),
-                &["CLR-01", "CLR-04", "CLR-03"],
+                rules,
             );
             let every = m.policies().is(policy::CLR_EVENT1062, "every_request");
             if every || !already_refused {
@@ -545,9 +588,25 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
             if in_flight >= threads && queued > limit {
                 decide(m, s, format!("{in_flight} requests in flight exceed {threads} threads + requestQueueLimit={limit}: 503 Server is too busy"), &["PM5-08"]);
                 s.reply = pages::too_busy(&call.base_headers);
-                worker_event(m, v, pm.log_level(), Level::Error, 1002, format!("aspnet_wp.exe  (PID: {pid}) was recycled because the number of queued requests exceeded {limit}."));
-                end(m, pid, &format!("requestQueueLimit ({limit}) exceeded"), Ending::Clean, &["PM5-08", "PM5-07"]);
+                let overflows = m.world_mut().procs.get_mut(&pid).map(|p| {
+                    p.overflows += 1;
+                    p.overflows
+                });
+                // One overflow is a burst; a queue that stays over the limit recycles the worker.
+                if overflows.unwrap_or(0) >= 2 {
+                    worker_event(m, v, pm.log_level(), Level::Error, 1002, format!("aspnet_wp.exe  (PID: {pid}) was recycled because the number of queued requests exceeded {limit}."));
+                    end(
+                        m,
+                        pid,
+                        &format!("requestQueueLimit ({limit}) exceeded twice in a row"),
+                        Ending::Clean,
+                        &["PM5-08", "PM5-07"],
+                    );
+                }
                 return;
+            }
+            if let Some(p) = m.world_mut().procs.get_mut(&pid) {
+                p.overflows = 0;
             }
         }
     }
@@ -561,12 +620,17 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
                 Domain { app: call.target.app.clone(), version: v, mode: wc.session, sessions: Default::default() },
             );
         }
-        m.record_process(format!("AppDomain for {} ({v}) created in {image} PID {pid}", call.target.app), &["PM5-02"]);
+        let rules: &[RuleId] = match image {
+            "aspnet_wp.exe" => &["PM5-02"],
+            "w3wp.exe" => &["PM6-02"],
+            _ => &["PM5-10"],
+        };
+        m.record_process(format!("AppDomain for {} ({v}) created in {image} PID {pid}", call.target.app), rules);
     }
     // Session state (SES-01..08).
     let mut set_cookie = None;
     if let (Some(client), true) = (&load.client, wc.session != SessionMode::Off) {
-        match session(m, s, pid, call, v, client, wc.session) {
+        match session(m, s, pid, call, v, client, wc.session, load.duration) {
             Ok(cookie) => set_cookie = cookie,
             Err(message) => {
                 s.reply = pages::managed_error(
@@ -585,7 +649,7 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
     let version_header = if v == Version::V1_0 {
         m.policies().flag(policy::HDR_VERSION_HEADER_V10)
     } else {
-        !v.is_20_or_later() || wc.version_header
+        !v.is_20_or_later() || (wc.version_header && super::root_version_header(m, v))
     };
     if version_header {
         headers.push(("X-AspNet-Version".into(), v.short().to_string()));
@@ -646,6 +710,7 @@ fn session(
     v: Version,
     client: &str,
     mode: SessionMode,
+    duration: u64,
 ) -> Result<Option<String>, String> {
     let app = call.target.app.clone();
     if mode == SessionMode::StateServer {
@@ -662,6 +727,14 @@ fn session(
             );
             return Err("Unable to use session state server because this version of ASP.NET requires session state server version 2.0 or above.".into());
         }
+        if v.is_20_or_later() && !super::root_version_header(m, sv) && !m.world().state_version_checked {
+            m.world_mut().state_version_checked = true;
+            decide(m, s, format!("the {sv} state service omits X-AspNet-Version (enableVersionHeader=\"false\"): the first use after its restart fails"), &["SES-08"]);
+            return Err("Unable to use session state server because this version of ASP.NET requires session state server version 2.0 or above.".into());
+        }
+        if v.is_20_or_later() {
+            m.world_mut().state_version_checked = true;
+        }
         if !v.is_20_or_later() && sv.is_20_or_later() && !m.policies().flag(policy::STATE_V11_CLIENT_OK) {
             decide(m, s, format!("a {v} application cannot use the {sv} state service (policy)"), &["SES-08"]);
             return Err("Unable to make the session state request to the session state server.".into());
@@ -672,12 +745,16 @@ fn session(
     let (id, fresh) = w.sessions.cookie(client);
     let had = w.sessions.had(client, &app);
     let key = app.to_ascii_lowercase();
+    let writer = w.sessions.writer(mode, &app, &id);
     let found = match mode {
         SessionMode::InProc => {
             w.procs.get(&pid).and_then(|p| p.domains.get(&key)).is_some_and(|d| d.sessions.contains(&id))
         }
         _ => w.sessions.find_oop(mode, &app, &id, v, cross),
     };
+    let elsewhere = mode == SessionMode::InProc
+        && !found
+        && w.procs.values().any(|p| p.pid != pid && p.domains.get(&key).is_some_and(|d| d.sessions.contains(&id)));
     match mode {
         SessionMode::InProc => {
             if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(&key)) {
@@ -687,6 +764,9 @@ fn session(
         _ => w.sessions.put_oop(mode, &app, &id, v),
     }
     w.sessions.remember(client, &app);
+    if mode == SessionMode::StateServer {
+        state_timeout(m, s, duration);
+    }
     let fate = if found {
         SessionFate::Kept
     } else if had {
@@ -695,14 +775,47 @@ fn session(
         SessionFate::New
     };
     s.session = Some(fate);
+    let cross_runtime = writer.is_some_and(|w| w != v);
     let rules: &[RuleId] = match (mode, fate) {
-        (SessionMode::InProc, SessionFate::Lost) => &["SES-02", "SES-05"],
+        (SessionMode::InProc, SessionFate::Lost) if elsewhere => &["SES-05"],
+        (SessionMode::InProc, SessionFate::Lost) => &["SES-02"],
         (SessionMode::InProc, _) => &["SES-01"],
-        (_, SessionFate::Kept) => &["SES-04", "SES-06"],
+        _ if cross_runtime => &["SES-07", "SES-04"],
         _ => &["SES-04", "SES-06"],
     };
-    decide(m, s, format!("{client}'s {} session in {app}: {}", mode.name(), fate.name()), rules);
+    let note = if elsewhere {
+        " (it lives in another worker of the garden)"
+    } else if cross_runtime {
+        " (written by another runtime)"
+    } else {
+        ""
+    };
+    decide(m, s, format!("{client}'s {} session in {app}: {}{note}", mode.name(), fate.name()), rules);
     Ok(fresh.then_some(id))
+}
+
+/// A StateServer request that keeps its connection longer than the service's SocketTimeout
+/// (registry, default 10 s) has it closed by the service: event 1078 (SES-09).
+fn state_timeout(m: &mut Machine, s: &mut Served, duration: u64) {
+    let key = format!("{}\\Parameters", crate::registration::STATE_SERVICE_REG);
+    let timeout = m.registry().get(&key, "SocketTimeout").and_then(|t| t.parse::<u64>().ok()).unwrap_or(10);
+    if duration <= timeout {
+        return;
+    }
+    decide(
+        m,
+        s,
+        format!("the request holds its state-service connection {duration} s, past SocketTimeout ({timeout} s)"),
+        &["SES-09"],
+    );
+    let began = m.clock();
+    m.log_event(
+        Level::Information,
+        "aspnet_state",
+        1078,
+        &format!("The state server has closed an expired TCP/IP connection. The IP address of the client is 127.0.0.1. The expired read operation began at {began} s."),
+        &["SES-09"],
+    );
 }
 
 /// Accounting after a request, and the limits that recycle the process (PM5-07, PM6-05).
@@ -732,7 +845,7 @@ fn after_request(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v:
                     m,
                     s,
                     format!("no response for {limit} s (responseDeadlockInterval): the worker is deemed deadlocked"),
-                    &["PM5-07"],
+                    &["PM5-07", "CLR-03", "HDR-05"],
                 );
                 worker_event(m, v, log, Level::Error, 1003, format!("aspnet_wp.exe  (PID: {pid}) was recycled because it was suspected to be in a deadlocked state. It did not send any responses for pending requests in the last {limit} seconds."));
                 end(m, pid, "responseDeadlockInterval exceeded", Ending::Clean, &["PM5-07"]);
@@ -768,7 +881,7 @@ fn after_request(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v:
                     format!(
                         "no response for {limit} s (responseDeadlockInterval): ASP.NET reports the worker unhealthy"
                     ),
-                    &["PM6-02"],
+                    &["PM6-02", "CLR-03", "HDR-05"],
                 );
                 m.log_event_to(
                     "System",

@@ -69,8 +69,9 @@ struct Client {
     apps: BTreeSet<String>,
 }
 
-/// One out-of-process store's items: (application key, session ID) -> runtime that wrote it.
-type Store = BTreeMap<(String, String), Version>;
+/// One out-of-process store's items: (application key, session ID) -> runtime that wrote it and
+/// the application path as written.
+type Store = BTreeMap<(String, String), (Version, String)>;
 
 /// Clients and the out-of-process stores. InProc sessions live in their AppDomain.
 #[derive(Debug, Clone, Default)]
@@ -139,7 +140,7 @@ impl Sessions {
         let key = (app.to_ascii_lowercase(), id.to_string());
         let Some(store) = self.store(mode) else { return false };
         match store.get(&key) {
-            Some(w) if *w == v || cross_runtime => true,
+            Some((w, _)) if *w == v || cross_runtime => true,
             Some(_) => {
                 store.remove(&key);
                 false
@@ -148,10 +149,20 @@ impl Sessions {
         }
     }
 
+    /// The runtime that last wrote an out-of-process session, if it exists.
+    pub fn writer(&self, mode: SessionMode, app: &str, id: &str) -> Option<Version> {
+        let key = (app.to_ascii_lowercase(), id.to_string());
+        match mode {
+            SessionMode::StateServer => self.state_server.get(&key).map(|(v, _)| *v),
+            SessionMode::SqlServer => self.sql_server.get(&key).map(|(v, _)| *v),
+            _ => None,
+        }
+    }
+
     /// Stores an out-of-process session written by runtime `v`.
     pub fn put_oop(&mut self, mode: SessionMode, app: &str, id: &str, v: Version) {
         if let Some(store) = self.store(mode) {
-            store.insert((app.to_ascii_lowercase(), id.to_string()), v);
+            store.insert((app.to_ascii_lowercase(), id.to_string()), (v, app.to_string()));
         }
     }
 
@@ -159,7 +170,7 @@ impl Sessions {
     pub fn clear(&mut self, mode: SessionMode) -> Vec<String> {
         let Some(store) = self.store(mode) else { return Vec::new() };
         let gone = std::mem::take(store);
-        gone.keys().map(|(app, id)| describe(self.owner(id), app, mode)).collect()
+        gone.iter().map(|((_, id), (_, app))| describe(self.owner(id), app, mode)).collect()
     }
 }
 

@@ -343,6 +343,9 @@ fn edit_machine_config(m: &mut Machine, edit: &spec::MachineConfigEdit) -> Resul
     for (k, v) in &edit.process_model {
         process::edit_process_model(m, edit.version.0, k, v)?;
     }
+    if let Some(on) = edit.version_header {
+        process::set_root_version_header(m, edit.version.0, on);
+    }
     Ok(())
 }
 
@@ -380,7 +383,17 @@ fn set_property(m: &mut Machine, s: &spec::MetabaseSet) -> Result<(), String> {
         let kt = s.key_type.clone().unwrap_or_else(|| "IIsConfigObject".into());
         m.mb_create_key(&path, &kt, &["MB-13"]);
     }
-    m.mb_set(&path, &s.property, value, &["MB-23"]).map_err(|e| e.to_string())
+    m.mb_set(&path, &s.property, value.clone(), &["MB-23"]).map_err(|e| e.to_string())?;
+    // AppPoolCommand is volatile: WAS acts on it at once (ADS-05, PM6-07).
+    if s.property.eq_ignore_ascii_case("AppPoolCommand") {
+        let pool = path.rsplit('/').next().unwrap_or_default().to_string();
+        match value.as_dword() {
+            Some(1) => process::pool_command(m, &pool, true),
+            Some(2) => process::pool_command(m, &pool, false),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Creates a site with its files (MB-13, MB-14).
@@ -738,7 +751,8 @@ fn act(m: &mut Machine, step: &StepSpec) -> Output {
     }
     if let Some(f) = &step.create_file {
         let (dir, name) = f.rsplit_once('\\').unwrap_or(("C:", f.as_str()));
-        m.fs_create_files(dir, &[name], &[]);
+        let dir = if dir.ends_with(':') { format!("{dir}\\") } else { dir.to_string() };
+        m.fs_create_files(&dir, &[name], &[]);
         return Output::default();
     }
     if let Some(cmd) = &step.run {

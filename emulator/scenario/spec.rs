@@ -192,7 +192,11 @@ pub struct MachineConfigEdit {
     /// Whose machine.config.
     pub version: VersionArg,
     /// Attributes to set, e.g. `{ enable = "false" }`.
+    #[serde(default)]
     pub process_model: BTreeMap<String, String>,
+    /// `<httpRuntime enableVersionHeader>` in the runtime's root configuration (HDR-01, SES-08).
+    #[serde(default)]
+    pub version_header: Option<bool>,
 }
 
 /// An application's web.config settings that the process model reads.

@@ -15,6 +15,7 @@ use super::Context;
 use crate::machine::Machine;
 use crate::metabase::schema::{self, Kind, PropDef, SCHEMA};
 use crate::metabase::Value;
+use crate::process;
 use crate::rules::RuleId;
 
 /// `GENERAL_FAILURE`: the script's own argument errors.
@@ -185,12 +186,47 @@ pub enum ProcessAction {
     AppGetStatus,
 }
 
-/// The one hook into the process model: sites, pools and loaded applications live there, and
-/// iisim does not emulate them yet, so this says so and fails (exit 2). A real implementation
-/// performs `req.action` and prints `req.success`, or reports the error and prints `req.failure`.
-pub fn process_request(_m: &mut Machine, w: &mut WScript, req: &ProcessRequest) -> i32 {
-    w.echo(format!("iisim does not emulate {:?} on {} yet (the process model is not built).", req.action, req.mb_path));
-    GENERAL_FAILURE
+/// The hook into the process model: sites, pools and loaded applications live there. Performs
+/// `req.action` and prints `req.success` (ADS-05, ADS-09, ADS-10).
+pub fn process_request(m: &mut Machine, w: &mut WScript, req: &ProcessRequest) -> i32 {
+    let path = req.mb_path.clone();
+    let last = path.rsplit('/').next().unwrap_or_default().to_string();
+    match req.action {
+        ProcessAction::StartPool | ProcessAction::StopPool => {
+            process::pool_command(m, &last, req.action == ProcessAction::StartPool);
+        }
+        ProcessAction::StartSite | ProcessAction::StopSite => {
+            // A site's state persists in ServerAutoStart (MB-23), which dispatch reads (REQ-05).
+            let on = u32::from(req.action == ProcessAction::StartSite);
+            let _ = m.mb_set(&path, "ServerAutoStart", Value::Dword(on), &["ADS-10", "REQ-05"]);
+        }
+        ProcessAction::PauseSite | ProcessAction::ContinueSite => {
+            m.note(
+                format!("{path} {:?}: pausing is not modeled, requests are served as before", req.action),
+                &["ADS-10"],
+            );
+        }
+        ProcessAction::AppUnload => {
+            let n = process::unload_app(m, &path);
+            m.note(format!("APPUNLOAD {path}: {n} loaded instance(s) ended"), &["ADS-09"]);
+        }
+        ProcessAction::AppDisable | ProcessAction::AppEnable => {
+            m.note(format!("{path} {:?}: the COM+ registration is not modeled", req.action), &["ADS-09"]);
+        }
+        ProcessAction::AppGetStatus => {
+            let status = if !m.metabase().exists(&path) {
+                2
+            } else if process::app_loaded(m, &path) {
+                1
+            } else {
+                0
+            };
+            w.echo(format!("Application Status: {status}"));
+            return 0;
+        }
+    }
+    w.echo(req.success.clone());
+    0
 }
 
 /// `SanitizePath`: trim spaces, `\` to `/`, drop one leading and one trailing `/` (ADS-02).

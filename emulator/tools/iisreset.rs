@@ -102,6 +102,7 @@ pub fn run(m: &mut Machine, args: &[String], ctx: Context) -> Output {
         out.exit = 1;
         return out;
     }
+    m.note(format!("iisreset {action:?}"), &["IIR-01"]);
     let disabled = process::reset_disabled(m);
     match action {
         Action::Status => out.lines = status_lines(m),

@@ -138,6 +138,7 @@ pub fn run(m: &mut Machine, line: &str, ctx: Context) -> Output {
                 if path.to_ascii_lowercase().contains("\\framework64\\") { Bitness::X64 } else { Bitness::X86 };
             regiis::run(m, v, bitness, &args[1..], ctx)
         }
+        ("iisreset.exe", _) => iisreset::run(m, &args[1..], ctx),
         ("cscript.exe", _) => wsh::run(m, wsh::Host::CScript, &args[1..], ctx),
         ("wscript.exe", _) => wsh::run(m, wsh::Host::WScript, &args[1..], ctx),
         // A script typed by name runs in the host its file association names, wscript by default.
