@@ -629,8 +629,8 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
     }
     // Session state (SES-01..08).
     let mut set_cookie = None;
-    if let (Some(client), true) = (&load.client, wc.session != SessionMode::Off) {
-        match session(m, s, pid, call, v, client, wc.session, load.duration) {
+    if load.client.is_some() && wc.session != SessionMode::Off {
+        match session(m, s, pid, call, v, wc.session, load) {
             Ok(cookie) => set_cookie = cookie,
             Err(message) => {
                 s.reply = pages::managed_error(
@@ -708,10 +708,11 @@ fn session(
     pid: u32,
     call: &IsapiCall,
     v: Version,
-    client: &str,
     mode: SessionMode,
-    duration: u64,
+    load: &Load,
 ) -> Result<Option<String>, String> {
+    let client = load.client.as_deref().unwrap_or_default();
+    let duration = load.duration;
     let app = call.target.app.clone();
     if mode == SessionMode::StateServer {
         let Some(sv) = state_service_version(m) else {
