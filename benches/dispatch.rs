@@ -33,6 +33,20 @@ fn bench(c: &mut Criterion) {
         let req = Request::get(url);
         c.bench_function(&format!("resolve {url}"), |b| b.iter(|| resolve(black_box(&view), black_box(&req))));
     }
+    // The whole path a request takes: cached view, resolution, the worker, CLR check, AppDomain
+    // and session, on a warm w3wp.exe.
+    let mut warm = m.clone();
+    iisim::process::boot(&mut warm);
+    let load = iisim::process::Load { client: Some("alice".into()), ..Default::default() };
+    let req = Request::get("/app13/Default.aspx");
+    iisim::process::serve(&mut warm, &req, &load);
+    c.bench_function("serve /app13/Default.aspx (warm w3wp, InProc session)", |b| {
+        b.iter(|| {
+            let s = iisim::process::serve(black_box(&mut warm), black_box(&req), &load);
+            warm.drain_effects();
+            s
+        })
+    });
 }
 
 criterion_group!(benches, bench);
