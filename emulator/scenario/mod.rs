@@ -354,18 +354,28 @@ fn apply_web_config(m: &mut Machine, a: &spec::AppEntry) {
     if a.session_state.is_none() && a.version_header.is_none() && a.target.is_none() {
         return;
     }
-    let path = mb_path(&a.path);
-    let mut wc = m.world().web_config(&path);
-    if let Some(s) = a.session_state {
+    write_web_config(m, &mb_path(&a.path), a.session_state, a.version_header, a.target);
+}
+
+/// Changes the given web.config settings of an application, keeping the others.
+fn write_web_config(
+    m: &mut Machine,
+    path: &str,
+    session: Option<spec::SessionModeArg>,
+    version_header: Option<bool>,
+    target: Option<spec::VersionArg>,
+) {
+    let mut wc = m.world().web_config(path);
+    if let Some(s) = session {
         wc.session = s.0;
     }
-    if let Some(h) = a.version_header {
+    if let Some(h) = version_header {
         wc.version_header = h;
     }
-    if let Some(t) = a.target {
+    if let Some(t) = target {
         wc.target = Some(t.0);
     }
-    process::set_web_config(m, &path, wc);
+    process::set_web_config(m, path, wc);
 }
 
 /// Sets one metabase property by hand, creating the key if needed; the value must fit the property.
@@ -694,18 +704,7 @@ fn act(m: &mut Machine, step: &StepSpec) -> Output {
         };
     }
     if let Some(w) = &step.web_config {
-        let path = mb_path(&w.app);
-        let mut wc = m.world().web_config(&path);
-        if let Some(s) = w.session_state {
-            wc.session = s.0;
-        }
-        if let Some(h) = w.version_header {
-            wc.version_header = h;
-        }
-        if let Some(t) = w.target {
-            wc.target = Some(t.0);
-        }
-        process::set_web_config(m, &path, wc);
+        write_web_config(m, &mb_path(&w.app), w.session_state, w.version_header, w.target);
         return Output::default();
     }
     if let Some(d) = &step.advance {
