@@ -125,3 +125,36 @@ fn hand_set_values_must_fit_their_property() {
         assert!(out.contains(":13:1: ") && out.contains(want), "{prop}: expected {want:?} at 13:1 in {out}");
     }
 }
+
+#[test]
+fn explain_prints_every_decision_from_binding_to_process() {
+    let (code, out) = iisim(&["explain", "scenarios/22_iis5_side_by_side.toml", "GET", "/legacy/default.aspx"]);
+    assert_eq!(code, 0, "{out}");
+    for want in [
+        "[REQ-04]",
+        "key /LM/W3SVC/1/ROOT/legacy",
+        "listed in InProcessIsapiApps",
+        "forwarded to aspnet_wp.exe (1.0.3705) [PM5-01, PM5-02]",
+        "=> GET /legacy/default.aspx -> 200 from aspnet_wp.exe PID",
+        "   HTTP/1.1 200",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    let (code, out) = iisim(&["explain", "scenarios/22_iis5_side_by_side.toml", "GET", "/../boot.ini"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("HTTP/1.1 400"), "{out}");
+    let (code, out) = iisim(&["explain", "no/such/file.toml", "GET", "/"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("cannot read the file"), "{out}");
+}
+
+#[test]
+fn a_request_step_with_a_typo_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("req.toml");
+    let text = GOOD.replace("run = 'v1.1.4322\\aspnet_regiis -lv'", "request = { url = \"/\", clinet = \"alice\" }");
+    std::fs::write(&bad, text).unwrap();
+    let (code, out) = iisim(&["run", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("req.toml:8:24:") && out.contains("unknown field `clinet`"), "{out}");
+}
