@@ -5,6 +5,22 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `println!` that ignores a closed pipe (`iisim run ... | head`) instead of panicking.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `print!` that ignores a closed pipe.
+macro_rules! out_raw {
+    ($($t:tt)*) => {{
+        use std::io::Write;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 use iisim::rules::{self, Scope};
 use iisim::scenario::{self, Report, ScenarioError};
 
@@ -68,14 +84,14 @@ fn main() -> ExitCode {
         Command::Explain { scenario, method, url, host, client } => explain(&scenario, method, url, host, client),
         Command::Policies => {
             for p in iisim::policy::POLICIES {
-                println!(
+                out!(
                     "{} = {}  (values: {}; rules: {})",
                     p.name,
                     p.default_value(),
                     p.values.join(" | "),
                     p.rules.join(", ")
                 );
-                println!("    {}", p.doc);
+                out!("    {}", p.doc);
             }
             ExitCode::SUCCESS
         }
@@ -92,7 +108,7 @@ fn explain(path: &Path, method: String, url: String, host: Option<String>, clien
     };
     let (report, m) = s.run_to_end();
     if !report.passed() {
-        println!(
+        out!(
             "note: {} expectation(s) of the scenario failed; explaining on its final machine anyway",
             report.failures.len()
         );
@@ -103,7 +119,7 @@ fn explain(path: &Path, method: String, url: String, host: Option<String>, clien
     }
     let load = iisim::process::Load { client, ..Default::default() };
     for line in scenario::explain(&m, &req, &load) {
-        println!("{line}");
+        out!("{line}");
     }
     ExitCode::SUCCESS
 }
@@ -115,9 +131,9 @@ fn list_rules(prefix: Option<&str>, verbose: bool) {
             Scope::Modeled => String::new(),
             Scope::Deferred(why) => format!("  (out of scope: {why})"),
         };
-        println!("{:<7} {:<11} {}{scope}", r.id, r.source.to_string(), r.title);
+        out!("{:<7} {:<11} {}{scope}", r.id, r.source.to_string(), r.title);
         if verbose {
-            println!("        {}", r.summary);
+            out!("        {}", r.summary);
         }
     }
 }
@@ -157,23 +173,23 @@ fn run(paths: &[PathBuf], show_transcript: bool, junit: Option<&Path>) -> ExitCo
         let loaded = item.and_then(|p| scenario::load(&p).map(|s| (p, s)));
         match loaded {
             Err(e) => {
-                println!("ERROR {e}");
+                out!("ERROR {e}");
                 errors.push(e);
             }
             Ok((path, s)) => {
                 let report = s.run();
                 let mark = if report.passed() { "PASS" } else { "FAIL" };
-                println!("{mark}  {}  {}", path.display(), report.title);
+                out!("{mark}  {}  {}", path.display(), report.title);
                 for f in &report.failures {
-                    println!("      {}: expected {}", f.step, f.expected);
+                    out!("      {}: expected {}", f.step, f.expected);
                     for (i, line) in f.actual.lines().enumerate() {
-                        println!("      {} {line}", if i == 0 { "got:" } else { "    " });
+                        out!("      {} {line}", if i == 0 { "got:" } else { "    " });
                     }
                 }
                 if show_transcript {
-                    println!();
-                    print!("{}", report.transcript);
-                    println!();
+                    out!();
+                    out_raw!("{}", report.transcript);
+                    out!();
                 }
                 reports.push(report);
             }
@@ -187,7 +203,7 @@ fn run(paths: &[PathBuf], show_transcript: bool, junit: Option<&Path>) -> ExitCo
     }
     let passed = reports.iter().filter(|r| r.passed()).count();
     let failed = reports.len() - passed + errors.len();
-    println!("{passed} passed, {failed} failed");
+    out!("{passed} passed, {failed} failed");
     if !errors.is_empty() {
         ExitCode::from(2)
     } else if failed > 0 {

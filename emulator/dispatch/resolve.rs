@@ -654,14 +654,17 @@ impl<'a> Run<'a> {
             return self.fail(key, 404, 0, &format!("{physical} does not exist"), &["REQ-11"]);
         }
         let mime = key.mime.get(&ext).or_else(|| key.mime.get(".*")).cloned();
+        let shown = if ext.is_empty() { "(no extension)" } else { ext.as_str() };
         let mime = match mime {
             Some(m) => m,
             None if self.iis6() => {
-                let shown = if ext.is_empty() { "(no extension)" } else { ext.as_str() };
                 return self.fail(key, 404, 3, &format!("{shown} has no MIME type"), &["REQ-11", "REQ-12"]);
             }
             None => {
-                self.note(format!("{ext} has no MIME type: IIS 5 serves it as application/octet-stream"), &["REQ-11"]);
+                self.note(
+                    format!("{shown} has no MIME type: IIS 5 serves it as application/octet-stream"),
+                    &["REQ-11"],
+                );
                 "application/octet-stream".to_string()
             }
         };

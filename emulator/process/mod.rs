@@ -197,6 +197,7 @@ pub struct World {
     view: Option<(u64, Arc<View>)>,
     warned: BTreeSet<String>,
     in_process: Option<Vec<String>>,
+    view_notes: Vec<String>,
     root_version_header: BTreeMap<Version, bool>,
     state_version_checked: bool,
 }
@@ -221,6 +222,7 @@ impl Default for World {
             view: None,
             warned: BTreeSet::new(),
             in_process: None,
+            view_notes: Vec::new(),
             root_version_header: BTreeMap::new(),
             state_version_checked: false,
         }
@@ -283,6 +285,15 @@ pub fn view(m: &mut Machine) -> Arc<View> {
         }
     }
     let v = Arc::new(View::compile(m));
+    // What compiling set aside (a site that cannot start, a malformed binding) is worth saying
+    // once, when it changes (REQ-05).
+    let notes: Vec<String> = v.notes().iter().map(|d| d.text.clone()).collect();
+    if m.world().view_notes != notes {
+        for d in v.notes() {
+            m.record_decision(d.text.clone(), &d.rules);
+        }
+        m.world_mut().view_notes = notes;
+    }
     m.world_mut().view = Some((generation, v.clone()));
     v
 }

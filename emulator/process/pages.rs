@@ -41,6 +41,24 @@ pub fn bad_path(base: &[(String, String)]) -> Reply {
     html(400, 0, base, "<html><body>Bad Request</body></html>".into())
 }
 
+/// ASP.NET's HttpForbiddenHandler answer (HDR-07): its message for everyone, the version footer
+/// only for local clients (HDR-04).
+pub fn forbidden(base: &[(String, String)], app_vpath: &str, local: bool, versions: (&str, &str)) -> Reply {
+    let message = "This type of page is not served.";
+    let footer = if local {
+        format!(
+            "\n<hr>\n<b>Version Information:</b>&nbsp;Microsoft .NET Framework Version:{}; ASP.NET Version:{}",
+            versions.0, versions.1
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "<html><head><title>{message}</title></head><body>\n<h1>Server Error in '{app_vpath}' Application.</h1>\n<h2><i>{message}</i></h2>{footer}\n</body></html>"
+    );
+    html(403, 0, base, body)
+}
+
 /// The managed error page (HDR-04): detailed with the version footer for local clients, the
 /// generic "Runtime Error" page for remote ones under `customErrors mode="RemoteOnly"`.
 pub fn managed_error(

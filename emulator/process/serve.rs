@@ -565,14 +565,7 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
             format!("{ext} is a forbidden type: ASP.NET's HttpForbiddenHandler answers 403"),
             &["HDR-07", "SEC-10"],
         );
-        s.reply = pages::managed_error(
-            403,
-            &call.base_headers,
-            &call.target.app_vpath,
-            "This type of page is not served.",
-            load.local,
-            versions,
-        );
+        s.reply = pages::forbidden(&call.base_headers, &call.target.app_vpath, load.local, versions);
         return;
     }
     // The request queue of aspnet_wp (PM5-08).
