@@ -393,42 +393,42 @@ fn adsutil_get() {
             .lines(vec![pad("AccessExecute", ": (BOOLEAN) False")]),
         case("LIST", Win2003, format!("{ADS} GET W3SVC/1/ServerBindings"), &[], 0)
             .lines(vec![pad("ServerBindings", ": (LIST)  (1 Items)"), "  \":80:\"".into()]),
-        case("inherited only (ADS-04)", Win2003, format!("{ADS} GET W3SVC/1/ROOT/DefaultDoc"), &["The parameter \"DefaultDoc\" is not set at this node."], -2147463162),
-        case("a per-bit view whose DWORD is inherited", Win2003, format!("{ADS} GET W3SVC/1/AccessRead"), &["The parameter \"AccessRead\" is not set at this node."], -2147463162),
+        case("inherited only (ADS-04)", Win2003, format!("{ADS} GET W3SVC/1/ROOT/DefaultDoc"), &["The parameter \"DefaultDoc\" is not set at this node."], 2),
+        case("a per-bit view whose DWORD is inherited", Win2003, format!("{ADS} GET W3SVC/1/AccessRead"), &["The parameter \"AccessRead\" is not set at this node."], 2),
         case(
             "a missing path (ADS-12)",
             Win2003,
             format!("{ADS} GET W3SVC/2/ServerComment"),
             &["The path requested could not be found.", "ErrNumber: -2147024893 (0x80070003)", "Error Trying To GET the Object (GetObject Failed): W3SVC/2"],
-            -2147024893,
+            2,
         ),
         case(
             "/LM is implied: LM/W3SVC is a missing path",
             Win2003,
             format!("{ADS} GET LM/W3SVC/AppPoolId"),
             &["The path requested could not be found.", "ErrNumber: -2147024893 (0x80070003)", "Error Trying To GET the Object (GetObject Failed): LM/W3SVC"],
-            -2147024893,
+            2,
         ),
         case(
             "a property not in the schema",
             Win2003,
             format!("{ADS} GET W3SVC/1/ServerCommentz"),
             &["", "ErrNumber: -2147463168 (0x80005000)", "Error Trying To GET the Schema of the property: IIS://localhost/Schema/ServerCommentz"],
-            -2147463168,
+            2,
         ),
         case(
             "IIS 5 has no application pools",
             Win2000,
             format!("{ADS} GET W3SVC/AppPoolId"),
             &["", "ErrNumber: -2147463168 (0x80005000)", "Error Trying To GET the Schema of the property: IIS://localhost/Schema/AppPoolId"],
-            -2147463168,
+            2,
         ),
         case(
             "no value anywhere: Get fails",
             Win2003,
             format!("{ADS} GET W3SVC/1/ROOT/HttpErrors"),
             &["", "ErrNumber: -2147463155 (0x8000500D)", "Error Trying To GET the property: (Get Method Failed) HttpErrors", "  (This property is probably not allowed at this node)"],
-            -2147463155,
+            2,
         ),
         case("wrong number of arguments", Win2003, format!("{ADS} GET"), &["Error: Wrong number of Args for the GET command"], 2),
         case("mdutil's AccessPerm maps to AccessFlags", Win2003, format!("{ADS} GET W3SVC/1/ROOT/AccessPerm"), &[], 0).lines(vec![
@@ -443,7 +443,7 @@ fn adsutil_get() {
             Win2003,
             format!("{ADS} GET W3SVC/1/ServerComment"),
             &["Access is denied for the requested path or property.", "ErrNumber: -2147024891 (0x80070005)", "Error Trying To GET the Object (GetObject Failed): W3SVC/1"],
-            -2147024891,
+            2,
         )
         .user(),
         case(
@@ -451,7 +451,7 @@ fn adsutil_get() {
             Win2003,
             format!("{ADS} GET W3SVC/1/ServerComment -s:OTHERBOX"),
             &["The RPC server is unavailable.", "ErrNumber: -2147023174 (0x800706BA)", "Error Trying To GET the Object (GetObject Failed): W3SVC/1"],
-            -2147023174,
+            2,
         ),
         case("this server by name", Win2003, format!("{ADS} -s:web01 GET W3SVC/1/ServerComment"), &[], 0)
             .lines(vec![pad("ServerComment", ": (STRING) \"Default Web Site\"")]),
@@ -459,7 +459,7 @@ fn adsutil_get() {
             "{}\".htm,text/html\" \".html,text/html\" \".txt,text/plain\" \".css,text/css\" \".js,application/x-javascript\" \".gif,image/gif\" \".jpg,image/jpeg\" \".png,image/png\" \".xml,text/xml\" \".zip,application/x-zip-compressed\" ",
             pad("MimeMap", ": (MimeMapList) ")
         )]),
-        case("MimeMap not set at the node quits silently", Win2003, format!("{ADS} GET W3SVC/MimeMap"), &[], -2147463162),
+        case("MimeMap not set at the node quits silently", Win2003, format!("{ADS} GET W3SVC/MimeMap"), &[], 2),
     ]);
 }
 
@@ -478,42 +478,90 @@ fn adsutil_set() {
         case("BOOLEAN follows CBool", Win2003, format!("{ADS} SET W3SVC/1/ServerAutoStart 0"), &[], 0)
             .lines(vec![pad("ServerAutoStart", ": (BOOLEAN) False")])
             .check(|m| assert_eq!(own(m, "/LM/W3SVC/1", "ServerAutoStart"), Some(Value::Dword(0)))),
-        case("a per-bit view rewrites the whole effective DWORD (MB-18)", Win2003, format!("{ADS} SET W3SVC/1/ROOT/app/AccessWrite TRUE"), &[], 0)
-            .before(&["cscript //nologo C:\\Inetpub\\AdminScripts\\adsutil.vbs CREATE_VDIR W3SVC/1/ROOT/app"])
-            .lines(vec![pad("AccessWrite", ": (BOOLEAN) True")])
-            .check(|m| assert_eq!(own(m, "/LM/W3SVC/1/ROOT/app", "AccessFlags"), Some(Value::Dword(513 | 2)))),
-        case("LIST takes one argument per item", Win2003, format!("{ADS} SET W3SVC/1/ServerBindings :80: :8080:www.a.com"), &[], 0)
-            .lines(vec![pad("ServerBindings", ": (LIST) \":80:\" \":8080:www.a.com\" ")])
-            .check(|m| assert_eq!(list(m, "/LM/W3SVC/1", "ServerBindings"), [":80:", ":8080:www.a.com"])),
-        case("an empty item ends the MULTISZ: \"\" is the empty list", Win2003, format!("{ADS} SET W3SVC/1/ROOT/ScriptMaps \"\""), &[], 0)
-            .lines(vec![pad("ScriptMaps", ": (LIST) \"\" ")])
-            .check(|m| assert_eq!(own(m, "/LM/W3SVC/1/ROOT", "ScriptMaps"), Some(Value::MultiSz(vec![])))),
-        case("isolation mode waits for a W3SVC restart (ADS-13)", Win2003, format!("{ADS} SET W3SVC/IIs5IsolationModeEnabled TRUE"), &[], 0)
-            .lines(vec![pad("IIs5IsolationModeEnabled", ": (BOOLEAN) True")])
-            .check(|m| assert_eq!(own(m, "/LM/W3SVC", "IIs5IsolationModeEnabled"), Some(Value::Dword(1)))),
-        case("a number that is not one", Win2003, format!("{ADS} SET W3SVC/1/ROOT/AppIsolated high"), &["Type mismatch", "ErrNumber: 13 (0xD)", "Error Trying To SET the Property: AppIsolated"], 13)
-            .check(|m| assert_eq!(own(m, "/LM/W3SVC/1/ROOT", "AppIsolated"), Some(Value::Dword(2)))),
-        case("too few arguments", Win2003, format!("{ADS} SET W3SVC/1/ServerComment"), &["Error: Wrong number of Args for the SET command"], 2),
+        case(
+            "a per-bit view rewrites the whole effective DWORD (MB-18)",
+            Win2003,
+            format!("{ADS} SET W3SVC/1/ROOT/app/AccessWrite TRUE"),
+            &[],
+            0,
+        )
+        .before(&["cscript //nologo C:\\Inetpub\\AdminScripts\\adsutil.vbs CREATE_VDIR W3SVC/1/ROOT/app"])
+        .lines(vec![pad("AccessWrite", ": (BOOLEAN) True")])
+        .check(|m| assert_eq!(own(m, "/LM/W3SVC/1/ROOT/app", "AccessFlags"), Some(Value::Dword(513 | 2)))),
+        case(
+            "LIST takes one argument per item",
+            Win2003,
+            format!("{ADS} SET W3SVC/1/ServerBindings :80: :8080:www.a.com"),
+            &[],
+            0,
+        )
+        .lines(vec![pad("ServerBindings", ": (LIST) \":80:\" \":8080:www.a.com\" ")])
+        .check(|m| assert_eq!(list(m, "/LM/W3SVC/1", "ServerBindings"), [":80:", ":8080:www.a.com"])),
+        case(
+            "an empty item ends the MULTISZ: \"\" is the empty list",
+            Win2003,
+            format!("{ADS} SET W3SVC/1/ROOT/ScriptMaps \"\""),
+            &[],
+            0,
+        )
+        .lines(vec![pad("ScriptMaps", ": (LIST) \"\" ")])
+        .check(|m| assert_eq!(own(m, "/LM/W3SVC/1/ROOT", "ScriptMaps"), Some(Value::MultiSz(vec![])))),
+        case(
+            "isolation mode waits for a W3SVC restart (ADS-13)",
+            Win2003,
+            format!("{ADS} SET W3SVC/IIs5IsolationModeEnabled TRUE"),
+            &[],
+            0,
+        )
+        .lines(vec![pad("IIs5IsolationModeEnabled", ": (BOOLEAN) True")])
+        .check(|m| assert_eq!(own(m, "/LM/W3SVC", "IIs5IsolationModeEnabled"), Some(Value::Dword(1)))),
+        case(
+            "a number that is not one",
+            Win2003,
+            format!("{ADS} SET W3SVC/1/ROOT/AppIsolated high"),
+            &["Type mismatch", "ErrNumber: 13 (0xD)", "Error Trying To SET the Property: AppIsolated"],
+            2,
+        )
+        .check(|m| assert_eq!(own(m, "/LM/W3SVC/1/ROOT", "AppIsolated"), Some(Value::Dword(2)))),
+        case(
+            "too few arguments",
+            Win2003,
+            format!("{ADS} SET W3SVC/1/ServerComment"),
+            &["Error: Wrong number of Args for the SET command"],
+            2,
+        ),
         case(
             "a missing path",
             Win2003,
             format!("{ADS} SET W3SVC/7/ServerComment x"),
-            &["The path requested could not be found.", "ErrNumber: -2147024893 (0x80070003)", "Error Trying To Get the Object: W3SVC/7"],
-            -2147024893,
+            &[
+                "The path requested could not be found.",
+                "ErrNumber: -2147024893 (0x80070003)",
+                "Error Trying To Get the Object: W3SVC/7",
+            ],
+            2,
         ),
         case(
             "an unknown property",
             Win2003,
             format!("{ADS} SET W3SVC/1/Bogus 1"),
-            &["", "ErrNumber: -2147463168 (0x80005000)", "Error Trying To GET the Schema of the property: IIS://localhost/Schema/Bogus"],
-            -2147463168,
+            &[
+                "",
+                "ErrNumber: -2147463168 (0x80005000)",
+                "Error Trying To GET the Schema of the property: IIS://localhost/Schema/Bogus",
+            ],
+            2,
         ),
         case(
             "a non-administrator changes nothing",
             Win2003,
             format!("{ADS} SET W3SVC/1/ServerComment x"),
-            &["Access is denied for the requested path or property.", "ErrNumber: -2147024891 (0x80070005)", "Error Trying To Get the Object: W3SVC/1"],
-            -2147024891,
+            &[
+                "Access is denied for the requested path or property.",
+                "ErrNumber: -2147024891 (0x80070005)",
+                "Error Trying To Get the Object: W3SVC/1",
+            ],
+            2,
         )
         .user()
         .check(|m| assert_eq!(own(m, "/LM/W3SVC/1", "ServerComment"), Some(Value::String("Default Web Site".into())))),
@@ -522,8 +570,14 @@ fn adsutil_set() {
             .check(|m| assert_eq!(own(m, "/LM/W3SVC/1/ROOT", "AccessFlags"), Some(Value::Dword(513)))),
         case("AccessPerm with a number", Win2000, format!("{ADS} SET W3SVC/1/ROOT/AccessPerm 0x205"), &[], 0)
             .lines(vec![pad("AccessFlags (AccessPerm)", ": (Long)  517 (0x205)")]),
-        case("AccessPerm with a word it lacks", Win2000, format!("{ADS} SET W3SVC/1/ROOT/AccessPerm read source"), &["Error: Setting not supported: source"], 2)
-            .check(|m| assert_eq!(own(m, "/LM/W3SVC/1/ROOT", "AccessFlags"), Some(Value::Dword(513)))),
+        case(
+            "AccessPerm with a word it lacks",
+            Win2000,
+            format!("{ADS} SET W3SVC/1/ROOT/AccessPerm read source"),
+            &["Error: Setting not supported: source"],
+            2,
+        )
+        .check(|m| assert_eq!(own(m, "/LM/W3SVC/1/ROOT", "AccessFlags"), Some(Value::Dword(513)))),
         case("VRPath sets Path", WinXp, format!("{ADS} SET W3SVC/1/ROOT/VRPath D:\\www"), &[], 0)
             .lines(vec![pad("Path (VRPath)", ": (String) D:\\www")])
             .check(|m| assert_eq!(own(m, "/LM/W3SVC/1/ROOT", "Path"), Some(Value::String("D:\\www".into())))),
@@ -533,17 +587,29 @@ fn adsutil_set() {
         case("MimeMap on IIS 6", Win2003, format!("{ADS} SET W3SVC/1/ROOT/MimeMap .log,text/plain"), &[], 0)
             .lines(vec![pad("MimeMap", ": (MimeMapList) \".log,text/plain\" ")])
             .check(|m| assert_eq!(list(m, "/LM/W3SVC/1/ROOT", "MimeMap"), [".log,text/plain"])),
-        case("MimeMap on IIS 5 keeps the Q248364 bug", Win2000, format!("{ADS} SET W3SVC/1/ROOT/MimeMap .log,text/plain"), &[], 0)
-            .lines(vec![pad("MimeMap", ": (MimeMapList) \".log,text/plain\" ")])
-            .check(|m| assert_eq!(list(m, "/LM/W3SVC/1/ROOT", "MimeMap"), [".log,lain"])),
+        case(
+            "MimeMap on IIS 5 keeps the Q248364 bug",
+            Win2000,
+            format!("{ADS} SET W3SVC/1/ROOT/MimeMap .log,text/plain"),
+            &[],
+            0,
+        )
+        .lines(vec![pad("MimeMap", ": (MimeMapList) \".log,text/plain\" ")])
+        .check(|m| assert_eq!(list(m, "/LM/W3SVC/1/ROOT", "MimeMap"), [".log,lain"])),
         case(
             "MimeMap without a comma",
             Win2003,
             format!("{ADS} SET W3SVC/1/ROOT/MimeMap .log"),
             &["Invalid procedure call or argument", "ErrNumber: 5 (0x5)", "Error trying to Create the Mime Map List."],
-            5,
+            2,
         ),
-        case("ServerCommand needs the process model", Win2003, format!("{ADS} SET W3SVC/1/ServerCommand 2"), &["iisim does not emulate StopSite on /LM/W3SVC/1 yet (the process model is not built)."], 2),
+        case(
+            "ServerCommand 2 stops the site (ADS-05)",
+            Win2003,
+            format!("{ADS} SET W3SVC/1/ServerCommand 2"),
+            &["Server W3SVC/1 Successfully STOPPED"],
+            0,
+        ),
         case(
             "ServerCommand on a non-site (IIS 6 checks the class)",
             Win2003,
@@ -551,14 +617,26 @@ fn adsutil_set() {
             &["", "ErrNumber: 0 (0x0)", "Can't set ServerCommand on a non-IIsWebServer object."],
             2,
         ),
-        case("an invalid ServerCommand", Win2003, format!("{ADS} SET W3SVC/1/ServerCommand 9"), &["Invalid ServerCommand: 9"], 2),
-        case("AppPoolCommand needs the process model", Win2003, format!("{ADS} SET W3SVC/AppPools/DefaultAppPool/AppPoolCommand 2"), &["iisim does not emulate StopPool on /LM/W3SVC/AppPools/DefaultAppPool yet (the process model is not built)."], 2),
+        case(
+            "an invalid ServerCommand",
+            Win2003,
+            format!("{ADS} SET W3SVC/1/ServerCommand 9"),
+            &["Invalid ServerCommand: 9"],
+            2,
+        ),
+        case(
+            "AppPoolCommand 2 stops the pool (ADS-05)",
+            Win2003,
+            format!("{ADS} SET W3SVC/AppPools/DefaultAppPool/AppPoolCommand 2"),
+            &["Application pool W3SVC/AppPools/DefaultAppPool Successfully STOPPED"],
+            0,
+        ),
         case(
             "a key without a class takes no properties",
             Win2003,
             format!("{ADS} SET W3SVC/1/ROOT/x/Path C:\\x"),
             &["", "ErrNumber: -2147463162 (0x80005006)", "Error Trying To SET the Property: Path"],
-            -2147463162,
+            2,
         )
         .before(&["cscript //nologo C:\\Inetpub\\AdminScripts\\adsutil.vbs CREATE W3SVC/1/ROOT/x"]),
         case("until its KeyType is set", Win2003, format!("{ADS} SET W3SVC/1/ROOT/x/Path C:\\x"), &[], 0)
@@ -612,7 +690,7 @@ fn adsutil_delete_enum_create() {
                 "ErrNumber: -2147024893 (0x80070003)",
                 "Error deleting the object: W3SVC/1/ROOT/nothere",
             ],
-            -2147024893,
+            2,
         ),
         case(
             "DELETE wrong arguments",
@@ -678,7 +756,7 @@ fn adsutil_delete_enum_create() {
                 "ErrNumber: -2147024893 (0x80070003)",
                 "Error Trying To ENUM the Object (GetObject Failed): W3SVC/5",
             ],
-            -2147024893,
+            2,
         ),
         case(
             "CREATE with a KeyType",
@@ -733,7 +811,7 @@ fn adsutil_delete_enum_create() {
                 "ErrNumber: -2147024713 (0x800700B7)",
                 "Error creating the object: W3SVC/1",
             ],
-            -2147024713,
+            2,
         ),
         case("CREATE wrong arguments prints the usage too", Win2003, format!("{ADS} CREATE a b c"), &[], 2).lines({
             let mut v = strs(&["Error: Wrong number of Args for the CREATE command"]);
@@ -827,7 +905,7 @@ fn adsutil_commands() {
                 "ErrNumber: 438 (0x1B6)",
                 "Error trying to create the application: W3SVC/1",
             ],
-            438,
+            2,
         ),
         case(
             "APPCREATE of a missing path",
@@ -838,7 +916,7 @@ fn adsutil_commands() {
                 "ErrNumber: -2147024893 (0x80070003)",
                 "Error trying to get the path of the application: W3SVC/1/ROOT/none",
             ],
-            -2147024893,
+            2,
         ),
         case(
             "APPCREATE wrong arguments",
@@ -860,18 +938,18 @@ fn adsutil_commands() {
             assert_eq!(own(m, "/LM/W3SVC/1/ROOT", "Path"), Some(Value::String("C:\\Inetpub\\wwwroot".into())));
         }),
         case(
-            "APPGETSTATUS needs the process model",
+            "APPGETSTATUS of an application nothing has loaded (ADS-09)",
             Win2003,
             format!("{ADS} APPGETSTATUS W3SVC/1/ROOT"),
-            &["iisim does not emulate AppGetStatus on /LM/W3SVC/1/ROOT yet (the process model is not built)."],
-            2,
+            &["Application Status: 0"],
+            0,
         ),
         case(
-            "START_SERVER needs the process model",
+            "START_SERVER (ADS-10)",
             Win2003,
             format!("{ADS} START_SERVER W3SVC/1"),
-            &["iisim does not emulate StartSite on /LM/W3SVC/1 yet (the process model is not built)."],
-            2,
+            &["Server W3SVC/1 Successfully STARTED"],
+            0,
         ),
         case(
             "STOP_SERVER wrong arguments",
@@ -934,7 +1012,7 @@ fn adsutil_commands() {
                 "ErrNumber: -2147024713 (0x800700B7)",
                 "Error trying to Copy/Move Source to Dest.",
             ],
-            -2147024713,
+            2,
         ),
     ]);
 }

@@ -464,7 +464,9 @@ impl Ads<'_> {
     fn fail(&mut self, e: ScriptError, then: impl AsRef<str>) -> i32 {
         self.report(e);
         self.echo(then);
-        e.number()
+        // ADS-12: a failure exits 2; the error number is what the report line prints (ADS-04).
+        self.w.cite(&["ADS-12"]);
+        GENERAL_FAILURE
     }
 
     /// The script's own refusal of its arguments: one line, exit 2.
@@ -593,13 +595,13 @@ impl Ads<'_> {
                 self.report(e);
                 self.echo(format!("Error Trying To GET the property: (Get Method Failed) {param}"));
                 self.echo("  (This property is probably not allowed at this node)");
-                return e.number();
+                return GENERAL_FAILURE;
             }
         };
         if self.own(&key, prop).is_none() {
             self.w.cite(&["ADS-04"]);
             self.echo(format!("The parameter \"{param}\" is not set at this node."));
-            return ScriptError::ADS_NOT_SUPPORTED.number();
+            return GENERAL_FAILURE;
         }
         let syntax = prop.syntax();
         let head = head(&param, syntax);
@@ -914,7 +916,7 @@ impl Ads<'_> {
         };
         if self.m.metabase().own(&key, "MimeMap").is_none() {
             self.w.cite(&["ADS-04"]);
-            return ScriptError::ADS_NOT_SUPPORTED.number();
+            return GENERAL_FAILURE;
         }
         let items = self.m.metabase().own_list(&key, "MimeMap");
         self.echo(mimemap_line(&items));

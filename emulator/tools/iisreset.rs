@@ -82,7 +82,8 @@ fn status_lines(m: &Machine) -> Vec<String> {
     let running = process::web_running(m);
     for (name, display) in [("IISADMIN", "IIS Admin Service"), ("W3SVC", "World Wide Web Publishing Service")] {
         if m.service(name).is_some() {
-            let state = if name == "IISADMIN" || running { "Running" } else { "Stopped" };
+            // iisreset /stop stops IISADMIN and everything that depends on it (IIR-02).
+            let state = if running { "Running" } else { "Stopped" };
             out.push(format!("Status for {display} ( {name} ) : {state}"));
         }
     }
