@@ -303,7 +303,7 @@ fn deepest_key_application_and_physical_path() {
     // The application's pool and isolation travel with the ISAPI call.
     let r = resolve(&view, &Request::get("/shop/cart.aspx"));
     let c = call(&r);
-    assert_eq!((c.pool.as_str(), c.app_isolated), ("ShopPool", 1));
+    assert_eq!((c.target.pool.as_str(), c.app_isolated), ("ShopPool", 1));
     assert_eq!(c.target.app_vpath, "/shop");
 }
 
@@ -397,7 +397,7 @@ fn isapi_call_details() {
     assert_eq!(c.dll.to_ascii_lowercase(), r"c:\windows\microsoft.net\framework\v1.1.4322\aspnet_isapi.dll");
     assert_eq!(c.aspnet, Some(V1_1));
     assert!(c.in_process, "registration lists every aspnet_isapi.dll in InProcessIsapiApps (SHR-03)");
-    assert_eq!(c.pool, "DefaultAppPool");
+    assert_eq!(c.target.pool, "DefaultAppPool");
     assert_eq!(
         c.base_headers,
         vec![("Server".to_string(), "Microsoft-IIS/6.0".to_string()), ("X-Powered-By".into(), "ASP.NET".into())]

@@ -276,11 +276,7 @@ fn decode(raw: &str, params: &HttpSysParams, failure: u16) -> Result<Decoded, Re
         if bytes_in[i] != b'%' {
             let Some(c) = raw.get(i..).and_then(|s| s.chars().next()) else { break };
             let end = i + c.len_utf8();
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                bytes.push(b);
-                spans.push((i, end));
-            }
+            push_char(&mut bytes, &mut spans, c, (i, end));
             i = end;
             continue;
         }
@@ -295,11 +291,7 @@ fn decode(raw: &str, params: &HttpSysParams, failure: u16) -> Result<Decoded, Re
             let (c, end) = decode_percent_u(raw, i, failure)?;
             out.percent_u = true;
             out.escaped_backslash |= c == '\\';
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                bytes.push(b);
-                spans.push((i, end));
-            }
+            push_char(&mut bytes, &mut spans, c, (i, end));
             i = end;
             continue;
         }
@@ -365,6 +357,15 @@ fn decode_percent_u(raw: &str, at: usize, failure: u16) -> Result<(char, usize),
 }
 
 /// The byte two hex digits at `at` stand for.
+/// Appends a decoded character's UTF-8 bytes, each remembering the raw span it came from.
+fn push_char(bytes: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>, c: char, span: (usize, usize)) {
+    let mut buf = [0u8; 4];
+    for b in c.encode_utf8(&mut buf).bytes() {
+        bytes.push(b);
+        spans.push(span);
+    }
+}
+
 fn hex_pair(b: &[u8], at: usize) -> Option<u8> {
     let digit = |x: u8| char::from(x).to_digit(16);
     let hi = digit(*b.get(at)?)?;

@@ -118,6 +118,8 @@ pub struct Target {
     pub app_vpath: String,
     /// The physical path the URL maps to.
     pub physical: String,
+    /// Effective AppPoolId of the application (IIS 6; empty on IIS 5.x).
+    pub pool: String,
 }
 
 /// An ISAPI extension chosen to run the request; the process model decides where it runs.
@@ -141,8 +143,6 @@ pub struct IsapiCall {
     pub query: String,
     /// Effective AppIsolated of the application (0 Low, 1 High, 2 Medium).
     pub app_isolated: u32,
-    /// Effective AppPoolId of the application (IIS 6).
-    pub pool: String,
     /// The DLL is listed in the effective InProcessIsapiApps (SHR-03, PM5-03).
     pub in_process: bool,
     /// Headers IIS adds to every response here: `Server`, then effective HttpCustomHeaders (HDR-02).

@@ -328,6 +328,7 @@ impl<'a> Run<'a> {
             app: key.app.clone(),
             app_vpath: key.app_vpath.clone(),
             physical: physical.to_string(),
+            pool: key.app_pool.clone(),
         });
     }
 
@@ -546,10 +547,7 @@ impl<'a> Run<'a> {
         path_info: String,
     ) -> Outcome {
         let dll = entry.processor.clone();
-        let lc = dll.to_ascii_lowercase();
-        let file = lc.rsplit(['\\', '/']).next().unwrap_or_default();
-        let in_process =
-            key.in_process.iter().any(|e| if e.contains(['\\', '/']) { *e == lc } else { e.as_str() == file });
+        let in_process = super::view::lists_isapi(&key.in_process, &dll);
         let aspnet = self.view.aspnet_version(&dll);
         let runtime = aspnet.map(|v| format!(" (ASP.NET {v})")).unwrap_or_default();
         let place = if in_process { ", listed in InProcessIsapiApps" } else { "" };
@@ -566,7 +564,6 @@ impl<'a> Run<'a> {
             path_info,
             query: self.query.clone(),
             app_isolated: key.app_isolated,
-            pool: key.app_pool.clone(),
             in_process,
             base_headers: self.base_headers(key),
         })

@@ -218,6 +218,19 @@ pub(super) fn processor_path(processor: &str) -> String {
     p.to_string()
 }
 
+/// InProcessIsapiApps entries as dispatch compares them: `%windir%` expanded, lower-cased.
+pub fn isapi_list(m: &Machine, entries: &[String]) -> Vec<String> {
+    entries.iter().map(|e| m.expand(e.trim()).to_ascii_lowercase()).filter(|e| !e.is_empty()).collect()
+}
+
+/// Whether entries made by [`isapi_list`] name `dll`: full paths compare case-insensitively, bare
+/// names match any folder (SHR-03, MB-23).
+pub fn lists_isapi(entries: &[String], dll: &str) -> bool {
+    let lc = dll.to_ascii_lowercase();
+    let file = lc.rsplit(['\\', '/']).next().unwrap_or_default();
+    entries.iter().any(|e| if e.contains(['\\', '/']) { *e == lc } else { e.as_str() == file })
+}
+
 fn list(v: Option<(Value, crate::metabase::Origin)>) -> Vec<String> {
     v.and_then(|(v, _)| v.as_multi().map(<[String]>::to_vec)).unwrap_or_default()
 }
@@ -499,11 +512,7 @@ fn compile_key(
     let found = app_of(mb, root, path);
     let in_app = found.is_some();
     let app = found.unwrap_or_else(|| root.to_string());
-    let in_process = list(mb.effective(&app, "InProcessIsapiApps"))
-        .iter()
-        .map(|e| m.expand(e.trim()).to_ascii_lowercase())
-        .filter(|e| !e.is_empty())
-        .collect();
+    let in_process = isapi_list(m, &list(mb.effective(&app, "InProcessIsapiApps")));
     let maps = entries(m, &list(mb.effective(path, "ScriptMaps"))).into_iter().filter(|e| !e.is_wildcard()).collect();
     let mime = match mb.effective(path, "MimeMap") {
         Some((Value::MultiSz(lines), _)) => mime_map(&lines),

@@ -250,11 +250,6 @@ impl World {
         self.web_configs.get(&app.to_ascii_lowercase()).cloned().unwrap_or_default()
     }
 
-    /// The number of CPUs and megabytes of RAM the machine has.
-    pub fn hardware(&self) -> (u32, u32) {
-        (self.cpus, self.memory_mb)
-    }
-
     /// Whether a pool is stopped, and why.
     pub fn pool_stopped(&self, pool: &str) -> Option<&str> {
         self.pools.get(&pool.to_ascii_lowercase()).and_then(|p| p.stopped.as_deref())
@@ -263,6 +258,22 @@ impl World {
     /// The sessions and clients.
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
+    }
+
+    /// Forgets what W3SVC read when it started and what its pools went through: the next start
+    /// reads the isolation mode, InProcessIsapiApps and garden sizes again, and a rapid-fail stop
+    /// is lifted (PM6-01, PM6-07, SHR-03).
+    fn w3svc_stopped(&mut self) {
+        self.iis5_mode = None;
+        self.in_process = None;
+        self.gardens.clear();
+        self.warned.clear();
+        for run in self.pools.values_mut() {
+            if run.stopped.as_deref() == Some("rapid-fail protection") {
+                run.stopped = None;
+            }
+            run.crashes.clear();
+        }
     }
 
     fn alloc_pid(&mut self) -> u32 {
@@ -328,8 +339,7 @@ pub fn boot(m: &mut Machine) {
         let mode = read_mode(m);
         m.world_mut().iis5_mode = Some(mode);
     }
-    let list = m.metabase().own_list("/LM/W3SVC", "InProcessIsapiApps");
-    m.world_mut().in_process = Some(list);
+    snapshot_in_process(m);
     m.world_mut().web = Web::Running;
     if m.world().find(&Role::Inetinfo).is_none() {
         start(m, Role::Inetinfo, "SYSTEM", None, &["PM5-03"]);
@@ -340,14 +350,15 @@ pub fn boot(m: &mut Machine) {
 /// paths compare case-insensitively, bare names match any folder.
 pub fn in_process_at_start(m: &mut Machine, dll: &str) -> bool {
     if m.world().in_process.is_none() {
-        let list = m.metabase().own_list("/LM/W3SVC", "InProcessIsapiApps");
-        m.world_mut().in_process = Some(list);
+        snapshot_in_process(m);
     }
-    let name = dll.rsplit('\\').next().unwrap_or(dll);
-    m.world().in_process.as_deref().unwrap_or_default().iter().any(|e| {
-        let e = m.expand(e.trim());
-        e.eq_ignore_ascii_case(dll) || (!e.contains('\\') && e.eq_ignore_ascii_case(name))
-    })
+    crate::dispatch::view::lists_isapi(m.world().in_process.as_deref().unwrap_or_default(), dll)
+}
+
+/// Reads InProcessIsapiApps as W3SVC does when it starts.
+fn snapshot_in_process(m: &mut Machine) {
+    let list = crate::dispatch::view::isapi_list(m, &m.metabase().own_list("/LM/W3SVC", "InProcessIsapiApps"));
+    m.world_mut().in_process = Some(list);
 }
 
 /// Sets `<httpRuntime enableVersionHeader>` in runtime `v`'s root configuration (HDR-01, SES-08).
@@ -539,16 +550,7 @@ pub fn restart_w3svc(m: &mut Machine, why: &str, rules: &[RuleId]) {
     for pid in pids {
         end(m, pid, why, Ending::Clean, rules);
     }
-    m.world_mut().iis5_mode = None;
-    m.world_mut().in_process = None;
-    m.world_mut().gardens.clear();
-    for run in m.world_mut().pools.values_mut() {
-        if run.stopped.as_deref() == Some("rapid-fail protection") {
-            run.stopped = None;
-        }
-        run.crashes.clear();
-    }
-    m.world_mut().warned.clear();
+    m.world_mut().w3svc_stopped();
     let before = iis5;
     boot(m);
     let after = iis5_style(m);
@@ -565,16 +567,7 @@ pub fn iis_stop(m: &mut Machine, rules: &[RuleId]) {
         end(m, pid, "IIS stopped", Ending::Clean, rules);
     }
     m.world_mut().web = Web::Stopped;
-    m.world_mut().iis5_mode = None;
-    m.world_mut().in_process = None;
-    m.world_mut().gardens.clear();
-    m.world_mut().warned.clear();
-    for run in m.world_mut().pools.values_mut() {
-        if run.stopped.as_deref() == Some("rapid-fail protection") {
-            run.stopped = None;
-        }
-        run.crashes.clear();
-    }
+    m.world_mut().w3svc_stopped();
 }
 
 /// `iisreset /start`: inetinfo.exe starts and the isolation mode is read (IIR-03, PM6-01).
@@ -785,7 +778,7 @@ pub fn sql_server_restarted(m: &mut Machine) {
 }
 
 /// What is due to a process at or before `until`: its time and what happens.
-fn due(m: &Machine, p: &Process, until: u64) -> Option<(u64, Due)> {
+fn due(p: &Process, until: u64) -> Option<(u64, Due)> {
     let mut best: Option<(u64, Due)> = None;
     let mut consider = |t: u64, d: Due| {
         if t <= until && best.as_ref().is_none_or(|(bt, _)| t < *bt) {
@@ -814,7 +807,6 @@ fn due(m: &Machine, p: &Process, until: u64) -> Option<(u64, Due)> {
         }
         _ => {}
     }
-    let _ = m;
     best
 }
 
@@ -835,7 +827,7 @@ pub fn advance(m: &mut Machine, seconds: u64) {
             .world()
             .procs
             .values()
-            .filter_map(|p| due(m, p, until).map(|(t, d)| (t, p.pid, d)))
+            .filter_map(|p| due(p, until).map(|(t, d)| (t, p.pid, d)))
             .min_by_key(|(t, pid, _)| (*t, *pid));
         let Some((t, pid, d)) = next else { break };
         m.set_clock(t);

@@ -75,18 +75,11 @@ pub fn serve(m: &mut Machine, req: &Request, load: &Load) -> Served {
         return s;
     };
     if iis5_style(m) {
-        serve_iis5(m, &mut s, res.outcome, &target, load);
+        serve_iis5(m, &mut s, res.outcome, load);
     } else {
         serve_worker_mode(m, &mut s, res.outcome, &target, load);
     }
     s
-}
-
-fn app_pool(m: &Machine, app: &str) -> String {
-    m.metabase()
-        .effective(app, "AppPoolId")
-        .and_then(|(v, _)| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| "DefaultAppPool".into())
 }
 
 fn touch(m: &mut Machine, pid: u32, s: &mut Served) {
@@ -99,7 +92,7 @@ fn touch(m: &mut Machine, pid: u32, s: &mut Served) {
 
 /// IIS 6 worker process isolation mode: the application's pool, its w3wp.exe (PM6-02).
 fn serve_worker_mode(m: &mut Machine, s: &mut Served, outcome: Outcome, target: &Target, load: &Load) {
-    let pool = app_pool(m, &target.app);
+    let pool = target.pool.clone();
     if !m.metabase().exists(&super::pool_key(&pool)) {
         decide(m, s, format!("application pool {pool} does not exist: HTTP.sys answers 503"), &["REQ-07", "MB-23"]);
         if m.world_mut().warned.insert(format!("pool:{}", pool.to_ascii_lowercase())) {
@@ -211,7 +204,7 @@ fn garden_slot(m: &mut Machine, key: &str, size: u32, load: &Load) -> u32 {
 }
 
 /// IIS 5.x and IIS 5.0 isolation mode: inetinfo or a dllhost runs the ISAPI (PM5-03).
-fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, _target: &Target, load: &Load) {
+fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, load: &Load) {
     let call = match outcome {
         Outcome::Reply(r) => {
             let pid = inetinfo(m);
@@ -471,9 +464,8 @@ fn unavailable(m: &Machine, call: &IsapiCall) -> Reply {
 
 /// The runtime whose aspnet_state.exe the state service runs (SHR-06).
 fn state_service_version(m: &Machine) -> Option<Version> {
-    let svc = m.service("aspnet_state").filter(|s| s.running)?;
-    let lower = svc.image.to_ascii_lowercase();
-    Version::ALL.into_iter().find(|v| lower.contains(&format!("\\{}\\", v.folder_name())))
+    m.service("aspnet_state").filter(|s| s.running)?;
+    crate::registration::state_service_version(m)
 }
 
 /// Managed code runs in process `pid`: CLR ownership, the AppDomain, session state, the

@@ -94,6 +94,13 @@ pub fn root_version(m: &Machine) -> Option<Version> {
     m.metabase().own(W3SVC, "ScriptMaps").and_then(|v| list_version(&parse_list(v.as_multi()?)))
 }
 
+/// The runtime whose `aspnet_state.exe` the ASP.NET State Service runs, if it exists (SHR-06).
+pub fn state_service_version(m: &Machine) -> Option<Version> {
+    let image = m.service("aspnet_state")?.image.to_ascii_lowercase();
+    let folder = image.rsplit('\\').nth(1)?;
+    Version::ALL.into_iter().find(|v| folder == v.folder_name())
+}
+
 /// Whether runtime `from` may be moved to `to` by setup (CMP-01, policy compat).
 pub fn compatible(m: &Machine, from: Version, to: Version) -> bool {
     if m.policies().is(policy::COMPAT, "any_later") {

@@ -131,10 +131,7 @@ pub fn resource_state(m: &Machine, name: &str) -> (String, &'static [RuleId]) {
         "root_version" => {
             (m.registry().get(registration::ASPNET_REG, "RootVer").unwrap_or("none").to_string(), &["VER-07"])
         }
-        "state_service" => {
-            let image = m.service("aspnet_state").map(|s| s.image.clone()).unwrap_or_default();
-            (versions(maps_version_of_folder(&image)), &["SHR-06"])
-        }
+        "state_service" => (versions(registration::state_service_version(m)), &["SHR-06"]),
         "state_service_port" => {
             let key = format!("{}\\Parameters", registration::STATE_SERVICE_REG);
             (m.registry().get(&key, "Port").unwrap_or("none").to_string(), &["SHR-06"])

@@ -94,11 +94,13 @@ fn status_lines(m: &Machine) -> Vec<String> {
 pub fn run(m: &mut Machine, args: &[String], ctx: Context) -> Output {
     let mut out = Output::default();
     let Ok(action) = parse(args, m.name()) else {
+        m.note("iisreset: unknown or conflicting switches, usage printed", &["IIR-01"]);
         out.lines = usage();
         out.exit = 1;
         return out;
     };
     if !ctx.admin {
+        m.note("iisreset refused: only administrators may control the IIS services", &["IIR-02"]);
         out.line("Access denied, you must be an administrator of the remote computer to use this command. Either have your account added to the administrator local group of the remote computer or to the domain administrator global group.");
         out.exit = 1;
         return out;
@@ -118,6 +120,7 @@ pub fn run(m: &mut Machine, args: &[String], ctx: Context) -> Output {
             out.line("Internet services reset is now disabled.");
         }
         _ if disabled => {
+            m.note("iisreset refused: /DISABLE is in force", &["IIR-02"]);
             out.line("Restart of Internet services has been disabled. Use iisreset /enable to enable it.");
             out.exit = 1;
         }
