@@ -545,19 +545,26 @@ fn worker_event(m: &mut Machine, v: Version, log: LogLevel, level: Level, id: u3
 /// W3SVC lives inside inetinfo.exe, so inetinfo gets a new PID too (modeled). The isolation mode
 /// is read again (PM6-01).
 pub fn restart_w3svc(m: &mut Machine, why: &str, rules: &[RuleId]) {
-    let iis5 = iis5_style(m);
-    let pids: Vec<u32> = m.world().procs.values().filter(|p| iis5 || p.role != Role::Inetinfo).map(|p| p.pid).collect();
-    for pid in pids {
-        end(m, pid, why, Ending::Clean, rules);
-    }
-    m.world_mut().w3svc_stopped();
-    let before = iis5;
+    let before = iis5_style(m);
+    stop_w3svc(m, why, rules);
     boot(m);
     let after = iis5_style(m);
     if m.edition().is_iis6() && before != after {
         let mode = if after { "IIS 5.0 isolation mode" } else { "worker process isolation mode" };
         m.record_process(format!("W3SVC started in {mode} (IIs5IsolationModeEnabled)"), &["PM6-01"]);
     }
+}
+
+/// Stops W3SVC (`net stop w3svc`): every worker ends; on IIS 6 inetinfo.exe, which hosts
+/// IISADMIN, keeps running, on IIS 5 it goes with W3SVC (NET-09, modeled).
+pub fn stop_w3svc(m: &mut Machine, why: &str, rules: &[RuleId]) {
+    let iis5 = iis5_style(m);
+    let pids: Vec<u32> = m.world().procs.values().filter(|p| iis5 || p.role != Role::Inetinfo).map(|p| p.pid).collect();
+    for pid in pids {
+        end(m, pid, why, Ending::Clean, rules);
+    }
+    m.world_mut().web = Web::Stopped;
+    m.world_mut().w3svc_stopped();
 }
 
 /// `iisreset /stop`: every IIS process ends; InProc state and CLR verdicts go (IIR-03).

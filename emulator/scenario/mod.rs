@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
 
+use crate::cmd::{Session, Stream};
 use crate::dispatch::Request;
 use crate::machine::{IisState, Machine, MachineConfig};
 use crate::policy::Policies;
@@ -466,6 +467,7 @@ impl Scenario {
     /// Runs every step and returns the report with the machine as the last step left it.
     pub fn run_to_end(&self) -> (Report, Machine) {
         let mut m = self.start.clone();
+        let mut session = Session::new(&m);
         let mut t = Transcript::default();
         let mut cited = self.cited.clone();
         let mut failures = Vec::new();
@@ -486,9 +488,11 @@ impl Scenario {
                 }
             }
             let events_before = m.events().len();
-            let (out, served) = execute(&mut m, step);
-            for line in &out.lines {
-                t.push(format!("  | {line}"));
+            let (console, out, served) = execute(&mut m, &mut session, step);
+            for (stream, line) in &console {
+                // Standard error is marked `!` so `2>&1` and `2>nul` show in the transcript.
+                let mark = if *stream == Stream::Err { '!' } else { '|' };
+                t.push(format!("  {mark} {line}"));
             }
             t.push(format!("  exit {}", out.exit));
             for e in m.drain_effects() {
@@ -602,7 +606,7 @@ fn describe(step: &StepSpec) -> String {
     } else if let Some(svc) = &step.restart_service {
         format!("restart service {svc}")
     } else if let Some(f) = &step.create_file {
-        format!("save {f}")
+        format!("save {}", f.0.path)
     } else if let Some(t) = &step.aspnet_tab {
         format!("IIS Manager: ASP.NET tab of {} set to {}", mb_path(&t.path), t.version.0)
     } else {
@@ -610,13 +614,28 @@ fn describe(step: &StepSpec) -> String {
     }
 }
 
-/// Runs a step's action on the machine; a request step also returns how it was served.
-fn execute(m: &mut Machine, step: &StepSpec) -> (Output, Option<Served>) {
+/// What a step printed, in order, with the stream of each line.
+type Console = Vec<(Stream, String)>;
+
+/// Runs a step's action on the machine: a command line in the scenario's cmd.exe session, a
+/// request (which also returns how it was served), or another action.
+fn execute(m: &mut Machine, session: &mut Session, step: &StepSpec) -> (Console, Output, Option<Served>) {
+    let console = |out: &Output| out.lines.iter().map(|l| (Stream::Out, l.clone())).collect();
     if let Some(r) = &step.request {
         let (out, served) = send(m, r);
-        return (out, Some(served));
+        return (console(&out), out, Some(served));
     }
-    (act(m, step), None)
+    if let Some(cmd) = &step.run {
+        let result = session.run_line(m, cmd, Context { admin: step.as_admin.unwrap_or(true) });
+        if session.ended().is_some() {
+            // After `exit` the next step types into a fresh prompt (CMD-26).
+            *session = Session::new(m);
+        }
+        let out = result.to_output();
+        return (result.console, out, None);
+    }
+    let out = act(m, step);
+    (console(&out), out, None)
 }
 
 /// Sends a request step's requests, then waits for the longest to finish.
@@ -700,7 +719,7 @@ fn act(m: &mut Machine, step: &StepSpec) -> Output {
     if let Some(e) = &step.machine_config {
         return match edit_machine_config(m, e) {
             Ok(()) => Output::default(),
-            Err(e) => Output { lines: vec![e], exit: 1 },
+            Err(e) => Output::new(vec![e], 1),
         };
     }
     if let Some(w) = &step.web_config {
@@ -714,14 +733,14 @@ fn act(m: &mut Machine, step: &StepSpec) -> Output {
     if let Some(k) = &step.kill {
         let n = process::kill(m, k);
         if n == 0 {
-            return Output { lines: vec![format!("ERROR: The process \"{k}\" not found.")], exit: 128 };
+            return Output::new(vec![format!("ERROR: The process \"{k}\" not found.")], 128);
         }
-        return Output { lines: vec![format!("SUCCESS: {n} process(es) terminated.")], exit: 0 };
+        return Output::new(vec![format!("SUCCESS: {n} process(es) terminated.")], 0);
     }
     if let Some(a) = &step.unload_appdomain {
         return match process::unload_app_domain(m, &mb_path(a)) {
             Ok(_) => Output::default(),
-            Err(e) => Output { lines: vec![e], exit: 1 },
+            Err(e) => Output::new(vec![e], 1),
         };
     }
     if let Some(a) = &step.grant {
@@ -732,7 +751,7 @@ fn act(m: &mut Machine, step: &StepSpec) -> Output {
         match svc.to_ascii_lowercase().as_str() {
             "aspnet_state" => {
                 if m.service("aspnet_state").is_none() {
-                    return Output { lines: vec!["The service name is invalid.".into()], exit: 2 };
+                    return Output::new(vec!["The service name is invalid.".into()], 2);
                 }
                 m.service_action("aspnet_state", "restarted", &["SES-04"]);
                 process::state_service_restarted(m);
@@ -749,21 +768,22 @@ fn act(m: &mut Machine, step: &StepSpec) -> Output {
         return tools::iismanager::aspnet_tab(m, &mb_path(&t.path), t.version.0);
     }
     if let Some(f) = &step.create_file {
-        let (dir, name) = f.rsplit_once('\\').unwrap_or(("C:", f.as_str()));
+        let f = &f.0;
+        let (dir, name) = f.path.rsplit_once('\\').unwrap_or(("C:", f.path.as_str()));
         let dir = if dir.ends_with(':') { format!("{dir}\\") } else { dir.to_string() };
         m.fs_create_files(&dir, &[name], &[]);
+        // Saved with the CR LF line ends of the emulated machine (CMD-22).
+        let text = f.text.replace("\r\n", "\n").replace('\n', "\r\n");
+        m.fs_write(&f.path, &text, false, &[]);
         return Output::default();
-    }
-    if let Some(cmd) = &step.run {
-        return tools::run(m, cmd, Context { admin: step.as_admin.unwrap_or(true) });
     }
     if let Some(p) = step.install {
         let r = setup::install(m, p.0, step.options.is_empty());
-        return Output { lines: r.output, exit: r.exit };
+        return Output::new(r.output, r.exit);
     }
     if let Some(p) = step.uninstall {
         let r = setup::uninstall(m, p.0);
-        return Output { lines: r.output, exit: r.exit };
+        return Output::new(r.output, r.exit);
     }
     if step.install_iis.is_some() {
         m.install_iis(&["SET-05"]);
@@ -784,7 +804,7 @@ fn act(m: &mut Machine, step: &StepSpec) -> Output {
     };
     match created {
         Ok(()) => Output::default(),
-        Err(e) => Output { lines: vec![e], exit: 1 },
+        Err(e) => Output::new(vec![e], 1),
     }
 }
 

@@ -464,9 +464,9 @@ impl Ads<'_> {
     fn fail(&mut self, e: ScriptError, then: impl AsRef<str>) -> i32 {
         self.report(e);
         self.echo(then);
-        // ADS-12: a failure exits 2; the error number is what the report line prints (ADS-04).
+        // ADS-12: the script quits with Err.Number, a negative HRESULT as ERRORLEVEL.
         self.w.cite(&["ADS-12"]);
-        GENERAL_FAILURE
+        e.number()
     }
 
     /// The script's own refusal of its arguments: one line, exit 2.
@@ -595,13 +595,15 @@ impl Ads<'_> {
                 self.report(e);
                 self.echo(format!("Error Trying To GET the property: (Get Method Failed) {param}"));
                 self.echo("  (This property is probably not allowed at this node)");
-                return GENERAL_FAILURE;
+                return e.number();
             }
         };
         if self.own(&key, prop).is_none() {
             self.w.cite(&["ADS-04"]);
             self.echo(format!("The parameter \"{param}\" is not set at this node."));
-            return GENERAL_FAILURE;
+            // WScript.Quit &H80005006 (ADS-12).
+            self.w.cite(&["ADS-12"]);
+            return ScriptError::ADS_NOT_SUPPORTED.number();
         }
         let syntax = prop.syntax();
         let head = head(&param, syntax);
@@ -915,8 +917,8 @@ impl Ads<'_> {
             Err(e) => return self.fail(e, format!("Error trying to get the Object: {path}")),
         };
         if self.m.metabase().own(&key, "MimeMap").is_none() {
-            self.w.cite(&["ADS-04"]);
-            return GENERAL_FAILURE;
+            self.w.cite(&["ADS-04", "ADS-12"]);
+            return ScriptError::ADS_NOT_SUPPORTED.number();
         }
         let items = self.m.metabase().own_list(&key, "MimeMap");
         self.echo(mimemap_line(&items));
