@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod cmd;
+pub mod console;
 pub mod dispatch;
 pub mod edition;
 pub mod junit;

@@ -466,6 +466,12 @@ impl Scenario {
 
     /// Runs every step and returns the report with the machine as the last step left it.
     pub fn run_to_end(&self) -> (Report, Machine) {
+        let (report, m, _) = self.run_with_session();
+        (report, m)
+    }
+
+    /// Runs every step; returns the report, the machine and the cmd.exe session as the steps left them.
+    pub fn run_with_session(&self) -> (Report, Machine, Session) {
         let mut m = self.start.clone();
         let mut session = Session::new(&m);
         let mut t = Transcript::default();
@@ -524,7 +530,7 @@ impl Scenario {
         }
         let report =
             Report { name: self.name.clone(), title: self.spec.title.clone(), transcript: t.finish(), failures, cited };
-        (report, m)
+        (report, m, session)
     }
 
     fn header(&self, m: &Machine, t: &mut Transcript) {
