@@ -40,6 +40,7 @@ impl Session {
     }
 
     fn run_frame(&mut self, m: &mut Machine, frame: Frame, io: &Io, ctx: Context) -> Flow {
+        self.cite("CMD-22");
         if self.frames.len() >= FRAME_LIMIT {
             self.emit(m, &io.err, "****** B A T C H   R E C U R S I O N  exceeds STACK limits ******");
             self.emit(m, &io.err, "Recursion Count=200, Stack Usage=90 percent");
@@ -72,6 +73,7 @@ impl Session {
                     match find_label(&f.lines, f.pc, &label) {
                         Some(pc) => f.pc = pc,
                         None => {
+                            self.cite("CMD-23");
                             let msg = format!("The system cannot find the batch label specified - {label}");
                             self.emit(m, &io.err, msg);
                             self.set_exit(1);

@@ -24,6 +24,25 @@ impl Session {
     /// Runs `word` if it is a built-in; `None` sends the line on to program lookup.
     pub(super) fn builtin(&mut self, m: &mut Machine, word: &str, rest: &str, io: &Io, ctx: Context) -> Option<Flow> {
         let a = args_of(rest);
+        let rule = match word {
+            "echo" => "CMD-17",
+            "rem" => "CMD-18",
+            "cd" | "chdir" => "CMD-10",
+            "set" if a.trim_start().to_ascii_lowercase().starts_with("/a") => "CMD-14",
+            "set" => "CMD-13",
+            "type" => "CMD-19",
+            "dir" => "CMD-20",
+            "pushd" | "popd" => "CMD-12",
+            "exit" => "CMD-26",
+            "goto" => "CMD-23",
+            "call" => "CMD-24",
+            "shift" => "CMD-22",
+            "setlocal" | "endlocal" => "CMD-25",
+            _ => "CMD-07",
+        };
+        if BUILTINS.contains(&word) {
+            self.cite(rule);
+        }
         Some(match word {
             "echo" => self.echo_cmd(m, rest, io),
             "rem" => Flow::Next,
@@ -205,6 +224,7 @@ impl Session {
         };
         let target = target.trim_matches('"').trim_end();
         if target.is_empty() {
+            self.cite("CMD-01");
             let cwd = self.cwd();
             self.emit(m, &io.out, cwd);
             return self.ok();
@@ -675,6 +695,7 @@ impl Session {
                 let mut out = Vec::new();
                 for item in crate::tools::split_args_keep_quotes(&set.replace([',', ';'], " ")) {
                     if item.contains(['*', '?']) {
+                        let item = item.trim_matches('"').to_string();
                         let full = self.full_path(&item);
                         let typed_dir = item.rsplit_once(['\\', '/']).map(|(d, _)| format!("{d}\\"));
                         for p in self.glob(m, &full, Some(switch == "d")) {

@@ -211,6 +211,7 @@ pub struct Session {
     ended: Option<i32>,
     random: u32,
     delayed: bool,
+    cited: std::collections::BTreeSet<crate::rules::RuleId>,
 }
 
 impl Session {
@@ -246,6 +247,7 @@ impl Session {
             ended: None,
             random: 0x2545_F491,
             delayed: false,
+            cited: std::collections::BTreeSet::new(),
         }
     }
 
@@ -310,6 +312,7 @@ impl Session {
         self.console.clear();
         self.pipes.clear();
         self.steps = 0;
+        self.cited.clear();
         let mut io = Io::console();
         io.stdin = stdin.map(str::to_string);
         // A `^` at the end of a line joins the next (CMD-05).
@@ -328,12 +331,29 @@ impl Session {
                     }
                 }
                 Err(parse::Unexpected(tok)) => {
+                    self.cite("CMD-28");
                     self.emit(m, &io.err, format!("{tok} was unexpected at this time."));
                     self.errorlevel = 1;
                 }
             }
         }
+        // One note per line that used more of cmd than finding a program: what decided it.
+        if self.cited.iter().any(|r| !["CMD-07", "CMD-08"].contains(r)) {
+            let rules: Vec<crate::rules::RuleId> = self.cited.iter().copied().collect();
+            m.note(format!("cmd: ERRORLEVEL {}, current directory {}", self.errorlevel, self.cwd()), &rules);
+        }
         CmdOutput { console: std::mem::take(&mut self.console), exit: self.errorlevel }
+    }
+
+    /// An operator, recorded as deciding the line (CMD-05).
+    fn cited_op<'a>(&mut self, op: &'a Join) -> &'a Join {
+        self.cite("CMD-05");
+        op
+    }
+
+    /// Records a rule that decided part of the running line.
+    fn cite(&mut self, rule: crate::rules::RuleId) {
+        self.cited.insert(rule);
     }
 
     // ----- output -----
@@ -431,6 +451,10 @@ impl Session {
                 continue;
             };
             let name: String = c[i + 1..i + 1 + close].iter().collect();
+            self.cite("CMD-04");
+            if Env::standard(Edition::Win2003, "X").get(name.split(':').next().unwrap_or("")).is_some() {
+                self.cite("CMD-02");
+            }
             match self.lookup_expr(&name) {
                 Some(v) => {
                     out.push_str(&v);
@@ -486,7 +510,11 @@ impl Session {
         if let Some(v) = self.env.get(name) {
             return Some(v.to_string());
         }
-        Some(match name.to_ascii_uppercase().as_str() {
+        let upper = name.to_ascii_uppercase();
+        if ["CD", "ERRORLEVEL", "RANDOM", "CMDEXTVERSION", "CMDCMDLINE"].contains(&upper.as_str()) {
+            self.cite("CMD-03");
+        }
+        Some(match upper.as_str() {
             "CD" => self.cwd(),
             "ERRORLEVEL" => self.errorlevel.to_string(),
             "CMDEXTVERSION" => "2".into(),
@@ -496,8 +524,7 @@ impl Session {
                 self.random = self.random.wrapping_mul(214_013).wrapping_add(2_531_011);
                 ((self.random >> 16) & 0x7fff).to_string()
             }
-            "DATE" | "TIME" => return None,
-            _ => return None,
+                        _ => return None,
         })
     }
 
@@ -614,6 +641,9 @@ impl Session {
     /// Applies redirections to `io`, left to right (CMD-06).
     fn redirect(&mut self, m: &mut Machine, io: &Io, redirs: &[Redir]) -> Result<Io, String> {
         let mut io = io.clone();
+        if !redirs.is_empty() {
+            self.cite("CMD-06");
+        }
         for r in redirs {
             match (r.handle, &r.target) {
                 (0, Target::File(f)) => {
@@ -660,6 +690,7 @@ impl Session {
             Node::Empty => Flow::Next,
             Node::Simple { text, redirs } => {
                 if text.split_whitespace().next().is_some_and(|w| w.eq_ignore_ascii_case("rem")) {
+                    self.cite("CMD-18");
                     return Flow::Next;
                 }
                 match self.redirect(m, io, redirs) {
@@ -672,7 +703,7 @@ impl Session {
                     }
                 }
             }
-            Node::Join(a, op, b) => match op {
+            Node::Join(a, op, b) => match self.cited_op(op) {
                 Join::Pipe => {
                     let idx = self.pipes.len();
                     self.pipes.push(String::new());
@@ -737,6 +768,7 @@ impl Session {
                 Err(tok) => self.fail(m, io, &format!("{tok} was unexpected at this time.")),
             },
             Node::For { switch, switch_arg, var, set, body } => {
+                self.cite("CMD-21");
                 self.for_loop(m, io, ctx, (switch, switch_arg), *var, set, body)
             }
         }
@@ -745,10 +777,12 @@ impl Session {
     /// Evaluates an `if` test (CMD-16); `Err` names an operand cmd does not accept.
     fn test(&mut self, m: &Machine, cond: &parse::Cond) -> Result<bool, String> {
         use parse::Cond;
+        self.cite("CMD-16");
         Ok(match cond {
             Cond::ErrorLevel(n) => {
                 let n: i32 = n.parse().map_err(|_| n.clone())?;
                 // ERRORLEVEL >= N, so negative HRESULT exits never count (CMD-15, ADS-12).
+                self.cite("CMD-15");
                 self.errorlevel >= n
             }
             Cond::CmdExtVersion(n) => 2 >= n.parse::<i32>().map_err(|_| n.clone())?,
@@ -820,6 +854,7 @@ impl Session {
             if !d.is_ascii_alphabetic() || !Session::has_drive(m, d) {
                 return self.fail(m, io, "The system cannot find the drive specified.");
             }
+            self.cite("CMD-11");
             self.drive = d;
             return self.ok();
         }
@@ -827,10 +862,12 @@ impl Session {
             return self.fail_code(m, io, "The filename, directory name, or volume label syntax is incorrect.", 123);
         }
         let args = tools::split_args(&rest);
+        self.cite("CMD-07");
         match self.find_program(m, name) {
             Found::Program(path) => self.launch(m, &path, name, &args, io, ctx),
             Found::PathMissing => self.fail_code(m, io, "The system cannot find the path specified.", 3),
             Found::Nothing => {
+                self.cite("CMD-09");
                 let lines = [
                     format!("'{name}' is not recognized as an internal or external command,"),
                     "operable program or batch file.".to_string(),
@@ -845,6 +882,7 @@ impl Session {
     }
 
     fn fail_code(&mut self, m: &mut Machine, io: &Io, msg: &str, code: i32) -> Flow {
+        self.cite("CMD-09");
         self.emit(m, &io.err, msg.to_string());
         self.set_exit(code);
         Flow::Next
@@ -853,6 +891,7 @@ impl Session {
     /// Runs a found file: a batch file in this session, anything else through the tools (CMD-08).
     fn launch(&mut self, m: &mut Machine, path: &str, typed: &str, args: &[String], io: &Io, ctx: Context) -> Flow {
         let lower = path.to_ascii_lowercase();
+        self.cite("CMD-08");
         if lower.ends_with(".cmd") || lower.ends_with(".bat") {
             let f = self.run_batch(m, path, typed, args, io, ctx);
             // Named without `call` from a batch file, control passes for good (CMD-08).
@@ -877,6 +916,7 @@ impl Session {
     /// `cmd /c line` and `cmd /k line`: a child session that inherits environment and folders
     /// and returns its ERRORLEVEL; nothing flows back (CMD-27).
     fn child_cmd(&mut self, m: &mut Machine, args: &[String], io: &Io, ctx: Context) -> Flow {
+        self.cite("CMD-27");
         let mut child = self.clone();
         child.frames.clear();
         child.console.clear();

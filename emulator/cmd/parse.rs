@@ -370,18 +370,14 @@ impl Parser {
                 }
             }
         }
-        // Trailing spaces before a redirection or operator are not part of the command, except
-        // for echo, which keeps them (CMD-17); iisim trims one space before an operator.
+        // Spaces before a redirection or operator stay part of echo's and set's text, as in
+        // cmd (`set X=1 & ...` sets "1 "); other commands lose them with the word splitting.
         let trimmed = text.trim_start().to_string();
         if trimmed.trim().is_empty() && redirs.is_empty() {
             return Ok(Node::Empty);
         }
         let first = trimmed.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
-        let text = if first.starts_with("echo") || first.starts_with("set") {
-            trim_one_before_op(&trimmed)
-        } else {
-            trimmed.trim_end().to_string()
-        };
+        let text = if first.starts_with("echo") || first.starts_with("set") { trimmed } else { trimmed.trim_end().to_string() };
         Ok(Node::Simple { text, redirs })
     }
 
@@ -544,13 +540,6 @@ impl Parser {
     }
 }
 
-/// Drops the one space typed before an operator or redirection (`echo a > x` writes `a `... in
-/// real cmd; iisim keeps echo's text as the user meant it, without the separator).
-fn trim_one_before_op(text: &str) -> String {
-    let t = text.strip_suffix(' ').unwrap_or(text);
-    t.to_string()
-}
-
 /// Splits the text of a simple command into its first word and the rest as cmd does for
 /// built-ins: the word ends at a space, tab, `,`, `;`, `=`, or (for a few built-ins) `.`, `\`,
 /// `/`, `:`, `(`.
@@ -631,7 +620,7 @@ mod tests {
             ("echo a ^& b", "echo a & b"),
             ("echo ^^", "echo ^"),
             ("echo \"x & y\"", "echo \"x & y\""),
-            ("   echo    spaced   ", "echo    spaced"),
+            ("   echo    spaced   ", "echo    spaced   "),
             ("@echo off", "echo off"),
         ];
         for (line, text) in cases {

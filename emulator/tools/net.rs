@@ -238,6 +238,7 @@ pub fn sc(m: &mut Machine, args: &[String], ctx: Context) -> Output {
                 out.line("The specified service does not exist as an installed service.");
                 out.line("");
                 out.exit = 1060;
+                m.note(format!("sc {verb} {n}: no such service"), &["NET-10"]);
                 return out;
             };
             if verb != "query" && !ctx.admin {
@@ -273,6 +274,8 @@ pub fn sc(m: &mut Machine, args: &[String], ctx: Context) -> Output {
                 }
                 _ => sc_block(m, key, None, false, &mut out),
             }
+            let rules: &[RuleId] = if verb == "query" { &["NET-10"] } else { &["NET-10", "NET-11"] };
+            m.note(format!("sc {verb} {key}: exit {}", out.exit), rules);
         }
         _ => {
             out.line("DESCRIPTION:");

@@ -447,6 +447,10 @@ pub fn run(m: &mut Machine, host: Host, args: &[String], cwd: &str, ctx: Context
         },
     };
     let mut w = WScript::new(host, &full, &positional[1..], opts.batch);
+    if !script.replace('/', "\\").starts_with('\\') && script.get(1..2) != Some(":") {
+        // A relative script path is resolved against the current directory (WSH-01).
+        w.cite(&["WSH-01"]);
+    }
     let code = match (file.as_str(), engine) {
         ("adsutil.vbs", Engine::VBScript) => adsutil::run(m, ctx, &mut w),
         ("inprocessisapiapps.vbs", Engine::VBScript) => inproc::run(m, ctx, &mut w),
