@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::cmd::Session;
 use crate::dispatch::Request;
 use crate::machine::Machine;
-use crate::process::{self, Load};
+use crate::process::{self, Load, World};
 use crate::scenario::{self, spec, ScenarioError};
 use crate::tools::Context;
 
@@ -18,6 +18,7 @@ const FRESH: &str = "title = \"console session\"\nrules = []\n\n[machine]\nediti
 pub struct Console {
     base: String,
     m: Machine,
+    w: World,
     session: Session,
     steps: Vec<String>,
 }
@@ -35,8 +36,8 @@ impl Console {
     /// A console on the final machine of the scenario in `text` (its file name `file`).
     pub fn from_text(file: &str, text: &str) -> Result<Console, ScenarioError> {
         let s = scenario::load_str(file, file, text)?;
-        let (_report, m, session) = s.run_with_session();
-        Ok(Console { base: text.trim_end().to_string(), m, session, steps: Vec::new() })
+        let (_report, m, w, session) = s.run_with_session();
+        Ok(Console { base: text.trim_end().to_string(), m, w, session, steps: Vec::new() })
     }
 
     /// A console on a scenario file, or on a fresh Windows Server 2003 without one.
@@ -82,8 +83,8 @@ impl Console {
             }
             "advance" => match spec::parse_duration(rest) {
                 Some(secs) => {
-                    process::advance(&mut self.m, secs);
-                    self.m.drain_effects();
+                    process::advance(&mut self.m, &mut self.w, secs);
+                    self.m.drain_effects_with(self.w.journal_mut());
                     reply.lines.push(format!("virtual clock: +{secs} s"));
                     self.steps.push(format!("advance = {}", quote(rest)));
                 }
@@ -91,15 +92,15 @@ impl Console {
             },
             "explain" if !rest.is_empty() => {
                 let req = Request::new("GET", &local_url(rest));
-                reply.lines = scenario::explain(&self.m, &req, &Load::default());
+                reply.lines = scenario::explain(&self.m, &self.w, &req, &Load::default());
             }
             "save" if !rest.is_empty() => reply.lines.push(match self.save(Path::new(rest)) {
                 Ok(()) => format!("saved {} step(s) to {rest}", self.steps.len()),
                 Err(e) => format!("cannot write {rest}: {e}"),
             }),
             _ => {
-                let out = self.session.run_line(&mut self.m, line, Context::default());
-                self.m.drain_effects();
+                let out = self.session.run_line(&mut self.m, &mut self.w, line, Context::default());
+                self.m.drain_effects_with(self.w.journal_mut());
                 reply.lines = out.console.into_iter().map(|(_, l)| l).collect();
                 self.steps.push(format!("run = {}\n[step.expect]\nexit = {}", quote(line), out.exit));
                 if self.session.ended().is_some() {
@@ -112,8 +113,8 @@ impl Console {
 
     fn request(&mut self, method: &str, url: &str) -> Vec<String> {
         let req = Request::new(method, &local_url(url));
-        let served = process::serve(&mut self.m, &req, &Load::default());
-        self.m.drain_effects();
+        let served = process::serve(&self.m, &mut self.w, &req, &Load::default());
+        self.m.drain_effects_with(self.w.journal_mut());
         let mut lines = vec![scenario::summary(&req, &served)];
         if served.reply.status != 0 {
             lines.push(format!("HTTP/1.1 {}", served.reply.status));

@@ -3,6 +3,7 @@
 
 pub mod cmd;
 pub mod console;
+pub mod config;
 pub mod dispatch;
 pub mod edition;
 pub mod junit;

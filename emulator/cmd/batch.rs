@@ -3,13 +3,14 @@
 use super::builtins::text_lines;
 use super::{parse, Flow, Frame, Io, Session, FRAME_LIMIT};
 use crate::machine::Machine;
+use crate::process::World;
 use crate::tools::Context;
 
 impl Session {
     /// Runs the batch file at `path` (typed as `typed`) with `args` as a new frame.
     pub(super) fn run_batch(
         &mut self,
-        m: &mut Machine,
+        m: &mut Machine, w: &mut World,
         path: &str,
         typed: &str,
         args: &[String],
@@ -20,11 +21,11 @@ impl Session {
         let mut all = vec![typed.to_string()];
         all.extend(args.iter().cloned());
         let frame = Frame { file: path.to_string(), lines: text_lines(&text), args: all, shift: 0, pc: 0, locals: Vec::new() };
-        self.run_frame(m, frame, io, ctx)
+        self.run_frame(m, w, frame, io, ctx)
     }
 
     /// `call :label args`: the same file from the label, with its own `%0` and arguments.
-    pub(super) fn call_label(&mut self, m: &mut Machine, label: &str, args: &str, io: &Io, ctx: Context) -> Flow {
+    pub(super) fn call_label(&mut self, m: &mut Machine, w: &mut World, label: &str, args: &str, io: &Io, ctx: Context) -> Flow {
         let Some(cur) = self.frames.last() else { return Flow::Next };
         let Some(pc) = find_label(&cur.lines, 0, label) else {
             let msg = format!("The system cannot find the batch label specified - {label}");
@@ -33,13 +34,13 @@ impl Session {
         let mut all = vec![format!(":{label}")];
         all.extend(crate::tools::split_args_keep_quotes(args));
         let frame = Frame { file: cur.file.clone(), lines: cur.lines.clone(), args: all, shift: 0, pc, locals: Vec::new() };
-        match self.run_frame(m, frame, io, ctx) {
+        match self.run_frame(m, w, frame, io, ctx) {
             Flow::Exit(c) => Flow::Exit(c),
             _ => Flow::Next,
         }
     }
 
-    fn run_frame(&mut self, m: &mut Machine, frame: Frame, io: &Io, ctx: Context) -> Flow {
+    fn run_frame(&mut self, m: &mut Machine, w: &mut World, frame: Frame, io: &Io, ctx: Context) -> Flow {
         self.cite("CMD-22");
         if self.frames.len() >= FRAME_LIMIT {
             self.emit(m, &io.err, "****** B A T C H   R E C U R S I O N  exceeds STACK limits ******");
@@ -66,7 +67,7 @@ impl Session {
                     break Flow::EndFrame;
                 }
             };
-            match self.exec(m, &node, io, ctx) {
+            match self.exec(m, w, &node, io, ctx) {
                 Flow::Next => {}
                 Flow::Goto(label) => {
                     let f = self.frames.last_mut().expect("a running frame");

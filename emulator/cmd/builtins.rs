@@ -2,6 +2,7 @@
 
 use super::{parse, parse_number, root_listing, Flow, Io, Saved, Session};
 use crate::machine::Machine;
+use crate::process::World;
 use crate::tools::Context;
 
 /// The built-ins of the 2000/XP/2003 cmd.exe (CMD-07).
@@ -22,7 +23,7 @@ fn args_of(rest: &str) -> &str {
 
 impl Session {
     /// Runs `word` if it is a built-in; `None` sends the line on to program lookup.
-    pub(super) fn builtin(&mut self, m: &mut Machine, word: &str, rest: &str, io: &Io, ctx: Context) -> Option<Flow> {
+    pub(super) fn builtin(&mut self, m: &mut Machine, w: &mut World, word: &str, rest: &str, io: &Io, ctx: Context) -> Option<Flow> {
         let a = args_of(rest);
         let rule = match word {
             "echo" => "CMD-17",
@@ -60,7 +61,7 @@ impl Session {
             }
             "exit" => self.exit_cmd(a.trim()),
             "goto" => self.goto_cmd(m, a.trim(), io),
-            "call" => self.call_cmd(m, a, io, ctx),
+            "call" => self.call_cmd(m, w, a, io, ctx),
             "shift" => {
                 if let Some(f) = self.frames.last_mut() {
                     f.shift += 1;
@@ -158,7 +159,7 @@ impl Session {
                 let mut quiet = io.clone();
                 quiet.out = super::Sink::Nul;
                 quiet.err = super::Sink::Nul;
-                let f = self.simple(m, inner, &quiet, ctx);
+                let f = self.simple(m, w, inner, &quiet, ctx);
                 self.set_exit(0);
                 f
             }
@@ -632,21 +633,21 @@ impl Session {
     }
 
     /// `call` (CMD-24).
-    fn call_cmd(&mut self, m: &mut Machine, a: &str, io: &Io, ctx: Context) -> Flow {
+    fn call_cmd(&mut self, m: &mut Machine, w: &mut World, a: &str, io: &Io, ctx: Context) -> Flow {
         let text = a.trim_start();
         if let Some(label) = text.strip_prefix(':') {
             if self.frames.is_empty() {
                 return self.fail(m, io, "Invalid attempt to call batch label outside of batch script.");
             }
             let (name, args) = parse::split_command(label);
-            return self.call_label(m, &name, &args, io, ctx);
+            return self.call_label(m, w, &name, &args, io, ctx);
         }
         // call expands % once more.
         let batch = !self.frames.is_empty();
         let text = self.expand(text, batch);
         let (word, rest) = parse::split_command(&text);
         let name = word.trim_matches('"').to_string();
-        if let Some(Flow::Exit(c)) = self.builtin_only(m, &word, &rest, io, ctx) {
+        if let Some(Flow::Exit(c)) = self.builtin_only(m, w, &word, &rest, io, ctx) {
             return Flow::Exit(c);
         }
         if BUILTINS.contains(&word.to_ascii_lowercase().as_str()) {
@@ -656,12 +657,12 @@ impl Session {
             let lower = path.to_ascii_lowercase();
             if lower.ends_with(".cmd") || lower.ends_with(".bat") {
                 let args = crate::tools::split_args_keep_quotes(&rest);
-                let f = self.run_batch(m, &path, &name, &args, io, ctx);
+                let f = self.run_batch(m, w, &path, &name, &args, io, ctx);
                 return if let Flow::Exit(c) = f { Flow::Exit(c) } else { Flow::Next };
             }
         }
         match parse::parse(&text) {
-            Ok(node) => match self.exec(m, &node, io, ctx) {
+            Ok(node) => match self.exec(m, w, &node, io, ctx) {
                 Flow::Exit(c) => Flow::Exit(c),
                 _ => Flow::Next,
             },
@@ -670,19 +671,19 @@ impl Session {
     }
 
     /// Runs `word` when it is a built-in (for `call echo ...`), `None` otherwise.
-    fn builtin_only(&mut self, m: &mut Machine, word: &str, rest: &str, io: &Io, ctx: Context) -> Option<Flow> {
+    fn builtin_only(&mut self, m: &mut Machine, w: &mut World, word: &str, rest: &str, io: &Io, ctx: Context) -> Option<Flow> {
         let lower = word.to_ascii_lowercase();
         if !BUILTINS.contains(&lower.as_str()) {
             return None;
         }
-        self.builtin(m, &lower, rest, io, ctx)
+        self.builtin(m, w, &lower, rest, io, ctx)
     }
 
     /// `for` (CMD-21): each item, or each matching file, runs the body with `%X` replaced.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn for_loop(
         &mut self,
-        m: &mut Machine,
+        m: &mut Machine, w: &mut World,
         io: &Io,
         ctx: Context,
         (switch, switch_arg): (&String, &String),
@@ -727,7 +728,7 @@ impl Session {
                 }
                 out
             }
-            "f" => match self.for_f_items(m, switch_arg, set, io, ctx) {
+            "f" => match self.for_f_items(m, w, switch_arg, set, io, ctx) {
                 Ok(items) => items,
                 Err(msg) => return self.fail(m, io, &msg),
             },
@@ -754,7 +755,7 @@ impl Session {
             let text = substitute_for_var(body, var, &item);
             match parse::parse(&text) {
                 Ok(node) => {
-                    let f = self.exec(m, &node, io, ctx);
+                    let f = self.exec(m, w, &node, io, ctx);
                     if f != Flow::Next {
                         return f;
                     }
@@ -766,7 +767,7 @@ impl Session {
     }
 
     /// The items of `for /f`: lines of files, a quoted string or a command's output, split into tokens.
-    fn for_f_items(&mut self, m: &mut Machine, opts: &str, set: &str, io: &Io, ctx: Context) -> Result<Vec<String>, String> {
+    fn for_f_items(&mut self, m: &mut Machine, w: &mut World, opts: &str, set: &str, io: &Io, ctx: Context) -> Result<Vec<String>, String> {
         let opts = opts.trim_matches('"');
         let mut delims: Vec<char> = vec![' ', '\t'];
         let mut tokens: Vec<usize> = vec![1];
@@ -806,7 +807,7 @@ impl Session {
         let text = if is_cmd {
             let mut child = self.clone();
             child.frames.clear();
-            let out = child.run_line_with_input(m, &text, io.stdin.as_deref(), ctx);
+            let out = child.run_line_with_input(m, w, &text, io.stdin.as_deref(), ctx);
             out.stdout().join("\n")
         } else {
             text

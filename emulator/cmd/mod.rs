@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::edition::Edition;
 use crate::machine::Machine;
+use crate::process::World;
 use crate::policy;
 use crate::tools::{self, Context, Launch, Output};
 use parse::{Join, Node, Redir, Target};
@@ -303,12 +304,12 @@ impl Session {
     }
 
     /// Runs one command line typed at the prompt and returns what it printed and ERRORLEVEL.
-    pub fn run_line(&mut self, m: &mut Machine, line: &str, ctx: Context) -> CmdOutput {
-        self.run_line_with_input(m, line, None, ctx)
+    pub fn run_line(&mut self, m: &mut Machine, w: &mut World, line: &str, ctx: Context) -> CmdOutput {
+        self.run_line_with_input(m, w, line, None, ctx)
     }
 
     /// Runs a command line whose standard input is `stdin` (a console answer, a piped file).
-    pub fn run_line_with_input(&mut self, m: &mut Machine, line: &str, stdin: Option<&str>, ctx: Context) -> CmdOutput {
+    pub fn run_line_with_input(&mut self, m: &mut Machine, w: &mut World, line: &str, stdin: Option<&str>, ctx: Context) -> CmdOutput {
         self.console.clear();
         self.pipes.clear();
         self.steps = 0;
@@ -325,7 +326,7 @@ impl Session {
             let _ = i;
             match parse::parse(&expanded) {
                 Ok(node) => {
-                    if let Flow::Exit(code) = self.exec(m, &node, &io, ctx) {
+                    if let Flow::Exit(code) = self.exec(m, w, &node, &io, ctx) {
                         self.ended = Some(code);
                         self.errorlevel = code;
                     }
@@ -680,7 +681,7 @@ impl Session {
 
     // ----- execution -----
 
-    fn exec(&mut self, m: &mut Machine, node: &Node, io: &Io, ctx: Context) -> Flow {
+    fn exec(&mut self, m: &mut Machine, w: &mut World, node: &Node, io: &Io, ctx: Context) -> Flow {
         self.steps += 1;
         if self.steps > STEP_LIMIT {
             self.emit(m, &io.err, format!("iisim: stopped after {STEP_LIMIT} commands (an endless loop?)"));
@@ -694,7 +695,7 @@ impl Session {
                     return Flow::Next;
                 }
                 match self.redirect(m, io, redirs) {
-                    Ok(io) => self.simple(m, text, &io, ctx),
+                    Ok(io) => self.simple(m, w, text, &io, ctx),
                     Err(msg) => {
                         // The command does not run and ERRORLEVEL stays (CMD-06).
                         self.emit(m, &io.err, msg);
@@ -709,16 +710,16 @@ impl Session {
                     self.pipes.push(String::new());
                     let mut left = io.clone();
                     left.out = Sink::Pipe(idx);
-                    let f = self.exec(m, a, &left, ctx);
+                    let f = self.exec(m, w, a, &left, ctx);
                     if f != Flow::Next {
                         return f;
                     }
                     let mut right = io.clone();
                     right.stdin = Some(std::mem::take(&mut self.pipes[idx]));
-                    self.exec(m, b, &right, ctx)
+                    self.exec(m, w, b, &right, ctx)
                 }
                 _ => {
-                    let f = self.exec(m, a, io, ctx);
+                    let f = self.exec(m, w, a, io, ctx);
                     if f != Flow::Next {
                         return f;
                     }
@@ -733,7 +734,7 @@ impl Session {
                         _ => failed,
                     };
                     if run {
-                        self.exec(m, b, io, ctx)
+                        self.exec(m, w, b, io, ctx)
                     } else {
                         Flow::Next
                     }
@@ -748,7 +749,7 @@ impl Session {
                     }
                 };
                 for n in items {
-                    let f = self.exec(m, n, &io, ctx);
+                    let f = self.exec(m, w, n, &io, ctx);
                     if f != Flow::Next {
                         return f;
                     }
@@ -758,9 +759,9 @@ impl Session {
             Node::If { not, cond, then, otherwise } => match self.test(m, cond) {
                 Ok(holds) => {
                     if holds != *not {
-                        self.exec(m, then, io, ctx)
+                        self.exec(m, w, then, io, ctx)
                     } else if let Some(e) = otherwise {
-                        self.exec(m, e, io, ctx)
+                        self.exec(m, w, e, io, ctx)
                     } else {
                         Flow::Next
                     }
@@ -769,7 +770,7 @@ impl Session {
             },
             Node::For { switch, switch_arg, var, set, body } => {
                 self.cite("CMD-21");
-                self.for_loop(m, io, ctx, (switch, switch_arg), *var, set, body)
+                self.for_loop(m, w, io, ctx, (switch, switch_arg), *var, set, body)
             }
         }
     }
@@ -842,10 +843,10 @@ impl Session {
     }
 
     /// Runs one simple command: a built-in, a drive switch, a batch file or a program.
-    fn simple(&mut self, m: &mut Machine, text: &str, io: &Io, ctx: Context) -> Flow {
+    fn simple(&mut self, m: &mut Machine, w: &mut World, text: &str, io: &Io, ctx: Context) -> Flow {
         let (word, rest) = parse::split_command(text);
         let lower = word.to_ascii_lowercase();
-        if let Some(f) = self.builtin(m, &lower, &rest, io, ctx) {
+        if let Some(f) = self.builtin(m, w, &lower, &rest, io, ctx) {
             return f;
         }
         let name = word.trim_matches('"');
@@ -864,7 +865,7 @@ impl Session {
         let args = tools::split_args(&rest);
         self.cite("CMD-07");
         match self.find_program(m, name) {
-            Found::Program(path) => self.launch(m, &path, name, &args, io, ctx),
+            Found::Program(path) => self.launch(m, w, &path, name, &args, io, ctx),
             Found::PathMissing => self.fail_code(m, io, "The system cannot find the path specified.", 3),
             Found::Nothing => {
                 self.cite("CMD-09");
@@ -889,11 +890,11 @@ impl Session {
     }
 
     /// Runs a found file: a batch file in this session, anything else through the tools (CMD-08).
-    fn launch(&mut self, m: &mut Machine, path: &str, typed: &str, args: &[String], io: &Io, ctx: Context) -> Flow {
+    fn launch(&mut self, m: &mut Machine, w: &mut World, path: &str, typed: &str, args: &[String], io: &Io, ctx: Context) -> Flow {
         let lower = path.to_ascii_lowercase();
         self.cite("CMD-08");
         if lower.ends_with(".cmd") || lower.ends_with(".bat") {
-            let f = self.run_batch(m, path, typed, args, io, ctx);
+            let f = self.run_batch(m, w, path, typed, args, io, ctx);
             // Named without `call` from a batch file, control passes for good (CMD-08).
             return match f {
                 Flow::Exit(c) => Flow::Exit(c),
@@ -902,12 +903,12 @@ impl Session {
             };
         }
         if lower.ends_with("\\cmd.exe") {
-            return self.child_cmd(m, args, io, ctx);
+            return self.child_cmd(m, w, args, io, ctx);
         }
         let cwd = self.cwd();
         let waited = !self.frames.is_empty();
         let launch = Launch { path, args, cwd: &cwd, stdin: io.stdin.as_deref(), waited };
-        let out = tools::exec(m, &launch, ctx);
+        let out = tools::exec(m, w, &launch, ctx);
         self.emit_output(m, io, &out);
         self.set_exit(out.exit);
         Flow::Next
@@ -915,7 +916,7 @@ impl Session {
 
     /// `cmd /c line` and `cmd /k line`: a child session that inherits environment and folders
     /// and returns its ERRORLEVEL; nothing flows back (CMD-27).
-    fn child_cmd(&mut self, m: &mut Machine, args: &[String], io: &Io, ctx: Context) -> Flow {
+    fn child_cmd(&mut self, m: &mut Machine, w: &mut World, args: &[String], io: &Io, ctx: Context) -> Flow {
         self.cite("CMD-27");
         let mut child = self.clone();
         child.frames.clear();
@@ -940,7 +941,7 @@ impl Session {
         }
         let text = line.join(" ");
         let text = text.trim_matches('"').to_string();
-        let out = child.run_line_with_input(m, &text, io.stdin.as_deref(), ctx);
+        let out = child.run_line_with_input(m, w, &text, io.stdin.as_deref(), ctx);
         for (s, l) in out.console {
             let sink = if s == Stream::Out { io.out.clone() } else { io.err.clone() };
             self.emit(m, &sink, l);

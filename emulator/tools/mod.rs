@@ -10,6 +10,7 @@ pub mod regiis;
 pub mod wsh;
 
 use crate::machine::Machine;
+use crate::process::World;
 use crate::runtime::{Bitness, Version};
 
 /// Who runs a command.
@@ -124,7 +125,7 @@ fn folder_version(path: &str) -> Option<Version> {
 }
 
 /// Runs a program the command prompt found (CMD-08).
-pub fn exec(m: &mut Machine, l: &Launch, ctx: Context) -> Output {
+pub fn exec(m: &mut Machine, world: &mut World, l: &Launch, ctx: Context) -> Output {
     let path = l.path;
     let args = l.args;
     let file = path.rsplit('\\').next().unwrap_or_default().to_ascii_lowercase();
@@ -132,15 +133,15 @@ pub fn exec(m: &mut Machine, l: &Launch, ctx: Context) -> Output {
         ("aspnet_regiis.exe", Some(v)) => {
             let bitness =
                 if path.to_ascii_lowercase().contains("\\framework64\\") { Bitness::X64 } else { Bitness::X86 };
-            regiis::run(m, v, bitness, args, ctx)
+            regiis::run(m, world, v, bitness, args, ctx)
         }
-        ("iisreset.exe", _) => iisreset::run(m, args, ctx),
-        ("net.exe", _) => net::net(m, args, l.stdin, ctx),
-        ("sc.exe", _) => net::sc(m, args, ctx),
-        ("cscript.exe", _) => wsh::run(m, wsh::Host::CScript, args, l.cwd, ctx),
+        ("iisreset.exe", _) => iisreset::run(m, world, args, ctx),
+        ("net.exe", _) => net::net(m, world, args, l.stdin, ctx),
+        ("sc.exe", _) => net::sc(m, world, args, ctx),
+        ("cscript.exe", _) => wsh::run(m, world, wsh::Host::CScript, args, l.cwd, ctx),
         ("wscript.exe", _) => {
             // wscript is a GUI program: the prompt does not wait for it (CMD-08).
-            let mut out = wsh::run(m, wsh::Host::WScript, args, l.cwd, ctx);
+            let mut out = wsh::run(m, world, wsh::Host::WScript, args, l.cwd, ctx);
             if !l.waited {
                 out.exit = 0;
             }
@@ -148,7 +149,7 @@ pub fn exec(m: &mut Machine, l: &Launch, ctx: Context) -> Output {
         }
         // A script typed by name runs in the host its file association names, wscript by default.
         (f, _) if f.ends_with(".vbs") => {
-            let mut out = wsh::run_associated(m, path, args, l.cwd, ctx);
+            let mut out = wsh::run_associated(m, world, path, args, l.cwd, ctx);
             if !l.waited && !wsh::associated_with_cscript(m) {
                 out.exit = 0;
             }
@@ -159,9 +160,9 @@ pub fn exec(m: &mut Machine, l: &Launch, ctx: Context) -> Output {
 }
 
 /// Runs one command line in a fresh cmd.exe session whose current directory is `C:\`.
-pub fn run(m: &mut Machine, line: &str, ctx: Context) -> Output {
+pub fn run(m: &mut Machine, world: &mut World, line: &str, ctx: Context) -> Output {
     let mut s = crate::cmd::Session::at(m, "C:\\");
-    s.run_line(m, line, ctx).to_output()
+    s.run_line(m, world, line, ctx).to_output()
 }
 
 #[cfg(test)]

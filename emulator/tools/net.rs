@@ -2,7 +2,7 @@
 //! control manager shows them (NET-01..NET-11).
 
 use crate::machine::Machine;
-use crate::process;
+use crate::process::{self, World};
 use crate::rules::RuleId;
 
 use super::{Context, Output};
@@ -25,9 +25,9 @@ fn service_key(m: &Machine, typed: &str) -> Option<String> {
 const SERVICES: [&str; 4] = ["aspnet_state", "HTTPFilter", "IISADMIN", "W3SVC"];
 
 /// Whether a service runs: W3SVC as the process model says, the others by their flag.
-pub fn running(m: &Machine, key: &str) -> bool {
+pub fn running(m: &Machine, w: &World, key: &str) -> bool {
     if key.eq_ignore_ascii_case("W3SVC") {
-        return process::web_running(m) && m.service("W3SVC").is_some();
+        return process::web_running(m, w) && m.service("W3SVC").is_some();
     }
     m.service(key).is_some_and(|s| s.running)
 }
@@ -56,33 +56,33 @@ fn failure(out: &mut Output, msg: &str, n: u32) {
 }
 
 /// Stops one service as the SCM does, with its side effects on the process model (NET-09).
-fn stop_one(m: &mut Machine, key: &str) {
+fn stop_one(m: &mut Machine, w: &mut World, key: &str) {
     match key {
         "W3SVC" => {
-            process::stop_w3svc(m, "W3SVC stopped (net stop)", &["NET-09", "IIR-04"]);
+            process::stop_w3svc(m, w, "W3SVC stopped (net stop)", &["NET-09", "IIR-04"]);
             m.service_action("W3SVC", "stopped", &["NET-03", "NET-09"]);
         }
         "IISADMIN" => {
             // IISADMIN takes inetinfo.exe and the in-memory metabase with it (NET-09, MB-02).
-            process::iis_stop(m, &["NET-09", "IIR-03"]);
+            process::iis_stop(m, w, &["NET-09", "IIR-03"]);
             set_running(m, key, false, &["NET-03", "NET-09"]);
         }
         "aspnet_state" => {
             set_running(m, key, false, &["NET-03", "NET-09"]);
-            process::state_service_restarted(m);
+            process::state_service_restarted(w);
         }
         _ => set_running(m, key, false, &["NET-03"]),
     }
 }
 
-fn start_one(m: &mut Machine, key: &str) {
+fn start_one(m: &mut Machine, w: &mut World, key: &str) {
     match key {
         "W3SVC" => {
             // Its dependency starts first, without a line of its own (NET-08).
-            if !running(m, "IISADMIN") {
+            if !running(m, w, "IISADMIN") {
                 set_running(m, "IISADMIN", true, &["NET-02", "NET-08"]);
             }
-            process::iis_start(m);
+            process::iis_start(m, w);
             m.service_action("W3SVC", "started; the metabase is read again", &["NET-02", "NET-09", "PM6-01"]);
         }
         _ => set_running(m, key, true, &["NET-02"]),
@@ -90,7 +90,7 @@ fn start_one(m: &mut Machine, key: &str) {
 }
 
 /// `net ...`; `stdin` answers the dependents question (NET-04).
-pub fn net(m: &mut Machine, args: &[String], stdin: Option<&str>, ctx: Context) -> Output {
+pub fn net(m: &mut Machine, w: &mut World, args: &[String], stdin: Option<&str>, ctx: Context) -> Output {
     let mut out = Output::default();
     let verb = args.first().map(|a| a.to_ascii_lowercase()).unwrap_or_default();
     let yes = args.iter().any(|a| a.eq_ignore_ascii_case("/y") || a.eq_ignore_ascii_case("/yes"));
@@ -111,7 +111,7 @@ pub fn net(m: &mut Machine, args: &[String], stdin: Option<&str>, ctx: Context) 
             out.line("These Windows services are started:");
             out.line("");
             let mut names: Vec<String> =
-                SERVICES.iter().filter(|k| running(m, k)).map(|k| display(m, k)).collect();
+                SERVICES.iter().filter(|k| running(m, w, k)).map(|k| display(m, k)).collect();
             names.sort_by_key(|n| n.to_ascii_lowercase());
             for n in names {
                 out.line(format!("   {n}"));
@@ -153,24 +153,24 @@ pub fn net(m: &mut Machine, args: &[String], stdin: Option<&str>, ctx: Context) 
     let disp = display(m, &key);
     match verb.as_str() {
         "start" => {
-            if running(m, &key) {
+            if running(m, w, &key) {
                 failure(&mut out, "The requested service has already been started.", 2182);
                 m.note(format!("net start {key}: already running"), &["NET-05", "NET-06"]);
                 return out;
             }
             out.line(format!("The {disp} service is starting."));
-            start_one(m, &key);
+            start_one(m, w, &key);
             out.line(format!("The {disp} service was started successfully."));
             out.line("");
         }
         "stop" => {
-            if !running(m, &key) {
+            if !running(m, w, &key) {
                 failure(&mut out, &format!("The {disp} service is not started."), 3521);
                 m.note(format!("net stop {key}: not running"), &["NET-05", "NET-06"]);
                 return out;
             }
             let dependents: Vec<String> = if key == "IISADMIN" {
-                IISADMIN_DEPENDENTS.iter().filter(|d| running(m, d)).map(|d| d.to_string()).collect()
+                IISADMIN_DEPENDENTS.iter().filter(|d| running(m, w, d)).map(|d| d.to_string()).collect()
             } else {
                 Vec::new()
             };
@@ -198,7 +198,7 @@ pub fn net(m: &mut Machine, args: &[String], stdin: Option<&str>, ctx: Context) 
                 for d in &dependents {
                     let dd = display(m, d);
                     out.line(format!("The {dd} service is stopping."));
-                    stop_one(m, d);
+                    stop_one(m, w, d);
                     out.line(format!("The {dd} service was stopped successfully."));
                     out.line("");
                 }
@@ -206,7 +206,7 @@ pub fn net(m: &mut Machine, args: &[String], stdin: Option<&str>, ctx: Context) 
             // KB 969864 shows a progress dot while IISADMIN stops (policy net.progress_dots).
             let dots = if key == "IISADMIN" { ".." } else { "." };
             out.line(format!("The {disp} service is stopping{dots}"));
-            stop_one(m, &key);
+            stop_one(m, w, &key);
             out.line(format!("The {disp} service was stopped successfully."));
             out.line("");
         }
@@ -219,14 +219,14 @@ pub fn net(m: &mut Machine, args: &[String], stdin: Option<&str>, ctx: Context) 
 }
 
 /// `sc query|start|stop [service]` (NET-10, NET-11).
-pub fn sc(m: &mut Machine, args: &[String], ctx: Context) -> Output {
+pub fn sc(m: &mut Machine, w: &mut World, args: &[String], ctx: Context) -> Output {
     let mut out = Output::default();
     let verb = args.first().map(|a| a.to_ascii_lowercase()).unwrap_or_default();
     let name = args.get(1).cloned();
     match (verb.as_str(), name) {
         ("query", None) => {
             for k in SERVICES.iter().filter(|k| m.service(k).is_some()) {
-                sc_block(m, k, None, true, &mut out);
+                sc_block(m, w, k, None, true, &mut out);
             }
         }
         ("query" | "start" | "stop", Some(n)) => {
@@ -250,14 +250,14 @@ pub fn sc(m: &mut Machine, args: &[String], ctx: Context) -> Output {
                 return out;
             }
             match verb.as_str() {
-                "start" if running(m, key) => {
+                "start" if running(m, w, key) => {
                     out.line("[SC] StartService FAILED 1056:");
                     out.line("");
                     out.line("An instance of the service is already running.");
                     out.line("");
                     out.exit = 1056;
                 }
-                "stop" if !running(m, key) => {
+                "stop" if !running(m, w, key) => {
                     out.line("[SC] ControlService FAILED 1062:");
                     out.line("");
                     out.line("The service has not been started.");
@@ -265,14 +265,14 @@ pub fn sc(m: &mut Machine, args: &[String], ctx: Context) -> Output {
                     out.exit = 1062;
                 }
                 "start" => {
-                    start_one(m, key);
-                    sc_block(m, key, Some("2  START_PENDING"), false, &mut out);
+                    start_one(m, w, key);
+                    sc_block(m, w, key, Some("2  START_PENDING"), false, &mut out);
                 }
                 "stop" => {
-                    stop_one(m, key);
-                    sc_block(m, key, Some("3  STOP_PENDING"), false, &mut out);
+                    stop_one(m, w, key);
+                    sc_block(m, w, key, Some("3  STOP_PENDING"), false, &mut out);
                 }
-                _ => sc_block(m, key, None, false, &mut out),
+                _ => sc_block(m, w, key, None, false, &mut out),
             }
             let rules: &[RuleId] = if verb == "query" { &["NET-10"] } else { &["NET-10", "NET-11"] };
             m.note(format!("sc {verb} {key}: exit {}", out.exit), rules);
@@ -290,8 +290,8 @@ pub fn sc(m: &mut Machine, args: &[String], ctx: Context) -> Output {
 }
 
 /// One service in sc's layout: 8 spaces, the field padded to 19, `: ` (NET-10).
-fn sc_block(m: &Machine, key: &str, pending: Option<&str>, with_display: bool, out: &mut Output) {
-    let on = running(m, key);
+fn sc_block(m: &Machine, w: &World, key: &str, pending: Option<&str>, with_display: bool, out: &mut Output) {
+    let on = running(m, w, key);
     let ty = if key == "aspnet_state" { "10  WIN32_OWN_PROCESS" } else { "20  WIN32_SHARE_PROCESS" };
     let (state, flags) = match (pending, on) {
         (Some(p), _) => (p.to_string(), "(STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)"),

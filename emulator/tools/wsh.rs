@@ -6,6 +6,7 @@
 
 use super::{adsutil, inproc, Context, Output};
 use crate::machine::{IisState, Machine};
+use crate::process::World;
 use crate::rules::RuleId;
 
 /// Which host runs a script.
@@ -259,7 +260,7 @@ impl WScript {
 /// (answered No), prints `tip`, then runs `Cscript //nologo <script>` hidden and quits with that
 /// run's exit code. The hidden run gets no arguments: the routine reads `ArgCount` before the
 /// script has counted any. Returns `None` under cscript, where the script goes on.
-pub fn detect_exe_type(m: &mut Machine, ctx: Context, w: &mut WScript, tip: &str) -> Option<i32> {
+pub fn detect_exe_type(m: &mut Machine, world: &mut World, ctx: Context, w: &mut WScript, tip: &str) -> Option<i32> {
     if w.host != Host::WScript {
         return None;
     }
@@ -271,7 +272,7 @@ pub fn detect_exe_type(m: &mut Machine, ctx: Context, w: &mut WScript, tip: &str
         w.echo(tip);
     }
     let args = ["//nologo".to_string(), w.full_name.clone()];
-    let hidden = run(m, Host::CScript, &args, "C:\\", ctx);
+    let hidden = run(m, world, Host::CScript, &args, "C:\\", ctx);
     Some(hidden.exit)
 }
 
@@ -360,7 +361,7 @@ fn script_full_path(script: &str, cwd: &str) -> String {
 
 /// Runs `cscript.exe` or `wscript.exe` with `args` (host options, the script, its arguments) in
 /// the current directory `cwd`.
-pub fn run(m: &mut Machine, host: Host, args: &[String], cwd: &str, ctx: Context) -> Output {
+pub fn run(m: &mut Machine, world: &mut World, host: Host, args: &[String], cwd: &str, ctx: Context) -> Output {
     let mut out = Output::default();
     let mut opts = Options {
         logo: m.registry().get(SETTINGS_KEY, "DisplayLogo") != Some("0"),
@@ -452,8 +453,8 @@ pub fn run(m: &mut Machine, host: Host, args: &[String], cwd: &str, ctx: Context
         w.cite(&["WSH-01"]);
     }
     let code = match (file.as_str(), engine) {
-        ("adsutil.vbs", Engine::VBScript) => adsutil::run(m, ctx, &mut w),
-        ("inprocessisapiapps.vbs", Engine::VBScript) => inproc::run(m, ctx, &mut w),
+        ("adsutil.vbs", Engine::VBScript) => adsutil::run(m, world, ctx, &mut w),
+        ("inprocessisapiapps.vbs", Engine::VBScript) => inproc::run(m, world, ctx, &mut w),
         // Both scripts open with a `'` comment line, which JScript reads as a string literal: the
         // KB script's never closes; adsutil's banner of quotes pairs up into two adjacent literals.
         ("adsutil.vbs", Engine::JScript) => jscript_error(&mut w, 3, "Expected ';'"),
@@ -481,7 +482,14 @@ fn jscript_error(w: &mut WScript, col: u32, text: &str) -> i32 {
 
 /// Runs a `.vbs` typed by name: the file association picks the host (wscript unless `//H:CScript`
 /// or the scripts' "register CScript" changed it), with `//nologo` when the association has it.
-pub fn run_associated(m: &mut Machine, script: &str, args: &[String], cwd: &str, ctx: Context) -> Output {
+pub fn run_associated(
+    m: &mut Machine,
+    world: &mut World,
+    script: &str,
+    args: &[String],
+    cwd: &str,
+    ctx: Context,
+) -> Output {
     let command = m.registry().get(VBS_OPEN_COMMAND, "").unwrap_or_default().to_ascii_lowercase();
     let host = if associated_with_cscript(m) { Host::CScript } else { Host::WScript };
     let mut full = Vec::with_capacity(args.len() + 2);
@@ -490,7 +498,7 @@ pub fn run_associated(m: &mut Machine, script: &str, args: &[String], cwd: &str,
     }
     full.push(script.to_string());
     full.extend(args.iter().cloned());
-    run(m, host, &full, cwd, ctx)
+    run(m, world, host, &full, cwd, ctx)
 }
 
 /// Whether `.vbs` files open in cscript (after `cscript //h:cscript`, WSH-04).
