@@ -79,7 +79,11 @@ impl Console {
             "get" | "post" if !rest.is_empty() => {
                 let method = word.to_ascii_uppercase();
                 reply.lines = self.request(&method, rest);
-                self.steps.push(format!("request = {{ method = {}, url = {} }}", quote(&method), quote(&local_url(rest))));
+                self.steps.push(format!(
+                    "request = {{ method = {}, url = {} }}",
+                    quote(&method),
+                    quote(&local_url(rest))
+                ));
             }
             "advance" => match spec::parse_duration(rest) {
                 Some(secs) => {

@@ -2,8 +2,8 @@
 #![warn(missing_docs)]
 
 pub mod cmd;
-pub mod console;
 pub mod config;
+pub mod console;
 pub mod dispatch;
 pub mod edition;
 pub mod junit;

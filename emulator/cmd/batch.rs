@@ -10,7 +10,8 @@ impl Session {
     /// Runs the batch file at `path` (typed as `typed`) with `args` as a new frame.
     pub(super) fn run_batch(
         &mut self,
-        m: &mut Machine, w: &mut World,
+        m: &mut Machine,
+        w: &mut World,
         path: &str,
         typed: &str,
         args: &[String],
@@ -20,12 +21,21 @@ impl Session {
         let text = m.fs().read(path).unwrap_or_default().to_string();
         let mut all = vec![typed.to_string()];
         all.extend(args.iter().cloned());
-        let frame = Frame { file: path.to_string(), lines: text_lines(&text), args: all, shift: 0, pc: 0, locals: Vec::new() };
+        let frame =
+            Frame { file: path.to_string(), lines: text_lines(&text), args: all, shift: 0, pc: 0, locals: Vec::new() };
         self.run_frame(m, w, frame, io, ctx)
     }
 
     /// `call :label args`: the same file from the label, with its own `%0` and arguments.
-    pub(super) fn call_label(&mut self, m: &mut Machine, w: &mut World, label: &str, args: &str, io: &Io, ctx: Context) -> Flow {
+    pub(super) fn call_label(
+        &mut self,
+        m: &mut Machine,
+        w: &mut World,
+        label: &str,
+        args: &str,
+        io: &Io,
+        ctx: Context,
+    ) -> Flow {
         let Some(cur) = self.frames.last() else { return Flow::Next };
         let Some(pc) = find_label(&cur.lines, 0, label) else {
             let msg = format!("The system cannot find the batch label specified - {label}");
@@ -33,7 +43,8 @@ impl Session {
         };
         let mut all = vec![format!(":{label}")];
         all.extend(crate::tools::split_args_keep_quotes(args));
-        let frame = Frame { file: cur.file.clone(), lines: cur.lines.clone(), args: all, shift: 0, pc, locals: Vec::new() };
+        let frame =
+            Frame { file: cur.file.clone(), lines: cur.lines.clone(), args: all, shift: 0, pc, locals: Vec::new() };
         match self.run_frame(m, w, frame, io, ctx) {
             Flow::Exit(c) => Flow::Exit(c),
             _ => Flow::Next,

@@ -23,7 +23,15 @@ fn args_of(rest: &str) -> &str {
 
 impl Session {
     /// Runs `word` if it is a built-in; `None` sends the line on to program lookup.
-    pub(super) fn builtin(&mut self, m: &mut Machine, w: &mut World, word: &str, rest: &str, io: &Io, ctx: Context) -> Option<Flow> {
+    pub(super) fn builtin(
+        &mut self,
+        m: &mut Machine,
+        w: &mut World,
+        word: &str,
+        rest: &str,
+        io: &Io,
+        ctx: Context,
+    ) -> Option<Flow> {
         let a = args_of(rest);
         let rule = match word {
             "echo" => "CMD-17",
@@ -248,7 +256,8 @@ impl Session {
         if !Session::is_dir(m, &full) {
             return self.fail(m, io, NO_PATH);
         }
-        let stored = if full.len() == 3 { full.clone() } else { m.fs().stored_case(&full).unwrap_or(&full).to_string() };
+        let stored =
+            if full.len() == 3 { full.clone() } else { m.fs().stored_case(&full).unwrap_or(&full).to_string() };
         let d = stored.chars().next().unwrap_or('C').to_ascii_uppercase();
         self.dirs.insert(d, stored);
         if switch_d {
@@ -271,7 +280,8 @@ impl Session {
             return self.fail(m, io, NO_PATH);
         }
         self.pushd.push((self.drive, self.cwd()));
-        let stored = if full.len() == 3 { full.clone() } else { m.fs().stored_case(&full).unwrap_or(&full).to_string() };
+        let stored =
+            if full.len() == 3 { full.clone() } else { m.fs().stored_case(&full).unwrap_or(&full).to_string() };
         let d = stored.chars().next().unwrap_or('C').to_ascii_uppercase();
         self.dirs.insert(d, stored);
         self.drive = d;
@@ -577,9 +587,11 @@ impl Session {
 
     /// `assoc .vbs` / `ftype VBSFile`: the script association `cscript //h:` changes (WSH-04).
     fn assoc(&mut self, m: &mut Machine, word: &str, a: &str, io: &Io) -> Flow {
-        let cmd = m.registry().get(crate::tools::wsh::VBS_OPEN_COMMAND, "").map(str::to_string).unwrap_or_else(|| {
-            "\"%SystemRoot%\\System32\\WScript.exe\" \"%1\" %*".to_string()
-        });
+        let cmd = m
+            .registry()
+            .get(crate::tools::wsh::VBS_OPEN_COMMAND, "")
+            .map(str::to_string)
+            .unwrap_or_else(|| "\"%SystemRoot%\\System32\\WScript.exe\" \"%1\" %*".to_string());
         match (word, a.to_ascii_lowercase().as_str()) {
             ("assoc", ".vbs") => self.emit(m, &io.out, ".vbs=VBSFile"),
             ("ftype", "vbsfile") => self.emit(m, &io.out, format!("VBSFile={cmd}")),
@@ -603,7 +615,11 @@ impl Session {
     fn exit_cmd(&mut self, a: &str) -> Flow {
         let mut words = a.split_whitespace();
         let first = words.next().unwrap_or("");
-        let (b, code) = if first.eq_ignore_ascii_case("/b") { (true, words.next()) } else { (false, Some(first).filter(|w| !w.is_empty())) };
+        let (b, code) = if first.eq_ignore_ascii_case("/b") {
+            (true, words.next())
+        } else {
+            (false, Some(first).filter(|w| !w.is_empty()))
+        };
         let code = code.and_then(|c| parse_number(c)).map(|c| c as i32);
         if b && !self.frames.is_empty() {
             if let Some(c) = code {
@@ -671,7 +687,15 @@ impl Session {
     }
 
     /// Runs `word` when it is a built-in (for `call echo ...`), `None` otherwise.
-    fn builtin_only(&mut self, m: &mut Machine, w: &mut World, word: &str, rest: &str, io: &Io, ctx: Context) -> Option<Flow> {
+    fn builtin_only(
+        &mut self,
+        m: &mut Machine,
+        w: &mut World,
+        word: &str,
+        rest: &str,
+        io: &Io,
+        ctx: Context,
+    ) -> Option<Flow> {
         let lower = word.to_ascii_lowercase();
         if !BUILTINS.contains(&lower.as_str()) {
             return None;
@@ -683,7 +707,8 @@ impl Session {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn for_loop(
         &mut self,
-        m: &mut Machine, w: &mut World,
+        m: &mut Machine,
+        w: &mut World,
         io: &Io,
         ctx: Context,
         (switch, switch_arg): (&String, &String),
@@ -737,7 +762,14 @@ impl Session {
                 let mut out = Vec::new();
                 let pats = crate::tools::split_args(set);
                 let mut folders = vec![root.clone()];
-                folders.extend(m.fs().entries().filter(|(p, d)| *d && p.to_ascii_lowercase().starts_with(&format!("{}\\", root.to_ascii_lowercase()))).map(|(p, _)| p.to_string()));
+                folders.extend(
+                    m.fs()
+                        .entries()
+                        .filter(|(p, d)| {
+                            *d && p.to_ascii_lowercase().starts_with(&format!("{}\\", root.to_ascii_lowercase()))
+                        })
+                        .map(|(p, _)| p.to_string()),
+                );
                 for f in folders {
                     for pat in &pats {
                         if pat.contains(['*', '?']) {
@@ -767,7 +799,15 @@ impl Session {
     }
 
     /// The items of `for /f`: lines of files, a quoted string or a command's output, split into tokens.
-    fn for_f_items(&mut self, m: &mut Machine, w: &mut World, opts: &str, set: &str, io: &Io, ctx: Context) -> Result<Vec<String>, String> {
+    fn for_f_items(
+        &mut self,
+        m: &mut Machine,
+        w: &mut World,
+        opts: &str,
+        set: &str,
+        io: &Io,
+        ctx: Context,
+    ) -> Result<Vec<String>, String> {
         let opts = opts.trim_matches('"');
         let mut delims: Vec<char> = vec![' ', '\t'];
         let mut tokens: Vec<usize> = vec![1];
@@ -935,7 +975,11 @@ impl Arith<'_> {
         if self.c.get(self.i..self.i + ops.len()) == Some(&ops[..]) {
             // `<` must not take the first half of `<<` and the like.
             let next = self.c.get(self.i + ops.len()).copied();
-            if (op == "<" && next == Some('<')) || (op == ">" && next == Some('>')) || (op == "&" && next == Some('&')) || (op == "|" && next == Some('|')) {
+            if (op == "<" && next == Some('<'))
+                || (op == ">" && next == Some('>'))
+                || (op == "&" && next == Some('&'))
+                || (op == "|" && next == Some('|'))
+            {
                 return false;
             }
             self.i += ops.len();
@@ -965,7 +1009,9 @@ impl Arith<'_> {
             for op in ["<<=", ">>=", "*=", "/=", "%=", "+=", "-=", "&=", "^=", "|=", "="] {
                 self.ws();
                 let ops: Vec<char> = op.chars().collect();
-                if self.c.get(self.i..self.i + ops.len()) == Some(&ops[..]) && !(op == "=" && self.c.get(self.i + 1) == Some(&'=')) {
+                if self.c.get(self.i..self.i + ops.len()) == Some(&ops[..])
+                    && !(op == "=" && self.c.get(self.i + 1) == Some(&'='))
+                {
                     self.i += ops.len();
                     let rhs = self.assign()?;
                     let cur = self.var(&name);
@@ -1082,7 +1128,9 @@ impl Arith<'_> {
         }
         self.i += word.chars().count();
         if word.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-            return parse_number(&word).map(|v| v as i32).ok_or("Invalid number.  Numeric constants are either decimal (17),\nhexadecimal (0x11), or octal (021).");
+            return parse_number(&word).map(|v| v as i32).ok_or(
+                "Invalid number.  Numeric constants are either decimal (17),\nhexadecimal (0x11), or octal (021).",
+            );
         }
         Ok(self.var(&word))
     }

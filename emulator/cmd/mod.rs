@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use crate::edition::Edition;
 use crate::machine::Machine;
-use crate::process::World;
 use crate::policy;
+use crate::process::World;
 use crate::tools::{self, Context, Launch, Output};
 use parse::{Join, Node, Redir, Target};
 
@@ -309,7 +309,14 @@ impl Session {
     }
 
     /// Runs a command line whose standard input is `stdin` (a console answer, a piped file).
-    pub fn run_line_with_input(&mut self, m: &mut Machine, w: &mut World, line: &str, stdin: Option<&str>, ctx: Context) -> CmdOutput {
+    pub fn run_line_with_input(
+        &mut self,
+        m: &mut Machine,
+        w: &mut World,
+        line: &str,
+        stdin: Option<&str>,
+        ctx: Context,
+    ) -> CmdOutput {
         self.console.clear();
         self.pipes.clear();
         self.steps = 0;
@@ -525,7 +532,7 @@ impl Session {
                 self.random = self.random.wrapping_mul(214_013).wrapping_add(2_531_011);
                 ((self.random >> 16) & 0x7fff).to_string()
             }
-                        _ => return None,
+            _ => return None,
         })
     }
 
@@ -558,7 +565,8 @@ impl Session {
         if mods.is_empty() {
             return Some((unq, k + 1));
         }
-        let full = if d == 0 { self.frame().map(|f| f.file.clone()).unwrap_or(unq.clone()) } else { self.full_path(&unq) };
+        let full =
+            if d == 0 { self.frame().map(|f| f.file.clone()).unwrap_or(unq.clone()) } else { self.full_path(&unq) };
         let (dir, file) = full.rsplit_once('\\').unwrap_or(("", full.as_str()));
         let (name, ext) = match file.rfind('.') {
             Some(p) if p > 0 => (&file[..p], &file[p..]),
@@ -667,7 +675,8 @@ impl Session {
                     }
                 }
                 (h, Target::File(_)) => {
-                    let sink = self.sink_for(m, r).map_err(|_| "The system cannot find the path specified.".to_string())?;
+                    let sink =
+                        self.sink_for(m, r).map_err(|_| "The system cannot find the path specified.".to_string())?;
                     if h == 2 {
                         io.err = sink;
                     } else {
@@ -827,8 +836,7 @@ impl Session {
         let (dir, pat) = pattern.rsplit_once('\\').unwrap_or((".", pattern));
         let dir_full = if dir.len() == 2 { format!("{dir}\\") } else { dir.to_string() };
         let mut out = Vec::new();
-        let listing =
-            if dir_full.len() == 3 { root_listing(m, &dir_full) } else { m.fs().list(&dir_full) };
+        let listing = if dir_full.len() == 3 { root_listing(m, &dir_full) } else { m.fs().list(&dir_full) };
         for p in listing {
             let name = p.rsplit('\\').next().unwrap_or(&p).to_string();
             let is_dir = m.fs().is_dir(&p);
@@ -890,7 +898,16 @@ impl Session {
     }
 
     /// Runs a found file: a batch file in this session, anything else through the tools (CMD-08).
-    fn launch(&mut self, m: &mut Machine, w: &mut World, path: &str, typed: &str, args: &[String], io: &Io, ctx: Context) -> Flow {
+    fn launch(
+        &mut self,
+        m: &mut Machine,
+        w: &mut World,
+        path: &str,
+        typed: &str,
+        args: &[String],
+        io: &Io,
+        ctx: Context,
+    ) -> Flow {
         let lower = path.to_ascii_lowercase();
         self.cite("CMD-08");
         if lower.ends_with(".cmd") || lower.ends_with(".bat") {
@@ -953,8 +970,13 @@ impl Session {
     /// Looks a command word up as cmd does (CMD-07): a path names that file only; a bare name
     /// tries the current directory, then PATH, each with the PATHEXT extensions.
     fn find_program(&self, m: &Machine, word: &str) -> Found {
-        let exts: Vec<String> =
-            self.env.get("PATHEXT").unwrap_or(".COM;.EXE;.BAT;.CMD").split(';').map(|e| e.to_ascii_lowercase()).collect();
+        let exts: Vec<String> = self
+            .env
+            .get("PATHEXT")
+            .unwrap_or(".COM;.EXE;.BAT;.CMD")
+            .split(';')
+            .map(|e| e.to_ascii_lowercase())
+            .collect();
         let name = word.replace('/', "\\");
         let has_ext = name.rsplit('\\').next().is_some_and(|f| f.rfind('.').is_some_and(|p| p > 0 && p + 1 < f.len()));
         let try_in = |dir: &str| -> Option<String> {
@@ -963,14 +985,20 @@ impl Session {
             if has_ext && m.fs().is_file(&base) {
                 return m.fs().stored_case(&base).map(str::to_string);
             }
-            exts.iter().map(|e| format!("{base}{e}")).find(|p| m.fs().is_file(p)).and_then(|p| m.fs().stored_case(&p).map(str::to_string))
+            exts.iter()
+                .map(|e| format!("{base}{e}"))
+                .find(|p| m.fs().is_file(p))
+                .and_then(|p| m.fs().stored_case(&p).map(str::to_string))
         };
         if name.contains('\\') || name.contains(':') {
             if let Some(p) = try_in("") {
                 return Found::Program(p);
             }
             // Scenario shorthand: `v2.0.50727\aspnet_regiis` under the Framework folder (policy).
-            if !name.contains(':') && !name.starts_with('\\') && m.policies().is(policy::CMD_FRAMEWORK_SHORTHAND, "accept") {
+            if !name.contains(':')
+                && !name.starts_with('\\')
+                && m.policies().is(policy::CMD_FRAMEWORK_SHORTHAND, "accept")
+            {
                 let fw = format!("{}\\Microsoft.NET\\Framework", m.windir());
                 if let Some(p) = try_in(&fw) {
                     return Found::Program(p);
@@ -983,7 +1011,12 @@ impl Session {
         }
         let mut dirs = vec![self.cwd()];
         dirs.extend(
-            self.env.get("Path").unwrap_or("").split(';').filter(|d| !d.trim().is_empty()).map(|d| d.trim_matches('"').to_string()),
+            self.env
+                .get("Path")
+                .unwrap_or("")
+                .split(';')
+                .filter(|d| !d.trim().is_empty())
+                .map(|d| d.trim_matches('"').to_string()),
         );
         for d in dirs {
             if let Some(p) = try_in(&d) {

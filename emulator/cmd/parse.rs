@@ -303,7 +303,8 @@ impl Parser {
         while let Some(c) = self.peek() {
             if c == '"' {
                 quoted = !quoted;
-            } else if !quoted && (c.is_whitespace() || matches!(c, '&' | '|' | '<' | '>') || (c == ')' && self.depth > 0))
+            } else if !quoted
+                && (c.is_whitespace() || matches!(c, '&' | '|' | '<' | '>') || (c == ')' && self.depth > 0))
             {
                 break;
             } else if c == '^' && !quoted {
@@ -377,7 +378,11 @@ impl Parser {
             return Ok(Node::Empty);
         }
         let first = trimmed.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
-        let text = if first.starts_with("echo") || first.starts_with("set") { trimmed } else { trimmed.trim_end().to_string() };
+        let text = if first.starts_with("echo") || first.starts_with("set") {
+            trimmed
+        } else {
+            trimmed.trim_end().to_string()
+        };
         Ok(Node::Simple { text, redirs })
     }
 
@@ -602,9 +607,21 @@ mod tests {
                     Redir { handle: 2, target: Target::Handle(1), append: false },
                 ],
             ),
-            ("echo x>>\"C:\\a b.txt\"", "echo x", vec![Redir { handle: 1, target: Target::File("C:\\a b.txt".into()), append: true }]),
-            ("net stop w3svc 2>nul", "net stop w3svc", vec![Redir { handle: 2, target: Target::File("nul".into()), append: false }]),
-            ("set /p X=<nul", "set /p X=", vec![Redir { handle: 0, target: Target::File("nul".into()), append: false }]),
+            (
+                "echo x>>\"C:\\a b.txt\"",
+                "echo x",
+                vec![Redir { handle: 1, target: Target::File("C:\\a b.txt".into()), append: true }],
+            ),
+            (
+                "net stop w3svc 2>nul",
+                "net stop w3svc",
+                vec![Redir { handle: 2, target: Target::File("nul".into()), append: false }],
+            ),
+            (
+                "set /p X=<nul",
+                "set /p X=",
+                vec![Redir { handle: 0, target: Target::File("nul".into()), append: false }],
+            ),
             ("echo a2>x", "echo a2", vec![Redir { handle: 1, target: Target::File("x".into()), append: false }]),
             ("echo \"a > b\"", "echo \"a > b\"", vec![]),
             ("echo a ^> b", "echo a > b", vec![]),
@@ -633,11 +650,19 @@ mod tests {
         let n = parse("if not errorlevel 1 echo ok").unwrap();
         assert_eq!(
             n,
-            Node::If { not: true, cond: Cond::ErrorLevel("1".into()), then: Box::new(simple("echo ok")), otherwise: None }
+            Node::If {
+                not: true,
+                cond: Cond::ErrorLevel("1".into()),
+                then: Box::new(simple("echo ok")),
+                otherwise: None
+            }
         );
         let n = parse("if \"%1\"==\"\" (echo none) else (echo some)").unwrap();
         let Node::If { cond, otherwise, .. } = n else { panic!("not an if") };
-        assert_eq!(cond, Cond::Compare { left: "\"%1\"".into(), op: "==".into(), right: "\"\"".into(), ignore_case: false });
+        assert_eq!(
+            cond,
+            Cond::Compare { left: "\"%1\"".into(), op: "==".into(), right: "\"\"".into(), ignore_case: false }
+        );
         assert!(otherwise.is_some());
         let n = parse("if /i %X% EQU abc echo y").unwrap();
         assert!(matches!(n, Node::If { cond: Cond::Compare { ignore_case: true, .. }, .. }));

@@ -409,7 +409,12 @@ pub fn check_all(
         checks.push(check("stderr is exactly as given".into(), stderr.clone(), ok, &["CMD-06"]));
     }
     for c in &spec.stderr_contains {
-        checks.push(check(format!("stderr contains \"{c}\""), stderr.clone(), stderr.contains(c.as_str()), &["CMD-06"]));
+        checks.push(check(
+            format!("stderr contains \"{c}\""),
+            stderr.clone(),
+            stderr.contains(c.as_str()),
+            &["CMD-06"],
+        ));
     }
     for c in &spec.stdout_lacks {
         checks.push(check(format!("stdout lacks \"{c}\""), stdout.clone(), !stdout.contains(c.as_str()), &[]));

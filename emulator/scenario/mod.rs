@@ -632,7 +632,12 @@ type Console = Vec<(Stream, String)>;
 
 /// Runs a step's action on the machine: a command line in the scenario's cmd.exe session, a
 /// request (which also returns how it was served), or another action.
-fn execute(m: &mut Machine, w: &mut World, session: &mut Session, step: &StepSpec) -> (Console, Output, Option<Served>) {
+fn execute(
+    m: &mut Machine,
+    w: &mut World,
+    session: &mut Session,
+    step: &StepSpec,
+) -> (Console, Output, Option<Served>) {
     let console = |out: &Output| out.lines.iter().map(|l| (Stream::Out, l.clone())).collect();
     if let Some(r) = &step.request {
         let (out, served) = send(m, w, r);

@@ -2,6 +2,7 @@
 //! arguments, then the tool itself.
 
 pub mod adsutil;
+pub mod iis6scripts;
 pub mod iismanager;
 pub mod iisreset;
 pub mod inproc;

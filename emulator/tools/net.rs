@@ -16,9 +16,12 @@ const NET_ERROR: i32 = 2;
 /// The key name of a service typed as key or display name (NET-01), case as the machine stores it.
 fn service_key(m: &Machine, typed: &str) -> Option<String> {
     let t = typed.trim_matches('"');
-    SERVICES.iter().copied().filter(|k| m.service(k).is_some()).find(|k| {
-        k.eq_ignore_ascii_case(t) || m.service(k).is_some_and(|s| s.display.eq_ignore_ascii_case(t))
-    }).map(str::to_string)
+    SERVICES
+        .iter()
+        .copied()
+        .filter(|k| m.service(k).is_some())
+        .find(|k| k.eq_ignore_ascii_case(t) || m.service(k).is_some_and(|s| s.display.eq_ignore_ascii_case(t)))
+        .map(str::to_string)
 }
 
 /// The services iisim knows, in `sc query`'s order.
@@ -60,12 +63,12 @@ fn stop_one(m: &mut Machine, w: &mut World, key: &str) {
     match key {
         "W3SVC" => {
             process::stop_w3svc(m, w, "W3SVC stopped (net stop)", &["NET-09", "IIR-04"]);
-            m.service_action("W3SVC", "stopped", &["NET-03", "NET-09"]);
+            m.service_action("W3SVC", "stopped", &["NET-01", "NET-03", "NET-09"]);
         }
         "IISADMIN" => {
             // IISADMIN takes inetinfo.exe and the in-memory metabase with it (NET-09, MB-02).
             process::iis_stop(m, w, &["NET-09", "IIR-03"]);
-            set_running(m, key, false, &["NET-03", "NET-09"]);
+            set_running(m, key, false, &["NET-01", "NET-03", "NET-09"]);
         }
         "aspnet_state" => {
             set_running(m, key, false, &["NET-03", "NET-09"]);
@@ -83,7 +86,7 @@ fn start_one(m: &mut Machine, w: &mut World, key: &str) {
                 set_running(m, "IISADMIN", true, &["NET-02", "NET-08"]);
             }
             process::iis_start(m, w);
-            m.service_action("W3SVC", "started; the metabase is read again", &["NET-02", "NET-09", "PM6-01"]);
+            m.service_action("W3SVC", "started; the metabase is read again", &["NET-01", "NET-02", "NET-09", "PM6-01"]);
         }
         _ => set_running(m, key, true, &["NET-02"]),
     }
@@ -108,10 +111,10 @@ pub fn net(m: &mut Machine, w: &mut World, args: &[String], stdin: Option<&str>,
             return out;
         }
         "start" if name.is_empty() => {
+            m.note("net start: the running services", &["NET-07"]);
             out.line("These Windows services are started:");
             out.line("");
-            let mut names: Vec<String> =
-                SERVICES.iter().filter(|k| running(m, w, k)).map(|k| display(m, k)).collect();
+            let mut names: Vec<String> = SERVICES.iter().filter(|k| running(m, w, k)).map(|k| display(m, k)).collect();
             names.sort_by_key(|n| n.to_ascii_lowercase());
             for n in names {
                 out.line(format!("   {n}"));
@@ -189,7 +192,10 @@ pub fn net(m: &mut Machine, w: &mut World, args: &[String], stdin: Option<&str>,
                         answer.map(String::from).unwrap_or_default()
                     ));
                     if !answer.is_some_and(|c| c.eq_ignore_ascii_case(&'y')) {
-                        m.note(format!("net stop {key}: the dependents question was answered N"), &["NET-04", "NET-06"]);
+                        m.note(
+                            format!("net stop {key}: the dependents question was answered N"),
+                            &["NET-04", "NET-06"],
+                        );
                         out.exit = NET_ERROR;
                         return out;
                     }

@@ -4,7 +4,7 @@
 //! A script sees its host through [`WScript`]: its arguments, `Echo` (console lines under cscript,
 //! message boxes under wscript, both rendered as output lines), `PopUp`, and runtime errors.
 
-use super::{adsutil, inproc, Context, Output};
+use super::{adsutil, iis6scripts, inproc, Context, Output};
 use crate::machine::{IisState, Machine};
 use crate::process::World;
 use crate::rules::RuleId;
@@ -383,6 +383,7 @@ pub fn run(m: &mut Machine, world: &mut World, host: Host, args: &[String], cwd:
     }
     // The banner is console output; batch mode shows none (modeled).
     if host == Host::CScript && opts.logo && !opts.batch {
+        m.note(format!("{} banner: Windows Script Host 5.6", host.exe()), &["WSH-02"]);
         for l in LOGO {
             out.line(l);
         }
@@ -415,6 +416,7 @@ pub fn run(m: &mut Machine, world: &mut World, host: Host, args: &[String], cwd:
     };
     let full = script_full_path(script, cwd);
     if !m.fs().is_file(&full) {
+        m.note(format!("{}: no script file {full}", host.exe()), &["WSH-03"]);
         out.line(format!("Input Error: Can not find script file \"{full}\"."));
         out.exit = 1;
         return out;
@@ -455,6 +457,9 @@ pub fn run(m: &mut Machine, world: &mut World, host: Host, args: &[String], cwd:
     let code = match (file.as_str(), engine) {
         ("adsutil.vbs", Engine::VBScript) => adsutil::run(m, world, ctx, &mut w),
         ("inprocessisapiapps.vbs", Engine::VBScript) => inproc::run(m, world, ctx, &mut w),
+        ("iisext.vbs", Engine::VBScript) => iis6scripts::iisext(m, world, ctx, &mut w),
+        ("iisapp.vbs", Engine::VBScript) => iis6scripts::iisapp(m, world, ctx, &mut w),
+        ("iiscnfg.vbs", Engine::VBScript) => iis6scripts::iiscnfg(m, world, ctx, &mut w),
         // Both scripts open with a `'` comment line, which JScript reads as a string literal: the
         // KB script's never closes; adsutil's banner of quotes pairs up into two adjacent literals.
         ("adsutil.vbs", Engine::JScript) => jscript_error(&mut w, 3, "Expected ';'"),
@@ -492,6 +497,7 @@ pub fn run_associated(
 ) -> Output {
     let command = m.registry().get(VBS_OPEN_COMMAND, "").unwrap_or_default().to_ascii_lowercase();
     let host = if associated_with_cscript(m) { Host::CScript } else { Host::WScript };
+    m.note(format!("{script} opens in {} (its file association)", host.exe()), &["WSH-04"]);
     let mut full = Vec::with_capacity(args.len() + 2);
     if command.contains("//nologo") {
         full.push("//nologo".to_string());
