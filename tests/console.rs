@@ -24,7 +24,11 @@ fn lines_requests_and_save_replay() {
     assert!(r.lines.is_empty() && !r.quit);
     assert_eq!(c.prompt(), r"C:\WINDOWS\Microsoft.NET\Framework\v2.0.50727>");
     let r = c.handle("aspnet_regiis -s W3SVC/1/ROOT/shop -norestart");
-    assert!(r.lines.iter().any(|l| l.starts_with("Finished registering ASP.NET scriptmap (2.0.50727)")), "{:?}", r.lines);
+    assert!(
+        r.lines.iter().any(|l| l.starts_with("Finished registering ASP.NET scriptmap (2.0.50727)")),
+        "{:?}",
+        r.lines
+    );
     let r = c.handle("GET http://localhost/shop/default.aspx");
     assert!(r.lines[0].contains("200 from w3wp.exe") && r.lines[0].contains("ASP.NET 2.0.50727"), "{:?}", r.lines);
     assert!(r.lines.iter().any(|l| l == "HTTP/1.1 200"));
@@ -73,7 +77,17 @@ fn a_session_in_a_pseudo_terminal() {
     let screen = wait_for(&session, r"C:\Inetpub\AdminScripts>");
     assert!(screen.contains(r"C:\Inetpub\AdminScripts>"), "{screen}");
     // Line editing: type, move left, insert, then recall the line from history with Up.
-    tmux(&["send-keys", "-t", &session, "cscript //nologo adsutil.vbs GET W3SVC/1/ServerComent", "Left", "Left", "Left", "m", "Enter"]);
+    tmux(&[
+        "send-keys",
+        "-t",
+        &session,
+        "cscript //nologo adsutil.vbs GET W3SVC/1/ServerComent",
+        "Left",
+        "Left",
+        "Left",
+        "m",
+        "Enter",
+    ]);
     let screen = wait_for(&session, "Default Web Site");
     assert!(screen.contains(r#"ServerComment                   : (STRING) "Default Web Site""#), "{screen}");
     tmux(&["send-keys", "-t", &session, "Up", "Enter"]);

@@ -1,26 +1,18 @@
 //! Running `.cmd` and `.bat` files: frames, labels, `goto`, `call :label` (CMD-22..CMD-25).
 
 use super::builtins::text_lines;
-use super::{parse, Flow, Frame, Io, Session, FRAME_LIMIT};
+use super::{parse, Flow, Frame, Invoked, Io, Session, FRAME_LIMIT};
 use crate::machine::Machine;
 use crate::process::World;
 use crate::tools::Context;
 
 impl Session {
     /// Runs the batch file at `path` (typed as `typed`) with `args` as a new frame.
-    pub(super) fn run_batch(
-        &mut self,
-        m: &mut Machine,
-        w: &mut World,
-        path: &str,
-        typed: &str,
-        args: &[String],
-        io: &Io,
-        ctx: Context,
-    ) -> Flow {
+    pub(super) fn run_batch(&mut self, m: &mut Machine, w: &mut World, p: &Invoked, io: &Io, ctx: Context) -> Flow {
+        let path = p.path;
         let text = m.fs().read(path).unwrap_or_default().to_string();
-        let mut all = vec![typed.to_string()];
-        all.extend(args.iter().cloned());
+        let mut all = vec![p.typed.to_string()];
+        all.extend(p.args.iter().cloned());
         let frame =
             Frame { file: path.to_string(), lines: text_lines(&text), args: all, shift: 0, pc: 0, locals: Vec::new() };
         self.run_frame(m, w, frame, io, ctx)

@@ -192,7 +192,7 @@ impl Session {
         let mut y = 2005u64;
         let mut month = 6usize;
         let mut day = 23 + days;
-        let lengths = |y: u64| [31, if y % 4 == 0 { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let lengths = |y: u64| [31, if y.is_multiple_of(4) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
         while day > lengths(y)[month - 1] {
             day -= lengths(y)[month - 1];
             month += 1;
@@ -620,7 +620,7 @@ impl Session {
         } else {
             (false, Some(first).filter(|w| !w.is_empty()))
         };
-        let code = code.and_then(|c| parse_number(c)).map(|c| c as i32);
+        let code = code.and_then(parse_number).map(|c| c as i32);
         if b && !self.frames.is_empty() {
             if let Some(c) = code {
                 self.set_exit(c);
@@ -673,7 +673,7 @@ impl Session {
             let lower = path.to_ascii_lowercase();
             if lower.ends_with(".cmd") || lower.ends_with(".bat") {
                 let args = crate::tools::split_args_keep_quotes(&rest);
-                let f = self.run_batch(m, w, &path, &name, &args, io, ctx);
+                let f = self.run_batch(m, w, &super::Invoked { path: &path, typed: &name, args: &args }, io, ctx);
                 return if let Flow::Exit(c) = f { Flow::Exit(c) } else { Flow::Next };
             }
         }
@@ -945,7 +945,7 @@ fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

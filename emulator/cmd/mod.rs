@@ -873,7 +873,7 @@ impl Session {
         let args = tools::split_args(&rest);
         self.cite("CMD-07");
         match self.find_program(m, name) {
-            Found::Program(path) => self.launch(m, w, &path, name, &args, io, ctx),
+            Found::Program(path) => self.launch(m, w, &Invoked { path: &path, typed: name, args: &args }, io, ctx),
             Found::PathMissing => self.fail_code(m, io, "The system cannot find the path specified.", 3),
             Found::Nothing => {
                 self.cite("CMD-09");
@@ -898,20 +898,12 @@ impl Session {
     }
 
     /// Runs a found file: a batch file in this session, anything else through the tools (CMD-08).
-    fn launch(
-        &mut self,
-        m: &mut Machine,
-        w: &mut World,
-        path: &str,
-        typed: &str,
-        args: &[String],
-        io: &Io,
-        ctx: Context,
-    ) -> Flow {
+    fn launch(&mut self, m: &mut Machine, w: &mut World, p: &Invoked, io: &Io, ctx: Context) -> Flow {
+        let (path, args) = (p.path, p.args);
         let lower = path.to_ascii_lowercase();
         self.cite("CMD-08");
         if lower.ends_with(".cmd") || lower.ends_with(".bat") {
-            let f = self.run_batch(m, w, path, typed, args, io, ctx);
+            let f = self.run_batch(m, w, p, io, ctx);
             // Named without `call` from a batch file, control passes for good (CMD-08).
             return match f {
                 Flow::Exit(c) => Flow::Exit(c),
@@ -1025,6 +1017,13 @@ impl Session {
         }
         Found::Nothing
     }
+}
+
+/// A found program as typed: its full path, the name typed (a batch file's `%0`) and arguments.
+struct Invoked<'a> {
+    path: &'a str,
+    typed: &'a str,
+    args: &'a [String],
 }
 
 /// The outcome of a program lookup.

@@ -86,7 +86,10 @@ fn drives_and_directories() {
 fn redirection_keeps_streams_apart() {
     let mut m = machine();
     let (out, err, _) = run(&mut m, &["nosuch > C:\\log.txt 2>&1", "type C:\\log.txt"]);
-    assert_eq!(out, ["'nosuch' is not recognized as an internal or external command,", "operable program or batch file."]);
+    assert_eq!(
+        out,
+        ["'nosuch' is not recognized as an internal or external command,", "operable program or batch file."]
+    );
     assert!(err.is_empty());
     let (out, err, _) = run(&mut m, &["nosuch 2>&1 > C:\\log2.txt"]);
     assert!(out.len() == 2 && err.is_empty(), "2>&1 before > sends stderr to the console's stdout");
@@ -100,7 +103,8 @@ fn redirection_keeps_streams_apart() {
 
 #[test]
 fn set_arithmetic() {
-    let cases = [("set /a 1+2*3", "7"), ("set /a (1+2)*3", "9"), ("set /a 0x10+010", "24"), ("set /a \"x=5, x<<=2\"", "20")];
+    let cases =
+        [("set /a 1+2*3", "7"), ("set /a (1+2)*3", "9"), ("set /a 0x10+010", "24"), ("set /a \"x=5, x<<=2\"", "20")];
     for (line, want) in cases {
         let mut m = machine();
         let (out, _, _) = run(&mut m, &[line]);
@@ -123,7 +127,12 @@ fn batch_files_with_labels_calls_and_percent() {
     let (out, _, _) = run(&mut m, &["C:\\b\\t.cmd"]);
     assert_eq!(out, ["3 100%"]);
     // call of another batch file returns; naming it without call does not.
-    m.fs_write("C:\\b\\outer.cmd", "@echo off\r\ncall C:\\b\\inner.cmd\r\necho back\r\nC:\\b\\inner.cmd\r\necho never\r\n", false, &[]);
+    m.fs_write(
+        "C:\\b\\outer.cmd",
+        "@echo off\r\ncall C:\\b\\inner.cmd\r\necho back\r\nC:\\b\\inner.cmd\r\necho never\r\n",
+        false,
+        &[],
+    );
     m.fs_write("C:\\b\\inner.cmd", "@echo inner\r\n", false, &[]);
     let (out, _, _) = run(&mut m, &["C:\\b\\outer.cmd"]);
     assert_eq!(out, ["inner", "back", "inner"]);
@@ -134,7 +143,10 @@ fn batch_files_with_labels_calls_and_percent() {
     // a label that does not exist ends the file with cmd's message.
     m.fs_write("C:\\b\\bad.cmd", "@goto nowhere\r\n@echo after\r\n", false, &[]);
     let (out, err, code) = run(&mut m, &["C:\\b\\bad.cmd"]);
-    assert_eq!((out, err, code), (vec![], vec!["The system cannot find the batch label specified - nowhere".to_string()], 1));
+    assert_eq!(
+        (out, err, code),
+        (vec![], vec!["The system cannot find the batch label specified - nowhere".to_string()], 1)
+    );
     // an endless loop is stopped.
     m.fs_write("C:\\b\\loop.cmd", ":a\r\n@goto a\r\n", false, &[]);
     let (_, err, _) = run(&mut m, &["C:\\b\\loop.cmd"]);
@@ -147,9 +159,15 @@ fn program_lookup() {
     m.fs_create_files("C:\\Tools", &["x.bat"], &[]);
     m.fs_write("C:\\Tools\\x.bat", "@echo x ran\r\n", false, &[]);
     // (lines, stdout, stderr, exit)
-    let cases: &[(&[&str], &[&str], &[&str], i32)] = &[
+    type Row<'a> = (&'a [&'a str], &'a [&'a str], &'a [&'a str], i32);
+    let cases: &[Row] = &[
         (&["cd \\Tools", "x"], &["x ran"], &[], 0),
-        (&["x"], &[], &["'x' is not recognized as an internal or external command,", "operable program or batch file."], 9009),
+        (
+            &["x"],
+            &[],
+            &["'x' is not recognized as an internal or external command,", "operable program or batch file."],
+            9009,
+        ),
         (&["C:\\Tools\\x"], &["x ran"], &[], 0),
         (&["C:\\nosuch\\x"], &[], &["The system cannot find the path specified."], 3),
         (&["\"C:\\Tools\\x.bat\""], &["x ran"], &[], 0),

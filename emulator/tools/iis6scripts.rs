@@ -188,7 +188,7 @@ pub fn iisext(m: &mut Machine, _world: &mut World, ctx: Context, w: &mut WScript
         "/listapp" => {
             w.cite(&["EXT-07"]);
             for d in &deps {
-                w.echo(d.split(';').next().unwrap_or(d).to_string());
+                w.echo(d.split(';').next().unwrap_or(d));
             }
             return 0;
         }
