@@ -718,6 +718,7 @@ fn adsutil_delete_enum_create() {
             "  \":80:\"".into(),
             String::new(),
             pad("ServerAutoStart", ": (BOOLEAN) True"),
+            pad("ServerState", ": (INTEGER) 2"),
             "[/W3SVC/1/Filters]".into(),
             "[/W3SVC/1/ROOT]".into(),
             String::new(),

@@ -136,10 +136,11 @@ pub struct Machine {
 impl Machine {
     /// A fresh machine: the edition's default IIS tree (when IIS is present), no runtimes.
     pub fn new(config: MachineConfig) -> Machine {
-        let metabase = match config.iis {
+        let mut metabase = match config.iis {
             IisState::Absent => Metabase::new(),
             _ => defaults::default_tree(config.edition, config.iis5_isolation, config.x64),
         };
+        defaults::set_identities(&mut metabase, &config.name);
         let mut fs = FileSystem::default();
         let windir = config.edition.windir();
         fs.create_dir(&format!("{windir}\\system32\\inetsrv"));

@@ -54,6 +54,39 @@ const IIS6_ONLY: &[&str] = &[
     "RapidFailProtectionMaxCrashes",
     "AppPoolIdentityType",
     "AppPoolAutoStart",
+    "AppPoolQueueLength",
+    "AppPoolState",
+    "CPUAction",
+    "CPULimit",
+    "CPUResetInterval",
+    "DisallowOverlappingRotation",
+    "DisallowRotationOnConfigChange",
+    "LoadBalancerCapabilities",
+    "OrphanWorkerProcess",
+    "OrphanActionExe",
+    "OrphanActionParams",
+    "SMPAffinitized",
+    "SMPProcessorAffinityMask",
+    "DemandStartThreshold",
+    "CentralBinaryLoggingEnabled",
+    "LogInUTF8",
+    "MaxGlobalBandwidth",
+    "AspAppServiceFlags",
+    "AspBufferingLimit",
+    "AspCalcLineNumber",
+    "AspDiskTemplateCacheDirectory",
+    "AspEnableSxs",
+    "AspExecuteInMTA",
+    "AspKeepSessionIDSecure",
+    "AspMaxDiskTemplateCacheFiles",
+    "AspMaxRequestEntityAllowed",
+    "AspPartitionID",
+    "AspRunOnEndAnonymously",
+    "AspSxsName",
+    "AspUsePartition",
+    "MaxEndpointConnections",
+    "UploadReadAheadSize",
+    "PassportRequireADMapping",
 ];
 
 /// ADSI's type of a property (`IIsSchemaObject.Syntax`).
@@ -341,8 +374,8 @@ fn enum_lines(name: &str, syntax: Syntax, value: &AdsValue) -> Vec<String> {
             lines.push(String::new());
             lines
         }
-        (Syntax::String, v) if !short => vec![format!("{lead}({s})\"{}\"", v.scalar())],
-        (Syntax::String | Syntax::ExpandSz, v) => vec![format!("{lead}({s}) \"{}\"", v.scalar())],
+        (Syntax::String, v) if !short => vec![format!("{lead}({s})\"{}\"", masked(name, v))],
+        (Syntax::String | Syntax::ExpandSz, v) => vec![format!("{lead}({s}) \"{}\"", masked(name, v))],
         (_, v) => vec![format!("{lead}({s}) {}", v.scalar())],
     }
 }
@@ -354,6 +387,15 @@ fn mimemap_line(items: &[String]) -> String {
         line.push_str(&format!("\"{i}\" "));
     }
     line
+}
+
+/// A value as printed: secure properties show ten asterisks, never the password (ADS-03).
+fn masked(name: &str, v: &AdsValue) -> String {
+    if schema::is_secure(name) {
+        "**********".to_string()
+    } else {
+        v.scalar()
+    }
 }
 
 /// A copied key: its new path, its KeyType and its own properties.
@@ -616,7 +658,7 @@ impl Ads<'_> {
                     self.echo(format!("  \"{i}\""));
                 }
             }
-            (v, Syntax::String) => self.echo(format!("{head}\"{}\"", v.scalar())),
+            (v, Syntax::String) => self.echo(format!("{head}\"{}\"", masked(&param, v))),
             (v, _) => self.echo(format!("{head}{}", v.scalar())),
         }
         0
@@ -675,7 +717,7 @@ impl Ads<'_> {
         let head = head(&param, syntax);
         let line = match (&value, syntax) {
             (AdsValue::List(items), _) => items.iter().fold(head, |l, i| format!("{l}\"{i}\" ")),
-            (v, Syntax::String) => format!("{head}\"{}\"", v.scalar()),
+            (v, Syntax::String) => format!("{head}\"{}\"", masked(&param, v)),
             (v, _) => format!("{head}{}", v.scalar()),
         };
         self.echo(line);
