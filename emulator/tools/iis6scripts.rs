@@ -463,3 +463,369 @@ pub fn iiscnfg(m: &mut Machine, _world: &mut World, _ctx: Context, w: &mut WScri
         _ => arg_error(w, TITLE, &format!("Invalid switch: {}", args[0])),
     }
 }
+
+// ----- iisweb.vbs and iisvdir.vbs -----
+
+/// The site a script argument names: its ServerComment, or `w3svc/<n>[/root]` (WEB-01).
+fn find_site(m: &Machine, typed: &str) -> Option<String> {
+    let t = typed.trim_matches('"');
+    let lower = t.to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix("w3svc/") {
+        let id = rest.trim_end_matches("/root").trim_end_matches('/');
+        let path = format!("{W3SVC}/{id}");
+        return (id.parse::<u32>().is_ok() && m.metabase().exists(&path)).then_some(path);
+    }
+    sites(m).into_iter().find(|s| {
+        m.metabase().own(s, "ServerComment").and_then(Value::as_str).is_some_and(|c| c.eq_ignore_ascii_case(t))
+    })
+}
+
+/// Every site key, in metabase order.
+fn sites(m: &Machine) -> Vec<String> {
+    m.metabase().children(W3SVC).filter(|k| k.key_type() == "IIsWebServer").map(|k| k.path().to_string()).collect()
+}
+
+/// MD_SERVER_STATE's name, from ServerState or, when W3SVC never wrote one, ServerAutoStart.
+fn site_state(m: &Machine, site: &str) -> &'static str {
+    let state = match m.metabase().own(site, "ServerState") {
+        Some(Value::Dword(n)) => *n,
+        _ => {
+            let auto = !matches!(m.metabase().own(site, "ServerAutoStart"), Some(Value::Dword(0)));
+            if auto {
+                2
+            } else {
+                4
+            }
+        }
+    };
+    match state {
+        1 => "STARTING",
+        2 => "STARTED",
+        3 => "STOPPING",
+        5 => "PAUSING",
+        6 => "PAUSED",
+        7 => "CONTINUING",
+        _ => "STOPPED",
+    }
+}
+
+fn site_id(site: &str) -> &str {
+    site.rsplit('/').next().unwrap_or(site)
+}
+
+/// Sets a site's state as W3SVC does when told to start, stop or pause it (WEB-04, MB-23).
+fn set_site_state(m: &mut Machine, site: &str, state: u32) {
+    let auto = u32::from(state != 4);
+    let _ = m.mb_set(site, "ServerState", Value::Dword(state), &["WEB-04", "MB-23"]);
+    let _ = m.mb_set(site, "ServerAutoStart", Value::Dword(auto), &["WEB-04", "REQ-05"]);
+}
+
+/// `iisweb.vbs` (WEB-01..WEB-05).
+pub fn iisweb(m: &mut Machine, _world: &mut World, ctx: Context, w: &mut WScript) -> i32 {
+    const TITLE: &str = "IIsWeb";
+    if let Some(code) = refuse_wscript(w, "iisweb.vbs") {
+        return code;
+    }
+    w.cite(&["WEB-01"]);
+    let mut args = w.arguments().to_vec();
+    if let Err(code) = remote(m, w, &mut args, TITLE) {
+        return code;
+    }
+    let Some(op) = args.first().map(|a| a.to_ascii_lowercase()) else {
+        return arg_error(w, TITLE, "Not enough parameters.");
+    };
+    let ops = ["/create", "/delete", "/start", "/stop", "/pause", "/query"];
+    if op == "/?" {
+        w.echo("Syntax: IIsWeb [/s <server> [/u <username> [/p <password>]]] /<operation> [arguments]");
+        w.echo("Operations: /create <root> <name> [/b port] [/i ip] [/d host] [/dontstart], /delete, /start, /stop, /pause, /query [<site> ...]");
+        return 0;
+    }
+    if !ops.contains(&op.as_str()) {
+        return arg_error(w, TITLE, &format!("Invalid switch: {}", args[0]));
+    }
+    if args.iter().skip(1).any(|a| ops.contains(&a.to_ascii_lowercase().as_str())) {
+        return arg_error(w, TITLE, "Please specify only one operation at a time.");
+    }
+    let rest = args[1..].to_vec();
+    if op != "/query" && rest.is_empty() {
+        return arg_error(w, TITLE, "Not enough parameters.");
+    }
+    if let Err(e) = super::wsh::adsi_bind(m, ctx, "localhost", W3SVC) {
+        w.echo(format!("Error &H{}: {}", e.hex(), e.description()));
+        return e.number();
+    }
+    match op.as_str() {
+        "/query" => {
+            w.cite(&["WEB-02"]);
+            let listed: Vec<String> = if rest.is_empty() {
+                sites(m)
+            } else {
+                let mut v = Vec::new();
+                for r in &rest {
+                    match find_site(m, r) {
+                        Some(s) => v.push(s),
+                        None => {
+                            w.echo(CONNECT);
+                            w.cite(&["WEB-05"]);
+                            w.echo(format!("Error: the site {r} does not exist."));
+                            return GENERAL_FAILURE;
+                        }
+                    }
+                }
+                v
+            };
+            let first_binding = |m: &Machine, s: &str| -> (String, String, String) {
+                let b = m.metabase().own_list(s, "ServerBindings").into_iter().next().unwrap_or_default();
+                let mut parts = b.splitn(3, ':');
+                let ip = parts.next().unwrap_or("").to_string();
+                let port = parts.next().unwrap_or("").to_string();
+                let host = parts.next().unwrap_or("").to_string();
+                (if ip.is_empty() { "ALL".into() } else { ip }, port, if host.is_empty() { "N/A".into() } else { host })
+            };
+            let any_host = listed.iter().any(|s| first_binding(m, s).2 != "N/A");
+            let host_col = any_host || m.policies().is(policy::IISWEB_HOST_COLUMN, "always");
+            w.echo(CONNECT);
+            let head = format!("{:<46}{:<8}{:<16}{:<6}", "Site Name (Metabase Path)", "Status", "IP", "Port");
+            if host_col {
+                w.echo(format!("{head}Host"));
+                w.echo("=".repeat(78));
+            } else {
+                w.echo(head.trim_end());
+                w.echo("=".repeat(76));
+            }
+            for s in &listed {
+                let name = m.metabase().own(s, "ServerComment").and_then(Value::as_str).unwrap_or("").to_string();
+                let (ip, port, host) = first_binding(m, s);
+                let label = format!("{name} (W3SVC/{})", site_id(s));
+                let row = format!("{label:<45} {:<7} {ip:<15} {port:<5} ", site_state(m, s));
+                if host_col {
+                    w.echo(format!("{row}{host}"));
+                } else {
+                    w.echo(row.trim_end());
+                }
+            }
+            0
+        }
+        "/create" => {
+            w.cite(&["WEB-03"]);
+            if rest.len() < 2 {
+                return arg_error(w, TITLE, "Not enough parameters.");
+            }
+            let root = rest[0].clone();
+            let name = rest[1].clone();
+            let (mut port, mut ip, mut host, mut start) = ("80".to_string(), String::new(), String::new(), true);
+            let mut i = 2;
+            while i < rest.len() {
+                let sw = rest[i].to_ascii_lowercase();
+                let val = rest.get(i + 1).cloned();
+                match (sw.as_str(), val) {
+                    ("/dontstart", _) => {
+                        start = false;
+                        i += 1;
+                        continue;
+                    }
+                    ("/b", Some(v)) => port = v,
+                    ("/i", Some(v)) => ip = v,
+                    ("/d", Some(v)) => host = v,
+                    ("/b" | "/i" | "/d", None) => return arg_error(w, TITLE, "Not enough parameters."),
+                    _ => return arg_error(w, TITLE, &format!("Invalid switch: {}", rest[i])),
+                }
+                i += 2;
+            }
+            if port.parse::<u16>().map_or(true, |p| p == 0) {
+                return arg_error(w, TITLE, &format!("Invalid port number: {port}"));
+            }
+            let binding = format!("{ip}:{port}:{host}");
+            w.echo(CONNECT);
+            let spec = crate::sites::SiteSpec {
+                id: None,
+                name: name.clone(),
+                bindings: vec![binding.clone()],
+                path: root.clone(),
+            };
+            let site = match crate::sites::create_site(m, &spec) {
+                Ok(s) => s,
+                Err(e) => {
+                    w.echo(format!("Error: {e}"));
+                    return ScriptError::ALREADY_EXISTS.number();
+                }
+            };
+            // A started site whose binding another started site holds does not start (WEB-05, REQ-05).
+            let clash = start
+                && sites(m).iter().any(|s| {
+                    s != &site
+                        && site_state(m, s) == "STARTED"
+                        && m.metabase().own_list(s, "ServerBindings").contains(&binding)
+                });
+            set_site_state(m, &site, if start && !clash { 2 } else { 4 });
+            let id = site_id(&site).to_string();
+            for (k, v) in [
+                ("Server", m.name().to_string()),
+                ("Site Name", name),
+                ("Metabase Path", format!("W3SVC/{id}")),
+                ("IP", if ip.is_empty() { "ALL UNASSIGNED".into() } else { ip }),
+                ("Host", if host.is_empty() { "NOT SPECIFIED".into() } else { host }),
+                ("Port", port),
+                ("Root", root),
+                ("Status", site_state(m, &site).to_string()),
+            ] {
+                w.echo(format!("{k:<14}= {v}"));
+            }
+            if clash {
+                w.cite(&["WEB-05"]);
+                w.echo(format!("Error: the binding {binding} is in use by another site; W3SVC/{id} was not started."));
+                return ScriptError(0x8007_0034).number();
+            }
+            0
+        }
+        _ => {
+            w.cite(&["WEB-04"]);
+            w.echo(CONNECT);
+            let mut code = 0;
+            for r in &rest {
+                let Some(site) = find_site(m, r) else {
+                    w.cite(&["WEB-05"]);
+                    w.echo(format!("Error: the site {r} does not exist."));
+                    code = GENERAL_FAILURE;
+                    continue;
+                };
+                let id = site_id(&site).to_string();
+                let (state, word) = match op.as_str() {
+                    "/start" => (2, "STARTED"),
+                    "/stop" => (4, "STOPPED"),
+                    "/pause" => (6, "PAUSED"),
+                    _ => (0, "DELETED"),
+                };
+                if state == 0 {
+                    m.mb_delete_key(&site, &["WEB-04", "MB-13"]);
+                } else if site_state(m, &site) == word {
+                    w.echo(format!("Server W3SVC/{id} is already {word}."));
+                    continue;
+                } else {
+                    set_site_state(m, &site, state);
+                }
+                w.echo(format!("Server W3SVC/{id} has been {word}."));
+            }
+            code
+        }
+    }
+}
+
+/// `iisvdir.vbs` (VDIR-01..VDIR-03).
+pub fn iisvdir(m: &mut Machine, _world: &mut World, ctx: Context, w: &mut WScript) -> i32 {
+    const TITLE: &str = "IIsVDir";
+    if let Some(code) = refuse_wscript(w, "iisvdir.vbs") {
+        return code;
+    }
+    w.cite(&["VDIR-01"]);
+    let mut args = w.arguments().to_vec();
+    if let Err(code) = remote(m, w, &mut args, TITLE) {
+        return code;
+    }
+    let Some(op) = args.first().map(|a| a.to_ascii_lowercase()) else {
+        return arg_error(w, TITLE, "Not enough parameters.");
+    };
+    let needs = match op.as_str() {
+        "/query" | "/delete" => 1,
+        "/create" => 3,
+        "/?" => {
+            w.echo("Syntax: IIsVDir [/s <server> [/u <username> [/p <password>]]] /<operation> [arguments]");
+            w.echo("Operations: /create <site>[/<vpath>] <alias> <physical path>, /delete <site>/<alias>, /query <site>[/<vpath>]");
+            return 0;
+        }
+        _ => return arg_error(w, TITLE, &format!("Invalid switch: {}", args[0])),
+    };
+    if args.len() - 1 < needs {
+        return arg_error(w, TITLE, "Not enough parameters.");
+    }
+    if let Err(e) = super::wsh::adsi_bind(m, ctx, "localhost", W3SVC) {
+        w.echo(format!("Error &H{}: {}", e.hex(), e.description()));
+        return e.number();
+    }
+    // `<site>[/<vpath>]`: the site by name or w3svc/n, then a path under its ROOT.
+    let target = args[1].trim_matches('"').replace('\\', "/");
+    let resolve = |m: &Machine| -> Option<String> {
+        let lower = target.to_ascii_lowercase();
+        let (site_part, vpath) = if lower.starts_with("w3svc/") {
+            let mut parts = target.splitn(3, '/');
+            let a = parts.next().unwrap_or("");
+            let b = parts.next().unwrap_or("");
+            let rest = parts.next().unwrap_or("");
+            let rest = rest.strip_prefix("ROOT").or_else(|| rest.strip_prefix("root")).unwrap_or(rest);
+            (format!("{a}/{b}"), rest.trim_matches('/').to_string())
+        } else {
+            match target.split_once('/') {
+                Some((s, v)) => (s.to_string(), v.trim_matches('/').to_string()),
+                None => (target.clone(), String::new()),
+            }
+        };
+        let site = find_site(m, &site_part)?;
+        let root = format!("{site}/ROOT");
+        Some(if vpath.is_empty() { root } else { format!("{root}/{vpath}") })
+    };
+    w.echo(CONNECT);
+    let Some(base) = resolve(m) else {
+        w.cite(&["VDIR-03"]);
+        w.echo(format!("Error: the site or path {target} does not exist."));
+        return ScriptError::PATH_NOT_FOUND.number();
+    };
+    match op.as_str() {
+        "/query" => {
+            w.cite(&["VDIR-02"]);
+            if !m.metabase().exists(&base) {
+                w.echo(format!("Error: the site or path {target} does not exist."));
+                return ScriptError::PATH_NOT_FOUND.number();
+            }
+            w.echo(format!("{:<35}{}", "Alias", "Physical Root"));
+            w.echo("=".repeat(78));
+            let rows: Vec<(String, String)> = m
+                .metabase()
+                .children(&base)
+                .filter(|k| k.key_type() == "IIsWebVirtualDir")
+                .map(|k| {
+                    let alias = k.path().rsplit('/').next().unwrap_or("").to_string();
+                    let phys = m.metabase().own(k.path(), "Path").and_then(Value::as_str).unwrap_or("").to_string();
+                    (alias, phys)
+                })
+                .collect();
+            for (alias, phys) in rows {
+                w.echo(format!("{:<35}{phys}", format!("/{alias}")));
+            }
+            0
+        }
+        "/create" => {
+            w.cite(&["VDIR-01", "VDIR-03"]);
+            let alias = args[2].trim_matches('/').to_string();
+            let path = format!("{base}/{alias}");
+            if m.metabase().exists(&path) {
+                w.echo(format!("Error: the virtual directory {alias} already exists."));
+                return ScriptError::ALREADY_EXISTS.number();
+            }
+            let spec = crate::sites::AppSpec {
+                path: path.clone(),
+                physical_path: Some(args[3].clone()),
+                application: false,
+                isolation: None,
+                pool: None,
+            };
+            if let Err(e) = crate::sites::create_app(m, &spec) {
+                w.echo(format!("Error: {e}"));
+                return ScriptError::PATH_NOT_FOUND.number();
+            }
+            let _ = m.mb_set(&path, "AccessFlags", Value::Dword(1), &["VDIR-01", "MB-23"]);
+            w.echo(format!("Virtual directory {alias} created."));
+            0
+        }
+        _ => {
+            w.cite(&["VDIR-03"]);
+            if !m.metabase().exists(&base) || base.ends_with("/ROOT") {
+                w.echo(format!("Error: the virtual directory {target} does not exist."));
+                return ScriptError::PATH_NOT_FOUND.number();
+            }
+            m.mb_delete_key(&base, &["VDIR-01", "MB-13"]);
+            let alias = base.rsplit('/').next().unwrap_or("").to_string();
+            w.echo(format!("Virtual directory {alias} deleted."));
+            0
+        }
+    }
+}

@@ -460,6 +460,8 @@ pub fn run(m: &mut Machine, world: &mut World, host: Host, args: &[String], cwd:
         ("iisext.vbs", Engine::VBScript) => iis6scripts::iisext(m, world, ctx, &mut w),
         ("iisapp.vbs", Engine::VBScript) => iis6scripts::iisapp(m, world, ctx, &mut w),
         ("iiscnfg.vbs", Engine::VBScript) => iis6scripts::iiscnfg(m, world, ctx, &mut w),
+        ("iisweb.vbs", Engine::VBScript) => iis6scripts::iisweb(m, world, ctx, &mut w),
+        ("iisvdir.vbs", Engine::VBScript) => iis6scripts::iisvdir(m, world, ctx, &mut w),
         // Both scripts open with a `'` comment line, which JScript reads as a string literal: the
         // KB script's never closes; adsutil's banner of quotes pairs up into two adjacent literals.
         ("adsutil.vbs", Engine::JScript) => jscript_error(&mut w, 3, "Expected ';'"),
