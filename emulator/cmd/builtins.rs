@@ -269,7 +269,7 @@ impl Session {
     fn pushd_cmd(&mut self, m: &mut Machine, a: &str, io: &Io) -> Flow {
         let target = a.trim_matches('"');
         if target.is_empty() {
-            let list: Vec<String> = self.pushd.iter().rev().map(|(d, p)| self.dir_of_saved(*d, p)).collect();
+            let list: Vec<String> = self.pushd.iter().rev().map(|(_, p)| p.clone()).collect();
             for l in list {
                 self.emit(m, &io.out, l);
             }
@@ -286,10 +286,6 @@ impl Session {
         self.dirs.insert(d, stored);
         self.drive = d;
         self.ok()
-    }
-
-    fn dir_of_saved(&self, _d: char, p: &str) -> String {
-        p.to_string()
     }
 
     /// `set` (CMD-13, CMD-14).
@@ -934,7 +930,7 @@ pub(super) fn text_lines(text: &str) -> Vec<String> {
     lines
 }
 
-/// A deterministic volume serial number per drive (policy `cmd.volume_serial`).
+/// A deterministic volume serial number per drive, derived from its letter (CMD-20).
 fn serial(drive: char) -> String {
     let n = (drive as u32).wrapping_mul(0x9E37_79B9) ^ 0x24B7_9F23;
     format!("{:04X}-{:04X}", n >> 16, n & 0xffff)
@@ -1032,69 +1028,42 @@ impl Arith<'_> {
         self.s.env.get(name).and_then(parse_number).map(|v| v as i32).unwrap_or(0)
     }
 
-    fn or(&mut self) -> ArithResult {
-        let mut v = self.xor()?;
-        while self.eat("|") {
-            v |= self.xor()?;
+    /// One precedence level: operands from `next` joined by any of `ops`, left to right.
+    fn level(&mut self, ops: &[&str], next: fn(&mut Self) -> ArithResult) -> ArithResult {
+        let mut v = next(self)?;
+        'outer: loop {
+            for op in ops {
+                if self.eat(op) {
+                    v = binop(op, v, next(self)?)?;
+                    continue 'outer;
+                }
+            }
+            return Ok(v);
         }
-        Ok(v)
+    }
+
+    fn or(&mut self) -> ArithResult {
+        self.level(&["|"], Self::xor)
     }
 
     fn xor(&mut self) -> ArithResult {
-        let mut v = self.and()?;
-        while self.eat("^") {
-            v ^= self.and()?;
-        }
-        Ok(v)
+        self.level(&["^"], Self::and)
     }
 
     fn and(&mut self) -> ArithResult {
-        let mut v = self.shift()?;
-        while self.eat("&") {
-            v &= self.shift()?;
-        }
-        Ok(v)
+        self.level(&["&"], Self::shift)
     }
 
     fn shift(&mut self) -> ArithResult {
-        let mut v = self.add()?;
-        loop {
-            if self.eat("<<") {
-                v = binop("<<", v, self.add()?)?;
-            } else if self.eat(">>") {
-                v = binop(">>", v, self.add()?)?;
-            } else {
-                return Ok(v);
-            }
-        }
+        self.level(&["<<", ">>"], Self::add)
     }
 
     fn add(&mut self) -> ArithResult {
-        let mut v = self.mul()?;
-        loop {
-            if self.eat("+") {
-                v = v.wrapping_add(self.mul()?);
-            } else if self.eat("-") {
-                v = v.wrapping_sub(self.mul()?);
-            } else {
-                return Ok(v);
-            }
-        }
+        self.level(&["+", "-"], Self::mul)
     }
 
     fn mul(&mut self) -> ArithResult {
-        let mut v = self.unary()?;
-        loop {
-            if self.eat("*") {
-                v = v.wrapping_mul(self.unary()?);
-            } else if self.eat("/") {
-                v = binop("/", v, self.unary()?)?;
-            } else if self.eat("%") {
-                v = binop("%", v, self.unary()?)?;
-            } else {
-                return Ok(v);
-            }
-        }
+        self.level(&["*", "/", "%"], Self::unary)
     }
 
     fn unary(&mut self) -> ArithResult {

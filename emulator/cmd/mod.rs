@@ -325,12 +325,11 @@ impl Session {
         io.stdin = stdin.map(str::to_string);
         // A `^` at the end of a line joins the next (CMD-05).
         let joined = join_continuations(line);
-        for (i, text) in joined.iter().enumerate() {
+        for text in &joined {
             if self.ended.is_some() {
                 break;
             }
             let expanded = self.expand(text, false);
-            let _ = i;
             match parse::parse(&expanded) {
                 Ok(node) => {
                     if let Flow::Exit(code) = self.exec(m, w, &node, &io, ctx) {
@@ -477,6 +476,40 @@ impl Session {
                 }
             }
         }
+        out
+    }
+
+    /// `!NAME!` replaced by its value as the command runs; undefined names become empty in a
+    /// batch file and stay as typed at the prompt (CMD-04).
+    fn expand_delayed(&mut self, text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find('!') {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 1..];
+            match after.find('!') {
+                Some(end) => {
+                    let name = &after[..end];
+                    match self.lookup_expr(name) {
+                        Some(v) => out.push_str(&v),
+                        None if !self.frames.is_empty() => {}
+                        None => {
+                            out.push('!');
+                            out.push_str(name);
+                            out.push('!');
+                        }
+                    }
+                    rest = &after[end + 1..];
+                }
+                None => {
+                    if self.frames.is_empty() {
+                        out.push('!');
+                    }
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
         out
     }
 
@@ -703,8 +736,10 @@ impl Session {
                     self.cite("CMD-18");
                     return Flow::Next;
                 }
+                // With delayed expansion on, !NAME! expands as the command runs (CMD-04).
+                let text = if self.delayed { self.expand_delayed(text) } else { text.clone() };
                 match self.redirect(m, io, redirs) {
-                    Ok(io) => self.simple(m, w, text, &io, ctx),
+                    Ok(io) => self.simple(m, w, &text, &io, ctx),
                     Err(msg) => {
                         // The command does not run and ERRORLEVEL stays (CMD-06).
                         self.emit(m, &io.err, msg);

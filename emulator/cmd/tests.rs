@@ -102,6 +102,16 @@ fn redirection_keeps_streams_apart() {
 }
 
 #[test]
+fn delayed_expansion_in_a_batch_file() {
+    let mut m = machine();
+    m.fs_create_files("C:\\b", &[], &[]);
+    let text = "@echo off\r\nsetlocal enabledelayedexpansion\r\nset N=0\r\nfor %%f in (a b c) do (set /a N+=1 & echo %N% !N!)\r\n";
+    m.fs_write("C:\\b\\d.cmd", text, false, &[]);
+    let (out, _, _) = run(&mut m, &["C:\\b\\d.cmd"]);
+    assert_eq!(out, ["0 1", "0 2", "0 3"], "%N% was read with the line, !N! as each command runs");
+}
+
+#[test]
 fn set_arithmetic() {
     let cases =
         [("set /a 1+2*3", "7"), ("set /a (1+2)*3", "9"), ("set /a 0x10+010", "24"), ("set /a \"x=5, x<<=2\"", "20")];

@@ -35,6 +35,27 @@ fn arg_error(w: &mut WScript, title: &str, reason: &str) -> i32 {
     GENERAL_FAILURE
 }
 
+/// What every script does first: refuse WScript, cite its syntax rule, take the connection
+/// switches off and read the operation. `Err` is the exit code.
+fn prologue(
+    m: &Machine,
+    w: &mut WScript,
+    script: &str,
+    title: &str,
+    rule: &'static str,
+) -> Result<(Vec<String>, String), i32> {
+    if let Some(code) = refuse_wscript(w, script) {
+        return Err(code);
+    }
+    w.cite(&[rule]);
+    let mut args = w.arguments().to_vec();
+    remote(m, w, &mut args, title)?;
+    match args.first().map(|a| a.to_ascii_lowercase()) {
+        Some(op) => Ok((args, op)),
+        None => Err(arg_error(w, title, "Not enough parameters.")),
+    }
+}
+
 /// Checks the connection switches (`/s`, `/u`, `/p`) the scripts share; `Err` is the exit code.
 fn remote(m: &Machine, w: &mut WScript, args: &mut Vec<String>, title: &str) -> Result<(), i32> {
     let mut i = 0;
@@ -93,16 +114,9 @@ impl Row {
 /// `iisext.vbs` (EXT-01..EXT-08).
 pub fn iisext(m: &mut Machine, _world: &mut World, ctx: Context, w: &mut WScript) -> i32 {
     const TITLE: &str = "IIsExt";
-    if let Some(code) = refuse_wscript(w, "iisext.vbs") {
-        return code;
-    }
-    w.cite(&["EXT-01"]);
-    let mut args = w.arguments().to_vec();
-    if let Err(code) = remote(m, w, &mut args, TITLE) {
-        return code;
-    }
-    let Some(op) = args.first().map(|a| a.to_ascii_lowercase()) else {
-        return arg_error(w, TITLE, "Not enough parameters.");
+    let (args, op) = match prologue(m, w, "iisext.vbs", TITLE, "EXT-01") {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     if op == "/?" {
         for l in [
@@ -443,15 +457,9 @@ pub fn iisapp(m: &mut Machine, world: &mut World, ctx: Context, w: &mut WScript)
 /// files, which iisim does not write yet, so those operations say so (CNFG-01, CNFG-02).
 pub fn iiscnfg(m: &mut Machine, _world: &mut World, _ctx: Context, w: &mut WScript) -> i32 {
     const TITLE: &str = "IIsCnfg";
-    if let Some(code) = refuse_wscript(w, "iiscnfg.vbs") {
-        return code;
-    }
-    let mut args = w.arguments().to_vec();
-    if let Err(code) = remote(m, w, &mut args, TITLE) {
-        return code;
-    }
-    let Some(op) = args.first().map(|a| a.to_ascii_lowercase()) else {
-        return arg_error(w, TITLE, "Not enough parameters.");
+    let (args, op) = match prologue(m, w, "iiscnfg.vbs", TITLE, "WSH-05") {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     match op.as_str() {
         "/export" | "/import" | "/copy" | "/save" => {
@@ -523,16 +531,9 @@ fn set_site_state(m: &mut Machine, site: &str, state: u32) {
 /// `iisweb.vbs` (WEB-01..WEB-05).
 pub fn iisweb(m: &mut Machine, _world: &mut World, ctx: Context, w: &mut WScript) -> i32 {
     const TITLE: &str = "IIsWeb";
-    if let Some(code) = refuse_wscript(w, "iisweb.vbs") {
-        return code;
-    }
-    w.cite(&["WEB-01"]);
-    let mut args = w.arguments().to_vec();
-    if let Err(code) = remote(m, w, &mut args, TITLE) {
-        return code;
-    }
-    let Some(op) = args.first().map(|a| a.to_ascii_lowercase()) else {
-        return arg_error(w, TITLE, "Not enough parameters.");
+    let (args, op) = match prologue(m, w, "iisweb.vbs", TITLE, "WEB-01") {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let ops = ["/create", "/delete", "/start", "/stop", "/pause", "/query"];
     if op == "/?" {
@@ -714,16 +715,9 @@ pub fn iisweb(m: &mut Machine, _world: &mut World, ctx: Context, w: &mut WScript
 /// `iisvdir.vbs` (VDIR-01..VDIR-03).
 pub fn iisvdir(m: &mut Machine, _world: &mut World, ctx: Context, w: &mut WScript) -> i32 {
     const TITLE: &str = "IIsVDir";
-    if let Some(code) = refuse_wscript(w, "iisvdir.vbs") {
-        return code;
-    }
-    w.cite(&["VDIR-01"]);
-    let mut args = w.arguments().to_vec();
-    if let Err(code) = remote(m, w, &mut args, TITLE) {
-        return code;
-    }
-    let Some(op) = args.first().map(|a| a.to_ascii_lowercase()) else {
-        return arg_error(w, TITLE, "Not enough parameters.");
+    let (args, op) = match prologue(m, w, "iisvdir.vbs", TITLE, "VDIR-01") {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let needs = match op.as_str() {
         "/query" | "/delete" => 1,
