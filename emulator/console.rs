@@ -78,12 +78,17 @@ impl Console {
             "help" if rest.is_empty() => reply.lines = help(),
             "get" | "post" if !rest.is_empty() => {
                 let method = word.to_ascii_uppercase();
-                reply.lines = self.request(&method, rest);
-                self.steps.push(format!(
-                    "request = {{ method = {}, url = {} }}",
-                    quote(&method),
-                    quote(&local_url(rest))
-                ));
+                let target = Target::parse(rest);
+                reply.lines = self.request(&method, &target);
+                let mut step = format!("request = {{ method = {}, url = {}", quote(&method), quote(&target.path));
+                if target.host != "localhost" {
+                    step.push_str(&format!(", host = {}", quote(&target.host)));
+                }
+                if target.port != 80 {
+                    step.push_str(&format!(", port = {}", target.port));
+                }
+                step.push_str(" }");
+                self.steps.push(step);
             }
             "advance" => match spec::parse_duration(rest) {
                 Some(secs) => {
@@ -95,7 +100,7 @@ impl Console {
                 None => reply.lines.push("advance takes a duration: 30s, 21m, 2h or 1d".into()),
             },
             "explain" if !rest.is_empty() => {
-                let req = Request::new("GET", &local_url(rest));
+                let req = Target::parse(rest).request("GET");
                 reply.lines = scenario::explain(&self.m, &self.w, &req, &Load::default());
             }
             "save" if !rest.is_empty() => reply.lines.push(match self.save(Path::new(rest)) {
@@ -115,8 +120,8 @@ impl Console {
         reply
     }
 
-    fn request(&mut self, method: &str, url: &str) -> Vec<String> {
-        let req = Request::new(method, &local_url(url));
+    fn request(&mut self, method: &str, target: &Target) -> Vec<String> {
+        let req = target.request(method);
         let served = process::serve(&self.m, &mut self.w, &req, &Load::default());
         self.m.drain_effects_with(self.w.journal_mut());
         let mut lines = vec![scenario::summary(&req, &served)];
@@ -147,18 +152,38 @@ impl Console {
     }
 }
 
-/// A URL typed as `http://localhost/x` becomes the request target `/x`.
-fn local_url(url: &str) -> String {
-    let u = url.trim();
-    for scheme in ["http://", "https://"] {
-        if let Some(rest) = u.strip_prefix(scheme) {
-            return match rest.find('/') {
-                Some(i) => rest[i..].to_string(),
-                None => "/".into(),
+/// Where a typed URL goes: `http://shop.example.com:8080/x` is host `shop.example.com`, port
+/// 8080, target `/x`; a bare `/x` goes to localhost on port 80.
+struct Target {
+    host: String,
+    port: u16,
+    path: String,
+}
+
+impl Target {
+    fn parse(url: &str) -> Target {
+        let u = url.trim();
+        let mut t = Target { host: "localhost".into(), port: 80, path: u.to_string() };
+        if let Some(rest) = u.strip_prefix("http://") {
+            let (authority, path) = match rest.find('/') {
+                Some(i) => (&rest[..i], &rest[i..]),
+                None => (rest, "/"),
             };
+            let (host, port) = match authority.rsplit_once(':') {
+                Some((h, p)) if p.parse::<u16>().is_ok() => (h, p.parse().unwrap_or(80)),
+                _ => (authority, 80),
+            };
+            t = Target { host: host.to_string(), port, path: path.to_string() };
         }
+        t
     }
-    u.to_string()
+
+    fn request(&self, method: &str) -> Request {
+        let mut req = Request::new(method, &self.path);
+        req.host = Some(self.host.clone());
+        req.port = self.port;
+        req
+    }
 }
 
 /// A TOML string literal.

@@ -32,6 +32,8 @@ fn lines_requests_and_save_replay() {
     let r = c.handle("GET http://localhost/shop/default.aspx");
     assert!(r.lines[0].contains("200 from w3wp.exe") && r.lines[0].contains("ASP.NET 2.0.50727"), "{:?}", r.lines);
     assert!(r.lines.iter().any(|l| l == "HTTP/1.1 200"));
+    let r = c.handle("GET http://other.example.com:8080/shop/default.aspx");
+    assert!(r.lines[0].starts_with("GET /shop/default.aspx -> 400"), "no site binds port 8080: {:?}", r.lines);
     let r = c.handle("advance 21m");
     assert_eq!(r.lines, ["virtual clock: +1260 s"]);
     let r = c.handle("nosuch");
