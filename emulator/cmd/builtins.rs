@@ -841,9 +841,11 @@ impl Session {
             (all, false)
         };
         let text = if is_cmd {
-            let mut child = self.clone();
-            child.frames.clear();
+            let Some(mut child) = self.child() else {
+                return Err(format!("iisim: cmd /c nested more than {} deep", super::CHILD_LIMIT));
+            };
             let out = child.run_line_with_input(m, w, &text, io.stdin.as_deref(), ctx);
+            self.steps = child.steps;
             out.stdout().join("\n")
         } else {
             text

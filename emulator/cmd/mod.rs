@@ -192,6 +192,8 @@ struct Frame {
 
 /// Lines a command line may run before iisim stops it as an endless loop.
 const STEP_LIMIT: usize = 100_000;
+/// Nested `cmd /c` sessions iisim allows.
+const CHILD_LIMIT: usize = 32;
 /// Nested batch frames before cmd gives up (CMD-24).
 const FRAME_LIMIT: usize = 200;
 
@@ -213,6 +215,8 @@ pub struct Session {
     random: u32,
     delayed: bool,
     cited: std::collections::BTreeSet<crate::rules::RuleId>,
+    /// How many `cmd /c` (or `for /f '...'`) sessions enclose this one.
+    depth: usize,
 }
 
 impl Session {
@@ -249,6 +253,7 @@ impl Session {
             random: 0x2545_F491,
             delayed: false,
             cited: std::collections::BTreeSet::new(),
+            depth: 0,
         }
     }
 
@@ -319,7 +324,10 @@ impl Session {
     ) -> CmdOutput {
         self.console.clear();
         self.pipes.clear();
-        self.steps = 0;
+        // A child session (cmd /c) spends the budget of the line that started it.
+        if self.depth == 0 {
+            self.steps = 0;
+        }
         self.cited.clear();
         let mut io = Io::console();
         io.stdin = stdin.map(str::to_string);
@@ -962,9 +970,10 @@ impl Session {
     /// and returns its ERRORLEVEL; nothing flows back (CMD-27).
     fn child_cmd(&mut self, m: &mut Machine, w: &mut World, args: &[String], io: &Io, ctx: Context) -> Flow {
         self.cite("CMD-27");
-        let mut child = self.clone();
-        child.frames.clear();
-        child.console.clear();
+        let Some(mut child) = self.child() else {
+            self.emit(m, &io.err, format!("iisim: cmd /c nested more than {CHILD_LIMIT} deep"));
+            return Flow::Exit(self.errorlevel);
+        };
         let mut line = Vec::new();
         let mut run = false;
         for a in args {
@@ -986,12 +995,25 @@ impl Session {
         let text = line.join(" ");
         let text = text.trim_matches('"').to_string();
         let out = child.run_line_with_input(m, w, &text, io.stdin.as_deref(), ctx);
+        self.steps = child.steps;
         for (s, l) in out.console {
             let sink = if s == Stream::Out { io.out.clone() } else { io.err.clone() };
             self.emit(m, &sink, l);
         }
         self.set_exit(out.exit);
         Flow::Next
+    }
+
+    /// A child session: this one's environment and directories, no batch frames, one level deeper.
+    fn child(&self) -> Option<Session> {
+        if self.depth >= CHILD_LIMIT {
+            return None;
+        }
+        let mut child = self.clone();
+        child.frames.clear();
+        child.console.clear();
+        child.depth = self.depth + 1;
+        Some(child)
     }
 
     /// Looks a command word up as cmd does (CMD-07): a path names that file only; a bare name

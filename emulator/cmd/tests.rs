@@ -157,6 +157,10 @@ fn batch_files_with_labels_calls_and_percent() {
         (out, err, code),
         (vec![], vec!["The system cannot find the batch label specified - nowhere".to_string()], 1)
     );
+    // a batch file that starts itself in a child cmd ends, nested 32 deep.
+    m.fs_write("C:\\b\\self.cmd", "@cmd /c C:\\b\\self.cmd\r\n", false, &[]);
+    let (_, err, _) = run(&mut m, &["C:\\b\\self.cmd"]);
+    assert!(err.iter().any(|l| l.contains("nested more than 32 deep")), "{err:?}");
     // an endless loop is stopped.
     m.fs_write("C:\\b\\loop.cmd", ":a\r\n@goto a\r\n", false, &[]);
     let (_, err, _) = run(&mut m, &["C:\\b\\loop.cmd"]);
