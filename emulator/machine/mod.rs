@@ -493,6 +493,21 @@ impl Machine {
         }
     }
 
+    /// Writes a text file on the emulated disk, recording it.
+    pub fn fs_write_file(&mut self, path: &str, text: &str, rules: &[RuleId]) {
+        self.generation += 1;
+        let created = self.fs.write_file(path, text);
+        let how = if created { "written" } else { "overwritten" };
+        self.journal.record(Change::Note { text: format!("{path} {how}: {} bytes", text.len()) }, rules);
+    }
+
+    /// Replaces the whole metabase with one read from a MetaBase.xml file, recording it (MB-01, MB-02).
+    pub fn mb_replace(&mut self, metabase: Metabase, text: impl Into<String>, rules: &[RuleId]) {
+        self.generation += 1;
+        self.metabase = metabase;
+        self.journal.record(Change::Note { text: text.into() }, rules);
+    }
+
     /// Deletes a file or folder (with its contents), recording it when it existed.
     pub fn fs_delete(&mut self, path: &str, rules: &[RuleId]) {
         self.generation += 1;

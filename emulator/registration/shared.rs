@@ -140,12 +140,25 @@ pub(super) fn sync_shared(m: &mut Machine, context: &[RuleId]) {
         r.extend(context.iter().filter(|c| **c != rule && c.starts_with("SET")));
         r
     };
-    refresh_root_ver(m);
     if check_iis(m).is_ok() {
         sync_in_process_isapi(m, &registered, &with("SHR-03"));
         sync_filter(m, highest, &with("SHR-01"));
         sync_extensions(m, &registered, &with("SHR-04"));
     }
+    sync_outside_metabase(m, context);
+}
+
+/// Brings the shared resources that live outside the metabase in line with the registered
+/// runtimes: counters, state service, SQL scripts, ASPNET account, Temporary ASP.NET Files.
+pub(super) fn sync_outside_metabase(m: &mut Machine, context: &[RuleId]) {
+    let registered = m.registered();
+    let highest = registered.last().copied();
+    let with = |rule: RuleId| -> Vec<RuleId> {
+        let mut r = vec![rule];
+        r.extend(context.iter().filter(|c| **c != rule && c.starts_with("SET")));
+        r
+    };
+    refresh_root_ver(m);
     sync_counters(m, &registered, highest, &with("SHR-05"));
     sync_state_service(m, highest, &with("SHR-06"));
     m.set_resource("sql_state", highest.map(|v| v.short().to_string()), &with("SHR-07"));

@@ -382,6 +382,17 @@ pub fn check_all(
             &["PM5-02", "PM6-02"],
         ));
     }
+    for (path, wants) in &spec.file_contains {
+        let text = m.fs().read_file(path);
+        for want in wants {
+            let ok = text.is_some_and(|t| t.contains(want.as_str()));
+            let got = match text {
+                None => format!("{path} holds no text iisim wrote"),
+                Some(_) => format!("{path} lacks it"),
+            };
+            checks.push(check(format!("{path} contains \"{want}\""), got, ok, &[]));
+        }
+    }
     for id in &spec.no_events {
         let found = new_events.iter().any(|ev| ev.id == *id);
         let rules: &[RuleId] = match id {
