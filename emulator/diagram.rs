@@ -116,7 +116,12 @@ pub fn build_with(m: &Machine, findings: &[Finding]) -> Graph {
             }
         }
     }
-    let marks: Vec<bool> = g.edges.iter().map(|(_, to, _)| g.conflicted(to)).collect();
+    // An edge is red when it leads into a conflict, or out of an application in one (its runtime).
+    let marks: Vec<bool> = g
+        .edges
+        .iter()
+        .map(|(from, to, _)| g.conflicted(to) || (from.starts_with("app:") && g.conflicted(from)))
+        .collect();
     for (e, red) in g.edges.iter_mut().zip(marks) {
         e.2 = red;
     }
@@ -160,27 +165,59 @@ fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-const COL_WIDTH: usize = 300;
-const NODE_WIDTH: usize = 250;
+const COL_WIDTH: usize = 330;
+const NODE_WIDTH: usize = 290;
 const LINE: usize = 16;
 const PAD: usize = 10;
 const GAP: usize = 18;
 const TOP: usize = 50;
 const CHAR_WIDTH: usize = 7;
 
-fn node_height(n: &Node) -> usize {
-    (n.label.len() + n.conflicts.len()) * LINE + PAD
+/// The characters that fit on one line of a box.
+fn line_chars() -> usize {
+    (NODE_WIDTH - 2 * PAD) / CHAR_WIDTH
 }
 
 /// Shortens a line to fit a box.
 fn fit(text: &str) -> String {
-    let max = (NODE_WIDTH - 2 * PAD) / CHAR_WIDTH;
+    let max = line_chars();
     if text.chars().count() <= max {
         text.to_string()
     } else {
         let kept: String = text.chars().take(max - 1).collect();
         format!("{kept}…")
     }
+}
+
+/// Breaks a reason into lines that fit a box, at spaces.
+fn wrap(text: &str) -> Vec<String> {
+    let max = line_chars();
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > max {
+            lines.push(std::mem::take(&mut cur));
+            cur.push_str("  ");
+        } else if !cur.is_empty() && cur != "  " {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    lines.push(cur);
+    lines.into_iter().map(|l| fit(&l)).collect()
+}
+
+/// A node's lines as drawn: (text, is a reason).
+fn drawn_lines(n: &Node) -> Vec<(String, bool)> {
+    let mut lines: Vec<(String, bool)> = n.label.iter().map(|l| (fit(l), false)).collect();
+    for c in &n.conflicts {
+        lines.extend(wrap(&format!("! {c}")).into_iter().map(|l| (l, true)));
+    }
+    lines
+}
+
+fn node_height(n: &Node) -> usize {
+    drawn_lines(n).len() * LINE + PAD
 }
 
 /// The picture as a self-contained SVG: four columns of boxes joined by curves.
@@ -199,7 +236,7 @@ pub fn to_svg(g: &Graph) -> String {
     let width = 20 + COLUMNS.len() * COL_WIDTH;
     let height = bottom + 20;
     let mut out = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" xml:space=\"preserve\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
     );
     out.push_str(&format!("  <rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>\n"));
     for (col, title) in COLUMNS.iter().enumerate() {
@@ -232,21 +269,13 @@ pub fn to_svg(g: &Graph) -> String {
             if red { 2 } else { 1 }
         ));
         let mut ty = y + PAD / 2 + LINE - 3;
-        for (i, line) in n.label.iter().enumerate() {
-            let weight = if i == 0 { " font-weight=\"bold\"" } else { "" };
-            out.push_str(&format!(
-                "    <text x=\"{}\" y=\"{ty}\"{weight} fill=\"#222222\">{}</text>\n",
-                x + PAD,
-                xml_escape(&fit(line))
-            ));
-            ty += LINE;
-        }
-        for c in &n.conflicts {
-            out.push_str(&format!(
-                "    <text x=\"{}\" y=\"{ty}\" fill=\"#d62728\">{}</text>\n",
-                x + PAD,
-                xml_escape(&fit(&format!("! {c}")))
-            ));
+        for (i, (line, reason)) in drawn_lines(n).into_iter().enumerate() {
+            let style = match (i, reason) {
+                (_, true) => " fill=\"#d62728\"",
+                (0, false) => " font-weight=\"bold\" fill=\"#222222\"",
+                _ => " fill=\"#222222\"",
+            };
+            out.push_str(&format!("    <text x=\"{}\" y=\"{ty}\"{style}>{}</text>\n", x + PAD, xml_escape(&line)));
             ty += LINE;
         }
         out.push_str("  </g>\n");

@@ -267,7 +267,7 @@ fn shared_processes(m: &Machine, apps: &[AppInfo], out: &mut Vec<Finding>) {
 
 /// Keys whose own script map names a runtime that is not installed (VER-02, MAP-10).
 fn missing_runtimes(m: &Machine, out: &mut Vec<Finding>) {
-    let highest = m.registered().last().copied();
+    let registered = m.registered();
     for key in m.metabase().subtree(W3SVC) {
         let Some(list) = key.get("ScriptMaps").and_then(Value::as_multi) else { continue };
         let lines = parse_list(list);
@@ -285,8 +285,17 @@ fn missing_runtimes(m: &Machine, out: &mut Vec<Finding>) {
         if missing.is_empty() {
             continue;
         }
+        // The replacement: a registered runtime of the same major version, else the next
+        // newer one, else the newest (CMP-01).
+        let wanted = list_version_of(&lines);
+        let replacement = wanted
+            .and_then(|w| {
+                registered.iter().find(|r| r.major() == w.major()).or_else(|| registered.iter().find(|r| **r > w))
+            })
+            .or(registered.last())
+            .copied();
         let path = key.path().to_string();
-        let fix = match highest {
+        let fix = match replacement {
             Some(v) => vec![regiis(m, v, &format!("-s {}", tool_path(&path)))],
             None => vec![adsutil(&format!("DELETE {}/ScriptMaps", tool_path(&path)))],
         };
@@ -303,6 +312,11 @@ fn missing_runtimes(m: &Machine, out: &mut Vec<Finding>) {
             nodes: vec![format!("app:{path}"), format!("key:{path}")],
         });
     }
+}
+
+/// The runtime a list's deciding ASP.NET entry names, installed or not (VER-02).
+fn list_version_of(lines: &[MapLine]) -> Option<Version> {
+    maps::deciding_entry(lines).and_then(|e| maps::dll_version(&e.processor))
 }
 
 /// Whether the Web Service Extension list allows an ISAPI (SHR-04): its own row, else `*.dll`.

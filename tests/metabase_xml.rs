@@ -81,7 +81,8 @@ fn every_value_encoding_is_read() {
     let hints = mb.key("/LM/W3SVC/3/ROOT").unwrap().stored().find(|p| p.name == "FrontPageHints").unwrap().clone();
     assert_eq!(hints.value, Value::MultiSz(vec!["alpha".into(), "beta".into()]));
     // A Custom element with neither name, type nor user type.
-    let bare = mb.key("/LM/W3SVC/3/ROOT").unwrap().stored().find(|p| p.meta.id.as_deref() == Some("6288")).unwrap().clone();
+    let bare =
+        mb.key("/LM/W3SVC/3/ROOT").unwrap().stored().find(|p| p.meta.id.as_deref() == Some("6288")).unwrap().clone();
     assert_eq!((bare.name.as_str(), bare.meta.type_name, bare.meta.user_type), ("", None, None));
     // Key types are element names; IIsWebDirectory applications are keys like any other.
     assert_eq!(mb.key("/LM/W3SVC/3/ROOT/checkout").unwrap().key_type(), "IIsWebDirectory");
@@ -103,7 +104,9 @@ fn untyped_keys_no_namespace_and_empty_lists() {
     assert!(out.starts_with(
         "<?xml version =\"1.0\"?>\r\n<configuration xmlns=\"urn:microsoft-catalog:XML_Metabase_V64_0\">\r\n<MBProperty>\r\n<IIS_Global\tLocation =\".\"\r\n\t>\r\n</IIS_Global>\r\n<IIS_ROOT\tLocation =\"/\"\r\n"
     ));
-    assert!(out.contains("<IIsConfigObject\tLocation =\"/lm/W3SVC/1/root/x\"\r\n\t\tScriptMaps=\"\"\r\n\t>\r\n</IIsConfigObject>\r\n"));
+    assert!(out.contains(
+        "<IIsConfigObject\tLocation =\"/lm/W3SVC/1/root/x\"\r\n\t\tScriptMaps=\"\"\r\n\t>\r\n</IIsConfigObject>\r\n"
+    ));
 }
 
 #[test]
@@ -288,7 +291,10 @@ fn build(keys: &[KeySpec]) -> Metabase {
         let mut taken = std::collections::BTreeSet::new();
         for (name, value) in &k.props {
             if taken.insert(name.to_ascii_lowercase()) {
-                put(name.to_ascii_lowercase(), Prop { name: name.clone(), value: value.clone(), meta: ValueMeta::default() });
+                put(
+                    name.to_ascii_lowercase(),
+                    Prop { name: name.clone(), value: value.clone(), meta: ValueMeta::default() },
+                );
             }
         }
         for (name, text) in &k.verbatim {

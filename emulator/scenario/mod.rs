@@ -244,6 +244,7 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
         ("aspnet_tab", step.aspnet_tab.is_some()),
         ("export", step.export.is_some()),
         ("lint", step.lint.is_some()),
+        ("diagram", step.diagram.is_some()),
     ];
     let present: Vec<&str> = actions.iter().filter(|(_, p)| *p).map(|(n, _)| *n).collect();
     if present.len() != 1 {
@@ -262,8 +263,8 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
             return Err(format!("value {} does not fit property {}", set.value, set.property));
         }
     }
-    if step.lint == Some(false) {
-        return Err("`lint` takes true (leave it out to do nothing)".into());
+    if step.lint == Some(false) || step.diagram == Some(false) {
+        return Err("`lint` and `diagram` take true (leave them out to do nothing)".into());
     }
     if step.install_iis == Some(false) {
         return Err("`install_iis` takes true (leave it out to do nothing)".into());
@@ -395,7 +396,7 @@ fn adopt_file(m: &mut Machine, x: LoadedXml) {
     }
     let secure: Vec<String> = stored
         .iter()
-        .filter(|(_, p)| matches!(p.value, crate::metabase::Value::Binary(_)))
+        .filter(|(_, p)| !p.meta.custom && matches!(p.value, crate::metabase::Value::Binary(_)))
         .map(|(k, p)| format!("{k} {}", p.name))
         .collect();
     if !secure.is_empty() {
@@ -766,6 +767,8 @@ fn describe(step: &StepSpec) -> String {
         format!("export the metabase to {f}")
     } else if step.lint.is_some() {
         "lint the configuration".into()
+    } else if step.diagram.is_some() {
+        "draw the configuration".into()
     } else {
         "nothing".into()
     }
@@ -915,6 +918,9 @@ fn act(m: &mut Machine, step: &StepSpec) -> Output {
     if step.lint.is_some() {
         return lint_step(m);
     }
+    if step.diagram.is_some() {
+        return diagram_step(m);
+    }
     if let Some(f) = &step.create_file {
         let (dir, name) = f.rsplit_once('\\').unwrap_or(("C:", f.as_str()));
         let dir = if dir.ends_with(':') { format!("{dir}\\") } else { dir.to_string() };
@@ -958,7 +964,7 @@ fn act(m: &mut Machine, step: &StepSpec) -> Output {
 /// Writes the in-memory metabase as MetaBase.xml on the emulated disk, in IIS's layout (MB-02, MB-04..07).
 fn export_to_disk(m: &mut Machine, path: &str) -> Output {
     let text = export_metabase(m);
-    let keys = m.metabase().keys().count();
+    let keys = m.metabase().keys().count() + usize::from(m.metabase().global().is_some());
     m.fs_write_file(path, &text, &["MB-02", "MB-04", "MB-05", "MB-06"]);
     Output { lines: vec![format!("exported {keys} keys to {path}")], exit: 0 }
 }
@@ -977,6 +983,16 @@ fn lint_step(m: &mut Machine) -> Output {
         m.record_decision(format!("lint: {}: {}", f.kind, f.subject), &f.rules);
     }
     Output { lines: crate::lint::render(&findings), exit: i32::from(!findings.is_empty()) }
+}
+
+/// Draws the configuration as DOT; the conflicts it marks red are cited in the transcript.
+fn diagram_step(m: &mut Machine) -> Output {
+    let findings = crate::lint::lint(m);
+    for f in &findings {
+        m.record_decision(format!("drawn in red: {}: {}", f.kind, f.subject), &f.rules);
+    }
+    let graph = crate::diagram::build_with(m, &findings);
+    Output { lines: crate::diagram::to_dot(&graph).lines().map(str::to_string).collect(), exit: 0 }
 }
 
 fn check_line(c: &Check) -> String {

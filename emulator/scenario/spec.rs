@@ -438,6 +438,9 @@ pub struct StepSpec {
     /// List the configuration's risks, as `iisim lint` does.
     #[serde(default)]
     pub lint: Option<bool>,
+    /// Draw the configuration as `iisim diagram` does (DOT).
+    #[serde(default)]
+    pub diagram: Option<bool>,
     /// Run the command as a non-administrator.
     #[serde(default)]
     pub as_admin: Option<bool>,
