@@ -140,7 +140,7 @@ pub fn applications(m: &Machine) -> Vec<AppInfo> {
             )
         } else {
             match runtime {
-                Some(v) if m.world().process_model(v).enabled() => Host::Worker(v),
+                Some(v) if m.process_model(v).enabled() => Host::Worker(v),
                 _ => {
                     let inproc = isapi_list(
                         m,
@@ -361,7 +361,7 @@ fn gardens(m: &Machine, apps: &[AppInfo], out: &mut Vec<Finding>) {
     let mut by_pool: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for a in apps {
         if let (Host::Pool(p), Some(_)) = (&a.host, a.runtime) {
-            if m.world().web_config(&a.path).session == SessionMode::InProc {
+            if m.web_config(&a.path).session == SessionMode::InProc {
                 by_pool.entry(p.clone()).or_default().push(a.path.clone());
             }
         }
