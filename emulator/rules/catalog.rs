@@ -794,11 +794,9 @@ pub(super) static CATALOG: &[Rule] = &[
     Rule {
         id: "CMP-03",
         title: "Nested apps across versions",
-        summary: "A 4.0 app under a 2.0/3.5 parent fails and the reverse may choke on 4.0 config, unless the parent stops config inheritance.",
+        summary: "A 4.0 app under a 2.0/3.5 parent fails and the reverse may choke on 4.0 config, unless the parent stops config inheritance; iisim's lint reports such nesting.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "CMP-04",
