@@ -135,6 +135,10 @@ fn lint_and_diagram_need_no_request() {
     let _unused = World::default();
     let g = iisim::diagram::build(&m);
     let red: Vec<&str> = g.nodes.iter().filter(|n| !n.conflicts.is_empty()).map(|n| n.id.as_str()).collect();
-    assert!(red.contains(&"host:pool:DefaultAppPool") && red.contains(&"site:3") && red.contains(&"app:/LM/W3SVC/2/ROOT/portal"));
+    assert!(
+        red.contains(&"host:pool:DefaultAppPool")
+            && red.contains(&"site:3")
+            && red.contains(&"app:/LM/W3SVC/2/ROOT/portal")
+    );
     assert!(!red.contains(&"host:pool:BetaPool"));
 }

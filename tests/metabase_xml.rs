@@ -339,3 +339,26 @@ proptest! {
         prop_assert_eq!(xml::export(&back.metabase), text);
     }
 }
+
+#[test]
+fn a_scenario_names_the_metabase_file_and_where_it_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("malformed/bad-flags.xml"), dir.path().join("MetaBase.xml")).unwrap();
+    let scenario = dir.path().join("s.toml");
+    let write = |body: &str| std::fs::write(&scenario, body).unwrap();
+    write("title = \"t\"\nrules = []\n[machine]\nedition = \"2003\"\nmetabase_xml = \"MetaBase.xml\"\n");
+    let err = iisim::scenario::load(&scenario).err().expect("refused");
+    assert!(err.file.ends_with("MetaBase.xml"), "{err}");
+    assert_eq!((err.line, err.column), (111, 3), "{err}");
+    assert!(err.message.contains("unknown flag `AccessScrypt`"), "{err}");
+    write("title = \"t\"\nrules = []\n[machine]\nedition = \"xp\"\nmetabase_xml = \"MetaBase.xml\"\n");
+    let err = iisim::scenario::load(&scenario).err().expect("refused");
+    assert_eq!((err.line, err.column), (5, 16), "{err}");
+    assert!(err.message.contains("Windows Server 2003 (IIS 6.0) only"), "{err}");
+    write("title = \"t\"\nrules = []\n[machine]\nedition = \"2003\"\nmetabase_xml = \"missing.xml\"\n");
+    let err = iisim::scenario::load(&scenario).err().expect("refused");
+    assert!(err.to_string().contains("missing.xml: cannot read the file"), "{err}");
+    write("title = \"t\"\nrules = []\n[machine]\nedition = \"2003\"\n[[machine.files]]\nfolder = 'E:\\x'\nnames = [\"a\"]\nname = \"b\"\n");
+    let err = iisim::scenario::load(&scenario).err().expect("refused");
+    assert!(err.message.contains("unknown field `name`"), "{err}");
+}

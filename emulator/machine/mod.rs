@@ -561,6 +561,43 @@ impl Machine {
         self.journal.record(Change::Note { text: format!("{path} {how}: {} bytes", text.len()) }, rules);
     }
 
+    /// Where IIS 6 keeps its metabase file (MB-01).
+    pub fn metabase_file(&self) -> String {
+        format!("{}\\system32\\inetsrv\\MetaBase.xml", self.windir())
+    }
+
+    /// The in-memory metabase as MetaBase.xml, in IIS's layout; the namespace is the file's, or
+    /// policy `mb.namespace_version`'s for a metabase iisim built (MB-04..07).
+    pub fn metabase_xml(&self) -> String {
+        let version = self.policies.get(policy::MB_NAMESPACE_VERSION);
+        let fallback = format!("{}{}", metabase::xml::NAMESPACE_PREFIX, version.trim_start_matches('V'));
+        metabase::xml::export_as(&self.metabase, &fallback)
+    }
+
+    /// Writes the in-memory metabase over the MetaBase.xml on disk, as IIS does when it stops
+    /// cleanly (MB-02, policy `mb.flush`). Only a file the machine holds is rewritten: iisim
+    /// models the file's contents when the scenario started from one. Returns whether it wrote.
+    pub fn mb_flush(&mut self, why: &str, rules: &[RuleId]) -> bool {
+        let path = self.metabase_file();
+        let Some(old) = self.fs.read_file(&path) else { return false };
+        if self.policies.is(policy::MB_FLUSH, "on_save") {
+            self.note(
+                format!("{why}: the metabase stays in memory, {path} is not rewritten (policy mb.flush = on_save)"),
+                rules,
+            );
+            return false;
+        }
+        let text = self.metabase_xml();
+        if old == text {
+            self.note(format!("{why}: {path} already holds the in-memory metabase"), rules);
+            return false;
+        }
+        self.generation += 1;
+        self.fs.write_file(&path, &text);
+        self.note(format!("{why}: the in-memory metabase is written to {path} ({} bytes)", text.len()), rules);
+        true
+    }
+
     /// Replaces the whole metabase with one read from a MetaBase.xml file, recording it (MB-01, MB-02).
     pub fn mb_replace(&mut self, metabase: Metabase, text: impl Into<String>, rules: &[RuleId]) {
         self.generation += 1;

@@ -360,11 +360,6 @@ pub fn machine_from_xml(path: &Path) -> Result<Machine, ScenarioError> {
     Ok(m)
 }
 
-/// Where IIS 6 keeps its metabase (MB-01).
-pub fn metabase_file(m: &Machine) -> String {
-    format!("{}\\system32\\inetsrv\\MetaBase.xml", m.windir())
-}
-
 /// Puts an imported metabase in place of the fresh install's tree, and the file on the disk.
 fn adopt_file(m: &mut Machine, x: LoadedXml) {
     // The fresh tree Machine::new recorded is not what this server has.
@@ -381,7 +376,7 @@ fn adopt_file(m: &mut Machine, x: LoadedXml) {
         format!("IIS loaded {name} at start: {keys} keys, namespace {ns}; changes go to memory first"),
         &["MB-01", "MB-02", "MB-04", "MB-05"],
     );
-    let file = metabase_file(m);
+    let file = m.metabase_file();
     m.fs_write_file(&file, &x.text, &["MB-01"]);
     for note in &x.imported.notes {
         m.note(note.clone(), &["MB-08"]);
@@ -979,8 +974,7 @@ fn export_to_disk(m: &mut Machine, path: &str) -> Output {
 /// The machine's in-memory metabase as MetaBase.xml (namespace per policy `mb.namespace_version`
 /// when the metabase did not come from a file).
 pub fn export_metabase(m: &Machine) -> String {
-    let version = m.policies().get(crate::policy::MB_NAMESPACE_VERSION);
-    xml::export_as(m.metabase(), &format!("{}{}", xml::NAMESPACE_PREFIX, version.trim_start_matches('V')))
+    m.metabase_xml()
 }
 
 /// Lists the configuration's risks: the CLI's output, and each finding cited in the transcript.

@@ -516,6 +516,9 @@ pub struct ExpectSpec {
     /// Substrings a file on the emulated disk must contain, by path.
     #[serde(default)]
     pub file_contains: BTreeMap<String, Vec<String>>,
+    /// Substrings a file on the emulated disk must not contain, by path.
+    #[serde(default)]
+    pub file_lacks: BTreeMap<String, Vec<String>>,
 }
 
 /// A metabase property check.

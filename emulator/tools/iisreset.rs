@@ -127,6 +127,7 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
         Action::Stop => {
             out.line("Attempting stop...");
             process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+            m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
             out.line("Internet services successfully stopped");
         }
         Action::Start => {
@@ -138,6 +139,7 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
         Action::Restart => {
             out.line("Attempting stop...");
             process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+            m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
             out.line("Internet services successfully stopped");
             out.line("Attempting start...");
             process::iis_start(m, world);
@@ -147,6 +149,7 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
         Action::Reboot => {
             out.line("Rebooting the computer...");
             process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+            m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
             process::state_service_restarted(world);
             process::sql_server_restarted(world);
             process::iis_start(m, world);
