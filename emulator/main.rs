@@ -201,6 +201,14 @@ fn machine_of(path: &Path, after_step: Option<usize>) -> Result<iisim::machine::
     Ok(s.run_until(after_step).1)
 }
 
+/// [`machine_of`], the error printed and turned into exit 2.
+fn machine_or_exit(path: &Path, after_step: Option<usize>) -> Result<iisim::machine::Machine, ExitCode> {
+    machine_of(path, after_step).map_err(|e| {
+        eprintln!("iisim: {e}");
+        ExitCode::from(2)
+    })
+}
+
 /// Prints `text`, or writes it to `output`; exit 2 when the file cannot be written.
 fn emit(text: &str, output: Option<&Path>) -> ExitCode {
     match output {
@@ -234,12 +242,9 @@ fn export(input: &Path, output: Option<&Path>, after_step: Option<usize>) -> Exi
 }
 
 fn lint(input: &Path, format: LintFormat, after_step: Option<usize>) -> ExitCode {
-    let m = match machine_of(input, after_step) {
+    let m = match machine_or_exit(input, after_step) {
         Ok(m) => m,
-        Err(e) => {
-            eprintln!("iisim: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let findings = iisim::lint::lint(&m);
     match format {
@@ -254,12 +259,9 @@ fn lint(input: &Path, format: LintFormat, after_step: Option<usize>) -> ExitCode
 }
 
 fn diagram(input: &Path, format: DiagramFormat, after_step: Option<usize>, output: Option<&Path>) -> ExitCode {
-    let m = match machine_of(input, after_step) {
+    let m = match machine_or_exit(input, after_step) {
         Ok(m) => m,
-        Err(e) => {
-            eprintln!("iisim: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let g = iisim::diagram::build(&m);
     let text = match format {

@@ -113,15 +113,18 @@ impl Report {
     }
 }
 
+/// A file's name as given and its text; an unreadable file is an error naming it.
+fn read_text(path: &Path) -> Result<(String, String), ScenarioError> {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((file, text)),
+        Err(e) => Err(ScenarioError { file, line: 0, column: 0, message: format!("cannot read the file: {e}") }),
+    }
+}
+
 /// Reads and loads a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file: file.clone(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read the file: {e}"),
-    })?;
+    let (file, text) = read_text(path)?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or(file.clone());
     load_str(&file, &name, &text)
 }
@@ -324,13 +327,7 @@ pub struct LoadedXml {
 
 /// Reads and imports a MetaBase.xml file; a malformed file is refused with its line and column.
 pub fn read_metabase_xml(path: &Path) -> Result<LoadedXml, ScenarioError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file: file.clone(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read the file: {e}"),
-    })?;
+    let (file, text) = read_text(path)?;
     match xml::import(&text) {
         Ok(imported) => Ok(LoadedXml { path: file, text, imported }),
         Err(e) => Err(ScenarioError { file, line: e.line, column: e.column, message: e.message }),
