@@ -362,3 +362,32 @@ fn a_scenario_names_the_metabase_file_and_where_it_is_wrong() {
     let err = iisim::scenario::load(&scenario).err().expect("refused");
     assert!(err.message.contains("unknown field `name`"), "{err}");
 }
+
+#[test]
+fn policies_decide_the_namespace_written_and_when_the_file_is_flushed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("v11-server.xml"), dir.path().join("MetaBase.xml")).unwrap();
+    let scenario = dir.path().join("s.toml");
+    let file = r"C:\WINDOWS\system32\inetsrv\MetaBase.xml";
+    let body = |policy: &str, want: &str| {
+        format!(
+            "title = \"t\"\nrules = []\n[policies]\n\"mb.flush\" = \"{policy}\"\n[machine]\nedition = \"2003\"\n\
+             metabase_xml = \"MetaBase.xml\"\nruntimes = [\"1.1\"]\n\
+             [[step]]\nrun = 'cscript C:\\Inetpub\\AdminScripts\\adsutil.vbs SET W3SVC/2/ServerComment Renamed'\n\
+             [[step]]\nrun = \"iisreset\"\n[step.expect]\n{want} = {{ '{file}' = [\"ServerComment=\\\"Renamed\\\"\"] }}\n"
+        )
+    };
+    for (policy, want) in [("on_stop_and_save", "file_contains"), ("on_save", "file_lacks")] {
+        std::fs::write(&scenario, body(policy, want)).unwrap();
+        let report = iisim::scenario::load(&scenario).unwrap().run();
+        assert!(report.passed(), "{policy}: {:?}\n{}", report.failures, report.transcript);
+    }
+    // A metabase iisim built is written with the policy's namespace version.
+    std::fs::write(
+        &scenario,
+        "title = \"t\"\nrules = []\n[policies]\n\"mb.namespace_version\" = \"V54_0\"\n[machine]\nedition = \"2003\"\n",
+    )
+    .unwrap();
+    let (_, m, _) = iisim::scenario::load(&scenario).unwrap().run_to_end();
+    assert!(m.metabase_xml().contains("<configuration xmlns=\"urn:microsoft-catalog:XML_Metabase_V54_0\">"));
+}
