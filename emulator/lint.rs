@@ -183,6 +183,11 @@ pub struct Finding {
     pub nodes: Vec<String>,
 }
 
+/// The pool lint proposes for the applications of one version.
+fn pool_for(v: Version) -> String {
+    format!("ASPNET-{}", v.short())
+}
+
 fn adsutil(args: &str) -> String {
     format!("cscript {ADSUTIL_PATH} {args}")
 }
@@ -206,8 +211,31 @@ fn keeper(groups: &BTreeMap<Version, Vec<String>>) -> Version {
     *groups.iter().find(|(_, a)| a.len() == most).map(|(v, _)| v).expect("groups is not empty")
 }
 
+/// Applications below `moved` that run another version than `v` and take their AppPoolId from a
+/// moved key or above it, so that moving the parent would move them too.
+fn stay_behind(m: &Machine, apps: &[AppInfo], moved: &[String], v: Version) -> Vec<String> {
+    let under = |child: &str, parent: &str| {
+        child.to_ascii_lowercase().starts_with(&format!("{}/", parent.to_ascii_lowercase()))
+    };
+    apps.iter()
+        .filter(|a| a.runtime.is_some_and(|r| r != v))
+        .filter(|a| {
+            moved.iter().any(|p| {
+                under(&a.path, p)
+                    && match m.metabase().effective(&a.path, "AppPoolId").map(|(_, o)| o) {
+                        Some(crate::metabase::Origin::Inherited(from)) => from.len() <= p.len(),
+                        Some(crate::metabase::Origin::Default) => true,
+                        _ => false,
+                    }
+            })
+        })
+        .map(|a| a.path.clone())
+        .collect()
+}
+
 /// Applications of two runtimes sharing one process (CLR-04 with PM6-06, PM5-10 or KB-07).
 fn shared_processes(m: &Machine, apps: &[AppInfo], out: &mut Vec<Finding>) {
+    let all = apps;
     let mut by_host: BTreeMap<Host, BTreeMap<Version, Vec<String>>> = BTreeMap::new();
     for a in apps {
         // A runtime that is not installed loads nowhere, and 1.0 never loads in w3wp.exe (PM6-04).
@@ -219,9 +247,11 @@ fn shared_processes(m: &Machine, apps: &[AppInfo], out: &mut Vec<Finding>) {
         }
     }
     for (host, groups) in by_host.into_iter().filter(|(_, g)| g.len() > 1) {
-        let keep = keeper(&groups);
+        // A pool lint named for a version keeps that version; otherwise the one with most applications.
+        let named = |v: &Version| matches!(&host, Host::Pool(p) if *p == pool_for(*v));
+        let keep = groups.keys().find(|v| named(v)).copied().unwrap_or_else(|| keeper(&groups));
         let mut fix = Vec::new();
-        let (rules, kind, what): (Vec<RuleId>, _, _) = match &host {
+        let (mut rules, kind, what): (Vec<RuleId>, _, _) = match &host {
             Host::Pool(_) => (vec!["CLR-04", "PM6-06", "CLR-06"], "two runtimes in one pool", "the w3wp.exe"),
             Host::Inetinfo => (vec!["CLR-04", "PM5-10"], "two runtimes in inetinfo.exe", "inetinfo.exe"),
             _ => (vec!["CLR-04", "KB-07"], "two runtimes in the pooled dllhost.exe", "the pooled dllhost.exe"),
@@ -229,12 +259,20 @@ fn shared_processes(m: &Machine, apps: &[AppInfo], out: &mut Vec<Finding>) {
         for (v, paths) in groups.iter().filter(|(v, _)| **v != keep) {
             match &host {
                 Host::Pool(_) => {
-                    let pool = format!("ASPNET-{}", v.short());
+                    let pool = pool_for(*v);
                     if !m.metabase().exists(&format!("/LM/W3SVC/AppPools/{pool}")) {
                         fix.push(adsutil(&format!("CREATE W3SVC/AppPools/{pool} IIsApplicationPool")));
                     }
                     for p in paths {
                         fix.push(adsutil(&format!("SET {}/AppPoolId {pool}", tool_path(p))));
+                    }
+                    // AppPoolId inherits (MB-16): applications of other versions below a moved
+                    // one would follow it into the new pool unless they keep their own.
+                    if let Host::Pool(old) = &host {
+                        for child in stay_behind(m, all, paths, *v) {
+                            fix.push(adsutil(&format!("SET {}/AppPoolId {old}", tool_path(&child))));
+                            rules.push("MB-16");
+                        }
                     }
                 }
                 _ => {
@@ -247,6 +285,16 @@ fn shared_processes(m: &Machine, apps: &[AppInfo], out: &mut Vec<Finding>) {
                 }
             }
         }
+        // An application that takes its pool from another application's key is there by
+        // inheritance (MB-16).
+        let inherited = groups.values().flatten().any(|p| {
+            matches!(m.metabase().effective(p, "AppPoolId"), Some((_, crate::metabase::Origin::Inherited(from)))
+                if all.iter().any(|a| a.path.eq_ignore_ascii_case(&from)))
+        });
+        if inherited && matches!(host, Host::Pool(_)) {
+            rules.push("MB-16");
+        }
+        rules.dedup();
         let mut nodes = vec![format!("host:{}", host.id())];
         nodes.extend(groups.values().flatten().map(|p| format!("app:{p}")));
         out.push(Finding {
