@@ -391,3 +391,22 @@ fn policies_decide_the_namespace_written_and_when_the_file_is_flushed() {
     let (_, m, _) = iisim::scenario::load(&scenario).unwrap().run_to_end();
     assert!(m.metabase_xml().contains("<configuration xmlns=\"urn:microsoft-catalog:XML_Metabase_V54_0\">"));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Nothing panics on input: cut the file anywhere, or overwrite a stretch of it.
+    #[test]
+    fn damaged_files_are_refused_or_read_never_a_panic(cut in 0usize..8700, at in 0usize..8700, junk in "[<>\"=/ a-zA-Z&;#\u{e9}\r\n\t]{0,12}") {
+        let text = read("v11-server.xml");
+        let cut_at = (0..=cut.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+        let _ = xml::import(&text[..cut_at]);
+        let at = (0..=at.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+        let end = (at + junk.len()).min(text.len());
+        let end = (end..=text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+        let damaged = format!("{}{junk}{}", &text[..at], &text[end..]);
+        if let Err(e) = xml::import(&damaged) {
+            prop_assert!(e.line >= 1 && e.column >= 1 && !e.message.is_empty());
+        }
+    }
+}
