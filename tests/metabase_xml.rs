@@ -42,8 +42,12 @@ fn a_hand_edited_file_imports_to_the_same_metabase() {
     assert!(edited.notes[0].contains("IIsInheritedProperties of /LM/W3SVC/1/ROOT skipped"));
     let mut mb = edited.metabase;
     mb.set_namespace(Some(DEFAULT_NAMESPACE.into()));
-    assert!(mb == import("v11-server.xml"));
-    assert!(xml::export(&mb) == read("v11-server.xml"), "written canonically, as IIS would");
+    // A comment before a key stays with it, as IIS writes it back.
+    assert_eq!(mb.key("/LM/W3SVC").unwrap().comment(), Some(" edited by hand "));
+    let out = xml::export(&mb).replace("<!-- edited by hand -->\r\n", "");
+    assert!(out == read("v11-server.xml"), "written canonically, as IIS would");
+    let back = xml::import(&out).unwrap().metabase;
+    assert!(back == import("v11-server.xml"));
 }
 
 #[test]
@@ -84,6 +88,10 @@ fn every_value_encoding_is_read() {
     let bare =
         mb.key("/LM/W3SVC/3/ROOT").unwrap().stored().find(|p| p.meta.id.as_deref() == Some("6288")).unwrap().clone();
     assert_eq!((bare.name.as_str(), bare.meta.type_name, bare.meta.user_type), ("", None, None));
+    // A known flag property written as a Custom DWORD (the key's class lacks it) keeps its names.
+    let auth = mb.key("/LM/W3SVC/1/ROOT/localstart.asp").unwrap().stored().next().unwrap().clone();
+    assert_eq!((auth.name.as_str(), auth.value, auth.meta.custom), ("AuthFlags", Value::Dword(2 | 4), true));
+    assert_eq!(mb.key("/LM/W3SVC/2").unwrap().comment(), Some("Intranet: moved from WEB02 in 2006"));
     // Key types are element names; IIsWebDirectory applications are keys like any other.
     assert_eq!(mb.key("/LM/W3SVC/3/ROOT/checkout").unwrap().key_type(), "IIsWebDirectory");
     assert_eq!(own("/LM/W3SVC/3/ROOT/checkout", "AppRoot"), Some(Value::String("/LM/W3SVC/3/ROOT/checkout".into())));
@@ -303,7 +311,6 @@ fn build(keys: &[KeySpec]) -> Metabase {
                 put(name.to_ascii_lowercase(), Prop { name: name.clone(), value: Value::String(text.clone()), meta });
             }
         }
-        let mut order = 0;
         for c in &k.customs {
             let slot = if c.name.is_empty() { format!("#{}", c.id) } else { c.name.to_ascii_lowercase() };
             if !taken.insert(slot.clone()) {
@@ -317,9 +324,7 @@ fn build(keys: &[KeySpec]) -> Metabase {
                 attributes: c.attributes.map(str::to_string),
                 extra: Vec::new(),
                 verbatim: false,
-                order,
             };
-            order += 1;
             put(slot, Prop { name: c.name.clone(), value: c.value.clone(), meta });
         }
     }

@@ -82,8 +82,6 @@ pub struct ValueMeta {
     pub extra: Vec<(String, String)>,
     /// An attribute iisim's schema does not know: the value is the file's text, written back as is.
     pub verbatim: bool,
-    /// Position among the key's Custom elements in the file.
-    pub order: usize,
 }
 
 /// One stored property: its name as written, its value and what the file said about it.
@@ -103,6 +101,8 @@ pub struct Key {
     path: String,
     key_type: String,
     props: BTreeMap<String, Prop>,
+    /// The comment a file put before the key, written back with it.
+    comment: Option<String>,
 }
 
 impl Key {
@@ -129,6 +129,11 @@ impl Key {
     /// The properties the key sets with what the file said of each, in name order.
     pub fn stored(&self) -> impl Iterator<Item = &Prop> {
         self.props.values()
+    }
+
+    /// The comment a file put before the key.
+    pub fn comment(&self) -> Option<&str> {
+        self.comment.as_deref()
     }
 }
 
@@ -213,7 +218,7 @@ impl Metabase {
                 created.extend(self.create_key(&p, "IIsConfigObject")?);
             }
         }
-        let key = Key { path: path.clone(), key_type: key_type.to_string(), props: BTreeMap::new() };
+        let key = Key { path: path.clone(), key_type: key_type.to_string(), props: BTreeMap::new(), comment: None };
         self.keys.insert(segments(&path), key);
         created.push(path);
         Ok(created)
@@ -222,7 +227,17 @@ impl Metabase {
     /// Adds one key exactly as a file lists it: no parents are created (MB-05). Location `.` is
     /// the `IIS_Global` key.
     pub fn insert_key(&mut self, path: &str, key_type: &str) -> Result<(), MbError> {
-        let key = Key { path: path.to_string(), key_type: key_type.to_string(), props: BTreeMap::new() };
+        self.insert_key_with_comment(path, key_type, None)
+    }
+
+    /// Like [`Metabase::insert_key`], with the comment the file put before the key.
+    pub fn insert_key_with_comment(
+        &mut self,
+        path: &str,
+        key_type: &str,
+        comment: Option<String>,
+    ) -> Result<(), MbError> {
+        let key = Key { path: path.to_string(), key_type: key_type.to_string(), props: BTreeMap::new(), comment };
         if path == "." {
             if self.global.is_some() {
                 return Err(MbError::AlreadyExists(".".into()));

@@ -69,6 +69,8 @@ struct Parser<'a> {
     reader: Reader<&'a [u8]>,
     mb: Metabase,
     notes: Vec<String>,
+    /// A comment read before the next key, which IIS writes back before it.
+    comment: Option<String>,
 }
 
 fn utf8(bytes: &[u8]) -> String {
@@ -111,9 +113,14 @@ fn parse_known(kind: Kind, raw: &str) -> Result<Value, String> {
 }
 
 /// Parses a Custom element's Value by its Type; an absent or unknown Type keeps the text (MB-07).
-fn parse_custom(type_name: Option<&str>, raw: &str) -> Result<Value, String> {
+/// IIS writes a known flag or BOOL property as a Custom DWORD with its names (`AuthBasic | AuthNTLM`)
+/// when the key's class lacks it, so such names are read by the schema.
+fn parse_custom(name: &str, type_name: Option<&str>, raw: &str) -> Result<Value, String> {
     match type_name.map(str::to_ascii_uppercase).as_deref() {
-        Some("DWORD") => raw.trim().parse().map(Value::Dword).map_err(|_| "is not an unsigned DWORD".into()),
+        Some("DWORD") => match schema::lookup(name).map(|d| d.kind) {
+            Some(kind @ (Kind::Flags(_) | Kind::Bool)) => parse_known(kind, raw),
+            _ => raw.trim().parse().map(Value::Dword).map_err(|_| "is not an unsigned DWORD".into()),
+        },
         Some("MULTISZ") => Ok(Value::MultiSz(split_multi(raw))),
         Some("BINARY") if is_hex(raw.trim()) => Ok(Value::Binary(raw.to_string())),
         Some("BINARY") => Err("is not hexadecimal BINARY data".into()),
@@ -183,7 +190,8 @@ impl<'a> Parser<'a> {
                 Event::Text(_) | Event::CData(_) => {
                     return Err(self.err(at, format!("unexpected text inside {closing}")))
                 }
-                Event::Comment(_) | Event::PI(_) => {}
+                Event::Comment(c) => self.comment = Some(utf8(&c)),
+                Event::PI(_) => {}
                 Event::Eof => {
                     return Err(self.err(at, format!("the file ends inside {closing}: it is truncated")));
                 }
@@ -229,6 +237,8 @@ impl<'a> Parser<'a> {
                 Event::End(_) => break,
                 Event::Start(e) if e.name().as_ref() == b"MBProperty" => {
                     saw_properties = true;
+                    // Only a comment inside MBProperty belongs to the key after it.
+                    self.comment = None;
                     self.properties()?;
                 }
                 Event::Empty(e) if e.name().as_ref() == b"MBProperty" => saw_properties = true,
@@ -312,7 +322,8 @@ impl<'a> Parser<'a> {
                 return Err(self.err(at, format!("key {location} is outside /LM")));
             }
         };
-        if self.mb.insert_key(&path, &key_type).is_err() {
+        let comment = self.comment.take();
+        if self.mb.insert_key_with_comment(&path, &key_type, comment).is_err() {
             let at = self.attr_pos(at, "Location");
             return Err(self.err(at, format!("key {location} appears twice")));
         }
@@ -338,18 +349,13 @@ impl<'a> Parser<'a> {
     /// The Custom children of a key, until its end tag (MB-07).
     fn customs(&mut self, path: &str, key_type: &str) -> Result<(), XmlError> {
         let closing = format!("<{key_type}>");
-        let mut order = 0;
         loop {
             let (at, ev) = self.skip_to_element(&closing)?;
             match ev {
                 Event::End(_) => return Ok(()),
-                Event::Empty(e) if e.name().as_ref() == b"Custom" => {
-                    self.custom(path, at, &e, order)?;
-                    order += 1;
-                }
+                Event::Empty(e) if e.name().as_ref() == b"Custom" => self.custom(path, at, &e)?,
                 Event::Start(e) if e.name().as_ref() == b"Custom" => {
-                    self.custom(path, at, &e, order)?;
-                    order += 1;
+                    self.custom(path, at, &e)?;
                     match self.skip_to_element("<Custom>")? {
                         (_, Event::End(_)) => {}
                         (at, _) => return Err(self.err(at, "<Custom> holds no elements")),
@@ -370,8 +376,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn custom(&mut self, path: &str, at: usize, e: &BytesStart<'a>, order: usize) -> Result<(), XmlError> {
-        let mut meta = ValueMeta { custom: true, order, ..ValueMeta::default() };
+    fn custom(&mut self, path: &str, at: usize, e: &BytesStart<'a>) -> Result<(), XmlError> {
+        let mut meta = ValueMeta { custom: true, ..ValueMeta::default() };
         let mut name = String::new();
         let mut raw = None;
         for (n, v) in self.attributes(e, at)? {
@@ -386,14 +392,14 @@ impl<'a> Parser<'a> {
             }
         }
         let raw = raw.unwrap_or_default();
-        let value = parse_custom(meta.type_name.as_deref(), &raw).map_err(|why| {
+        let value = parse_custom(&name, meta.type_name.as_deref(), &raw).map_err(|why| {
             let at = self.attr_pos(at, "Value");
             let shown =
                 if name.is_empty() { format!("ID {}", meta.id.as_deref().unwrap_or("?")) } else { name.clone() };
             self.err(at, format!("Custom {shown} on {path}: Value=\"{raw}\" {why}"))
         })?;
         let base = if name.is_empty() {
-            format!("#{}", meta.id.clone().unwrap_or_else(|| order.to_string()))
+            format!("#{}", meta.id.clone().unwrap_or_default())
         } else {
             name.to_ascii_lowercase()
         };
@@ -415,7 +421,7 @@ impl<'a> Parser<'a> {
 pub fn import(text: &str) -> Result<Imported, XmlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let reader = Reader::from_str(text);
-    Parser { text, reader, mb: Metabase::new(), notes: Vec::new() }.run()
+    Parser { text, reader, mb: Metabase::new(), notes: Vec::new(), comment: None }.run()
 }
 
 /// Escapes an attribute value as IIS writes it.
@@ -436,7 +442,8 @@ fn escape(text: &str) -> String {
 
 /// A value as its attribute text (MB-09..11).
 fn value_text(prop: &Prop) -> String {
-    let kind = if prop.meta.custom { None } else { schema::lookup(&prop.name).map(|d| d.kind) };
+    // A Custom DWORD of a known flag or BOOL property is written with names, as IIS writes it.
+    let kind = schema::lookup(&prop.name).map(|d| d.kind);
     match (&prop.value, kind) {
         (Value::Dword(0), Some(Kind::Bool)) => "FALSE".into(),
         (Value::Dword(1), Some(Kind::Bool)) => "TRUE".into(),
@@ -455,6 +462,9 @@ fn custom_type(prop: &Prop) -> Option<String> {
 
 fn write_key(out: &mut String, key: &Key) {
     let kt = key.key_type();
+    if let Some(c) = key.comment() {
+        out.push_str(&format!("<!--{c}-->{EOL}"));
+    }
     out.push_str(&format!("<{kt}\tLocation =\"{}\"{EOL}", escape(key.path())));
     let mut attrs: Vec<&Prop> = key.stored().filter(|p| !p.meta.custom).collect();
     // Ordinal (case-sensitive ASCII) order (MB-06).
@@ -464,7 +474,8 @@ fn write_key(out: &mut String, key: &Key) {
     }
     out.push_str(&format!("\t>{EOL}"));
     let mut customs: Vec<&Prop> = key.stored().filter(|p| p.meta.custom).collect();
-    customs.sort_by(|a, b| a.meta.order.cmp(&b.meta.order).then(a.name.as_bytes().cmp(b.name.as_bytes())));
+    // IIS sorts Custom elements by name too, after the attributes.
+    customs.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     for p in customs {
         out.push_str(&format!("\t<Custom{EOL}"));
         let mut field = |name: &str, value: &str| out.push_str(&format!("\t\t{name}=\"{}\"{EOL}", escape(value)));
@@ -500,7 +511,8 @@ pub fn export_as(mb: &Metabase, fallback_namespace: &str) -> String {
     let ns = mb.namespace().unwrap_or(fallback_namespace);
     let mut out =
         format!("<?xml version =\"1.0\"?>{EOL}<configuration xmlns=\"{}\">{EOL}<MBProperty>{EOL}", escape(ns));
-    let empty = |kt: &str, loc: &str| Key { path: loc.into(), key_type: kt.into(), props: Default::default() };
+    let empty =
+        |kt: &str, loc: &str| Key { path: loc.into(), key_type: kt.into(), props: Default::default(), comment: None };
     write_key(&mut out, mb.global().unwrap_or(&empty("IIS_Global", ".")));
     if mb.key("/").is_none() {
         write_key(&mut out, &empty("IIS_ROOT", "/"));

@@ -378,14 +378,24 @@ fn adopt_file(m: &mut Machine, x: LoadedXml) {
     for note in &x.imported.notes {
         m.note(note.clone(), &["MB-08"]);
     }
-    let custom: Vec<String> = stored
-        .iter()
-        .filter(|(_, p)| p.meta.custom || p.meta.verbatim)
-        .map(|(k, p)| format!("{k} {}", if p.name.is_empty() { "(nameless Custom)" } else { &p.name }))
-        .collect();
-    if !custom.is_empty() {
+    let label = |k: &String, p: &crate::metabase::Prop| {
+        format!("{k} {}", if p.name.is_empty() { "(nameless)" } else { p.name.as_str() })
+    };
+    let unknown: Vec<String> = stored.iter().filter(|(_, p)| p.meta.verbatim).map(|(k, p)| label(k, p)).collect();
+    let custom: Vec<String> = stored.iter().filter(|(_, p)| p.meta.custom).map(|(k, p)| label(k, p)).collect();
+    if !unknown.is_empty() || !custom.is_empty() {
+        let list = |one: &str, many: &str, items: &[String]| match items.len() {
+            0 => String::new(),
+            1 => format!("; 1 {one}: {}", items[0]),
+            n => format!("; {n} {many}: {}", items.join(", ")),
+        };
         m.note(
-            format!("{} properties unknown to iisim kept as written: {}", custom.len(), custom.join(", ")),
+            format!(
+                "kept as the file wrote them{}{}",
+                list("attribute unknown to iisim", "attributes unknown to iisim", &unknown),
+                list("Custom element", "Custom elements", &custom)
+            )
+            .replacen("them; ", "them: ", 1),
             &["MB-07"],
         );
     }
