@@ -415,3 +415,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn flags_with_unknown_bits_bools_beyond_one_and_control_characters_survive() {
+    // Flags with a bit the table lacks are one number, as IIS writes them; BOOLs other than 0 and
+    // 1 stay numbers; a control character is a character reference.
+    let text = "<configuration><MBProperty><IIsWebVirtualDir Location=\"/LM/a\" AccessFlags=\"AccessRead | 2048\" \
+                DirBrowseFlags=\"EnableDefaultDoc|DirBrowseShowDate\" ServerAutoStart=\"7\" Path=\"a&#x1;b\"/>\
+                </MBProperty></configuration>";
+    let mb = xml::import(text).unwrap().metabase;
+    let out = xml::export(&mb);
+    assert!(out.contains("\t\tAccessFlags=\"2049\"\r\n"), "{out}");
+    assert!(out.contains("\t\tDirBrowseFlags=\"DirBrowseShowDate | EnableDefaultDoc\"\r\n"), "{out}");
+    assert!(out.contains("\t\tServerAutoStart=\"7\"\r\n") && out.contains("\t\tPath=\"a&#x1;b\"\r\n"), "{out}");
+    // (The writer adds the namespace and the IIS_Global and IIS_ROOT skeleton the file lacked.)
+    assert_eq!(xml::import(&out).unwrap().metabase.key("/LM/a"), mb.key("/LM/a"));
+}

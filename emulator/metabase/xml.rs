@@ -434,6 +434,8 @@ fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\n' => out.push_str(EOL),
+            // Characters XML 1.0 cannot hold raw are written as character references.
+            c if (c as u32) < 0x20 && c != '\t' && c != '\r' => out.push_str(&format!("&#x{:X};", c as u32)),
             c => out.push(c),
         }
     }
@@ -447,7 +449,10 @@ fn value_text(prop: &Prop) -> String {
     match (&prop.value, kind) {
         (Value::Dword(0), Some(Kind::Bool)) => "FALSE".into(),
         (Value::Dword(1), Some(Kind::Bool)) => "TRUE".into(),
-        (Value::Dword(n), Some(Kind::Flags(bits))) => schema::format_flags(bits, *n),
+        // A value with bits the flag table lacks is written as one number, as IIS does.
+        (Value::Dword(n), Some(Kind::Flags(bits))) if bits.iter().fold(*n, |rest, (_, b)| rest & !b) == 0 => {
+            schema::format_flags(bits, *n)
+        }
         (Value::Dword(n), _) => n.to_string(),
         (Value::String(s), _) => s.clone(),
         (Value::MultiSz(items), _) => items.join("\n\t\t\t"),
