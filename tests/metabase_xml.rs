@@ -431,3 +431,16 @@ fn flags_with_unknown_bits_bools_beyond_one_and_control_characters_survive() {
     // (The writer adds the namespace and the IIS_Global and IIS_ROOT skeleton the file lacked.)
     assert_eq!(xml::import(&out).unwrap().metabase.key("/LM/a"), mb.key("/LM/a"));
 }
+
+#[test]
+fn a_nameless_custom_of_a_known_id_is_read_by_the_schema() {
+    // ID 6016 is AccessFlags: its value is flag names even without a Name.
+    let text = "<configuration><MBProperty><IIsConfigObject Location=\"/LM/x\">\
+                <Custom Name=\"\" ID=\"6016\" Value=\"AccessRead | AccessScript\" Type=\"DWORD\"/>\
+                </IIsConfigObject></MBProperty></configuration>";
+    let mb = xml::import(text).unwrap().metabase;
+    let p = mb.key("/LM/x").unwrap().stored().next().unwrap().clone();
+    assert_eq!(p.value, Value::Dword(513));
+    assert!(xml::export(&mb).contains("\t\tValue=\"AccessRead | AccessScript\"\r\n"));
+    assert_eq!(iisim::metabase::schema::lookup_id(6016).map(|d| d.name), Some("AccessFlags"));
+}

@@ -159,6 +159,11 @@ pub fn lookup(name: &str) -> Option<&'static PropDef> {
     SCHEMA.iter().find(|p| p.name.eq_ignore_ascii_case(name))
 }
 
+/// The schema entry with IIS 6 metabase identifier `id`.
+pub fn lookup_id(id: u32) -> Option<&'static PropDef> {
+    SCHEMA.iter().find(|p| p.id == id)
+}
+
 /// Formats a flag DWORD canonically: names joined by ` | `, unknown bits as a number, zero as `0`.
 pub fn format_flags(bits: &[(&str, u32)], value: u32) -> String {
     if value == 0 {

@@ -112,12 +112,18 @@ fn parse_known(kind: Kind, raw: &str) -> Result<Value, String> {
     }
 }
 
+/// The schema entry a Custom element stands for: by name, else by its ID (a nameless or
+/// `UnknownName_<id>` element of a property iisim knows).
+fn custom_def(name: &str, id: Option<&str>) -> Option<&'static schema::PropDef> {
+    schema::lookup(name).or_else(|| id.and_then(|i| i.trim().parse().ok()).and_then(schema::lookup_id))
+}
+
 /// Parses a Custom element's Value by its Type; an absent or unknown Type keeps the text (MB-07).
 /// IIS writes a known flag or BOOL property as a Custom DWORD with its names (`AuthBasic | AuthNTLM`)
 /// when the key's class lacks it, so such names are read by the schema.
-fn parse_custom(name: &str, type_name: Option<&str>, raw: &str) -> Result<Value, String> {
+fn parse_custom(name: &str, id: Option<&str>, type_name: Option<&str>, raw: &str) -> Result<Value, String> {
     match type_name.map(str::to_ascii_uppercase).as_deref() {
-        Some("DWORD") => match schema::lookup(name).map(|d| d.kind) {
+        Some("DWORD") => match custom_def(name, id).map(|d| d.kind) {
             Some(kind @ (Kind::Flags(_) | Kind::Bool)) => parse_known(kind, raw),
             _ => raw.trim().parse().map(Value::Dword).map_err(|_| "is not an unsigned DWORD".into()),
         },
@@ -392,7 +398,7 @@ impl<'a> Parser<'a> {
             }
         }
         let raw = raw.unwrap_or_default();
-        let value = parse_custom(&name, meta.type_name.as_deref(), &raw).map_err(|why| {
+        let value = parse_custom(&name, meta.id.as_deref(), meta.type_name.as_deref(), &raw).map_err(|why| {
             let at = self.attr_pos(at, "Value");
             let shown =
                 if name.is_empty() { format!("ID {}", meta.id.as_deref().unwrap_or("?")) } else { name.clone() };
@@ -445,7 +451,11 @@ fn escape(text: &str) -> String {
 /// A value as its attribute text (MB-09..11).
 fn value_text(prop: &Prop) -> String {
     // A Custom DWORD of a known flag or BOOL property is written with names, as IIS writes it.
-    let kind = schema::lookup(&prop.name).map(|d| d.kind);
+    let kind = if prop.meta.custom {
+        custom_def(&prop.name, prop.meta.id.as_deref()).map(|d| d.kind)
+    } else {
+        schema::lookup(&prop.name).map(|d| d.kind)
+    };
     match (&prop.value, kind) {
         (Value::Dword(0), Some(Kind::Bool)) => "FALSE".into(),
         (Value::Dword(1), Some(Kind::Bool)) => "TRUE".into(),
