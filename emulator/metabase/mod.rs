@@ -280,6 +280,14 @@ impl Metabase {
         Ok(true)
     }
 
+    /// Stores properties as a file wrote them, each under its slot, replacing what a slot held.
+    pub fn store_all(&mut self, path: &str, props: Vec<(String, Prop)>) -> Result<(), MbError> {
+        let key = if path == "." { self.global.as_mut() } else { self.keys.get_mut(&segments(path)) };
+        let key = key.ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
+        key.props.extend(props);
+        Ok(())
+    }
+
     /// Deletes a key and everything below it; returns the deleted paths.
     pub fn delete_key(&mut self, path: &str) -> Result<Vec<String>, MbError> {
         if !self.exists(path) {

@@ -156,7 +156,8 @@ pub static SCHEMA: &[PropDef] = &[
 
 /// The schema entry named `name` (case-insensitive).
 pub fn lookup(name: &str) -> Option<&'static PropDef> {
-    SCHEMA.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+    // The length check first: most names differ in length, and lookups are frequent.
+    SCHEMA.iter().find(|p| p.name.len() == name.len() && p.name.eq_ignore_ascii_case(name))
 }
 
 /// The schema entry with IIS 6 metabase identifier `id`.

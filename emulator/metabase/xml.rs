@@ -333,8 +333,10 @@ impl<'a> Parser<'a> {
             let at = self.attr_pos(at, "Location");
             return Err(self.err(at, format!("key {location} appears twice")));
         }
+        let mut props = Vec::with_capacity(attrs.len());
         for (name, raw) in attrs.into_iter().filter(|(n, _)| n != "Location") {
-            let (value, meta) = match schema::lookup(&name) {
+            let def = schema::lookup(&name);
+            let (value, meta) = match def {
                 Some(def) => {
                     let v = parse_known(def.kind, &raw).map_err(|why| {
                         let at = self.attr_pos(at, &name);
@@ -345,10 +347,11 @@ impl<'a> Parser<'a> {
                 // Unknown to iisim's schema: kept as the file wrote it (MB-07).
                 None => (Value::String(lf(&raw)), ValueMeta { verbatim: true, ..ValueMeta::default() }),
             };
-            let name = schema::lookup(&name).map(|d| d.name.to_string()).unwrap_or(name);
-            let slot = name.to_ascii_lowercase();
-            self.mb.store(&path, &slot, Prop { name, value, meta }).expect("the key was just inserted");
+            let name = def.map(|d| d.name.to_string()).unwrap_or(name);
+            props.push((name.to_ascii_lowercase(), Prop { name, value, meta }));
         }
+        // quick-xml refuses duplicate attributes, so every slot is new.
+        self.mb.store_all(&path, props).expect("the key was just inserted");
         Ok(path)
     }
 
