@@ -444,3 +444,28 @@ fn a_nameless_custom_of_a_known_id_is_read_by_the_schema() {
     assert!(xml::export(&mb).contains("\t\tValue=\"AccessRead | AccessScript\"\r\n"));
     assert_eq!(iisim::metabase::schema::lookup_id(6016).map(|d| d.name), Some("AccessFlags"));
 }
+
+#[test]
+fn with_flushes_on_save_only_a_hand_edit_is_read_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("v11-server.xml"), dir.path().join("MetaBase.xml")).unwrap();
+    std::fs::copy(fixture("edits/v11-intranet-renamed.xml"), dir.path().join("edited.xml")).unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "title = \"t\"\nrules = [\"MB-03\"]\n[policies]\n\"mb.flush\" = \"on_save\"\n[machine]\nedition = \"2003\"\n\
+         metabase_xml = \"MetaBase.xml\"\n[[step]]\ncopy_file = { from = \"edited.xml\", to = 'C:\\WINDOWS\\system32\\inetsrv\\MetaBase.xml' }\n\
+         [step.expect]\nmetabase = [{ path = \"W3SVC/2\", property = \"ServerComment\", equals = \"Intranet\" }]\n\
+         [[step]]\nrun = \"iisreset\"\n[step.expect]\nmetabase = [{ path = \"W3SVC/2\", property = \"ServerComment\", equals = \"Intranet (edited by hand)\" }]\n",
+    )
+    .unwrap();
+    let report = iisim::scenario::load(&scenario).unwrap().run();
+    assert!(report.passed(), "{:?}\n{}", report.failures, report.transcript);
+    assert!(report
+        .transcript
+        .contains("IIS started: IIS reads C:\\WINDOWS\\system32\\inetsrv\\MetaBase.xml, which differs"));
+    // A copy_file source that does not exist is a load error at the step.
+    std::fs::write(&scenario, "title = \"t\"\nrules = []\n[machine]\nedition = \"2003\"\n[[step]]\ncopy_file = { from = \"nope.xml\", to = 'C:\\x.xml' }\n").unwrap();
+    let err = iisim::scenario::load(&scenario).err().expect("refused");
+    assert!(err.line == 5 && err.message.contains("copy_file: cannot read"), "{err}");
+}

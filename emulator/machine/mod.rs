@@ -598,6 +598,46 @@ impl Machine {
         true
     }
 
+    /// IIS reads its MetaBase.xml again, as it does when it starts: a file that loads replaces the
+    /// in-memory metabase; one that does not is reported and the metabase stays. Returns whether
+    /// the metabase changed.
+    pub fn mb_reload(&mut self, why: &str, rules: &[RuleId]) -> bool {
+        let path = self.metabase_file();
+        let Some(text) = self.fs.read_file(&path) else { return false };
+        match metabase::xml::import(text) {
+            Ok(imported) if imported.metabase == self.metabase => false,
+            Ok(imported) => {
+                self.generation += 1;
+                self.metabase = imported.metabase;
+                self.note(format!("{why}: IIS reads {path}, which differs from what it had in memory: the file's metabase is in force"), rules);
+                true
+            }
+            Err(e) => {
+                self.note(format!("{why}: {path} does not load ({e}): IIS keeps the metabase it had"), rules);
+                false
+            }
+        }
+    }
+
+    /// The MetaBase.xml on disk was edited by hand: a running IIS reads it at once only when
+    /// `EnableEditWhileRunning` is 1 at `/LM`; otherwise the edit waits for the next start (MB-03).
+    pub fn mb_file_edited(&mut self, rules: &[RuleId]) {
+        let live = self.metabase.own("/LM", "EnableEditWhileRunning").and_then(Value::as_dword).unwrap_or(0) != 0;
+        if live {
+            if !self.mb_reload("EnableEditWhileRunning=1", rules) {
+                self.note("EnableEditWhileRunning=1: the edited file holds nothing new", rules);
+            }
+        } else {
+            let path = self.metabase_file();
+            let flush = if self.policies.is(policy::MB_FLUSH, "on_save") {
+                "IIS reads it when it next starts"
+            } else {
+                "when IIS stops it writes its in-memory metabase over the edit"
+            };
+            self.note(format!("EnableEditWhileRunning=0: the running IIS ignores the edit of {path}; {flush}"), rules);
+        }
+    }
+
     /// Replaces the whole metabase with one read from a MetaBase.xml file, recording it (MB-01, MB-02).
     pub fn mb_replace(&mut self, metabase: Metabase, text: impl Into<String>, rules: &[RuleId]) {
         self.generation += 1;

@@ -8,7 +8,7 @@ pub mod expect;
 pub mod spec;
 pub mod transcript;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 
@@ -78,6 +78,8 @@ pub struct Scenario {
     start_world: World,
     start_effects: Vec<String>,
     cited: BTreeSet<RuleId>,
+    /// The text of each `copy_file` step's source, by step index, read when the file loads.
+    copies: BTreeMap<usize, String>,
 }
 
 /// A failed expectation.
@@ -186,6 +188,16 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
             }
         }
     }
+    let base = Path::new(file).parent().unwrap_or(Path::new(""));
+    let mut copies = BTreeMap::new();
+    for (i, step) in spec.step.iter().enumerate() {
+        if let Some(c) = &step.get_ref().copy_file {
+            let text = std::fs::read_to_string(base.join(&c.from)).map_err(|e| {
+                err_at(Some(step.span().start), format!("copy_file: cannot read {}: {e}", base.join(&c.from).display()))
+            })?;
+            copies.insert(i, text);
+        }
+    }
     let imported = match &machine.metabase_xml {
         None => None,
         Some(x) => {
@@ -196,7 +208,6 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
             if machine.iis != IisArg::Installed {
                 return Err(err_at(at, "`metabase_xml` needs IIS installed and running".into()));
             }
-            let base = Path::new(file).parent().unwrap_or(Path::new(""));
             let xml_path = base.join(x.get_ref());
             Some(read_metabase_xml(&xml_path)?)
         }
@@ -225,7 +236,7 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
             transcript::render(e)
         })
         .collect();
-    Ok(Scenario { name: name.to_string(), spec, start: m, start_world: w, start_effects, cited })
+    Ok(Scenario { name: name.to_string(), spec, start: m, start_world: w, start_effects, cited, copies })
 }
 
 fn validate_step(step: &StepSpec) -> Result<(), String> {
@@ -251,6 +262,7 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
         ("export", step.export.is_some()),
         ("lint", step.lint.is_some()),
         ("diagram", step.diagram.is_some()),
+        ("copy_file", step.copy_file.is_some()),
     ];
     let present: Vec<&str> = actions.iter().filter(|(_, p)| *p).map(|(n, _)| *n).collect();
     if present.len() != 1 {
@@ -652,7 +664,10 @@ impl Scenario {
                 }
             }
             let events_before = (m.event_log().written(), w.event_log().written());
-            let (out, served) = execute(&mut m, &mut w, step);
+            let (out, served) = match (&step.copy_file, self.copies.get(&i)) {
+                (Some(c), Some(text)) => (copy_onto_disk(&mut m, &c.to, text), None),
+                _ => execute(&mut m, &mut w, step),
+            };
             for line in &out.lines {
                 t.push(format!("  | {line}"));
             }
@@ -771,6 +786,8 @@ fn describe(step: &StepSpec) -> String {
         format!("save {f}")
     } else if let Some(t) = &step.aspnet_tab {
         format!("IIS Manager: ASP.NET tab of {} set to {}", mb_path(&t.path), t.version.0)
+    } else if let Some(c) = &step.copy_file {
+        format!("copy {} to {}", c.from, c.to)
     } else if let Some(f) = &step.export {
         format!("export the metabase to {f}")
     } else if step.lint.is_some() {
@@ -968,6 +985,15 @@ fn act(m: &mut Machine, w: &mut World, step: &StepSpec) -> Output {
         Ok(()) => Output::default(),
         Err(e) => Output { lines: vec![e], exit: 1 },
     }
+}
+
+/// Puts a file on the emulated disk; IIS reacts when it is its MetaBase.xml (MB-03).
+fn copy_onto_disk(m: &mut Machine, to: &str, text: &str) -> Output {
+    m.fs_write_file(to, text, &[]);
+    if to.eq_ignore_ascii_case(&m.metabase_file()) {
+        m.mb_file_edited(&["MB-03"]);
+    }
+    Output { lines: vec!["        1 file(s) copied.".into()], exit: 0 }
 }
 
 /// Writes the in-memory metabase as MetaBase.xml on the emulated disk, in IIS's layout (MB-02, MB-04..07).

@@ -232,6 +232,16 @@ pub struct WebConfigSpec {
     pub target: Option<VersionArg>,
 }
 
+/// A file copied onto the emulated disk.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopyFileSpec {
+    /// The file, relative to the scenario file.
+    pub from: String,
+    /// Where it lands on the emulated disk.
+    pub to: String,
+}
+
 /// IIS Manager's ASP.NET tab: an application and the version picked.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -432,6 +442,9 @@ pub struct StepSpec {
     /// Save a file on the emulated disk (a script, a page).
     #[serde(default)]
     pub create_file: Option<String>,
+    /// Copy a file from beside the scenario onto the emulated disk (a hand-edited MetaBase.xml).
+    #[serde(default)]
+    pub copy_file: Option<CopyFileSpec>,
     /// Write the current metabase as MetaBase.xml to this path on the emulated disk (MB-04..07).
     #[serde(default)]
     pub export: Option<String>,

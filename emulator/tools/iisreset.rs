@@ -132,6 +132,7 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
         }
         Action::Start => {
             out.line("Attempting start...");
+            m.mb_reload("IIS started", &["MB-02", "MB-03", "IIR-03"]);
             process::iis_start(m, world);
             m.note("IIS services started; the metabase is read again", &["IIR-03", "PM6-01"]);
             out.line("Internet services successfully started");
@@ -142,6 +143,7 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
             m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
             out.line("Internet services successfully stopped");
             out.line("Attempting start...");
+            m.mb_reload("IIS started", &["MB-02", "MB-03", "IIR-03"]);
             process::iis_start(m, world);
             m.note("IIS services started; the metabase is read again", &["IIR-03", "PM6-01"]);
             out.line("Internet services successfully restarted");
@@ -152,6 +154,7 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
             m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
             process::state_service_restarted(world);
             process::sql_server_restarted(world);
+            m.mb_reload("IIS started", &["MB-02", "MB-03", "IIR-03"]);
             process::iis_start(m, world);
             m.note("the computer restarted: every service started again", &["IIR-02"]);
         }
