@@ -469,3 +469,25 @@ fn with_flushes_on_save_only_a_hand_edit_is_read_at_the_next_start() {
     let err = iisim::scenario::load(&scenario).err().expect("refused");
     assert!(err.line == 5 && err.message.contains("copy_file: cannot read"), "{err}");
 }
+
+#[test]
+fn a_property_iisim_set_outside_the_schema_is_written_as_a_custom_element() {
+    let mut mb = Metabase::new();
+    mb.insert_key("/LM", "IIsComputer").unwrap();
+    mb.set("/LM", "Odd Name", Value::Dword(7)).unwrap();
+    mb.set("/LM", "Hints", Value::MultiSz(vec!["a".into(), "b".into()])).unwrap();
+    let out = xml::export(&mb);
+    assert!(
+        out.contains(
+            "\t<Custom\r\n\t\tName=\"Hints\"\r\n\t\tValue=\"a\r\n\t\t\tb\"\r\n\t\tType=\"MULTISZ\"\r\n\t/>\r\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("\t<Custom\r\n\t\tName=\"Odd Name\"\r\n\t\tValue=\"7\"\r\n\t\tType=\"DWORD\"\r\n\t/>\r\n"),
+        "{out}"
+    );
+    let back = xml::import(&out).unwrap().metabase;
+    assert_eq!(back.own("/LM", "odd name"), Some(&Value::Dword(7)));
+    assert_eq!(xml::export(&back), out);
+}

@@ -473,9 +473,25 @@ fn value_text(prop: &Prop) -> String {
     }
 }
 
-/// The Type a Custom element is written with when the file gave none but the value has one.
+/// Whether a property is written as an attribute: one the schema knows, or one the file gave as
+/// an attribute. Anything else iisim was told to set is a Custom element, as IIS writes
+/// properties missing from its schema (MB-07).
+fn as_attribute(prop: &Prop) -> bool {
+    !prop.meta.custom && (prop.meta.verbatim || schema::lookup(&prop.name).is_some())
+}
+
+/// The Type a Custom element is written with: the file's, or the value's for one iisim set.
 fn custom_type(prop: &Prop) -> Option<String> {
-    prop.meta.type_name.clone()
+    if prop.meta.custom {
+        return prop.meta.type_name.clone();
+    }
+    let t = match prop.value {
+        Value::Dword(_) => "DWORD",
+        Value::String(_) => "STRING",
+        Value::MultiSz(_) => "MULTISZ",
+        Value::Binary(_) => "BINARY",
+    };
+    Some(t.to_string())
 }
 
 fn write_key(out: &mut String, key: &Key) {
@@ -484,14 +500,14 @@ fn write_key(out: &mut String, key: &Key) {
         out.push_str(&format!("<!--{c}-->{EOL}"));
     }
     out.push_str(&format!("<{kt}\tLocation =\"{}\"{EOL}", escape(key.path())));
-    let mut attrs: Vec<&Prop> = key.stored().filter(|p| !p.meta.custom).collect();
+    let mut attrs: Vec<&Prop> = key.stored().filter(|p| as_attribute(p)).collect();
     // Ordinal (case-sensitive ASCII) order (MB-06).
     attrs.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     for p in attrs {
         out.push_str(&format!("\t\t{}=\"{}\"{EOL}", p.name, escape(&value_text(p))));
     }
     out.push_str(&format!("\t>{EOL}"));
-    let mut customs: Vec<&Prop> = key.stored().filter(|p| p.meta.custom).collect();
+    let mut customs: Vec<&Prop> = key.stored().filter(|p| !as_attribute(p)).collect();
     // IIS sorts Custom elements by name too, after the attributes.
     customs.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     for p in customs {
