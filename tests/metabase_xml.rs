@@ -491,3 +491,17 @@ fn a_property_iisim_set_outside_the_schema_is_written_as_a_custom_element() {
     assert_eq!(back.own("/LM", "odd name"), Some(&Value::Dword(7)));
     assert_eq!(xml::export(&back), out);
 }
+
+#[test]
+fn every_scenario_machine_exports_a_file_that_reads_back_to_the_same_text() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "toml"));
+    files.sort();
+    for f in files {
+        let (_, m, _) = iisim::scenario::load(&f).unwrap().run_to_end();
+        let text = m.metabase_xml();
+        let back = xml::import(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert!(xml::export(&back.metabase) == text, "{} does not come back as written", f.display());
+    }
+}
