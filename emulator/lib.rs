@@ -4,9 +4,11 @@
 pub mod cmd;
 pub mod config;
 pub mod console;
+pub mod diagram;
 pub mod dispatch;
 pub mod edition;
 pub mod junit;
+pub mod lint;
 pub mod machine;
 pub mod messages;
 pub mod metabase;

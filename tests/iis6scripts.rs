@@ -211,7 +211,7 @@ fn iisweb_iisvdir_iiscnfg_switches_and_errors() {
         row("iisvdir /create without a path", format!(r"{S32}\iisvdir.vbs /create w3svc/1 pics"), &["Not enough parameters.", "Type IIsVDir /? for help."], 1),
         row("iisvdir /delete of the root", format!(r"{S32}\iisvdir.vbs /delete w3svc/1"), &["Error: the virtual directory w3svc/1 does not exist."], -2147024893),
         row("iisvdir unknown switch", format!(r"{S32}\iisvdir.vbs /list"), &["Invalid switch: /list"], 1),
-        row("iiscnfg /export is not modeled", format!(r"{S32}\iiscnfg.vbs /export /f C:\x.xml /sp /lm/w3svc/1"), &["iisim: iiscnfg.vbs /export needs the MetaBase.xml file format, which this build of iisim does not model yet; nothing was changed."], 1),
+        row("iiscnfg /export is not modeled", format!(r"{S32}\iiscnfg.vbs /export /f C:\x.xml /sp /lm/w3svc/1"), &["iisim: iiscnfg.vbs /export of one metabase node is not modeled yet (`iisim export` writes the whole MetaBase.xml); nothing was changed."], 1),
         row("iiscnfg unknown switch", format!(r"{S32}\iiscnfg.vbs /frob"), &["Invalid switch: /frob", "Type IIsCnfg /? for help."], 1),
     ]);
 }

@@ -19,6 +19,8 @@ struct Entry {
     path: String,
     dir: bool,
     text: String,
+    /// Whether the text was ever written (a file that only exists has none to model).
+    written: bool,
 }
 
 /// Files and folders present on the emulated disk; files keep their text (`>`, `type`, batch files).
@@ -56,7 +58,7 @@ impl FileSystem {
                 self.create_dir(parent);
             }
         }
-        self.entries.insert(k, Entry { path: path.trim_end_matches('\\').to_string(), dir: true, text: String::new() });
+        self.entries.insert(k, Entry { path: path.trim_end_matches('\\').to_string(), dir: true, ..Entry::default() });
         true
     }
 
@@ -69,7 +71,7 @@ impl FileSystem {
         if let Some(idx) = path.rfind('\\') {
             self.create_dir(&path[..idx]);
         }
-        self.entries.insert(k, Entry { path: path.to_string(), dir: false, text: String::new() });
+        self.entries.insert(k, Entry { path: path.to_string(), dir: false, ..Entry::default() });
         true
     }
 
@@ -93,12 +95,26 @@ impl FileSystem {
             e.text.clear();
         }
         e.text.push_str(text);
+        e.written = true;
         true
     }
 
     /// The path of an entry with the case stored on disk.
     pub fn stored_case(&self, path: &str) -> Option<&str> {
         self.entries.get(&key(path)).map(|e| e.path.as_str())
+    }
+
+    /// Writes a text file (creating it and its folder); returns false if it existed before.
+    pub fn write_file(&mut self, path: &str, text: &str) -> bool {
+        let created = self.create_file(path);
+        self.write(path, text, false);
+        created
+    }
+
+    /// The text of a file whose contents were written (by a step, a redirection or an export),
+    /// `None` for a file that only exists.
+    pub fn read_file(&self, path: &str) -> Option<&str> {
+        self.entries.get(&key(path)).filter(|e| !e.dir && e.written).map(|e| e.text.as_str())
     }
 
     /// Deletes a file or a folder with everything in it; returns whether anything went.

@@ -63,13 +63,13 @@ pub fn set_identities(mb: &mut Metabase, name: &str) {
     if !mb.exists(w3) {
         return;
     }
-    for (prop, value) in [
-        ("AnonymousUserName", format!("IUSR_{name}")),
-        ("AnonymousUserPass", format!("iisim-generated-password-of-IUSR_{name}")),
-        ("WAMUserName", format!("IWAM_{name}")),
-        ("WAMUserPass", format!("iisim-generated-password-of-IWAM_{name}")),
-    ] {
+    for (prop, value) in [("AnonymousUserName", format!("IUSR_{name}")), ("WAMUserName", format!("IWAM_{name}"))] {
         mb.set(w3, prop, Value::String(value)).expect("W3SVC exists");
+    }
+    // The passwords are encrypted blobs (MB-11); iisim's stand-in is the hex of a fixed text.
+    for (prop, user) in [("AnonymousUserPass", "IUSR"), ("WAMUserPass", "IWAM")] {
+        let hex: String = format!("iisim:{user}_{name}").bytes().map(|b| format!("{b:02x}")).collect();
+        mb.set(w3, prop, Value::Binary(hex)).expect("W3SVC exists");
     }
 }
 

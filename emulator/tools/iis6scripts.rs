@@ -453,8 +453,8 @@ pub fn iisapp(m: &mut Machine, world: &mut World, ctx: Context, w: &mut WScript)
 
 // ----- iiscnfg.vbs -----
 
-/// `iiscnfg.vbs`: its argument checks are the script's; export and import need MetaBase.xml
-/// files, which iisim does not write yet, so those operations say so (CNFG-01, CNFG-02).
+/// `iiscnfg.vbs`: its argument checks are the script's; its node-level export, import, copy and
+/// save are not wired to iisim's MetaBase.xml reader and writer yet, so they say so (CNFG-01).
 pub fn iiscnfg(m: &mut Machine, _world: &mut World, _ctx: Context, w: &mut WScript) -> i32 {
     const TITLE: &str = "IIsCnfg";
     let (args, op) = match prologue(m, w, "iiscnfg.vbs", TITLE, "WSH-05") {
@@ -464,7 +464,7 @@ pub fn iiscnfg(m: &mut Machine, _world: &mut World, _ctx: Context, w: &mut WScri
     match op.as_str() {
         "/export" | "/import" | "/copy" | "/save" => {
             w.echo(format!(
-                "iisim: iiscnfg.vbs {op} needs the MetaBase.xml file format, which this build of iisim does not model yet; nothing was changed."
+                "iisim: iiscnfg.vbs {op} of one metabase node is not modeled yet (`iisim export` writes the whole MetaBase.xml); nothing was changed."
             ));
             1
         }
