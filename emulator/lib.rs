@@ -4,6 +4,7 @@
 pub mod config;
 pub mod dispatch;
 pub mod edition;
+pub mod http;
 pub mod junit;
 pub mod machine;
 pub mod messages;

@@ -419,6 +419,11 @@ impl Machine {
         self.clock = self.clock.max(time);
     }
 
+    /// Keeps only the newest `keep` event-log entries (a long-running server's bounded tail).
+    pub fn trim_events(&mut self, keep: usize) {
+        self.events.trim(keep);
+    }
+
     /// Records a process-model change (a process started or ended, sessions lost).
     pub fn record_process(&mut self, text: impl Into<String>, rules: &[RuleId]) {
         self.journal.record(Change::Process { text: text.into() }, rules);

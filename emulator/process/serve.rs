@@ -1,6 +1,6 @@
 //! One request end to end: dispatch, then the process that runs it, then the response.
 
-use crate::dispatch::{self, Decision, IsapiCall, Outcome, Reply, Request, Target};
+use crate::dispatch::{self, Decision, IsapiCall, Outcome, Reply, Request, Resolution, Target};
 use crate::machine::journal::Level;
 use crate::machine::Machine;
 use crate::messages::Catalog;
@@ -56,12 +56,29 @@ fn decide(w: &mut World, s: &mut Served, text: impl Into<String>, rules: &[RuleI
 /// Serves one request on the machine, as of the current virtual time.
 pub fn serve(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
     if !web_running(m, w) {
-        let mut s = Served::new(Reply::default());
-        decide(w, &mut s, "W3SVC is not running: the connection is refused", &["IIR-02"]);
-        return s;
+        return refused(w);
     }
     let v = view(m, w);
-    let res = dispatch::resolve(&v, req);
+    run(m, w, dispatch::resolve(&v, req), load)
+}
+
+/// Serves a request that was already resolved on a published view of `m` (the HTTP front end
+/// resolves outside any lock): the process model runs it as of the current virtual time.
+pub fn serve_resolved(m: &Machine, w: &mut World, res: Resolution, load: &Load) -> Served {
+    if !web_running(m, w) {
+        return refused(w);
+    }
+    run(m, w, res, load)
+}
+
+fn refused(w: &mut World) -> Served {
+    let mut s = Served::new(Reply::default());
+    decide(w, &mut s, "W3SVC is not running: the connection is refused", &["IIR-02"]);
+    s
+}
+
+/// The process model's part of a request: the worker, the CLR, the AppDomain, the session.
+fn run(m: &Machine, w: &mut World, res: Resolution, load: &Load) -> Served {
     let mut s = Served::new(Reply::default());
     for d in &res.decisions {
         w.record_decision(d.text.clone(), &d.rules);

@@ -77,6 +77,11 @@ impl Sessions {
         (id, true)
     }
 
+    /// The client that was issued session ID `id`, if any (a real client's cookie names it).
+    pub fn client_of(&self, id: &str) -> Option<&str> {
+        self.owners.get(id).map(String::as_str)
+    }
+
     /// The client holding session ID `id`.
     pub fn owner(&self, id: &str) -> &str {
         self.owners.get(id).map(String::as_str).unwrap_or("?")

@@ -470,6 +470,19 @@ impl Scenario {
     /// Runs every step and returns the report with the machine and its world as the last step
     /// left them.
     pub fn run_to_end(&self) -> (Report, Machine, World) {
+        self.run_steps(None)
+    }
+
+    /// How many steps the scenario has.
+    pub fn step_count(&self) -> usize {
+        self.spec.step.len()
+    }
+
+    /// Runs the first `limit` steps (all of them with `None`) and returns the report with the
+    /// machine and its world as the last step run left them. The `rules` list is checked only
+    /// when every step ran.
+    pub fn run_steps(&self, limit: Option<usize>) -> (Report, Machine, World) {
+        let limit = limit.unwrap_or(usize::MAX);
         let mut m = self.start.clone();
         let mut w = self.start_world.clone();
         let mut t = Transcript::default();
@@ -481,7 +494,7 @@ impl Scenario {
         for line in &self.start_effects {
             t.push(format!("  * {line}"));
         }
-        for (i, step) in self.spec.step.iter().enumerate() {
+        for (i, step) in self.spec.step.iter().enumerate().take(limit) {
             let step = step.get_ref();
             let label = format!("step {}: {}", i + 1, describe(step));
             t.push("");
@@ -515,7 +528,7 @@ impl Scenario {
                 }
             }
         }
-        for r in &self.spec.rules {
+        for r in self.spec.rules.iter().filter(|_| limit >= self.spec.step.len()) {
             if !cited.contains(r.0) {
                 failures.push(Failure {
                     step: "scenario".into(),
