@@ -129,26 +129,17 @@ enum Entry {
     Admin { heading: String, output: Vec<String>, effects: Vec<Effect> },
 }
 
-/// The running state requests lock: the world and the tails the admin endpoints read.
-pub struct Live {
+/// The running state requests lock, briefly: the world, and the names given to new clients.
+struct Live {
     world: World,
-    tail: VecDeque<Entry>,
     next_client: u64,
-}
-
-impl Live {
-    fn push(&mut self, e: Entry) {
-        if self.tail.len() == TRANSCRIPT_TAIL {
-            self.tail.pop_front();
-        }
-        self.tail.push_back(e);
-    }
 }
 
 /// Everything the listeners share.
 pub struct Shared {
     published: ArcSwap<Published>,
     live: Mutex<Live>,
+    tail: Mutex<VecDeque<Entry>>,
     admin: Mutex<Machine>,
 }
 
@@ -161,7 +152,8 @@ impl Shared {
         let published = Published { limits: Limits::of(&machine), machine: machine.clone(), view };
         Shared {
             published: ArcSwap::from_pointee(published),
-            live: Mutex::new(Live { world, tail: VecDeque::new(), next_client: 0 }),
+            live: Mutex::new(Live { world, next_client: 0 }),
+            tail: Mutex::new(VecDeque::with_capacity(TRANSCRIPT_TAIL)),
             admin: Mutex::new(machine),
         }
     }
@@ -176,39 +168,61 @@ impl Shared {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn push(&self, e: Entry) {
+        let mut tail = self.tail();
+        if tail.len() == TRANSCRIPT_TAIL {
+            tail.pop_front();
+        }
+        tail.push_back(e);
+    }
+
+    fn tail(&self) -> MutexGuard<'_, VecDeque<Entry>> {
+        self.tail.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn admin(&self) -> MutexGuard<'_, Machine> {
         self.admin.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Serves one request as a scenario's request step would, with the client's cookie naming
     /// its session (a request without one is a new client).
-    pub fn serve(&self, req: &Request, session_id: Option<&str>, framing: impl FnOnce(&Served) -> Framing) -> Served {
-        let snap = self.published();
+    /// `framing` says how the answer goes out, for the transcript.
+    pub fn serve(
+        &self,
+        snap: &Published,
+        req: &Request,
+        session_id: Option<&str>,
+        framing: impl FnOnce(&Served) -> Framing,
+    ) -> Served {
         // Resolution reads only the published view: no lock.
         let res = dispatch::resolve(&snap.view, req);
-        let mut live = self.live();
-        let known = session_id.and_then(|id| live.world.sessions().client_of(id)).map(str::to_string);
-        let client = known.unwrap_or_else(|| {
-            live.next_client += 1;
-            format!("client{}", live.next_client)
-        });
-        let load = Load { client: Some(client), ..Load::default() };
-        let served = process::serve_resolved(&snap.machine, &mut live.world, res, &load);
-        let effects = live.world.drain_effects();
-        live.world.trim_events(EVENT_TAIL);
+        let (served, effects) = {
+            let mut live = self.live();
+            let known = session_id.and_then(|id| live.world.sessions().client_of(id)).map(str::to_string);
+            let client = known.unwrap_or_else(|| {
+                live.next_client += 1;
+                format!("client{}", live.next_client)
+            });
+            let load = Load { client: Some(client), ..Load::default() };
+            let served = process::serve_resolved(&snap.machine, &mut live.world, res, &load);
+            let effects = live.world.drain_effects();
+            live.world.trim_events(EVENT_TAIL);
+            (served, effects)
+        };
         let summary = crate::scenario::summary(req, &served);
         let framing = Some(framing(&served));
-        live.push(Entry::Request { summary, effects, framing });
+        self.push(Entry::Request { summary, effects, framing });
         served
     }
 
     /// Records a request HTTP.sys answered itself.
     fn rejected(&self, req: &Request, r: &wire::Rejection, framing: Framing) {
-        let mut live = self.live();
-        live.world.record_decision(r.text.clone(), r.rules);
-        let effects = live.world.drain_effects();
+        let effects = vec![Effect {
+            change: crate::machine::journal::Change::Decision { text: r.text.clone() },
+            rules: r.rules.to_vec(),
+        }];
         let summary = format!("{} {} -> {} from HTTP.sys", req.method, req.url, r.reply.status);
-        live.push(Entry::Request { summary, effects, framing: Some(framing) });
+        self.push(Entry::Request { summary, effects, framing: Some(framing) });
     }
 
     /// Runs an administrative operation on the machine and the world, then publishes the result.
@@ -226,17 +240,17 @@ impl Shared {
         m.trim_events(EVENT_TAIL);
         live.world.trim_events(EVENT_TAIL);
         let lines: Vec<String> = effects.iter().map(crate::scenario::transcript::render).collect();
-        live.push(Entry::Admin { heading, output: output.clone(), effects });
         self.published.store(Arc::new(Published { limits: Limits::of(&m), machine: m.clone(), view }));
         drop(live);
+        self.push(Entry::Admin { heading, output: output.clone(), effects });
         (value, output, lines)
     }
 
     /// The tail of the transcript, as `iisim run --transcript` prints a step.
     pub fn transcript(&self) -> Vec<String> {
-        let live = self.live();
+        let tail = self.tail();
         let mut out = Vec::new();
-        for e in &live.tail {
+        for e in tail.iter() {
             match e {
                 Entry::Request { summary, effects, framing } => {
                     out.push(format!("== request: {summary} =="));
@@ -251,6 +265,21 @@ impl Shared {
                     out.extend(effects.iter().map(|e| format!("  * {}", crate::scenario::transcript::render(e))));
                 }
             }
+        }
+        out
+    }
+
+    /// Every rule the transcript tail cites.
+    pub fn cited(&self) -> std::collections::BTreeSet<crate::rules::RuleId> {
+        let tail = self.tail();
+        let mut out = std::collections::BTreeSet::new();
+        for e in tail.iter() {
+            let (effects, framing) = match e {
+                Entry::Request { effects, framing, .. } => (effects, framing.as_ref()),
+                Entry::Admin { effects, .. } => (effects, None),
+            };
+            out.extend(effects.iter().flat_map(|e| e.rules.iter().copied()));
+            out.extend(framing.map(Framing::rules).unwrap_or_default());
         }
         out
     }
@@ -309,14 +338,19 @@ fn to_request(req: &hyper::Request<Incoming>, port: u16) -> (Request, HeadSize) 
 
 type Body = Full<Bytes>;
 
-/// Builds the hyper response for a reply.
-fn respond(reply: dispatch::Reply, limits: &Limits, close: bool, head: bool) -> (Response<Body>, Framing) {
-    let producer = Producer::of(&reply, limits);
+/// How a reply goes out: producer, status line, length, whether the connection closes.
+fn framing(reply: &dispatch::Reply, limits: &Limits, close: bool, head: bool) -> Framing {
+    let producer = Producer::of(reply, limits);
     let close = close || producer == Producer::HttpSys;
     let reason = wire::reason(reply.status, producer == Producer::Iis5);
+    Framing { status: reply.status, reason, length: reply.body.len(), producer, close, head }
+}
+
+/// Builds the hyper response for a reply.
+fn respond(reply: dispatch::Reply, framing: Framing) -> Response<Body> {
+    let Framing { producer, close, reason, head, .. } = framing;
     let date = httpdate::fmt_http_date(std::time::SystemTime::now());
     let length = reply.body.len().to_string();
-    let framing = Framing { status: reply.status, reason, length: reply.body.len(), producer, close, head };
     let mut builder =
         Response::builder().status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     if let Some(h) = builder.headers_mut() {
@@ -330,8 +364,7 @@ fn respond(reply: dispatch::Reply, limits: &Limits, close: bool, head: bool) -> 
         builder = builder.extension(hyper::ext::ReasonPhrase::from_static(reason.as_bytes()));
     }
     let body = if head { Bytes::new() } else { Bytes::from(reply.body) };
-    let resp = builder.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
-    (resp, framing)
+    builder.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
 /// The connection is refused (W3SVC stopped): the service errors, hyper drops the connection.
@@ -356,28 +389,27 @@ async fn handle(shared: Arc<Shared>, port: u16, req: hyper::Request<Incoming>) -
     let transfer_encoding = header(hyper::header::TRANSFER_ENCODING);
     let wants_close = header(hyper::header::CONNECTION).is_some_and(|c| c.eq_ignore_ascii_case("close"));
     let cookie = session_cookie(&req);
-    let limits = shared.published().limits;
     let http11 = req.version() == hyper::Version::HTTP_11;
+    // Read (and drop) the body before anything else, so the connection stays usable.
+    let _ = Limited::new(req.into_body(), MAX_BODY).collect().await;
+    // One snapshot for the whole request: HTTP.sys's limits, the view, the configuration.
+    let snap = shared.published();
+    let limits = snap.limits;
     if let Some(r) =
         wire::check(&limits, size, &request.method, http11, content_length.as_deref(), transfer_encoding.as_deref())
     {
-        let (resp, framing) = respond(r.reply.clone(), &limits, true, head);
-        shared.rejected(&request, &r, framing);
-        return Ok(resp);
+        let f = framing(&r.reply, &limits, true, head);
+        shared.rejected(&request, &r, f);
+        return Ok(respond(r.reply, f));
     }
-    // Read (and drop) the body before taking any lock, so the connection stays usable.
-    let _ = Limited::new(req.into_body(), MAX_BODY).collect().await;
     let close = wants_close || !limits.keep_alive;
-    let mut out = None;
-    let served = shared.serve(&request, cookie.as_deref(), |s| {
-        let (resp, framing) = respond(s.reply.clone(), &limits, close, head);
-        out = Some(resp);
-        framing
-    });
-    if served.reply.status == 0 {
-        return Err(Refused);
+    let mut f = None;
+    let served =
+        shared.serve(&snap, &request, cookie.as_deref(), |s| *f.insert(framing(&s.reply, &limits, close, head)));
+    match f {
+        Some(f) if served.reply.status != 0 => Ok(respond(served.reply, f)),
+        _ => Err(Refused),
     }
-    Ok(out.unwrap_or_else(|| Response::new(Full::new(Bytes::new()))))
 }
 
 /// A running server: its bound addresses, and the way to stop it.

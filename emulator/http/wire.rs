@@ -273,6 +273,18 @@ pub struct Framing {
 }
 
 impl Framing {
+    /// The rules that decided the framing.
+    pub fn rules(&self) -> Vec<RuleId> {
+        let mut rules = vec!["HTTP-21", "HTTP-22", "HTTP-30", "HTTP-17"];
+        if self.producer == Producer::HttpSys {
+            rules.insert(0, "HTTP-02");
+        }
+        if self.head {
+            rules.push("HTTP-20");
+        }
+        rules
+    }
+
     /// One transcript line with the rules that decided the framing.
     pub fn render(&self) -> String {
         let order = match self.producer {
@@ -280,16 +292,8 @@ impl Framing {
             Producer::Iis6 => "IIS 6 header order",
             Producer::Iis5 => "IIS 5 header order",
         };
-        let mut rules = vec!["HTTP-21", "HTTP-22", "HTTP-30", "HTTP-17"];
-        if self.producer == Producer::HttpSys {
-            rules.insert(0, "HTTP-02");
-        }
-        let body = if self.head {
-            rules.push("HTTP-20");
-            ", no body (HEAD)"
-        } else {
-            ""
-        };
+        let rules = self.rules();
+        let body = if self.head { ", no body (HEAD)" } else { "" };
         let conn = if self.close { "connection closed" } else { "kept alive" };
         format!(
             "wire: HTTP/1.1 {} {}, {order}, Content-Length {}{body}, {conn} {}",

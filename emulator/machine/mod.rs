@@ -267,8 +267,8 @@ impl Machine {
     }
 
     /// Runtime `v`'s processModel as its machine.config now says.
-    pub fn process_model(&self, v: Version) -> ProcessModel {
-        self.process_models.get(&v).cloned().unwrap_or_else(|| ProcessModel::shipped(v))
+    pub fn process_model(&self, v: Version) -> &ProcessModel {
+        self.process_models.get(&v).unwrap_or_else(|| ProcessModel::shipped_ref(v))
     }
 
     /// The web.config of application `app`.

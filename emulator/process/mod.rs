@@ -113,7 +113,7 @@ pub struct Process {
     domains: BTreeMap<String, Domain>,
     busy: Vec<u64>,
     overflows: u32,
-    config: Option<ProcessModel>,
+    config: Option<Arc<ProcessModel>>,
     limits: PoolLimits,
 }
 
@@ -431,7 +431,7 @@ fn start(
         domains: BTreeMap::new(),
         busy: Vec::new(),
         overflows: 0,
-        config,
+        config: config.map(Arc::new),
         limits,
     };
     w.procs.insert(pid, p);
@@ -705,7 +705,7 @@ fn end_domain(w: &mut World, pid: u32, app_key: &str, why: &str, rules: &[RuleId
 /// Edits an attribute of runtime `v`'s machine.config processModel; it applies at the next
 /// worker start (PM5-05).
 pub fn edit_process_model(m: &mut Machine, v: Version, attr: &str, value: &str) -> Result<(), String> {
-    let mut pm = m.process_model(v);
+    let mut pm = m.process_model(v).clone();
     pm.set(attr, value)?;
     let text = format!(
         "{}\\CONFIG\\machine.config: <processModel {attr}=\"{value}\"> (read when a worker or host next loads {v})",
