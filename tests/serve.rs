@@ -105,7 +105,11 @@ async fn get(addr: SocketAddr, url: &str, cookie: Option<&str>) -> Answer {
 
 /// The admin listener: method, path, body -> body.
 async fn admin(h: &http::Handle, method: &str, path: &str, body: &str) -> String {
-    let mut c = connect(h.admin.unwrap()).await;
+    admin_at(h.admin.unwrap(), method, path, body).await
+}
+
+async fn admin_at(addr: SocketAddr, method: &str, path: &str, body: &str) -> String {
+    let mut c = connect(addr).await;
     let req = hyper::Request::builder()
         .method(method)
         .uri(path)
@@ -289,9 +293,8 @@ fn concurrent_load_through_a_remap_and_an_iisreset() {
         }
         let admin_task = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            let h = AdminAt(admin_addr);
-            let a = h.post("/run", r"v2.0.50727\aspnet_regiis -s W3SVC/1/ROOT/legacy").await;
-            let b = h.post("/run", "iisreset").await;
+            let a = admin_at(admin_addr, "POST", "/run", r"v2.0.50727\aspnet_regiis -s W3SVC/1/ROOT/legacy").await;
+            let b = admin_at(admin_addr, "POST", "/run", "iisreset").await;
             (a, b)
         });
         let mut total = 0;
@@ -319,22 +322,6 @@ fn concurrent_load_through_a_remap_and_an_iisreset() {
         assert_eq!(total, 32 * 500);
     });
     h.stop();
-}
-
-struct AdminAt(SocketAddr);
-
-impl AdminAt {
-    async fn post(&self, path: &str, body: &str) -> String {
-        let mut c = connect(self.0).await;
-        let req = hyper::Request::builder()
-            .method("POST")
-            .uri(path)
-            .header("Host", "localhost")
-            .body(Full::new(Bytes::from(body.to_string())))
-            .unwrap();
-        let resp = c.send_request(req).await.unwrap();
-        String::from_utf8_lossy(&resp.into_body().collect().await.unwrap().to_bytes()).into_owned()
-    }
 }
 
 /// The command line: `listening on`, an address in use (exit 2), Ctrl-C within a second.
