@@ -324,6 +324,14 @@ impl World {
         pid
     }
 
+    /// The pool's web-garden member `slot`, found without building its Role.
+    fn find_w3wp(&self, pool: &str, slot: u32) -> Option<u32> {
+        self.procs
+            .values()
+            .find(|p| matches!(&p.role, Role::W3wp(name, n) if name == pool && *n == slot))
+            .map(|p| p.pid)
+    }
+
     fn find(&self, role: &Role) -> Option<u32> {
         self.procs.values().find(|p| &p.role == role).map(|p| p.pid)
     }

@@ -159,7 +159,7 @@ fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcom
 fn w3wp(m: &Machine, w: &mut World, pool: &str, load: &Load) -> u32 {
     let max = pool_dword(m, pool, "MaxProcesses").max(1);
     let slot = garden_slot(m, w, pool, max, load);
-    if let Some(pid) = w.find(&Role::W3wp(pool.to_string(), slot)) {
+    if let Some(pid) = w.find_w3wp(pool, slot) {
         if max > 1 {
             decide(
                 w,
@@ -712,7 +712,7 @@ fn session(
     let (id, fresh) = w.sessions.cookie(client);
     let had = w.sessions.had(client, &app);
     let key = app.to_ascii_lowercase();
-    let writer = w.sessions.writer(mode, &app, &id);
+    let writer = if mode == SessionMode::InProc { None } else { w.sessions.writer(mode, &app, &id) };
     let found = match mode {
         SessionMode::InProc => {
             w.procs.get(&pid).and_then(|p| p.domains.get(&key)).is_some_and(|d| d.sessions.contains(&id))
@@ -730,7 +730,9 @@ fn session(
         }
         _ => w.sessions.put_oop(mode, &app, &id, v),
     }
-    w.sessions.remember(client, &app);
+    if !had {
+        w.sessions.remember(client, &app);
+    }
     if mode == SessionMode::StateServer {
         state_timeout(m, w, duration);
     }
