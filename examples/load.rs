@@ -1,6 +1,7 @@
 //! A bounded keep-alive load against a running `iisim serve`: `load ADDR URL CONNECTIONS REQUESTS`
 //! sends REQUESTS requests on each of CONNECTIONS connections, each keeping the session cookie it
-//! is given, and prints the statuses it saw and the rate.
+//! is given (unless a fifth argument `--no-cookies` says otherwise), and prints the statuses it saw
+//! and the rate.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -9,9 +10,13 @@ use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [addr, url, conns, per] = args.as_slice() else {
-        eprintln!("usage: load ADDR URL CONNECTIONS REQUESTS_PER_CONNECTION");
-        std::process::exit(2);
+    let (addr, url, conns, per, keep) = match args.as_slice() {
+        [a, u, c, p] => (a, u, c, p, true),
+        [a, u, c, p, flag] if flag == "--no-cookies" => (a, u, c, p, false),
+        _ => {
+            eprintln!("usage: load ADDR URL CONNECTIONS REQUESTS_PER_CONNECTION [--no-cookies]");
+            std::process::exit(2);
+        }
     };
     let conns: usize = conns.parse().expect("CONNECTIONS");
     let per: usize = per.parse().expect("REQUESTS_PER_CONNECTION");
@@ -42,7 +47,7 @@ fn main() {
                         let Some((k, v)) = line.split_once(':') else { continue };
                         if k.eq_ignore_ascii_case("content-length") {
                             length = v.trim().parse().unwrap_or(0);
-                        } else if k.eq_ignore_ascii_case("set-cookie") {
+                        } else if keep && k.eq_ignore_ascii_case("set-cookie") {
                             let c = v.trim().split(';').next().unwrap_or("").to_string();
                             request = format!("GET {url} HTTP/1.1\r\nHost: localhost\r\nCookie: {c}\r\n\r\n");
                         }

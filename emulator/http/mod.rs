@@ -42,6 +42,9 @@ pub const TRANSCRIPT_TAIL: usize = 1000;
 /// How many event-log entries each side keeps while serving.
 pub const EVENT_TAIL: usize = 1000;
 
+/// How many clients the front end keeps sessions for; the oldest beyond it are forgotten.
+pub const MAX_CLIENTS: usize = 10_000;
+
 /// The largest request body read; larger bodies are cut off (the emulated handlers never read one).
 const MAX_BODY: usize = 1 << 20;
 
@@ -129,10 +132,11 @@ enum Entry {
     Admin { heading: String, output: Vec<String>, effects: Vec<Effect> },
 }
 
-/// The running state requests lock, briefly: the world, and the names given to new clients.
+/// The running state requests lock, briefly: the world, and the clients the front end named.
 struct Live {
     world: World,
     next_client: u64,
+    clients: VecDeque<String>,
 }
 
 /// Everything the listeners share.
@@ -152,7 +156,7 @@ impl Shared {
         let published = Published { limits: Limits::of(&machine), machine: machine.clone(), view };
         Shared {
             published: ArcSwap::from_pointee(published),
-            live: Mutex::new(Live { world, next_client: 0 }),
+            live: Mutex::new(Live { world, next_client: 0, clients: VecDeque::new() }),
             tail: Mutex::new(VecDeque::with_capacity(TRANSCRIPT_TAIL)),
             admin: Mutex::new(machine),
         }
@@ -199,10 +203,21 @@ impl Shared {
         let (served, effects) = {
             let mut live = self.live();
             let known = session_id.and_then(|id| live.world.sessions().client_of(id)).map(str::to_string);
-            let client = known.unwrap_or_else(|| {
-                live.next_client += 1;
-                format!("client{}", live.next_client)
-            });
+            let client = match known {
+                Some(c) => c,
+                None => {
+                    live.next_client += 1;
+                    let c = format!("client{}", live.next_client);
+                    live.clients.push_back(c.clone());
+                    // The oldest clients' sessions end as their timeout would have (bounded memory).
+                    while live.clients.len() > MAX_CLIENTS {
+                        if let Some(old) = live.clients.pop_front() {
+                            live.world.forget_client(&old);
+                        }
+                    }
+                    c
+                }
+            };
             let load = Load { client: Some(client), ..Load::default() };
             let served = process::serve_resolved(&snap.machine, &mut live.world, res, &load);
             let effects = live.world.drain_effects();

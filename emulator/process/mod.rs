@@ -240,6 +240,16 @@ impl World {
         &self.sessions
     }
 
+    /// Ends a client's sessions everywhere, silently, as their timeout would (see
+    /// [`Sessions::forget`]).
+    pub fn forget_client(&mut self, client: &str) {
+        if let Some(id) = self.sessions.forget(client) {
+            for d in self.procs.values_mut().flat_map(|p| p.domains.values_mut()) {
+                d.sessions.remove(&id);
+            }
+        }
+    }
+
     /// Every event-log entry the running processes wrote, oldest first.
     pub fn events(&self) -> &[EventEntry] {
         self.events.entries()
