@@ -362,3 +362,50 @@ fn the_command_line_binds_reports_and_ends_on_ctrl_c() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+/// `ADDR=PORT` listeners stand for other ports of the box: a site per port, host headers as bound.
+#[test]
+fn listeners_stand_for_emulated_ports_and_bindings_decide() {
+    let toml = r#"
+title = "a site per port"
+rules = []
+[machine]
+edition = "2003"
+[[machine.site]]
+name = "Intranet"
+bindings = [":8080:"]
+path = 'C:\Intranet'
+files = ["index.htm"]
+[[machine.site]]
+name = "Shop"
+bindings = [":80:shop.example"]
+path = 'C:\Shop'
+files = ["index.htm", "logo.gif"]
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("box.toml");
+    std::fs::write(&path, toml).unwrap();
+    let (_, m, w) = iisim::scenario::load(&path).unwrap().run_to_end();
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let opts = Options {
+        listen: vec![Listen { addr: any, port: 80 }, Listen { addr: any, port: 8080 }],
+        admin: None,
+        ctrl_c: false,
+    };
+    let h = http::start(Arc::new(Shared::new(m, w)), &opts).unwrap();
+    let (port80, port8080) = (h.listeners[0], h.listeners[1]);
+    let ask = |addr: SocketAddr, host: &str, url: &str| {
+        raw(addr, format!("GET {url} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+    };
+    let intranet = ask(port8080, "anything", "/index.htm");
+    assert!(intranet.contains(" 200 OK\r\n") && intranet.contains(r"C:\Intranet\index.htm"), "{intranet}");
+    let shop = ask(port80, "shop.example", "/logo.gif");
+    assert!(shop.contains(" 200 OK\r\n") && shop.contains("Content-Type: image/gif"), "{shop}");
+    assert!(ask(port8080, "anything", "/logo.gif").contains(" 404 Not Found\r\n"), "port 8080 is the intranet");
+    assert_eq!(
+        Listen::parse("127.0.0.1:8081=8080"),
+        Ok(Listen { addr: "127.0.0.1:8081".parse().unwrap(), port: 8080 })
+    );
+    assert!(Listen::parse("127.0.0.1:8081=web").is_err());
+    h.stop();
+}
