@@ -409,3 +409,19 @@ files = ["index.htm", "logo.gif"]
     assert!(Listen::parse("127.0.0.1:8081=web").is_err());
     h.stop();
 }
+
+/// A long-running server keeps a bounded transcript: the last 1,000 requests and commands.
+#[test]
+fn the_transcript_tail_stays_bounded() {
+    let h = start(SBS);
+    let addr = h.listeners[0];
+    rt().block_on(async {
+        let mut c = connect(addr).await;
+        for _ in 0..http::TRANSCRIPT_TAIL + 100 {
+            send(&mut c, "GET", "/legacy/default.aspx", None).await.unwrap();
+        }
+        let t = admin(&h, "GET", "/transcript", "").await;
+        assert_eq!(t.lines().filter(|l| l.starts_with("== ")).count(), http::TRANSCRIPT_TAIL);
+    });
+    h.stop();
+}
