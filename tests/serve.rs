@@ -41,13 +41,18 @@ const ADSUTIL: &str = r"cscript //nologo C:\Inetpub\AdminScripts\adsutil.vbs";
 
 /// Starts a server for the scenario text on 127.0.0.1:0 (port 80 of the box) with an admin listener.
 fn start(toml: &str) -> http::Handle {
+    start_on(toml, &[80])
+}
+
+/// Starts a server for the scenario text with one 127.0.0.1:0 listener per emulated port.
+fn start_on(toml: &str, ports: &[u16]) -> http::Handle {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("box.toml");
     std::fs::write(&path, toml).unwrap();
     let s = iisim::scenario::load(&path).unwrap();
     let (_, m, w) = s.run_to_end();
     let opts = Options {
-        listen: vec![Listen { addr: "127.0.0.1:0".parse().unwrap(), port: 80 }],
+        listen: ports.iter().map(|&port| Listen { addr: "127.0.0.1:0".parse().unwrap(), port }).collect(),
         admin: Some("127.0.0.1:0".parse().unwrap()),
         ctrl_c: false,
     };
@@ -382,17 +387,7 @@ bindings = [":80:shop.example"]
 path = 'C:\Shop'
 files = ["index.htm", "logo.gif"]
 "#;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("box.toml");
-    std::fs::write(&path, toml).unwrap();
-    let (_, m, w) = iisim::scenario::load(&path).unwrap().run_to_end();
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let opts = Options {
-        listen: vec![Listen { addr: any, port: 80 }, Listen { addr: any, port: 8080 }],
-        admin: None,
-        ctrl_c: false,
-    };
-    let h = http::start(Arc::new(Shared::new(m, w)), &opts).unwrap();
+    let h = start_on(toml, &[80, 8080]);
     let (port80, port8080) = (h.listeners[0], h.listeners[1]);
     let ask = |addr: SocketAddr, host: &str, url: &str| {
         raw(addr, format!("GET {url} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
