@@ -248,15 +248,24 @@ impl Shared {
         op: impl FnOnce(&mut Machine, &mut World) -> (T, Vec<String>),
     ) -> (T, Vec<String>, Vec<String>) {
         let mut m = self.admin();
-        let mut live = self.live();
-        let (value, output) = op(&mut m, &mut live.world);
-        let view = process::view(&m, &mut live.world);
-        let effects = m.drain_effects_with(live.world.journal_mut());
+        let (value, output) = op(&mut m, &mut self.live().world);
+        // Compiling the new view takes no lock that requests need: they go on with the old one.
+        let current = self.published();
+        let view = if current.machine.generation() == m.generation() {
+            current.view.clone()
+        } else {
+            Arc::new(View::compile(&m))
+        };
+        let effects = {
+            let mut live = self.live();
+            process::adopt_view(&m, &mut live.world, view.clone());
+            let effects = m.drain_effects_with(live.world.journal_mut());
+            live.world.trim_events(EVENT_TAIL);
+            effects
+        };
         m.trim_events(EVENT_TAIL);
-        live.world.trim_events(EVENT_TAIL);
         let lines: Vec<String> = effects.iter().map(crate::scenario::transcript::render).collect();
         self.published.store(Arc::new(Published { limits: Limits::of(&m), machine: m.clone(), view }));
-        drop(live);
         self.push(Entry::Admin { heading, output: output.clone(), effects });
         (value, output, lines)
     }

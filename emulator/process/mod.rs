@@ -356,6 +356,12 @@ pub fn view(m: &Machine, w: &mut World) -> Arc<View> {
         }
     }
     let v = Arc::new(View::compile(m));
+    adopt_view(m, w, v.clone());
+    v
+}
+
+/// Takes `v`, compiled from `m` outside the world's lock, as the world's view of `m`.
+pub fn adopt_view(m: &Machine, w: &mut World, v: Arc<View>) {
     // What compiling set aside (a site that cannot start, a malformed binding) is worth saying
     // once, when it changes (REQ-05).
     let notes: Vec<String> = v.notes().iter().map(|d| d.text.clone()).collect();
@@ -365,8 +371,7 @@ pub fn view(m: &Machine, w: &mut World) -> Arc<View> {
         }
         w.view_notes = notes;
     }
-    w.view = Some((generation, v.clone()));
-    v
+    w.view = Some((m.generation(), v));
 }
 
 /// Whether IIS runs in IIS 5 style (IIS 5.x, or IIS 6 in IIS 5.0 isolation mode), as decided
