@@ -7,6 +7,7 @@ pub mod console;
 pub mod diagram;
 pub mod dispatch;
 pub mod edition;
+pub mod http;
 pub mod junit;
 pub mod lint;
 pub mod machine;
