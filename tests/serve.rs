@@ -214,6 +214,33 @@ fn a_live_remap_through_the_admin_listener_reaches_the_next_request() {
 }
 
 /// Sends raw bytes and reads the whole answer (the server closes after its own errors).
+#[test]
+fn the_admin_listener_keeps_one_cmd_window_between_runs() {
+    let h = start(SBS);
+    rt().block_on(async {
+        // A fresh window starts where the console policy says; `cd` and `set` stay for the next line.
+        let cd = admin(&h, "POST", "/run", r"cd /d C:\Inetpub\AdminScripts").await;
+        assert!(cd.contains("exit 0"), "{cd}");
+        let here = admin(&h, "POST", "/run", "cd").await;
+        assert!(here.contains(r"| C:\Inetpub\AdminScripts"), "{here}");
+        let get = admin(&h, "POST", "/run", "cscript //nologo adsutil.vbs GET W3SVC/1/ServerBindings").await;
+        assert!(get.contains("ServerBindings") && get.contains(":80:") && get.contains("exit 0"), "{get}");
+        admin(&h, "POST", "/run", "set SITE=W3SVC/1").await;
+        let var = admin(&h, "POST", "/run", "cscript //nologo adsutil.vbs GET %SITE%/ServerComment").await;
+        assert!(var.contains("Default Web Site") && var.contains("exit 0"), "{var}");
+        // ERRORLEVEL of the last line is seen by the next one.
+        let bad = admin(&h, "POST", "/run", "cscript //nologo adsutil.vbs GET W3SVC/1/NoSuchThing").await;
+        assert!(!bad.contains("exit 0"), "{bad}");
+        let level = admin(&h, "POST", "/run", "echo %ERRORLEVEL%").await;
+        assert!(!level.contains("| 0\n"), "{level}");
+        // `exit` closes the window; the next line opens a new one at the start directory.
+        assert!(admin(&h, "POST", "/run", "exit 3").await.contains("exit 3"));
+        let fresh = admin(&h, "POST", "/run", "cd").await;
+        assert!(!fresh.contains("AdminScripts") && fresh.contains(r"| C:\"), "{fresh}");
+    });
+    h.stop();
+}
+
 fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

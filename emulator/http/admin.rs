@@ -14,12 +14,18 @@ use hyper::{Method, Response, StatusCode};
 use super::Shared;
 use crate::machine::Machine;
 use crate::process::{self, World};
-use crate::tools::{self, Context, Output};
+use crate::cmd::Session;
+use crate::tools::{Context, Output};
 
-/// Runs one command line as the administrator, as a scenario's `run` step does. The one place
-/// the admin listener's commands go through, so that a console session can take its place.
-pub fn run_command(m: &mut Machine, w: &mut World, line: &str) -> Output {
-    tools::run(m, w, line, Context { admin: true })
+/// Runs one command line as the administrator in the listener's cmd.exe `session`, as a
+/// scenario's `run` step does: the current directory, `set` variables and ERRORLEVEL stay for
+/// the next line, as in a console window the administrator keeps open. After `exit` the next
+/// line opens a new window.
+pub fn run_command(m: &mut Machine, w: &mut World, session: &mut Session, line: &str) -> Output {
+    if session.ended().is_some() {
+        *session = Session::new(m);
+    }
+    session.run_line(m, w, line, Context { admin: true }).to_output()
 }
 
 fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
@@ -62,7 +68,7 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &str) -> Response<F
                 return text(StatusCode::BAD_REQUEST, "POST /run takes a command line as its body\n".into());
             }
             let (exit, output, effects) = shared.administer(format!("run {body}"), |m, w| {
-                let out = run_command(m, w, body);
+                let out = run_command(m, w, &mut shared.console(), body);
                 (out.exit, out.lines)
             });
             let mut all: Vec<String> = output.into_iter().map(|l| format!("| {l}")).collect();

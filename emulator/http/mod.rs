@@ -145,6 +145,8 @@ pub struct Shared {
     live: Mutex<Live>,
     tail: Mutex<VecDeque<Entry>>,
     admin: Mutex<Machine>,
+    /// The admin listener's one cmd.exe window: `cd`, `set` and ERRORLEVEL persist across `POST /run`.
+    console: Mutex<crate::cmd::Session>,
 }
 
 impl Shared {
@@ -158,6 +160,7 @@ impl Shared {
             published: ArcSwap::from_pointee(published),
             live: Mutex::new(Live { world, next_client: 0, clients: VecDeque::new() }),
             tail: Mutex::new(VecDeque::with_capacity(TRANSCRIPT_TAIL)),
+            console: Mutex::new(crate::cmd::Session::new(&machine)),
             admin: Mutex::new(machine),
         }
     }
@@ -186,6 +189,11 @@ impl Shared {
 
     fn admin(&self) -> MutexGuard<'_, Machine> {
         self.admin.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The admin listener's cmd.exe session; taken only while the admin lock is held.
+    pub(crate) fn console(&self) -> MutexGuard<'_, crate::cmd::Session> {
+        self.console.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Serves one request as a scenario's request step would, with the client's cookie naming
