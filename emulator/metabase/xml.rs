@@ -50,6 +50,9 @@ pub struct Imported {
     pub metabase: Metabase,
     /// Notes such as skipped `IIsInheritedProperties` elements (MB-08).
     pub notes: Vec<String>,
+    /// The values of `IIsInheritedProperties` elements, by their Location: not the keys' own,
+    /// kept for an import that asks for them (iiscnfg `/inherited`, CNFG-01).
+    pub inherited: Metabase,
 }
 
 /// 1-based line and column of a byte offset.
@@ -69,6 +72,8 @@ struct Parser<'a> {
     reader: Reader<&'a [u8]>,
     mb: Metabase,
     notes: Vec<String>,
+    /// What `IIsInheritedProperties` elements held (MB-08).
+    inherited: Metabase,
     /// A comment read before the next key, which IIS writes back before it.
     comment: Option<String>,
 }
@@ -267,7 +272,7 @@ impl<'a> Parser<'a> {
                 _ => return Err(self.err(at, "content after </configuration>")),
             }
         }
-        Ok(Imported { metabase: self.mb, notes: self.notes })
+        Ok(Imported { metabase: self.mb, notes: self.notes, inherited: self.inherited })
     }
 
     /// The keys inside `<MBProperty>`, each an element named after its KeyType (MB-05).
@@ -294,15 +299,16 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Drops an `IIsInheritedProperties` element, noting it (MB-08).
+    /// Sets an `IIsInheritedProperties` element aside, noting it: its values are not the key's
+    /// own (MB-08), but a node import with `/inherited` applies them.
     fn skip_inherited(&mut self, at: usize, e: &BytesStart<'a>, has_body: bool) -> Result<(), XmlError> {
         let loc = self.attributes(e, at)?.into_iter().find(|(n, _)| n == "Location").map(|(_, v)| v);
-        if has_body {
-            let name = e.name().as_ref().to_vec();
-            self.reader
-                .read_to_end(quick_xml::name::QName(&name))
-                .map_err(|err| self.err(at, format!("malformed XML: {err}")))?;
-        }
+        let comment = self.comment.take();
+        std::mem::swap(&mut self.mb, &mut self.inherited);
+        let read = self.key(at, e).and_then(|path| if has_body { self.customs(&path, "IIsInheritedProperties") } else { Ok(()) });
+        std::mem::swap(&mut self.mb, &mut self.inherited);
+        self.comment = comment;
+        read?;
         let (line, _) = line_col(self.text, at);
         self.notes.push(format!(
             "line {line}: IIsInheritedProperties{} skipped: inherited values are not the key's own",
@@ -430,7 +436,7 @@ impl<'a> Parser<'a> {
 pub fn import(text: &str) -> Result<Imported, XmlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let reader = Reader::from_str(text);
-    Parser { text, reader, mb: Metabase::new(), notes: Vec::new(), comment: None }.run()
+    Parser { text, reader, mb: Metabase::new(), notes: Vec::new(), inherited: Metabase::new(), comment: None }.run()
 }
 
 /// Escapes an attribute value as IIS writes it.
@@ -556,4 +562,153 @@ pub fn export_as(mb: &Metabase, fallback_namespace: &str) -> String {
     }
     out.push_str(&format!("</MBProperty>{EOL}</configuration>{EOL}"));
     out
+}
+
+/// What a node-level export or import covers: iiscnfg's `/children`, `/inherited` and `/merge` (CNFG-01).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeFlags {
+    /// The keys below the node too (without it, the node alone).
+    pub children: bool,
+    /// Values the node inherits: exported as an `IIsInheritedProperties` element (MB-08), and
+    /// made the node's own on import.
+    pub inherited: bool,
+    /// Import over the destination's values instead of replacing them.
+    pub merge: bool,
+}
+
+/// The `SessionKey` of an export made with `password` (`/d`, empty by default). Modeled: a digest
+/// that lets an import tell a wrong password; IIS encrypts the session key with the password.
+pub fn session_key(password: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in password.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016X}")
+}
+
+/// Writes the key at `path` (and, with `children`, the keys below it) as an export file: the
+/// skeleton, an `IIS_Global` holding the session key, then the keys in path order; `None` when
+/// there is no key at `path` (CNFG-01, MB-08).
+pub fn export_node(mb: &Metabase, path: &str, flags: NodeFlags, password: &str, namespace: &str) -> Option<String> {
+    let base = mb.key(path)?;
+    let ns = mb.namespace().unwrap_or(namespace);
+    let mut out =
+        format!("<?xml version =\"1.0\"?>{EOL}<configuration xmlns=\"{}\">{EOL}<MBProperty>{EOL}", escape(ns));
+    let mut global = Key { path: ".".into(), key_type: "IIS_Global".into(), props: Default::default(), comment: None };
+    let sk = Prop {
+        name: "SessionKey".into(),
+        value: Value::Binary(session_key(password)),
+        meta: ValueMeta::default(),
+    };
+    global.props.insert("sessionkey".into(), sk);
+    write_key(&mut out, &global);
+    let keys: Vec<&Key> = if flags.children { mb.subtree(path).collect() } else { vec![base] };
+    for key in keys {
+        write_key(&mut out, key);
+        if flags.inherited && std::ptr::eq(key, base) {
+            let mut inh = Key {
+                path: base.path.clone(),
+                key_type: "IIsInheritedProperties".into(),
+                props: Default::default(),
+                comment: None,
+            };
+            for (slot, prop) in inherited_props(mb, &base.path) {
+                inh.props.insert(slot, prop);
+            }
+            write_key(&mut out, &inh);
+        }
+    }
+    out.push_str(&format!("</MBProperty>{EOL}</configuration>{EOL}"));
+    Some(out)
+}
+
+/// The inheritable values `path` does not set but inherits from a key above it, as that key stores them.
+fn inherited_props(mb: &Metabase, path: &str) -> Vec<(String, Prop)> {
+    let mut out = Vec::new();
+    for def in schema::SCHEMA.iter().filter(|d| d.inherit) {
+        let Some((_, super::Origin::Inherited(from))) = mb.effective(path, def.name) else { continue };
+        let slot = def.name.to_ascii_lowercase();
+        if let Some(p) = mb.key(&from).and_then(|k| k.props.get(&slot)) {
+            out.push((slot, p.clone()));
+        }
+    }
+    out
+}
+
+/// Why a node could not be imported (CNFG-02).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeError {
+    /// The `/d` password does not match the file's session key.
+    Password,
+    /// The file holds no key at the source path.
+    NoSource(String),
+    /// The destination exists with another KeyType than the source.
+    KeyType {
+        /// The file's KeyType at the source path.
+        source: String,
+        /// The destination's KeyType.
+        dest: String,
+    },
+}
+
+/// Imports the node at `sp` of an export file (with `children`, its subtree) into `target` at
+/// `dp`: without `merge` each imported key's values replace the destination's, with it they are
+/// set over them; `inherited` makes the file's inherited values the node's own (CNFG-01).
+/// Missing parents of `dp` are created as IIsConfigObject keys.
+pub fn import_node(
+    target: &Metabase,
+    file: &Imported,
+    sp: &str,
+    dp: &str,
+    flags: NodeFlags,
+    password: &str,
+) -> Result<Metabase, NodeError> {
+    let stored = match file.metabase.global().and_then(|g| g.get("SessionKey")) {
+        Some(Value::Binary(k) | Value::String(k)) => Some(k.as_str()),
+        _ => None,
+    };
+    if stored.is_some_and(|k| !k.eq_ignore_ascii_case(&session_key(password))) {
+        return Err(NodeError::Password);
+    }
+    let sp = normalize(sp);
+    let dp = normalize(dp);
+    let Some(src) = file.metabase.key(&sp) else { return Err(NodeError::NoSource(sp)) };
+    if let Some(d) = target.key(&dp) {
+        if !d.key_type().eq_ignore_ascii_case(src.key_type()) {
+            return Err(NodeError::KeyType { source: src.key_type().into(), dest: d.key_type().into() });
+        }
+    }
+    let mut mb = target.clone();
+    let keys: Vec<&Key> = if flags.children { file.metabase.subtree(&sp).collect() } else { vec![src] };
+    for key in keys {
+        let rest = &key.path[sp.len().min(key.path.len())..];
+        let to = normalize(&format!("{dp}{rest}"));
+        let mut props: Vec<(String, Prop)> = key.props.iter().map(|(s, p)| (s.clone(), p.clone())).collect();
+        if flags.inherited && std::ptr::eq(key, src) {
+            if let Some(inh) = file.inherited.key(&sp) {
+                for (slot, p) in &inh.props {
+                    if !key.props.contains_key(slot) {
+                        props.push((slot.clone(), p.clone()));
+                    }
+                }
+            }
+        }
+        match mb.keys.get_mut(&super::segments(&to)) {
+            Some(existing) => {
+                if !flags.merge {
+                    existing.props.clear();
+                }
+                existing.key_type = key.key_type.clone();
+            }
+            None => {
+                if let Some(parent) = super::parent(&to).filter(|p| p != "/" && !mb.exists(p)) {
+                    mb.create_key(&parent, "IIsConfigObject").expect("the parent is missing");
+                }
+                mb.insert_key(&to, &key.key_type).expect("the key is missing");
+            }
+        }
+        mb.store_all(&to, props).expect("the key exists");
+    }
+    Ok(mb)
 }

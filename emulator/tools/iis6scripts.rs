@@ -453,23 +453,310 @@ pub fn iisapp(m: &mut Machine, world: &mut World, ctx: Context, w: &mut WScript)
 
 // ----- iiscnfg.vbs -----
 
-/// `iiscnfg.vbs`: its argument checks are the script's; its node-level export, import, copy and
-/// save are not wired to iisim's MetaBase.xml reader and writer yet, so they say so (CNFG-01).
-pub fn iiscnfg(m: &mut Machine, _world: &mut World, _ctx: Context, w: &mut WScript) -> i32 {
+/// HRESULTs iiscnfg tells apart (CNFG-02).
+const E_FILE_NOT_FOUND: ScriptError = ScriptError(0x8007_0002);
+const E_FILE_EXISTS: ScriptError = ScriptError(0x8007_0050);
+const E_WRONG_PASSWORD: ScriptError = ScriptError(0x8007_052B);
+const E_INVALID_XML: ScriptError = ScriptError(0x800C_C819);
+
+/// iiscnfg's operations (CNFG-01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CnfgOp {
+    Import,
+    Export,
+    Copy,
+    Save,
+}
+
+/// iiscnfg's command line, switch by switch as its ParseCmdLineOptions table reads it.
+#[derive(Debug, Default)]
+struct CnfgArgs {
+    op: Option<CnfgOp>,
+    help: bool,
+    file: String,
+    password: String,
+    sp: String,
+    dp: String,
+    flags: crate::metabase::xml::NodeFlags,
+    target: [String; 3],
+}
+
+/// Reads iiscnfg's switches (long or short names, any order); `Err` is the exit code.
+fn cnfg_args(w: &mut WScript, args: &[String]) -> Result<CnfgArgs, i32> {
     const TITLE: &str = "IIsCnfg";
-    let (args, op) = match prologue(m, w, "iiscnfg.vbs", TITLE, "WSH-05") {
-        Ok(x) => x,
+    let mut a = CnfgArgs::default();
+    let mut i = 0;
+    while i < args.len() {
+        let raw = &args[i];
+        let sw = raw.to_ascii_lowercase();
+        i += 1;
+        let op = match sw.as_str() {
+            "/import" => Some(CnfgOp::Import),
+            "/export" => Some(CnfgOp::Export),
+            "/copy" => Some(CnfgOp::Copy),
+            "/save" => Some(CnfgOp::Save),
+            _ => None,
+        };
+        if let Some(op) = op {
+            if a.op.is_some() {
+                w.echo("Please specify only one operation at a time.");
+                w.echo(format!("Type {TITLE} /? for help."));
+                return Err(GENERAL_FAILURE);
+            }
+            a.op = Some(op);
+            continue;
+        }
+        match sw.as_str() {
+            "/?" => a.help = true,
+            "/i" | "/inherited" => a.flags.inherited = true,
+            "/c" | "/children" => a.flags.children = true,
+            "/m" | "/merge" => a.flags.merge = true,
+            "/d" | "/decpass" | "/f" | "/file" | "/sp" | "/sourcepath" | "/dp" | "/destpath" | "/ts"
+            | "/targetserver" | "/tu" | "/targetuser" | "/tp" | "/targetpassword" => {
+                let Some(v) = args.get(i).cloned() else {
+                    return Err(arg_error(w, TITLE, "Not enough parameters."));
+                };
+                i += 1;
+                let slot = match sw.as_str() {
+                    "/d" | "/decpass" => &mut a.password,
+                    "/f" | "/file" => &mut a.file,
+                    "/sp" | "/sourcepath" => &mut a.sp,
+                    "/dp" | "/destpath" => &mut a.dp,
+                    "/ts" | "/targetserver" => &mut a.target[0],
+                    "/tu" | "/targetuser" => &mut a.target[1],
+                    _ => &mut a.target[2],
+                };
+                *slot = v;
+            }
+            _ => return Err(arg_error(w, TITLE, &format!("Invalid switch: {raw}"))),
+        }
+    }
+    Ok(a)
+}
+
+/// Help of one iiscnfg operation, as the script prints it.
+fn cnfg_help(w: &mut WScript, op: Option<CnfgOp>) {
+    let lines: &[&str] = match op {
+        Some(CnfgOp::Export) => &[
+            "Description: Export configuration into a configuration file.",
+            "",
+            "Syntax: IIsCnfg [/s <server> [/u <username> [/p <password>]]]",
+            "        /export [/d <DeCryptPass>] /f <File> /sp <SourcePath>",
+            "         [/inherited] [/children]",
+        ],
+        Some(CnfgOp::Import) => &[
+            "Description: Import configuration from a configuration file.",
+            "",
+            "Syntax: IIsCnfg [/s <server> [/u <username> [/p <password>]]]",
+            "        /import [/d <DeCryptPass>] /f <File> /sp <SourcePath>",
+            "        /dp <DestPath> [/inherited] [/children] [/merge]",
+        ],
+        _ => &[
+            "Description: Import and export IIS configuration.",
+            "",
+            "Syntax: IIsCnfg [/s <server> [/u <username> [/p <password>]]]",
+            "        /<operation> [arguments]",
+        ],
+    };
+    for l in lines {
+        w.echo(*l);
+    }
+}
+
+/// `iiscnfg.vbs` (CNFG-01, CNFG-02): `/export` of a metabase node to a file on the emulated
+/// disk, `/import` of a node from such a file, `/save`; `/copy` to another server is beyond one
+/// emulated box and says so.
+pub fn iiscnfg(m: &mut Machine, _world: &mut World, ctx: Context, w: &mut WScript) -> i32 {
+    const TITLE: &str = "IIsCnfg";
+    if let Some(code) = refuse_wscript(w, "iiscnfg.vbs") {
+        return code;
+    }
+    w.cite(&["CNFG-01"]);
+    let mut args = w.arguments().to_vec();
+    if args.is_empty() {
+        w.cite(&["CNFG-02"]);
+        return arg_error(w, TITLE, "Required arguments are missing.");
+    }
+    if let Err(code) = remote(m, w, &mut args, TITLE) {
+        return code;
+    }
+    let a = match cnfg_args(w, &args) {
+        Ok(a) => a,
         Err(code) => return code,
     };
-    match op.as_str() {
-        "/export" | "/import" | "/copy" | "/save" => {
-            w.echo(format!(
-                "iisim: iiscnfg.vbs {op} of one metabase node is not modeled yet (`iisim export` writes the whole MetaBase.xml); nothing was changed."
-            ));
-            1
-        }
-        _ => arg_error(w, TITLE, &format!("Invalid switch: {}", args[0])),
+    if a.help {
+        cnfg_help(w, a.op);
+        return 0;
     }
+    let Some(op) = a.op else {
+        return arg_error(w, TITLE, "Please specify an operation before the arguments.");
+    };
+    w.cite(&["CNFG-02"]);
+    match op {
+        CnfgOp::Copy if a.target.iter().any(String::is_empty) => {
+            w.echo("Required arguments are missing.");
+            return GENERAL_FAILURE;
+        }
+        CnfgOp::Import | CnfgOp::Export if a.file.is_empty() || a.sp.is_empty() || (op == CnfgOp::Import && a.dp.is_empty()) => {
+            w.echo("Required arguments are missing.");
+            let which = if op == CnfgOp::Import { "import" } else { "export" };
+            w.echo(format!("Type {TITLE} /{which} /? for help."));
+            return GENERAL_FAILURE;
+        }
+        _ => {}
+    }
+    w.echo(CONNECT);
+    match op {
+        CnfgOp::Export => cnfg_export(m, ctx, w, &a),
+        CnfgOp::Import => cnfg_import(m, ctx, w, &a),
+        CnfgOp::Save => {
+            if let Err(code) = cnfg_computer(m, ctx, w) {
+                return code;
+            }
+            m.mb_flush("iiscnfg /save", &["CNFG-01", "MB-02"]);
+            w.echo("Metadata successfully flushed to disk.");
+            0
+        }
+        CnfgOp::Copy => {
+            w.echo(format!(
+                "iisim: iiscnfg.vbs /copy backs up this server, maps the admin share of {} and restores there; iisim emulates one server, so nothing was copied.",
+                a.target[0]
+            ));
+            GENERAL_FAILURE
+        }
+    }
+}
+
+/// `NormalizeFilePath`: the file's full path against the current directory, with the script's
+/// errors for a folder and for a missing parent folder (CNFG-02).
+fn cnfg_file(m: &Machine, w: &mut WScript, file: &str) -> Result<String, i32> {
+    let p = file.trim_matches('"').replace('/', "\\");
+    let full = if p.get(1..2) == Some(":") {
+        p
+    } else if p.starts_with('\\') {
+        format!("{}{p}", &w.current_directory()[..2])
+    } else {
+        crate::machine::fs::join(w.current_directory(), &p)
+    };
+    if m.fs().is_dir(&full) {
+        w.echo("Argument is a folder path while expecting a file");
+        w.echo("path.");
+        return Err(E_FILE_NOT_FOUND.number());
+    }
+    let parent = full.trim_end_matches('\\').rsplit_once('\\').map(|(d, _)| d).unwrap_or("");
+    if parent.len() > 2 && !m.fs().is_dir(parent) {
+        w.echo("Parent folder doesn't exist.");
+        return Err(ScriptError::PATH_NOT_FOUND.number());
+    }
+    Ok(full)
+}
+
+/// The WMI provider's `IIsComputer='LM'`: this box, IIS present, an administrator (CNFG-02).
+fn cnfg_computer(m: &Machine, ctx: Context, w: &mut WScript) -> Result<(), i32> {
+    match super::wsh::adsi_bind(m, ctx, ".", "/LM") {
+        Ok(()) => Ok(()),
+        Err(e) if e == ScriptError::ACCESS_DENIED => {
+            w.echo("You cannot run this command because you are not an");
+            w.echo("administrator on the server you are trying to configure.");
+            Err(e.number())
+        }
+        Err(e) => {
+            w.echo("Could not connect to WMI provider.");
+            w.echo(format!("Error &H{}: {}", e.hex(), e.description()));
+            Err(e.number())
+        }
+    }
+}
+
+fn cnfg_export(m: &mut Machine, ctx: Context, w: &mut WScript, a: &CnfgArgs) -> i32 {
+    let full = match cnfg_file(m, w, &a.file) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    if m.fs().exists(&full) {
+        w.echo("Export file specified already exists.");
+        return E_FILE_EXISTS.number();
+    }
+    if let Err(code) = cnfg_computer(m, ctx, w) {
+        return code;
+    }
+    let version = m.policies().get(crate::policy::MB_NAMESPACE_VERSION);
+    let ns = format!("{}{}", crate::metabase::xml::NAMESPACE_PREFIX, version.trim_start_matches('V'));
+    let sp = crate::metabase::normalize(&a.sp);
+    let Some(text) = crate::metabase::xml::export_node(m.metabase(), &sp, a.flags, &a.password, &ns) else {
+        w.echo("Error while exporting configuration.");
+        w.echo(ScriptError::PATH_NOT_FOUND.description());
+        return ScriptError::PATH_NOT_FOUND.number();
+    };
+    let mut rules: Vec<crate::rules::RuleId> = vec!["CNFG-01", "MB-04", "MB-06"];
+    if a.flags.inherited {
+        w.cite(&["MB-08"]);
+        rules.push("MB-08");
+    }
+    let what = if a.flags.children { "and the keys below it" } else { "alone" };
+    m.note(format!("iiscnfg /export: {sp} {what} written as MetaBase.xml to {full}"), &rules);
+    m.fs_write_file(&full, &text, &["CNFG-01"]);
+    w.echo(format!("Configuration exported from {} to file {}.", a.sp, a.file));
+    0
+}
+
+fn cnfg_import(m: &mut Machine, ctx: Context, w: &mut WScript, a: &CnfgArgs) -> i32 {
+    use crate::metabase::xml::{self, NodeError};
+    let full = match cnfg_file(m, w, &a.file) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    if let Err(code) = cnfg_computer(m, ctx, w) {
+        return code;
+    }
+    let Some(text) = m.fs().read_file(&full).map(str::to_string) else {
+        w.echo("Input file doesn't exist.");
+        return E_FILE_NOT_FOUND.number();
+    };
+    let file = match xml::import(&text) {
+        Ok(f) => f,
+        Err(e) => {
+            m.note(format!("iiscnfg /import: {full} does not load ({e})"), &["CNFG-02"]);
+            w.echo("The import file appears to contain invalid XML.");
+            return E_INVALID_XML.number();
+        }
+    };
+    let fail = |w: &mut WScript, e: ScriptError| {
+        w.echo("Error while importing configuration.");
+        w.echo(e.description());
+        e.number()
+    };
+    let mb = match xml::import_node(m.metabase(), &file, &a.sp, &a.dp, a.flags, &a.password) {
+        Ok(mb) => mb,
+        Err(NodeError::Password) => {
+            w.echo("The password specified is incorrect.");
+            return E_WRONG_PASSWORD.number();
+        }
+        Err(NodeError::NoSource(sp)) => {
+            m.note(format!("iiscnfg /import: {full} holds no key {sp}"), &["CNFG-02"]);
+            return fail(w, ScriptError::PATH_NOT_FOUND);
+        }
+        Err(NodeError::KeyType { source, dest }) => {
+            m.note(format!("iiscnfg /import: the file's {source} does not match the {dest} at {}", a.dp), &["CNFG-01"]);
+            return fail(w, ScriptError::INVALID_ARG);
+        }
+    };
+    let mut rules: Vec<crate::rules::RuleId> = vec!["CNFG-01"];
+    if a.flags.inherited {
+        w.cite(&["MB-08"]);
+        rules.push("MB-08");
+    }
+    let how = match (a.flags.children, a.flags.merge) {
+        (false, false) => "the node's values replace",
+        (true, false) => "the node's and its children's values replace",
+        (false, true) => "the node's values merge into",
+        (true, true) => "the node's and its children's values merge into",
+    };
+    let dp = crate::metabase::normalize(&a.dp);
+    m.mb_replace(mb, format!("iiscnfg /import: {} of {full}: {how} those of {dp}", crate::metabase::normalize(&a.sp)), &rules);
+    w.echo(format!("Configuration imported from {} in file", a.sp));
+    w.echo(format!("{} to {} in the Metabase.", a.file, a.dp));
+    0
 }
 
 // ----- iisweb.vbs and iisvdir.vbs -----

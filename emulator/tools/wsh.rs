@@ -170,6 +170,7 @@ pub struct WScript {
     batch: bool,
     lines: Vec<String>,
     rules: Vec<RuleId>,
+    cwd: String,
 }
 
 impl WScript {
@@ -184,7 +185,19 @@ impl WScript {
             batch,
             lines: Vec::new(),
             rules: Vec::new(),
+            cwd: "C:\\".into(),
         }
+    }
+
+    /// The same script started in the current directory `cwd`.
+    pub fn in_dir(mut self, cwd: &str) -> WScript {
+        self.cwd = cwd.into();
+        self
+    }
+
+    /// `WshShell.CurrentDirectory`: where relative file paths the script is given start.
+    pub fn current_directory(&self) -> &str {
+        &self.cwd
     }
 
     /// The host running the script.
@@ -449,7 +462,7 @@ pub fn run(m: &mut Machine, world: &mut World, host: Host, args: &[String], cwd:
             }
         },
     };
-    let mut w = WScript::new(host, &full, &positional[1..], opts.batch);
+    let mut w = WScript::new(host, &full, &positional[1..], opts.batch).in_dir(cwd);
     if !script.replace('/', "\\").starts_with('\\') && script.get(1..2) != Some(":") {
         // A relative script path is resolved against the current directory (WSH-01).
         w.cite(&["WSH-01"]);
