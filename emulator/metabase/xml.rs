@@ -685,6 +685,16 @@ pub fn import_node(
         let rest = &key.path[sp.len().min(key.path.len())..];
         let to = normalize(&format!("{dp}{rest}"));
         let mut props: Vec<(String, Prop)> = key.props.iter().map(|(s, p)| (s.clone(), p.clone())).collect();
+        // An application's AppRoot names its own key: it moves with the key (modeled).
+        for (slot, p) in props.iter_mut() {
+            if let (true, Value::String(root)) = (slot == "approot", &mut p.value) {
+                let lower = root.to_ascii_lowercase();
+                let from = sp.to_ascii_lowercase();
+                if lower == from || lower.starts_with(&format!("{from}/")) {
+                    *root = format!("{dp}{}", &root[sp.len()..]);
+                }
+            }
+        }
         if flags.inherited && std::ptr::eq(key, src) {
             if let Some(inh) = file.inherited.key(&sp) {
                 for (slot, p) in &inh.props {

@@ -2022,13 +2022,13 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "iiscnfg operations",
         summary: "iiscnfg exports and imports metabase nodes as MetaBase.xml fragments, copies configuration between servers and flushes the metabase.",
         source: Source::Observed,
-        scope: Scope::Deferred("iiscnfg.vbs waits for MetaBase.xml import and export (issue 8)"),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "CNFG-02",
         title: "iiscnfg messages",
         summary: "iiscnfg reports exports, imports and flushes, and its errors, with its own texts and exit codes.",
         source: Source::Observed,
-        scope: Scope::Deferred("iiscnfg.vbs waits for MetaBase.xml import and export (issue 8)"),
+        scope: Scope::Modeled,
     },
 ];
