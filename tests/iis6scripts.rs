@@ -199,32 +199,150 @@ fn iisapp_switches_and_errors() {
 #[test]
 fn iisweb_iisvdir_iiscnfg_switches_and_errors() {
     check(vec![
-        row("iisweb without arguments", format!(r"{S32}\iisweb.vbs"), &["Not enough parameters.", "Type IIsWeb /? for help."], 1),
+        row(
+            "iisweb without arguments",
+            format!(r"{S32}\iisweb.vbs"),
+            &["Not enough parameters.", "Type IIsWeb /? for help."],
+            1,
+        ),
         row("iisweb /create without a name", format!(r"{S32}\iisweb.vbs /create C:\x"), &["Not enough parameters."], 1),
-        row("iisweb /create on a bad port", format!(r"{S32}\iisweb.vbs /create C:\x Site /b 0"), &["Invalid port number: 0"], 1),
-        row("iisweb /create on a port in use", format!(r"{S32}\iisweb.vbs /create C:\x Site"), &["Status        = STOPPED", "Error: the binding :80: is in use by another site; W3SVC/1971554062 was not started."], -2147024844),
-        row("iisweb /create /dontstart", format!(r"{S32}\iisweb.vbs /create C:\x Site /dontstart"), &["Status        = STOPPED"], 0),
-        row("iisweb /query of a missing site", format!(r"{S32}\iisweb.vbs /query Nowhere"), &["Error: the site Nowhere does not exist."], 1),
-        row("iisweb /pause", format!(r#"{S32}\iisweb.vbs /pause "Default Web Site""#), &["Server W3SVC/1 has been PAUSED."], 0),
+        row(
+            "iisweb /create on a bad port",
+            format!(r"{S32}\iisweb.vbs /create C:\x Site /b 0"),
+            &["Invalid port number: 0"],
+            1,
+        ),
+        row(
+            "iisweb /create on a port in use",
+            format!(r"{S32}\iisweb.vbs /create C:\x Site"),
+            &[
+                "Status        = STOPPED",
+                "Error: the binding :80: is in use by another site; W3SVC/1971554062 was not started.",
+            ],
+            -2147024844,
+        ),
+        row(
+            "iisweb /create /dontstart",
+            format!(r"{S32}\iisweb.vbs /create C:\x Site /dontstart"),
+            &["Status        = STOPPED"],
+            0,
+        ),
+        row(
+            "iisweb /query of a missing site",
+            format!(r"{S32}\iisweb.vbs /query Nowhere"),
+            &["Error: the site Nowhere does not exist."],
+            1,
+        ),
+        row(
+            "iisweb /pause",
+            format!(r#"{S32}\iisweb.vbs /pause "Default Web Site""#),
+            &["Server W3SVC/1 has been PAUSED."],
+            0,
+        ),
         row("iisweb /delete", format!(r"{S32}\iisweb.vbs /delete w3svc/1"), &["Server W3SVC/1 has been DELETED."], 0),
-        row("iisvdir /query of a missing site", format!(r"{S32}\iisvdir.vbs /query Nowhere"), &["Error: the site or path Nowhere does not exist."], -2147024893),
-        row("iisvdir /create without a path", format!(r"{S32}\iisvdir.vbs /create w3svc/1 pics"), &["Not enough parameters.", "Type IIsVDir /? for help."], 1),
-        row("iisvdir /delete of the root", format!(r"{S32}\iisvdir.vbs /delete w3svc/1"), &["Error: the virtual directory w3svc/1 does not exist."], -2147024893),
+        row(
+            "iisvdir /query of a missing site",
+            format!(r"{S32}\iisvdir.vbs /query Nowhere"),
+            &["Error: the site or path Nowhere does not exist."],
+            -2147024893,
+        ),
+        row(
+            "iisvdir /create without a path",
+            format!(r"{S32}\iisvdir.vbs /create w3svc/1 pics"),
+            &["Not enough parameters.", "Type IIsVDir /? for help."],
+            1,
+        ),
+        row(
+            "iisvdir /delete of the root",
+            format!(r"{S32}\iisvdir.vbs /delete w3svc/1"),
+            &["Error: the virtual directory w3svc/1 does not exist."],
+            -2147024893,
+        ),
         row("iisvdir unknown switch", format!(r"{S32}\iisvdir.vbs /list"), &["Invalid switch: /list"], 1),
-        row("iiscnfg /export", format!(r"{S32}\iiscnfg.vbs /export /f C:\x.xml /sp /lm/w3svc/1"), &["Connecting to server ...Done.", "Configuration exported from /lm/w3svc/1 to file C:\\x.xml."], 0),
-        row("iiscnfg without arguments", format!(r"{S32}\iiscnfg.vbs"), &["Required arguments are missing.", "Type IIsCnfg /? for help."], 1),
-        row("iiscnfg /export without /sp", format!(r"{S32}\iiscnfg.vbs /export /f C:\x.xml"), &["Required arguments are missing.", "Type IIsCnfg /export /? for help."], 1),
-        row("iiscnfg /import without /dp", format!(r"{S32}\iiscnfg.vbs /import /f C:\x.xml /sp /lm/w3svc/1"), &["Required arguments are missing.", "Type IIsCnfg /import /? for help."], 1),
-        row("iiscnfg /f without a value", format!(r"{S32}\iiscnfg.vbs /export /sp /lm /f"), &["Not enough parameters.", "Type IIsCnfg /? for help."], 1),
-        row("iiscnfg two operations", format!(r"{S32}\iiscnfg.vbs /export /import"), &["Please specify only one operation at a time."], 1),
-        row("iiscnfg switches before an operation", format!(r"{S32}\iiscnfg.vbs /f C:\x.xml /sp /lm"), &["Please specify an operation before the arguments."], 1),
-        row("iiscnfg /export of a missing node", format!(r"{S32}\iiscnfg.vbs /export /f C:\x.xml /sp /lm/w3svc/9"), &["Error while exporting configuration.", "The system cannot find the path specified."], -2147024893),
-        row("iiscnfg /export into a missing folder", format!(r"{S32}\iiscnfg.vbs /export /f C:\nowhere\x.xml /sp /lm/w3svc/1"), &["Parent folder doesn't exist."], -2147024893),
-        row("iiscnfg /export onto a folder", format!(r"{S32}\iiscnfg.vbs /export /f C:\Inetpub /sp /lm/w3svc/1"), &["Argument is a folder path while expecting a file", "path."], -2147024894),
-        row("iiscnfg /import of a missing file", format!(r"{S32}\iiscnfg.vbs /import /f C:\x.xml /sp /lm/w3svc/1 /dp /lm/w3svc/2"), &["Input file doesn't exist."], -2147024894),
-        row("iiscnfg /import /?", format!(r"{S32}\iiscnfg.vbs /import /?"), &["Description: Import configuration from a configuration file."], 0),
-        row("iiscnfg /copy to another server", format!(r"{S32}\iiscnfg.vbs /copy /ts WEB2 /tu Administrator /tp x"), &["Connecting to server ...Done."], 1),
-        row("iiscnfg unknown switch", format!(r"{S32}\iiscnfg.vbs /frob"), &["Invalid switch: /frob", "Type IIsCnfg /? for help."], 1),
+        row(
+            "iiscnfg /export",
+            format!(r"{S32}\iiscnfg.vbs /export /f C:\x.xml /sp /lm/w3svc/1"),
+            &["Connecting to server ...Done.", "Configuration exported from /lm/w3svc/1 to file C:\\x.xml."],
+            0,
+        ),
+        row(
+            "iiscnfg without arguments",
+            format!(r"{S32}\iiscnfg.vbs"),
+            &["Required arguments are missing.", "Type IIsCnfg /? for help."],
+            1,
+        ),
+        row(
+            "iiscnfg /export without /sp",
+            format!(r"{S32}\iiscnfg.vbs /export /f C:\x.xml"),
+            &["Required arguments are missing.", "Type IIsCnfg /export /? for help."],
+            1,
+        ),
+        row(
+            "iiscnfg /import without /dp",
+            format!(r"{S32}\iiscnfg.vbs /import /f C:\x.xml /sp /lm/w3svc/1"),
+            &["Required arguments are missing.", "Type IIsCnfg /import /? for help."],
+            1,
+        ),
+        row(
+            "iiscnfg /f without a value",
+            format!(r"{S32}\iiscnfg.vbs /export /sp /lm /f"),
+            &["Not enough parameters.", "Type IIsCnfg /? for help."],
+            1,
+        ),
+        row(
+            "iiscnfg two operations",
+            format!(r"{S32}\iiscnfg.vbs /export /import"),
+            &["Please specify only one operation at a time."],
+            1,
+        ),
+        row(
+            "iiscnfg switches before an operation",
+            format!(r"{S32}\iiscnfg.vbs /f C:\x.xml /sp /lm"),
+            &["Please specify an operation before the arguments."],
+            1,
+        ),
+        row(
+            "iiscnfg /export of a missing node",
+            format!(r"{S32}\iiscnfg.vbs /export /f C:\x.xml /sp /lm/w3svc/9"),
+            &["Error while exporting configuration.", "The system cannot find the path specified."],
+            -2147024893,
+        ),
+        row(
+            "iiscnfg /export into a missing folder",
+            format!(r"{S32}\iiscnfg.vbs /export /f C:\nowhere\x.xml /sp /lm/w3svc/1"),
+            &["Parent folder doesn't exist."],
+            -2147024893,
+        ),
+        row(
+            "iiscnfg /export onto a folder",
+            format!(r"{S32}\iiscnfg.vbs /export /f C:\Inetpub /sp /lm/w3svc/1"),
+            &["Argument is a folder path while expecting a file", "path."],
+            -2147024894,
+        ),
+        row(
+            "iiscnfg /import of a missing file",
+            format!(r"{S32}\iiscnfg.vbs /import /f C:\x.xml /sp /lm/w3svc/1 /dp /lm/w3svc/2"),
+            &["Input file doesn't exist."],
+            -2147024894,
+        ),
+        row(
+            "iiscnfg /import /?",
+            format!(r"{S32}\iiscnfg.vbs /import /?"),
+            &["Description: Import configuration from a configuration file."],
+            0,
+        ),
+        row(
+            "iiscnfg /copy to another server",
+            format!(r"{S32}\iiscnfg.vbs /copy /ts WEB2 /tu Administrator /tp x"),
+            &["Connecting to server ...Done."],
+            1,
+        ),
+        row(
+            "iiscnfg unknown switch",
+            format!(r"{S32}\iiscnfg.vbs /frob"),
+            &["Invalid switch: /frob", "Type IIsCnfg /? for help."],
+            1,
+        ),
     ]);
 }
 
@@ -261,14 +379,22 @@ fn iiscnfg_exports_a_node_and_imports_it_elsewhere() {
             &format!(r"{cnfg} /export /f C:\backup\inh.xml /sp /LM/W3SVC/1/ROOT/shop /inherited"),
             &format!(r"{cnfg} /export /f C:\backup\shop.xml /sp /LM/W3SVC/1/ROOT/shop"),
             // Wrong password, then the right one; then the subtree; then the inherited values.
-            &format!(r"{cnfg} /import /f C:\backup\shop.xml /sp /LM/W3SVC/1/ROOT/shop /dp /LM/W3SVC/1/ROOT/shop2 /d wrong"),
-            &format!(r"{cnfg} /import /f C:\backup\shop.xml /sp /LM/W3SVC/1/ROOT/shop /dp /LM/W3SVC/1/ROOT/shop2 /d s3cret"),
+            &format!(
+                r"{cnfg} /import /f C:\backup\shop.xml /sp /LM/W3SVC/1/ROOT/shop /dp /LM/W3SVC/1/ROOT/shop2 /d wrong"
+            ),
+            &format!(
+                r"{cnfg} /import /f C:\backup\shop.xml /sp /LM/W3SVC/1/ROOT/shop /dp /LM/W3SVC/1/ROOT/shop2 /d s3cret"
+            ),
             &format!(r"{ads} GET W3SVC/1/ROOT/shop2/AspEnableParentPaths"),
             &format!(r"{ads} GET W3SVC/1/ROOT/shop2/img/KeyType"),
-            &format!(r"{cnfg} /import /f C:\backup\tree.xml /sp /LM/W3SVC/1/ROOT/shop /dp /LM/W3SVC/1/ROOT/shop3 /d s3cret /children"),
+            &format!(
+                r"{cnfg} /import /f C:\backup\tree.xml /sp /LM/W3SVC/1/ROOT/shop /dp /LM/W3SVC/1/ROOT/shop3 /d s3cret /children"
+            ),
             &format!(r"{ads} GET W3SVC/1/ROOT/shop3/img/KeyType"),
             &format!(r"{cnfg} /import /f C:\backup\inh.xml /sp /LM/W3SVC/1/ROOT/shop /dp /LM/W3SVC/1 /inherited"),
-            &format!(r"{cnfg} /import /f C:\backup\inh.xml /sp /LM/W3SVC/1/ROOT/shop /dp /LM/W3SVC/1/ROOT/shop4 /inherited"),
+            &format!(
+                r"{cnfg} /import /f C:\backup\inh.xml /sp /LM/W3SVC/1/ROOT/shop /dp /LM/W3SVC/1/ROOT/shop4 /inherited"
+            ),
             &format!(r"{ads} GET W3SVC/1/ROOT/shop4/DefaultDoc"),
             r"cd /d C:\backup",
             &format!(r"{cnfg} /import /f inh.xml /sp /LM/W3SVC/1/ROOT/shop /dp /LM/W3SVC/1/ROOT/shop5"),
@@ -291,7 +417,11 @@ fn iiscnfg_exports_a_node_and_imports_it_elsewhere() {
     let inh = m.fs().read_file(r"C:\backup\inh.xml").unwrap().to_string();
     assert!(node.contains("AspEnableParentPaths=\"TRUE\"") && !node.contains("/shop/img"), "{node}");
     assert!(tree.contains("Location =\"/LM/W3SVC/1/ROOT/shop/img\""), "{tree}");
-    assert!(inh.contains("<IIsInheritedProperties\tLocation =\"/LM/W3SVC/1/ROOT/shop\"") && inh.contains("DefaultDoc=\"index.aspx\""), "{inh}");
+    assert!(
+        inh.contains("<IIsInheritedProperties\tLocation =\"/LM/W3SVC/1/ROOT/shop\"")
+            && inh.contains("DefaultDoc=\"index.aspx\""),
+        "{inh}"
+    );
     assert!(!node.contains("DefaultDoc"), "a node-only export without /inherited holds the node's own values: {node}");
     assert_eq!(out[9].1, -2147024816);
     has(9, "Export file specified already exists.");
@@ -340,5 +470,8 @@ fn iiscnfg_merge_keeps_what_the_file_does_not_set() {
     assert_eq!(m.metabase().own("/LM/W3SVC/1/ROOT/b", "AspEnableParentPaths").and_then(|v| v.as_dword()), Some(1));
     let out = session(&mut m, &[&format!(r"{cnfg} /import /f C:\a.xml /sp /LM/W3SVC/1/ROOT/a /dp /LM/W3SVC/1/ROOT/b")]);
     assert_eq!(out[0].1, 0);
-    assert!(m.metabase().own("/LM/W3SVC/1/ROOT/b", "DefaultDoc").is_none(), "without /merge the file's values replace the node's");
+    assert!(
+        m.metabase().own("/LM/W3SVC/1/ROOT/b", "DefaultDoc").is_none(),
+        "without /merge the file's values replace the node's"
+    );
 }

@@ -68,10 +68,17 @@ fn every_value_encoding_is_read() {
     assert!(matches!(own("/LM/W3SVC", "AnonymousUserPass"), Some(Value::Binary(_))));
     assert!(matches!(own("/LM/W3SVC/2/ROOT/reports", "UNCPassword"), Some(Value::Binary(_))));
     assert!(mb.global().and_then(|g| g.get("SessionKey")).is_some());
-    // Unknown attributes are kept verbatim (MB-07).
+    // A property of the IIS 6 reference is read by its schema type (EXPANDSZ here)...
     let log = mb.key("/LM/W3SVC").unwrap().stored().find(|p| p.name == "LogFileDirectory").unwrap().clone();
     assert_eq!(log.value, Value::String("C:\\WINDOWS\\system32\\LogFiles".into()));
-    assert!(log.meta.verbatim && !log.meta.custom);
+    assert!(!log.meta.verbatim && !log.meta.custom);
+    // ...and an attribute the schema does not know is kept verbatim and written back as is (MB-07).
+    let text = "<?xml version =\"1.0\"?>\r\n<configuration xmlns=\"urn:microsoft-catalog:XML_Metabase_V64_0\">\r\n<MBProperty>\r\n<IIS_Global\tLocation =\".\"\r\n\t>\r\n</IIS_Global>\r\n<IIS_ROOT\tLocation =\"/\"\r\n\t>\r\n</IIS_ROOT>\r\n<IIsComputer\tLocation =\"/LM\"\r\n\t\tFrobnicateLevel=\"0x2A\"\r\n\t>\r\n</IIsComputer>\r\n</MBProperty>\r\n</configuration>\r\n";
+    let odd = xml::import(text).unwrap().metabase;
+    let frob = odd.key("/LM").unwrap().stored().find(|p| p.name == "FrobnicateLevel").unwrap().clone();
+    assert_eq!(frob.value, Value::String("0x2A".into()));
+    assert!(frob.meta.verbatim && !frob.meta.custom);
+    assert_eq!(xml::export(&odd), text);
     // Custom elements keep ID, Type, UserType and Attributes, nameless ones too (MB-07).
     let customs: Vec<Prop> = mb.key("/LM/W3SVC/1/ROOT").unwrap().stored().filter(|p| p.meta.custom).cloned().collect();
     assert_eq!(customs.len(), 2);

@@ -12,9 +12,9 @@ use hyper::body::Incoming;
 use hyper::{Method, Response, StatusCode};
 
 use super::Shared;
+use crate::cmd::Session;
 use crate::machine::Machine;
 use crate::process::{self, World};
-use crate::cmd::Session;
 use crate::tools::{Context, Output};
 
 /// Runs one command line as the administrator in the listener's cmd.exe `session`, as a

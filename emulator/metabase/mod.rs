@@ -2,6 +2,7 @@
 
 pub mod defaults;
 pub mod schema;
+mod schema_iis6;
 pub mod scriptmap;
 pub mod xml;
 

@@ -45,6 +45,8 @@ pub struct PropDef {
     pub inherit: bool,
     /// Value when no key on the path sets it (MB-20).
     pub default: Default,
+    /// Stored encrypted (METADATA_SECURE): a hex blob in MetaBase.xml, `**********` in adsutil (MB-11, ADS-03).
+    pub secure: bool,
 }
 
 /// Bits of AccessFlags (MB-23).
@@ -85,109 +87,33 @@ pub const DIR_BROWSE_FLAGS: &[(&str, u32)] = &[
     ("EnableDirBrowsing", 0x8000_0000),
 ];
 
-use Kind::String as Str;
-use Kind::{Binary, Bool, Dword, Flags, MultiSz};
+pub use super::schema_iis6::SCHEMA;
 
-macro_rules! prop {
-    ($id:literal, $name:literal, $kind:expr, $inherit:literal, $default:expr) => {
-        PropDef { id: $id, name: $name, kind: $kind, inherit: $inherit, default: $default }
-    };
+/// Whether `name` is a secure property, stored encrypted: adsutil shows its value as ten
+/// asterisks (ADS-03, MB-11). Case-insensitive.
+pub fn is_secure(name: &str) -> bool {
+    lookup(name).is_some_and(|d| d.secure)
 }
 
-/// Every property iisim knows, in the order ENUM lists them.
-pub static SCHEMA: &[PropDef] = &[
-    prop!(1002, "KeyType", Str, false, Default::None),
-    prop!(1015, "ServerComment", Str, true, Default::Str("")),
-    prop!(1023, "ServerBindings", MultiSz, false, Default::None),
-    prop!(2021, "SecureBindings", MultiSz, false, Default::None),
-    prop!(1017, "ServerAutoStart", Bool, false, Default::Dword(1)),
-    prop!(3001, "Path", Str, true, Default::Str("")),
-    prop!(2103, "AppRoot", Str, true, Default::Str("")),
-    prop!(2104, "AppIsolated", Dword, true, Default::Dword(2)),
-    prop!(9101, "AppPoolId", Str, true, Default::Str("DefaultAppPool")),
-    prop!(2102, "AppFriendlyName", Str, true, Default::Str("")),
-    prop!(6016, "AccessFlags", Flags(ACCESS_FLAGS), true, Default::Dword(1)),
-    prop!(6030, "AccessSSLFlags", Flags(ACCESS_SSL_FLAGS), true, Default::Dword(0)),
-    prop!(6000, "AuthFlags", Flags(AUTH_FLAGS), true, Default::Dword(1)),
-    prop!(6005, "DirBrowseFlags", Flags(DIR_BROWSE_FLAGS), true, Default::Dword(0x4000_001e)),
-    prop!(6006, "DefaultDoc", Str, true, Default::Str("default.htm")),
-    prop!(6014, "ScriptMaps", MultiSz, true, Default::None),
-    prop!(6004, "HttpCustomHeaders", MultiSz, true, Default::None),
-    prop!(6008, "HttpErrors", MultiSz, true, Default::None),
-    prop!(6015, "MimeMap", MultiSz, true, Default::None),
-    prop!(2073, "InProcessIsapiApps", MultiSz, true, Default::None),
-    prop!(9203, "IIs5IsolationModeEnabled", Bool, false, Default::Dword(1)),
-    prop!(2168, "WebSvcExtRestrictionList", MultiSz, false, Default::None),
-    prop!(2167, "ApplicationDependencies", MultiSz, false, Default::None),
-    prop!(2040, "FilterLoadOrder", Str, false, Default::Str("")),
-    prop!(2041, "FilterPath", Str, true, Default::None),
-    prop!(2045, "FilterDescription", Str, true, Default::None),
-    prop!(2043, "FilterEnabled", Bool, true, Default::Dword(1)),
-    prop!(9040, "Enable32BitAppOnWin64", Bool, true, Default::Dword(0)),
-    prop!(9003, "MaxProcesses", Dword, true, Default::Dword(1)),
-    prop!(9001, "PeriodicRestartTime", Dword, true, Default::Dword(60)),
-    prop!(9002, "PeriodicRestartRequests", Dword, true, Default::Dword(0)),
-    prop!(9024, "PeriodicRestartMemory", Dword, true, Default::Dword(0)),
-    prop!(9038, "PeriodicRestartPrivateMemory", Dword, true, Default::Dword(0)),
-    prop!(9020, "PeriodicRestartSchedule", MultiSz, true, Default::None),
-    prop!(9005, "IdleTimeout", Dword, true, Default::Dword(20)),
-    prop!(9012, "ShutdownTimeLimit", Dword, true, Default::Dword(90)),
-    prop!(9011, "StartupTimeLimit", Dword, true, Default::Dword(90)),
-    prop!(9004, "PingingEnabled", Bool, true, Default::Dword(1)),
-    prop!(9013, "PingInterval", Dword, true, Default::Dword(30)),
-    prop!(9014, "PingResponseTime", Dword, true, Default::Dword(60)),
-    prop!(9006, "RapidFailProtection", Bool, true, Default::Dword(1)),
-    prop!(9029, "RapidFailProtectionInterval", Dword, true, Default::Dword(5)),
-    prop!(9030, "RapidFailProtectionMaxCrashes", Dword, true, Default::Dword(5)),
-    prop!(9021, "AppPoolIdentityType", Dword, true, Default::Dword(2)),
-    prop!(9028, "AppPoolAutoStart", Bool, false, Default::Dword(1)),
-    prop!(1013, "ConnectionTimeout", Dword, true, Default::Dword(120)),
-    // Secure properties: encrypted blobs iisim keeps verbatim and never decrypts (MB-11).
-    prop!(6027, "AdminACL", Binary, true, Default::None),
-    prop!(6021, "AnonymousUserPass", Binary, true, Default::None),
-    prop!(7502, "WAMUserPass", Binary, true, Default::None),
-    prop!(3003, "UNCPassword", Binary, true, Default::None),
-    prop!(9999, "SessionKey", Binary, false, Default::None),
-    // `/LM` settings: plain DWORDs written 0/1 (MB-03, MB-09).
-    prop!(9998, "EnableEditWhileRunning", Dword, false, Default::Dword(0)),
-    prop!(9996, "EnableHistory", Dword, false, Default::Dword(1)),
-    prop!(9995, "MaxHistoryFiles", Dword, false, Default::Dword(10)),
-    // More of the IIS 6.0 metabase reference's web properties (ADS-03, MB-19): the site state,
-    // the anonymous and out-of-process identities, and ASP's settings.
-    prop!(1016, "ServerState", Dword, false, Default::None),
-    prop!(1018, "ServerSize", Dword, false, Default::Dword(1)),
-    prop!(1014, "MaxConnections", Dword, true, Default::Dword(4294967295)),
-    prop!(6020, "AnonymousUserName", Str, true, Default::None),
-    prop!(3002, "UNCUserName", Str, true, Default::None),
-    prop!(7501, "WAMUserName", Str, true, Default::None),
-    prop!(7000, "AspBufferingOn", Bool, true, Default::Dword(1)),
-    prop!(7001, "AspLogErrorRequests", Bool, true, Default::Dword(1)),
-    prop!(7002, "AspScriptErrorSentToBrowser", Bool, true, Default::Dword(1)),
-    prop!(7003, "AspScriptErrorMessage", Str, true, Default::None),
-    prop!(7004, "AspScriptFileCacheSize", Dword, true, Default::Dword(500)),
-    prop!(7005, "AspScriptEngineCacheMax", Dword, true, Default::Dword(250)),
-    prop!(7006, "AspScriptTimeout", Dword, true, Default::Dword(90)),
-    prop!(7007, "AspSessionTimeout", Dword, true, Default::Dword(20)),
-    prop!(7008, "AspEnableParentPaths", Bool, true, Default::None),
-    prop!(7011, "AspAllowSessionState", Bool, true, Default::Dword(1)),
-    prop!(7012, "AspScriptLanguage", Str, true, Default::Str("VBScript")),
-    prop!(7014, "AspAllowOutOfProcComponents", Bool, true, Default::Dword(1)),
-    prop!(7015, "AspExceptionCatchEnable", Bool, true, Default::Dword(1)),
-    prop!(7016, "AspCodepage", Dword, true, Default::Dword(0)),
-];
+/// Compares two names as ASCII case-insensitive text.
+fn cmp_ci(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
 
-/// Properties the metabase stores encrypted: adsutil shows their value as ten asterisks (ADS-03).
-pub const SECURE: &[&str] = &["AnonymousUserPass", "UNCPassword", "WAMUserPass", "LogOdbcPassword"];
-
-/// Whether `name` is a secure property (case-insensitive).
-pub fn is_secure(name: &str) -> bool {
-    SECURE.iter().any(|s| s.eq_ignore_ascii_case(name))
+/// Indices of SCHEMA sorted by name: lookups are frequent and the table has hundreds of rows.
+fn by_name() -> &'static [u16] {
+    static INDEX: std::sync::OnceLock<Vec<u16>> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut idx: Vec<u16> = (0..SCHEMA.len() as u16).collect();
+        idx.sort_by(|&a, &b| cmp_ci(SCHEMA[a as usize].name, SCHEMA[b as usize].name));
+        idx
+    })
 }
 
 /// The schema entry named `name` (case-insensitive).
 pub fn lookup(name: &str) -> Option<&'static PropDef> {
-    // The length check first: most names differ in length, and lookups are frequent.
-    SCHEMA.iter().find(|p| p.name.len() == name.len() && p.name.eq_ignore_ascii_case(name))
+    let idx = by_name();
+    idx.binary_search_by(|&i| cmp_ci(SCHEMA[i as usize].name, name)).ok().map(|p| &SCHEMA[idx[p] as usize])
 }
 
 /// The schema entry with IIS 6 metabase identifier `id`.

@@ -305,7 +305,9 @@ impl<'a> Parser<'a> {
         let loc = self.attributes(e, at)?.into_iter().find(|(n, _)| n == "Location").map(|(_, v)| v);
         let comment = self.comment.take();
         std::mem::swap(&mut self.mb, &mut self.inherited);
-        let read = self.key(at, e).and_then(|path| if has_body { self.customs(&path, "IIsInheritedProperties") } else { Ok(()) });
+        let read =
+            self.key(at, e)
+                .and_then(|path| if has_body { self.customs(&path, "IIsInheritedProperties") } else { Ok(()) });
         std::mem::swap(&mut self.mb, &mut self.inherited);
         self.comment = comment;
         read?;
@@ -596,11 +598,8 @@ pub fn export_node(mb: &Metabase, path: &str, flags: NodeFlags, password: &str, 
     let mut out =
         format!("<?xml version =\"1.0\"?>{EOL}<configuration xmlns=\"{}\">{EOL}<MBProperty>{EOL}", escape(ns));
     let mut global = Key { path: ".".into(), key_type: "IIS_Global".into(), props: Default::default(), comment: None };
-    let sk = Prop {
-        name: "SessionKey".into(),
-        value: Value::Binary(session_key(password)),
-        meta: ValueMeta::default(),
-    };
+    let sk =
+        Prop { name: "SessionKey".into(), value: Value::Binary(session_key(password)), meta: ValueMeta::default() };
     global.props.insert("sessionkey".into(), sk);
     write_key(&mut out, &global);
     let keys: Vec<&Key> = if flags.children { mb.subtree(path).collect() } else { vec![base] };

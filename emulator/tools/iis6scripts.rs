@@ -597,7 +597,9 @@ pub fn iiscnfg(m: &mut Machine, _world: &mut World, ctx: Context, w: &mut WScrip
             w.echo("Required arguments are missing.");
             return GENERAL_FAILURE;
         }
-        CnfgOp::Import | CnfgOp::Export if a.file.is_empty() || a.sp.is_empty() || (op == CnfgOp::Import && a.dp.is_empty()) => {
+        CnfgOp::Import | CnfgOp::Export
+            if a.file.is_empty() || a.sp.is_empty() || (op == CnfgOp::Import && a.dp.is_empty()) =>
+        {
             w.echo("Required arguments are missing.");
             let which = if op == CnfgOp::Import { "import" } else { "export" };
             w.echo(format!("Type {TITLE} /{which} /? for help."));
@@ -753,7 +755,11 @@ fn cnfg_import(m: &mut Machine, ctx: Context, w: &mut WScript, a: &CnfgArgs) -> 
         (true, true) => "the node's and its children's values merge into",
     };
     let dp = crate::metabase::normalize(&a.dp);
-    m.mb_replace(mb, format!("iiscnfg /import: {} of {full}: {how} those of {dp}", crate::metabase::normalize(&a.sp)), &rules);
+    m.mb_replace(
+        mb,
+        format!("iiscnfg /import: {} of {full}: {how} those of {dp}", crate::metabase::normalize(&a.sp)),
+        &rules,
+    );
     w.echo(format!("Configuration imported from {} in file", a.sp));
     w.echo(format!("{} to {} in the Metabase.", a.file, a.dp));
     0
