@@ -155,7 +155,7 @@ pub static SCHEMA: &[PropDef] = &[
     secure!(6021, "AnonymousUserPass", true),
     secure!(7502, "WAMUserPass", true),
     secure!(3003, "UNCPassword", true),
-    prop!(9999, "SessionKey", Binary, false, NONE),
+    secure!(9999, "SessionKey", false),
     // `/LM` settings: plain DWORDs written 0/1 (MB-03, MB-09).
     prop!(9998, "EnableEditWhileRunning", Dword, false, D(0)),
     prop!(9996, "EnableHistory", Dword, false, D(1)),
