@@ -408,8 +408,8 @@ fn iiscnfg_exports_a_node_and_imports_it_elsewhere() {
         let (lines, _) = &out[i];
         assert!(lines.iter().any(|l| l.contains(text)), "line {i}: no {text:?} in {lines:#?}");
     };
-    for i in 0..9 {
-        assert_eq!(out[i].1, 0, "line {i}: {:#?}", out[i].0);
+    for (i, (lines, exit)) in out.iter().enumerate().take(9) {
+        assert_eq!(*exit, 0, "line {i}: {lines:#?}");
     }
     has(6, r"Configuration exported from /LM/W3SVC/1/ROOT/shop to file C:\backup\shop.xml.");
     let node = m.fs().read_file(r"C:\backup\shop.xml").unwrap().to_string();
