@@ -512,3 +512,25 @@ fn every_scenario_machine_exports_a_file_that_reads_back_to_the_same_text() {
         assert!(xml::export(&back.metabase) == text, "{} does not come back as written", f.display());
     }
 }
+
+#[test]
+fn a_node_exported_with_its_children_imports_back_to_the_same_keys() {
+    use iisim::metabase::xml::{export_node, import_node, NodeFlags};
+    for name in ["v11-server.xml", "mixed-server.xml"] {
+        let mb = import(name);
+        let flags = NodeFlags { children: true, ..NodeFlags::default() };
+        let text = export_node(&mb, "/LM/W3SVC/1", flags, "pw", xml::DEFAULT_NAMESPACE).unwrap();
+        let file = xml::import(&text).unwrap_or_else(|e| panic!("{name}: the export does not load: {e}"));
+        // Only the node and the keys below it are in the file.
+        assert!(file.metabase.keys().all(|k| k.path().to_ascii_lowercase().starts_with("/lm/w3svc/1")), "{name}");
+        let mut gone = mb.clone();
+        gone.delete_key("/LM/W3SVC/1").unwrap();
+        let back = import_node(&gone, &file, "/LM/W3SVC/1", "/LM/W3SVC/1", flags, "pw").unwrap();
+        assert_eq!(back, mb, "{name}: export then import of /LM/W3SVC/1 restores it");
+        assert_eq!(
+            import_node(&gone, &file, "/LM/W3SVC/1", "/LM/W3SVC/1", flags, "other"),
+            Err(xml::NodeError::Password),
+            "{name}"
+        );
+    }
+}
