@@ -22,6 +22,7 @@ macro_rules! out_raw {
 }
 
 use iisim::rules::{self, Scope};
+use iisim::scenario::transcript::printable;
 use iisim::scenario::{self, Report, ScenarioError};
 
 /// Emulator and test harness of IIS 5.0/5.1/6.0 hosting ASP.NET 1.0-4.0 side by side.
@@ -119,7 +120,7 @@ fn explain(path: &Path, method: String, url: String, host: Option<String>, clien
     }
     let load = iisim::process::Load { client, ..Default::default() };
     for line in scenario::explain(&m, &req, &load) {
-        out!("{line}");
+        out!("{}", printable(&line));
     }
     ExitCode::SUCCESS
 }
@@ -173,17 +174,17 @@ fn run(paths: &[PathBuf], show_transcript: bool, junit: Option<&Path>) -> ExitCo
         let loaded = item.and_then(|p| scenario::load(&p).map(|s| (p, s)));
         match loaded {
             Err(e) => {
-                out!("ERROR {e}");
+                out!("ERROR {}", printable(&e.to_string()));
                 errors.push(e);
             }
             Ok((path, s)) => {
                 let report = s.run();
                 let mark = if report.passed() { "PASS" } else { "FAIL" };
-                out!("{mark}  {}  {}", path.display(), report.title);
+                out!("{mark}  {}  {}", printable(&path.display().to_string()), printable(&report.title));
                 for f in &report.failures {
-                    out!("      {}: expected {}", f.step, f.expected);
+                    out!("      {}: expected {}", printable(&f.step), printable(&f.expected));
                     for (i, line) in f.actual.lines().enumerate() {
-                        out!("      {} {line}", if i == 0 { "got:" } else { "    " });
+                        out!("      {} {}", if i == 0 { "got:" } else { "    " }, printable(line));
                     }
                 }
                 if show_transcript {
@@ -195,15 +196,15 @@ fn run(paths: &[PathBuf], show_transcript: bool, junit: Option<&Path>) -> ExitCo
             }
         }
     }
+    let passed = reports.iter().filter(|r| r.passed()).count();
+    let failed = reports.len() - passed + errors.len();
+    out!("{passed} passed, {failed} failed");
     if let Some(path) = junit {
         if let Err(e) = std::fs::write(path, iisim::junit::write(&reports, &errors)) {
             eprintln!("iisim: cannot write the JUnit report to {}: {e}", path.display());
             return ExitCode::from(2);
         }
     }
-    let passed = reports.iter().filter(|r| r.passed()).count();
-    let failed = reports.len() - passed + errors.len();
-    out!("{passed} passed, {failed} failed");
     if !errors.is_empty() {
         ExitCode::from(2)
     } else if failed > 0 {

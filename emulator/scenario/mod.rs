@@ -4,6 +4,7 @@
 //! Data flows one way: a step goes to a tool (or setup), the tool calls machine operations, the
 //! operations record effects, and the transcript renders them with their rule IDs.
 
+mod diagnose;
 pub mod expect;
 pub mod spec;
 pub mod transcript;
@@ -48,25 +49,6 @@ impl fmt::Display for ScenarioError {
 }
 
 impl std::error::Error for ScenarioError {}
-
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-    (line, col)
-}
-
-/// The key of the `key = value` line holding `offset`, when the offset lies in the value.
-fn key_at(text: &str, offset: usize) -> Option<String> {
-    let offset = offset.min(text.len());
-    let start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line = &text[start..];
-    let line = &line[..line.find('\n').unwrap_or(line.len())];
-    let eq = line.find('=')?;
-    let key = line[..eq].trim().trim_matches('"');
-    (offset - start > eq && !key.is_empty() && !key.starts_with('[')).then(|| key.to_string())
-}
 
 /// A loaded scenario: its file, its spec and its starting machine, ready to run.
 pub struct Scenario {
@@ -113,11 +95,15 @@ impl Report {
 /// Reads and loads a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
         file: file.clone(),
         line: 0,
         column: 0,
         message: format!("cannot read the file: {e}"),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let (message, line, column) = diagnose::not_utf8(e.as_bytes());
+        ScenarioError { file: file.clone(), line, column, message }
     })?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or(file.clone());
     load_str(&file, &name, &text)
@@ -126,14 +112,16 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Loads a scenario from text: parse, check every value, build the starting machine.
 pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let err_at = |offset: Option<usize>, message: String| {
-        let (line, column) = offset.map(|o| line_col(text, o)).unwrap_or((0, 0));
+        let (line, column) = offset.map(|o| diagnose::line_col(text, o)).unwrap_or((0, 0));
         ScenarioError { file: file.to_string(), line, column, message }
     };
     let spec: ScenarioFile = toml::from_str(text).map_err(|e| {
         let at = e.span().map(|s| s.start);
-        let mut message = e.message().to_string();
-        if let Some(key) = at.and_then(|o| key_at(text, o)) {
-            if !message.contains(&format!("`{key}`")) {
+        let mut message = diagnose::plain(e.message());
+        if let Some((o, key)) = at.and_then(|o| Some((o, diagnose::key_at(text, o)?))) {
+            if diagnose::at_header(text, o) && message.contains("expected an array") {
+                message = format!("`{key}` is a list of tables: write [[{key}]]");
+            } else if !message.contains(&format!("`{key}`")) {
                 message.push_str(&format!(" (key `{key}`)"));
             }
         }
@@ -169,8 +157,22 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
             return Err(err_at(Some(x64.span().start), "`x64` applies to Windows Server 2003 only".into()));
         }
     }
+    let mut elapsed: u64 = 0;
     for step in &spec.step {
         validate_step(step.get_ref()).map_err(|m| err_at(Some(step.span().start), m))?;
+        let s = step.get_ref();
+        let spent =
+            s.advance.map(|d| d.0).unwrap_or(0) + s.request.as_ref().and_then(|r| r.duration).map(|d| d.0).unwrap_or(0);
+        elapsed += spent;
+        if elapsed > spec::MAX_CLOCK_SECONDS {
+            return Err(err_at(
+                Some(step.span().start),
+                format!(
+                    "the steps' durations add up to more than the virtual clock holds ({} days)",
+                    spec::MAX_CLOCK_SECONDS / 86_400
+                ),
+            ));
+        }
         for o in &step.get_ref().options {
             if !o.get_ref().eq_ignore_ascii_case("/noaspupgrade") {
                 return Err(err_at(
@@ -259,6 +261,12 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
         }
         if r.repeat == Some(0) {
             return Err("`repeat` must be at least 1".into());
+        }
+        if r.repeat.is_some_and(|n| n > spec::MAX_REPEAT) {
+            return Err(format!(
+                "`repeat` is at most {}: each request is recorded in the transcript",
+                spec::MAX_REPEAT
+            ));
         }
     }
     if let Some(svc) = &step.restart_service {
@@ -811,8 +819,14 @@ struct Transcript {
 }
 
 impl Transcript {
+    /// Adds a line; what the scenario's text put in it is made printable (no raw control
+    /// characters reach a terminal or the JUnit report).
     fn push(&mut self, line: impl Into<String>) {
-        self.lines.push(line.into());
+        let line = line.into();
+        self.lines.push(match transcript::printable(&line) {
+            std::borrow::Cow::Borrowed(_) => line,
+            std::borrow::Cow::Owned(escaped) => escaped,
+        });
     }
 
     fn finish(self) -> String {
