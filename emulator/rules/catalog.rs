@@ -260,7 +260,7 @@ pub(super) static CATALOG: &[Rule] = &[
     Rule {
         id: "REG-19",
         title: "Progress lines",
-        summary: "Each action prints a start line, one dot per metabase key touched and a finish line, with 4.0 showing its full build (policy regiis.progress_version).",
+        summary: "Each action prints a start line, a line of dots and a finish line, with 4.0 showing its full build (policy regiis.progress_version); iisim prints one dot per unit of work done: each metabase key, registry key, file, shared resource and service changed.",
         source: Source::Observed,
         scope: Scope::Modeled,
     },

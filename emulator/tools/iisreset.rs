@@ -17,36 +17,43 @@ enum Action {
     Disable,
 }
 
-fn usage() -> Vec<String> {
-    [
-        "IISRESET.EXE (c) Microsoft Corp. 1998-1999",
-        "",
-        "Usage:",
-        "iisreset [computername]",
-        "",
-        "    /RESTART            Stop and then restart all Internet services.",
-        "    /START              Start all Internet services.",
-        "    /STOP               Stop all Internet services.",
-        "    /REBOOT             Reboot the computer.",
-        "    /REBOOTONERROR      Reboot the computer if an error occurs when starting,",
-        "                        stopping, or restarting Internet services.",
-        "    /NOFORCE            Do not forcefully terminate Internet services if",
-        "                        attempting to stop them gracefully fails.",
-        "    /TIMEOUT:val        Specify the timeout value ( in seconds ) to wait for",
-        "                        a successful stop of Internet services. On expiration",
-        "                        of this timeout the computer can be rebooted if",
-        "                        the /REBOOTONERROR parameter is specified.",
-        "                        The default value is 20s for restart, 60s for stop,",
-        "                        and 0s for reboot.",
-        "    /STATUS             Display the status of all Internet services.",
-        "    /ENABLE             Enable restarting of Internet Services",
-        "                        on the local system.",
-        "    /DISABLE            Disable restarting of Internet Services",
-        "                        on the local system.",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+/// The banner line: the Server 2003 build says 1998-2005, the Windows 2000 and XP builds 1998-1999.
+fn banner(iis6: bool) -> String {
+    format!("IISRESET.EXE (c) Microsoft Corp. 1998-{}", if iis6 { "2005" } else { "1999" })
+}
+
+fn usage(iis6: bool) -> Vec<String> {
+    let mut lines = vec![banner(iis6)];
+    lines.extend(
+        [
+            "",
+            "Usage:",
+            "iisreset [computername]",
+            "",
+            "    /RESTART            Stop and then restart all Internet services.",
+            "    /START              Start all Internet services.",
+            "    /STOP               Stop all Internet services.",
+            "    /REBOOT             Reboot the computer.",
+            "    /REBOOTONERROR      Reboot the computer if an error occurs when starting,",
+            "                        stopping, or restarting Internet services.",
+            "    /NOFORCE            Do not forcefully terminate Internet services if",
+            "                        attempting to stop them gracefully fails.",
+            "    /TIMEOUT:val        Specify the timeout value ( in seconds ) to wait for",
+            "                        a successful stop of Internet services. On expiration",
+            "                        of this timeout the computer can be rebooted if",
+            "                        the /REBOOTONERROR parameter is specified.",
+            "                        The default value is 20s for restart, 60s for stop,",
+            "                        and 0s for reboot.",
+            "    /STATUS             Display the status of all Internet services.",
+            "    /ENABLE             Enable restarting of Internet Services",
+            "                        on the local system.",
+            "    /DISABLE            Disable restarting of Internet Services",
+            "                        on the local system.",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    lines
 }
 
 fn parse(args: &[String], local_name: &str) -> Result<Action, ()> {
@@ -95,7 +102,7 @@ pub fn run(m: &mut Machine, args: &[String], ctx: Context) -> Output {
     let mut out = Output::default();
     let Ok(action) = parse(args, m.name()) else {
         m.note("iisreset: unknown or conflicting switches, usage printed", &["IIR-01"]);
-        out.lines = usage();
+        out.lines = usage(m.edition().is_iis6());
         out.exit = 1;
         return out;
     };
