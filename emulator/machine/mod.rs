@@ -43,6 +43,10 @@ pub struct RuntimeState {
     pub registered: bool,
     /// .NET 3.x (WCF/WF) is installed on top of this 2.0 runtime (VER-03, MAP-03).
     pub wcf: bool,
+    /// The service pack installed (0 for none) (VER-08).
+    pub service_pack: u8,
+    /// The KB 812833 hotfix (1.0) or the June 2003 rollup KB 821156 (1.1) is applied (KB-02).
+    pub kb812833: bool,
 }
 
 /// A Windows service.
@@ -331,20 +335,31 @@ impl Machine {
         format!("{}\\aspnet_isapi.dll", self.framework_dir(v))
     }
 
+    /// The service-pack level runtime `v` runs at: the one installed, or the last one iisim knows
+    /// under policy `runtime.file_versions = latest_sp` (VER-08).
+    pub fn service_pack(&self, v: Version) -> u8 {
+        let installed = self.runtime(v).service_pack;
+        if self.policies.is(policy::FILE_VERSIONS, "latest_sp") {
+            installed.max(v.last_service_pack())
+        } else {
+            installed
+        }
+    }
+
     /// The four-part file version runtime `v` carries (VER-08).
     pub fn file_version(&self, v: Version) -> &'static str {
-        // The KB 812833 hotfix raises 1.0's ASP.NET files to build 398 (KB-02); SP3 is later still.
-        if v == Version::V1_0
-            && self.resources.contains_key("hotfix:KB812833")
-            && !self.policies.is(policy::FILE_VERSIONS, "latest_sp")
-        {
+        let sp = self.service_pack(v);
+        // The KB 812833 hotfix raises 1.0 SP2's ASP.NET files to build 398 (KB-02); SP3 is later.
+        if v == Version::V1_0 && sp == 2 && self.runtime(v).kb812833 {
             return "1.0.3705.398";
         }
-        if self.policies.is(policy::FILE_VERSIONS, "latest_sp") {
-            v.sp_file_version()
-        } else {
-            v.rtm_file_version()
-        }
+        v.file_version_at(sp)
+    }
+
+    /// Whether runtime `v` has the KB 812833 fix: the update applied, or a service pack that
+    /// carries it (KB-02).
+    pub fn has_kb812833(&self, v: Version) -> bool {
+        self.runtime(v).kb812833 || v.sp_carries_kb812833(self.service_pack(v))
     }
 
     /// Expands `%windir%` and `%SystemRoot%` in a path (MB-12).

@@ -189,7 +189,6 @@ pub struct World {
     gardens: BTreeMap<Version, u32>,
     configs: BTreeMap<Version, ProcessModel>,
     web_configs: BTreeMap<String, WebConfig>,
-    kb: BTreeSet<Version>,
     sessions: Sessions,
     reset_disabled: bool,
     cpus: u32,
@@ -214,7 +213,6 @@ impl Default for World {
             gardens: BTreeMap::new(),
             configs: BTreeMap::new(),
             web_configs: BTreeMap::new(),
-            kb: BTreeSet::new(),
             sessions: Sessions::default(),
             reset_disabled: false,
             cpus: 1,
@@ -720,16 +718,10 @@ pub fn set_web_config(m: &mut Machine, app: &str, wc: WebConfig) {
     }
 }
 
-/// Applies the KB 812833 update (1.0) or the June 2003 rollup (1.1) to runtime `v` (KB-02).
-pub fn install_kb812833(m: &mut Machine, v: Version) {
-    m.world_mut().kb.insert(v);
-}
-
-/// Whether runtime `v` has the KB 812833 update, applied or assumed by policy (KB-02, PM5-11).
+/// Whether runtime `v` has the KB 812833 update: installed on the machine, or assumed by policy
+/// (KB-02, PM5-11).
 pub fn has_kb812833(m: &Machine, v: Version) -> bool {
-    m.world().kb.contains(&v)
-        || (v.major() == 1 && m.policies().flag(policy::PM5_KB812833_INSTALLED))
-        || (v == Version::V1_0 && m.policies().is(policy::FILE_VERSIONS, "latest_sp"))
+    m.has_kb812833(v) || (v.major() == 1 && m.policies().flag(policy::PM5_KB812833_INSTALLED))
 }
 
 /// Starts or stops a pool as `AppPoolCommand` does (ADS-05, PM6-07); stopping ends its workers.

@@ -612,7 +612,7 @@ pub(super) static CATALOG: &[Rule] = &[
     Rule {
         id: "KB-02",
         title: "The update",
-        summary: "The fix is a 1.0 hotfix or the 1.1 June 2003 rollup, recorded per runtime as an installable item that may need a reboot.",
+        summary: "The fix is a 1.0 hotfix (build 398) that needs 1.0 Service Pack 2 and is carried by SP3, or the 1.1 June 2003 rollup that 1.1 SP1 includes, recorded per runtime as an installable item that may need a reboot.",
         source: Source::Documented,
         scope: Scope::Modeled,
     },

@@ -190,6 +190,11 @@ pub fn resource_state(m: &Machine, name: &str) -> (String, &'static [RuleId]) {
                 own_list(w3, "HttpCustomHeaders").iter().any(|h| h.eq_ignore_ascii_case(registration::POWERED_BY));
             (if present { "present" } else { "absent" }.into(), &["HDR-02"])
         }
+        other if other.starts_with("kb812833:") => match Version::parse(&other[9..]) {
+            Some(v) if m.runtime(v).kb812833 => ("applied".into(), &["KB-02"]),
+            Some(v) if m.has_kb812833(v) => (format!("in service pack {}", m.service_pack(v)), &["KB-02"]),
+            _ => ("none".into(), &["KB-02"]),
+        },
         other => match other.strip_prefix("file_version:").map(Version::parse) {
             Some(Some(v)) => (m.file_version(v).to_string(), &["VER-08"]),
             _ => (m.resource(other).unwrap_or("none").to_string(), &["REG-18"]),

@@ -570,6 +570,7 @@ fn describe(step: &StepSpec) -> String {
         Product::Runtime(v) => format!(".NET Framework {v}"),
         Product::NetFx3 => ".NET Framework 3.x".into(),
         Product::Kb812833(v) => format!("the KB 812833 update for {v}"),
+        Product::ServicePack(v, sp) => format!(".NET Framework {} Service Pack {sp}", v.short()),
     };
     if let Some(cmd) = &step.run {
         let who = if step.as_admin == Some(false) { " (as a non-administrator)" } else { "" };

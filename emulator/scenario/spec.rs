@@ -66,11 +66,11 @@ string_arg!(
     "expected 1.0, 1.1, 2.0 or 4.0 (or a full form such as 2.0.50727)"
 );
 string_arg!(
-    /// A setup product (`1.0`…`4.0`, `3.0`, `3.5`).
+    /// A setup product (`1.0`…`4.0`, `3.0`, `3.5`, `1.0 SP2`, `KB812833`).
     ProductArg(Product),
     Product::parse,
     ".NET Framework",
-    "expected 1.0, 1.1, 2.0, 3.0, 3.5 or 4.0"
+    "expected 1.0, 1.1, 2.0, 3.0, 3.5 or 4.0, a service pack (1.0 SP1..SP3, 1.1 SP1, 2.0 SP1..SP2), KB812833 or KB821156"
 );
 string_arg!(
     /// Application protection as a scenario writes it (`low`, `medium`, `high`).
