@@ -11,8 +11,8 @@ use iisim::sites::{self, AppSpec};
 
 fn machine() -> Machine {
     let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
-    setup::install(&mut m, Product::Runtime(Version::V1_1), true);
-    setup::install(&mut m, Product::Runtime(Version::V2_0), true);
+    setup::install(&mut m, &mut iisim::process::World::default(), Product::Runtime(Version::V1_1), true);
+    setup::install(&mut m, &mut iisim::process::World::default(), Product::Runtime(Version::V2_0), true);
     for i in 0..20 {
         let path = format!("/LM/W3SVC/1/ROOT/app{i}");
         let spec = AppSpec { path: path.clone(), application: true, ..Default::default() };
@@ -35,14 +35,14 @@ fn bench(c: &mut Criterion) {
     }
     // The whole path a request takes: cached view, resolution, the worker, CLR check, AppDomain
     // and session, on a warm w3wp.exe.
-    let mut warm = m.clone();
-    iisim::process::boot(&mut warm);
+    let mut warm = iisim::process::World::default();
+    iisim::process::boot(&m, &mut warm);
     let load = iisim::process::Load { client: Some("alice".into()), ..Default::default() };
     let req = Request::get("/app13/Default.aspx");
-    iisim::process::serve(&mut warm, &req, &load);
+    iisim::process::serve(&m, &mut warm, &req, &load);
     c.bench_function("serve /app13/Default.aspx (warm w3wp, InProc session)", |b| {
         b.iter(|| {
-            let s = iisim::process::serve(black_box(&mut warm), black_box(&req), &load);
+            let s = iisim::process::serve(black_box(&m), black_box(&mut warm), black_box(&req), &load);
             warm.drain_effects();
             s
         })

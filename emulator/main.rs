@@ -107,7 +107,7 @@ fn explain(path: &Path, method: String, url: String, host: Option<String>, clien
             return ExitCode::from(2);
         }
     };
-    let (report, m) = s.run_to_end();
+    let (report, m, w) = s.run_to_end();
     if !report.passed() {
         out!(
             "note: {} expectation(s) of the scenario failed; explaining on its final machine anyway",
@@ -119,7 +119,7 @@ fn explain(path: &Path, method: String, url: String, host: Option<String>, clien
         req.host = if h.is_empty() { None } else { Some(h) };
     }
     let load = iisim::process::Load { client, ..Default::default() };
-    for line in scenario::explain(&m, &req, &load) {
+    for line in scenario::explain(&m, &w, &req, &load) {
         out!("{}", printable(&line));
     }
     ExitCode::SUCCESS

@@ -10,7 +10,7 @@ use iisim::runtime::Version::{V1_1, V2_0, V4_0};
 use iisim::tools::{self, Context, Output};
 
 fn run(m: &mut iisim::machine::Machine, line: &str) -> Output {
-    tools::run(m, line, Context::default())
+    tools::run(m, &mut iisim::process::World::default(), line, Context::default())
 }
 
 #[test]
