@@ -136,13 +136,16 @@ fn explain_prints_every_decision_from_binding_to_process() {
         "listed in InProcessIsapiApps",
         "forwarded to aspnet_wp.exe (1.0.3705) [PM5-01, PM5-02]",
         "=> GET /legacy/default.aspx -> 200 from aspnet_wp.exe PID",
-        "   HTTP/1.1 200",
+        "   HTTP/1.1 200 OK",
+        "   <html><body>ASP.NET 1.0.3705 ran /legacy/default.aspx",
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
     let (code, out) = iisim(&["explain", "scenarios/22_iis5_side_by_side.toml", "GET", "/../boot.ini"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("HTTP/1.1 400"), "{out}");
+    assert!(out.contains("   HTTP/1.1 400 Bad Request"), "{out}");
+    let (_, out) = iisim(&["explain", "scenarios/22_iis5_side_by_side.toml", "GET", "/nothing.htm"]);
+    assert!(out.contains("   HTTP/1.1 404 Object Not Found"), "IIS 5's own reason phrase: {out}");
     let (code, out) = iisim(&["explain", "no/such/file.toml", "GET", "/"]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("cannot read the file"), "{out}");
@@ -296,4 +299,12 @@ fn status_is_accepted_as_an_integer() {
     let text = format!("{BARE}[[step]]\nrequest = {{ url = \"/nothing.htm\" }}\n[step.expect]\nstatus = 200\n");
     let (code, out, _d) = run_bytes("s.toml", text.as_bytes(), &[]);
     assert_eq!(code, 1, "an integer status is checked, not ignored: {out}");
+}
+
+#[test]
+fn request_steps_show_the_status_line_and_the_body() {
+    let text = format!("{BARE}[[step]]\nrequest = {{ url = \"/nothing.htm\" }}\n");
+    let (code, out, _d) = run_bytes("s.toml", text.as_bytes(), &["--transcript"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("  | HTTP/1.1 404 Not Found\n  | > "), "{out}");
 }

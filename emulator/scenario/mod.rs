@@ -666,6 +666,9 @@ fn send(m: &mut Machine, w: &mut World, r: &spec::RequestSpec) -> (Output, Serve
         process::advance(m, w, load.duration);
     }
     let served = last.unwrap_or_else(|| process::serve(m, w, &req, &load));
+    for line in answer_lines(m, &served) {
+        out.line(line);
+    }
     (out, served)
 }
 
@@ -681,10 +684,42 @@ pub fn explain(m: &Machine, w: &World, req: &Request, load: &Load) -> Vec<String
         lines.push(format!("  {}", transcript::render(&e)));
     }
     lines.push(format!("=> {}", summary(req, &served)));
-    lines.push(format!("   HTTP/1.1 {}", served.reply.status));
-    for (k, v) in &served.reply.headers {
-        lines.push(format!("   {k}: {v}"));
+    if served.reply.status != 0 {
+        lines.push(format!("   {}", served.reply.status_line(!m.edition().is_iis6())));
+        for (k, v) in &served.reply.headers {
+            lines.push(format!("   {k}: {v}"));
+        }
+        lines.push("   ".into());
+        lines.extend(body_lines(&served.reply.body, EXPLAIN_BODY_LINES).into_iter().map(|l| format!("   {l}")));
     }
+    lines
+}
+
+/// How many lines of a response body a request step shows.
+const STEP_BODY_LINES: usize = 4;
+/// How many lines of a response body `explain` shows.
+const EXPLAIN_BODY_LINES: usize = 40;
+
+/// The first `max` lines of a body, then how many more there are.
+fn body_lines(body: &str, max: usize) -> Vec<String> {
+    let all: Vec<&str> = body.lines().collect();
+    let mut lines: Vec<String> = all.iter().take(max).map(|l| l.to_string()).collect();
+    if all.len() > max {
+        lines.push(format!("... ({} more lines)", all.len() - max));
+    }
+    if all.is_empty() {
+        lines.push("(empty body)".into());
+    }
+    lines
+}
+
+/// The status line and the first lines of the body of a request's answer.
+fn answer_lines(m: &Machine, s: &Served) -> Vec<String> {
+    if s.reply.status == 0 {
+        return Vec::new();
+    }
+    let mut lines = vec![s.reply.status_line(!m.edition().is_iis6())];
+    lines.extend(body_lines(&s.reply.body, STEP_BODY_LINES).into_iter().map(|l| format!("> {l}")));
     lines
 }
 
