@@ -308,3 +308,18 @@ fn request_steps_show_the_status_line_and_the_body() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("  | HTTP/1.1 404 Not Found\n  | > "), "{out}");
 }
+
+#[test]
+fn aspnet_expectation_fails_when_the_runtime_failed_the_request() {
+    // Scenario 30 step 2: 2.0 in a pool whose w3wp.exe already runs 1.1: event 1062, a 500.
+    let text = std::fs::read_to_string("scenarios/30_iis6_pool_collision.toml").unwrap();
+    assert!(text.contains("aspnet = \"2.0 failed\""));
+    let (code, out, _d) =
+        run_bytes("s.toml", text.replacen("aspnet = \"2.0 failed\"", "aspnet = \"2.0\"", 1).as_bytes(), &[]);
+    assert_eq!(code, 1, "a 1062 is not \"ASP.NET 2.0 ran it\": {out}");
+    assert!(
+        out.contains("expected ASP.NET 2.0.50727 ran it")
+            && out.contains("2.0.50727 failed (another CLR owns the process (event 1062))"),
+        "{out}"
+    );
+}

@@ -33,8 +33,10 @@ pub struct Served {
     pub decisions: Vec<Decision>,
     /// Image name and PID of the process that answered.
     pub process: Option<(&'static str, u32)>,
-    /// The ASP.NET runtime that ran (or refused) it.
+    /// The ASP.NET runtime the request was handed to.
     pub runtime: Option<Version>,
+    /// Why that runtime did not run it (1062, Server Application Unavailable...); `None` when it ran.
+    pub failed: Option<&'static str>,
     /// Where it landed.
     pub target: Option<Target>,
     /// What became of the client's session.
@@ -43,7 +45,7 @@ pub struct Served {
 
 impl Served {
     fn new(reply: Reply) -> Served {
-        Served { reply, decisions: Vec::new(), process: None, runtime: None, target: None, session: None }
+        Served { reply, decisions: Vec::new(), process: None, runtime: None, failed: None, target: None, session: None }
     }
 }
 
@@ -139,7 +141,7 @@ fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcom
                     "ASP.NET 1.0 cannot run in worker process isolation mode",
                     &["PM6-04", "CLR-03", "HDR-05"],
                 );
-                s.reply = unavailable(m, &call);
+                unavailable(m, s, &call, "1.0 cannot run in worker process isolation mode");
                 return;
             }
             decide(
@@ -315,14 +317,14 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
             "aspnet_isapi.dll cannot run in DLLHOST.EXE. ASP.NET must run in the IIS process: re-register it with aspnet_regiis.exe -i so that it is listed in InProcessIsapiApps again.",
             &["PM5-11"],
         );
-        s.reply = unavailable(m, &call);
+        unavailable(m, s, &call, "it cannot run in dllhost.exe without the KB 812833 update (event 1084)");
         return;
     }
     if enabled {
         let rules: &[RuleId] = if host.is_dllhost() { &["PM5-01", "PM5-02", "KB-06"] } else { &["PM5-01", "PM5-02"] };
         decide(w, s, format!("processModel enable=\"true\": the request is forwarded to aspnet_wp.exe ({v})"), rules);
         let Some(wp) = aspnet_wp(m, w, s, v, load) else {
-            s.reply = unavailable(m, &call);
+            unavailable(m, s, &call, "aspnet_wp.exe could not start");
             return;
         };
         touch(m, w, wp, s);
@@ -349,7 +351,7 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
             &format!("Failed to execute request because the App-Domain could not be created. Error: 0x80070005 Access is denied. (process identity {iwam})"),
             &["KB-06"],
         );
-        s.reply = unavailable(m, &call);
+        unavailable(m, s, &call, "the AppDomain could not be created (event 1088)");
         return;
     }
     match &host {
@@ -456,9 +458,12 @@ fn isapi_reply(call: &IsapiCall, image: &str, pid: u32) -> Reply {
     }
 }
 
-fn unavailable(m: &Machine, call: &IsapiCall) -> Reply {
+/// The runtime could not run the request: Server Application Unavailable, and the request is
+/// marked failed for the reason given.
+fn unavailable(m: &Machine, s: &mut Served, call: &IsapiCall, why: &'static str) {
     let status = if m.policies().is(policy::CLR_UNAVAILABLE_STATUS, "503") { 503 } else { 500 };
-    pages::unavailable(status, &call.base_headers)
+    s.reply = pages::unavailable(status, &call.base_headers);
+    s.failed = Some(why);
 }
 
 /// The runtime whose aspnet_state.exe the state service runs (SHR-06).
@@ -518,7 +523,7 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
                     &["CLR-02"],
                 );
             }
-            s.reply = unavailable(m, call);
+            unavailable(m, s, call, "another CLR owns the process (event 1062)");
             return;
         }
         Some(_) => {}
@@ -611,24 +616,6 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
         };
         w.record_process(format!("AppDomain for {} ({v}) created in {image} PID {pid}", call.target.app), rules);
     }
-    // Session state (SES-01..08).
-    let mut set_cookie = None;
-    if load.client.is_some() && wc.session != SessionMode::Off {
-        match session(m, w, s, (pid, v), call, wc.session, load) {
-            Ok(cookie) => set_cookie = cookie,
-            Err(message) => {
-                s.reply = pages::managed_error(
-                    500,
-                    &call.base_headers,
-                    &call.target.app_vpath,
-                    &message,
-                    load.local,
-                    versions,
-                );
-                return;
-            }
-        }
-    }
     let mut headers = call.base_headers.clone();
     let version_header = if v == Version::V1_0 {
         m.policies().flag(policy::HDR_VERSION_HEADER_V10)
@@ -648,6 +635,31 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
             &["HDR-01"],
         );
     }
+    // A page, service or handler whose file is missing: the handler's own 404 (HDR-08).
+    if needs_file(&call.script_url, v) && !m.fs().exists(&call.target.physical) {
+        decide(w, s, format!("{} does not exist: ASP.NET {v} answers its own 404", call.target.physical), &["HDR-08"]);
+        s.reply = pages::not_found(&headers, &call.target.app_vpath, &call.script_url, v, versions);
+        after_request(m, w, s, pid, call, v, load);
+        return;
+    }
+    // Session state (SES-01..08).
+    let mut set_cookie = None;
+    if load.client.is_some() && wc.session != SessionMode::Off {
+        match session(m, w, s, (pid, v), call, wc.session, load) {
+            Ok(cookie) => set_cookie = cookie,
+            Err(message) => {
+                s.reply = pages::managed_error(
+                    500,
+                    &call.base_headers,
+                    &call.target.app_vpath,
+                    &message,
+                    load.local,
+                    versions,
+                );
+                return;
+            }
+        }
+    }
     headers.push(("Cache-Control".into(), "private".into()));
     headers.push(("Content-Type".into(), "text/html; charset=utf-8".into()));
     if let Some(id) = set_cookie {
@@ -659,6 +671,15 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
     );
     s.reply = Reply { status: 200, substatus: 0, headers, body };
     after_request(m, w, s, pid, call, v, load);
+}
+
+/// Whether the handler ASP.NET `v` picks for `script_url` serves a file (HDR-08): every one but
+/// trace.axd, 2.0's WebResource.axd and the remoting endpoints.
+fn needs_file(script_url: &str, v: Version) -> bool {
+    let name = script_url.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+    let ext = extension_of(script_url);
+    let virtual_handler = name == "trace.axd" || (v.is_20_or_later() && name == "webresource.axd");
+    !virtual_handler && !matches!(ext.as_str(), ".rem" | ".soap")
 }
 
 /// HDR-06: 4.0 refuses requestPathInvalidCharacters; 1.1 and 2.0 (policy) dangerous PATH_INFO.
@@ -833,7 +854,7 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
                 );
                 worker_event(m, w, v, log, Level::Error, 1003, format!("aspnet_wp.exe  (PID: {pid}) was recycled because it was suspected to be in a deadlocked state. It did not send any responses for pending requests in the last {limit} seconds."));
                 end(m, w, pid, "responseDeadlockInterval exceeded", Ending::Clean, &["PM5-07"]);
-                s.reply = unavailable(m, call);
+                unavailable(m, s, call, "the worker was recycled as deadlocked (event 1003)");
                 return;
             }
             let limit_mb = u64::from(phys) * pm.count("memoryLimit").unwrap_or(100) / 100;
@@ -880,7 +901,7 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
                     &["PM6-02"],
                 );
                 end(m, w, pid, "recycled: ISAPI reported unhealthy", Ending::Clean, &["PM6-02"]);
-                s.reply = unavailable(m, call);
+                unavailable(m, s, call, "the worker was recycled as deadlocked (event 2262)");
                 return;
             }
             if let Some(limit) = p.limits.restart_requests.filter(|l| p.served >= *l) {

@@ -778,6 +778,13 @@ pub(super) static CATALOG: &[Rule] = &[
         scope: Scope::Modeled,
     },
     Rule {
+        id: "HDR-08",
+        title: "ASP.NET's own 404",
+        summary: "A request ASP.NET runs for a page, service or handler whose file does not exist (its maps do not verify files) gets ASP.NET's 404 page \"The resource cannot be found.\" in that version's words, to remote clients too; trace.axd, 2.0's WebResource.axd and remoting endpoints need no file.",
+        source: Source::Observed,
+        scope: Scope::Modeled,
+    },
+    Rule {
         id: "CMP-01",
         title: "Compatible = same major",
         summary: "Versions are compatible only within a major version, and automatic remaps skip apps on incompatible or newer runtimes (policy compat).",

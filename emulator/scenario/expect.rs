@@ -60,9 +60,28 @@ fn request_checks(served: Option<&Served>, spec: &ExpectSpec, checks: &mut Vec<C
         checks.push(check(format!("served by PID {want}"), got.clone(), got == want.to_string(), &[]));
     }
     if let Some(want) = &spec.aspnet {
-        let got = s.runtime.map(|v| v.short().to_string()).unwrap_or_else(|| "none".into());
-        let want_v = Version::parse(want).map(|v| v.short().to_string()).unwrap_or_else(|| want.to_ascii_lowercase());
-        checks.push(check(format!("ASP.NET {want_v} ran it"), got.clone(), got == want_v, &["VER-02"]));
+        // `2.0`: ASP.NET 2.0 ran the request; `2.0 failed`: it was handed the request and could
+        // not run it; `none`: no ASP.NET was involved.
+        let got = match (s.runtime, s.failed) {
+            (Some(v), None) => v.short().to_string(),
+            (Some(v), Some(why)) => format!("{} failed ({why})", v.short()),
+            (None, _) => "none".into(),
+        };
+        let (want_text, failed) = match want.trim().strip_suffix("failed") {
+            Some(v) => (v.trim(), true),
+            None => (want.trim(), false),
+        };
+        let want_v =
+            Version::parse(want_text).map(|v| v.short().to_string()).unwrap_or_else(|| want_text.to_ascii_lowercase());
+        let (expected, ok) = match (want_v.as_str(), failed) {
+            ("none", _) => ("no ASP.NET handled it".to_string(), got == "none"),
+            (v, false) => (format!("ASP.NET {v} ran it"), got == v),
+            (v, true) => (
+                format!("ASP.NET {v} was handed it and failed"),
+                s.runtime.map(|r| r.short()) == Some(v) && s.failed.is_some(),
+            ),
+        };
+        checks.push(check(expected, got, ok, &["VER-02"]));
     }
     if let Some(want) = &spec.app {
         let want = mb_path(want);

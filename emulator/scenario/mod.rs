@@ -685,7 +685,7 @@ pub fn explain(m: &Machine, w: &World, req: &Request, load: &Load) -> Vec<String
     }
     lines.push(format!("=> {}", summary(req, &served)));
     if served.reply.status != 0 {
-        lines.push(format!("   {}", served.reply.status_line(!m.edition().is_iis6())));
+        lines.push(format!("   {}", served.reply.status_line(iis_phrases(m, &served))));
         for (k, v) in &served.reply.headers {
             lines.push(format!("   {k}: {v}"));
         }
@@ -713,12 +713,18 @@ fn body_lines(body: &str, max: usize) -> Vec<String> {
     lines
 }
 
+/// Whether the answer's status line carries IIS 5's own reason phrases: IIS 5.x wrote it itself;
+/// ASP.NET's answers carry the phrases ASP.NET sets (RFC 2616's).
+fn iis_phrases(m: &Machine, s: &Served) -> bool {
+    !m.edition().is_iis6() && s.runtime.is_none()
+}
+
 /// The status line and the first lines of the body of a request's answer.
 fn answer_lines(m: &Machine, s: &Served) -> Vec<String> {
     if s.reply.status == 0 {
         return Vec::new();
     }
-    let mut lines = vec![s.reply.status_line(!m.edition().is_iis6())];
+    let mut lines = vec![s.reply.status_line(iis_phrases(m, s))];
     lines.extend(body_lines(&s.reply.body, STEP_BODY_LINES).into_iter().map(|l| format!("> {l}")));
     lines
 }
@@ -734,8 +740,10 @@ pub fn summary(req: &Request, s: &Served) -> String {
     if let Some((image, pid)) = s.process {
         line.push_str(&format!(" from {image} PID {pid}"));
     }
-    if let Some(v) = s.runtime {
-        line.push_str(&format!(", ASP.NET {v}"));
+    match (s.runtime, s.failed) {
+        (Some(v), None) => line.push_str(&format!(", ASP.NET {v}")),
+        (Some(v), Some(why)) => line.push_str(&format!(", ASP.NET {v} did not run it: {why}")),
+        (None, _) => {}
     }
     if let Some(t) = &s.target {
         line.push_str(&format!(", app {}", t.app));
