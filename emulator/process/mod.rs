@@ -112,6 +112,8 @@ pub struct Process {
     isapis: BTreeMap<Version, IsapiLoad>,
     domains: BTreeMap<String, Domain>,
     busy: Vec<u64>,
+    /// Requests waiting for a thread: request number and when it will have run (PM5-07).
+    queued: Vec<(u64, u64)>,
     overflows: u32,
     config: Option<ProcessModel>,
     limits: PoolLimits,
@@ -195,6 +197,10 @@ pub struct World {
     state_version_checked: bool,
     journal: Journal,
     events: EventLog,
+    /// The number of the request being served.
+    request_seq: u64,
+    /// Queued requests a recycle moved to a replacement worker, and the worker that ran them.
+    moved: BTreeMap<u64, (&'static str, u32)>,
 }
 
 impl Default for World {
@@ -215,6 +221,8 @@ impl Default for World {
             state_version_checked: false,
             journal: Journal::default(),
             events: EventLog::default(),
+            request_seq: 0,
+            moved: BTreeMap::new(),
         }
     }
 }
@@ -316,6 +324,12 @@ impl World {
             }
             run.crashes.clear();
         }
+    }
+
+    /// Numbers the next request.
+    fn begin_request(&mut self) -> u64 {
+        self.request_seq += 1;
+        self.request_seq
     }
 
     fn alloc_pid(&mut self) -> u32 {
@@ -430,6 +444,7 @@ fn start(
         isapis: BTreeMap::new(),
         domains: BTreeMap::new(),
         busy: Vec::new(),
+        queued: Vec::new(),
         overflows: 0,
         config,
         limits,
@@ -511,6 +526,51 @@ pub fn end(m: &Machine, w: &mut World, pid: u32, why: &str, ending: Ending, rule
             end(m, w, c, "its parent inetinfo.exe ended", Ending::Clean, &["PM5-01"]);
         }
     }
+}
+
+/// Recycles an aspnet_wp.exe (PM5-07): it ends, a replacement for the same runtime (and web
+/// garden slot) starts at once with the machine.config of this moment, and the requests still
+/// waiting in the old worker's queue move to it. Other processes just end.
+pub fn recycle(m: &Machine, w: &mut World, pid: u32, why: &str, rules: &[RuleId]) {
+    let Some(old) = w.procs.get(&pid).cloned() else { return };
+    end(m, w, pid, why, Ending::Clean, rules);
+    let Role::AspnetWp(v, slot) = old.role else { return };
+    let pm = m.process_model(v);
+    if !pm.credentials_valid() {
+        return;
+    }
+    let identity = pm.identity();
+    let new = start(m, w, Role::AspnetWp(v, slot), &identity, Some(pm), &["PM5-07", "PM5-02", "PM5-09"]);
+    let now = m.clock();
+    let waiting: Vec<(u64, u64)> = old.queued.iter().copied().filter(|(_, until)| *until > now).collect();
+    if waiting.is_empty() {
+        return;
+    }
+    for (id, _) in &waiting {
+        w.moved.insert(*id, ("aspnet_wp.exe", new));
+    }
+    if let Some(p) = w.procs.get_mut(&new) {
+        p.busy.extend(waiting.iter().map(|(_, until)| *until));
+        p.served += waiting.len() as u64;
+        // The moved requests load the same CLR and recreate their AppDomains (without sessions).
+        p.clr = old.clr;
+        p.domains =
+            old.domains.iter().map(|(k, d)| (k.clone(), Domain { sessions: BTreeSet::new(), ..d.clone() })).collect();
+    }
+    let apps: Vec<&str> = old.domains.values().map(|d| d.app.as_str()).collect();
+    w.record_process(
+        format!(
+            "{} queued request(s) move from PID {pid} to the new aspnet_wp.exe PID {new}, which loads the {v} CLR and AppDomains for {}",
+            waiting.len(),
+            apps.join(", ")
+        ),
+        &["PM5-07"],
+    );
+}
+
+/// The process that answered request `id` when a recycle moved it from the one first reported.
+pub fn answered_by(w: &World, id: u64) -> Option<(&'static str, u32)> {
+    w.moved.get(&id).copied()
 }
 
 /// Records a crash of a pool's worker and stops the pool when rapid-fail protection trips (PM6-07).
@@ -872,7 +932,7 @@ pub fn advance(m: &mut Machine, w: &mut World, seconds: u64) {
                         life / 60
                     ),
                 );
-                end(m, w, pid, &format!("processModel timeout ({} min)", life / 60), Ending::Clean, &["PM5-07"]);
+                recycle(m, w, pid, &format!("processModel timeout ({} min)", life / 60), &["PM5-07"]);
             }
             (Due::PoolIdle(idle), Role::W3wp(pool, _)) => {
                 let pool = pool.clone();

@@ -41,11 +41,23 @@ pub struct Served {
     pub target: Option<Target>,
     /// What became of the client's session.
     pub session: Option<SessionFate>,
+    /// The request's number in this world: a queued request that moves to a replacement worker
+    /// is found by it ([`super::answered_by`]).
+    pub id: u64,
 }
 
 impl Served {
     fn new(reply: Reply) -> Served {
-        Served { reply, decisions: Vec::new(), process: None, runtime: None, failed: None, target: None, session: None }
+        Served {
+            reply,
+            decisions: Vec::new(),
+            process: None,
+            runtime: None,
+            failed: None,
+            target: None,
+            session: None,
+            id: 0,
+        }
     }
 }
 
@@ -57,6 +69,13 @@ fn decide(w: &mut World, s: &mut Served, text: impl Into<String>, rules: &[RuleI
 
 /// Serves one request on the machine, as of the current virtual time.
 pub fn serve(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
+    let id = w.begin_request();
+    let mut s = serve_one(m, w, req, load);
+    s.id = id;
+    s
+}
+
+fn serve_one(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
     if !web_running(m, w) {
         let mut s = Served::new(Reply::default());
         decide(w, &mut s, "W3SVC is not running: the connection is refused", &["IIR-02"]);
@@ -147,7 +166,10 @@ fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcom
             decide(
                 w,
                 s,
-                format!("worker process isolation mode: ASP.NET {v} runs inside w3wp.exe PID {pid}; processModel ignored but for responseDeadlockInterval"),
+                format!(
+                    "worker process isolation mode: ASP.NET {v} runs inside w3wp.exe PID {pid}; processModel ignored but for maxWorkerThreads, maxIoThreads, responseDeadlockInterval{}",
+                    if v.is_20_or_later() { ", requestQueueLimit, minWorkerThreads, minIoThreads" } else { "" }
+                ),
                 &["PM6-02"],
             );
             run_managed(m, w, s, pid, &call, v, load);
@@ -564,31 +586,38 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
         s.reply = pages::forbidden(&call.base_headers, &call.target.app_vpath, load.local, versions);
         return;
     }
-    // The request queue of aspnet_wp (PM5-08).
+    // The request queue: aspnet_wp's processModel (PM5-08); in worker mode w3wp.exe keeps
+    // maxWorkerThreads and, from 2.0, requestQueueLimit of the runtime's machine.config (PM6-02).
     let now = m.clock();
-    let limits = w.procs.get(&pid).and_then(|p| p.config.clone());
+    let in_w3wp = image == "w3wp.exe";
+    let limits = match w.procs.get(&pid).and_then(|p| p.config.clone()) {
+        Some(pm) => Some(pm),
+        None if in_w3wp => Some(m.process_model(v)),
+        None => None,
+    };
     if let Some(pm) = &limits {
         let cpus = u64::from(m.cpus());
         let threads = pm.count("maxWorkerThreads").unwrap_or(20) * cpus;
         let in_flight = w.procs.get(&pid).map(|p| p.busy.iter().filter(|t| **t > now).count()).unwrap_or(0) as u64;
         let queued = in_flight.saturating_sub(threads.saturating_sub(1));
-        if let Some(limit) = pm.count("requestQueueLimit") {
+        let queue_limit = if in_w3wp && !v.is_20_or_later() { None } else { pm.count("requestQueueLimit") };
+        if let Some(limit) = queue_limit {
             if in_flight >= threads && queued > limit {
-                decide(w, s, format!("{in_flight} requests in flight exceed {threads} threads + requestQueueLimit={limit}: 503 Server is too busy"), &["PM5-08"]);
+                let rules: &[RuleId] = if in_w3wp { &["PM6-02", "PM5-08"] } else { &["PM5-08"] };
+                decide(w, s, format!("{in_flight} requests in flight exceed {threads} threads + requestQueueLimit={limit}: 503 Server is too busy"), rules);
                 s.reply = pages::too_busy(&call.base_headers);
                 let overflows = w.procs.get_mut(&pid).map(|p| {
                     p.overflows += 1;
                     p.overflows
                 });
-                // One overflow is a burst; a queue that stays over the limit recycles the worker.
-                if overflows.unwrap_or(0) >= 2 {
+                // One overflow is a burst; a queue that stays over the limit recycles aspnet_wp.
+                if overflows.unwrap_or(0) >= 2 && !in_w3wp {
                     worker_event(m, w, v, pm.log_level(), Level::Error, 1002, format!("aspnet_wp.exe  (PID: {pid}) was recycled because the number of queued requests exceeded {limit}."));
-                    end(
+                    super::recycle(
                         m,
                         w,
                         pid,
                         &format!("requestQueueLimit ({limit}) exceeded twice in a row"),
-                        Ending::Clean,
                         &["PM5-08", "PM5-07"],
                     );
                 }
@@ -596,6 +625,13 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
             }
             if let Some(p) = w.procs.get_mut(&pid) {
                 p.overflows = 0;
+            }
+        }
+        // A request that finds every thread busy waits in the queue (it may move on a recycle).
+        if in_flight >= threads && load.duration > 0 {
+            let id = w.request_seq;
+            if let Some(p) = w.procs.get_mut(&pid) {
+                p.queued.push((id, now + load.duration));
             }
         }
     }
@@ -853,7 +889,7 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
                     &["PM5-07", "CLR-03", "HDR-05"],
                 );
                 worker_event(m, w, v, log, Level::Error, 1003, format!("aspnet_wp.exe  (PID: {pid}) was recycled because it was suspected to be in a deadlocked state. It did not send any responses for pending requests in the last {limit} seconds."));
-                end(m, w, pid, "responseDeadlockInterval exceeded", Ending::Clean, &["PM5-07"]);
+                super::recycle(m, w, pid, "responseDeadlockInterval exceeded", &["PM5-07"]);
                 unavailable(m, s, call, "the worker was recycled as deadlocked (event 1003)");
                 return;
             }
@@ -861,7 +897,7 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
             if u64::from(p.memory_mb) > limit_mb {
                 let pct = pm.count("memoryLimit").unwrap_or(100);
                 worker_event(m, w, v, log, Level::Error, 1001, format!("aspnet_wp.exe  (PID: {pid}) was recycled because memory consumption exceeded the {limit_mb} MB ({pct} percent of available RAM)."));
-                end(m, w, pid, &format!("memoryLimit ({pct}% of {phys} MB) exceeded"), Ending::Clean, &["PM5-07"]);
+                super::recycle(m, w, pid, &format!("memoryLimit ({pct}% of {phys} MB) exceeded"), &["PM5-07"]);
                 return;
             }
             if let Some(limit) = pm.count("requestLimit").filter(|l| p.served >= *l) {
@@ -874,7 +910,7 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
                     1006,
                     format!("aspnet_wp.exe  (PID: {pid}) was recycled after serving {limit} requests."),
                 );
-                end(m, w, pid, &format!("requestLimit ({limit}) reached"), Ending::Clean, &["PM5-07"]);
+                super::recycle(m, w, pid, &format!("requestLimit ({limit}) reached"), &["PM5-07"]);
             }
         }
         Role::W3wp(pool, _) => {

@@ -656,16 +656,18 @@ fn send(m: &mut Machine, w: &mut World, r: &spec::RequestSpec) -> (Output, Serve
         local: r.local,
     };
     let mut out = Output::default();
-    let mut last = None;
-    for _ in 0..r.repeat.unwrap_or(1) {
-        let served = process::serve(m, w, &req, &load);
-        out.line(summary(&req, &served));
-        last = Some(served);
+    let mut all: Vec<Served> = (0..r.repeat.unwrap_or(1)).map(|_| process::serve(m, w, &req, &load)).collect();
+    // A request that waited in a queue is answered by the worker it ended up in (PM5-07).
+    for s in &mut all {
+        if let Some(p) = process::answered_by(w, s.id) {
+            s.process = Some(p);
+        }
+        out.line(summary(&req, s));
     }
     if load.duration > 0 {
         process::advance(m, w, load.duration);
     }
-    let served = last.unwrap_or_else(|| process::serve(m, w, &req, &load));
+    let served = all.pop().unwrap_or_else(|| process::serve(m, w, &req, &load));
     for line in answer_lines(m, &served) {
         out.line(line);
     }
