@@ -177,3 +177,24 @@ fn a_recycled_aspnet_wp_is_replaced_and_its_queue_moves() {
     assert_eq!(moved, [served[1].id], "the one queued request moved");
     assert_eq!(process::answered_by(&w, served[1].id), Some(("aspnet_wp.exe", workers[0])));
 }
+
+#[test]
+fn iis5_w3svc_restart_keeps_inetinfo_and_the_clr_it_loaded() {
+    // IIR-04: inetinfo.exe is IISADMIN's process; W3SVC's restart unloads its ISAPIs but the CLR
+    // loaded in it stays (CLR-05), so the other runtime still fails there.
+    let mut m = common::machine(Edition::Win2000, &[Version::V1_0, Version::V1_1]);
+    app(&mut m, "/LM/W3SVC/1/ROOT/old", 0, Some(Version::V1_0));
+    app(&mut m, "/LM/W3SVC/1/ROOT/new", 0, Some(Version::V1_1));
+    for v in [Version::V1_0, Version::V1_1] {
+        process::edit_process_model(&mut m, v, "enable", "false").unwrap();
+    }
+    let mut w = World::default();
+    process::boot(&m, &mut w);
+    let inetinfo = |w: &World| w.processes().find(|p| p.role().image() == "inetinfo.exe").map(|p| p.pid());
+    let before = inetinfo(&w);
+    assert_eq!(get(&m, &mut w, "/new/default.aspx", None).reply.status, 200);
+    process::restart_w3svc(&m, &mut w, "net stop w3svc, net start w3svc", &["IIR-04"]);
+    assert_eq!(inetinfo(&w), before, "inetinfo.exe keeps its PID");
+    let old = get(&m, &mut w, "/old/default.aspx", None);
+    assert_eq!((old.reply.status, old.failed.is_some()), (500, true), "1.1's CLR is still loaded in inetinfo.exe");
+}

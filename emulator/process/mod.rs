@@ -630,9 +630,16 @@ fn worker_event(m: &Machine, w: &mut World, v: Version, log: LogLevel, level: Le
 /// is read again (PM6-01).
 pub fn restart_w3svc(m: &Machine, w: &mut World, why: &str, rules: &[RuleId]) {
     let iis5 = iis5_style(m, w);
-    let pids: Vec<u32> = w.procs.values().filter(|p| iis5 || p.role != Role::Inetinfo).map(|p| p.pid).collect();
+    // inetinfo.exe is IISADMIN's process and stays (IIR-04); on IIS 5 it also hosts W3SVC, whose
+    // ISAPIs and AppDomains unload with it, but a CLR it loaded stays until the process ends (CLR-05).
+    let pids: Vec<u32> = w.procs.values().filter(|p| p.role != Role::Inetinfo).map(|p| p.pid).collect();
     for pid in pids {
         end(m, w, pid, why, Ending::Clean, rules);
+    }
+    if iis5 {
+        if let Some(pid) = w.find(&Role::Inetinfo) {
+            w3svc_unloaded(w, pid);
+        }
     }
     w.w3svc_stopped();
     let before = iis5;
@@ -642,6 +649,36 @@ pub fn restart_w3svc(m: &Machine, w: &mut World, why: &str, rules: &[RuleId]) {
         let mode = if after { "IIS 5.0 isolation mode" } else { "worker process isolation mode" };
         w.record_process(format!("W3SVC started in {mode} (IIs5IsolationModeEnabled)"), &["PM6-01"]);
     }
+}
+
+/// W3SVC stopped inside inetinfo.exe (IIS 5): its ISAPIs and AppDomains unload, InProc sessions
+/// go with them, and the process keeps running with any CLR it loaded (IIR-04, CLR-05, SES-02).
+fn w3svc_unloaded(w: &mut World, pid: u32) {
+    let Some(p) = w.procs.get_mut(&pid) else { return };
+    let domains = std::mem::take(&mut p.domains);
+    p.isapis.clear();
+    let clr = p.clr;
+    let mut ended = Vec::new();
+    for d in domains.values() {
+        for id in &d.sessions {
+            ended.push(session::describe(w.sessions.owner(id), &d.app, d.mode));
+        }
+    }
+    let mut text = format!("inetinfo.exe PID {pid} keeps running (IISADMIN): W3SVC's ISAPIs unload");
+    let mut rules: Vec<RuleId> = vec!["IIR-04"];
+    if !domains.is_empty() {
+        let apps: Vec<&str> = domains.values().map(|d| d.app.as_str()).collect();
+        text.push_str(&format!(", AppDomains end ({})", apps.join(", ")));
+    }
+    if let Some(v) = clr {
+        text.push_str(&format!("; the {v} CLR stays loaded until the process ends"));
+        rules.push("CLR-05");
+    }
+    if !ended.is_empty() {
+        text.push_str(&format!("; sessions ended: {}", ended.join(", ")));
+        rules.push("SES-02");
+    }
+    w.record_process(text, &rules);
 }
 
 /// `iisreset /stop`: every IIS process ends; InProc state and CLR verdicts go (IIR-03).
