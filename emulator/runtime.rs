@@ -24,6 +24,21 @@ pub enum Bitness {
     X64,
 }
 
+impl Bitness {
+    /// The bitness of a Framework DLL by its folder (`\Framework64\` or `\Framework\`); `None`
+    /// for DLLs outside the Framework folders.
+    pub fn of_framework_dll(path: &str) -> Option<Bitness> {
+        let p = path.to_ascii_lowercase();
+        if p.contains("\\framework64\\") {
+            Some(Bitness::X64)
+        } else if p.contains("\\framework\\") {
+            Some(Bitness::X86)
+        } else {
+            None
+        }
+    }
+}
+
 impl Version {
     /// All versions, oldest first.
     pub const ALL: [Version; 4] = [Version::V1_0, Version::V1_1, Version::V2_0, Version::V4_0];

@@ -115,6 +115,8 @@ pub struct Process {
     /// Requests waiting for a thread: request number and when it will have run (PM5-07).
     queued: Vec<(u64, u64)>,
     overflows: u32,
+    /// 32- or 64-bit, fixed when the process starts (PM6-08).
+    bitness: crate::runtime::Bitness,
     config: Option<ProcessModel>,
     limits: PoolLimits,
 }
@@ -446,6 +448,7 @@ fn start(
         busy: Vec::new(),
         queued: Vec::new(),
         overflows: 0,
+        bitness: m.iis_bitness(),
         config,
         limits,
     };
@@ -526,6 +529,20 @@ pub fn end(m: &Machine, w: &mut World, pid: u32, why: &str, ending: Ending, rule
             end(m, w, c, "its parent inetinfo.exe ended", Ending::Clean, &["PM5-01"]);
         }
     }
+}
+
+/// The DLLs of the global ISAPI filters, in load order (SHR-01).
+fn global_filters(m: &Machine) -> Vec<String> {
+    let filters = "/LM/W3SVC/Filters";
+    let order = m.metabase().own(filters, "FilterLoadOrder").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    order
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .filter_map(|n| {
+            m.metabase().own(&format!("{filters}/{n}"), "FilterPath").and_then(|v| v.as_str()).map(str::to_string)
+        })
+        .collect()
 }
 
 /// Recycles an aspnet_wp.exe (PM5-07): it ends, a replacement for the same runtime (and web

@@ -71,6 +71,11 @@ pub fn not_found(base: &[(String, String)], app_vpath: &str, url: &str, v: Versi
     html(404, 0, base, body)
 }
 
+/// IIS 6's answer when a w3wp.exe cannot load an ISAPI extension of the other bitness (PM6-08).
+pub fn not_valid_win32(base: &[(String, String)]) -> Reply {
+    html(500, 0, base, "%1 is not a valid Win32 application.".into())
+}
+
 /// The managed error page (HDR-04): detailed with the version footer for local clients, the
 /// generic "Runtime Error" page for remote ones under `customErrors mode="RemoteOnly"`.
 pub fn managed_error(

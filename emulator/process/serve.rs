@@ -6,7 +6,7 @@ use crate::machine::Machine;
 use crate::messages::Catalog;
 use crate::policy;
 use crate::rules::RuleId;
-use crate::runtime::Version;
+use crate::runtime::{Bitness, Version};
 
 use super::session::{SessionFate, SessionMode};
 use super::{end, iis5_style, pages, pool_dword, start, view, web_running, worker_event, Domain, Ending, Role, World};
@@ -139,8 +139,31 @@ fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcom
         s.reply = pages::http_sys_unavailable();
         return;
     }
-    let pid = w3wp(m, w, s, &pool, load);
+    let Some(pid) = w3wp(m, w, s, &pool, load) else {
+        s.reply = pages::http_sys_unavailable();
+        return;
+    };
     touch(m, w, pid, s);
+    // A w3wp.exe loads only ISAPIs of its own bitness (PM6-08): a 32-bit worker cannot load a
+    // Framework64 aspnet_isapi.dll, nor a 64-bit one a Framework DLL.
+    if let Outcome::Isapi(call) = &outcome {
+        let bits = w.procs.get(&pid).map(|p| p.bitness);
+        if let (Some(dll_bits), Some(bits)) = (Bitness::of_framework_dll(&call.dll), bits) {
+            if dll_bits != bits {
+                decide(
+                    w,
+                    s,
+                    format!("w3wp.exe PID {pid} is {} and cannot load {}: 500", bits_name(bits), call.dll),
+                    &["PM6-08"],
+                );
+                s.runtime = call.aspnet;
+                s.failed = Some("w3wp.exe cannot load an ISAPI of the other bitness");
+                s.reply = pages::not_valid_win32(&call.base_headers);
+                count_request(w, pid);
+                return;
+            }
+        }
+    }
     match outcome {
         Outcome::Reply(r) => {
             s.reply = r;
@@ -178,7 +201,16 @@ fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcom
 }
 
 /// Picks the pool's worker: a web garden hands requests to its workers in turn (PM6-05, SES-05).
-fn w3wp(m: &Machine, w: &mut World, s: &mut Served, pool: &str, load: &Load) -> u32 {
+fn bits_name(b: Bitness) -> &'static str {
+    match b {
+        Bitness::X86 => "32-bit",
+        Bitness::X64 => "64-bit",
+    }
+}
+
+/// The pool's worker for this request, started if needed; `None` when a new worker cannot load
+/// the global ISAPI filter (a Framework DLL of the other bitness: event 2268, PM6-08).
+fn w3wp(m: &Machine, w: &mut World, s: &mut Served, pool: &str, load: &Load) -> Option<u32> {
     let max = pool_dword(m, pool, "MaxProcesses").max(1);
     let slot = garden_slot(m, w, pool, max, load);
     if let Some(pid) = w.find(&Role::W3wp(pool.to_string(), slot)) {
@@ -190,7 +222,27 @@ fn w3wp(m: &Machine, w: &mut World, s: &mut Served, pool: &str, load: &Load) -> 
                 &["PM6-05", "SES-05"],
             );
         }
-        return pid;
+        return Some(pid);
+    }
+    let bits = m.iis_bitness();
+    if let Some(filter) =
+        super::global_filters(m).into_iter().find(|f| Bitness::of_framework_dll(f).is_some_and(|b| b != bits))
+    {
+        decide(
+            w,
+            s,
+            format!("a {} w3wp.exe cannot load the ISAPI filter {filter}: startup aborted, 503", bits_name(bits)),
+            &["PM6-08"],
+        );
+        w.log_event(
+            m.clock(),
+            Level::Error,
+            "W3SVC-WP",
+            2268,
+            "Could not load all ISAPI filters for site/service. Therefore startup aborted.",
+            &["PM6-08"],
+        );
+        return None;
     }
     let identity = match pool_dword(m, pool, "AppPoolIdentityType") {
         0 => "LocalSystem".to_string(),
@@ -207,7 +259,7 @@ fn w3wp(m: &Machine, w: &mut World, s: &mut Served, pool: &str, load: &Load) -> 
             &["PM6-05", "SES-05"],
         );
     }
-    pid
+    Some(pid)
 }
 
 /// The garden member the next request goes to (policy `garden.routing`).
