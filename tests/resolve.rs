@@ -335,7 +335,7 @@ fn script_segments_and_extension_maps() {
         ("GET", "/shop/cart.aspx/more/info", "isapi aspnet 1.1.4322", "/shop/cart.aspx", "/more/info", "SM-11"),
         ("GET", "/web.config", "isapi aspnet 1.1.4322", "/web.config", "", "HDR-07"),
         ("GET", "/nomaps/x.aspx", "404.3", "", "", "REQ-11"),
-        ("GET", "/nomaps/web.config", "404", "", "", "SEC-10"),
+        ("GET", "/nomaps/web.config", "404.3", "", "", "REQ-11"),
     ];
     for (method, url, want, script_url, path_info, rule) in cases {
         let r = resolve(&view, &Request::new(method, url));

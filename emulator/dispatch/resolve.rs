@@ -644,7 +644,8 @@ impl<'a> Run<'a> {
         if key.access & ACCESS_READ == 0 {
             return self.fail(key, 403, 2, &format!("no Read permission for {}", url.text()), &["REQ-11", "REQ-12"]);
         }
-        if ext == ".config" {
+        // IIS 6 needs no rule of its own: .config has no MIME type, so REQ-11 answers 404.3 below.
+        if ext == ".config" && !self.iis6() {
             return self.fail(key, 404, 0, "configuration files are never served", &["SEC-10"]);
         }
         if !self.view.is_file(physical) {
