@@ -188,13 +188,11 @@ fn repeat_4294967295_is_a_load_error_not_a_run_until_memory_is_gone() {
 
 #[test]
 fn junit_stays_well_formed_with_control_characters_and_noncharacters() {
-    let text = format!(
-        "title = \"x\\u0001y\\uFFFEz\\uFFFF\"\ndescription = \"d\\u0002\"\nrules = []\n[machine]\nedition = \"2003\"\n\
-         [[step]]\ncomment = \"c\\u0003\"\nrequest = {{ url = \"/a\\u001b[31m\" }}\n[step.expect]\nbody_contains = [\"\\u0004\"]\n"
-    );
+    let text = "title = \"x\\u0001y\\uFFFEz\\uFFFF\"\ndescription = \"d\\u0002\"\nrules = []\n[machine]\nedition = \"2003\"\n\
+         [[step]]\ncomment = \"c\\u0003\"\nrequest = { url = \"/a\\u001b[31m\" }\n[step.expect]\nbody_contains = [\"\\u0004\"]\n";
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("c\u{7}.toml");
-    std::fs::write(&f, &text).unwrap();
+    std::fs::write(&f, text).unwrap();
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "title = \"\\u0005\nrules").unwrap();
     let xml = dir.path().join("j.xml");

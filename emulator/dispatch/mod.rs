@@ -7,6 +7,7 @@
 //! happens once an ISAPI is chosen (which process, which runtime) belongs to the process model.
 
 pub mod canon;
+pub mod filter;
 pub mod resolve;
 pub mod view;
 

@@ -545,6 +545,15 @@ fn global_filters(m: &Machine) -> Vec<String> {
         .collect()
 }
 
+/// The runtime whose aspnet_filter.dll is the global ISAPI filter, if any (SHR-01).
+fn filter_version(m: &Machine) -> Option<Version> {
+    global_filters(m).iter().find_map(|dll| {
+        let folder = dll.to_ascii_lowercase();
+        let folder = folder.rsplit('\\').nth(1).unwrap_or_default().to_string();
+        Version::ALL.into_iter().find(|v| folder == v.folder_name())
+    })
+}
+
 /// Recycles an aspnet_wp.exe (PM5-07): it ends, a replacement for the same runtime (and web
 /// garden slot) starts at once with the machine.config of this moment, and the requests still
 /// waiting in the old worker's queue move to it. Other processes just end.

@@ -76,6 +76,18 @@ pub fn not_valid_win32(base: &[(String, String)]) -> Reply {
     html(500, 0, base, "%1 is not a valid Win32 application.".into())
 }
 
+/// ASP.NET's redirect (`Response.Redirect`): 302 with Location and the "Object moved" body.
+pub fn object_moved(base: &[(String, String)], location: &str) -> Reply {
+    let mut reply = html(
+        302,
+        0,
+        base,
+        format!("<html><head><title>Object moved</title></head><body>\n<h2>Object moved to <a href=\"{location}\">here</a>.</h2>\n</body></html>"),
+    );
+    reply.headers.push(("Location".into(), location.to_string()));
+    reply
+}
+
 /// The managed error page (HDR-04): detailed with the version footer for local clients, the
 /// generic "Runtime Error" page for remote ones under `customErrors mode="RemoteOnly"`.
 pub fn managed_error(

@@ -41,6 +41,8 @@ pub struct Served {
     pub target: Option<Target>,
     /// What became of the client's session.
     pub session: Option<SessionFate>,
+    /// The session ID the ASP.NET filter took out of the URL (cookieless session state, SES-10).
+    pub url_session: Option<String>,
     /// The request's number in this world: a queued request that moves to a replacement worker
     /// is found by it ([`super::answered_by`]).
     pub id: u64,
@@ -56,6 +58,7 @@ impl Served {
             failed: None,
             target: None,
             session: None,
+            url_session: None,
             id: 0,
         }
     }
@@ -81,13 +84,33 @@ fn serve_one(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
         decide(w, &mut s, "W3SVC is not running: the connection is refused", &["IIR-02"]);
         return s;
     }
+    // The global ISAPI filter sees the URL first: it takes out a cookieless session ID (SES-10).
+    let mut filtered = Vec::new();
+    let stripped = super::filter_version(m).and_then(|f| {
+        let st = dispatch::filter::strip_session_id(&req.url, f)?;
+        filtered.push(Decision::new(
+            format!("aspnet_filter.dll ({f}) takes the session ID {} out of the URL: {}", st.id, st.url),
+            &["SES-10", "SHR-01"],
+        ));
+        Some(st)
+    });
+    let unfiltered;
+    let req = match &stripped {
+        Some(st) => {
+            unfiltered = Request { url: st.url.clone(), ..req.clone() };
+            &unfiltered
+        }
+        None => req,
+    };
     let v = view(m, w);
     let res = dispatch::resolve(&v, req);
     let mut s = Served::new(Reply::default());
-    for d in &res.decisions {
+    s.url_session = stripped.map(|st| st.id);
+    filtered.extend(res.decisions);
+    for d in &filtered {
         w.record_decision(d.text.clone(), &d.rules);
     }
-    s.decisions = res.decisions;
+    s.decisions = filtered;
     s.target = res.target.clone();
     let Some(target) = res.target else {
         if let Outcome::Reply(r) = res.outcome {
@@ -730,10 +753,38 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
         after_request(m, w, s, pid, call, v, load);
         return;
     }
-    // Session state (SES-01..08).
+    // Session state (SES-01..08); cookieless, the ID comes from the URL (SES-10).
     let mut set_cookie = None;
-    if load.client.is_some() && wc.session != SessionMode::Off {
-        match session(m, w, s, (pid, v), call, wc.session, load) {
+    let mut url_token = None;
+    if wc.cookieless && wc.session != SessionMode::Off {
+        let token = |id: &str| if v.is_20_or_later() { format!("(S({id}))") } else { format!("({id})") };
+        let Some(id) = s.url_session.clone() else {
+            let id = w.sessions.issue();
+            let rest =
+                call.script_url.strip_prefix(call.target.app_vpath.trim_end_matches('/')).unwrap_or(&call.script_url);
+            let location = format!("{}/{}{rest}", call.target.app_vpath.trim_end_matches('/'), token(&id));
+            decide(
+                w,
+                s,
+                format!("cookieless session state: a new session ID, and a redirect to {location}"),
+                &["SES-10"],
+            );
+            s.session = Some(SessionFate::New);
+            s.reply = pages::object_moved(&headers, &location);
+            after_request(m, w, s, pid, call, v, load);
+            return;
+        };
+        let client = format!("URL session {id}");
+        w.sessions.adopt(&client, &id);
+        if let Err(message) = session(m, w, s, (pid, v), call, (wc.session, &client), load) {
+            s.reply =
+                pages::managed_error(500, &call.base_headers, &call.target.app_vpath, &message, load.local, versions);
+            return;
+        }
+        url_token = Some(token(&id));
+    } else if load.client.is_some() && wc.session != SessionMode::Off {
+        let client = load.client.clone().unwrap_or_default();
+        match session(m, w, s, (pid, v), call, (wc.session, &client), load) {
             Ok(cookie) => set_cookie = cookie,
             Err(message) => {
                 s.reply = pages::managed_error(
@@ -753,10 +804,19 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
     if let Some(id) = set_cookie {
         headers.push(("Set-Cookie".into(), format!("ASP.NET_SessionId={id}; path=/")));
     }
-    let body = format!(
-        "<html><body>ASP.NET {v} ran {} for application {} in {image} (PID {pid})</body></html>",
+    let mut body = format!(
+        "<html><body>ASP.NET {v} ran {} for application {} in {image} (PID {pid})",
         call.script_url, call.target.app_vpath
     );
+    // Cookieless: the page's links carry the session in the URL (SES-10).
+    if let Some(token) = url_token {
+        let page = call.script_url.rsplit('/').next().unwrap_or_default();
+        body.push_str(&format!(
+            " <a href=\"{}/{token}/{page}\">{page}</a>",
+            call.target.app_vpath.trim_end_matches('/')
+        ));
+    }
+    body.push_str("</body></html>");
     s.reply = Reply { status: 200, substatus: 0, headers, body };
     after_request(m, w, s, pid, call, v, load);
 }
@@ -801,10 +861,9 @@ fn session(
     s: &mut Served,
     (pid, v): (u32, Version),
     call: &IsapiCall,
-    mode: SessionMode,
+    (mode, client): (SessionMode, &str),
     load: &Load,
 ) -> Result<Option<String>, String> {
-    let client = load.client.as_deref().unwrap_or_default();
     let duration = load.duration;
     let app = call.target.app.clone();
     if mode == SessionMode::StateServer {

@@ -729,6 +729,13 @@ pub(super) static CATALOG: &[Rule] = &[
         scope: Scope::Modeled,
     },
     Rule {
+        id: "SES-10",
+        title: "Cookieless session state",
+        summary: "With <sessionState cookieless=\"true\"> the session ID travels in the URL, /(id)/ for 1.x and /(S(id))/ for 2.0 and later; the global aspnet_filter.dll of the latest installed runtime takes it out before IIS maps the URL (2.0's filter knows both forms, 1.x's only its own), a request without one is redirected to a URL with a new ID, and the page's links keep it.",
+        source: Source::Documented,
+        scope: Scope::Modeled,
+    },
+    Rule {
         id: "HDR-01",
         title: "X-AspNet-Version",
         summary: "Managed responses carry the runtime version header unless disabled in 2.0+, and 1.0 sends none (policy hdr.version_header_v10).",

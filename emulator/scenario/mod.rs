@@ -362,30 +362,46 @@ fn edit_machine_config(m: &mut Machine, edit: &spec::MachineConfigEdit) -> Resul
 
 /// Writes an application's web.config settings when the entry gives any.
 fn apply_web_config(m: &mut Machine, w: &mut World, a: &spec::AppEntry) {
-    if a.session_state.is_none() && a.version_header.is_none() && a.target.is_none() {
+    let edit = WebConfigEdit {
+        session: a.session_state,
+        version_header: a.version_header,
+        target: a.target,
+        cookieless: a.cookieless,
+    };
+    if edit.is_empty() {
         return;
     }
-    write_web_config(m, w, &mb_path(&a.path), a.session_state, a.version_header, a.target);
+    write_web_config(m, w, &mb_path(&a.path), &edit);
 }
 
-/// Changes the given web.config settings of an application, keeping the others.
-fn write_web_config(
-    m: &mut Machine,
-    w: &mut World,
-    path: &str,
+/// The web.config settings a machine entry or a step changes; `None` keeps the current value.
+struct WebConfigEdit {
     session: Option<spec::SessionModeArg>,
     version_header: Option<bool>,
     target: Option<spec::VersionArg>,
-) {
+    cookieless: Option<bool>,
+}
+
+impl WebConfigEdit {
+    fn is_empty(&self) -> bool {
+        self.session.is_none() && self.version_header.is_none() && self.target.is_none() && self.cookieless.is_none()
+    }
+}
+
+/// Changes the given web.config settings of an application, keeping the others.
+fn write_web_config(m: &mut Machine, w: &mut World, path: &str, edit: &WebConfigEdit) {
     let mut wc = m.web_config(path);
-    if let Some(s) = session {
+    if let Some(s) = edit.session {
         wc.session = s.0;
     }
-    if let Some(h) = version_header {
+    if let Some(h) = edit.version_header {
         wc.version_header = h;
     }
-    if let Some(t) = target {
+    if let Some(t) = edit.target {
         wc.target = Some(t.0);
+    }
+    if let Some(c) = edit.cookieless {
+        wc.cookieless = c;
     }
     process::set_web_config(m, w, path, wc);
 }
@@ -765,7 +781,13 @@ fn act(m: &mut Machine, w: &mut World, step: &StepSpec) -> Output {
         };
     }
     if let Some(edit) = &step.web_config {
-        write_web_config(m, w, &mb_path(&edit.app), edit.session_state, edit.version_header, edit.target);
+        let changes = WebConfigEdit {
+            session: edit.session_state,
+            version_header: edit.version_header,
+            target: edit.target,
+            cookieless: edit.cookieless,
+        };
+        write_web_config(m, w, &mb_path(&edit.app), &changes);
         return Output::default();
     }
     if let Some(d) = &step.advance {

@@ -247,6 +247,9 @@ pub struct WebConfigSpec {
     /// The runtime the application was built for (CMP-02).
     #[serde(default)]
     pub target: Option<VersionArg>,
+    /// `<sessionState cookieless>`: the session ID travels in the URL (SES-10).
+    #[serde(default)]
+    pub cookieless: Option<bool>,
 }
 
 /// IIS Manager's ASP.NET tab: an application and the version picked.
@@ -365,6 +368,9 @@ pub struct AppEntry {
     /// The runtime the application was built for (CMP-02).
     #[serde(default)]
     pub target: Option<VersionArg>,
+    /// web.config `<sessionState cookieless>` (SES-10).
+    #[serde(default)]
+    pub cookieless: Option<bool>,
 }
 
 fn yes() -> bool {
