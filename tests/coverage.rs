@@ -45,3 +45,41 @@ fn catalog_is_well_formed() {
         }
     }
 }
+
+#[test]
+fn each_rule_is_cited_only_by_lines_of_the_kinds_it_decides() {
+    // e.g. HDR-02 (the X-Powered-By custom header) decides metabase writes and header checks,
+    // never a "dispatch to" decision; VER-05 (ASP.NET's event sources) never an IIS event check.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "toml"));
+    files.sort();
+    let mut wrong = Vec::new();
+    for f in &files {
+        for c in iisim::scenario::load(f).unwrap().run().citations {
+            for r in &c.rules {
+                match iisim::rules::kinds::allowed_kinds(r) {
+                    Some(kinds) if kinds.contains(&c.kind) => {}
+                    Some(_) => wrong.push(format!("{}: {r} on a {} line: {}", f.display(), c.kind, c.line)),
+                    None => wrong.push(format!("{r} has no entry in rules::kinds (cited on a {} line)", c.kind)),
+                }
+            }
+        }
+    }
+    wrong.dedup();
+    assert!(wrong.is_empty(), "citations of the wrong kind:\n{}", wrong.join("\n"));
+    for r in catalog().iter().filter(|r| r.scope == Scope::Modeled) {
+        assert!(
+            iisim::rules::kinds::allowed_kinds(r.id).is_some(),
+            "{} is modeled but rules::kinds lists no kinds for it",
+            r.id
+        );
+    }
+}
+
+#[test]
+fn a_dispatch_decision_citing_hdr_02_is_refused() {
+    let kinds = iisim::rules::kinds::allowed_kinds("HDR-02").unwrap();
+    assert!(!kinds.contains(&"decision"), "HDR-02 does not decide dispatch");
+    assert!(!iisim::rules::kinds::allowed_kinds("VER-05").unwrap().contains(&"decision"));
+}

@@ -550,9 +550,9 @@ impl<'a> Run<'a> {
         let in_process = super::view::lists_isapi(&key.in_process, &dll);
         let aspnet = self.view.aspnet_version(&dll);
         let runtime = aspnet.map(|v| format!(" (ASP.NET {v})")).unwrap_or_default();
-        let place = if in_process { ", listed in InProcessIsapiApps" } else { "" };
         let step = if wildcard { "REQ-09" } else { "REQ-10" };
-        self.note(format!("dispatch to {dll}{runtime}{place}"), &[step, "SHR-03", "HDR-02"]);
+        // Where the ISAPI loads (InProcessIsapiApps, SHR-03) is the process model's decision.
+        self.note(format!("dispatch to {dll}{runtime}"), &[step]);
         let target = self.target.clone().unwrap_or_default();
         Outcome::Isapi(IsapiCall {
             target,

@@ -400,7 +400,9 @@ pub fn boot(m: &Machine, w: &mut World) {
     snapshot_in_process(m, w);
     w.web = Web::Running;
     if w.find(&Role::Inetinfo).is_none() {
-        start(m, w, Role::Inetinfo, "SYSTEM", None, &["PM5-03"]);
+        // On IIS 5 inetinfo.exe hosts W3SVC (PM5-03); in IIS 6 worker mode only IISADMIN (PM6-01).
+        let rules: &[RuleId] = if iis5_style(m, w) { &["PM5-03"] } else { &["PM6-01"] };
+        start(m, w, Role::Inetinfo, "SYSTEM", None, rules);
     }
 }
 

@@ -4,6 +4,7 @@
 //! project's own restatement of the behavioural contract; `iisim rules` prints it.
 
 mod catalog;
+pub mod kinds;
 
 use std::fmt;
 

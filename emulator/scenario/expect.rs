@@ -48,12 +48,14 @@ fn request_checks(served: Option<&Served>, spec: &ExpectSpec, checks: &mut Vec<C
     }
     if let Some(want) = &spec.process {
         let got = s.process.map(|(i, _)| i.to_string()).unwrap_or_else(|| "none".into());
-        checks.push(check(
-            format!("served by {want}"),
-            got.clone(),
-            got.eq_ignore_ascii_case(want),
-            &["PM5-03", "PM6-02"],
-        ));
+        // The rule that places requests in that kind of process.
+        let rules: &[RuleId] = match want.to_ascii_lowercase().as_str() {
+            "w3wp.exe" => &["PM6-02"],
+            "aspnet_wp.exe" => &["PM5-02"],
+            "inetinfo.exe" | "dllhost.exe" => &["PM5-03"],
+            _ => &[],
+        };
+        checks.push(check(format!("served by {want}"), got.clone(), got.eq_ignore_ascii_case(want), rules));
     }
     if let Some(want) = spec.pid {
         let got = s.process.map(|(_, p)| p.to_string()).unwrap_or_else(|| "none".into());
@@ -216,6 +218,11 @@ pub fn resource_state(m: &Machine, name: &str) -> (String, &'static [RuleId]) {
         },
         other => match other.strip_prefix("file_version:").map(Version::parse) {
             Some(Some(v)) => (m.file_version(v).to_string(), &["VER-08"]),
+            // KB 812833 step 8 grants IWAM_<machine> ASPNET's permissions (KB-06); the rest are
+            // what aspnet_regiis's management options record (REG-18).
+            _ if other.starts_with("granted:") && m.resource(other) == Some("same permissions as ASPNET") => {
+                ("same permissions as ASPNET".into(), &["KB-06"])
+            }
             _ => (m.resource(other).unwrap_or("none").to_string(), &["REG-18"]),
         },
     }
@@ -455,11 +462,13 @@ pub fn check_all(
         let seen: Vec<String> = new_events.iter().map(|ev| format!("{} {}", ev.id, ev.source)).collect();
         let text =
             format!("event {}{} written", e.id, e.source.as_ref().map(|s| format!(" from {s}")).unwrap_or_default());
+        // VER-05 decides ASP.NET's event sources only; IIS's own (W3SVC, W3SVC-WP) are not its.
+        let aspnet_source = e.source.as_deref().is_none_or(|s| s.starts_with("ASP.NET"));
         checks.push(check(
             text,
             if seen.is_empty() { "no events".into() } else { seen.join("; ") },
             found,
-            &["VER-05"],
+            if aspnet_source { &["VER-05"] } else { &[] },
         ));
     }
     checks

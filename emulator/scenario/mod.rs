@@ -58,7 +58,22 @@ pub struct Scenario {
     start: Machine,
     start_world: World,
     start_effects: Vec<String>,
+    start_citations: Vec<Citation>,
     cited: BTreeSet<RuleId>,
+}
+
+/// One line of a transcript that cites rules: its kind (a change's [`Change::kind`], or `check`
+/// for an expectation) and the rules.
+///
+/// [`Change::kind`]: crate::machine::journal::Change::kind
+#[derive(Debug, Clone)]
+pub struct Citation {
+    /// What kind of line cites them.
+    pub kind: &'static str,
+    /// The rules cited.
+    pub rules: Vec<RuleId>,
+    /// The line as the transcript shows it.
+    pub line: String,
 }
 
 /// A failed expectation.
@@ -85,6 +100,8 @@ pub struct Report {
     pub failures: Vec<Failure>,
     /// Every rule ID the transcript cites.
     pub cited: BTreeSet<RuleId>,
+    /// Every line that cites rules, with its kind.
+    pub citations: Vec<Citation>,
 }
 
 impl Report {
@@ -201,14 +218,17 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
     build(&mut m, &mut w, &spec).map_err(|(offset, msg)| err_at(offset, msg))?;
     let effects = m.drain_effects_with(w.journal_mut());
     let mut cited = BTreeSet::new();
+    let mut start_citations = Vec::new();
     let start_effects = effects
         .iter()
         .map(|e| {
             cited.extend(e.rules.iter().copied());
-            transcript::render(e)
+            let line = transcript::render(e);
+            start_citations.push(Citation { kind: e.change.kind(), rules: e.rules.clone(), line: line.clone() });
+            line
         })
         .collect();
-    Ok(Scenario { name: name.to_string(), spec, start: m, start_world: w, start_effects, cited })
+    Ok(Scenario { name: name.to_string(), spec, start: m, start_world: w, start_effects, start_citations, cited })
 }
 
 fn validate_step(step: &StepSpec) -> Result<(), String> {
@@ -498,6 +518,7 @@ impl Scenario {
         let mut w = self.start_world.clone();
         let mut t = Transcript::default();
         let mut cited = self.cited.clone();
+        let mut citations = self.start_citations.clone();
         let mut failures = Vec::new();
         self.header(&m, &mut t);
         t.push("");
@@ -523,7 +544,9 @@ impl Scenario {
             t.push(format!("  exit {}", out.exit));
             for e in m.drain_effects_with(w.journal_mut()) {
                 cited.extend(e.rules.iter().copied());
-                t.push(format!("  * {}", transcript::render(&e)));
+                let line = transcript::render(&e);
+                citations.push(Citation { kind: e.change.kind(), rules: e.rules.clone(), line: line.clone() });
+                t.push(format!("  * {line}"));
             }
             let new_events = EventLog::merged_since(m.event_log(), events_before.0, w.event_log(), events_before.1);
             let checks = step
@@ -533,6 +556,7 @@ impl Scenario {
                 .unwrap_or_default();
             for c in checks {
                 cited.extend(c.rules.iter().copied());
+                citations.push(Citation { kind: "check", rules: c.rules.clone(), line: c.expected.clone() });
                 t.push(check_line(&c));
                 if let Some(actual) = c.actual {
                     failures.push(Failure { step: label.clone(), expected: c.expected, actual });
@@ -548,8 +572,14 @@ impl Scenario {
                 });
             }
         }
-        let report =
-            Report { name: self.name.clone(), title: self.spec.title.clone(), transcript: t.finish(), failures, cited };
+        let report = Report {
+            name: self.name.clone(),
+            title: self.spec.title.clone(),
+            transcript: t.finish(),
+            failures,
+            cited,
+            citations,
+        };
         (report, m, w)
     }
 

@@ -2,6 +2,7 @@
 
 use crate::machine::Machine;
 use crate::process::{self, World};
+use crate::rules::RuleId;
 
 use super::{Context, Output};
 
@@ -97,6 +98,13 @@ fn status_lines(m: &Machine, world: &World) -> Vec<String> {
     out
 }
 
+/// The start half of a reset: the metabase is read again (IIR-03); on IIS 6 that includes the
+/// isolation mode (PM6-01), which IIS 5 does not have.
+fn started_note(m: &mut Machine) {
+    let rules: &[RuleId] = if m.edition().is_iis6() { &["IIR-03", "PM6-01"] } else { &["IIR-03"] };
+    m.note("IIS services started; the metabase is read again", rules);
+}
+
 /// Runs `iisreset` with its arguments.
 pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) -> Output {
     let mut out = Output::default();
@@ -139,7 +147,7 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
         Action::Start => {
             out.line("Attempting start...");
             process::iis_start(m, world);
-            m.note("IIS services started; the metabase is read again", &["IIR-03", "PM6-01"]);
+            started_note(m);
             out.line("Internet services successfully started");
         }
         Action::Restart => {
@@ -148,7 +156,7 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
             out.line("Internet services successfully stopped");
             out.line("Attempting start...");
             process::iis_start(m, world);
-            m.note("IIS services started; the metabase is read again", &["IIR-03", "PM6-01"]);
+            started_note(m);
             out.line("Internet services successfully restarted");
         }
         Action::Reboot => {
