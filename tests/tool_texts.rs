@@ -88,3 +88,18 @@ fn progress_dots_follow_the_work_done() {
     let k = dots(&run(&mut m, r"v2.0.50727\aspnet_regiis -k W3SVC/1/ROOT"));
     assert!(k >= 1, "-k {k}");
 }
+
+#[test]
+fn iisreset_stop_stops_the_services_themselves() {
+    // One truth: the W3SVC service's state is what decides whether requests are served (IIR-02).
+    let mut m = machine(Edition::Win2003, &[V2_0]);
+    let mut w = iisim::process::World::default();
+    iisim::process::boot(&m, &mut w);
+    tools::run(&mut m, &mut w, "iisreset /stop", Context::default());
+    assert!(!m.service("W3SVC").unwrap().running && !m.service("IISADMIN").unwrap().running);
+    assert!(!iisim::process::web_running(&m, &w));
+    let status = tools::run(&mut m, &mut w, "iisreset /status", Context::default());
+    assert!(status.lines.iter().any(|l| l.ends_with("( W3SVC ) : Stopped")), "{}", status.text());
+    tools::run(&mut m, &mut w, "iisreset /start", Context::default());
+    assert!(m.service("W3SVC").unwrap().running && iisim::process::web_running(&m, &w));
+}

@@ -611,6 +611,17 @@ impl Machine {
         self.journal.record(Change::Service { name: name.into(), action: action.into() }, rules);
     }
 
+    /// Starts or stops a registered service, recording the change when its state changes.
+    pub fn set_service_running(&mut self, name: &str, running: bool, rules: &[RuleId]) {
+        let Some(s) = self.services.get_mut(name) else { return };
+        if s.running != running {
+            s.running = running;
+            self.generation += 1;
+            let action = if running { "started" } else { "stopped" };
+            self.journal.record(Change::Service { name: name.into(), action: action.into() }, rules);
+        }
+    }
+
     /// Records a service action (restart and the like) that leaves its registration unchanged.
     pub fn service_action(&mut self, name: &str, action: &str, rules: &[RuleId]) {
         self.journal.record(Change::Service { name: name.into(), action: action.into() }, rules);

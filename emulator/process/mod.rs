@@ -161,16 +161,6 @@ impl Process {
     }
 }
 
-/// Whether W3SVC accepts requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum Web {
-    /// Running.
-    #[default]
-    Running,
-    /// Stopped by `iisreset /stop`.
-    Stopped,
-}
-
 /// Run-time state of an application pool (IIS 6 worker mode).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct PoolRun {
@@ -186,7 +176,6 @@ struct PoolRun {
 pub struct World {
     next_pid: u32,
     procs: BTreeMap<u32, Process>,
-    web: Web,
     iis5_mode: Option<bool>,
     pools: BTreeMap<String, PoolRun>,
     rr: BTreeMap<String, u32>,
@@ -210,7 +199,6 @@ impl Default for World {
         World {
             next_pid: 1000,
             procs: BTreeMap::new(),
-            web: Web::Running,
             iis5_mode: None,
             pools: BTreeMap::new(),
             rr: BTreeMap::new(),
@@ -398,7 +386,6 @@ pub fn boot(m: &Machine, w: &mut World) {
         w.iis5_mode = Some(mode);
     }
     snapshot_in_process(m, w);
-    w.web = Web::Running;
     if w.find(&Role::Inetinfo).is_none() {
         // On IIS 5 inetinfo.exe hosts W3SVC (PM5-03); in IIS 6 worker mode only IISADMIN (PM6-01).
         let rules: &[RuleId] = if iis5_style(m, w) { &["PM5-03"] } else { &["PM6-01"] };
@@ -715,7 +702,6 @@ pub fn iis_stop(m: &Machine, w: &mut World, rules: &[RuleId]) {
     for pid in pids {
         end(m, w, pid, "IIS stopped", Ending::Clean, rules);
     }
-    w.web = Web::Stopped;
     w.w3svc_stopped();
 }
 
@@ -725,8 +711,9 @@ pub fn iis_start(m: &Machine, w: &mut World) {
 }
 
 /// Whether W3SVC is running.
-pub fn web_running(m: &Machine, w: &World) -> bool {
-    w.web == Web::Running && m.iis() == crate::machine::IisState::Installed
+pub fn web_running(m: &Machine, _w: &World) -> bool {
+    // One truth: whether W3SVC serves is the W3SVC service's state on the machine (IIR-02).
+    m.iis() == crate::machine::IisState::Installed && m.service("W3SVC").is_some_and(|s| s.running)
 }
 
 /// Kills processes by PID or image name; returns how many died. A pool's worker that dies

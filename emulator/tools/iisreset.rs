@@ -85,17 +85,31 @@ fn parse(args: &[String], local_name: &str) -> Result<Action, ()> {
     Ok(action.unwrap_or(Action::Restart))
 }
 
-fn status_lines(m: &Machine, world: &World) -> Vec<String> {
+fn status_lines(m: &Machine) -> Vec<String> {
     let mut out = Vec::new();
-    let running = process::web_running(m, world);
     for (name, display) in [("IISADMIN", "IIS Admin Service"), ("W3SVC", "World Wide Web Publishing Service")] {
-        if m.service(name).is_some() {
-            // iisreset /stop stops IISADMIN and everything that depends on it (IIR-02).
-            let state = if running { "Running" } else { "Stopped" };
+        if let Some(service) = m.service(name) {
+            let state = if service.running { "Running" } else { "Stopped" };
             out.push(format!("Status for {display} ( {name} ) : {state}"));
         }
     }
     out
+}
+
+/// `/STOP`: IISADMIN and the services that depend on it stop, and every IIS process ends (IIR-02).
+fn stop_services(m: &mut Machine, world: &mut World) {
+    process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+    for name in ["W3SVC", "IISADMIN"] {
+        m.set_service_running(name, false, &["IIR-02"]);
+    }
+}
+
+/// `/START`: IISADMIN and W3SVC start, and W3SVC reads the metabase again (IIR-02, IIR-03).
+fn start_services(m: &mut Machine, world: &mut World) {
+    for name in ["IISADMIN", "W3SVC"] {
+        m.set_service_running(name, true, &["IIR-02"]);
+    }
+    process::iis_start(m, world);
 }
 
 /// The start half of a reset: the metabase is read again (IIR-03); on IIS 6 that includes the
@@ -123,7 +137,7 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
     m.note(format!("iisreset {action:?}"), &["IIR-01"]);
     let disabled = m.reset_disabled();
     match action {
-        Action::Status => out.lines = status_lines(m, world),
+        Action::Status => out.lines = status_lines(m),
         Action::Enable => {
             m.set_reset_disabled(false);
             m.note("iisreset enabled", &["IIR-02"]);
@@ -141,30 +155,30 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
         }
         Action::Stop => {
             out.line("Attempting stop...");
-            process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+            stop_services(m, world);
             out.line("Internet services successfully stopped");
         }
         Action::Start => {
             out.line("Attempting start...");
-            process::iis_start(m, world);
+            start_services(m, world);
             started_note(m);
             out.line("Internet services successfully started");
         }
         Action::Restart => {
             out.line("Attempting stop...");
-            process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+            stop_services(m, world);
             out.line("Internet services successfully stopped");
             out.line("Attempting start...");
-            process::iis_start(m, world);
+            start_services(m, world);
             started_note(m);
             out.line("Internet services successfully restarted");
         }
         Action::Reboot => {
             out.line("Rebooting the computer...");
-            process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+            stop_services(m, world);
             process::state_service_restarted(world);
             process::sql_server_restarted(world);
-            process::iis_start(m, world);
+            start_services(m, world);
             m.note("the computer restarted: every service started again", &["IIR-02"]);
         }
     }
