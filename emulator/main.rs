@@ -137,6 +137,8 @@ fn list_rules(prefix: Option<&str>, verbose: bool) {
             out!("        {}", r.summary);
         }
     }
+    let (modeled, total) = rules::counts();
+    out!("{modeled} of {total} rules modeled, {} out of scope", total - modeled);
 }
 
 /// Expands folders into their `.toml` files, sorted; files are kept as given.

@@ -360,9 +360,7 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "4.0 extensionless URLs (IIS 6)",
         summary: "4.0's filter rewrites extensionless URLs of 4.0 sites, breaking 2.0 vdirs below them, unless a registry switch disables it and IIS is reset.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Deferred("aspnet_filter.dll's extensionless-URL rewriting (eurl.axd) is not built yet"),
     },
     Rule {
         id: "SHR-03",
@@ -810,9 +808,7 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "Nested apps across versions",
         summary: "A 4.0 app under a 2.0/3.5 parent fails and the reverse may choke on 4.0 config, unless the parent stops config inheritance.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Deferred("configuration inheritance between nested applications of different versions is not emulated"),
     },
     Rule {
         id: "CMP-04",
@@ -1152,7 +1148,7 @@ pub(super) static CATALOG: &[Rule] = &[
     },
     Rule {
         id: "REQ-14",
-        title: "Out of scope",
+        title: "Source access and WebDAV",
         summary: "Source access and WebDAV are not emulated, so WebDAV verbs fall through to the ordinary checks and end in 405.",
         source: Source::Modeled,
         scope: Scope::Modeled,
@@ -1351,13 +1347,13 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "iisvdir.vbs (IIS 6)",
         summary: "iisvdir creates, deletes and queries vdirs, needing existing parent folders and creating a missing physical path.",
         source: Source::Documented,
-        scope: Scope::Deferred("adsutil.vbs and iisreset arrive with later issues"),
+        scope: Scope::Deferred("the iisvdir.vbs script is not built yet"),
     },
     Rule {
         id: "IIR-06",
         title: "iisweb.vbs (IIS 6)",
         summary: "iisweb creates, deletes, starts, stops, pauses and queries sites with port, IP and host options.",
         source: Source::Modeled,
-        scope: Scope::Deferred("adsutil.vbs and iisreset arrive with later issues"),
+        scope: Scope::Deferred("the iisweb.vbs script is not built yet"),
     },
 ];

@@ -35,7 +35,7 @@ pub static KINDS: &[(&str, &[&str])] = &[
     ("HDR-07", &["decision"]),
     ("HDR-08", &["decision"]),
     ("IIR-01", &["note"]),
-    ("IIR-02", &["decision", "note", "process"]),
+    ("IIR-02", &["decision", "note", "process", "service"]),
     ("IIR-03", &["note", "process"]),
     ("IIR-04", &["process", "service"]),
     ("KB-01", &["decision"]),

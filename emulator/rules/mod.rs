@@ -58,6 +58,12 @@ pub fn catalog() -> &'static [Rule] {
     catalog::CATALOG
 }
 
+/// How many rules the catalog models, and how many it holds.
+pub fn counts() -> (usize, usize) {
+    let all = catalog();
+    (all.iter().filter(|r| r.scope == Scope::Modeled).count(), all.len())
+}
+
 /// The rule with this ID (case-insensitive), if the catalog has it.
 pub fn find(id: &str) -> Option<&'static Rule> {
     catalog().iter().find(|r| r.id.eq_ignore_ascii_case(id))
