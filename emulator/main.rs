@@ -72,6 +72,56 @@ enum Command {
         #[arg(long)]
         client: Option<String>,
     },
+    /// Write the metabase of a scenario's machine, or of a MetaBase.xml, in IIS's own layout.
+    Export {
+        /// A scenario file, or a MetaBase.xml (by its .xml extension).
+        input: PathBuf,
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Export the machine as it is after this many steps (default: all).
+        #[arg(long, value_name = "N")]
+        after_step: Option<usize>,
+    },
+    /// List the risks of a configuration, each with its rule and the command lines that fix it.
+    Lint {
+        /// A scenario file, or a MetaBase.xml (by its .xml extension).
+        input: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: LintFormat,
+        /// Lint the machine as it is after this many steps (default: all).
+        #[arg(long, value_name = "N")]
+        after_step: Option<usize>,
+    },
+    /// Draw sites, applications, runtimes and pools or processes, conflicts in red.
+    Diagram {
+        /// A scenario file, or a MetaBase.xml (by its .xml extension).
+        input: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "dot")]
+        format: DiagramFormat,
+        /// Draw the machine as it is after this many steps (default: all).
+        #[arg(long, value_name = "N")]
+        after_step: Option<usize>,
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `iisim lint --format`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LintFormat {
+    Text,
+    Json,
+}
+
+/// `iisim diagram --format`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DiagramFormat {
+    Dot,
+    Svg,
 }
 
 fn main() -> ExitCode {
@@ -83,6 +133,11 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Explain { scenario, method, url, host, client } => explain(&scenario, method, url, host, client),
+        Command::Export { input, output, after_step } => export(&input, output.as_deref(), after_step),
+        Command::Lint { input, format, after_step } => lint(&input, format, after_step),
+        Command::Diagram { input, format, after_step, output } => {
+            diagram(&input, format, after_step, output.as_deref())
+        }
         Command::Policies => {
             for p in iisim::policy::POLICIES {
                 out!(
@@ -123,6 +178,98 @@ fn explain(path: &Path, method: String, url: String, host: Option<String>, clien
         out!("{}", printable(&line));
     }
     ExitCode::SUCCESS
+}
+
+/// Whether a path names a MetaBase.xml rather than a scenario.
+fn is_xml(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml"))
+}
+
+/// The machine of a MetaBase.xml, or of a scenario after `after_step` steps.
+fn machine_of(path: &Path, after_step: Option<usize>) -> Result<iisim::machine::Machine, ScenarioError> {
+    if is_xml(path) {
+        return scenario::machine_from_xml(path);
+    }
+    let s = scenario::load(path)?;
+    if let Some(n) = after_step.filter(|n| *n > s.step_count()) {
+        return Err(ScenarioError {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message: format!("--after-step {n}: the scenario has {} steps", s.step_count()),
+        });
+    }
+    Ok(s.run_until(after_step).1)
+}
+
+/// [`machine_of`], the error printed and turned into exit 2.
+fn machine_or_exit(path: &Path, after_step: Option<usize>) -> Result<iisim::machine::Machine, ExitCode> {
+    machine_of(path, after_step).map_err(|e| {
+        eprintln!("iisim: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// Prints `text`, or writes it to `output`; exit 2 when the file cannot be written.
+fn emit(text: &str, output: Option<&Path>) -> ExitCode {
+    match output {
+        None => {
+            out_raw!("{text}");
+            ExitCode::SUCCESS
+        }
+        Some(p) => match std::fs::write(p, text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("iisim: cannot write {}: {e}", p.display());
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn export(input: &Path, output: Option<&Path>, after_step: Option<usize>) -> ExitCode {
+    let text = if is_xml(input) {
+        scenario::read_metabase_xml(input).map(|x| iisim::metabase::xml::export(&x.imported.metabase))
+    } else {
+        machine_of(input, after_step).map(|m| scenario::export_metabase(&m))
+    };
+    match text {
+        Ok(t) => emit(&t, output),
+        Err(e) => {
+            eprintln!("iisim: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn lint(input: &Path, format: LintFormat, after_step: Option<usize>) -> ExitCode {
+    let m = match machine_or_exit(input, after_step) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let findings = iisim::lint::lint(&m);
+    match format {
+        LintFormat::Json => out!("{}", iisim::lint::to_json(&findings)),
+        LintFormat::Text => {
+            for line in iisim::lint::render(&findings) {
+                out!("{line}");
+            }
+        }
+    }
+    ExitCode::from(u8::from(!findings.is_empty()))
+}
+
+fn diagram(input: &Path, format: DiagramFormat, after_step: Option<usize>, output: Option<&Path>) -> ExitCode {
+    let m = match machine_or_exit(input, after_step) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let g = iisim::diagram::build(&m);
+    let text = match format {
+        DiagramFormat::Dot => iisim::diagram::to_dot(&g),
+        DiagramFormat::Svg => iisim::diagram::to_svg(&g),
+    };
+    emit(&text, output)
 }
 
 fn list_rules(prefix: Option<&str>, verbose: bool) {

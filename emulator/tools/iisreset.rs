@@ -156,10 +156,12 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
         Action::Stop => {
             out.line("Attempting stop...");
             stop_services(m, world);
+            m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
             out.line("Internet services successfully stopped");
         }
         Action::Start => {
             out.line("Attempting start...");
+            m.mb_reload("IIS started", &["MB-02", "MB-03", "IIR-03"]);
             start_services(m, world);
             started_note(m);
             out.line("Internet services successfully started");
@@ -167,8 +169,10 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
         Action::Restart => {
             out.line("Attempting stop...");
             stop_services(m, world);
+            m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
             out.line("Internet services successfully stopped");
             out.line("Attempting start...");
+            m.mb_reload("IIS started", &["MB-02", "MB-03", "IIR-03"]);
             start_services(m, world);
             started_note(m);
             out.line("Internet services successfully restarted");
@@ -176,8 +180,10 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
         Action::Reboot => {
             out.line("Rebooting the computer...");
             stop_services(m, world);
+            m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
             process::state_service_restarted(world);
             process::sql_server_restarted(world);
+            m.mb_reload("IIS started", &["MB-02", "MB-03", "IIR-03"]);
             start_services(m, world);
             m.note("the computer restarted: every service started again", &["IIR-02"]);
         }
