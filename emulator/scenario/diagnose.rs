@@ -1,17 +1,7 @@
 //! Load errors a user can act on: where in the file, which key, and the message in the words of
 //! the file format (tables, arrays, integers), never in the words of the Rust types behind it.
 
-/// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-    (line, col)
-}
+pub(crate) use crate::metabase::xml::line_col;
 
 /// The line holding `offset` and the offset where it starts.
 fn line_at(text: &str, offset: usize) -> (&str, usize) {
