@@ -104,6 +104,9 @@ fn rules_lists_the_catalog() {
     assert!(out.contains("REG-07"), "{out}");
     let (_, all) = iisim(&["rules"]);
     assert!(all.contains("PM5-01") && all.contains("out of scope"), "{all}");
+    let (modeled, total) = iisim::rules::counts();
+    let last = all.lines().last().unwrap_or_default().to_string();
+    assert_eq!(last, format!("{modeled} of {total} rules modeled, {} out of scope", total - modeled));
 }
 
 #[test]
