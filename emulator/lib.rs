@@ -5,6 +5,7 @@ pub mod config;
 pub mod diagram;
 pub mod dispatch;
 pub mod edition;
+pub mod http;
 pub mod junit;
 pub mod lint;
 pub mod machine;

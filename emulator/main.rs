@@ -72,6 +72,21 @@ enum Command {
         #[arg(long)]
         client: Option<String>,
     },
+    /// Build a scenario's machine, then serve HTTP/1.1 on real sockets as that box would.
+    Serve {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// ADDR or ADDR=PORT: a real address standing for the emulated port (80 by default);
+        /// may be given several times.
+        #[arg(long, value_name = "ADDR[=PORT]", default_value = "127.0.0.1:8080")]
+        listen: Vec<String>,
+        /// The admin listener's address (loopback only).
+        #[arg(long, value_name = "ADDR")]
+        admin: Option<String>,
+        /// Run only the scenario's first N steps before serving.
+        #[arg(long, value_name = "N")]
+        after_step: Option<usize>,
+    },
     /// Write the metabase of a scenario's machine, or of a MetaBase.xml, in IIS's own layout.
     Export {
         /// A scenario file, or a MetaBase.xml (by its .xml extension).
@@ -133,6 +148,9 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Explain { scenario, method, url, host, client } => explain(&scenario, method, url, host, client),
+        Command::Serve { scenario, listen, admin, after_step } => {
+            serve(&scenario, &listen, admin.as_deref(), after_step)
+        }
         Command::Export { input, output, after_step } => export(&input, output.as_deref(), after_step),
         Command::Lint { input, format, after_step } => lint(&input, format, after_step),
         Command::Diagram { input, format, after_step, output } => {
@@ -152,6 +170,51 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// `iisim serve`: exit 2 when the scenario cannot be loaded or an address cannot be used.
+fn serve(path: &Path, listen: &[String], admin: Option<&str>, after_step: Option<usize>) -> ExitCode {
+    let fail = |msg: String| {
+        eprintln!("iisim serve: {msg}");
+        ExitCode::from(2)
+    };
+    let mut listens = Vec::new();
+    for l in listen {
+        match iisim::http::Listen::parse(l) {
+            Ok(l) => listens.push(l),
+            Err(e) => return fail(format!("--listen {l}: {e}")),
+        }
+    }
+    let admin = match admin.map(str::parse::<std::net::SocketAddr>).transpose() {
+        Ok(a) => a,
+        Err(_) => return fail(format!("--admin {}: not an address such as 127.0.0.1:8079", admin.unwrap_or_default())),
+    };
+    let s = match scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => return fail(e.to_string()),
+    };
+    if let Some(n) = after_step.filter(|n| *n > s.step_count()) {
+        return fail(format!("--after-step {n}: the scenario has {} steps", s.step_count()));
+    }
+    let (report, m, w) = s.run_until(after_step);
+    if !report.failures.is_empty() {
+        eprintln!("note: {} expectation(s) of the scenario failed; serving its machine anyway", report.failures.len());
+    }
+    let shared = std::sync::Arc::new(iisim::http::Shared::new(m, w));
+    let opts = iisim::http::Options { listen: listens, admin, ctrl_c: true };
+    let handle = match iisim::http::start(shared, &opts) {
+        Ok(h) => h,
+        Err(e) => return fail(e.to_string()),
+    };
+    for a in &handle.listeners {
+        out!("listening on http://{a}");
+    }
+    if let Some(a) = handle.admin {
+        out!("admin on http://{a}");
+    }
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    handle.wait();
+    ExitCode::SUCCESS
 }
 
 fn explain(path: &Path, method: String, url: String, host: Option<String>, client: Option<String>) -> ExitCode {

@@ -269,8 +269,8 @@ impl Machine {
     }
 
     /// Runtime `v`'s processModel as its machine.config now says.
-    pub fn process_model(&self, v: Version) -> ProcessModel {
-        self.process_models.get(&v).cloned().unwrap_or_else(|| ProcessModel::shipped(v))
+    pub fn process_model(&self, v: Version) -> &ProcessModel {
+        self.process_models.get(&v).unwrap_or_else(|| ProcessModel::shipped_ref(v))
     }
 
     /// The web.config of application `app`.
@@ -425,6 +425,11 @@ impl Machine {
     /// Moves the virtual clock forward to `time` (never back).
     pub fn set_clock(&mut self, time: u64) {
         self.clock = self.clock.max(time);
+    }
+
+    /// Keeps only the newest `keep` event-log entries (a long-running server's bounded tail).
+    pub fn trim_events(&mut self, keep: usize) {
+        self.events.trim(keep);
     }
 
     /// Records a process-model change (a process started or ended, sessions lost).
