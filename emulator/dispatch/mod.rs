@@ -96,12 +96,6 @@ impl Reply {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    /// The status line IIS sends: `HTTP/1.1 404 Not Found` (IIS 6), `HTTP/1.1 404 Object Not
-    /// Found` (IIS 5.x); the sub-status is never on the line (REQ-12).
-    pub fn status_line(&self, iis5: bool) -> String {
-        format!("HTTP/1.1 {} {}", self.status, reason_phrase(self.status, iis5))
-    }
-
     /// `404` or `404.2`.
     pub fn status_text(&self) -> String {
         if self.substatus == 0 {
@@ -176,40 +170,4 @@ pub struct Resolution {
     pub outcome: Outcome,
     /// Where the request landed, when it reached a site.
     pub target: Option<Target>,
-}
-
-/// The reason phrase of a status: RFC 2616's, except the two IIS 5.x uses its own for
-/// (`404 Object Not Found`, `302 Object Moved`).
-pub fn reason_phrase(status: u16, iis5: bool) -> &'static str {
-    match (status, iis5) {
-        (404, true) => "Object Not Found",
-        (302, true) => "Object Moved",
-        (100, _) => "Continue",
-        (200, _) => "OK",
-        (201, _) => "Created",
-        (204, _) => "No Content",
-        (206, _) => "Partial Content",
-        (301, _) => "Moved Permanently",
-        (302, _) => "Found",
-        (304, _) => "Not Modified",
-        (400, _) => "Bad Request",
-        (401, _) => "Unauthorized",
-        (403, _) => "Forbidden",
-        (404, _) => "Not Found",
-        (405, _) => "Method Not Allowed",
-        (406, _) => "Not Acceptable",
-        (411, _) => "Length Required",
-        (412, _) => "Precondition Failed",
-        (413, _) => "Request Entity Too Large",
-        (414, _) => "Request-URI Too Long",
-        (415, _) => "Unsupported Media Type",
-        (416, _) => "Requested Range Not Satisfiable",
-        (500, _) => "Internal Server Error",
-        (501, _) => "Not Implemented",
-        (502, _) => "Bad Gateway",
-        (503, _) => "Service Unavailable",
-        (504, _) => "Gateway Timeout",
-        (505, _) => "HTTP Version Not Supported",
-        _ => "",
-    }
 }

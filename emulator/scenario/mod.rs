@@ -929,7 +929,7 @@ pub fn explain(m: &Machine, w: &World, req: &Request, load: &Load) -> Vec<String
     }
     lines.push(format!("=> {}", summary(req, &served)));
     if served.reply.status != 0 {
-        lines.push(format!("   {}", served.reply.status_line(iis_phrases(m, &served))));
+        lines.push(format!("   {}", status_line(&served.reply, iis_phrases(m, &served))));
         for (k, v) in &served.reply.headers {
             lines.push(format!("   {k}: {v}"));
         }
@@ -957,6 +957,12 @@ fn body_lines(body: &str, max: usize) -> Vec<String> {
     lines
 }
 
+/// The status line IIS sends, with the front end's reason phrases (HTTP-21); the sub-status is
+/// never on the line (REQ-12).
+fn status_line(reply: &crate::dispatch::Reply, iis5: bool) -> String {
+    format!("HTTP/1.1 {} {}", reply.status, crate::http::wire::reason(reply.status, iis5))
+}
+
 /// Whether the answer's status line carries IIS 5's own reason phrases: IIS 5.x wrote it itself;
 /// ASP.NET's answers carry the phrases ASP.NET sets (RFC 2616's).
 fn iis_phrases(m: &Machine, s: &Served) -> bool {
@@ -968,7 +974,7 @@ fn answer_lines(m: &Machine, s: &Served) -> Vec<String> {
     if s.reply.status == 0 {
         return Vec::new();
     }
-    let mut lines = vec![s.reply.status_line(iis_phrases(m, s))];
+    let mut lines = vec![status_line(&s.reply, iis_phrases(m, s))];
     lines.extend(body_lines(&s.reply.body, STEP_BODY_LINES).into_iter().map(|l| format!("> {l}")));
     lines
 }
