@@ -99,14 +99,15 @@ fn status_lines(m: &Machine) -> Vec<String> {
 /// `/STOP`: IISADMIN and the services that depend on it stop, and every IIS process ends (IIR-02).
 fn stop_services(m: &mut Machine, world: &mut World) {
     process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
-    for name in ["W3SVC", "IISADMIN"] {
+    // IISADMIN and its dependents stop, as net and sc then report (NET-08).
+    for name in ["W3SVC", "HTTPFilter", "IISADMIN"] {
         m.set_service_running(name, false, &["IIR-02"]);
     }
 }
 
 /// `/START`: IISADMIN and W3SVC start, and W3SVC reads the metabase again (IIR-02, IIR-03).
 fn start_services(m: &mut Machine, world: &mut World) {
-    for name in ["IISADMIN", "W3SVC"] {
+    for name in ["IISADMIN", "HTTPFilter", "W3SVC"] {
         m.set_service_running(name, true, &["IIR-02"]);
     }
     process::iis_start(m, world);
