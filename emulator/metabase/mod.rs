@@ -124,6 +124,16 @@ pub fn normalize(path: &str) -> String {
     format!("/{}", segs.join("/"))
 }
 
+/// The schema default of `prop`, the effective value where no key sets it (MB-20).
+pub fn schema_default(prop: &str) -> Option<Value> {
+    Some(match schema::lookup(prop)?.default {
+        schema::Default::None => return None,
+        schema::Default::Dword(n) => Value::Dword(n),
+        schema::Default::Str(s) => Value::String(s.to_string()),
+        schema::Default::Multi(m) => Value::MultiSz(m.iter().map(|s| s.to_string()).collect()),
+    })
+}
+
 /// The lower-cased segments of a path, the metabase's ordering key.
 fn segments(path: &str) -> Vec<String> {
     path.split(['/', '\\']).filter(|s| !s.is_empty()).map(|s| s.to_ascii_lowercase()).collect()
@@ -234,13 +244,7 @@ impl Metabase {
                 break;
             }
         }
-        let default = match def?.default {
-            schema::Default::None => return None,
-            schema::Default::Dword(n) => Value::Dword(n),
-            schema::Default::Str(s) => Value::String(s.to_string()),
-            schema::Default::Multi(m) => Value::MultiSz(m.iter().map(|s| s.to_string()).collect()),
-        };
-        Some((default, Origin::Default))
+        schema_default(prop).map(|v| (v, Origin::Default))
     }
 
     /// Every key in path order.
