@@ -859,6 +859,7 @@ fn compile_keys(
     };
     let roots: HashMap<String, usize> = sites.iter().enumerate().map(|(i, s)| (s.root.to_ascii_lowercase(), i)).collect();
     let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut stand_in: Vec<Option<Arc<AppInfo>>> = vec![None; sites.len()];
     for key in mb.keys() {
         let path = key.path();
         while stack.last().is_some_and(|f| !is_below(path, f.path)) {
@@ -898,9 +899,10 @@ fn compile_keys(
         if let Some((i, node, parent_app)) = site {
             let root = sites[i].root.as_str();
             let app = c.app(&frame, key, root, parent_app);
+            // Keys in no application share their ROOT's stand-in (computed at the ROOT).
             let app_for_key = match &app {
                 Some(a) => a.clone(),
-                None => Arc::new(c.app_info(&frame, root, root, false)),
+                None => stand_in[i].get_or_insert_with(|| Arc::new(c.app_info(&frame, root, root, false))).clone(),
             };
             let kv = compile_key(&mut c, &frame, policies, aspnet, extensions, (&sites[i], path), app_for_key);
             if path.len() == root.len() {

@@ -115,7 +115,8 @@ pub enum MbError {
 /// The metabase: keys in path order, compared case-insensitively (MB-15).
 #[derive(Debug, Clone, Default)]
 pub struct Metabase {
-    keys: BTreeMap<Vec<String>, Key>,
+    /// By [`order_key`]: keys sort segment by segment, as the metabase lists them.
+    keys: BTreeMap<Box<str>, Key>,
 }
 
 /// Normalises a metabase path: `\` to `/`, one leading `/`, no trailing `/` (MB-15 keeps case).
@@ -134,9 +135,22 @@ pub fn schema_default(prop: &str) -> Option<Value> {
     })
 }
 
-/// The lower-cased segments of a path, the metabase's ordering key.
-fn segments(path: &str) -> Vec<String> {
-    path.split(['/', '\\']).filter(|s| !s.is_empty()).map(|s| s.to_ascii_lowercase()).collect()
+/// The ordering key of a path: lower-cased segments joined by `\u{1}`, which sorts below every
+/// character a segment may hold, so that `/a/b` sorts before `/a-x` as segment lists do.
+fn order_key(path: &str) -> Box<str> {
+    let mut out = String::with_capacity(path.len());
+    for s in path.split(['/', '\\']).filter(|s| !s.is_empty()) {
+        if !out.is_empty() {
+            out.push('\u{1}');
+        }
+        out.extend(s.chars().map(|c| c.to_ascii_lowercase()));
+    }
+    out.into()
+}
+
+/// Whether `key` is `base` or below it, both [`order_key`]s.
+fn key_within(key: &str, base: &str) -> bool {
+    key.starts_with(base) && (key.len() == base.len() || base.is_empty() || key.as_bytes()[base.len()] == 1)
 }
 
 /// The parent path, or `None` for the root `/`.
@@ -157,12 +171,12 @@ impl Metabase {
 
     /// Whether a key exists at `path`.
     pub fn exists(&self, path: &str) -> bool {
-        self.keys.contains_key(&segments(path))
+        self.keys.contains_key(&order_key(path))
     }
 
     /// The key at `path`.
     pub fn key(&self, path: &str) -> Option<&Key> {
-        self.keys.get(&segments(path))
+        self.keys.get(&order_key(path))
     }
 
     /// Creates a key; missing parents are created without a KeyType (MB-05). Returns the created paths.
@@ -178,7 +192,7 @@ impl Metabase {
             }
         }
         let key = Key { path: path.clone(), key_type: key_type.to_string(), props: BTreeMap::new() };
-        self.keys.insert(segments(&path), key);
+        self.keys.insert(order_key(&path), key);
         created.push(path);
         Ok(created)
     }
@@ -188,26 +202,26 @@ impl Metabase {
         if !self.exists(path) {
             return Err(MbError::PathNotFound(normalize(path)));
         }
-        let doomed: Vec<Vec<String>> = self.subtree(path).map(|k| segments(&k.path)).collect();
+        let doomed: Vec<Box<str>> = self.subtree(path).map(|k| order_key(&k.path)).collect();
         Ok(doomed.iter().filter_map(|s| self.keys.remove(s)).map(|k| k.path).collect())
     }
 
     /// Sets a property on an existing key; returns the previous own value.
     pub fn set(&mut self, path: &str, prop: &str, value: Value) -> Result<Option<Value>, MbError> {
-        let key = self.keys.get_mut(&segments(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
+        let key = self.keys.get_mut(&order_key(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
         let name = schema::lookup(prop).map(|d| d.name.to_string()).unwrap_or_else(|| prop.to_string());
         Ok(key.props.insert(prop.to_ascii_lowercase(), (name, value)).map(|(_, v)| v))
     }
 
     /// Changes a key's KeyType; returns the previous one.
     pub fn set_key_type(&mut self, path: &str, key_type: &str) -> Result<String, MbError> {
-        let key = self.keys.get_mut(&segments(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
+        let key = self.keys.get_mut(&order_key(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
         Ok(std::mem::replace(&mut key.key_type, key_type.to_string()))
     }
 
     /// Removes a property from a key; returns the removed value.
     pub fn remove(&mut self, path: &str, prop: &str) -> Option<Value> {
-        let key = self.keys.get_mut(&segments(path))?;
+        let key = self.keys.get_mut(&order_key(path))?;
         key.props.remove(&prop.to_ascii_lowercase()).map(|(_, v)| v)
     }
 
@@ -227,12 +241,12 @@ impl Metabase {
     pub fn effective(&self, path: &str, prop: &str) -> Option<(Value, Origin)> {
         let def = schema::lookup(prop);
         let inherit = def.map(|d| d.inherit).unwrap_or(false);
-        let asked = segments(path);
-        let mut segs = asked.clone();
+        let asked = order_key(path);
+        let mut at: &str = &asked;
         loop {
-            if let Some(key) = self.keys.get(&segs) {
+            if let Some(key) = self.keys.get(at) {
                 if let Some(v) = key.get(prop) {
-                    let origin = if segs == asked { Origin::Own } else { Origin::Inherited(key.path.clone()) };
+                    let origin = if at.len() == asked.len() { Origin::Own } else { Origin::Inherited(key.path.clone()) };
                     return Some((v.clone(), origin));
                 }
                 // A property that does not inherit is decided by the first existing key alone.
@@ -240,9 +254,10 @@ impl Metabase {
                     break;
                 }
             }
-            if segs.pop().is_none() {
+            if at.is_empty() {
                 break;
             }
+            at = at.rfind('\u{1}').map_or("", |i| &at[..i]);
         }
         schema_default(prop).map(|v| (v, Origin::Default))
     }
@@ -254,14 +269,19 @@ impl Metabase {
 
     /// The key at `base` and every key below it, in path order.
     pub fn subtree<'a>(&'a self, base: &str) -> impl Iterator<Item = &'a Key> + 'a {
-        let base = segments(base);
-        self.keys.range(base.clone()..).take_while(move |(k, _)| k.starts_with(&base)).map(|(_, v)| v)
+        let base = order_key(base);
+        self.keys.range(base.clone()..).take_while(move |(k, _)| key_within(k, &base)).map(|(_, v)| v)
     }
 
     /// The direct children of `path`, in path order.
     pub fn children<'a>(&'a self, path: &str) -> impl Iterator<Item = &'a Key> + 'a {
-        let depth = segments(path).len() + 1;
-        self.subtree(path).filter(move |k| segments(&k.path).len() == depth)
+        let base = order_key(path);
+        let depth = base.matches('\u{1}').count() + usize::from(!base.is_empty());
+        self.keys
+            .range(base.clone()..)
+            .take_while(move |(k, _)| key_within(k, &base))
+            .filter(move |(k, _)| k.matches('\u{1}').count() == depth && !k.is_empty())
+            .map(|(_, v)| v)
     }
 }
 

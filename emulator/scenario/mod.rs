@@ -465,14 +465,26 @@ impl Scenario {
 
     /// Runs every step and returns the report with the machine as the last step left it.
     pub fn run_to_end(&self) -> (Report, Machine) {
-        let mut m = self.start.clone();
+        self.run_on(self.start.clone(), self.start_effects.clone())
+    }
+
+    /// Runs every step on the scenario's own starting machine, without copying it (a scenario
+    /// of 100,000 applications has a large one), and returns the report and the final machine.
+    pub fn into_end(mut self) -> (Report, Machine) {
+        let blank = Machine::new(MachineConfig::new(self.start.edition()));
+        let start = std::mem::replace(&mut self.start, blank);
+        let lines = std::mem::take(&mut self.start_effects);
+        self.run_on(start, lines)
+    }
+
+    fn run_on(&self, mut m: Machine, start_effects: Vec<String>) -> (Report, Machine) {
         let mut t = Transcript::default();
         let mut cited = self.cited.clone();
         let mut failures = Vec::new();
         self.header(&m, &mut t);
         t.push("");
         t.push("== start ==");
-        for line in &self.start_effects {
+        for line in start_effects {
             t.push(format!("  * {line}"));
         }
         for (i, step) in self.spec.step.iter().enumerate() {
@@ -657,9 +669,13 @@ fn send(m: &mut Machine, r: &spec::RequestSpec) -> (Output, Served) {
 /// Explains one request on the machine a scenario leaves: every decision from binding to process,
 /// each with its rules, then what the request changed. The scenario's machine is not modified.
 pub fn explain(m: &Machine, req: &Request, load: &Load) -> Vec<String> {
-    let mut m = m.clone();
+    explain_in(&mut m.clone(), req, load)
+}
+
+/// [`explain`] on a machine the caller no longer needs, without copying it: the request changes it.
+pub fn explain_in(m: &mut Machine, req: &Request, load: &Load) -> Vec<String> {
     m.drain_effects();
-    let served = process::serve(&mut m, req, load);
+    let served = process::serve(m, req, load);
     let mut lines = vec![format!("{} {} (Host: {})", req.method, req.url, req.host.as_deref().unwrap_or("none"))];
     for e in m.drain_effects() {
         lines.push(format!("  {}", transcript::render(&e)));
