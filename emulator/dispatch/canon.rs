@@ -106,6 +106,8 @@ pub struct Canon<'a> {
     pub path: Cow<'a, str>,
     /// The raw text after the first `?`, not decoded (empty when none).
     pub query: &'a str,
+    /// The path's shape, when it was canonical as sent.
+    pub shape: Option<Shape>,
 }
 
 /// Why a URL was refused before reaching any site.
@@ -143,15 +145,63 @@ pub fn canonicalize(
     Ok(CanonUrl { path: c.path.into_owned(), query: c.query.to_string(), decisions })
 }
 
-/// The path of a target that needs no change: origin form, no escape, no `\\`, no non-ASCII
-/// byte, no control character, no dot segment. Anything else takes the whole procedure.
-fn already_canonical(raw: &str) -> Option<&str> {
-    let path = raw.split('?').next().unwrap_or_default();
-    let plain = path.starts_with('/')
-        && !path.bytes().any(|b| matches!(b, b'%' | b'\\') || !b.is_ascii())
-        && !raw.bytes().any(|b| b < b' ' || b == 0x7f)
-        && !path.split('/').any(|s| s == "." || s == "..");
-    plain.then_some(path)
+/// What the one scan of an already canonical path learnt, so later steps need not look again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Shape {
+    /// Segments as UrlSegmentMaxCount counts them (REQ-02).
+    pub segments: usize,
+    /// The longest segment, in characters.
+    pub longest: usize,
+    /// An empty segment (`//`) is in the path.
+    pub empty_segment: bool,
+    /// A `:` or `;`, or a segment ending with a dot or a space: resolution must look (SEC-03..08).
+    pub suspect: bool,
+}
+
+/// The path of a target that needs no change, and its shape: origin form, no escape, no `\\`,
+/// no non-ASCII byte, no control character, no dot segment. Anything else takes the whole procedure.
+fn already_canonical(raw: &str) -> Option<(&str, Shape)> {
+    let bytes = raw.as_bytes();
+    if bytes.first() != Some(&b'/') {
+        return None;
+    }
+    let mut end = bytes.len();
+    let mut seg = 1;
+    let mut shape = Shape::default();
+    let mut slashes = 0;
+    let mut prev = b'/';
+    let dot_segment = |s: &[u8]| s == b"." || s == b"..";
+    for (i, &b) in bytes.iter().enumerate().skip(1) {
+        match b {
+            b'?' => {
+                end = i;
+                break;
+            }
+            b'/' => {
+                if dot_segment(&bytes[seg..i]) {
+                    return None;
+                }
+                shape.longest = shape.longest.max(i - seg);
+                shape.empty_segment |= prev == b'/';
+                shape.suspect |= matches!(prev, b'.' | b' ');
+                slashes += 1;
+                seg = i + 1;
+            }
+            b':' | b';' => shape.suspect = true,
+            b'%' | b'\\' | 0..=0x1f | 0x7f.. => return None,
+            _ => {}
+        }
+        prev = b;
+    }
+    if dot_segment(&bytes[seg..end]) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
+        return None;
+    }
+    shape.longest = shape.longest.max(end - seg);
+    shape.suspect |= matches!(prev, b'.' | b' ');
+    let trailing = end > 1 && prev == b'/';
+    let inner = end - 1 - usize::from(trailing);
+    shape.segments = if inner == 0 { 0 } else { slashes - usize::from(trailing) + 1 };
+    Some((&raw[..end], shape))
 }
 
 /// [`canonicalize`], sending what it decides to `sink` and borrowing from the target when it can.
@@ -162,12 +212,16 @@ pub fn canonicalize_into<'a, S: Sink>(
     sink: &mut S,
 ) -> Result<Canon<'a>, Rejection> {
     check_target_length(raw_target, params)?;
-    let query = raw_target.split_once('?').map_or("", |(_, q)| q);
-    if let Some(path) = already_canonical(raw_target) {
-        check_segments(path, params)?;
-        decide!(sink, &["REQ-01"], "URL is canonical: {}", show(path));
-        return Ok(Canon { path: Cow::Borrowed(path), query });
+    if let Some((path, shape)) = already_canonical(raw_target) {
+        let (len, count) = (params.url_segment_max_length, params.url_segment_max_count);
+        // Over a limit, the whole procedure below words the refusal.
+        if (len == 0 || shape.longest <= len) && (count == 0 || shape.segments <= count) {
+            decide!(sink, &["REQ-01"], "URL is canonical: {}", show(path));
+            let query = raw_target.get(path.len() + 1..).unwrap_or_default();
+            return Ok(Canon { path: Cow::Borrowed(path), query, shape: Some(shape) });
+        }
     }
+    let query = raw_target.split_once('?').map_or("", |(_, q)| q);
     if let Some(c) = raw_target.chars().find(|&c| c < ' ' || c == '\u{7f}') {
         return Err(Rejection::bad_request(
             format!("raw control character U+{:04X} in the target", u32::from(c)),
@@ -235,7 +289,7 @@ pub fn canonicalize_into<'a, S: Sink>(
     for d in held.0 {
         sink.push(d.text, &d.rules);
     }
-    Ok(Canon { path: Cow::Owned(path), query })
+    Ok(Canon { path: Cow::Owned(path), query, shape: None })
 }
 
 /// Decisions held back until canonicalisation succeeds, kept only if the real sink keeps them.

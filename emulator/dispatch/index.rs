@@ -66,8 +66,19 @@ impl<V> Default for CiMap<V> {
 
 impl<V> CiMap<V> {
     fn slot(&self, name: &str) -> Option<u32> {
+        self.slot_hashed(ci_hash(0, name), name)
+    }
+
+    #[inline]
+    fn slot_hashed(&self, hash: u64, name: &str) -> Option<u32> {
         let items = &self.items;
-        self.table.find(ci_hash(0, name), |&i| items[i as usize].0.eq_ignore_ascii_case(name)).copied()
+        self.table.find(hash, |&i| items[i as usize].0.eq_ignore_ascii_case(name)).copied()
+    }
+
+    /// [`CiMap::get`] with the name's [`ci_hash`] (seed 0) already known.
+    #[inline]
+    pub(super) fn get_hashed(&self, hash: u64, name: &str) -> Option<&V> {
+        self.slot_hashed(hash, name).map(|i| &self.items[i as usize].1)
     }
 
     /// Inserts `value` for `name` unless the name is already there.
@@ -115,6 +126,8 @@ impl<V: PartialEq> PartialEq for CiMap<V> {
     }
 }
 
+impl<V: Eq> Eq for CiMap<V> {}
+
 /// A tree of path segments with a case-insensitive child index: one hash probe per segment.
 #[derive(Debug, Clone)]
 pub(super) struct SegTree<V> {
@@ -146,9 +159,21 @@ impl<V> SegTree<V> {
     /// The child of `parent` named `seg`.
     #[inline]
     pub(super) fn child(&self, parent: u32, seg: &str) -> Option<u32> {
+        self.child_hashed(parent, Self::child_hash(parent, seg), seg)
+    }
+
+    /// The hash [`SegTree::child_hashed`] wants, started: feed the segment's bytes, then finish.
+    #[inline]
+    pub(super) fn hasher(parent: u32) -> CiHash {
+        CiHash::new(u64::from(parent))
+    }
+
+    /// [`SegTree::child`] with the hash of `(parent, seg)` already computed by [`SegTree::hasher`].
+    #[inline]
+    pub(super) fn child_hashed(&self, parent: u32, hash: u64, seg: &str) -> Option<u32> {
         let nodes = &self.nodes;
         self.children
-            .find(Self::child_hash(parent, seg), |&i| {
+            .find(hash, |&i| {
                 let n = &nodes[i as usize];
                 n.parent == parent && n.seg.eq_ignore_ascii_case(seg)
             })

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use super::canon::{canonicalize_into, Rejection};
+use super::canon::{canonicalize_into, Rejection, Shape};
 use super::view::{
     ErrorSource, KeyView, Mapped, SiteView, ACCESS_EXECUTE, ACCESS_READ, ACCESS_SCRIPT, ENABLE_DEFAULT_DOC,
     ENABLE_DIR_BROWSING,
@@ -182,10 +182,11 @@ struct UrlPath<'r> {
 
 impl<'r> UrlPath<'r> {
     /// The path of a canonical URL, borrowed unless it has empty segments to drop.
-    fn new(path: Cow<'r, str>) -> UrlPath<'r> {
-        let empty = path.split('/').all(str::is_empty);
+    fn new(path: Cow<'r, str>, shape: Option<Shape>) -> UrlPath<'r> {
+        let empty = path.bytes().all(|b| b == b'/');
         let slash = path.ends_with('/') && !empty;
-        if !path.contains("//") {
+        let empty_segment = shape.map_or_else(|| path.as_bytes().windows(2).any(|w| w == b"//"), |s| s.empty_segment);
+        if !empty_segment {
             return UrlPath { text: path, slash };
         }
         let mut text = String::with_capacity(path.len());
@@ -262,6 +263,8 @@ struct Found<'v> {
     key_end: usize,
     /// Where the walked part of the URL ends (the script's end, or the last segment's).
     upto: usize,
+    /// Where the last walked segment starts.
+    last: usize,
 }
 
 /// Splits an absolute request target (`http://host/x`) into its host and path.
@@ -396,9 +399,12 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         let Some(site) = self.select_site(host) else {
             return self.httpsys_reply(400, "Bad Request - Invalid Hostname", "The request hostname is invalid.");
         };
-        let mut url = UrlPath::new(canon.path);
-        if let Some(out) = self.check_segments(site, &mut url) {
-            return out;
+        let suspect = canon.shape.is_none_or(|s| s.suspect);
+        let mut url = UrlPath::new(canon.path, canon.shape);
+        if suspect {
+            if let Some(out) = self.check_segments(site, &mut url) {
+                return out;
+            }
         }
         self.resolve_path(site, url, 0)
     }
@@ -441,10 +447,10 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         }
         let port = req.port;
         let exact = |ip: &str, host: &str| view.bindings.get(&view.sites, port, ip, host);
-        let ip_bound = |host: &str| if ip.is_empty() { None } else { exact(ip, host) };
+        let ip_bound = |host: &str| if ip.is_empty() || !view.bindings.ip_bound { None } else { exact(ip, host) };
         let found = match host {
-            Some(h) => ip_bound(h).map(|f| (0, f)).or_else(|| exact("", h).map(|f| (1, f))),
-            None => None,
+            Some(h) if view.bindings.host_named => ip_bound(h).map(|f| (0, f)).or_else(|| exact("", h).map(|f| (1, f))),
+            _ => None,
         }
         .or_else(|| ip_bound("").map(|f| (2, f)))
         .or_else(|| exact("", "").map(|f| (3, f)))
@@ -496,19 +502,48 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     fn find(&self, site: &SiteView, url: &UrlPath<'_>, scripts: bool) -> Found<'v> {
         let dotstar = !self.iis6() && self.view.policies.iis5_wildcards == "dotstar_only";
         let mut walk = self.view.walk(site);
-        for (seg, end) in url.segments() {
-            walk.step(seg, end);
-            if !scripts {
-                continue;
+        let text: &str = &url.text;
+        let bytes = text.as_bytes();
+        let mut start = 1;
+        // One pass over each segment: its hash for the key tree, its first `;` and last dot before.
+        while start < bytes.len() {
+            let mut hash = walk.hasher();
+            let (mut end, mut semi, mut dot) = (bytes.len(), None, None);
+            for (i, &b) in bytes.iter().enumerate().skip(start) {
+                match b {
+                    b'/' => {
+                        end = i;
+                        break;
+                    }
+                    b';' if semi.is_none() => semi = Some(i),
+                    b'.' if semi.is_none() => dot = Some(i),
+                    _ => {}
+                }
+                if let Some(h) = &mut hash {
+                    h.byte(b);
+                }
             }
-            let Some(ext) = extension(seg) else { continue };
-            let maps = &walk.key.maps;
-            let found = maps.get(ext).or_else(|| if dotstar { maps.dotstar() } else { None });
-            if let Some(mapped) = found {
-                return Found { script: Some((mapped, end, seg.contains(';'))), key: walk.key, key_end: walk.end, upto: end };
+            if end > start {
+                let seg = &text[start..end];
+                match hash {
+                    Some(h) => walk.step_hashed(h.finish(), seg, end),
+                    None => walk.step(seg, end),
+                }
+                let name_end = semi.unwrap_or(end);
+                if let Some(d) = dot.filter(|&d| scripts && name_end - d > 1) {
+                    let ext = &text[d..name_end];
+                    let maps = &walk.key.maps;
+                    let found = maps.get(ext).or_else(|| if dotstar { maps.dotstar() } else { None });
+                    if let Some(mapped) = found {
+                        let script = Some((mapped, end, semi.is_some()));
+                        return Found { script, key: walk.key, key_end: walk.end, upto: end, last: start };
+                    }
+                }
             }
+            start = end + 1;
         }
-        Found { script: None, key: walk.key, key_end: walk.end, upto: url.end() }
+        let last = url.last().map_or(url.end(), |(_, at)| at);
+        Found { script: None, key: walk.key, key_end: walk.end, upto: url.end(), last }
     }
 
     fn set_target(&mut self, site: &'v SiteView, key: &'v KeyView, url: &UrlPath<'r>, rest: (usize, usize)) {
@@ -525,6 +560,13 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     /// Segment checks before any handler: `:` (SEC-05), `;` in strict mode (SEC-08), names made of
     /// dots (SEC-03), trailing dots and spaces of the last segment (SEC-06).
     fn check_segments(&mut self, site: &'v SiteView, url: &mut UrlPath<'r>) -> Option<FastOutcome<'v>> {
+        // One pass finds whether any check can fail; the checks below then run in their order.
+        let suspect = url.segments().any(|(s, _)| {
+            s.bytes().any(|b| b == b':' || b == b';') || s.ends_with(['.', ' ']) || s.trim_end_matches(['.', ' ']).is_empty()
+        });
+        if !suspect {
+            return None;
+        }
         if let Some((seg, _)) = url.segments().find(|(s, _)| s.contains(':')) {
             let why = format!("segment \"{seg}\" holds a ':' (alternate data stream)");
             let key = self.target_all(site, url);
@@ -582,7 +624,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         // Without a script segment the whole URL is the script name a wildcard ISAPI sees.
         let script_end = if found.script.is_some() { found.upto } else { url.text.len() };
 
-        let last = url.text[..found.upto].rsplit('/').next().unwrap_or_default();
+        let last = url.text.get(found.last..found.upto).unwrap_or_default();
         if last.eq_ignore_ascii_case("global.asa") {
             return self.fail(key, 500, 15, "Global.asa is never served", &["SEC-10", "REQ-12"]);
         }
@@ -725,7 +767,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
 
     fn isapi(&mut self, key: &KeyView, mapped: &'v Mapped, wildcard: bool, script_end: usize) -> FastOutcome<'v> {
         let dll = &mapped.entry.processor;
-        let in_process = super::view::lists_isapi(&key.app.in_process, dll);
+        let in_process = key.app.runs_in_process(mapped);
         if self.sink.keeps() {
             let runtime = mapped.aspnet.map(|v| format!(" (ASP.NET {v})")).unwrap_or_default();
             let place = if in_process { ", listed in InProcessIsapiApps" } else { "" };

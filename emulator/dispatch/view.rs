@@ -11,7 +11,7 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 
 use super::canon::{HttpSysParams, HTTP_PARAMETERS_KEY};
-use super::index::{CiHash, CiMap, Files, PathQuery, SegTree};
+use super::index::{ci_hash, CiHash, CiMap, Files, PathQuery, SegTree};
 use super::Decision;
 use crate::edition::Edition;
 use crate::machine::Machine;
@@ -113,6 +113,43 @@ pub struct AppInfo {
     pub pool: String,
     /// Effective InProcessIsapiApps at the application, expanded and lower-cased.
     pub in_process: Vec<String>,
+    /// The same entries as a lookup table.
+    in_process_set: IsapiSet,
+}
+
+impl AppInfo {
+    /// Whether the application's InProcessIsapiApps names the processor of `mapped` (SHR-03, MB-23).
+    #[inline]
+    pub fn runs_in_process(&self, mapped: &Mapped) -> bool {
+        self.in_process_set.lists(mapped)
+    }
+}
+
+/// InProcessIsapiApps entries: full paths, compared whole, and bare names, matching any folder.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct IsapiSet {
+    paths: CiMap<()>,
+    names: CiMap<()>,
+}
+
+impl IsapiSet {
+    fn new(entries: &[String]) -> IsapiSet {
+        let mut set = IsapiSet::default();
+        for e in entries {
+            if e.contains(['\\', '/']) {
+                set.paths.insert_first(e, ());
+            } else {
+                set.names.insert_first(e, ());
+            }
+        }
+        set
+    }
+
+    #[inline]
+    fn lists(&self, m: &Mapped) -> bool {
+        let dll = &m.entry.processor;
+        self.paths.get_hashed(m.dll_hash, dll).is_some() || self.names.get_hashed(m.file_hash, &dll[m.file_at..]).is_some()
+    }
 }
 
 /// A script map entry with what the view already knows of its processor.
@@ -124,6 +161,10 @@ pub struct Mapped {
     pub aspnet: Option<Version>,
     /// The Web Service Extension list lets the processor run (MB-23, SHR-04).
     pub allowed: bool,
+    /// Where the processor's file name starts, and the hashes of its path and name.
+    file_at: usize,
+    dll_hash: u64,
+    file_hash: u64,
 }
 
 /// The non-wildcard entries of a ScriptMaps value, by extension (first entry wins, SM-02).
@@ -285,6 +326,9 @@ pub struct View {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Bindings {
     table: HashTable<(u32, u32)>,
+    /// Some binding names a host / an IP address: otherwise those lookups are skipped.
+    pub(super) host_named: bool,
+    pub(super) ip_bound: bool,
 }
 
 impl Bindings {
@@ -301,6 +345,8 @@ impl Bindings {
         if self.get(sites, b.port, &b.ip, &b.host).is_some() {
             return;
         }
+        self.host_named |= !b.host.is_empty();
+        self.ip_bound |= !b.ip.is_empty();
         let at = (u32::try_from(site).expect("few sites"), u32::try_from(binding).expect("few bindings"));
         self.table.insert_unique(Self::hash(b.port, &b.ip, &b.host), at, |&(s, i)| {
             let b = &sites[s as usize].bindings[i as usize];
@@ -462,7 +508,16 @@ impl<'m> Compiler<'m> {
                     let mut entry = e.clone();
                     entry.processor = m.expand(&processor_path(&entry.processor));
                     let key = fs_key(&entry.processor);
-                    let mapped = Mapped { aspnet: aspnet.get(&key).copied(), allowed: extension_allowed(ext, &key), entry };
+                    let dll = entry.processor.as_str();
+                    let file_at = dll.rfind(['\\', '/']).map_or(0, |i| i + 1);
+                    let mapped = Mapped {
+                        aspnet: aspnet.get(&key).copied(),
+                        allowed: extension_allowed(ext, &key),
+                        file_at,
+                        dll_hash: ci_hash(0, dll),
+                        file_hash: ci_hash(0, &dll[file_at..]),
+                        entry,
+                    };
                     if mapped.entry.is_wildcard() {
                         wild.push(mapped);
                     } else {
@@ -530,13 +585,15 @@ impl<'m> Compiler<'m> {
     }
 
     fn app_info(&self, frame: &Frame<'m>, path: &str, root: &str, in_app: bool) -> AppInfo {
+        let in_process = isapi_list(self.m, list(self.value(frame, IN_PROCESS)));
         AppInfo {
             path: path.to_string(),
             vpath: vpath(root, path),
             in_app,
             isolated: self.dword(frame, APP_ISOLATED, 2),
             pool: if self.m.edition().is_iis6() { self.string(frame, APP_POOL_ID) } else { String::new() },
-            in_process: isapi_list(self.m, list(self.value(frame, IN_PROCESS))),
+            in_process_set: IsapiSet::new(&in_process),
+            in_process,
         }
     }
 }
@@ -814,6 +871,25 @@ impl<'v> KeyWalk<'v> {
     pub(super) fn step(&mut self, seg: &str, end: usize) {
         let Some(node) = self.node else { return };
         self.node = self.view.keys.child(node, seg);
+        self.arrive(end);
+    }
+
+    /// The hash [`KeyWalk::step_hashed`] wants for the next segment, when the walk goes on.
+    #[inline]
+    pub(super) fn hasher(&self) -> Option<CiHash> {
+        self.node.map(SegTree::<Arc<KeyView>>::hasher)
+    }
+
+    /// [`KeyWalk::step`] with the segment's hash fed to [`KeyWalk::hasher`]'s hasher.
+    #[inline]
+    pub(super) fn step_hashed(&mut self, hash: u64, seg: &str, end: usize) {
+        let Some(node) = self.node else { return };
+        self.node = self.view.keys.child_hashed(node, hash, seg);
+        self.arrive(end);
+    }
+
+    #[inline]
+    fn arrive(&mut self, end: usize) {
         if let Some(k) = self.node.and_then(|n| self.view.keys.value(n)) {
             self.key = k;
             self.end = end;

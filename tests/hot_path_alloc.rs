@@ -1,0 +1,119 @@
+//! The hot path allocates nothing for a canonical URL that resolves to an ISAPI or a static file:
+//! counted by a global allocator of this test binary alone.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use iisim::dispatch::canon::{canonicalize_into, HttpSysParams};
+use iisim::dispatch::{resolve, resolve_fast, Discard, FastOutcome, Outcome, Request, View};
+use iisim::edition::Edition;
+use iisim::machine::{Machine, MachineConfig};
+use iisim::runtime::Version;
+use iisim::setup::{self, Product};
+use iisim::sites::{self, AppSpec};
+
+/// Counts the allocations of the thread that asks, so the test harness's threads do not count.
+struct Counting;
+
+thread_local! {
+    static COUNT: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // try_with: the thread-local may already be gone while a thread shuts down.
+        let _ = COUNT.try_with(|c| c.set(c.get().map(|n| n + 1)));
+        System.alloc(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = COUNT.try_with(|c| c.set(c.get().map(|n| n + 1)));
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// How many allocations `f` makes on this thread.
+fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    COUNT.with(|c| c.set(Some(0)));
+    let out = f();
+    let n = COUNT.with(|c| c.replace(None)).unwrap_or(0);
+    (n, out)
+}
+
+/// A shared-hosting box: two customers' folders with applications, ASP.NET 2.0, static files.
+fn machine() -> Machine {
+    let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
+    setup::install(&mut m, Product::Runtime(Version::V2_0), true);
+    for s in 0..2 {
+        let vdir = format!("/LM/W3SVC/1/ROOT/Site{s}");
+        let folder = format!("D:\\Sites\\Site{s}");
+        let spec = AppSpec { path: vdir.clone(), physical_path: Some(folder.clone()), ..Default::default() };
+        sites::create_app(&mut m, &spec).expect("ROOT exists");
+        for a in 0..3 {
+            let dir = format!("{folder}\\App{a}");
+            let spec = AppSpec {
+                path: format!("{vdir}/App{a}"),
+                physical_path: Some(dir.clone()),
+                application: true,
+                ..Default::default()
+            };
+            sites::create_app(&mut m, &spec).expect("the vdir exists");
+            m.fs_create_files(&dir, &["Default.aspx", "logo.gif", "img\\a.jpg"], &[]);
+        }
+    }
+    m
+}
+
+#[test]
+fn canonical_urls_to_an_isapi_or_a_static_file_allocate_nothing() {
+    let view = View::compile(&machine());
+    let cases = [
+        ("/Site1/App2/Default.aspx", true),
+        ("/site0/APP1/default.ASPX?x=1&y=%41", true),
+        ("/Site1/App2/Default.aspx/extra/path.info", true),
+        ("/Site0/App0/Missing.aspx", true),
+        ("/Site1/App2/logo.gif", false),
+        ("/SITE1/app2/IMG/A.JPG", false),
+    ];
+    for (url, isapi) in cases {
+        let req = Request::get(url);
+        let (n, fast) = allocations(|| resolve_fast(&view, &req));
+        match fast.outcome {
+            FastOutcome::Isapi { .. } => assert!(isapi, "{url} ran an ISAPI"),
+            FastOutcome::Static { .. } => assert!(!isapi, "{url} was a static file"),
+            FastOutcome::Reply(r) => panic!("{url}: {}", r.status),
+        }
+        assert_eq!(n, 0, "{url}: the hot path allocated {n} times");
+        // The explain path takes the same steps and records them.
+        let (m, full) = allocations(|| resolve(&view, &req));
+        assert!(m > 0 && !full.decisions.is_empty(), "{url}: explain records its decisions");
+        assert_eq!(full.outcome, fast.outcome(), "{url}");
+    }
+}
+
+#[test]
+fn a_canonical_url_is_borrowed_not_copied() {
+    let params = HttpSysParams::default();
+    let (n, c) = allocations(|| canonicalize_into("/Site1/App2/Default.aspx?q=%2e", &params, 400, &mut Discard));
+    let c = c.expect("canonical");
+    assert_eq!((n, &*c.path, c.query), (0, "/Site1/App2/Default.aspx", "q=%2e"));
+    let (n, c) = allocations(|| canonicalize_into("/a/%41", &params, 400, &mut Discard));
+    assert!(n > 0, "decoding builds a new path");
+    assert_eq!(c.expect("canonical").path, "/a/A");
+}
+
+#[test]
+fn errors_still_answer_in_full() {
+    let view = View::compile(&machine());
+    let req = Request::get("/Site1/App2/nothing.htm");
+    let fast = resolve_fast(&view, &req);
+    assert!(matches!(&fast.outcome, FastOutcome::Reply(r) if r.status == 404));
+    assert!(matches!(resolve(&view, &req).outcome, Outcome::Reply(r) if r.status == 404));
+}
