@@ -319,7 +319,17 @@ pub struct View {
     pub(super) extensions: Vec<ExtensionRow>,
     pub(super) aspnet: BTreeMap<String, Version>,
     pub(super) files: Arc<Files>,
+    pub(super) pools: CiMap<PoolView>,
     pub(super) notes: Vec<Decision>,
+}
+
+/// An application pool's settings a request needs (IIS 6, MB-22, PM6-05).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolView {
+    /// Effective MaxProcesses: the web garden's size (0 as the metabase has it).
+    pub max_processes: u32,
+    /// Effective AppPoolIdentityType.
+    pub identity_type: u32,
 }
 
 /// Started sites' bindings by (port, IP, host): the first started site with a binding wins (REQ-04).
@@ -750,8 +760,30 @@ impl View {
         }
 
         compile_keys(m, &policies, &mut sites, &mut keys, &aspnet, &extensions);
+        let mut pools = CiMap::default();
+        for key in mb.children("/LM/W3SVC/AppPools") {
+            let name = key.path().rsplit('/').next().unwrap_or_default();
+            let pool = PoolView {
+                max_processes: dword(mb, key.path(), "MaxProcesses", 0),
+                identity_type: dword(mb, key.path(), "AppPoolIdentityType", 0),
+            };
+            pools.insert_first(name, pool);
+        }
         let files = Arc::new(Files::new(m.fs().entries()));
-        View { edition: m.edition(), http, policies, sites, bindings: index, stopped, keys, extensions, aspnet, files, notes }
+        View {
+            edition: m.edition(),
+            http,
+            policies,
+            sites,
+            bindings: index,
+            stopped,
+            keys,
+            extensions,
+            aspnet,
+            files,
+            pools,
+            notes,
+        }
     }
 
     /// The Windows edition (and so the IIS version).
@@ -805,6 +837,11 @@ impl View {
     pub(super) fn walk<'v>(&'v self, site: &SiteView) -> KeyWalk<'v> {
         let root = self.keys.value(site.node).expect("every site's ROOT is compiled");
         KeyWalk { view: self, node: Some(site.node), key: root, end: 0 }
+    }
+
+    /// The application pool named `name` (IIS 6), if its key exists.
+    pub fn pool(&self, name: &str) -> Option<&PoolView> {
+        self.pools.get(name)
     }
 
     /// The Web Service Extension rows (IIS 6).

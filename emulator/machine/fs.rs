@@ -18,9 +18,16 @@ pub fn join(dir: &str, rel: &str) -> String {
 pub struct FileSystem {
     /// Lower-cased path -> (path as written, is a folder).
     entries: BTreeMap<String, (String, bool)>,
+    /// Moves on every change, so whatever was compiled from the disk knows it is stale.
+    version: u64,
 }
 
 impl FileSystem {
+    /// A number that changes whenever a file or folder is created or deleted.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// Whether a file or folder exists at `path`.
     pub fn exists(&self, path: &str) -> bool {
         self.entries.contains_key(&key(path))
@@ -49,6 +56,7 @@ impl FileSystem {
             }
         }
         self.entries.insert(k, (path.trim_end_matches('\\').to_string(), true));
+        self.version += 1;
         true
     }
 
@@ -62,6 +70,7 @@ impl FileSystem {
             self.create_dir(&path[..idx]);
         }
         self.entries.insert(k, (path.to_string(), false));
+        self.version += 1;
         true
     }
 
@@ -71,6 +80,7 @@ impl FileSystem {
         let prefix = format!("{k}\\");
         let before = self.entries.len();
         self.entries.retain(|e, _| e != &k && !e.starts_with(&prefix));
+        self.version += 1;
         before != self.entries.len()
     }
 

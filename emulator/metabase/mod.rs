@@ -117,6 +117,8 @@ pub enum MbError {
 pub struct Metabase {
     /// By [`order_key`]: keys sort segment by segment, as the metabase lists them.
     keys: BTreeMap<Box<str>, Key>,
+    /// Moves on every change, so whatever was compiled from the metabase knows it is stale.
+    version: u64,
 }
 
 /// Normalises a metabase path: `\` to `/`, one leading `/`, no trailing `/` (MB-15 keeps case).
@@ -169,6 +171,17 @@ impl Metabase {
         Self::default()
     }
 
+    /// A number that changes whenever a key or a property does (MB-20: views compiled from an
+    /// older version are stale).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Takes the place of a metabase at `earlier` version: versions keep moving forward.
+    pub fn follow(&mut self, earlier: u64) {
+        self.version += earlier + 1;
+    }
+
     /// Whether a key exists at `path`.
     pub fn exists(&self, path: &str) -> bool {
         self.keys.contains_key(&order_key(path))
@@ -193,6 +206,7 @@ impl Metabase {
         }
         let key = Key { path: path.clone(), key_type: key_type.to_string(), props: BTreeMap::new() };
         self.keys.insert(order_key(&path), key);
+        self.version += 1;
         created.push(path);
         Ok(created)
     }
@@ -203,6 +217,7 @@ impl Metabase {
             return Err(MbError::PathNotFound(normalize(path)));
         }
         let doomed: Vec<Box<str>> = self.subtree(path).map(|k| order_key(&k.path)).collect();
+        self.version += 1;
         Ok(doomed.iter().filter_map(|s| self.keys.remove(s)).map(|k| k.path).collect())
     }
 
@@ -210,19 +225,23 @@ impl Metabase {
     pub fn set(&mut self, path: &str, prop: &str, value: Value) -> Result<Option<Value>, MbError> {
         let key = self.keys.get_mut(&order_key(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
         let name = schema::lookup(prop).map(|d| d.name.to_string()).unwrap_or_else(|| prop.to_string());
+        self.version += 1;
         Ok(key.props.insert(prop.to_ascii_lowercase(), (name, value)).map(|(_, v)| v))
     }
 
     /// Changes a key's KeyType; returns the previous one.
     pub fn set_key_type(&mut self, path: &str, key_type: &str) -> Result<String, MbError> {
         let key = self.keys.get_mut(&order_key(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
+        self.version += 1;
         Ok(std::mem::replace(&mut key.key_type, key_type.to_string()))
     }
 
     /// Removes a property from a key; returns the removed value.
     pub fn remove(&mut self, path: &str, prop: &str) -> Option<Value> {
         let key = self.keys.get_mut(&order_key(path))?;
-        key.props.remove(&prop.to_ascii_lowercase()).map(|(_, v)| v)
+        let removed = key.props.remove(&prop.to_ascii_lowercase()).map(|(_, v)| v);
+        self.version += u64::from(removed.is_some());
+        removed
     }
 
     /// The key's own value of `prop`.

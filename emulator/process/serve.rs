@@ -1,6 +1,7 @@
 //! One request end to end: dispatch, then the process that runs it, then the response.
 
-use crate::dispatch::{self, Decision, IsapiCall, Outcome, Reply, Request, Target};
+use crate::dispatch::view::PoolView;
+use crate::dispatch::{self, Decision, IsapiCall, Outcome, Reply, Request, Target, View};
 use crate::machine::journal::Level;
 use crate::machine::Machine;
 use crate::messages::Catalog;
@@ -9,7 +10,7 @@ use crate::rules::RuleId;
 use crate::runtime::Version;
 
 use super::session::{SessionFate, SessionMode};
-use super::{end, iis5_style, pages, pool_dword, start, view, web_running, worker_event, Domain, Ending, Role};
+use super::{end, iis5_style, pages, start, view, web_running, worker_event, Domain, Ending, Role};
 
 /// What a request costs the process that runs it, and who sends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,7 +78,7 @@ pub fn serve(m: &mut Machine, req: &Request, load: &Load) -> Served {
     if iis5_style(m) {
         serve_iis5(m, &mut s, res.outcome, load);
     } else {
-        serve_worker_mode(m, &mut s, res.outcome, &target, load);
+        serve_worker_mode(m, &v, &mut s, res.outcome, &target, load);
     }
     s
 }
@@ -91,9 +92,10 @@ fn touch(m: &mut Machine, pid: u32, s: &mut Served) {
 }
 
 /// IIS 6 worker process isolation mode: the application's pool, its w3wp.exe (PM6-02).
-fn serve_worker_mode(m: &mut Machine, s: &mut Served, outcome: Outcome, target: &Target, load: &Load) {
+fn serve_worker_mode(m: &mut Machine, v: &View, s: &mut Served, outcome: Outcome, target: &Target, load: &Load) {
     let pool = target.pool.clone();
-    if !m.metabase().exists(&super::pool_key(&pool)) {
+    // The pool's settings come from the view the request was resolved on, not the live metabase.
+    let Some(&settings) = v.pool(&pool) else {
         decide(m, s, format!("application pool {pool} does not exist: HTTP.sys answers 503"), &["REQ-07", "MB-23"]);
         if m.world_mut().warned.insert(format!("pool:{}", pool.to_ascii_lowercase())) {
             m.log_event_to(
@@ -107,7 +109,7 @@ fn serve_worker_mode(m: &mut Machine, s: &mut Served, outcome: Outcome, target: 
         }
         s.reply = pages::http_sys_unavailable();
         return;
-    }
+    };
     if let Some(why) = m.world().pool_stopped(&pool).map(str::to_string) {
         decide(
             m,
@@ -118,7 +120,7 @@ fn serve_worker_mode(m: &mut Machine, s: &mut Served, outcome: Outcome, target: 
         s.reply = pages::http_sys_unavailable();
         return;
     }
-    let pid = w3wp(m, s, &pool, load);
+    let pid = w3wp(m, s, &pool, settings, load);
     touch(m, pid, s);
     match outcome {
         Outcome::Reply(r) => {
@@ -154,8 +156,8 @@ fn serve_worker_mode(m: &mut Machine, s: &mut Served, outcome: Outcome, target: 
 }
 
 /// Picks the pool's worker: a web garden hands requests to its workers in turn (PM6-05, SES-05).
-fn w3wp(m: &mut Machine, s: &mut Served, pool: &str, load: &Load) -> u32 {
-    let max = pool_dword(m, pool, "MaxProcesses").max(1);
+fn w3wp(m: &mut Machine, s: &mut Served, pool: &str, settings: PoolView, load: &Load) -> u32 {
+    let max = settings.max_processes.max(1);
     let slot = garden_slot(m, pool, max, load);
     if let Some(pid) = m.world().find(&Role::W3wp(pool.to_string(), slot)) {
         if max > 1 {
@@ -168,7 +170,7 @@ fn w3wp(m: &mut Machine, s: &mut Served, pool: &str, load: &Load) -> u32 {
         }
         return pid;
     }
-    let identity = match pool_dword(m, pool, "AppPoolIdentityType") {
+    let identity = match settings.identity_type {
         0 => "LocalSystem".to_string(),
         1 => "LOCAL SERVICE".to_string(),
         3 => format!("IWAM_{}", m.name()),
