@@ -42,7 +42,7 @@ impl Rng {
 /// The shared-hosting machine of `apps` applications (IIS 6, ASP.NET 2.0).
 fn hosting(apps: usize) -> Machine {
     let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
-    setup::install(&mut m, Product::Runtime(Version::V2_0), true);
+    setup::install(&mut m, &mut iisim::process::World::default(), Product::Runtime(Version::V2_0), true);
     for s in 0..apps.div_ceil(10) {
         let vdir = format!("/LM/W3SVC/1/ROOT/Site{s}");
         let folder = format!("D:\\Sites\\Site{s}");

@@ -11,8 +11,8 @@ use iisim::sites::{self, AppSpec};
 
 fn machine() -> Machine {
     let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
-    setup::install(&mut m, Product::Runtime(Version::V1_1), true);
-    setup::install(&mut m, Product::Runtime(Version::V2_0), true);
+    setup::install(&mut m, &mut iisim::process::World::default(), Product::Runtime(Version::V1_1), true);
+    setup::install(&mut m, &mut iisim::process::World::default(), Product::Runtime(Version::V2_0), true);
     let mut path = "/LM/W3SVC/1/ROOT".to_string();
     for i in 0..8 {
         path.push_str(&format!("/d{i}"));

@@ -1,6 +1,7 @@
 //! iisim: an emulator of IIS 5.0/5.1/6.0 hosting ASP.NET 1.0, 1.1, 2.0 and 4.0 side by side.
 #![warn(missing_docs)]
 
+pub mod config;
 pub mod dispatch;
 pub mod edition;
 pub mod junit;

@@ -111,7 +111,7 @@ fn explain(path: &Path, method: String, url: String, host: Option<String>, clien
             return ExitCode::from(2);
         }
     };
-    let (report, m) = s.into_end();
+    let (report, m, w) = s.into_end();
     if !report.passed() {
         out!(
             "note: {} expectation(s) of the scenario failed; explaining on its final machine anyway",
@@ -125,12 +125,11 @@ fn explain(path: &Path, method: String, url: String, host: Option<String>, clien
         req.host = if h.is_empty() { None } else { Some(h) };
     }
     let load = iisim::process::Load { client, ..Default::default() };
-    let mut m = m;
-    for line in scenario::explain_in(&mut m, &req, &load) {
+    for line in scenario::explain(&m, &w, &req, &load) {
         out!("{line}");
     }
     // The process ends here: freeing a 100,000-application machine key by key only costs time.
-    std::mem::forget(m);
+    std::mem::forget((m, w));
     ExitCode::SUCCESS
 }
 

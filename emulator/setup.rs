@@ -2,6 +2,7 @@
 
 use crate::edition::Edition;
 use crate::machine::Machine;
+use crate::process::World;
 use crate::registration::{self, Pass};
 use crate::runtime::{Bitness, Version};
 
@@ -60,7 +61,7 @@ fn install_kb812833(m: &mut Machine, v: Version) -> SetupResult {
     } else {
         "the June 2003 ASP.NET rollup"
     };
-    crate::process::install_kb812833(m, v);
+    m.apply_kb812833(v);
     m.set_resource(&format!("hotfix:{name}"), Some(format!("installed on {v}")), &["KB-02"]);
     m.record_process(
         format!("{name} applied to {v} ({files}): ASP.NET may run in dllhost.exe; processes already running keep the old files"),
@@ -71,7 +72,7 @@ fn install_kb812833(m: &mut Machine, v: Version) -> SetupResult {
 }
 
 /// Installs a framework; `upgrade` is false with `/noaspupgrade` (SET-01..05, REG-16).
-pub fn install(m: &mut Machine, product: Product, upgrade: bool) -> SetupResult {
+pub fn install(m: &mut Machine, w: &mut World, product: Product, upgrade: bool) -> SetupResult {
     let v = match product {
         Product::Runtime(v) => v,
         Product::NetFx3 => Version::V2_0,
@@ -99,8 +100,8 @@ pub fn install(m: &mut Machine, product: Product, upgrade: bool) -> SetupResult 
             ));
             return ok(output);
         }
-        registration::register(m, v, Pass::Setup { upgrade }, None);
-        registration::restart_w3svc(m, v);
+        registration::register(m, w, v, Pass::Setup { upgrade }, None);
+        registration::restart_w3svc(m, w, v);
         output.push(format!(".NET Framework {v} installed."));
     } else if product == Product::Runtime(v) {
         m.note(format!(".NET Framework {v} is already installed: setup changes nothing"), &["SET-01"]);
@@ -114,7 +115,7 @@ pub fn install(m: &mut Machine, product: Product, upgrade: bool) -> SetupResult 
 }
 
 /// Uninstalls a framework: its maps move to the highest remaining runtime (SET-06, SET-07).
-pub fn uninstall(m: &mut Machine, product: Product) -> SetupResult {
+pub fn uninstall(m: &mut Machine, w: &mut World, product: Product) -> SetupResult {
     let v = match product {
         Product::Runtime(v) => v,
         Product::NetFx3 => {
@@ -138,8 +139,8 @@ pub fn uninstall(m: &mut Machine, product: Product) -> SetupResult {
             exit: 1605,
         };
     }
-    registration::unregister(m, v);
+    registration::unregister(m, w, v);
     registration::remove_files(m, v);
-    registration::restart_w3svc(m, v);
+    registration::restart_w3svc(m, w, v);
     ok(vec![format!(".NET Framework {v} uninstalled.")])
 }

@@ -50,7 +50,7 @@ fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
 /// A shared-hosting box: two customers' folders with applications, ASP.NET 2.0, static files.
 fn machine() -> Machine {
     let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
-    setup::install(&mut m, Product::Runtime(Version::V2_0), true);
+    setup::install(&mut m, &mut iisim::process::World::default(), Product::Runtime(Version::V2_0), true);
     for s in 0..2 {
         let vdir = format!("/LM/W3SVC/1/ROOT/Site{s}");
         let folder = format!("D:\\Sites\\Site{s}");

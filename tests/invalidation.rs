@@ -5,41 +5,42 @@ use iisim::dispatch::Request;
 use iisim::edition::Edition;
 use iisim::machine::{Machine, MachineConfig};
 use iisim::metabase::Value;
-use iisim::process::{self, Load};
+use iisim::process::{self, Load, World};
 use iisim::runtime::Version;
 use iisim::setup::{self, Product};
 use iisim::sites::{self, AppSpec};
 
 const SHOP: &str = "/LM/W3SVC/1/ROOT/shop";
 
-fn machine() -> Machine {
+fn machine() -> (Machine, World) {
     let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
-    setup::install(&mut m, Product::Runtime(Version::V2_0), true);
+    let mut w = World::default();
+    setup::install(&mut m, &mut w, Product::Runtime(Version::V2_0), true);
     let spec = AppSpec { path: SHOP.into(), physical_path: Some(r"C:\shop".into()), application: true, ..Default::default() };
     sites::create_app(&mut m, &spec).expect("ROOT exists");
     m.fs_create_files(r"C:\shop", &["index.htm"], &[]);
-    process::boot(&mut m);
-    m
+    process::boot(&m, &mut w);
+    (m, w)
 }
 
-fn status(m: &mut Machine, url: &str) -> String {
-    process::serve(m, &Request::get(url), &Load::default()).reply.status_text()
+fn status(m: &Machine, w: &mut World, url: &str) -> String {
+    process::serve(m, w, &Request::get(url), &Load::default()).reply.status_text()
 }
 
 #[test]
 fn removing_a_property_reaches_the_next_request() {
-    let mut m = machine();
-    assert_eq!(status(&mut m, "/shop/index.htm"), "200");
+    let (mut m, mut w) = machine();
+    assert_eq!(status(&m, &mut w, "/shop/index.htm"), "200");
     m.mb_set(SHOP, "AccessFlags", Value::Dword(0), &[]).expect("key exists");
-    assert_eq!(status(&mut m, "/shop/index.htm"), "403.2", "no Read permission (REQ-11)");
+    assert_eq!(status(&m, &mut w, "/shop/index.htm"), "403.2", "no Read permission (REQ-11)");
     // adsutil DELETE W3SVC/1/ROOT/shop/AccessFlags: the inherited AccessRead applies again.
     m.mb_remove(SHOP, "AccessFlags", &[]);
-    assert_eq!(status(&mut m, "/shop/index.htm"), "200");
+    assert_eq!(status(&m, &mut w, "/shop/index.htm"), "200");
 }
 
 #[test]
 fn every_store_moves_the_generation() {
-    let mut m = machine();
+    let (mut m, _) = machine();
     let mut last = m.generation();
     let mut moved = |m: &Machine, what: &str| {
         assert_ne!(m.generation(), last, "{what} left the generation as it was");
@@ -57,8 +58,8 @@ fn every_store_moves_the_generation() {
 
 #[test]
 fn a_new_file_is_served_at_once() {
-    let mut m = machine();
-    assert_eq!(status(&mut m, "/shop/new.htm"), "404");
+    let (mut m, mut w) = machine();
+    assert_eq!(status(&m, &mut w, "/shop/new.htm"), "404");
     m.fs_create_files(r"C:\shop", &["new.htm"], &[]);
-    assert_eq!(status(&mut m, "/shop/new.htm"), "200");
+    assert_eq!(status(&m, &mut w, "/shop/new.htm"), "200");
 }

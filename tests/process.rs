@@ -6,7 +6,7 @@ mod common;
 use iisim::dispatch::Request;
 use iisim::edition::Edition;
 use iisim::machine::Machine;
-use iisim::process::{self, Load};
+use iisim::process::{self, Load, World};
 use iisim::registration;
 use iisim::runtime::Version;
 use iisim::sites::{self, AppSpec};
@@ -32,9 +32,9 @@ fn app(m: &mut Machine, path: &str, isolation: u32, pin: Option<Version>) {
     }
 }
 
-fn get(m: &mut Machine, url: &str, client: Option<&str>) -> process::Served {
+fn get(m: &Machine, w: &mut World, url: &str, client: Option<&str>) -> process::Served {
     let load = Load { client: client.map(str::to_string), ..Default::default() };
-    process::serve(m, &Request::get(url), &load)
+    process::serve(m, w, &Request::get(url), &load)
 }
 
 #[test]
@@ -42,19 +42,20 @@ fn iis6_pool_belongs_to_the_first_runtime_until_it_ends() {
     let mut m = common::machine(Edition::Win2003, &[Version::V1_1, Version::V2_0]);
     app(&mut m, "/LM/W3SVC/1/ROOT/a", 2, Some(Version::V1_1));
     app(&mut m, "/LM/W3SVC/1/ROOT/b", 2, Some(Version::V2_0));
-    process::boot(&mut m);
-    let first = get(&mut m, "/b/default.aspx", None);
+    let mut w = World::default();
+    process::boot(&m, &mut w);
+    let first = get(&m, &mut w, "/b/default.aspx", None);
     assert_eq!((first.reply.status, first.runtime), (200, Some(Version::V2_0)));
-    let loser = get(&mut m, "/a/default.aspx", None);
+    let loser = get(&m, &mut w, "/a/default.aspx", None);
     assert_eq!(loser.reply.status, 500);
     assert!(loser.reply.body.contains("Server Application Unavailable"));
-    assert_eq!(m.events().iter().filter(|e| e.id == 1062).count(), 1);
-    get(&mut m, "/a/default.aspx", None);
-    assert_eq!(m.events().iter().filter(|e| e.id == 1062).count(), 1, "once per process (CLR-02 policy)");
-    assert_eq!(process::kill(&mut m, "w3wp.exe"), 1);
-    let flipped = get(&mut m, "/a/default.aspx", None);
+    assert_eq!(w.events().iter().filter(|e| e.id == 1062).count(), 1);
+    get(&m, &mut w, "/a/default.aspx", None);
+    assert_eq!(w.events().iter().filter(|e| e.id == 1062).count(), 1, "once per process (CLR-02 policy)");
+    assert_eq!(process::kill(&m, &mut w, "w3wp.exe"), 1);
+    let flipped = get(&m, &mut w, "/a/default.aspx", None);
     assert_eq!((flipped.reply.status, flipped.runtime), (200, Some(Version::V1_1)));
-    assert_eq!(get(&mut m, "/b/default.aspx", None).reply.status, 500, "the flip (CLR-05)");
+    assert_eq!(get(&m, &mut w, "/b/default.aspx", None).reply.status, 500, "the flip (CLR-05)");
 }
 
 #[test]
@@ -64,11 +65,12 @@ fn iis5_runs_each_runtime_in_its_own_worker_whatever_the_protection() {
         app(&mut m, &format!("/LM/W3SVC/1/ROOT/v10_{i}"), *iso, Some(Version::V1_0));
         app(&mut m, &format!("/LM/W3SVC/1/ROOT/v11_{i}"), *iso, Some(Version::V1_1));
     }
-    process::boot(&mut m);
+    let mut w = World::default();
+    process::boot(&m, &mut w);
     let mut pids = std::collections::BTreeMap::new();
     for i in 0..3 {
         for v in ["v10", "v11"] {
-            let s = get(&mut m, &format!("/{v}_{i}/default.aspx"), None);
+            let s = get(&m, &mut w, &format!("/{v}_{i}/default.aspx"), None);
             assert_eq!(s.reply.status, 200, "{v}_{i}");
             let (image, pid) = s.process.unwrap();
             assert_eq!(image, "aspnet_wp.exe");
@@ -77,34 +79,36 @@ fn iis5_runs_each_runtime_in_its_own_worker_whatever_the_protection() {
         }
     }
     assert_ne!(pids["v10"], pids["v11"]);
-    assert!(m.events().iter().all(|e| e.id != 1062), "never a collision in default IIS 5 (CLR-04)");
+    assert!(w.events().iter().all(|e| e.id != 1062), "never a collision in default IIS 5 (CLR-04)");
 }
 
 #[test]
 fn inproc_sessions_end_with_their_process_and_are_reported() {
     let mut m = common::machine(Edition::WinXp, &[Version::V1_1]);
     app(&mut m, "/LM/W3SVC/1/ROOT/shop", 2, None);
-    process::boot(&mut m);
-    assert_eq!(get(&mut m, "/shop/default.aspx", Some("alice")).session.map(|f| f.name()), Some("new"));
-    assert_eq!(get(&mut m, "/shop/default.aspx", Some("alice")).session.map(|f| f.name()), Some("kept"));
-    m.drain_effects();
-    process::kill(&mut m, "aspnet_wp.exe");
-    let said: Vec<String> = m.drain_effects().iter().map(iisim::scenario::transcript::render).collect();
+    let mut w = World::default();
+    process::boot(&m, &mut w);
+    assert_eq!(get(&m, &mut w, "/shop/default.aspx", Some("alice")).session.map(|f| f.name()), Some("new"));
+    assert_eq!(get(&m, &mut w, "/shop/default.aspx", Some("alice")).session.map(|f| f.name()), Some("kept"));
+    w.drain_effects();
+    process::kill(&m, &mut w, "aspnet_wp.exe");
+    let said: Vec<String> = w.drain_effects().iter().map(iisim::scenario::transcript::render).collect();
     assert!(said.iter().any(|l| l.contains("sessions ended: alice@/LM/W3SVC/1/ROOT/shop (InProc)")), "{said:?}");
-    assert!(m.events().iter().any(|e| e.id == 1000));
-    assert_eq!(get(&mut m, "/shop/default.aspx", Some("alice")).session.map(|f| f.name()), Some("lost"));
+    assert!(w.events().iter().any(|e| e.id == 1000));
+    assert_eq!(get(&m, &mut w, "/shop/default.aspx", Some("alice")).session.map(|f| f.name()), Some("lost"));
 }
 
 #[test]
 fn pool_idle_timeout_ends_the_worker_on_the_virtual_clock() {
     let mut m = common::machine(Edition::Win2003, &[Version::V1_1]);
-    process::boot(&mut m);
+    let mut w = World::default();
+    process::boot(&m, &mut w);
     m.fs_create_files("C:\\Inetpub\\wwwroot", &["default.aspx"], &[]);
-    let pid = get(&mut m, "/default.aspx", None).process.unwrap().1;
-    process::advance(&mut m, 19 * 60);
-    assert!(m.world().process(pid).is_some());
-    process::advance(&mut m, 60);
-    assert!(m.world().process(pid).is_none(), "IdleTimeout 20 min (PM6-05)");
+    let pid = get(&m, &mut w, "/default.aspx", None).process.unwrap().1;
+    process::advance(&mut m, &mut w, 19 * 60);
+    assert!(w.process(pid).is_some());
+    process::advance(&mut m, &mut w, 60);
+    assert!(w.process(pid).is_none(), "IdleTimeout 20 min (PM6-05)");
     assert_eq!(m.clock(), 20 * 60);
 }
 
@@ -114,11 +118,12 @@ proptest! {
     /// Whatever the URL, method and host, serving never panics and always answers something.
     #[test]
     fn arbitrary_requests_never_panic(url in "[ -~]{0,40}", method in "[A-Z]{1,8}", host in "[a-z.:0-9]{0,12}") {
-        let mut m = common::machine(Edition::Win2003, &[Version::V1_1, Version::V2_0]);
-        process::boot(&mut m);
+        let m = common::machine(Edition::Win2003, &[Version::V1_1, Version::V2_0]);
+        let mut w = World::default();
+        process::boot(&m, &mut w);
         let mut req = Request::new(&method, &url);
         req.host = if host.is_empty() { None } else { Some(host) };
-        let s = process::serve(&mut m, &req, &Load::default());
+        let s = process::serve(&m, &mut w, &req, &Load::default());
         prop_assert!(s.reply.status >= 200 && s.reply.status < 600);
     }
 }

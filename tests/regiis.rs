@@ -10,6 +10,7 @@ use common::{machine, own_aspnet_dlls};
 use iisim::edition::Edition;
 use iisim::machine::journal::{Change, Level};
 use iisim::machine::{IisState, Machine, MachineConfig};
+use iisim::process::World;
 use iisim::registration;
 use iisim::runtime::Version::{self, V1_0, V1_1, V2_0, V4_0};
 use iisim::setup::{self, Product};
@@ -87,7 +88,7 @@ fn win2000_11() -> Machine {
 /// Windows XP whose IIS is `iis`, with 2.0 installed by setup (SET-05: no metabase work).
 fn xp_20_with_iis(iis: IisState) -> Machine {
     let mut m = Machine::new(MachineConfig { name: "WEB01".into(), iis, ..MachineConfig::new(Edition::WinXp) });
-    let r = setup::install(&mut m, Product::Runtime(V2_0), true);
+    let r = setup::install(&mut m, &mut World::default(), Product::Runtime(V2_0), true);
     assert_eq!(r.exit, 0, "setup of 2.0 with IIS {iis:?}: {:?}", r.output);
     m
 }
@@ -110,10 +111,11 @@ fn server2003_20_unregistered() -> Machine {
 
 // ----- commands and inspection -----
 
-/// Runs runtime `v`'s tool by its full path.
+/// Runs runtime `v`'s tool by its full path. These machines never boot IIS's processes, so each
+/// command runs against an empty world.
 fn regiis(m: &mut Machine, v: Version, args: &str) -> Output {
     let line = format!(r"{}\aspnet_regiis.exe {args}", m.framework_dir(v));
-    tools::run(m, &line, Context::default())
+    tools::run(m, &mut World::default(), &line, Context::default())
 }
 
 /// The output without the 4.0 tool's three-line banner (REG-21).
@@ -212,7 +214,7 @@ impl RefusalTest<'_> {
             let mark = m.effect_mark();
             let events = m.events().len();
             let registered = m.registered();
-            let out = tools::run(&mut m, case.line, Context { admin: case.admin });
+            let out = tools::run(&mut m, &mut World::default(), case.line, Context { admin: case.admin });
             let name = case.name;
             assert_eq!(out.exit, case.exit, "{name}: exit code; output:\n{}", out.text());
             assert_eq!(
@@ -735,7 +737,8 @@ fn install_without_iis_registers_and_warns() {
 #[test]
 fn v11_tool_accepts_a_repeated_modifier() {
     let mut m = server2003();
-    let out = tools::run(&mut m, r"v1.1.4322\aspnet_regiis -ir -enable -enable", Context::default());
+    let out =
+        tools::run(&mut m, &mut World::default(), r"v1.1.4322\aspnet_regiis -ir -enable -enable", Context::default());
     assert_eq!(out.exit, 0, "{}", out.text());
     assert!(!out.text().contains("Cannot specify the same option"), "{}", out.text());
     assert!(wse_row(&m, V1_1).is_some_and(|r| r.starts_with("1,")), "1.1 extension allowed: {:?}", wse_row(&m, V1_1));

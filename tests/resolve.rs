@@ -27,7 +27,7 @@ fn machine_with(edition: Edition, runtimes: &[Version], settings: &[(&str, &str)
     }
     let mut m = Machine::new(MachineConfig { name: "WEB01".into(), policies, ..MachineConfig::new(edition) });
     for &v in runtimes {
-        let r = setup::install(&mut m, Product::Runtime(v), true);
+        let r = setup::install(&mut m, &mut iisim::process::World::default(), Product::Runtime(v), true);
         assert_eq!(r.exit, 0, "setup of {v}: {:?}", r.output);
     }
     m

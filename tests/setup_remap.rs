@@ -11,6 +11,7 @@ use iisim::edition::Edition;
 use iisim::machine::journal::Level;
 use iisim::machine::Machine;
 use iisim::metabase::Value;
+use iisim::process::World;
 use iisim::registration;
 use iisim::runtime::Version::{self, V1_0, V1_1, V2_0, V4_0};
 use iisim::setup::{self, Product};
@@ -28,12 +29,12 @@ fn new_machine(edition: Edition) -> Machine {
 }
 
 fn install(m: &mut Machine, v: Version, upgrade: bool, case: &str) {
-    let r = setup::install(m, Product::Runtime(v), upgrade);
+    let r = setup::install(m, &mut World::default(), Product::Runtime(v), upgrade);
     assert_eq!(r.exit, 0, "{case}: setup of {v} (upgrade {upgrade}): {:?}", r.output);
 }
 
 fn uninstall(m: &mut Machine, v: Version, case: &str) {
-    let r = setup::uninstall(m, Product::Runtime(v));
+    let r = setup::uninstall(m, &mut World::default(), Product::Runtime(v));
     assert_eq!(r.exit, 0, "{case}: uninstall of {v}: {:?}", r.output);
 }
 
@@ -254,7 +255,7 @@ fn v40_setup_adds_a_prohibited_extension() {
 #[test]
 fn v40_setup_refused_on_windows_2000() {
     let mut m = start(Edition::Win2000, V1_1, "2000");
-    let r = setup::install(&mut m, Product::Runtime(V4_0), true);
+    let r = setup::install(&mut m, &mut World::default(), Product::Runtime(V4_0), true);
     assert_ne!(r.exit, 0, "{:?}", r.output);
     assert!(!m.runtime(V4_0).installed);
     assert_eq!(m.registered(), [V1_1]);

@@ -7,6 +7,7 @@ use iisim::edition::Edition::{self, Win2000, Win2003, WinXp};
 use iisim::machine::journal::Change;
 use iisim::machine::{IisState, Machine, MachineConfig};
 use iisim::metabase::Value;
+use iisim::process::World;
 use iisim::runtime::Version;
 use iisim::tools::{run, Context};
 
@@ -114,10 +115,11 @@ fn machine(c: &Case) -> Machine {
 fn run_table(cases: Vec<Case>) {
     for c in cases {
         let mut m = machine(&c);
+        let mut w = World::default();
         for b in &c.before {
-            run(&mut m, b, Context::default());
+            run(&mut m, &mut w, b, Context::default());
         }
-        let out = run(&mut m, &c.line, Context { admin: c.admin });
+        let out = run(&mut m, &mut w, &c.line, Context { admin: c.admin });
         assert_eq!(out.lines, c.out, "{}: {}", c.name, c.line);
         assert_eq!(out.exit, c.exit, "{}: exit of {}", c.name, c.line);
         (c.check)(&m);
@@ -1020,7 +1022,7 @@ fn adsutil_commands() {
 #[test]
 fn adsutil_help_prints_the_extended_text() {
     let mut m = common::machine(Win2003, &[]);
-    let out = run(&mut m, &format!("{ADS} HELP"), Context::default());
+    let out = run(&mut m, &mut World::default(), &format!("{ADS} HELP"), Context::default());
     assert_eq!(out.exit, 0);
     assert_eq!(out.lines[5], "IIS administration utility that enables the manipulation with ADSI parameters");
     assert_eq!(out.lines.iter().filter(|l| l.as_str() == "Extended ADSUTIL Commands:").count(), 2);
@@ -1035,10 +1037,11 @@ fn writes_cite_their_rules() {
     let mut m = common::machine(Win2003, &[]);
     m.fs_create_files("C:\\", &["InProcessIsapiApps.vbs"], &[]);
     m.drain_effects();
-    run(&mut m, &format!("{ADS} SET W3SVC/1/ROOT/AccessExecute 1"), Context::default());
-    run(&mut m, &format!("{ADS} SET W3SVC/IIs5IsolationModeEnabled 1"), Context::default());
-    run(&mut m, &format!("{KB} ADD C:\\x.dll"), Context::default());
-    let effects = m.drain_effects();
+    let mut w = World::default();
+    run(&mut m, &mut w, &format!("{ADS} SET W3SVC/1/ROOT/AccessExecute 1"), Context::default());
+    run(&mut m, &mut w, &format!("{ADS} SET W3SVC/IIs5IsolationModeEnabled 1"), Context::default());
+    run(&mut m, &mut w, &format!("{KB} ADD C:\\x.dll"), Context::default());
+    let effects = m.drain_effects_with(w.journal_mut());
     let cited = |prop: &str| -> Vec<&str> {
         effects
             .iter()

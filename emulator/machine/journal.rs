@@ -144,16 +144,26 @@ pub struct Effect {
     pub rules: Vec<RuleId>,
 }
 
+/// The order in which effects happen across every journal of a run: the machine's configuration
+/// and the running world keep separate journals, and a step's transcript interleaves them.
+static SEQUENCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn next_seq() -> u64 {
+    SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The effects recorded since the journal was last drained.
 #[derive(Debug, Clone, Default)]
 pub struct Journal {
     effects: Vec<Effect>,
+    seqs: Vec<u64>,
 }
 
 impl Journal {
     /// Records a change decided by `rules`.
     pub fn record(&mut self, change: Change, rules: &[RuleId]) {
         self.effects.push(Effect { change, rules: rules.to_vec() });
+        self.seqs.push(next_seq());
     }
 
     /// How many effects are recorded.
@@ -173,6 +183,67 @@ impl Journal {
 
     /// Takes every effect recorded so far.
     pub fn drain(&mut self) -> Vec<Effect> {
+        self.seqs.clear();
         std::mem::take(&mut self.effects)
+    }
+
+    /// Takes every effect recorded so far, each with its place in the run's order.
+    fn drain_ordered(&mut self) -> impl Iterator<Item = (u64, Effect)> {
+        std::mem::take(&mut self.seqs).into_iter().zip(std::mem::take(&mut self.effects))
+    }
+}
+
+/// Drains two journals into one list, in the order the effects happened.
+pub fn drain_merged(a: &mut Journal, b: &mut Journal) -> Vec<Effect> {
+    let mut all: Vec<(u64, Effect)> = a.drain_ordered().chain(b.drain_ordered()).collect();
+    all.sort_by_key(|(seq, _)| *seq);
+    all.into_iter().map(|(_, e)| e).collect()
+}
+
+/// An event log: entries in the order they were written.
+#[derive(Debug, Clone, Default)]
+pub struct EventLog {
+    entries: Vec<EventEntry>,
+    seqs: Vec<u64>,
+    dropped: usize,
+}
+
+impl EventLog {
+    /// Appends an entry.
+    pub fn push(&mut self, entry: EventEntry) {
+        self.entries.push(entry);
+        self.seqs.push(next_seq());
+    }
+
+    /// The entries kept, oldest first.
+    pub fn entries(&self) -> &[EventEntry] {
+        &self.entries
+    }
+
+    /// How many entries were ever written (kept or trimmed).
+    pub fn written(&self) -> usize {
+        self.dropped + self.entries.len()
+    }
+
+    /// Keeps only the newest `keep` entries (a long-running server's bounded tail).
+    pub fn trim(&mut self, keep: usize) {
+        let excess = self.entries.len().saturating_sub(keep);
+        if excess > 0 {
+            self.entries.drain(..excess);
+            self.seqs.drain(..excess);
+            self.dropped += excess;
+        }
+    }
+
+    /// The entries written after the first `written` of each log, in the order they happened.
+    pub fn merged_since(a: &EventLog, a_from: usize, b: &EventLog, b_from: usize) -> Vec<EventEntry> {
+        let tail = |l: &EventLog, from: usize| {
+            let skip = from.saturating_sub(l.dropped).min(l.entries.len());
+            l.seqs[skip..].iter().copied().zip(l.entries[skip..].iter().cloned()).collect::<Vec<_>>()
+        };
+        let mut all = tail(a, a_from);
+        all.extend(tail(b, b_from));
+        all.sort_by_key(|(seq, _)| *seq);
+        all.into_iter().map(|(_, e)| e).collect()
     }
 }

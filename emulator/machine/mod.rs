@@ -1,4 +1,6 @@
-//! The emulated server: edition, runtimes, metabase, registry, disk, services, event log, clock.
+//! The emulated server's configuration: edition, runtimes, metabase, registry, disk, services,
+//! machine.config and web.config settings, hardware, the event log and the clock. What runs on it
+//! (processes, pools, sessions) is [`crate::process::World`], which the machine does not own.
 //!
 //! Every mutation goes through a journaling primitive here, so each state change reaches the
 //! transcript with the rule IDs that decided it. Domain operations (registration, setup, sites)
@@ -8,20 +10,23 @@ pub mod fs;
 pub mod journal;
 pub mod registry;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use crate::config::{ProcessModel, WebConfig};
 use crate::edition::Edition;
 use crate::metabase::{self, defaults, Metabase, Value};
 use crate::policy::{self, Policies};
-use crate::process::World;
 use crate::rules::RuleId;
 use crate::runtime::{Bitness, Version};
 use fs::FileSystem;
-use journal::{Change, Effect, EventEntry, Journal, Level};
+use journal::{Change, Effect, EventEntry, EventLog, Journal, Level};
 use registry::Registry;
 
 /// Where IIS setup puts `adsutil.vbs` (ADS-01).
 pub const ADSUTIL_PATH: &str = "C:\\Inetpub\\AdminScripts\\adsutil.vbs";
+
+/// The ASP.NET State Service's registry key (SHR-06).
+pub const STATE_SERVICE_REG: &str = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\aspnet_state";
 
 /// Whether IIS is present on the machine (SET-05).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +113,7 @@ pub struct Machine {
     metabase: Metabase,
     registry: Registry,
     fs: FileSystem,
-    events: Vec<EventEntry>,
+    events: EventLog,
     resources: BTreeMap<String, String>,
     services: BTreeMap<String, Service>,
     accounts: BTreeMap<String, Account>,
@@ -117,7 +122,13 @@ pub struct Machine {
     counters: BTreeMap<&'static str, u32>,
     /// Changes of what no store counts: runtimes' state, IIS installed.
     generation: u64,
-    world: World,
+    process_models: BTreeMap<Version, ProcessModel>,
+    web_configs: BTreeMap<String, WebConfig>,
+    kb: BTreeSet<Version>,
+    root_version_header: BTreeMap<Version, bool>,
+    cpus: u32,
+    memory_mb: u32,
+    reset_disabled: bool,
 }
 
 impl Machine {
@@ -175,7 +186,7 @@ impl Machine {
             metabase,
             registry: Registry::default(),
             fs,
-            events: Vec::new(),
+            events: EventLog::default(),
             resources: BTreeMap::new(),
             services,
             accounts,
@@ -183,7 +194,13 @@ impl Machine {
             journal,
             counters: BTreeMap::new(),
             generation: 0,
-            world: World::default(),
+            process_models: BTreeMap::new(),
+            web_configs: BTreeMap::new(),
+            kb: BTreeSet::new(),
+            root_version_header: BTreeMap::new(),
+            cpus: 1,
+            memory_mb: 1024,
+            reset_disabled: false,
         }
     }
 
@@ -229,8 +246,13 @@ impl Machine {
         &self.fs
     }
 
-    /// Every event-log entry so far, oldest first.
+    /// Every event-log entry the configuration side wrote (setup, registration), oldest first.
     pub fn events(&self) -> &[EventEntry] {
+        self.events.entries()
+    }
+
+    /// The event log the configuration side writes.
+    pub fn event_log(&self) -> &EventLog {
         &self.events
     }
 
@@ -246,14 +268,46 @@ impl Machine {
         self.generation + self.metabase.version() + self.fs.version() + self.registry.version()
     }
 
-    /// The running state: processes, sessions, configuration files (see [`crate::process`]).
-    pub fn world(&self) -> &World {
-        &self.world
+    /// Runtime `v`'s processModel as its machine.config now says.
+    pub fn process_model(&self, v: Version) -> ProcessModel {
+        self.process_models.get(&v).cloned().unwrap_or_else(|| ProcessModel::shipped(v))
     }
 
-    /// The running state, for the process model's operations.
-    pub fn world_mut(&mut self) -> &mut World {
-        &mut self.world
+    /// The web.config of application `app`.
+    pub fn web_config(&self, app: &str) -> WebConfig {
+        self.web_configs.get(&app.to_ascii_lowercase()).cloned().unwrap_or_default()
+    }
+
+    /// Whether the KB 812833 update (1.0) or the June 2003 rollup (1.1) was applied to `v` (KB-02).
+    pub fn kb812833_applied(&self, v: Version) -> bool {
+        self.kb.contains(&v)
+    }
+
+    /// Whether runtime `v`'s root configuration lets it send X-AspNet-Version (HDR-01, SES-08).
+    pub fn root_version_header(&self, v: Version) -> bool {
+        self.root_version_header.get(&v).copied().unwrap_or(true)
+    }
+
+    /// Processors, for web gardens (PM5-06).
+    pub fn cpus(&self) -> u32 {
+        self.cpus
+    }
+
+    /// Physical memory in MB, for memoryLimit (PM5-07).
+    pub fn memory_mb(&self) -> u32 {
+        self.memory_mb
+    }
+
+    /// Whether `iisreset /disable` is in force (IIR-02).
+    pub fn reset_disabled(&self) -> bool {
+        self.reset_disabled
+    }
+
+    /// The runtime whose `aspnet_state.exe` the ASP.NET State Service runs, if it exists (SHR-06).
+    pub fn state_service_version(&self) -> Option<Version> {
+        let image = self.service("aspnet_state")?.image.to_ascii_lowercase();
+        let folder = image.rsplit('\\').nth(1)?;
+        Version::ALL.into_iter().find(|v| folder == v.folder_name())
     }
 
     /// What the machine knows of runtime `v`.
@@ -380,6 +434,12 @@ impl Machine {
     /// Takes the effects recorded since the last call.
     pub fn drain_effects(&mut self) -> Vec<Effect> {
         self.journal.drain()
+    }
+
+    /// Takes the effects recorded since the last call here and in `other` (the running world's
+    /// journal), in the order they happened.
+    pub fn drain_effects_with(&mut self, other: &mut Journal) -> Vec<Effect> {
+        journal::drain_merged(&mut self.journal, other)
     }
 
     /// A mark for [`Machine::effects_since`].
@@ -563,6 +623,44 @@ impl Machine {
             self.runtimes.insert(v, state);
             self.journal.record(Change::Runtime { text: text.into() }, rules);
         }
+    }
+
+    /// Replaces runtime `v`'s machine.config processModel, recording `text` (PM5-04, PM5-05).
+    pub fn set_process_model(&mut self, v: Version, pm: ProcessModel, text: String, rules: &[RuleId]) {
+        self.process_models.insert(v, pm);
+        self.journal.record(Change::Process { text }, rules);
+    }
+
+    /// Replaces application `app`'s web.config settings, recording `text` (SES-01).
+    pub fn set_web_config(&mut self, app: &str, wc: WebConfig, text: String, rules: &[RuleId]) {
+        self.web_configs.insert(app.to_ascii_lowercase(), wc);
+        self.journal.record(Change::Process { text }, rules);
+    }
+
+    /// Sets `<httpRuntime enableVersionHeader>` in runtime `v`'s root configuration (HDR-01, SES-08).
+    pub fn set_root_version_header(&mut self, v: Version, on: bool) {
+        self.root_version_header.insert(v, on);
+        let text = format!(
+            "{}\\CONFIG: <httpRuntime enableVersionHeader=\"{on}\"> for every {v} application and its state service",
+            self.framework_dir(v)
+        );
+        self.journal.record(Change::Process { text }, &["HDR-01", "SES-08"]);
+    }
+
+    /// Marks the KB 812833 update (1.0) or the June 2003 rollup (1.1) applied to runtime `v` (KB-02).
+    pub fn apply_kb812833(&mut self, v: Version) {
+        self.kb.insert(v);
+    }
+
+    /// The machine's hardware, for web gardens and memoryLimit.
+    pub fn set_hardware(&mut self, cpus: u32, memory_mb: u32) {
+        self.cpus = cpus.max(1);
+        self.memory_mb = memory_mb.max(1);
+    }
+
+    /// `iisreset /enable` and `/disable` (IIR-02).
+    pub fn set_reset_disabled(&mut self, disabled: bool) {
+        self.reset_disabled = disabled;
     }
 
     /// Installs IIS on a machine that lacked it: the edition's default tree and services (SET-05).

@@ -7,7 +7,6 @@
 //! owns it (CLR). Every operation here records what it did, and which sessions it ended, through
 //! the machine's journal.
 
-pub mod config;
 pub mod pages;
 pub mod serve;
 pub mod session;
@@ -15,13 +14,13 @@ pub mod session;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use crate::config::{LogLevel, ProcessModel, WebConfig};
 use crate::dispatch::View;
-use crate::machine::journal::Level;
+use crate::machine::journal::{Change, Effect, EventEntry, EventLog, Journal, Level};
 use crate::machine::Machine;
 use crate::policy;
 use crate::rules::RuleId;
 use crate::runtime::Version;
-use config::{LogLevel, ProcessModel, WebConfig};
 use session::{SessionMode, Sessions};
 
 pub use serve::{serve, Load, Served};
@@ -176,8 +175,9 @@ struct PoolRun {
     next: u32,
 }
 
-/// Everything that runs: processes, pools, sessions, and the configuration files the process
-/// model reads (machine.config processModel per runtime, each application's web.config).
+/// Everything that runs on the machine: processes, pools' run state, sessions and clients, what
+/// W3SVC read when it started, and the journal and event log of what happened to them. The
+/// configuration it runs against is the [`Machine`], passed alongside.
 #[derive(Debug, Clone)]
 pub struct World {
     next_pid: u32,
@@ -187,19 +187,14 @@ pub struct World {
     pools: BTreeMap<String, PoolRun>,
     rr: BTreeMap<String, u32>,
     gardens: BTreeMap<Version, u32>,
-    configs: BTreeMap<Version, ProcessModel>,
-    web_configs: BTreeMap<String, WebConfig>,
-    kb: BTreeSet<Version>,
     sessions: Sessions,
-    reset_disabled: bool,
-    cpus: u32,
-    memory_mb: u32,
     view: Option<(u64, Arc<View>)>,
     warned: BTreeSet<String>,
     in_process: Option<Vec<String>>,
     view_notes: Vec<String>,
-    root_version_header: BTreeMap<Version, bool>,
     state_version_checked: bool,
+    journal: Journal,
+    events: EventLog,
 }
 
 impl Default for World {
@@ -212,19 +207,14 @@ impl Default for World {
             pools: BTreeMap::new(),
             rr: BTreeMap::new(),
             gardens: BTreeMap::new(),
-            configs: BTreeMap::new(),
-            web_configs: BTreeMap::new(),
-            kb: BTreeSet::new(),
             sessions: Sessions::default(),
-            reset_disabled: false,
-            cpus: 1,
-            memory_mb: 1024,
             view: None,
             warned: BTreeSet::new(),
             in_process: None,
             view_notes: Vec::new(),
-            root_version_header: BTreeMap::new(),
             state_version_checked: false,
+            journal: Journal::default(),
+            events: EventLog::default(),
         }
     }
 }
@@ -240,16 +230,6 @@ impl World {
         self.procs.get(&pid)
     }
 
-    /// Runtime `v`'s processModel as its machine.config now says.
-    pub fn process_model(&self, v: Version) -> ProcessModel {
-        self.configs.get(&v).cloned().unwrap_or_else(|| ProcessModel::shipped(v))
-    }
-
-    /// The web.config of application `app`.
-    pub fn web_config(&self, app: &str) -> WebConfig {
-        self.web_configs.get(&app.to_ascii_lowercase()).cloned().unwrap_or_default()
-    }
-
     /// Whether a pool is stopped, and why.
     pub fn pool_stopped(&self, pool: &str) -> Option<&str> {
         self.pools.get(&pool.to_ascii_lowercase()).and_then(|p| p.stopped.as_deref())
@@ -258,6 +238,68 @@ impl World {
     /// The sessions and clients.
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
+    }
+
+    /// Every event-log entry the running processes wrote, oldest first.
+    pub fn events(&self) -> &[EventEntry] {
+        self.events.entries()
+    }
+
+    /// The event log the running processes write.
+    pub fn event_log(&self) -> &EventLog {
+        &self.events
+    }
+
+    /// Keeps only the newest `keep` event-log entries (a long-running server's bounded tail).
+    pub fn trim_events(&mut self, keep: usize) {
+        self.events.trim(keep);
+    }
+
+    /// The journal of what happened to the running processes, not yet drained.
+    pub fn journal_mut(&mut self) -> &mut Journal {
+        &mut self.journal
+    }
+
+    /// Takes the effects the running processes recorded since the last call.
+    pub fn drain_effects(&mut self) -> Vec<Effect> {
+        self.journal.drain()
+    }
+
+    /// Records a process-model change (a process started or ended, sessions lost).
+    pub fn record_process(&mut self, text: impl Into<String>, rules: &[RuleId]) {
+        self.journal.record(Change::Process { text: text.into() }, rules);
+    }
+
+    /// Records a dispatch decision.
+    pub fn record_decision(&mut self, text: impl Into<String>, rules: &[RuleId]) {
+        self.journal.record(Change::Decision { text: text.into() }, rules);
+    }
+
+    /// Records a decision that changed nothing.
+    pub fn note(&mut self, text: impl Into<String>, rules: &[RuleId]) {
+        self.journal.record(Change::Note { text: text.into() }, rules);
+    }
+
+    /// Writes an Application-log entry at virtual time `time`.
+    pub fn log_event(&mut self, time: u64, level: Level, source: &str, id: u32, message: &str, rules: &[RuleId]) {
+        self.log_event_to(time, "Application", level, source, id, message, rules);
+    }
+
+    /// Writes an entry to the named event log (`Application` or `System`) at virtual time `time`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn log_event_to(
+        &mut self,
+        time: u64,
+        log: &'static str,
+        level: Level,
+        source: &str,
+        id: u32,
+        message: &str,
+        rules: &[RuleId],
+    ) {
+        let entry = EventEntry { time, log, level, source: source.into(), id, message: message.into() };
+        self.events.push(entry.clone());
+        self.journal.record(Change::Event(entry), rules);
     }
 
     /// Forgets what W3SVC read when it started and what its pools went through: the next start
@@ -288,9 +330,9 @@ impl World {
 }
 
 /// The compiled view of the machine for dispatch, rebuilt only when the machine changed.
-pub fn view(m: &mut Machine) -> Arc<View> {
+pub fn view(m: &Machine, w: &mut World) -> Arc<View> {
     let generation = m.generation();
-    if let Some((g, v)) = &m.world().view {
+    if let Some((g, v)) = &w.view {
         if *g == generation {
             return v.clone();
         }
@@ -299,27 +341,27 @@ pub fn view(m: &mut Machine) -> Arc<View> {
     // What compiling set aside (a site that cannot start, a malformed binding) is worth saying
     // once, when it changes (REQ-05).
     let notes: Vec<String> = v.notes().iter().map(|d| d.text.clone()).collect();
-    if m.world().view_notes != notes {
+    if w.view_notes != notes {
         for d in v.notes() {
-            m.record_decision(d.text.clone(), &d.rules);
+            w.record_decision(d.text.clone(), &d.rules);
         }
-        m.world_mut().view_notes = notes;
+        w.view_notes = notes;
     }
-    m.world_mut().view = Some((generation, v.clone()));
+    w.view = Some((generation, v.clone()));
     v
 }
 
 /// Whether IIS runs in IIS 5 style (IIS 5.x, or IIS 6 in IIS 5.0 isolation mode), as decided
 /// when W3SVC last started (PM6-01, PM6-03).
-pub fn iis5_style(m: &mut Machine) -> bool {
+pub fn iis5_style(m: &Machine, w: &mut World) -> bool {
     if !m.edition().is_iis6() {
         return true;
     }
-    if let Some(mode) = m.world().iis5_mode {
+    if let Some(mode) = w.iis5_mode {
         return mode;
     }
     let mode = read_mode(m);
-    m.world_mut().iis5_mode = Some(mode);
+    w.iis5_mode = Some(mode);
     mode
 }
 
@@ -331,67 +373,49 @@ fn read_mode(m: &Machine) -> bool {
 }
 
 /// Starts IIS's processes as the machine boots: inetinfo.exe, and the isolation mode read now.
-pub fn boot(m: &mut Machine) {
+pub fn boot(m: &Machine, w: &mut World) {
     if m.iis() != crate::machine::IisState::Installed {
         return;
     }
     if m.edition().is_iis6() {
         let mode = read_mode(m);
-        m.world_mut().iis5_mode = Some(mode);
+        w.iis5_mode = Some(mode);
     }
-    snapshot_in_process(m);
-    m.world_mut().web = Web::Running;
-    if m.world().find(&Role::Inetinfo).is_none() {
-        start(m, Role::Inetinfo, "SYSTEM", None, &["PM5-03"]);
+    snapshot_in_process(m, w);
+    w.web = Web::Running;
+    if w.find(&Role::Inetinfo).is_none() {
+        start(m, w, Role::Inetinfo, "SYSTEM", None, &["PM5-03"]);
     }
 }
 
 /// Whether `dll` is in InProcessIsapiApps as W3SVC read it when it started (SHR-03, KB-06): full
 /// paths compare case-insensitively, bare names match any folder.
-pub fn in_process_at_start(m: &mut Machine, dll: &str) -> bool {
-    if m.world().in_process.is_none() {
-        snapshot_in_process(m);
+pub fn in_process_at_start(m: &Machine, w: &mut World, dll: &str) -> bool {
+    if w.in_process.is_none() {
+        snapshot_in_process(m, w);
     }
-    crate::dispatch::view::lists_isapi(m.world().in_process.as_deref().unwrap_or_default(), dll)
+    crate::dispatch::view::lists_isapi(w.in_process.as_deref().unwrap_or_default(), dll)
 }
 
 /// Reads InProcessIsapiApps as W3SVC does when it starts.
-fn snapshot_in_process(m: &mut Machine) {
+fn snapshot_in_process(m: &Machine, w: &mut World) {
     let list = crate::dispatch::view::isapi_list(m, &m.metabase().own_list("/LM/W3SVC", "InProcessIsapiApps"));
-    m.world_mut().in_process = Some(list);
+    w.in_process = Some(list);
 }
 
-/// Sets `<httpRuntime enableVersionHeader>` in runtime `v`'s root configuration (HDR-01, SES-08).
-pub fn set_root_version_header(m: &mut Machine, v: Version, on: bool) {
-    m.world_mut().root_version_header.insert(v, on);
-    m.record_process(
-        format!(
-            "{}\\CONFIG: <httpRuntime enableVersionHeader=\"{on}\"> for every {v} application and its state service",
-            m.framework_dir(v)
-        ),
-        &["HDR-01", "SES-08"],
-    );
-}
-
-/// Whether runtime `v`'s root configuration lets it send X-AspNet-Version (HDR-01, SES-08).
-pub fn root_version_header(m: &Machine, v: Version) -> bool {
-    m.world().root_version_header.get(&v).copied().unwrap_or(true)
-}
-
-/// The machine's hardware, for web gardens and memoryLimit.
-pub fn set_hardware(m: &mut Machine, cpus: u32, memory_mb: u32) {
-    let w = m.world_mut();
-    w.cpus = cpus.max(1);
-    w.memory_mb = memory_mb.max(1);
-}
-
-fn start(m: &mut Machine, role: Role, identity: &str, config: Option<ProcessModel>, rules: &[RuleId]) -> u32 {
+fn start(
+    m: &Machine,
+    w: &mut World,
+    role: Role,
+    identity: &str,
+    config: Option<ProcessModel>,
+    rules: &[RuleId],
+) -> u32 {
     let now = m.clock();
     let limits = match &role {
         Role::W3wp(pool, _) => pool_limits(m, pool),
         _ => PoolLimits::default(),
     };
-    let w = m.world_mut();
     let pid = w.alloc_pid();
     let p = Process {
         pid,
@@ -411,7 +435,7 @@ fn start(m: &mut Machine, role: Role, identity: &str, config: Option<ProcessMode
         limits,
     };
     w.procs.insert(pid, p);
-    m.record_process(format!("{} started as PID {pid} (identity {identity})", role.describe()), rules);
+    w.record_process(format!("{} started as PID {pid} (identity {identity})", role.describe()), rules);
     pid
 }
 
@@ -456,12 +480,12 @@ pub enum Ending {
 }
 
 /// Ends a process and everything that depends on it; records the InProc sessions that ended.
-pub fn end(m: &mut Machine, pid: u32, why: &str, ending: Ending, rules: &[RuleId]) {
-    let Some(p) = m.world_mut().procs.remove(&pid) else { return };
+pub fn end(m: &Machine, w: &mut World, pid: u32, why: &str, ending: Ending, rules: &[RuleId]) {
+    let Some(p) = w.procs.remove(&pid) else { return };
     let mut ended = Vec::new();
     for d in p.domains.values() {
         for id in &d.sessions {
-            ended.push(session::describe(m.world().sessions.owner(id), &d.app, d.mode));
+            ended.push(session::describe(w.sessions.owner(id), &d.app, d.mode));
         }
     }
     let mut rules = rules.to_vec();
@@ -475,24 +499,24 @@ pub fn end(m: &mut Machine, pid: u32, why: &str, ending: Ending, rules: &[RuleId
         rules.extend(["SES-02"]);
     }
     rules.dedup();
-    m.record_process(text, &rules);
+    w.record_process(text, &rules);
     if let (Role::W3wp(pool, _), Ending::Crash) = (&p.role, ending) {
-        crashed_in_pool(m, pool, pid);
+        crashed_in_pool(m, w, pool, pid);
     }
     // aspnet_wp.exe is a child of the aspnet_isapi.dll that launched it, in inetinfo.exe.
     if p.role == Role::Inetinfo {
         let children: Vec<u32> =
-            m.world().procs.values().filter(|c| matches!(c.role, Role::AspnetWp(..))).map(|c| c.pid).collect();
+            w.procs.values().filter(|c| matches!(c.role, Role::AspnetWp(..))).map(|c| c.pid).collect();
         for c in children {
-            end(m, c, "its parent inetinfo.exe ended", Ending::Clean, &["PM5-01"]);
+            end(m, w, c, "its parent inetinfo.exe ended", Ending::Clean, &["PM5-01"]);
         }
     }
 }
 
 /// Records a crash of a pool's worker and stops the pool when rapid-fail protection trips (PM6-07).
-fn crashed_in_pool(m: &mut Machine, pool: &str, pid: u32) {
+fn crashed_in_pool(m: &Machine, w: &mut World, pool: &str, pid: u32) {
     let now = m.clock();
-    m.log_event_to(
+    w.log_event_to(m.clock(),
         "System",
         Level::Error,
         "W3SVC",
@@ -503,12 +527,12 @@ fn crashed_in_pool(m: &mut Machine, pool: &str, pid: u32) {
     let enabled = pool_dword(m, pool, "RapidFailProtection") != 0;
     let window = u64::from(pool_dword(m, pool, "RapidFailProtectionInterval")) * 60;
     let max = pool_dword(m, pool, "RapidFailProtectionMaxCrashes") as usize;
-    let run = m.world_mut().pools.entry(pool.to_ascii_lowercase()).or_default();
+    let run = w.pools.entry(pool.to_ascii_lowercase()).or_default();
     run.crashes.push(now);
     run.crashes.retain(|t| now.saturating_sub(*t) < window.max(1));
     if enabled && max > 0 && run.crashes.len() >= max && run.stopped.is_none() {
         run.stopped = Some("rapid-fail protection".into());
-        m.log_event_to(
+        w.log_event_to(m.clock(),
             "System",
             Level::Error,
             "W3SVC",
@@ -516,7 +540,7 @@ fn crashed_in_pool(m: &mut Machine, pool: &str, pid: u32) {
             &format!("Application pool '{pool}' is being automatically disabled due to a series of failures in the process(es) serving that application pool."),
             &["PM6-07"],
         );
-        m.record_process(
+        w.record_process(
             format!(
                 "pool {pool} stopped by rapid-fail protection ({max} crashes within {} minutes): HTTP.sys answers 503",
                 window / 60
@@ -527,7 +551,7 @@ fn crashed_in_pool(m: &mut Machine, pool: &str, pid: u32) {
 }
 
 /// Writes one of aspnet_wp's recycling events, if the worker's logLevel lets it through (PM5-07).
-fn worker_event(m: &mut Machine, v: Version, log: LogLevel, level: Level, id: u32, message: String) {
+fn worker_event(m: &Machine, w: &mut World, v: Version, log: LogLevel, level: Level, id: u32, message: String) {
     let pass = match log {
         LogLevel::All => true,
         LogLevel::Errors => level == Level::Error,
@@ -535,78 +559,76 @@ fn worker_event(m: &mut Machine, v: Version, log: LogLevel, level: Level, id: u3
     };
     if pass {
         let source = crate::messages::Catalog::of(v).source();
-        m.log_event(level, &source, id, &message, &["PM5-07"]);
+        w.log_event(m.clock(), level, &source, id, &message, &["PM5-07"]);
     } else {
-        m.note(format!("event {id} not written: processModel logLevel filters it"), &["PM5-07"]);
+        w.note(format!("event {id} not written: processModel logLevel filters it"), &["PM5-07"]);
     }
 }
 
 /// Ends every process of the web service: what a W3SVC restart does (REG-16, IIR-04). On IIS 5
 /// W3SVC lives inside inetinfo.exe, so inetinfo gets a new PID too (modeled). The isolation mode
 /// is read again (PM6-01).
-pub fn restart_w3svc(m: &mut Machine, why: &str, rules: &[RuleId]) {
-    let iis5 = iis5_style(m);
-    let pids: Vec<u32> = m.world().procs.values().filter(|p| iis5 || p.role != Role::Inetinfo).map(|p| p.pid).collect();
+pub fn restart_w3svc(m: &Machine, w: &mut World, why: &str, rules: &[RuleId]) {
+    let iis5 = iis5_style(m, w);
+    let pids: Vec<u32> = w.procs.values().filter(|p| iis5 || p.role != Role::Inetinfo).map(|p| p.pid).collect();
     for pid in pids {
-        end(m, pid, why, Ending::Clean, rules);
+        end(m, w, pid, why, Ending::Clean, rules);
     }
-    m.world_mut().w3svc_stopped();
+    w.w3svc_stopped();
     let before = iis5;
-    boot(m);
-    let after = iis5_style(m);
+    boot(m, w);
+    let after = iis5_style(m, w);
     if m.edition().is_iis6() && before != after {
         let mode = if after { "IIS 5.0 isolation mode" } else { "worker process isolation mode" };
-        m.record_process(format!("W3SVC started in {mode} (IIs5IsolationModeEnabled)"), &["PM6-01"]);
+        w.record_process(format!("W3SVC started in {mode} (IIs5IsolationModeEnabled)"), &["PM6-01"]);
     }
 }
 
 /// `iisreset /stop`: every IIS process ends; InProc state and CLR verdicts go (IIR-03).
-pub fn iis_stop(m: &mut Machine, rules: &[RuleId]) {
-    let pids: Vec<u32> = m.world().procs.keys().copied().collect();
+pub fn iis_stop(m: &Machine, w: &mut World, rules: &[RuleId]) {
+    let pids: Vec<u32> = w.procs.keys().copied().collect();
     for pid in pids {
-        end(m, pid, "IIS stopped", Ending::Clean, rules);
+        end(m, w, pid, "IIS stopped", Ending::Clean, rules);
     }
-    m.world_mut().web = Web::Stopped;
-    m.world_mut().w3svc_stopped();
+    w.web = Web::Stopped;
+    w.w3svc_stopped();
 }
 
 /// `iisreset /start`: inetinfo.exe starts and the isolation mode is read (IIR-03, PM6-01).
-pub fn iis_start(m: &mut Machine) {
-    boot(m);
+pub fn iis_start(m: &Machine, w: &mut World) {
+    boot(m, w);
 }
 
 /// Whether W3SVC is running.
-pub fn web_running(m: &Machine) -> bool {
-    m.world().web == Web::Running && m.iis() == crate::machine::IisState::Installed
-}
-
-/// Whether `iisreset /disable` is in force.
-pub fn reset_disabled(m: &Machine) -> bool {
-    m.world().reset_disabled
-}
-
-/// `iisreset /enable` and `/disable`.
-pub fn set_reset_disabled(m: &mut Machine, disabled: bool) {
-    m.world_mut().reset_disabled = disabled;
+pub fn web_running(m: &Machine, w: &World) -> bool {
+    w.web == Web::Running && m.iis() == crate::machine::IisState::Installed
 }
 
 /// Kills processes by PID or image name; returns how many died. A pool's worker that dies
 /// counts as a crash (PM6-07); aspnet_wp's death is event 1000 (PM5-07).
-pub fn kill(m: &mut Machine, what: &str) -> usize {
+pub fn kill(m: &Machine, w: &mut World, what: &str) -> usize {
     let pids: Vec<u32> = match what.parse::<u32>() {
-        Ok(pid) => m.world().procs.contains_key(&pid).then_some(pid).into_iter().collect(),
-        Err(_) => m.world().procs.values().filter(|p| p.image().eq_ignore_ascii_case(what)).map(|p| p.pid).collect(),
+        Ok(pid) => w.procs.contains_key(&pid).then_some(pid).into_iter().collect(),
+        Err(_) => w.procs.values().filter(|p| p.image().eq_ignore_ascii_case(what)).map(|p| p.pid).collect(),
     };
     for &pid in &pids {
-        let Some(p) = m.world().procs.get(&pid).cloned() else { continue };
+        let Some(p) = w.procs.get(&pid).cloned() else { continue };
         if let Role::AspnetWp(v, _) = p.role {
             let log = p.config.as_ref().map(|c| c.log_level()).unwrap_or(LogLevel::Errors);
-            worker_event(m, v, log, Level::Error, 1000, format!("aspnet_wp.exe  (PID: {pid}) stopped unexpectedly."));
+            worker_event(
+                m,
+                w,
+                v,
+                log,
+                Level::Error,
+                1000,
+                format!("aspnet_wp.exe  (PID: {pid}) stopped unexpectedly."),
+            );
         }
-        end(m, pid, "killed", Ending::Crash, &["PM5-07", "PM6-07"]);
+        end(m, w, pid, "killed", Ending::Crash, &["PM5-07", "PM6-07"]);
         if p.role == Role::Inetinfo {
             // The IIS Admin service's recovery restarts IIS after inetinfo dies (modeled).
-            restart_w3svc(m, "inetinfo.exe died: IIS restarts", &["IIR-03"]);
+            restart_w3svc(m, w, "inetinfo.exe died: IIS restarts", &["IIR-03"]);
         }
     }
     pids.len()
@@ -614,10 +636,10 @@ pub fn kill(m: &mut Machine, what: &str) -> usize {
 
 /// `HttpRuntime.UnloadAppDomain()` called by application `app` (SES-03, KB-08). Returns an error
 /// message when the runtime lacks the method.
-pub fn unload_app_domain(m: &mut Machine, app: &str) -> Result<usize, String> {
+pub fn unload_app_domain(m: &Machine, w: &mut World, app: &str) -> Result<usize, String> {
     let key = app.to_ascii_lowercase();
     let hosts: Vec<(u32, Version)> =
-        m.world().procs.values().filter_map(|p| p.domains.get(&key).map(|d| (p.pid, d.version))).collect();
+        w.procs.values().filter_map(|p| p.domains.get(&key).map(|d| (p.pid, d.version))).collect();
     for (_, v) in &hosts {
         if *v == Version::V1_0 && !has_kb812833(m, Version::V1_0) {
             return Err(format!(
@@ -627,7 +649,7 @@ pub fn unload_app_domain(m: &mut Machine, app: &str) -> Result<usize, String> {
     }
     for (pid, _) in &hosts {
         end_domain(
-            m,
+            w,
             *pid,
             &key,
             "HttpRuntime.UnloadAppDomain(): the application restarts on its next request",
@@ -639,128 +661,114 @@ pub fn unload_app_domain(m: &mut Machine, app: &str) -> Result<usize, String> {
 
 /// adsutil's APPUNLOAD: ends the application wherever it is loaded; a High application's
 /// dllhost.exe ends with it (ADS-09). Returns how many instances ended.
-pub fn unload_app(m: &mut Machine, app: &str) -> usize {
+pub fn unload_app(m: &Machine, w: &mut World, app: &str) -> usize {
     let key = app.to_ascii_lowercase();
-    let own: Vec<u32> = m
-        .world()
+    let own: Vec<u32> = w
         .procs
         .values()
         .filter(|p| matches!(&p.role, Role::AppDllhost(a) if a.eq_ignore_ascii_case(app)))
         .map(|p| p.pid)
         .collect();
-    let hosts: Vec<u32> = m.world().procs.values().filter(|p| p.domains.contains_key(&key)).map(|p| p.pid).collect();
+    let hosts: Vec<u32> = w.procs.values().filter(|p| p.domains.contains_key(&key)).map(|p| p.pid).collect();
     let mut n = 0;
     for pid in hosts.iter().filter(|p| !own.contains(p)) {
-        end_domain(m, *pid, &key, "APPUNLOAD", &["ADS-09", "SES-02"]);
+        end_domain(w, *pid, &key, "APPUNLOAD", &["ADS-09", "SES-02"]);
         n += 1;
     }
     for pid in own {
-        end(m, pid, "APPUNLOAD of its application", Ending::Clean, &["ADS-09", "PM5-03"]);
+        end(m, w, pid, "APPUNLOAD of its application", Ending::Clean, &["ADS-09", "PM5-03"]);
         n += 1;
     }
     n
 }
 
 /// Whether application `app` is loaded in some process (ADS-09 APPGETSTATUS).
-pub fn app_loaded(m: &Machine, app: &str) -> bool {
+pub fn app_loaded(w: &World, app: &str) -> bool {
     let key = app.to_ascii_lowercase();
-    m.world()
-        .procs
+    w.procs
         .values()
         .any(|p| p.domains.contains_key(&key) || matches!(&p.role, Role::AppDllhost(a) if a.eq_ignore_ascii_case(app)))
 }
 
 /// Ends one AppDomain, recording the InProc sessions it held.
-fn end_domain(m: &mut Machine, pid: u32, app_key: &str, why: &str, rules: &[RuleId]) {
-    let Some(d) = m.world_mut().procs.get_mut(&pid).and_then(|p| p.domains.remove(app_key)) else { return };
+fn end_domain(w: &mut World, pid: u32, app_key: &str, why: &str, rules: &[RuleId]) {
+    let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.remove(app_key)) else { return };
     let ended: Vec<String> =
-        d.sessions.iter().map(|id| session::describe(m.world().sessions.owner(id), &d.app, d.mode)).collect();
+        d.sessions.iter().map(|id| session::describe(w.sessions.owner(id), &d.app, d.mode)).collect();
     let mut text = format!("AppDomain of {} in PID {pid} unloaded: {why}", d.app);
     if !ended.is_empty() {
         text.push_str(&format!("; sessions ended: {}", ended.join(", ")));
     }
-    m.record_process(text, rules);
+    w.record_process(text, rules);
 }
 
 /// Edits an attribute of runtime `v`'s machine.config processModel; it applies at the next
 /// worker start (PM5-05).
 pub fn edit_process_model(m: &mut Machine, v: Version, attr: &str, value: &str) -> Result<(), String> {
-    let mut pm = m.world().process_model(v);
+    let mut pm = m.process_model(v);
     pm.set(attr, value)?;
-    m.world_mut().configs.insert(v, pm);
-    m.record_process(
-        format!(
-            "{}\\CONFIG\\machine.config: <processModel {attr}=\"{value}\"> (read when a worker or host next loads {v})",
-            m.framework_dir(v)
-        ),
-        &["PM5-04", "PM5-05"],
+    let text = format!(
+        "{}\\CONFIG\\machine.config: <processModel {attr}=\"{value}\"> (read when a worker or host next loads {v})",
+        m.framework_dir(v)
     );
+    m.set_process_model(v, pm, text, &["PM5-04", "PM5-05"]);
     Ok(())
 }
 
 /// Replaces an application's web.config settings; ASP.NET restarts its AppDomains (SES-02).
-pub fn set_web_config(m: &mut Machine, app: &str, wc: WebConfig) {
+pub fn set_web_config(m: &mut Machine, w: &mut World, app: &str, wc: WebConfig) {
     let key = app.to_ascii_lowercase();
-    if m.world().web_config(app) == wc {
+    if m.web_config(app) == wc {
         return;
     }
-    m.world_mut().web_configs.insert(key.clone(), wc.clone());
-    m.record_process(
-        format!(
-            "{app} web.config: sessionState mode=\"{}\", enableVersionHeader=\"{}\"{}",
-            wc.session.name(),
-            wc.version_header,
-            wc.target.map(|v| format!(", built for {v}")).unwrap_or_default()
-        ),
-        &["SES-01"],
+    let text = format!(
+        "{app} web.config: sessionState mode=\"{}\", enableVersionHeader=\"{}\"{}",
+        wc.session.name(),
+        wc.version_header,
+        wc.target.map(|v| format!(", built for {v}")).unwrap_or_default()
     );
-    let pids: Vec<u32> = m.world().procs.values().filter(|p| p.domains.contains_key(&key)).map(|p| p.pid).collect();
+    m.set_web_config(app, wc, text, &["SES-01"]);
+    let pids: Vec<u32> = w.procs.values().filter(|p| p.domains.contains_key(&key)).map(|p| p.pid).collect();
     for pid in pids {
-        end_domain(m, pid, &key, "web.config changed", &["SES-02"]);
+        end_domain(w, pid, &key, "web.config changed", &["SES-02"]);
     }
-}
-
-/// Applies the KB 812833 update (1.0) or the June 2003 rollup (1.1) to runtime `v` (KB-02).
-pub fn install_kb812833(m: &mut Machine, v: Version) {
-    m.world_mut().kb.insert(v);
 }
 
 /// Whether runtime `v` has the KB 812833 update, applied or assumed by policy (KB-02, PM5-11).
 pub fn has_kb812833(m: &Machine, v: Version) -> bool {
-    m.world().kb.contains(&v)
+    m.kb812833_applied(v)
         || (v.major() == 1 && m.policies().flag(policy::PM5_KB812833_INSTALLED))
         || (v == Version::V1_0 && m.policies().is(policy::FILE_VERSIONS, "latest_sp"))
 }
 
 /// Starts or stops a pool as `AppPoolCommand` does (ADS-05, PM6-07); stopping ends its workers.
-pub fn pool_command(m: &mut Machine, pool: &str, start_pool: bool) {
-    let run = m.world_mut().pools.entry(pool.to_ascii_lowercase()).or_default();
+pub fn pool_command(m: &Machine, w: &mut World, pool: &str, start_pool: bool) {
+    let run = w.pools.entry(pool.to_ascii_lowercase()).or_default();
     if start_pool {
         run.stopped = None;
         run.crashes.clear();
-        m.record_process(format!("pool {pool} started"), &["PM6-07"]);
+        w.record_process(format!("pool {pool} started"), &["PM6-07"]);
         return;
     }
     run.stopped = Some("stopped by an administrator".into());
-    m.record_process(format!("pool {pool} stopped: HTTP.sys answers 503 for its applications"), &["PM6-07", "REQ-07"]);
-    let pids: Vec<u32> = m
-        .world()
+    w.record_process(format!("pool {pool} stopped: HTTP.sys answers 503 for its applications"), &["PM6-07", "REQ-07"]);
+    let pids: Vec<u32> = w
         .procs
         .values()
         .filter(|p| matches!(&p.role, Role::W3wp(name, _) if name.eq_ignore_ascii_case(pool)))
         .map(|p| p.pid)
         .collect();
     for pid in pids {
-        end(m, pid, "its pool was stopped", Ending::Clean, &["PM6-07"]);
+        end(m, w, pid, "its pool was stopped", Ending::Clean, &["PM6-07"]);
     }
 }
 
 /// The state service restarted or changed owner: every StateServer session ends (SES-04, SHR-06).
-pub fn state_service_restarted(m: &mut Machine) {
-    m.world_mut().state_version_checked = false;
-    let ended = m.world_mut().sessions.clear(SessionMode::StateServer);
+pub fn state_service_restarted(w: &mut World) {
+    w.state_version_checked = false;
+    let ended = w.sessions.clear(SessionMode::StateServer);
     if !ended.is_empty() {
-        m.record_process(
+        w.record_process(
             format!("aspnet_state restarted; sessions ended: {}", ended.join(", ")),
             &["SES-04", "SHR-06"],
         );
@@ -768,10 +776,10 @@ pub fn state_service_restarted(m: &mut Machine) {
 }
 
 /// SQL Server restarted: default (tempdb) session state ends (SES-04, SHR-07).
-pub fn sql_server_restarted(m: &mut Machine) {
-    let ended = m.world_mut().sessions.clear(SessionMode::SqlServer);
+pub fn sql_server_restarted(w: &mut World) {
+    let ended = w.sessions.clear(SessionMode::SqlServer);
     let list = if ended.is_empty() { "none".to_string() } else { ended.join(", ") };
-    m.record_process(
+    w.record_process(
         format!("SQL Server restarted; ASPState tables in tempdb emptied; sessions ended: {list}"),
         &["SES-04", "SHR-07"],
     );
@@ -820,34 +828,42 @@ enum Due {
 
 /// Moves the virtual clock forward, running every idle shutdown and periodic recycle that falls
 /// due on the way, in time order (PM5-07, PM6-05).
-pub fn advance(m: &mut Machine, seconds: u64) {
+pub fn advance(m: &mut Machine, w: &mut World, seconds: u64) {
     let until = m.clock() + seconds;
     loop {
-        let next = m
-            .world()
+        let next = w
             .procs
             .values()
             .filter_map(|p| due(p, until).map(|(t, d)| (t, p.pid, d)))
             .min_by_key(|(t, pid, _)| (*t, *pid));
         let Some((t, pid, d)) = next else { break };
         m.set_clock(t);
-        let Some(p) = m.world().procs.get(&pid).cloned() else { break };
+        let Some(p) = w.procs.get(&pid).cloned() else { break };
         let log = p.config.as_ref().map(|c| c.log_level()).unwrap_or(LogLevel::Errors);
         match (d, &p.role) {
             (Due::WorkerIdle(idle), Role::AspnetWp(v, _)) => {
                 worker_event(
                     m,
+                    w,
                     *v,
                     log,
                     Level::Information,
                     1005,
                     format!("aspnet_wp.exe  (PID: {pid}) was recycled because it was idle for {} minutes.", idle / 60),
                 );
-                end(m, pid, &format!("processModel idleTimeout ({} min idle)", idle / 60), Ending::Clean, &["PM5-07"]);
+                end(
+                    m,
+                    w,
+                    pid,
+                    &format!("processModel idleTimeout ({} min idle)", idle / 60),
+                    Ending::Clean,
+                    &["PM5-07"],
+                );
             }
             (Due::WorkerTimeout(life), Role::AspnetWp(v, _)) => {
                 worker_event(
                     m,
+                    w,
                     *v,
                     log,
                     Level::Information,
@@ -857,16 +873,30 @@ pub fn advance(m: &mut Machine, seconds: u64) {
                         life / 60
                     ),
                 );
-                end(m, pid, &format!("processModel timeout ({} min)", life / 60), Ending::Clean, &["PM5-07"]);
+                end(m, w, pid, &format!("processModel timeout ({} min)", life / 60), Ending::Clean, &["PM5-07"]);
             }
             (Due::PoolIdle(idle), Role::W3wp(pool, _)) => {
                 let pool = pool.clone();
-                end(m, pid, &format!("pool {pool} IdleTimeout ({} min idle)", idle / 60), Ending::Clean, &["PM6-05"]);
+                end(
+                    m,
+                    w,
+                    pid,
+                    &format!("pool {pool} IdleTimeout ({} min idle)", idle / 60),
+                    Ending::Clean,
+                    &["PM6-05"],
+                );
             }
             (Due::PoolRecycle(t), Role::W3wp(pool, _)) => {
                 let pool = pool.clone();
-                m.log_event_to("System", Level::Information, "W3SVC", 1074, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because the worker process reached its allowed processing time limit."), &["PM6-05"]);
-                end(m, pid, &format!("pool {pool} PeriodicRestartTime ({} min)", t / 60), Ending::Clean, &["PM6-05"]);
+                w.log_event_to(m.clock(), "System", Level::Information, "W3SVC", 1074, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because the worker process reached its allowed processing time limit."), &["PM6-05"]);
+                end(
+                    m,
+                    w,
+                    pid,
+                    &format!("pool {pool} PeriodicRestartTime ({} min)", t / 60),
+                    Ending::Clean,
+                    &["PM6-05"],
+                );
             }
             _ => break,
         }

@@ -10,7 +10,7 @@ use crate::rules::RuleId;
 use crate::runtime::Version;
 
 use super::session::{SessionFate, SessionMode};
-use super::{end, iis5_style, pages, start, view, web_running, worker_event, Domain, Ending, Role};
+use super::{end, iis5_style, pages, start, view, web_running, worker_event, Domain, Ending, Role, World};
 
 /// What a request costs the process that runs it, and who sends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,24 +48,24 @@ impl Served {
     }
 }
 
-fn decide(m: &mut Machine, s: &mut Served, text: impl Into<String>, rules: &[RuleId]) {
+fn decide(w: &mut World, s: &mut Served, text: impl Into<String>, rules: &[RuleId]) {
     let text = text.into();
-    m.record_decision(text.clone(), rules);
+    w.record_decision(text.clone(), rules);
     s.decisions.push(Decision::new(text, rules));
 }
 
 /// Serves one request on the machine, as of the current virtual time.
-pub fn serve(m: &mut Machine, req: &Request, load: &Load) -> Served {
-    if !web_running(m) {
+pub fn serve(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
+    if !web_running(m, w) {
         let mut s = Served::new(Reply::default());
-        decide(m, &mut s, "W3SVC is not running: the connection is refused", &["IIR-02"]);
+        decide(w, &mut s, "W3SVC is not running: the connection is refused", &["IIR-02"]);
         return s;
     }
-    let v = view(m);
+    let v = view(m, w);
     let res = dispatch::resolve(&v, req);
     let mut s = Served::new(Reply::default());
     for d in &res.decisions {
-        m.record_decision(d.text.clone(), &d.rules);
+        w.record_decision(d.text.clone(), &d.rules);
     }
     s.decisions = res.decisions;
     s.target = res.target.clone();
@@ -75,30 +75,38 @@ pub fn serve(m: &mut Machine, req: &Request, load: &Load) -> Served {
         }
         return s;
     };
-    if iis5_style(m) {
-        serve_iis5(m, &mut s, res.outcome, load);
+    if iis5_style(m, w) {
+        serve_iis5(m, w, &mut s, res.outcome, load);
     } else {
-        serve_worker_mode(m, &v, &mut s, res.outcome, &target, load);
+        serve_worker_mode(m, w, &v, &mut s, res.outcome, &target, load);
     }
     s
 }
 
-fn touch(m: &mut Machine, pid: u32, s: &mut Served) {
+fn touch(m: &Machine, w: &mut World, pid: u32, s: &mut Served) {
     let now = m.clock();
-    if let Some(p) = m.world_mut().procs.get_mut(&pid) {
+    if let Some(p) = w.procs.get_mut(&pid) {
         p.last_active = now;
         s.process = Some((p.role.image(), pid));
     }
 }
 
 /// IIS 6 worker process isolation mode: the application's pool, its w3wp.exe (PM6-02).
-fn serve_worker_mode(m: &mut Machine, v: &View, s: &mut Served, outcome: Outcome, target: &Target, load: &Load) {
+fn serve_worker_mode(
+    m: &Machine,
+    w: &mut World,
+    v: &View,
+    s: &mut Served,
+    outcome: Outcome,
+    target: &Target,
+    load: &Load,
+) {
     let pool = target.pool.clone();
     // The pool's settings come from the view the request was resolved on, not the live metabase.
     let Some(&settings) = v.pool(&pool) else {
-        decide(m, s, format!("application pool {pool} does not exist: HTTP.sys answers 503"), &["REQ-07", "MB-23"]);
-        if m.world_mut().warned.insert(format!("pool:{}", pool.to_ascii_lowercase())) {
-            m.log_event_to(
+        decide(w, s, format!("application pool {pool} does not exist: HTTP.sys answers 503"), &["REQ-07", "MB-23"]);
+        if w.warned.insert(format!("pool:{}", pool.to_ascii_lowercase())) {
+            w.log_event_to(m.clock(),
                 "System",
                 Level::Warning,
                 "W3SVC",
@@ -110,9 +118,9 @@ fn serve_worker_mode(m: &mut Machine, v: &View, s: &mut Served, outcome: Outcome
         s.reply = pages::http_sys_unavailable();
         return;
     };
-    if let Some(why) = m.world().pool_stopped(&pool).map(str::to_string) {
+    if let Some(why) = w.pool_stopped(&pool).map(str::to_string) {
         decide(
-            m,
+            w,
             s,
             format!("application pool {pool} is stopped ({why}): HTTP.sys answers 503"),
             &["REQ-07", "PM6-07"],
@@ -120,23 +128,23 @@ fn serve_worker_mode(m: &mut Machine, v: &View, s: &mut Served, outcome: Outcome
         s.reply = pages::http_sys_unavailable();
         return;
     }
-    let pid = w3wp(m, s, &pool, settings, load);
-    touch(m, pid, s);
+    let pid = w3wp(m, w, s, &pool, settings, load);
+    touch(m, w, pid, s);
     match outcome {
         Outcome::Reply(r) => {
             s.reply = r;
-            count_request(m, pid);
+            count_request(w, pid);
         }
         Outcome::Isapi(call) => {
             let Some(v) = call.aspnet else {
                 s.reply = isapi_reply(&call, "w3wp.exe", pid);
-                count_request(m, pid);
+                count_request(w, pid);
                 return;
             };
             s.runtime = Some(v);
             if v == Version::V1_0 && m.policies().is(policy::PM6_V10_IN_WORKER_MODE, "unavailable") {
                 decide(
-                    m,
+                    w,
                     s,
                     "ASP.NET 1.0 cannot run in worker process isolation mode",
                     &["PM6-04", "CLR-03", "HDR-05"],
@@ -145,24 +153,24 @@ fn serve_worker_mode(m: &mut Machine, v: &View, s: &mut Served, outcome: Outcome
                 return;
             }
             decide(
-                m,
+                w,
                 s,
                 format!("worker process isolation mode: ASP.NET {v} runs inside w3wp.exe PID {pid}; processModel ignored but for responseDeadlockInterval"),
                 &["PM6-02"],
             );
-            run_managed(m, s, pid, &call, v, load);
+            run_managed(m, w, s, pid, &call, v, load);
         }
     }
 }
 
 /// Picks the pool's worker: a web garden hands requests to its workers in turn (PM6-05, SES-05).
-fn w3wp(m: &mut Machine, s: &mut Served, pool: &str, settings: PoolView, load: &Load) -> u32 {
+fn w3wp(m: &Machine, w: &mut World, s: &mut Served, pool: &str, settings: PoolView, load: &Load) -> u32 {
     let max = settings.max_processes.max(1);
-    let slot = garden_slot(m, pool, max, load);
-    if let Some(pid) = m.world().find(&Role::W3wp(pool.to_string(), slot)) {
+    let slot = garden_slot(m, w, pool, max, load);
+    if let Some(pid) = w.find(&Role::W3wp(pool.to_string(), slot)) {
         if max > 1 {
             decide(
-                m,
+                w,
                 s,
                 format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1),
                 &["PM6-05", "SES-05"],
@@ -176,10 +184,10 @@ fn w3wp(m: &mut Machine, s: &mut Served, pool: &str, settings: PoolView, load: &
         3 => format!("IWAM_{}", m.name()),
         _ => "NETWORK SERVICE".to_string(),
     };
-    let pid = start(m, Role::W3wp(pool.to_string(), slot), &identity, None, &["PM6-02"]);
+    let pid = start(m, w, Role::W3wp(pool.to_string(), slot), &identity, None, &["PM6-02"]);
     if max > 1 {
         decide(
-            m,
+            w,
             s,
             format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1),
             &["PM6-05", "SES-05"],
@@ -189,7 +197,7 @@ fn w3wp(m: &mut Machine, s: &mut Served, pool: &str, settings: PoolView, load: &
 }
 
 /// The garden member the next request goes to (policy `garden.routing`).
-fn garden_slot(m: &mut Machine, key: &str, size: u32, load: &Load) -> u32 {
+fn garden_slot(m: &Machine, w: &mut World, key: &str, size: u32, load: &Load) -> u32 {
     if size <= 1 {
         return 0;
     }
@@ -198,7 +206,6 @@ fn garden_slot(m: &mut Machine, key: &str, size: u32, load: &Load) -> u32 {
         let h = name.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
         return h % size;
     }
-    let w = m.world_mut();
     let next = w.rr.entry(key.to_ascii_lowercase()).or_insert(0);
     let slot = *next % size;
     *next = next.wrapping_add(1);
@@ -206,31 +213,31 @@ fn garden_slot(m: &mut Machine, key: &str, size: u32, load: &Load) -> u32 {
 }
 
 /// IIS 5.x and IIS 5.0 isolation mode: inetinfo or a dllhost runs the ISAPI (PM5-03).
-fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, load: &Load) {
+fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load: &Load) {
     let call = match outcome {
         Outcome::Reply(r) => {
-            let pid = inetinfo(m);
-            touch(m, pid, s);
+            let pid = inetinfo(m, w);
+            touch(m, w, pid, s);
             s.reply = r;
             return;
         }
         Outcome::Isapi(call) => call,
     };
-    let in_process = super::in_process_at_start(m, &call.dll);
+    let in_process = super::in_process_at_start(m, w, &call.dll);
     if in_process != call.in_process {
         decide(
-            m,
+            w,
             s,
             "InProcessIsapiApps changed since W3SVC started: the change waits for an IIS restart",
             &["KB-06", "SHR-03"],
         );
     }
     if m.edition().is_iis6() {
-        decide(m, s, "IIS 5.0 isolation mode: inetinfo.exe, dllhost.exe and aspnet_wp.exe as on IIS 5", &["PM6-03"]);
+        decide(w, s, "IIS 5.0 isolation mode: inetinfo.exe, dllhost.exe and aspnet_wp.exe as on IIS 5", &["PM6-03"]);
     }
     let host = if in_process {
         decide(
-            m,
+            w,
             s,
             format!("{} is listed in InProcessIsapiApps: it loads in inetinfo.exe whatever the protection", call.dll),
             &["SHR-03", "PM5-03"],
@@ -239,12 +246,12 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, load: &Load) {
     } else {
         match call.app_isolated {
             0 => {
-                decide(m, s, format!("{} is Low (AppIsolated=0): inetinfo.exe", call.target.app), &["PM5-03", "KB-07"]);
+                decide(w, s, format!("{} is Low (AppIsolated=0): inetinfo.exe", call.target.app), &["PM5-03", "KB-07"]);
                 Role::Inetinfo
             }
             1 => {
                 decide(
-                    m,
+                    w,
                     s,
                     format!("{} is High (AppIsolated=1): its own dllhost.exe", call.target.app),
                     &["PM5-03", "KB-01"],
@@ -253,7 +260,7 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, load: &Load) {
             }
             _ => {
                 decide(
-                    m,
+                    w,
                     s,
                     format!(
                         "{} is Medium (AppIsolated=2): the pooled dllhost.exe, shared with every Medium application",
@@ -265,31 +272,31 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, load: &Load) {
             }
         }
     };
-    let host_pid = match m.world().find(&host) {
+    let host_pid = match w.find(&host) {
         Some(pid) => pid,
         None => {
             let identity = if host == Role::Inetinfo { "SYSTEM".to_string() } else { format!("IWAM_{}", m.name()) };
-            start(m, host.clone(), &identity, None, &["PM5-03"])
+            start(m, w, host.clone(), &identity, None, &["PM5-03"])
         }
     };
-    touch(m, host_pid, s);
+    touch(m, w, host_pid, s);
     let Some(v) = call.aspnet else {
         s.reply = isapi_reply(&call, host.image(), host_pid);
-        count_request(m, host_pid);
+        count_request(w, host_pid);
         return;
     };
     s.runtime = Some(v);
     // The ISAPI reads processModel when it loads in this host, and keeps the files it loaded
     // with (PM5-05, KB-02).
-    let load_state = match m.world().procs.get(&host_pid).and_then(|p| p.isapis.get(&v).copied()) {
+    let load_state = match w.procs.get(&host_pid).and_then(|p| p.isapis.get(&v).copied()) {
         Some(l) => l,
         None => {
-            let l = super::IsapiLoad { enabled: m.world().process_model(v).enabled(), kb: super::has_kb812833(m, v) };
-            if let Some(p) = m.world_mut().procs.get_mut(&host_pid) {
+            let l = super::IsapiLoad { enabled: m.process_model(v).enabled(), kb: super::has_kb812833(m, v) };
+            if let Some(p) = w.procs.get_mut(&host_pid) {
                 p.isapis.insert(v, l);
             }
             decide(
-                m,
+                w,
                 s,
                 format!(
                     "aspnet_isapi.dll ({v}) loads in {} PID {host_pid} and reads <processModel enable=\"{}\">",
@@ -305,13 +312,13 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, load: &Load) {
     if host.is_dllhost() && !load_state.kb {
         let why = if super::has_kb812833(m, v) { " (the update came after this dllhost.exe loaded it)" } else { "" };
         decide(
-            m,
+            w,
             s,
             format!("aspnet_isapi.dll ({v}) is in dllhost.exe without the KB 812833 update{why}: refused"),
             &["PM5-11", "KB-06", "CLR-03", "HDR-05"],
         );
         let source = Catalog::of(v).source();
-        m.log_event(
+        w.log_event(m.clock(),
             Level::Error,
             &source,
             1084,
@@ -323,17 +330,17 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, load: &Load) {
     }
     if enabled {
         let rules: &[RuleId] = if host.is_dllhost() { &["PM5-01", "PM5-02", "KB-06"] } else { &["PM5-01", "PM5-02"] };
-        decide(m, s, format!("processModel enable=\"true\": the request is forwarded to aspnet_wp.exe ({v})"), rules);
-        let Some(wp) = aspnet_wp(m, s, v, load) else {
+        decide(w, s, format!("processModel enable=\"true\": the request is forwarded to aspnet_wp.exe ({v})"), rules);
+        let Some(wp) = aspnet_wp(m, w, s, v, load) else {
             s.reply = unavailable(m, &call);
             return;
         };
-        touch(m, wp, s);
-        run_managed(m, s, wp, &call, v, load);
+        touch(m, w, wp, s);
+        run_managed(m, w, s, wp, &call, v, load);
         return;
     }
     decide(
-        m,
+        w,
         s,
         format!(
             "processModel enable=\"false\": ASP.NET {v} runs inside {} PID {host_pid}; processModel limits are ignored",
@@ -343,9 +350,9 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, load: &Load) {
     );
     if host.is_dllhost() && m.policies().flag(policy::KB812833_IWAM_CHECK) && !super::iwam_granted(m) {
         let iwam = format!("IWAM_{}", m.name());
-        decide(m, s, format!("dllhost.exe runs as {iwam}, which lacks ASPNET's permissions on the application and Temporary ASP.NET Files"), &["KB-06", "CLR-03", "HDR-05"]);
+        decide(w, s, format!("dllhost.exe runs as {iwam}, which lacks ASPNET's permissions on the application and Temporary ASP.NET Files"), &["KB-06", "CLR-03", "HDR-05"]);
         let source = Catalog::of(v).source();
-        m.log_event(
+        w.log_event(m.clock(),
             Level::Error,
             &source,
             1088,
@@ -357,66 +364,66 @@ fn serve_iis5(m: &mut Machine, s: &mut Served, outcome: Outcome, load: &Load) {
     }
     match &host {
         Role::AppDllhost(_) => decide(
-            m,
+            w,
             s,
             format!("KB 812833: ASP.NET {v} runs in the High application's own dllhost.exe"),
             &["KB-03", "PM5-12"],
         ),
         Role::PooledDllhost => decide(
-            m,
+            w,
             s,
             format!("KB 812833: ASP.NET {v} runs in the pooled dllhost.exe shared by Medium applications"),
             &["KB-07", "PM5-12"],
         ),
         _ => {}
     }
-    run_managed(m, s, host_pid, &call, v, load);
+    run_managed(m, w, s, host_pid, &call, v, load);
 }
 
-fn inetinfo(m: &mut Machine) -> u32 {
-    match m.world().find(&Role::Inetinfo) {
+fn inetinfo(m: &Machine, w: &mut World) -> u32 {
+    match w.find(&Role::Inetinfo) {
         Some(pid) => pid,
-        None => start(m, Role::Inetinfo, "SYSTEM", None, &["PM5-03"]),
+        None => start(m, w, Role::Inetinfo, "SYSTEM", None, &["PM5-03"]),
     }
 }
 
 /// The runtime's aspnet_wp.exe (one per runtime, or a web garden), started on demand with the
 /// machine.config of that moment (PM5-02, PM5-05, PM5-06, PM5-09).
-fn aspnet_wp(m: &mut Machine, s: &mut Served, v: Version, load: &Load) -> Option<u32> {
+fn aspnet_wp(m: &Machine, w: &mut World, s: &mut Served, v: Version, load: &Load) -> Option<u32> {
     let per_runtime = m.policies().flag(policy::PM5_WEBGARDEN_PER_RUNTIME);
     let garden_from = if per_runtime { v } else { m.highest_registered().unwrap_or(v) };
-    let size = match m.world().gardens.get(&garden_from) {
+    let size = match w.gardens.get(&garden_from) {
         Some(n) => *n,
         None => {
-            let pm = m.world().process_model(garden_from);
-            let cpus = m.world().cpus;
+            let pm = m.process_model(garden_from);
+            let cpus = m.cpus();
             let n = if pm.web_garden() {
                 let usable = if cpus >= 32 { u32::MAX } else { (1u32 << cpus) - 1 };
                 (pm.cpu_mask() & usable).count_ones().max(1)
             } else {
                 1
             };
-            m.world_mut().gardens.insert(garden_from, n);
+            w.gardens.insert(garden_from, n);
             n
         }
     };
-    let slot = garden_slot(m, &format!("aspnet_wp:{v}"), size, load);
+    let slot = garden_slot(m, w, &format!("aspnet_wp:{v}"), size, load);
     if size > 1 {
         decide(
-            m,
+            w,
             s,
             format!("webGarden=\"true\": {size} aspnet_wp.exe ({v}) by cpuMask; this request goes to #{}", slot + 1),
             &["PM5-06", "SES-05"],
         );
     }
-    if let Some(pid) = m.world().find(&Role::AspnetWp(v, slot)) {
+    if let Some(pid) = w.find(&Role::AspnetWp(v, slot)) {
         return Some(pid);
     }
-    let pm = m.world().process_model(v);
+    let pm = m.process_model(v);
     if !pm.credentials_valid() {
         let source = Catalog::of(v).source();
         decide(
-            m,
+            w,
             s,
             format!(
                 "processModel userName=\"{}\" has no valid password: aspnet_wp.exe cannot start",
@@ -424,7 +431,7 @@ fn aspnet_wp(m: &mut Machine, s: &mut Served, v: Version, load: &Load) -> Option
             ),
             &["PM5-09", "CLR-03"],
         );
-        m.log_event(
+        w.log_event(m.clock(),
             Level::Error,
             &source,
             1007,
@@ -434,11 +441,11 @@ fn aspnet_wp(m: &mut Machine, s: &mut Served, v: Version, load: &Load) -> Option
         return None;
     }
     let identity = pm.identity();
-    Some(start(m, Role::AspnetWp(v, slot), &identity, Some(pm), &["PM5-02", "PM5-09"]))
+    Some(start(m, w, Role::AspnetWp(v, slot), &identity, Some(pm), &["PM5-02", "PM5-09"]))
 }
 
-fn count_request(m: &mut Machine, pid: u32) {
-    if let Some(p) = m.world_mut().procs.get_mut(&pid) {
+fn count_request(w: &mut World, pid: u32) {
+    if let Some(p) = w.procs.get_mut(&pid) {
         p.served += 1;
     }
 }
@@ -467,19 +474,19 @@ fn unavailable(m: &Machine, call: &IsapiCall) -> Reply {
 /// The runtime whose aspnet_state.exe the state service runs (SHR-06).
 fn state_service_version(m: &Machine) -> Option<Version> {
     m.service("aspnet_state").filter(|s| s.running)?;
-    crate::registration::state_service_version(m)
+    m.state_service_version()
 }
 
 /// Managed code runs in process `pid`: CLR ownership, the AppDomain, session state, the
 /// response, then the worker's limits.
-fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: Version, load: &Load) {
-    let (image, owner, already_refused) = match m.world().procs.get(&pid) {
+fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &IsapiCall, v: Version, load: &Load) {
+    let (image, owner, already_refused) = match w.procs.get(&pid) {
         Some(p) => (p.role.image(), p.clr, p.refused.contains(&v)),
         None => return,
     };
     match owner {
         None => {
-            if let Some(p) = m.world_mut().procs.get_mut(&pid) {
+            if let Some(p) = w.procs.get_mut(&pid) {
                 p.clr = Some(v);
             }
             let rules: &[RuleId] = if image == "w3wp.exe" { &["CLR-01", "CLR-06"] } else { &["CLR-01"] };
@@ -489,7 +496,7 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
                 ""
             };
             decide(
-                m,
+                w,
                 s,
                 format!("first managed code in {image} PID {pid}: the {v} CLR loads and owns the process{how}"),
                 rules,
@@ -502,18 +509,18 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
                 &["CLR-01", "CLR-04", "CLR-03", "HDR-05"]
             };
             decide(
-                m,
+                w,
                 s,
                 format!("{image} PID {pid} already runs the {o} CLR: ASP.NET {v} fails until the process ends"),
                 rules,
             );
             let every = m.policies().is(policy::CLR_EVENT1062, "every_request");
             if every || !already_refused {
-                if let Some(p) = m.world_mut().procs.get_mut(&pid) {
+                if let Some(p) = w.procs.get_mut(&pid) {
                     p.refused.insert(v);
                 }
                 let source = Catalog::of(v).source();
-                m.log_event(
+                w.log_event(m.clock(),
                     Level::Error,
                     &source,
                     1062,
@@ -526,16 +533,16 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
         }
         Some(_) => {}
     }
-    if let Some(r) = path_check(m, s, call, v) {
+    if let Some(r) = path_check(m, w, s, call, v) {
         s.reply = r;
         return;
     }
-    let wc = m.world().web_config(&call.target.app);
+    let wc = m.web_config(&call.target.app);
     let versions = (m.file_version(v), m.file_version(v));
     if let Some(target) = wc.target {
         if target > v && m.policies().is(policy::CMP_TARGET_NEWER, "config_error") {
             decide(
-                m,
+                w,
                 s,
                 format!("{} was built for {target} but its map runs {v}: configuration error", call.target.app),
                 &["CMP-02", "HDR-04"],
@@ -554,7 +561,7 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
     let ext = extension_of(&call.script_url);
     if v.forbidden_extensions().iter().any(|e| e.eq_ignore_ascii_case(&ext)) {
         decide(
-            m,
+            w,
             s,
             format!("{ext} is a forbidden type: ASP.NET's HttpForbiddenHandler answers 403"),
             &["HDR-07", "SEC-10"],
@@ -564,26 +571,26 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
     }
     // The request queue of aspnet_wp (PM5-08).
     let now = m.clock();
-    let limits = m.world().procs.get(&pid).and_then(|p| p.config.clone());
+    let limits = w.procs.get(&pid).and_then(|p| p.config.clone());
     if let Some(pm) = &limits {
-        let cpus = u64::from(m.world().cpus);
+        let cpus = u64::from(m.cpus());
         let threads = pm.count("maxWorkerThreads").unwrap_or(20) * cpus;
-        let in_flight =
-            m.world().procs.get(&pid).map(|p| p.busy.iter().filter(|t| **t > now).count()).unwrap_or(0) as u64;
+        let in_flight = w.procs.get(&pid).map(|p| p.busy.iter().filter(|t| **t > now).count()).unwrap_or(0) as u64;
         let queued = in_flight.saturating_sub(threads.saturating_sub(1));
         if let Some(limit) = pm.count("requestQueueLimit") {
             if in_flight >= threads && queued > limit {
-                decide(m, s, format!("{in_flight} requests in flight exceed {threads} threads + requestQueueLimit={limit}: 503 Server is too busy"), &["PM5-08"]);
+                decide(w, s, format!("{in_flight} requests in flight exceed {threads} threads + requestQueueLimit={limit}: 503 Server is too busy"), &["PM5-08"]);
                 s.reply = pages::too_busy(&call.base_headers);
-                let overflows = m.world_mut().procs.get_mut(&pid).map(|p| {
+                let overflows = w.procs.get_mut(&pid).map(|p| {
                     p.overflows += 1;
                     p.overflows
                 });
                 // One overflow is a burst; a queue that stays over the limit recycles the worker.
                 if overflows.unwrap_or(0) >= 2 {
-                    worker_event(m, v, pm.log_level(), Level::Error, 1002, format!("aspnet_wp.exe  (PID: {pid}) was recycled because the number of queued requests exceeded {limit}."));
+                    worker_event(m, w, v, pm.log_level(), Level::Error, 1002, format!("aspnet_wp.exe  (PID: {pid}) was recycled because the number of queued requests exceeded {limit}."));
                     end(
                         m,
+                        w,
                         pid,
                         &format!("requestQueueLimit ({limit}) exceeded twice in a row"),
                         Ending::Clean,
@@ -592,16 +599,16 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
                 }
                 return;
             }
-            if let Some(p) = m.world_mut().procs.get_mut(&pid) {
+            if let Some(p) = w.procs.get_mut(&pid) {
                 p.overflows = 0;
             }
         }
     }
     // The AppDomain.
     let app_key = call.target.app.to_ascii_lowercase();
-    let has_domain = m.world().procs.get(&pid).is_some_and(|p| p.domains.contains_key(&app_key));
+    let has_domain = w.procs.get(&pid).is_some_and(|p| p.domains.contains_key(&app_key));
     if !has_domain {
-        if let Some(p) = m.world_mut().procs.get_mut(&pid) {
+        if let Some(p) = w.procs.get_mut(&pid) {
             p.domains.insert(
                 app_key.clone(),
                 Domain { app: call.target.app.clone(), version: v, mode: wc.session, sessions: Default::default() },
@@ -612,12 +619,12 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
             "w3wp.exe" => &["PM6-02"],
             _ => &["PM5-10"],
         };
-        m.record_process(format!("AppDomain for {} ({v}) created in {image} PID {pid}", call.target.app), rules);
+        w.record_process(format!("AppDomain for {} ({v}) created in {image} PID {pid}", call.target.app), rules);
     }
     // Session state (SES-01..08).
     let mut set_cookie = None;
     if load.client.is_some() && wc.session != SessionMode::Off {
-        match session(m, s, pid, call, v, wc.session, load) {
+        match session(m, w, s, (pid, v), call, wc.session, load) {
             Ok(cookie) => set_cookie = cookie,
             Err(message) => {
                 s.reply = pages::managed_error(
@@ -636,13 +643,13 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
     let version_header = if v == Version::V1_0 {
         m.policies().flag(policy::HDR_VERSION_HEADER_V10)
     } else {
-        !v.is_20_or_later() || (wc.version_header && super::root_version_header(m, v))
+        !v.is_20_or_later() || (wc.version_header && m.root_version_header(v))
     };
     if version_header {
         headers.push(("X-AspNet-Version".into(), v.short().to_string()));
     } else {
         decide(
-            m,
+            w,
             s,
             format!(
                 "no X-AspNet-Version header ({})",
@@ -661,11 +668,11 @@ fn run_managed(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: V
         call.script_url, call.target.app_vpath
     );
     s.reply = Reply { status: 200, substatus: 0, headers, body };
-    after_request(m, s, pid, call, v, load);
+    after_request(m, w, s, pid, call, v, load);
 }
 
 /// HDR-06: 4.0 refuses requestPathInvalidCharacters; 1.1 and 2.0 (policy) dangerous PATH_INFO.
-fn path_check(m: &mut Machine, s: &mut Served, call: &IsapiCall, v: Version) -> Option<Reply> {
+fn path_check(m: &Machine, w: &mut World, s: &mut Served, call: &IsapiCall, v: Version) -> Option<Reply> {
     let bad = if v == Version::V4_0 {
         let path = format!("{}{}", call.script_url, call.path_info);
         path.chars().find(|c| "<>*%&:\\?".contains(*c)).map(|c| format!("'{c}' in the path"))
@@ -679,7 +686,7 @@ fn path_check(m: &mut Machine, s: &mut Served, call: &IsapiCall, v: Version) -> 
         None
     };
     let why = bad?;
-    decide(m, s, format!("ASP.NET {v} refuses the request before managed code: {why} (400)"), &["HDR-06"]);
+    decide(w, s, format!("ASP.NET {v} refuses the request before managed code: {why} (400)"), &["HDR-06"]);
     Some(pages::bad_path(&call.base_headers))
 }
 
@@ -690,11 +697,11 @@ fn extension_of(url: &str) -> String {
 
 /// Finds or creates the client's session; returns the ID to send in Set-Cookie, if new.
 fn session(
-    m: &mut Machine,
+    m: &Machine,
+    w: &mut World,
     s: &mut Served,
-    pid: u32,
+    (pid, v): (u32, Version),
     call: &IsapiCall,
-    v: Version,
     mode: SessionMode,
     load: &Load,
 ) -> Result<Option<String>, String> {
@@ -703,33 +710,32 @@ fn session(
     let app = call.target.app.clone();
     if mode == SessionMode::StateServer {
         let Some(sv) = state_service_version(m) else {
-            decide(m, s, "the ASP.NET State Service is not running: the session cannot be read", &["SES-04", "SHR-06"]);
+            decide(w, s, "the ASP.NET State Service is not running: the session cannot be read", &["SES-04", "SHR-06"]);
             return Err("Unable to make the session state request to the session state server.".into());
         };
         if v.is_20_or_later() && !sv.is_20_or_later() {
             decide(
-                m,
+                w,
                 s,
                 format!("the state service runs {sv}, older than this {v} application requires"),
                 &["SES-08", "SHR-06"],
             );
             return Err("Unable to use session state server because this version of ASP.NET requires session state server version 2.0 or above.".into());
         }
-        if v.is_20_or_later() && !super::root_version_header(m, sv) && !m.world().state_version_checked {
-            m.world_mut().state_version_checked = true;
-            decide(m, s, format!("the {sv} state service omits X-AspNet-Version (enableVersionHeader=\"false\"): the first use after its restart fails"), &["SES-08"]);
+        if v.is_20_or_later() && !m.root_version_header(sv) && !w.state_version_checked {
+            w.state_version_checked = true;
+            decide(w, s, format!("the {sv} state service omits X-AspNet-Version (enableVersionHeader=\"false\"): the first use after its restart fails"), &["SES-08"]);
             return Err("Unable to use session state server because this version of ASP.NET requires session state server version 2.0 or above.".into());
         }
         if v.is_20_or_later() {
-            m.world_mut().state_version_checked = true;
+            w.state_version_checked = true;
         }
         if !v.is_20_or_later() && sv.is_20_or_later() && !m.policies().flag(policy::STATE_V11_CLIENT_OK) {
-            decide(m, s, format!("a {v} application cannot use the {sv} state service (policy)"), &["SES-08"]);
+            decide(w, s, format!("a {v} application cannot use the {sv} state service (policy)"), &["SES-08"]);
             return Err("Unable to make the session state request to the session state server.".into());
         }
     }
     let cross = m.policies().is(policy::SESSION_CROSS_RUNTIME_ITEMS, "keep");
-    let w = m.world_mut();
     let (id, fresh) = w.sessions.cookie(client);
     let had = w.sessions.had(client, &app);
     let key = app.to_ascii_lowercase();
@@ -753,7 +759,7 @@ fn session(
     }
     w.sessions.remember(client, &app);
     if mode == SessionMode::StateServer {
-        state_timeout(m, s, duration);
+        state_timeout(m, w, s, duration);
     }
     let fate = if found {
         SessionFate::Kept
@@ -778,26 +784,26 @@ fn session(
     } else {
         ""
     };
-    decide(m, s, format!("{client}'s {} session in {app}: {}{note}", mode.name(), fate.name()), rules);
+    decide(w, s, format!("{client}'s {} session in {app}: {}{note}", mode.name(), fate.name()), rules);
     Ok(fresh.then_some(id))
 }
 
 /// A StateServer request that keeps its connection longer than the service's SocketTimeout
 /// (registry, default 10 s) has it closed by the service: event 1078 (SES-09).
-fn state_timeout(m: &mut Machine, s: &mut Served, duration: u64) {
-    let key = format!("{}\\Parameters", crate::registration::STATE_SERVICE_REG);
+fn state_timeout(m: &Machine, w: &mut World, s: &mut Served, duration: u64) {
+    let key = format!("{}\\Parameters", crate::machine::STATE_SERVICE_REG);
     let timeout = m.registry().get(&key, "SocketTimeout").and_then(|t| t.parse::<u64>().ok()).unwrap_or(10);
     if duration <= timeout {
         return;
     }
     decide(
-        m,
+        w,
         s,
         format!("the request holds its state-service connection {duration} s, past SocketTimeout ({timeout} s)"),
         &["SES-09"],
     );
     let began = m.clock();
-    m.log_event(
+    w.log_event(m.clock(),
         Level::Information,
         "aspnet_state",
         1078,
@@ -807,10 +813,10 @@ fn state_timeout(m: &mut Machine, s: &mut Served, duration: u64) {
 }
 
 /// Accounting after a request, and the limits that recycle the process (PM5-07, PM6-05).
-fn after_request(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v: Version, load: &Load) {
+fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &IsapiCall, v: Version, load: &Load) {
     let now = m.clock();
-    let phys = m.world().memory_mb;
-    let Some(p) = m.world_mut().procs.get_mut(&pid) else { return };
+    let phys = m.memory_mb();
+    let Some(p) = w.procs.get_mut(&pid) else { return };
     p.served += 1;
     if let Some(mb) = load.memory_mb {
         p.memory_mb = mb;
@@ -821,7 +827,7 @@ fn after_request(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v:
     let p = p.clone();
     let deadlock = match &p.config {
         Some(pm) => pm.seconds("responseDeadlockInterval"),
-        None if matches!(p.role, Role::W3wp(..)) => m.world().process_model(v).seconds("responseDeadlockInterval"),
+        None if matches!(p.role, Role::W3wp(..)) => m.process_model(v).seconds("responseDeadlockInterval"),
         None => None,
     };
     match &p.role {
@@ -830,33 +836,34 @@ fn after_request(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v:
             let log = pm.log_level();
             if let Some(limit) = deadlock.filter(|d| load.duration >= *d) {
                 decide(
-                    m,
+                    w,
                     s,
                     format!("no response for {limit} s (responseDeadlockInterval): the worker is deemed deadlocked"),
                     &["PM5-07", "CLR-03", "HDR-05"],
                 );
-                worker_event(m, v, log, Level::Error, 1003, format!("aspnet_wp.exe  (PID: {pid}) was recycled because it was suspected to be in a deadlocked state. It did not send any responses for pending requests in the last {limit} seconds."));
-                end(m, pid, "responseDeadlockInterval exceeded", Ending::Clean, &["PM5-07"]);
+                worker_event(m, w, v, log, Level::Error, 1003, format!("aspnet_wp.exe  (PID: {pid}) was recycled because it was suspected to be in a deadlocked state. It did not send any responses for pending requests in the last {limit} seconds."));
+                end(m, w, pid, "responseDeadlockInterval exceeded", Ending::Clean, &["PM5-07"]);
                 s.reply = unavailable(m, call);
                 return;
             }
             let limit_mb = u64::from(phys) * pm.count("memoryLimit").unwrap_or(100) / 100;
             if u64::from(p.memory_mb) > limit_mb {
                 let pct = pm.count("memoryLimit").unwrap_or(100);
-                worker_event(m, v, log, Level::Error, 1001, format!("aspnet_wp.exe  (PID: {pid}) was recycled because memory consumption exceeded the {limit_mb} MB ({pct} percent of available RAM)."));
-                end(m, pid, &format!("memoryLimit ({pct}% of {phys} MB) exceeded"), Ending::Clean, &["PM5-07"]);
+                worker_event(m, w, v, log, Level::Error, 1001, format!("aspnet_wp.exe  (PID: {pid}) was recycled because memory consumption exceeded the {limit_mb} MB ({pct} percent of available RAM)."));
+                end(m, w, pid, &format!("memoryLimit ({pct}% of {phys} MB) exceeded"), Ending::Clean, &["PM5-07"]);
                 return;
             }
             if let Some(limit) = pm.count("requestLimit").filter(|l| p.served >= *l) {
                 worker_event(
                     m,
+                    w,
                     v,
                     log,
                     Level::Information,
                     1006,
                     format!("aspnet_wp.exe  (PID: {pid}) was recycled after serving {limit} requests."),
                 );
-                end(m, pid, &format!("requestLimit ({limit}) reached"), Ending::Clean, &["PM5-07"]);
+                end(m, w, pid, &format!("requestLimit ({limit}) reached"), Ending::Clean, &["PM5-07"]);
             }
         }
         Role::W3wp(pool, _) => {
@@ -864,14 +871,15 @@ fn after_request(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v:
             let dll = call.dll.to_ascii_lowercase();
             if let Some(limit) = deadlock.filter(|d| load.duration >= *d) {
                 decide(
-                    m,
+                    w,
                     s,
                     format!(
                         "no response for {limit} s (responseDeadlockInterval): ASP.NET reports the worker unhealthy"
                     ),
                     &["PM6-02", "CLR-03", "HDR-05"],
                 );
-                m.log_event_to(
+                w.log_event_to(
+                    m.clock(),
                     "System",
                     Level::Warning,
                     "W3SVC-WP",
@@ -881,30 +889,37 @@ fn after_request(m: &mut Machine, s: &mut Served, pid: u32, call: &IsapiCall, v:
                     ),
                     &["PM6-02"],
                 );
-                end(m, pid, "recycled: ISAPI reported unhealthy", Ending::Clean, &["PM6-02"]);
+                end(m, w, pid, "recycled: ISAPI reported unhealthy", Ending::Clean, &["PM6-02"]);
                 s.reply = unavailable(m, call);
                 return;
             }
             if let Some(limit) = p.limits.restart_requests.filter(|l| p.served >= *l) {
-                m.log_event_to("System", Level::Information, "W3SVC", 1075, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its allowed request limit."), &["PM6-05"]);
-                end(m, pid, &format!("PeriodicRestartRequests ({limit}) reached"), Ending::Clean, &["PM6-05"]);
+                w.log_event_to(m.clock(), "System", Level::Information, "W3SVC", 1075, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its allowed request limit."), &["PM6-05"]);
+                end(m, w, pid, &format!("PeriodicRestartRequests ({limit}) reached"), Ending::Clean, &["PM6-05"]);
                 return;
             }
             let kb = u64::from(p.memory_mb) * 1024;
             if let Some(limit) = p.limits.restart_memory_kb.filter(|l| kb >= *l) {
-                m.log_event_to("System", Level::Information, "W3SVC", 1077, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its virtual memory limit."), &["PM6-05"]);
-                end(m, pid, &format!("PeriodicRestartMemory ({limit} KB) reached"), Ending::Clean, &["PM6-05"]);
+                w.log_event_to(m.clock(), "System", Level::Information, "W3SVC", 1077, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its virtual memory limit."), &["PM6-05"]);
+                end(m, w, pid, &format!("PeriodicRestartMemory ({limit} KB) reached"), Ending::Clean, &["PM6-05"]);
                 return;
             }
             if let Some(limit) = p.limits.restart_private_kb.filter(|l| kb >= *l) {
-                m.log_event_to("System", Level::Information, "W3SVC", 1117, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its private bytes memory limit."), &["PM6-05"]);
-                end(m, pid, &format!("PeriodicRestartPrivateMemory ({limit} KB) reached"), Ending::Clean, &["PM6-05"]);
+                w.log_event_to(m.clock(), "System", Level::Information, "W3SVC", 1117, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its private bytes memory limit."), &["PM6-05"]);
+                end(
+                    m,
+                    w,
+                    pid,
+                    &format!("PeriodicRestartPrivateMemory ({limit} KB) reached"),
+                    Ending::Clean,
+                    &["PM6-05"],
+                );
             }
         }
         _ => {
             if load.memory_mb.is_some() || deadlock.is_some() {
                 decide(
-                    m,
+                    w,
                     s,
                     "processModel is not in force here: memoryLimit and responseDeadlockInterval are ignored",
                     &["KB-04", "PM5-10"],

@@ -4,41 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::runtime::Version;
 
-/// Where an application keeps session state (`<sessionState mode>`, SES-01).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SessionMode {
-    /// In the AppDomain (default).
-    InProc,
-    /// In the `aspnet_state` service.
-    StateServer,
-    /// In SQL Server (ASPState, tables in tempdb).
-    SqlServer,
-    /// No session state.
-    Off,
-}
-
-impl SessionMode {
-    /// Parses the web.config spelling (`InProc`, `StateServer`, `SQLServer`, `Off`), any case.
-    pub fn parse(text: &str) -> Option<SessionMode> {
-        match text.to_ascii_lowercase().as_str() {
-            "inproc" => Some(SessionMode::InProc),
-            "stateserver" => Some(SessionMode::StateServer),
-            "sqlserver" => Some(SessionMode::SqlServer),
-            "off" => Some(SessionMode::Off),
-            _ => None,
-        }
-    }
-
-    /// The web.config spelling.
-    pub fn name(self) -> &'static str {
-        match self {
-            SessionMode::InProc => "InProc",
-            SessionMode::StateServer => "StateServer",
-            SessionMode::SqlServer => "SQLServer",
-            SessionMode::Off => "Off",
-        }
-    }
-}
+pub use crate::config::SessionMode;
 
 /// What became of a client's session on a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,6 +19,7 @@ use crate::messages::Catalog;
 use crate::metabase::scriptmap::{parse_list, print_list, MapLine};
 use crate::metabase::Value;
 use crate::policy;
+use crate::process::{self, World};
 use crate::rules::RuleId;
 use crate::runtime::{self, Bitness, Version};
 
@@ -29,7 +30,7 @@ pub const W3SVC: &str = "/LM/W3SVC";
 pub const ASPNET_REG: &str = "HKLM\\SOFTWARE\\Microsoft\\ASP.NET";
 
 /// Registry key of the state service (SHR-06).
-pub const STATE_SERVICE_REG: &str = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\aspnet_state";
+pub use crate::machine::STATE_SERVICE_REG;
 
 /// The custom header registration writes at the root (HDR-02).
 pub const POWERED_BY: &str = "X-Powered-By: ASP.NET";
@@ -96,9 +97,7 @@ pub fn root_version(m: &Machine) -> Option<Version> {
 
 /// The runtime whose `aspnet_state.exe` the ASP.NET State Service runs, if it exists (SHR-06).
 pub fn state_service_version(m: &Machine) -> Option<Version> {
-    let image = m.service("aspnet_state")?.image.to_ascii_lowercase();
-    let folder = image.rsplit('\\').nth(1)?;
-    Version::ALL.into_iter().find(|v| folder == v.folder_name())
+    m.state_service_version()
 }
 
 /// Whether runtime `from` may be moved to `to` by setup (CMP-01, policy compat).
@@ -227,7 +226,7 @@ pub fn keys_touched_since(m: &Machine, mark: usize) -> usize {
 }
 
 /// Registers runtime `v` with IIS and runs a script-map pass (REG-03..06, SET-01..05, SHR-).
-pub fn register(m: &mut Machine, v: Version, pass: Pass, enable: Option<bool>) -> Registered {
+pub fn register(m: &mut Machine, w: &mut World, v: Version, pass: Pass, enable: Option<bool>) -> Registered {
     let mark = m.effect_mark();
     let cat = Catalog::of(v);
     let flags = match pass {
@@ -280,7 +279,7 @@ pub fn register(m: &mut Machine, v: Version, pass: Pass, enable: Option<bool>) -
         add_mime_types(m);
         add_powered_by(m);
     }
-    sync_shared(m, &["SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
+    sync_shared(m, w, &["SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
     // After the sync, so that a first registration's new extension row exists to be set.
     if let (Some(allow), Ok(())) = (enable, check_iis(m)) {
         set_extension_allowed(m, v, allow);
@@ -475,7 +474,7 @@ pub fn strip_maps(m: &mut Machine, path: &str, recursive: bool) -> Result<usize,
 
 /// Unregisters runtime `v`: its maps move to the highest remaining runtime, or ASP.NET is
 /// removed entirely when none is left (REG-11, SET-06, SET-07).
-pub fn unregister(m: &mut Machine, v: Version) -> usize {
+pub fn unregister(m: &mut Machine, w: &mut World, v: Version) -> usize {
     let mark = m.effect_mark();
     let cat = Catalog::of(v);
     log(m, v, cat.start_unregistering(), &["SET-10"]);
@@ -513,20 +512,20 @@ pub fn unregister(m: &mut Machine, v: Version) -> usize {
         }
     }
     let set_rule: RuleId = if target.is_some() { "SET-06" } else { "SET-07" };
-    sync_shared(m, &[set_rule, "SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
+    sync_shared(m, w, &[set_rule, "SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
     log(m, v, cat.finish_unregistering(), &["SET-10"]);
     keys_touched_since(m, mark)
 }
 
 /// Restarts W3SVC as registration does: events 1023 and 1025 (REG-16).
-pub fn restart_w3svc(m: &mut Machine, v: Version) {
+pub fn restart_w3svc(m: &mut Machine, w: &mut World, v: Version) {
     if m.iis() != IisState::Installed {
         return;
     }
     let cat = Catalog::of(v);
     log(m, v, cat.restarting_w3svc(), &["REG-16"]);
     m.service_action("W3SVC", "restarted: every site blinks, every worker process ends", &["REG-16"]);
-    crate::process::restart_w3svc(m, "W3SVC restarted", &["REG-16", "IIR-04"]);
+    process::restart_w3svc(m, w, "W3SVC restarted", &["REG-16", "IIR-04"]);
     log(m, v, cat.finished_restarting_w3svc(), &["REG-16"]);
 }
 
@@ -618,7 +617,7 @@ pub fn add_wcf(m: &mut Machine) {
 }
 
 /// `-ua`: unregisters every runtime at once; every ASP.NET entry goes (REG-12, SET-07).
-pub fn unregister_all(m: &mut Machine) -> usize {
+pub fn unregister_all(m: &mut Machine, w: &mut World) -> usize {
     let mark = m.effect_mark();
     let all = m.registered();
     for &v in all.iter().rev() {
@@ -644,7 +643,7 @@ pub fn unregister_all(m: &mut Machine) -> usize {
             remove_mime_types(m);
         }
     }
-    sync_shared(m, &["SET-07", "SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
+    sync_shared(m, w, &["SET-07", "SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
     for &v in all.iter().rev() {
         log(m, v, Catalog::of(v).finish_unregistering(), &["SET-10", "REG-12"]);
     }

@@ -7,6 +7,7 @@ use super::{check_iis, root_version, ASPNET_REG, POWERED_BY, STATE_SERVICE_REG, 
 use crate::machine::{Account, Machine, Service};
 use crate::metabase::Value;
 use crate::policy;
+use crate::process::{self, World};
 use crate::rules::RuleId;
 use crate::runtime::{Bitness, Version};
 
@@ -132,7 +133,7 @@ pub(super) fn set_extension_allowed(m: &mut Machine, v: Version, allow: bool) {
 }
 
 /// Brings every machine-wide shared resource in line with the registered runtimes (SHR-01..09, VER-07).
-pub(super) fn sync_shared(m: &mut Machine, context: &[RuleId]) {
+pub(super) fn sync_shared(m: &mut Machine, w: &mut World, context: &[RuleId]) {
     let registered = m.registered();
     let highest = registered.last().copied();
     let with = |rule: RuleId| -> Vec<RuleId> {
@@ -147,7 +148,7 @@ pub(super) fn sync_shared(m: &mut Machine, context: &[RuleId]) {
         sync_extensions(m, &registered, &with("SHR-04"));
     }
     sync_counters(m, &registered, highest, &with("SHR-05"));
-    sync_state_service(m, highest, &with("SHR-06"));
+    sync_state_service(m, w, highest, &with("SHR-06"));
     m.set_resource("sql_state", highest.map(|v| v.short().to_string()), &with("SHR-07"));
     sync_account(m, highest, &with("SHR-08"));
     for v in Version::ALL {
@@ -255,7 +256,7 @@ pub(super) fn sync_counters(m: &mut Machine, registered: &[Version], highest: Op
     m.set_resource("perf:ASP.NET Applications", generic, rules);
 }
 
-pub(super) fn sync_state_service(m: &mut Machine, highest: Option<Version>, rules: &[RuleId]) {
+pub(super) fn sync_state_service(m: &mut Machine, w: &mut World, highest: Option<Version>, rules: &[RuleId]) {
     let current = m.service("aspnet_state").map(|s| s.image.clone());
     match highest {
         Some(v) => {
@@ -274,13 +275,13 @@ pub(super) fn sync_state_service(m: &mut Machine, highest: Option<Version>, rule
                 };
                 let svc = Service { display: "ASP.NET State Service".into(), image, running: true };
                 m.set_service("aspnet_state", Some(svc), &action, rules);
-                crate::process::state_service_restarted(m);
+                process::state_service_restarted(w);
             }
         }
         None => {
             if current.is_some() {
                 m.set_service("aspnet_state", None, "stopped and deleted with the last runtime", rules);
-                crate::process::state_service_restarted(m);
+                process::state_service_restarted(w);
                 m.reg_delete_key(STATE_SERVICE_REG, rules);
             }
         }

@@ -9,7 +9,7 @@ use crate::runtime::Version;
 use crate::tools::Output;
 
 use super::spec::{EventExpect, ExpectSpec, MetabaseExpect, ResourcesExpect};
-use crate::process::Served;
+use crate::process::{Served, World};
 
 /// Checks of a request step: status, headers, body, process, runtime, application, session.
 fn request_checks(served: Option<&Served>, spec: &ExpectSpec, checks: &mut Vec<Check>) {
@@ -361,6 +361,7 @@ fn event_matches(ev: &EventEntry, e: &EventExpect) -> bool {
 /// Checks every expectation of a step; `new_events` are those the step wrote.
 pub fn check_all(
     m: &Machine,
+    w: &World,
     out: &Output,
     served: Option<&Served>,
     new_events: &[EventEntry],
@@ -371,10 +372,10 @@ pub fn check_all(
     if let Some(want) = &spec.running {
         let mut want: Vec<String> = want.iter().map(|w| w.to_ascii_lowercase()).collect();
         want.sort();
-        let mut got: Vec<String> = m.world().processes().map(|p| p.image().to_string()).collect();
+        let mut got: Vec<String> = w.processes().map(|p| p.image().to_string()).collect();
         got.sort();
         let ok = got == want;
-        let summary: Vec<String> = m.world().processes().map(|p| p.summary()).collect();
+        let summary: Vec<String> = w.processes().map(|p| p.summary()).collect();
         checks.push(check(
             format!("running processes: {}", if want.is_empty() { "none".into() } else { want.join(", ") }),
             if summary.is_empty() { "none".into() } else { summary.join("; ") },

@@ -13,9 +13,10 @@ use std::fmt;
 use std::path::Path;
 
 use crate::dispatch::Request;
+use crate::machine::journal::EventLog;
 use crate::machine::{IisState, Machine, MachineConfig};
 use crate::policy::Policies;
-use crate::process::{self, Load, Served};
+use crate::process::{self, Load, Served, World};
 use crate::registration;
 use crate::rules::RuleId;
 use crate::setup::{self, Product};
@@ -68,11 +69,12 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     (offset - start > eq && !key.is_empty() && !key.starts_with('[')).then(|| key.to_string())
 }
 
-/// A loaded scenario: its file, its spec and its starting machine, ready to run.
+/// A loaded scenario: its file, its spec, its starting machine and what runs on it, ready to run.
 pub struct Scenario {
     name: String,
     spec: ScenarioFile,
     start: Machine,
+    start_world: World,
     start_effects: Vec<String>,
     cited: BTreeSet<RuleId>,
 }
@@ -193,8 +195,9 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
         policies,
     };
     let mut m = Machine::new(config);
-    build(&mut m, &spec).map_err(|(offset, msg)| err_at(offset, msg))?;
-    let effects = m.drain_effects();
+    let mut w = World::default();
+    build(&mut m, &mut w, &spec).map_err(|(offset, msg)| err_at(offset, msg))?;
+    let effects = m.drain_effects_with(w.journal_mut());
     let mut cited = BTreeSet::new();
     let start_effects = effects
         .iter()
@@ -203,7 +206,7 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
             transcript::render(e)
         })
         .collect();
-    Ok(Scenario { name: name.to_string(), spec, start: m, start_effects, cited })
+    Ok(Scenario { name: name.to_string(), spec, start: m, start_world: w, start_effects, cited })
 }
 
 fn validate_step(step: &StepSpec) -> Result<(), String> {
@@ -278,7 +281,7 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
 
 /// Checks a processModel edit against the attributes its runtime knows.
 fn check_process_model(edit: &spec::MachineConfigEdit) -> Result<(), String> {
-    let mut pm = crate::process::config::ProcessModel::shipped(edit.version.0);
+    let mut pm = crate::config::ProcessModel::shipped(edit.version.0);
     for (k, v) in &edit.process_model {
         pm.set(k, v)?;
     }
@@ -288,7 +291,7 @@ fn check_process_model(edit: &spec::MachineConfigEdit) -> Result<(), String> {
 type BuildError = (Option<usize>, String);
 
 /// Builds the starting machine: pools, sites, applications, hand-set properties, runtimes, pins.
-fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
+fn build(m: &mut Machine, w: &mut World, spec: &ScenarioFile) -> Result<(), BuildError> {
     let ms = &spec.machine;
     let iis_absent = m.iis() == IisState::Absent;
     let needs_iis = |what: &str, offset: usize| -> Result<(), BuildError> {
@@ -313,7 +316,7 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
         add_app(m, app.get_ref(), false).map_err(|e| (Some(app.span().start), e))?;
     }
     for product in &ms.runtimes {
-        let result = setup::install(m, product.0, true);
+        let result = setup::install(m, w, product.0, true);
         if result.exit != 0 {
             return Err((None, format!("machine.runtimes: {}", result.output.join(" "))));
         }
@@ -324,17 +327,17 @@ fn build(m: &mut Machine, spec: &ScenarioFile) -> Result<(), BuildError> {
     }
     // Hand-set properties come last: they describe the machine as the scenario starts.
     for set in &ms.metabase {
-        set_property(m, set.get_ref()).map_err(|e| (Some(set.span().start), e))?;
+        set_property(m, w, set.get_ref()).map_err(|e| (Some(set.span().start), e))?;
     }
     for edit in &ms.machine_config {
         check_process_model(edit.get_ref()).map_err(|e| (Some(edit.span().start), e))?;
         edit_machine_config(m, edit.get_ref()).map_err(|e| (Some(edit.span().start), e))?;
     }
     for app in &ms.app {
-        apply_web_config(m, app.get_ref());
+        apply_web_config(m, w, app.get_ref());
     }
-    process::set_hardware(m, ms.cpus.unwrap_or(1), ms.memory_mb.unwrap_or(1024));
-    process::boot(m);
+    m.set_hardware(ms.cpus.unwrap_or(1), ms.memory_mb.unwrap_or(1024));
+    process::boot(m, w);
     Ok(())
 }
 
@@ -344,28 +347,29 @@ fn edit_machine_config(m: &mut Machine, edit: &spec::MachineConfigEdit) -> Resul
         process::edit_process_model(m, edit.version.0, k, v)?;
     }
     if let Some(on) = edit.version_header {
-        process::set_root_version_header(m, edit.version.0, on);
+        m.set_root_version_header(edit.version.0, on);
     }
     Ok(())
 }
 
 /// Writes an application's web.config settings when the entry gives any.
-fn apply_web_config(m: &mut Machine, a: &spec::AppEntry) {
+fn apply_web_config(m: &mut Machine, w: &mut World, a: &spec::AppEntry) {
     if a.session_state.is_none() && a.version_header.is_none() && a.target.is_none() {
         return;
     }
-    write_web_config(m, &mb_path(&a.path), a.session_state, a.version_header, a.target);
+    write_web_config(m, w, &mb_path(&a.path), a.session_state, a.version_header, a.target);
 }
 
 /// Changes the given web.config settings of an application, keeping the others.
 fn write_web_config(
     m: &mut Machine,
+    w: &mut World,
     path: &str,
     session: Option<spec::SessionModeArg>,
     version_header: Option<bool>,
     target: Option<spec::VersionArg>,
 ) {
-    let mut wc = m.world().web_config(path);
+    let mut wc = m.web_config(path);
     if let Some(s) = session {
         wc.session = s.0;
     }
@@ -375,11 +379,11 @@ fn write_web_config(
     if let Some(t) = target {
         wc.target = Some(t.0);
     }
-    process::set_web_config(m, path, wc);
+    process::set_web_config(m, w, path, wc);
 }
 
 /// Sets one metabase property by hand, creating the key if needed; the value must fit the property.
-fn set_property(m: &mut Machine, s: &spec::MetabaseSet) -> Result<(), String> {
+fn set_property(m: &mut Machine, w: &mut World, s: &spec::MetabaseSet) -> Result<(), String> {
     if m.iis() == IisState::Absent {
         return Err("IIS is not installed: there is no metabase".into());
     }
@@ -398,8 +402,8 @@ fn set_property(m: &mut Machine, s: &spec::MetabaseSet) -> Result<(), String> {
     if s.property.eq_ignore_ascii_case("AppPoolCommand") {
         let pool = path.rsplit('/').next().unwrap_or_default().to_string();
         match value.as_dword() {
-            Some(1) => process::pool_command(m, &pool, true),
-            Some(2) => process::pool_command(m, &pool, false),
+            Some(1) => process::pool_command(m, w, &pool, true),
+            Some(2) => process::pool_command(m, w, &pool, false),
             _ => {}
         }
     }
@@ -463,21 +467,23 @@ impl Scenario {
         self.run_to_end().0
     }
 
-    /// Runs every step and returns the report with the machine as the last step left it.
-    pub fn run_to_end(&self) -> (Report, Machine) {
-        self.run_on(self.start.clone(), self.start_effects.clone())
+    /// Runs every step and returns the report with the machine and its world as the last step
+    /// left them.
+    pub fn run_to_end(&self) -> (Report, Machine, World) {
+        self.run_on(self.start.clone(), self.start_world.clone(), self.start_effects.clone())
     }
 
     /// Runs every step on the scenario's own starting machine, without copying it (a scenario
-    /// of 100,000 applications has a large one), and returns the report and the final machine.
-    pub fn into_end(mut self) -> (Report, Machine) {
+    /// of 100,000 applications has a large one), and returns the report, machine and world.
+    pub fn into_end(mut self) -> (Report, Machine, World) {
         let blank = Machine::new(MachineConfig::new(self.start.edition()));
         let start = std::mem::replace(&mut self.start, blank);
+        let world = std::mem::take(&mut self.start_world);
         let lines = std::mem::take(&mut self.start_effects);
-        self.run_on(start, lines)
+        self.run_on(start, world, lines)
     }
 
-    fn run_on(&self, mut m: Machine, start_effects: Vec<String>) -> (Report, Machine) {
+    fn run_on(&self, mut m: Machine, mut w: World, start_effects: Vec<String>) -> (Report, Machine, World) {
         let mut t = Transcript::default();
         let mut cited = self.cited.clone();
         let mut failures = Vec::new();
@@ -497,21 +503,21 @@ impl Scenario {
                     t.push(format!("  # {line}"));
                 }
             }
-            let events_before = m.events().len();
-            let (out, served) = execute(&mut m, step);
+            let events_before = (m.event_log().written(), w.event_log().written());
+            let (out, served) = execute(&mut m, &mut w, step);
             for line in &out.lines {
                 t.push(format!("  | {line}"));
             }
             t.push(format!("  exit {}", out.exit));
-            for e in m.drain_effects() {
+            for e in m.drain_effects_with(w.journal_mut()) {
                 cited.extend(e.rules.iter().copied());
                 t.push(format!("  * {}", transcript::render(&e)));
             }
-            let new_events = m.events()[events_before..].to_vec();
+            let new_events = EventLog::merged_since(m.event_log(), events_before.0, w.event_log(), events_before.1);
             let checks = step
                 .expect
                 .as_ref()
-                .map(|x| expect::check_all(&m, &out, served.as_ref(), &new_events, x))
+                .map(|x| expect::check_all(&m, &w, &out, served.as_ref(), &new_events, x))
                 .unwrap_or_default();
             for c in checks {
                 cited.extend(c.rules.iter().copied());
@@ -532,7 +538,7 @@ impl Scenario {
         }
         let report =
             Report { name: self.name.clone(), title: self.spec.title.clone(), transcript: t.finish(), failures, cited };
-        (report, m)
+        (report, m, w)
     }
 
     fn header(&self, m: &Machine, t: &mut Transcript) {
@@ -623,16 +629,16 @@ fn describe(step: &StepSpec) -> String {
 }
 
 /// Runs a step's action on the machine; a request step also returns how it was served.
-fn execute(m: &mut Machine, step: &StepSpec) -> (Output, Option<Served>) {
+fn execute(m: &mut Machine, w: &mut World, step: &StepSpec) -> (Output, Option<Served>) {
     if let Some(r) = &step.request {
-        let (out, served) = send(m, r);
+        let (out, served) = send(m, w, r);
         return (out, Some(served));
     }
-    (act(m, step), None)
+    (act(m, w, step), None)
 }
 
 /// Sends a request step's requests, then waits for the longest to finish.
-fn send(m: &mut Machine, r: &spec::RequestSpec) -> (Output, Served) {
+fn send(m: &mut Machine, w: &mut World, r: &spec::RequestSpec) -> (Output, Served) {
     let req = Request {
         method: r.method.clone().unwrap_or_else(|| "GET".into()),
         url: r.url.clone(),
@@ -655,29 +661,26 @@ fn send(m: &mut Machine, r: &spec::RequestSpec) -> (Output, Served) {
     let mut out = Output::default();
     let mut last = None;
     for _ in 0..r.repeat.unwrap_or(1) {
-        let served = process::serve(m, &req, &load);
+        let served = process::serve(m, w, &req, &load);
         out.line(summary(&req, &served));
         last = Some(served);
     }
     if load.duration > 0 {
-        process::advance(m, load.duration);
+        process::advance(m, w, load.duration);
     }
-    let served = last.unwrap_or_else(|| process::serve(m, &req, &load));
+    let served = last.unwrap_or_else(|| process::serve(m, w, &req, &load));
     (out, served)
 }
 
 /// Explains one request on the machine a scenario leaves: every decision from binding to process,
-/// each with its rules, then what the request changed. The scenario's machine is not modified.
-pub fn explain(m: &Machine, req: &Request, load: &Load) -> Vec<String> {
-    explain_in(&mut m.clone(), req, load)
-}
-
-/// [`explain`] on a machine the caller no longer needs, without copying it: the request changes it.
-pub fn explain_in(m: &mut Machine, req: &Request, load: &Load) -> Vec<String> {
-    m.drain_effects();
-    let served = process::serve(m, req, load);
+/// each with its rules, then what the request changed. The scenario's machine and world are not
+/// modified.
+pub fn explain(m: &Machine, w: &World, req: &Request, load: &Load) -> Vec<String> {
+    let mut w = w.clone();
+    w.drain_effects();
+    let served = process::serve(m, &mut w, req, load);
     let mut lines = vec![format!("{} {} (Host: {})", req.method, req.url, req.host.as_deref().unwrap_or("none"))];
-    for e in m.drain_effects() {
+    for e in w.drain_effects() {
         lines.push(format!("  {}", transcript::render(&e)));
     }
     lines.push(format!("=> {}", summary(req, &served)));
@@ -712,30 +715,30 @@ pub fn summary(req: &Request, s: &Served) -> String {
 }
 
 /// Runs a step's non-request action.
-fn act(m: &mut Machine, step: &StepSpec) -> Output {
+fn act(m: &mut Machine, w: &mut World, step: &StepSpec) -> Output {
     if let Some(e) = &step.machine_config {
         return match edit_machine_config(m, e) {
             Ok(()) => Output::default(),
             Err(e) => Output { lines: vec![e], exit: 1 },
         };
     }
-    if let Some(w) = &step.web_config {
-        write_web_config(m, &mb_path(&w.app), w.session_state, w.version_header, w.target);
+    if let Some(edit) = &step.web_config {
+        write_web_config(m, w, &mb_path(&edit.app), edit.session_state, edit.version_header, edit.target);
         return Output::default();
     }
     if let Some(d) = &step.advance {
-        process::advance(m, d.0);
+        process::advance(m, w, d.0);
         return Output::default();
     }
     if let Some(k) = &step.kill {
-        let n = process::kill(m, k);
+        let n = process::kill(m, w, k);
         if n == 0 {
             return Output { lines: vec![format!("ERROR: The process \"{k}\" not found.")], exit: 128 };
         }
         return Output { lines: vec![format!("SUCCESS: {n} process(es) terminated.")], exit: 0 };
     }
     if let Some(a) = &step.unload_appdomain {
-        return match process::unload_app_domain(m, &mb_path(a)) {
+        return match process::unload_app_domain(m, w, &mb_path(a)) {
             Ok(_) => Output::default(),
             Err(e) => Output { lines: vec![e], exit: 1 },
         };
@@ -751,18 +754,18 @@ fn act(m: &mut Machine, step: &StepSpec) -> Output {
                     return Output { lines: vec!["The service name is invalid.".into()], exit: 2 };
                 }
                 m.service_action("aspnet_state", "restarted", &["SES-04"]);
-                process::state_service_restarted(m);
+                process::state_service_restarted(w);
             }
-            "mssqlserver" => process::sql_server_restarted(m),
+            "mssqlserver" => process::sql_server_restarted(w),
             _ => {
                 m.service_action("W3SVC", "restarted (net stop w3svc, net start w3svc)", &["IIR-04"]);
-                process::restart_w3svc(m, "W3SVC restarted", &["IIR-04"]);
+                process::restart_w3svc(m, w, "W3SVC restarted", &["IIR-04"]);
             }
         }
         return Output::default();
     }
     if let Some(t) = &step.aspnet_tab {
-        return tools::iismanager::aspnet_tab(m, &mb_path(&t.path), t.version.0);
+        return tools::iismanager::aspnet_tab(m, w, &mb_path(&t.path), t.version.0);
     }
     if let Some(f) = &step.create_file {
         let (dir, name) = f.rsplit_once('\\').unwrap_or(("C:", f.as_str()));
@@ -771,14 +774,14 @@ fn act(m: &mut Machine, step: &StepSpec) -> Output {
         return Output::default();
     }
     if let Some(cmd) = &step.run {
-        return tools::run(m, cmd, Context { admin: step.as_admin.unwrap_or(true) });
+        return tools::run(m, w, cmd, Context { admin: step.as_admin.unwrap_or(true) });
     }
     if let Some(p) = step.install {
-        let r = setup::install(m, p.0, step.options.is_empty());
+        let r = setup::install(m, w, p.0, step.options.is_empty());
         return Output { lines: r.output, exit: r.exit };
     }
     if let Some(p) = step.uninstall {
-        let r = setup::uninstall(m, p.0);
+        let r = setup::uninstall(m, w, p.0);
         return Output { lines: r.output, exit: r.exit };
     }
     if step.install_iis.is_some() {
@@ -794,7 +797,7 @@ fn act(m: &mut Machine, step: &StepSpec) -> Output {
     } else if let Some(app) = &step.new_app {
         add_app(m, app, true)
     } else if let Some(set) = &step.set_property {
-        set_property(m, set)
+        set_property(m, w, set)
     } else {
         Ok(())
     };

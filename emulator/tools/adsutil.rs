@@ -16,6 +16,7 @@ use crate::machine::Machine;
 use crate::metabase::schema::{self, Kind, PropDef, SCHEMA};
 use crate::metabase::Value;
 use crate::process;
+use crate::process::World;
 use crate::rules::RuleId;
 
 /// `GENERAL_FAILURE`: the script's own argument errors.
@@ -188,12 +189,12 @@ pub enum ProcessAction {
 
 /// The hook into the process model: sites, pools and loaded applications live there. Performs
 /// `req.action` and prints `req.success` (ADS-05, ADS-09, ADS-10).
-pub fn process_request(m: &mut Machine, w: &mut WScript, req: &ProcessRequest) -> i32 {
+pub fn process_request(m: &mut Machine, world: &mut World, w: &mut WScript, req: &ProcessRequest) -> i32 {
     let path = req.mb_path.clone();
     let last = path.rsplit('/').next().unwrap_or_default().to_string();
     match req.action {
         ProcessAction::StartPool | ProcessAction::StopPool => {
-            process::pool_command(m, &last, req.action == ProcessAction::StartPool);
+            process::pool_command(m, world, &last, req.action == ProcessAction::StartPool);
         }
         ProcessAction::StartSite | ProcessAction::StopSite => {
             // A site's state persists in ServerAutoStart (MB-23), which dispatch reads (REQ-05).
@@ -207,7 +208,7 @@ pub fn process_request(m: &mut Machine, w: &mut WScript, req: &ProcessRequest) -
             );
         }
         ProcessAction::AppUnload => {
-            let n = process::unload_app(m, &path);
+            let n = process::unload_app(m, world, &path);
             m.note(format!("APPUNLOAD {path}: {n} loaded instance(s) ended"), &["ADS-09"]);
         }
         ProcessAction::AppDisable | ProcessAction::AppEnable => {
@@ -216,7 +217,7 @@ pub fn process_request(m: &mut Machine, w: &mut WScript, req: &ProcessRequest) -
         ProcessAction::AppGetStatus => {
             let status = if !m.metabase().exists(&path) {
                 2
-            } else if process::app_loaded(m, &path) {
+            } else if process::app_loaded(world, &path) {
                 1
             } else {
                 0
@@ -361,6 +362,7 @@ type KeySnapshot = (String, String, Vec<(String, Value)>);
 /// One run of the script: the machine, the caller, the host and the parsed arguments.
 struct Ads<'a> {
     m: &'a mut Machine,
+    world: &'a mut World,
     ctx: Context,
     w: &'a mut WScript,
     server: String,
@@ -368,14 +370,14 @@ struct Ads<'a> {
 }
 
 /// Runs the script under `w`'s host; returns the exit code.
-pub fn run(m: &mut Machine, ctx: Context, w: &mut WScript) -> i32 {
+pub fn run(m: &mut Machine, world: &mut World, ctx: Context, w: &mut WScript) -> i32 {
     w.cite(&["ADS-01"]);
     let tip = "To run this script type: \"CScript.Exe adsutil.vbs <cmd> <params>\"";
-    if let Some(code) = wsh::detect_exe_type(m, ctx, w, tip) {
+    if let Some(code) = wsh::detect_exe_type(m, world, ctx, w, tip) {
         return code;
     }
     let raw = w.arguments().to_vec();
-    let mut a = Ads { m, ctx, w, server: String::new(), args: Vec::new() };
+    let mut a = Ads { m, world, ctx, w, server: String::new(), args: Vec::new() };
     if raw.is_empty() {
         a.help();
         return GENERAL_FAILURE;
@@ -748,7 +750,7 @@ impl Ads<'_> {
             success: format!("Server {path} Successfully {word}"),
             failure: format!("Error Trying To {verb} the server: {path}"),
         };
-        process_request(self.m, self.w, &req)
+        process_request(self.m, self.world, self.w, &req)
     }
 
     /// `AppPoolCommand` 1-2 on a pool (IIS 6; ADS-05).
@@ -778,7 +780,7 @@ impl Ads<'_> {
             success: format!("Application pool {path} Successfully {word}"),
             failure: format!("Error Trying To {verb} the application pool: {path}"),
         };
-        process_request(self.m, self.w, &req)
+        process_request(self.m, self.world, self.w, &req)
     }
 
     /// `AccessPerm`: mdutil's AccessFlags, as a number or the words READ WRITE EXECUTE SCRIPT (MB-18).
@@ -1198,7 +1200,7 @@ impl Ads<'_> {
             _ => "Application Status: ",
         };
         let req = ProcessRequest { action, mb_path: key, success: success.into(), failure };
-        process_request(self.m, self.w, &req)
+        process_request(self.m, self.world, self.w, &req)
     }
 
     // ----- sites (ADS-10) -----
@@ -1225,7 +1227,7 @@ impl Ads<'_> {
         }
         let req =
             ProcessRequest { action, mb_path: key, success: format!("Server {path} Successfully {word}"), failure };
-        process_request(self.m, self.w, &req)
+        process_request(self.m, self.world, self.w, &req)
     }
 
     // ----- FIND, COPY, MOVE (ADS-11) -----

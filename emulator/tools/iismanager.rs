@@ -1,13 +1,14 @@
 //! IIS Manager's ASP.NET property tab (2.0+): pick a version for an application (PM6-09).
 
 use crate::machine::Machine;
+use crate::process::World;
 use crate::registration;
 use crate::runtime::{Bitness, Version};
 
 use super::Output;
 
 /// Chooses ASP.NET version `v` for `path` on the ASP.NET tab and confirms the W3SVC restart.
-pub fn aspnet_tab(m: &mut Machine, path: &str, v: Version) -> Output {
+pub fn aspnet_tab(m: &mut Machine, world: &mut World, path: &str, v: Version) -> Output {
     let mut out = Output::default();
     if m.is_x64() && m.iis_bitness() == Bitness::X86 {
         m.note("IIS Manager shows no ASP.NET tab on x64 while IIS runs 32-bit", &["PM6-09", "PM6-08"]);
@@ -31,7 +32,7 @@ pub fn aspnet_tab(m: &mut Machine, path: &str, v: Version) -> Output {
     out.line("Do you want to continue (this will change the Framework version and restart the W3SVC service)? [Yes]");
     m.note(format!("IIS Manager ASP.NET tab: {path} set to {}, confirmed", v.short()), &["PM6-09"]);
     match registration::install_maps(m, v, path, true) {
-        Ok(_) => registration::restart_w3svc(m, v),
+        Ok(_) => registration::restart_w3svc(m, world, v),
         Err(e) => {
             out.line(format!("{e}"));
             out.exit = 1;

@@ -1,7 +1,7 @@
 //! `iisreset.exe`: stop, start or restart every IIS service and process (IIR-01..03).
 
 use crate::machine::Machine;
-use crate::process;
+use crate::process::{self, World};
 
 use super::{Context, Output};
 
@@ -77,9 +77,9 @@ fn parse(args: &[String], local_name: &str) -> Result<Action, ()> {
     Ok(action.unwrap_or(Action::Restart))
 }
 
-fn status_lines(m: &Machine) -> Vec<String> {
+fn status_lines(m: &Machine, world: &World) -> Vec<String> {
     let mut out = Vec::new();
-    let running = process::web_running(m);
+    let running = process::web_running(m, world);
     for (name, display) in [("IISADMIN", "IIS Admin Service"), ("W3SVC", "World Wide Web Publishing Service")] {
         if m.service(name).is_some() {
             // iisreset /stop stops IISADMIN and everything that depends on it (IIR-02).
@@ -91,7 +91,7 @@ fn status_lines(m: &Machine) -> Vec<String> {
 }
 
 /// Runs `iisreset` with its arguments.
-pub fn run(m: &mut Machine, args: &[String], ctx: Context) -> Output {
+pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) -> Output {
     let mut out = Output::default();
     let Ok(action) = parse(args, m.name()) else {
         m.note("iisreset: unknown or conflicting switches, usage printed", &["IIR-01"]);
@@ -106,16 +106,16 @@ pub fn run(m: &mut Machine, args: &[String], ctx: Context) -> Output {
         return out;
     }
     m.note(format!("iisreset {action:?}"), &["IIR-01"]);
-    let disabled = process::reset_disabled(m);
+    let disabled = m.reset_disabled();
     match action {
-        Action::Status => out.lines = status_lines(m),
+        Action::Status => out.lines = status_lines(m, world),
         Action::Enable => {
-            process::set_reset_disabled(m, false);
+            m.set_reset_disabled(false);
             m.note("iisreset enabled", &["IIR-02"]);
             out.line("Internet services reset is now enabled.");
         }
         Action::Disable => {
-            process::set_reset_disabled(m, true);
+            m.set_reset_disabled(true);
             m.note("iisreset disabled: later resets fail until /ENABLE", &["IIR-02"]);
             out.line("Internet services reset is now disabled.");
         }
@@ -126,30 +126,30 @@ pub fn run(m: &mut Machine, args: &[String], ctx: Context) -> Output {
         }
         Action::Stop => {
             out.line("Attempting stop...");
-            process::iis_stop(m, &["IIR-02", "IIR-03"]);
+            process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
             out.line("Internet services successfully stopped");
         }
         Action::Start => {
             out.line("Attempting start...");
-            process::iis_start(m);
+            process::iis_start(m, world);
             m.note("IIS services started; the metabase is read again", &["IIR-03", "PM6-01"]);
             out.line("Internet services successfully started");
         }
         Action::Restart => {
             out.line("Attempting stop...");
-            process::iis_stop(m, &["IIR-02", "IIR-03"]);
+            process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
             out.line("Internet services successfully stopped");
             out.line("Attempting start...");
-            process::iis_start(m);
+            process::iis_start(m, world);
             m.note("IIS services started; the metabase is read again", &["IIR-03", "PM6-01"]);
             out.line("Internet services successfully restarted");
         }
         Action::Reboot => {
             out.line("Rebooting the computer...");
-            process::iis_stop(m, &["IIR-02", "IIR-03"]);
-            process::state_service_restarted(m);
-            process::sql_server_restarted(m);
-            process::iis_start(m);
+            process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+            process::state_service_restarted(world);
+            process::sql_server_restarted(world);
+            process::iis_start(m, world);
             m.note("the computer restarted: every service started again", &["IIR-02"]);
         }
     }

@@ -11,6 +11,7 @@ use super::wsh::{self, ScriptError, WScript};
 use super::Context;
 use crate::machine::Machine;
 use crate::metabase::Value;
+use crate::process::World;
 use crate::runtime::{Bitness, Version};
 
 /// What `ParseCommandLine` leaves in `action` and `isapiFullPath`.
@@ -54,11 +55,11 @@ fn usage(m: &Machine, w: &mut WScript) {
 }
 
 /// Runs the script under `w`'s host; returns the exit code.
-pub fn run(m: &mut Machine, ctx: Context, w: &mut WScript) -> i32 {
+pub fn run(m: &mut Machine, world: &mut World, ctx: Context, w: &mut WScript) -> i32 {
     w.cite(&["KB-05"]);
     // The script's DetectExeType is adsutil's, tip line included.
     let tip = "To run this script type: \"CScript.Exe adsutil.vbs <cmd> <params>\"";
-    if let Some(code) = wsh::detect_exe_type(m, ctx, w, tip) {
+    if let Some(code) = wsh::detect_exe_type(m, world, ctx, w, tip) {
         return code;
     }
     let args = w.arguments().to_vec();

@@ -9,6 +9,7 @@ pub mod regiis;
 pub mod wsh;
 
 use crate::machine::{self, Machine};
+use crate::process::World;
 use crate::runtime::{Bitness, Version};
 
 /// Who runs a command.
@@ -122,7 +123,7 @@ fn folder_version(path: &str) -> Option<Version> {
 }
 
 /// Runs one command line on the machine.
-pub fn run(m: &mut Machine, line: &str, ctx: Context) -> Output {
+pub fn run(m: &mut Machine, world: &mut World, line: &str, ctx: Context) -> Output {
     let args = split_args(line);
     let Some(program) = args.first() else {
         return Output::default();
@@ -136,13 +137,13 @@ pub fn run(m: &mut Machine, line: &str, ctx: Context) -> Output {
         ("aspnet_regiis.exe", Some(v)) => {
             let bitness =
                 if path.to_ascii_lowercase().contains("\\framework64\\") { Bitness::X64 } else { Bitness::X86 };
-            regiis::run(m, v, bitness, &args[1..], ctx)
+            regiis::run(m, world, v, bitness, &args[1..], ctx)
         }
-        ("iisreset.exe", _) => iisreset::run(m, &args[1..], ctx),
-        ("cscript.exe", _) => wsh::run(m, wsh::Host::CScript, &args[1..], ctx),
-        ("wscript.exe", _) => wsh::run(m, wsh::Host::WScript, &args[1..], ctx),
+        ("iisreset.exe", _) => iisreset::run(m, world, &args[1..], ctx),
+        ("cscript.exe", _) => wsh::run(m, world, wsh::Host::CScript, &args[1..], ctx),
+        ("wscript.exe", _) => wsh::run(m, world, wsh::Host::WScript, &args[1..], ctx),
         // A script typed by name runs in the host its file association names, wscript by default.
-        (f, _) if f.ends_with(".vbs") => wsh::run_associated(m, &path, &args[1..], ctx),
+        (f, _) if f.ends_with(".vbs") => wsh::run_associated(m, world, &path, &args[1..], ctx),
         _ => Output { lines: vec![format!("iisim does not emulate {path} yet.")], exit: 1 },
     }
 }

@@ -3,6 +3,7 @@
 use super::{Context, Output};
 use crate::machine::{IisState, Machine};
 use crate::policy;
+use crate::process::World;
 use crate::registration::{self, ListStatus, Pass, RegError};
 use crate::rules::RuleId;
 use crate::runtime::{Bitness, Version};
@@ -330,9 +331,9 @@ fn iis_error(out: &mut Output, state: IisState) {
 }
 
 /// Runs the tool of runtime `v` with `args` (REG-01: each tool acts for its own runtime only).
-pub fn run(m: &mut Machine, v: Version, bitness: Bitness, args: &[String], ctx: Context) -> Output {
+pub fn run(m: &mut Machine, world: &mut World, v: Version, bitness: Bitness, args: &[String], ctx: Context) -> Output {
     let mut rules: Vec<RuleId> = vec!["REG-01"];
-    let out = run_inner(m, v, bitness, args, ctx, &mut rules);
+    let out = run_inner(m, world, v, bitness, args, ctx, &mut rules);
     let mut seen = Vec::new();
     rules.retain(|r| {
         let first = !seen.contains(r);
@@ -346,6 +347,7 @@ pub fn run(m: &mut Machine, v: Version, bitness: Bitness, args: &[String], ctx: 
 
 fn run_inner(
     m: &mut Machine,
+    world: &mut World,
     v: Version,
     bitness: Bitness,
     args: &[String],
@@ -420,11 +422,11 @@ fn run_inner(
             rules.push("VER-08");
         }
     }
-    let restart = |m: &mut Machine, p: &Parsed| {
+    let restart = |m: &mut Machine, world: &mut World, p: &Parsed| {
         if p.norestart {
             m.note("-norestart: W3SVC keeps running", &["REG-16"]);
         } else {
-            registration::restart_w3svc(m, v);
+            registration::restart_w3svc(m, world, v);
         }
     };
     match action {
@@ -435,7 +437,7 @@ fn run_inner(
                 "iru" => Pass::InstallUnlessUsed,
                 _ => Pass::ReplaceAll,
             };
-            let done = registration::register(m, v, pass, parsed.enable);
+            let done = registration::register(m, world, v, pass, parsed.enable);
             let start = match (action, done.pass) {
                 ("r", _) => format!("installing ASP.NET ({pv}) and replacing ASP.NET DLL in all Scriptmaps with current version."),
                 (_, Pass::RegisterOnly) if v == Version::V4_0 => format!(
@@ -445,7 +447,7 @@ fn run_inner(
                 _ => format!("installing ASP.NET ({pv})."),
             };
             progress(&mut out, &start, done.keys_touched);
-            restart(m, &parsed);
+            restart(m, world, &parsed);
         }
         "s" | "sn" | "k" | "kn" => {
             let recursive = action.len() == 1;
@@ -465,7 +467,7 @@ fn run_inner(
             match result {
                 Ok(keys) => {
                     progress(&mut out, &start, keys);
-                    restart(m, &parsed);
+                    restart(m, world, &parsed);
                 }
                 Err(RegError::IisAbsent) => {
                     rules.push("REG-20");
@@ -492,14 +494,14 @@ fn run_inner(
             }
         }
         "u" => {
-            let keys = registration::unregister(m, v);
+            let keys = registration::unregister(m, world, v);
             progress(&mut out, &format!("uninstalling ASP.NET ({pv})."), keys);
-            restart(m, &parsed);
+            restart(m, world, &parsed);
         }
         "ua" => {
-            let keys = registration::unregister_all(m);
+            let keys = registration::unregister_all(m, world);
             progress(&mut out, "uninstalling all versions of ASP.NET.", keys);
-            restart(m, &parsed);
+            restart(m, world, &parsed);
         }
         "lv" => {
             rules.push("REG-13");

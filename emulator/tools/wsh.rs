@@ -6,6 +6,7 @@
 
 use super::{adsutil, inproc, Context, Output, CURRENT_DIR};
 use crate::machine::{IisState, Machine};
+use crate::process::World;
 use crate::rules::RuleId;
 
 /// Which host runs a script.
@@ -259,7 +260,7 @@ impl WScript {
 /// (answered No), prints `tip`, then runs `Cscript //nologo <script>` hidden and quits with that
 /// run's exit code. The hidden run gets no arguments: the routine reads `ArgCount` before the
 /// script has counted any. Returns `None` under cscript, where the script goes on.
-pub fn detect_exe_type(m: &mut Machine, ctx: Context, w: &mut WScript, tip: &str) -> Option<i32> {
+pub fn detect_exe_type(m: &mut Machine, world: &mut World, ctx: Context, w: &mut WScript, tip: &str) -> Option<i32> {
     if w.host != Host::WScript {
         return None;
     }
@@ -270,7 +271,7 @@ pub fn detect_exe_type(m: &mut Machine, ctx: Context, w: &mut WScript, tip: &str
         m.note("\"Register CScript\" answered No: .vbs files still open in wscript", &["ADS-01"]);
         w.echo(tip);
     }
-    let hidden = super::run(m, &format!("Cscript //nologo {}", w.full_name), ctx);
+    let hidden = super::run(m, world, &format!("Cscript //nologo {}", w.full_name), ctx);
     Some(hidden.exit)
 }
 
@@ -345,7 +346,7 @@ fn script_full_path(m: &Machine, script: &str) -> String {
 }
 
 /// Runs `cscript.exe` or `wscript.exe` with `args` (host options, the script, its arguments).
-pub fn run(m: &mut Machine, host: Host, args: &[String], ctx: Context) -> Output {
+pub fn run(m: &mut Machine, world: &mut World, host: Host, args: &[String], ctx: Context) -> Output {
     let mut out = Output::default();
     let mut opts = Options {
         logo: m.registry().get(SETTINGS_KEY, "DisplayLogo") != Some("0"),
@@ -433,8 +434,8 @@ pub fn run(m: &mut Machine, host: Host, args: &[String], ctx: Context) -> Output
     };
     let mut w = WScript::new(host, &full, &positional[1..], opts.batch);
     let code = match (file.as_str(), engine) {
-        ("adsutil.vbs", Engine::VBScript) => adsutil::run(m, ctx, &mut w),
-        ("inprocessisapiapps.vbs", Engine::VBScript) => inproc::run(m, ctx, &mut w),
+        ("adsutil.vbs", Engine::VBScript) => adsutil::run(m, world, ctx, &mut w),
+        ("inprocessisapiapps.vbs", Engine::VBScript) => inproc::run(m, world, ctx, &mut w),
         // Both scripts open with a `'` comment line, which JScript reads as a string literal: the
         // KB script's never closes; adsutil's banner of quotes pairs up into two adjacent literals.
         ("adsutil.vbs", Engine::JScript) => jscript_error(&mut w, 3, "Expected ';'"),
@@ -462,7 +463,7 @@ fn jscript_error(w: &mut WScript, col: u32, text: &str) -> i32 {
 
 /// Runs a `.vbs` typed by name: the file association picks the host (wscript unless `//H:CScript`
 /// or the scripts' "register CScript" changed it), with `//nologo` when the association has it.
-pub fn run_associated(m: &mut Machine, script: &str, args: &[String], ctx: Context) -> Output {
+pub fn run_associated(m: &mut Machine, world: &mut World, script: &str, args: &[String], ctx: Context) -> Output {
     let command = m.registry().get(VBS_OPEN_COMMAND, "").unwrap_or_default().to_ascii_lowercase();
     let host = if command.contains("cscript.exe") { Host::CScript } else { Host::WScript };
     let mut full = Vec::with_capacity(args.len() + 2);
@@ -471,7 +472,7 @@ pub fn run_associated(m: &mut Machine, script: &str, args: &[String], ctx: Conte
     }
     full.push(script.to_string());
     full.extend(args.iter().cloned());
-    run(m, host, &full, ctx)
+    run(m, world, host, &full, ctx)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use iisim::edition::Edition;
 use iisim::machine::{Machine, MachineConfig};
+use iisim::process::World;
 use iisim::runtime::Version;
 use iisim::setup::{self, Product};
 
@@ -11,7 +12,7 @@ use iisim::setup::{self, Product};
 pub fn machine(edition: Edition, runtimes: &[Version]) -> Machine {
     let mut m = Machine::new(MachineConfig { name: "WEB01".into(), ..MachineConfig::new(edition) });
     for &v in runtimes {
-        let r = setup::install(&mut m, Product::Runtime(v), true);
+        let r = setup::install(&mut m, &mut World::default(), Product::Runtime(v), true);
         assert_eq!(r.exit, 0, "setup of {v} on {edition}: {:?}", r.output);
     }
     m

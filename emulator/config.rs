@@ -1,4 +1,5 @@
-//! The `<processModel>` element of each runtime's machine.config (PM5-04, PM5-05).
+//! The configuration files ASP.NET reads: the `<processModel>` element of each runtime's
+//! machine.config (PM5-04, PM5-05) and what an application's web.config says (SES-01, HDR-01).
 
 use std::collections::BTreeMap;
 
@@ -260,7 +261,7 @@ mod tests {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebConfig {
     /// `<sessionState mode>` (SES-01).
-    pub session: crate::process::session::SessionMode,
+    pub session: SessionMode,
     /// `<httpRuntime enableVersionHeader>` (HDR-01; 2.0+).
     pub version_header: bool,
     /// The runtime the application was built for (CMP-02), if declared.
@@ -269,6 +270,42 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { session: crate::process::session::SessionMode::InProc, version_header: true, target: None }
+        WebConfig { session: SessionMode::InProc, version_header: true, target: None }
+    }
+}
+
+/// Where an application keeps session state (`<sessionState mode>`, SES-01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SessionMode {
+    /// In the AppDomain (default).
+    InProc,
+    /// In the `aspnet_state` service.
+    StateServer,
+    /// In SQL Server (ASPState, tables in tempdb).
+    SqlServer,
+    /// No session state.
+    Off,
+}
+
+impl SessionMode {
+    /// Parses the web.config spelling (`InProc`, `StateServer`, `SQLServer`, `Off`), any case.
+    pub fn parse(text: &str) -> Option<SessionMode> {
+        match text.to_ascii_lowercase().as_str() {
+            "inproc" => Some(SessionMode::InProc),
+            "stateserver" => Some(SessionMode::StateServer),
+            "sqlserver" => Some(SessionMode::SqlServer),
+            "off" => Some(SessionMode::Off),
+            _ => None,
+        }
+    }
+
+    /// The web.config spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionMode::InProc => "InProc",
+            SessionMode::StateServer => "StateServer",
+            SessionMode::SqlServer => "SQLServer",
+            SessionMode::Off => "Off",
+        }
     }
 }
