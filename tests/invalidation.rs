@@ -63,3 +63,30 @@ fn a_new_file_is_served_at_once() {
     m.fs_create_files(r"C:\shop", &["new.htm"], &[]);
     assert_eq!(status(&m, &mut w, "/shop/new.htm"), "200");
 }
+
+#[test]
+fn trace_follows_enable_trace_method_at_the_next_request() {
+    let (mut m, mut w) = machine();
+    let trace = Request::new("TRACE", "/shop/index.htm");
+    let r = process::serve(&m, &mut w, &trace, &Load::default()).reply;
+    assert_eq!((r.status, r.body.as_str()), (501, ""), "IIS 6 does not echo by default (HTTP-15)");
+    assert_eq!(r.header("Server"), Some("Microsoft-IIS/6.0"), "IIS answers, not HTTP.sys");
+    m.reg_set(iisim::dispatch::view::W3SVC_PARAMETERS_KEY, "EnableTraceMethod", "1", &[]);
+    let r = process::serve(&m, &mut w, &trace, &Load::default()).reply;
+    assert_eq!((r.status, r.header("Content-Type")), (200, Some("message/http")));
+    assert!(r.body.starts_with("TRACE /shop/index.htm HTTP/1.1\r\nHost: localhost\r\n"), "{}", r.body);
+}
+
+#[test]
+fn iis5_redirects_folders_with_302_and_iis6_with_301() {
+    for (edition, status) in [(Edition::Win2003, 301), (Edition::Win2000, 302)] {
+        let mut m = Machine::new(MachineConfig::new(edition));
+        let mut w = World::default();
+        let spec = AppSpec { path: SHOP.into(), physical_path: Some(r"C:\shop".into()), ..Default::default() };
+        sites::create_app(&mut m, &spec).expect("ROOT exists");
+        process::boot(&m, &mut w);
+        let r = process::serve(&m, &mut w, &Request::get("/shop"), &Load::default()).reply;
+        assert_eq!(r.status, status, "{edition:?} (HTTP-29)");
+        assert_eq!(r.header("Location"), Some("http://localhost/shop/"));
+    }
+}

@@ -119,11 +119,14 @@ pub struct Rejection {
     pub reason: String,
     /// The rules that refused it.
     pub rules: Vec<RuleId>,
+    /// What HTTP.sys 1.0 puts in its `<h1>` for this refusal (HTTP-03).
+    pub text: &'static str,
 }
 
 impl Rejection {
     fn new(status: u16, reason: impl Into<String>, rules: &[RuleId]) -> Rejection {
-        Rejection { status, reason: reason.into(), rules: rules.to_vec() }
+        let text = if status == 404 { "Not Found" } else { "Bad Request (Invalid URL)" };
+        Rejection { status, reason: reason.into(), rules: rules.to_vec(), text }
     }
 
     fn bad_request(reason: impl Into<String>, rules: &[RuleId]) -> Rejection {
@@ -316,7 +319,13 @@ fn check_target_length(raw: &str, params: &HttpSysParams) -> Result<(), Rejectio
     let limits = [("MaxFieldLength", params.max_field_length), ("MaxRequestBytes", params.max_request_bytes)];
     match limits.iter().find(|(_, max)| raw.len() > *max) {
         Some((name, max)) => {
-            Err(Rejection::bad_request(format!("target of {} bytes exceeds {name}={max}", raw.len()), &["REQ-02"]))
+            let mut r = Rejection::bad_request(format!("target of {} bytes exceeds {name}={max}", raw.len()), &["REQ-02"]);
+            r.text = if *name == "MaxFieldLength" {
+                "Bad Request (Header Field Too Long)"
+            } else {
+                "Bad Request (Request Header Too Long)"
+            };
+            Err(r)
         }
         None => Ok(()),
     }

@@ -331,16 +331,20 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     }
 
     /// An answer HTTP.sys (IIS 5: inetinfo) gives before any site logic; never customised (REQ-13).
-    fn httpsys_reply(&mut self, status: u16, heading: &str, text: &str) -> FastOutcome<'v> {
+    /// IIS 6's HTTP.sys 1.0 sends no `Server` header and only `<h1>text</h1>` (HTTP-02, HTTP-03).
+    fn httpsys_reply(&mut self, status: u16, h1: &str, heading: &str, text: &str) -> FastOutcome<'v> {
+        if self.iis6() {
+            let headers = vec![("Content-Type".to_string(), "text/html".to_string())];
+            return FastOutcome::Reply(Reply { status, substatus: 0, headers, body: format!("<h1>{h1}</h1>") });
+        }
         let title = if status == 404 { "Not Found" } else { "Bad Request" };
-        let server = if self.iis6() { "Microsoft-HTTPAPI/1.0".to_string() } else { self.server() };
         let body = format!(
             "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n\
              <HTML><HEAD><TITLE>{title}</TITLE>\r\n\
              <META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n\
              <BODY><h2>{heading}</h2>\r\n<hr><p>HTTP Error {status}. {text}</p>\r\n</BODY></HTML>\r\n"
         );
-        let headers = vec![("Content-Type".to_string(), "text/html".to_string()), ("Server".to_string(), server)];
+        let headers = vec![("Content-Type".to_string(), "text/html".to_string()), ("Server".to_string(), self.server())];
         FastOutcome::Reply(Reply { status, substatus: 0, headers, body })
     }
 
@@ -387,17 +391,18 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         let (url_host, target) = split_absolute(&req.url);
         let canon = match canonicalize_into(target, &self.view.http, self.view.policies.canon_failure_status, self.sink) {
             Ok(c) => c,
-            Err(Rejection { status, reason, rules }) => {
+            Err(Rejection { status, reason, rules, text: h1 }) => {
                 decide!(self.sink, &rules, "HTTP.sys refuses the URL ({reason}): {status}, not customisable");
                 let heading = if status == 404 { "Not Found" } else { "Bad Request" };
                 let text = if status == 404 { "The requested URL is invalid." } else { "The request URL is invalid." };
-                return self.httpsys_reply(status, heading, text);
+                return self.httpsys_reply(status, h1, heading, text);
             }
         };
         self.query = canon.query;
         let host = url_host.or(req.host.as_deref()).and_then(host_name);
         let Some(site) = self.select_site(host) else {
-            return self.httpsys_reply(400, "Bad Request - Invalid Hostname", "The request hostname is invalid.");
+            let (h1, heading) = ("Bad Request (Invalid Hostname)", "Bad Request - Invalid Hostname");
+            return self.httpsys_reply(400, h1, heading, "The request hostname is invalid.");
         };
         let suspect = canon.shape.is_none_or(|s| s.suspect);
         let mut url = UrlPath::new(canon.path, canon.shape);
@@ -406,7 +411,33 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                 return out;
             }
         }
+        if req.method == "TRACE" {
+            return self.trace(site, &url);
+        }
         self.resolve_path(site, url, 0)
+    }
+
+    /// TRACE: IIS 6 answers 501 while EnableTraceMethod is 0; when it is 1, and on IIS 5.x, the
+    /// request comes back as `message/http` (HTTP-15).
+    fn trace(&mut self, site: &'v SiteView, url: &UrlPath<'r>) -> FastOutcome<'v> {
+        let key = self.target_all(site, url);
+        if self.iis6() && !self.view.trace_enabled {
+            decide!(self.sink, &["HTTP-15"], "TRACE is not recognised while EnableTraceMethod is 0: 501, no echo");
+            let headers = key.headers.to_vec();
+            return FastOutcome::Reply(Reply { status: 501, substatus: 0, headers, body: String::new() });
+        }
+        decide!(self.sink, &["HTTP-15"], "TRACE echoes the request as message/http");
+        let req = self.req;
+        let version = if req.http10 { "HTTP/1.0" } else { "HTTP/1.1" };
+        let mut body = format!("TRACE {} {version}\r\n", req.url);
+        if let Some(h) = &req.host {
+            body.push_str(&format!("Host: {h}\r\n"));
+        }
+        for (n, v) in &req.headers {
+            body.push_str(&format!("{n}: {v}\r\n"));
+        }
+        body.push_str("\r\n");
+        self.ok(key, 200, vec![("Content-Type".to_string(), "message/http".to_string())], body)
     }
 
     /// Whether binding `b` can take the request, and how well: 0 is best (REQ-04).
@@ -483,9 +514,10 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                 Some(site)
             }
             None => {
+                let rules: &[RuleId] = if self.iis6() { &["REQ-04", "REQ-13", "HTTP-02", "HTTP-03"] } else { &["REQ-04", "REQ-13"] };
                 decide!(
                     self.sink,
-                    &["REQ-04", "REQ-13"],
+                    rules,
                     "no started site binds host {} on {}:{}: 400 Invalid Hostname, not customisable",
                     host.map_or("(none)".to_string(), str::to_ascii_lowercase),
                     req.ip,
@@ -791,10 +823,10 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             };
             let location = format!("http://{host}{}/", url_escape(full));
             let status = self.view.policies.courtesy_redirect_status;
-            decide!(self.sink, &["REQ-08"], "{full} is a folder: courtesy redirect {status} to {location}");
+            decide!(self.sink, &["REQ-08", "HTTP-29"], "{full} is a folder: courtesy redirect {status} to {location}");
             let body = format!(
-                "<head><title>Object moved</title></head><body><h1>Object Moved</h1>This object may be found \
-                 <a HREF=\"{}\">here</a>.</body>",
+                "<head><title>Document Moved</title></head>\n<body><h1>Object Moved</h1>This document may be found \
+                 <a HREF=\"{}\">here</a></body>",
                 html(&location)
             );
             let extra = vec![("Location".to_string(), location), ("Content-Type".to_string(), "text/html".to_string())];

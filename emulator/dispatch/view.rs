@@ -290,11 +290,15 @@ pub struct DispatchPolicies {
 }
 
 impl DispatchPolicies {
-    fn read(p: &policy::Policies) -> DispatchPolicies {
+    fn read(p: &policy::Policies, edition: Edition) -> DispatchPolicies {
         let status = |name: &str, fallback: u16| p.get(name).parse::<u16>().unwrap_or(fallback);
         DispatchPolicies {
             verb_not_allowed: if p.is(policy::REQ_VERB_NOT_ALLOWED, "405") { (405, 0) } else { (403, 1) },
-            courtesy_redirect_status: status(policy::REQ_COURTESY_REDIRECT_STATUS, 302),
+            courtesy_redirect_status: match p.get(policy::REQ_COURTESY_REDIRECT_STATUS) {
+                "by_version" if edition.is_iis6() => 301,
+                "by_version" => 302,
+                _ => status(policy::REQ_COURTESY_REDIRECT_STATUS, 302),
+            },
             no_host_reaches_any: p.is(policy::REQ_NO_HOST_BINDING, "any"),
             canon_failure_status: status(policy::SEC_CANON_FAILURE_STATUS, 400),
             colon_status: status(policy::SEC_COLON_STATUS, 404),
@@ -320,8 +324,13 @@ pub struct View {
     pub(super) aspnet: BTreeMap<String, Version>,
     pub(super) files: Arc<Files>,
     pub(super) pools: CiMap<PoolView>,
+    /// `EnableTraceMethod` under [`W3SVC_PARAMETERS_KEY`] is 1 (HTTP-15).
+    pub(super) trace_enabled: bool,
     pub(super) notes: Vec<Decision>,
 }
+
+/// The registry key of W3SVC's own settings (HTTP-15).
+pub const W3SVC_PARAMETERS_KEY: &str = r"HKLM\SYSTEM\CurrentControlSet\Services\W3SVC\Parameters";
 
 /// An application pool's settings a request needs (IIS 6, MB-22, PM6-05).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -653,15 +662,17 @@ impl View {
     /// the disk.
     pub fn compile(m: &Machine) -> View {
         let mb = m.metabase();
-        let policies = DispatchPolicies::read(m.policies());
+        let policies = DispatchPolicies::read(m.policies(), m.edition());
         let mut notes = Vec::new();
-        let http = HttpSysParams::from_values(|name| {
-            let text = m.registry().get(HTTP_PARAMETERS_KEY, name)?.trim().to_ascii_lowercase();
+        let reg_dword = |key: &str, name: &str| {
+            let text = m.registry().get(key, name)?.trim().to_ascii_lowercase();
             match text.strip_prefix("0x") {
                 Some(hex) => u32::from_str_radix(hex, 16).ok(),
                 None => text.parse::<u32>().ok(),
             }
-        });
+        };
+        let http = HttpSysParams::from_values(|name| reg_dword(HTTP_PARAMETERS_KEY, name));
+        let trace_enabled = reg_dword(W3SVC_PARAMETERS_KEY, "EnableTraceMethod").is_some_and(|v| v != 0);
 
         let mut sites = Vec::new();
         let mut taken: BTreeSet<Binding> = BTreeSet::new();
@@ -782,6 +793,7 @@ impl View {
             aspnet,
             files,
             pools,
+            trace_enabled,
             notes,
         }
     }

@@ -1097,7 +1097,7 @@ pub(super) static CATALOG: &[Rule] = &[
     Rule {
         id: "REQ-08",
         title: "Directories",
-        summary: "Slashless directory URLs are redirected to the slash form, then a default document runs, a listing is shown or 403.14 is returned (policy req.courtesy_redirect_status).",
+        summary: "Slashless directory URLs are redirected to the slash form (301 on IIS 6, 302 on IIS 5.x: HTTP-29), then a default document runs, a listing is shown or 403.14 is returned (policy req.courtesy_redirect_status).",
         source: Source::Documented,
         scope: Scope::Modeled,
     },
@@ -1345,5 +1345,33 @@ pub(super) static CATALOG: &[Rule] = &[
         summary: "iisweb creates, deletes, starts, stops, pauses and queries sites with port, IP and host options.",
         source: Source::Modeled,
         scope: Scope::Deferred("adsutil.vbs and iisreset arrive with later issues"),
+    },
+    Rule {
+        id: "HTTP-02",
+        title: "HTTP.sys 1.0 error shape",
+        summary: "On IIS 6 a request HTTP.sys refuses itself gets Content-Type text/html and a body of one <h1> line, with no Server header.",
+        source: Source::Documented,
+        scope: Scope::Modeled,
+    },
+    Rule {
+        id: "HTTP-03",
+        title: "HTTP.sys 1.0 error table",
+        summary: "Each refusal has its status and <h1> text: Invalid Hostname, Invalid URL, Header Field Too Long, Request Header Too Long, Service Unavailable.",
+        source: Source::Documented,
+        scope: Scope::Modeled,
+    },
+    Rule {
+        id: "HTTP-15",
+        title: "TRACE",
+        summary: "IIS 6 answers TRACE with an empty 501 unless W3SVC's EnableTraceMethod is 1; then, and on IIS 5.x, the request is echoed as message/http.",
+        source: Source::Documented,
+        scope: Scope::Modeled,
+    },
+    Rule {
+        id: "HTTP-29",
+        title: "Courtesy redirect status",
+        summary: "A directory URL without its slash is redirected with 301 Moved Permanently on IIS 6 and 302 Object Moved on IIS 5.x, to an absolute Location.",
+        source: Source::Documented,
+        scope: Scope::Modeled,
     },
 ];
