@@ -241,7 +241,7 @@ fn bindings_pick_the_site() {
                 let rep = reply(&r);
                 assert_eq!(rep.status, 400, "{row}\n{}", trace(&r));
                 assert!(rep.body.contains("Invalid Hostname"), "{row}");
-                assert_eq!(rep.header("Server"), Some("Microsoft-HTTPAPI/1.0"), "{row}");
+                assert_eq!(rep.header("Server"), None, "{row}: HTTP.sys 1.0 sends no Server header (HTTP-02)");
                 assert_eq!(rep.header("X-Powered-By"), None, "{row}: HTTP.sys answers carry no IIS headers");
                 assert!(r.target.is_none(), "{row}");
             }
@@ -477,8 +477,8 @@ fn directory_urls() {
     let view = View::compile(&m);
     // (method, url, summary, Location or script_url, rule)
     let cases: &[(&str, &str, &str, &str, &str)] = &[
-        ("GET", "/shop", "302", "http://localhost/shop/", "REQ-08"),
-        ("GET", "/shop/img", "302", "http://localhost/shop/img/", "REQ-08"),
+        ("GET", "/shop", "301", "http://localhost/shop/", "REQ-08"),
+        ("GET", "/shop/img", "301", "http://localhost/shop/img/", "REQ-08"),
         ("GET", "/shop/", "isapi aspnet 1.1.4322", "/shop/Default.aspx", "REQ-08"),
         ("GET", "/", "isapi aspnet 1.1.4322", "/Default.aspx", "REQ-08"),
         ("GET", "/plain/", "200", "", "REQ-08"),
@@ -493,7 +493,7 @@ fn directory_urls() {
         assert_eq!(summary(&r), *want, "{row}\n{}", trace(&r));
         assert!(cites(&r, rule), "{row} must cite {rule}\n{}", trace(&r));
         match &r.outcome {
-            Outcome::Reply(rep) if rep.status == 302 => assert_eq!(rep.header("Location"), Some(*extra), "{row}"),
+            Outcome::Reply(rep) if rep.status == 301 => assert_eq!(rep.header("Location"), Some(*extra), "{row}"),
             Outcome::Isapi(c) => assert_eq!(c.script_url, *extra, "{row}"),
             _ => {}
         }
@@ -597,7 +597,7 @@ fn custom_errors_and_httpsys_answers() {
         let rep = reply(&r);
         assert_eq!(rep.status, 400, "{req:?}");
         assert!(!rep.body.contains("contents of"), "{req:?}");
-        assert_eq!(rep.header("Server"), Some("Microsoft-HTTPAPI/1.0"), "{req:?}");
+        assert_eq!(rep.header("Server"), None, "{req:?}: HTTP.sys 1.0 sends no Server header (HTTP-02)");
     }
 }
 
