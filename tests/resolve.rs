@@ -651,4 +651,25 @@ proptest! {
             }
         }
     }
+
+    /// The hot path and the explain path are one procedure: for any request they reach the same
+    /// outcome and the same target, whatever the URL, verb, host or protocol version.
+    #[test]
+    fn the_hot_path_and_explain_agree(
+        url in "(/[a-zA-Z0-9._;:~ %\\\\]{0,10}){0,6}/?(\\?[a-z=&]{0,6})?",
+        raw in "\\PC{0,40}",
+        method in "(GET|HEAD|POST|PUT|TRACE|PROPFIND|get)",
+        host in proptest::option::of("[a-zA-Z0-9.:\\[\\]]{0,20}"),
+        http10 in any::<bool>(),
+        port in prop_oneof![Just(80u16), Just(8080u16), Just(81u16)],
+    ) {
+        let view = prop_view();
+        for target in [url.as_str(), raw.as_str()] {
+            let req = Request { host: host.clone(), http10, port, ..Request::new(&method, target) };
+            let full = resolve(view, &req);
+            let fast = iisim::dispatch::resolve_fast(view, &req);
+            prop_assert_eq!(&full.outcome, &fast.outcome(), "{}", target);
+            prop_assert_eq!(&full.target, &fast.target.as_ref().map(|p| p.target()), "{}", target);
+        }
+    }
 }
