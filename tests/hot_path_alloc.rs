@@ -1,5 +1,6 @@
-//! The hot path allocates nothing for a canonical URL that resolves to an ISAPI or a static file:
-//! counted by a global allocator of this test binary alone.
+//! The hot path allocates nothing for a canonical URL that resolves to an ISAPI or a static file,
+//! and the compiled view stays small per application: both counted by a global allocator of this
+//! test binary alone.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -17,21 +18,30 @@ struct Counting;
 
 thread_local! {
     static COUNT: Cell<Option<usize>> = const { Cell::new(None) };
+    /// Bytes allocated minus bytes freed on this thread.
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+}
+
+fn live(delta: isize) {
+    // try_with: the thread-local may already be gone while a thread shuts down.
+    let _ = LIVE.try_with(|l| l.set(l.get() + delta));
 }
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // try_with: the thread-local may already be gone while a thread shuts down.
         let _ = COUNT.try_with(|c| c.set(c.get().map(|n| n + 1)));
+        live(layout.size() as isize);
         System.alloc(layout)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        live(-(layout.size() as isize));
         System.dealloc(ptr, layout)
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let _ = COUNT.try_with(|c| c.set(c.get().map(|n| n + 1)));
+        live(new_size as isize - layout.size() as isize);
         System.realloc(ptr, layout, new_size)
     }
 }
@@ -49,14 +59,19 @@ fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
 
 /// A shared-hosting box: two customers' folders with applications, ASP.NET 2.0, static files.
 fn machine() -> Machine {
+    hosting(2, 3)
+}
+
+/// `customers` folders of `apps` applications each, every application with three files.
+fn hosting(customers: usize, apps: usize) -> Machine {
     let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
     setup::install(&mut m, &mut iisim::process::World::default(), Product::Runtime(Version::V2_0), true);
-    for s in 0..2 {
+    for s in 0..customers {
         let vdir = format!("/LM/W3SVC/1/ROOT/Site{s}");
         let folder = format!("D:\\Sites\\Site{s}");
         let spec = AppSpec { path: vdir.clone(), physical_path: Some(folder.clone()), ..Default::default() };
         sites::create_app(&mut m, &spec).expect("ROOT exists");
-        for a in 0..3 {
+        for a in 0..apps {
             let dir = format!("{folder}\\App{a}");
             let spec = AppSpec {
                 path: format!("{vdir}/App{a}"),
@@ -67,8 +82,23 @@ fn machine() -> Machine {
             sites::create_app(&mut m, &spec).expect("the vdir exists");
             m.fs_create_files(&dir, &["Default.aspx", "logo.gif", "img\\a.jpg"], &[]);
         }
+        m.drain_effects();
     }
     m
+}
+
+#[test]
+fn the_compiled_view_holds_under_2_kib_per_application() {
+    // 2,000 applications: 200 customers of ten, as the shared-hosting benchmark has them.
+    let m = hosting(200, 10);
+    LIVE.with(|l| l.set(0));
+    let view = View::compile(&m);
+    let bytes = LIVE.with(Cell::get);
+    let per_app = bytes / 2_000;
+    println!("the view keeps {bytes} bytes for 2,000 applications: {per_app} per application");
+    assert!(view.key_count() > 2_200, "every customer folder and application is a key");
+    assert!(per_app <= 2_048, "the view keeps {bytes} bytes, {per_app} per application");
+    drop(view);
 }
 
 #[test]

@@ -111,37 +111,38 @@ pub struct AppInfo {
     pub isolated: u32,
     /// Effective AppPoolId at the application (IIS 6; empty on IIS 5.x).
     pub pool: String,
-    /// Effective InProcessIsapiApps at the application, expanded and lower-cased.
-    pub in_process: Vec<String>,
-    /// The same entries as a lookup table.
-    in_process_set: IsapiSet,
+    /// Effective InProcessIsapiApps at the application (shared by applications inheriting it).
+    pub in_process: Arc<IsapiSet>,
 }
 
 impl AppInfo {
     /// Whether the application's InProcessIsapiApps names the processor of `mapped` (SHR-03, MB-23).
     #[inline]
     pub fn runs_in_process(&self, mapped: &Mapped) -> bool {
-        self.in_process_set.lists(mapped)
+        self.in_process.lists(mapped)
     }
 }
 
 /// InProcessIsapiApps entries: full paths, compared whole, and bare names, matching any folder.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-struct IsapiSet {
+pub struct IsapiSet {
+    /// The entries, expanded and lower-cased, in order.
+    pub entries: Vec<String>,
     paths: CiMap<()>,
     names: CiMap<()>,
 }
 
 impl IsapiSet {
-    fn new(entries: &[String]) -> IsapiSet {
+    fn new(entries: Vec<String>) -> IsapiSet {
         let mut set = IsapiSet::default();
-        for e in entries {
+        for e in &entries {
             if e.contains(['\\', '/']) {
                 set.paths.insert_first(e, ());
             } else {
                 set.names.insert_first(e, ());
             }
         }
+        set.entries = entries;
         set
     }
 
@@ -489,6 +490,7 @@ struct Compiler<'m> {
     errors: HashMap<usize, Arc<[CustomError]>>,
     headers: HashMap<usize, Arc<[(String, String)]>>,
     docs: HashMap<usize, Arc<[String]>>,
+    in_process: HashMap<usize, Arc<IsapiSet>>,
     machine_mime: Arc<MimeMap>,
     server: String,
     empty_maps: (Arc<Maps>, Arc<[Mapped]>),
@@ -594,7 +596,7 @@ impl<'m> Compiler<'m> {
 
     /// The application of a key: itself when its own AppRoot names it, else its parent's; the
     /// site's ROOT stands in when there is none (MB-21).
-    fn app(&self, frame: &Frame<'m>, key: &Key, root: &str, parent_app: Option<Arc<AppInfo>>) -> Option<Arc<AppInfo>> {
+    fn app(&mut self, frame: &Frame<'m>, key: &Key, root: &str, parent_app: Option<Arc<AppInfo>>) -> Option<Arc<AppInfo>> {
         let own = key.get("AppRoot").and_then(Value::as_str).map(crate::metabase::normalize);
         let is_app = own.is_some_and(|a| a.eq_ignore_ascii_case(key.path()));
         if !is_app {
@@ -603,15 +605,16 @@ impl<'m> Compiler<'m> {
         Some(Arc::new(self.app_info(frame, key.path(), root, true)))
     }
 
-    fn app_info(&self, frame: &Frame<'m>, path: &str, root: &str, in_app: bool) -> AppInfo {
-        let in_process = isapi_list(self.m, list(self.value(frame, IN_PROCESS)));
+    fn app_info(&mut self, frame: &Frame<'m>, path: &str, root: &str, in_app: bool) -> AppInfo {
+        let v = self.value(frame, IN_PROCESS);
+        let m = self.m;
+        let in_process = self.in_process.entry(addr(v)).or_insert_with(|| Arc::new(IsapiSet::new(isapi_list(m, list(v))))).clone();
         AppInfo {
             path: path.to_string(),
             vpath: vpath(root, path),
             in_app,
             isolated: self.dword(frame, APP_ISOLATED, 2),
             pool: if self.m.edition().is_iis6() { self.string(frame, APP_POOL_ID) } else { String::new() },
-            in_process_set: IsapiSet::new(&in_process),
             in_process,
         }
     }
@@ -977,6 +980,7 @@ fn compile_keys(
         errors: HashMap::new(),
         headers: HashMap::new(),
         docs: HashMap::new(),
+        in_process: HashMap::new(),
         machine_mime,
         server: format!("Microsoft-IIS/{}", m.edition().iis_version()),
         empty_maps: (Arc::new(Maps::default()), Vec::new().into()),
