@@ -109,7 +109,10 @@ fn bench(c: &mut Criterion) {
             assert!(matches!(fast.outcome, FastOutcome::Isapi { .. }), "{url}: {:?}", fast.outcome);
             let app = router.at(&url.to_ascii_lowercase()).expect("matchit routes it").value;
             let target = fast.target.expect("a target");
-            assert!(target.key.path.eq_ignore_ascii_case(&format!("/LM/W3SVC/1/ROOT{}", &url_of(*app)[..url_of(*app).len() - 13])));
+            assert!(target
+                .key
+                .path
+                .eq_ignore_ascii_case(&format!("/LM/W3SVC/1/ROOT{}", &url_of(*app)[..url_of(*app).len() - 13])));
         }
 
         let req = Request::get(&fixed);
@@ -135,7 +138,9 @@ fn bench(c: &mut Criterion) {
             })
         });
         if apps == 10 {
-            g.bench_function(BenchmarkId::new("explain", apps), |b| b.iter(|| resolve(black_box(&view), black_box(&req))));
+            g.bench_function(BenchmarkId::new("explain", apps), |b| {
+                b.iter(|| resolve(black_box(&view), black_box(&req)))
+            });
         }
     }
     g.finish();

@@ -113,10 +113,7 @@ fn explain(path: &Path, method: String, url: String, host: Option<String>, clien
     };
     let (failures, m, w) = s.into_end();
     if !failures.is_empty() {
-        out!(
-            "note: {} expectation(s) of the scenario failed; explaining on its final machine anyway",
-            failures.len()
-        );
+        out!("note: {} expectation(s) of the scenario failed; explaining on its final machine anyway", failures.len());
     }
     let mut req = iisim::dispatch::Request::new(&method, &url);
     if let Some(h) = host {

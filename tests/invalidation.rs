@@ -16,7 +16,8 @@ fn machine() -> (Machine, World) {
     let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
     let mut w = World::default();
     setup::install(&mut m, &mut w, Product::Runtime(Version::V2_0), true);
-    let spec = AppSpec { path: SHOP.into(), physical_path: Some(r"C:\shop".into()), application: true, ..Default::default() };
+    let spec =
+        AppSpec { path: SHOP.into(), physical_path: Some(r"C:\shop".into()), application: true, ..Default::default() };
     sites::create_app(&mut m, &spec).expect("ROOT exists");
     m.fs_create_files(r"C:\shop", &["index.htm"], &[]);
     process::boot(&m, &mut w);

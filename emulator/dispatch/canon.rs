@@ -319,7 +319,8 @@ fn check_target_length(raw: &str, params: &HttpSysParams) -> Result<(), Rejectio
     let limits = [("MaxFieldLength", params.max_field_length), ("MaxRequestBytes", params.max_request_bytes)];
     match limits.iter().find(|(_, max)| raw.len() > *max) {
         Some((name, max)) => {
-            let mut r = Rejection::bad_request(format!("target of {} bytes exceeds {name}={max}", raw.len()), &["REQ-02"]);
+            let mut r =
+                Rejection::bad_request(format!("target of {} bytes exceeds {name}={max}", raw.len()), &["REQ-02"]);
             r.text = if *name == "MaxFieldLength" {
                 "Bad Request (Header Field Too Long)"
             } else {

@@ -127,7 +127,12 @@ impl Fast<'_, '_> {
             (FastOutcome::Static { mime }, Some(p)) => {
                 let mut headers = vec![("Content-Type".to_string(), mime.to_string())];
                 headers.extend(p.key.headers.iter().cloned());
-                Outcome::Reply(Reply { status: 200, substatus: 0, headers, body: format!("(contents of {})", p.physical()) })
+                Outcome::Reply(Reply {
+                    status: 200,
+                    substatus: 0,
+                    headers,
+                    body: format!("(contents of {})", p.physical()),
+                })
             }
             (&FastOutcome::Isapi { mapped, wildcard, script_end, in_process }, Some(p)) => Outcome::Isapi(IsapiCall {
                 target: p.target(),
@@ -203,12 +208,13 @@ impl<'r> UrlPath<'r> {
     /// The segments with the byte offset each ends at.
     fn segments(&self) -> impl Iterator<Item = (&str, usize)> {
         let text: &str = &self.text;
-        text.split('/').scan(0usize, |at, s| {
-            let end = *at + s.len();
-            *at = end + 1;
-            Some((s, end))
-        })
-        .filter(|(s, _)| !s.is_empty())
+        text.split('/')
+            .scan(0usize, |at, s| {
+                let end = *at + s.len();
+                *at = end + 1;
+                Some((s, end))
+            })
+            .filter(|(s, _)| !s.is_empty())
     }
 
     fn is_root(&self) -> bool {
@@ -344,7 +350,8 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
              <META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n\
              <BODY><h2>{heading}</h2>\r\n<hr><p>HTTP Error {status}. {text}</p>\r\n</BODY></HTML>\r\n"
         );
-        let headers = vec![("Content-Type".to_string(), "text/html".to_string()), ("Server".to_string(), self.server())];
+        let headers =
+            vec![("Content-Type".to_string(), "text/html".to_string()), ("Server".to_string(), self.server())];
         FastOutcome::Reply(Reply { status, substatus: 0, headers, body })
     }
 
@@ -389,7 +396,8 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     fn start(&mut self) -> FastOutcome<'v> {
         let req = self.req;
         let (url_host, target) = split_absolute(&req.url);
-        let canon = match canonicalize_into(target, &self.view.http, self.view.policies.canon_failure_status, self.sink) {
+        let canon = match canonicalize_into(target, &self.view.http, self.view.policies.canon_failure_status, self.sink)
+        {
             Ok(c) => c,
             Err(Rejection { status, reason, rules, text: h1 }) => {
                 decide!(self.sink, &rules, "HTTP.sys refuses the URL ({reason}): {status}, not customisable");
@@ -514,7 +522,8 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                 Some(site)
             }
             None => {
-                let rules: &[RuleId] = if self.iis6() { &["REQ-04", "REQ-13", "HTTP-02", "HTTP-03"] } else { &["REQ-04", "REQ-13"] };
+                let rules: &[RuleId] =
+                    if self.iis6() { &["REQ-04", "REQ-13", "HTTP-02", "HTTP-03"] } else { &["REQ-04", "REQ-13"] };
                 decide!(
                     self.sink,
                     rules,
@@ -594,7 +603,9 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     fn check_segments(&mut self, site: &'v SiteView, url: &mut UrlPath<'r>) -> Option<FastOutcome<'v>> {
         // One pass finds whether any check can fail; the checks below then run in their order.
         let suspect = url.segments().any(|(s, _)| {
-            s.bytes().any(|b| b == b':' || b == b';') || s.ends_with(['.', ' ']) || s.trim_end_matches(['.', ' ']).is_empty()
+            s.bytes().any(|b| b == b':' || b == b';')
+                || s.ends_with(['.', ' '])
+                || s.trim_end_matches(['.', ' ']).is_empty()
         });
         if !suspect {
             return None;
@@ -687,17 +698,21 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                 );
             }
             if self.req.header("Translate").is_some_and(|v| v.trim().eq_ignore_ascii_case("f")) {
-                decide!(self.sink, &["SEC-07"], "Translate: f never returns a script-mapped file's source: the map runs");
+                decide!(
+                    self.sink,
+                    &["SEC-07"],
+                    "Translate: f never returns a script-mapped file's source: the map runs"
+                );
             }
             return self.extension_map(key, mapped, script_end);
         }
 
         let rest = &url.text[found.key_end..found.upto];
         match self.view.file(&key.physical, rest) {
-            Some(true) => return self.directory(site, key, url, depth),
+            Some(true) => self.directory(site, key, url, depth),
             _ if url.slash => {
                 let physical = self.physical();
-                return self.fail(key, 404, 0, &format!("{physical} is not a folder"), &["REQ-08", "REQ-11"]);
+                self.fail(key, 404, 0, &format!("{physical} is not a folder"), &["REQ-08", "REQ-11"])
             }
             found => self.static_file(key, &url, found == Some(false)),
         }
@@ -726,7 +741,12 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         let method = self.req.method.as_str();
         for w in key.wildcards.iter() {
             if !w.entry.allows_verb(method) {
-                decide!(self.sink, &["SM-05", "SM-04"], "wildcard map {} does not take {method}: skipped", w.entry.processor);
+                decide!(
+                    self.sink,
+                    &["SM-05", "SM-04"],
+                    "wildcard map {} does not take {method}: skipped",
+                    w.entry.processor
+                );
                 continue;
             }
             decide!(self.sink, &["REQ-09", "SM-07", "SM-05"], "wildcard map {} runs first", w.entry.processor);
@@ -790,7 +810,12 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         if self.sink.keeps() {
             if let Some(v) = mapped.aspnet {
                 if v.forbidden_extensions().iter().any(|f| f.eq_ignore_ascii_case(&entry.extension)) {
-                    decide!(self.sink, &["HDR-07", "SEC-10"], "{} is a forbidden type: ASP.NET answers it", entry.extension);
+                    decide!(
+                        self.sink,
+                        &["HDR-07", "SEC-10"],
+                        "{} is a forbidden type: ASP.NET answers it",
+                        entry.extension
+                    );
                 }
             }
         }
@@ -860,7 +885,8 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             return self.fail(key, 405, 0, &format!("{} on a listing", self.req.method), &["REQ-08", "REQ-11"]);
         }
         decide!(self.sink, &["REQ-08"], "listing of {physical}");
-        let host = self.req.host.as_deref().and_then(host_name).map_or_else(|| self.req.ip.clone(), str::to_ascii_lowercase);
+        let host =
+            self.req.host.as_deref().and_then(host_name).map_or_else(|| self.req.ip.clone(), str::to_ascii_lowercase);
         let mut body = format!(
             "<html><head><title>{h} - {u}</title></head><body><H1>{h} - {u}</H1><hr>\n<pre>",
             h = html(&host),
@@ -903,7 +929,11 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             }
             None => {
                 let shown = if ext.is_empty() { "(no extension)".to_string() } else { ext.to_ascii_lowercase() };
-                decide!(self.sink, &["REQ-11"], "{shown} has no MIME type: IIS 5 serves it as application/octet-stream");
+                decide!(
+                    self.sink,
+                    &["REQ-11"],
+                    "{shown} has no MIME type: IIS 5 serves it as application/octet-stream"
+                );
                 "application/octet-stream"
             }
         };

@@ -149,7 +149,8 @@ impl IsapiSet {
     #[inline]
     fn lists(&self, m: &Mapped) -> bool {
         let dll = &m.entry.processor;
-        self.paths.get_hashed(m.dll_hash, dll).is_some() || self.names.get_hashed(m.file_hash, &dll[m.file_at..]).is_some()
+        self.paths.get_hashed(m.dll_hash, dll).is_some()
+            || self.names.get_hashed(m.file_hash, &dll[m.file_at..]).is_some()
     }
 }
 
@@ -415,7 +416,9 @@ pub fn isapi_list(m: &Machine, entries: &[String]) -> Vec<String> {
 /// names match any folder (SHR-03, MB-23).
 pub fn lists_isapi(entries: &[String], dll: &str) -> bool {
     let file = dll.rsplit(['\\', '/']).next().unwrap_or_default();
-    entries.iter().any(|e| if e.contains(['\\', '/']) { e.eq_ignore_ascii_case(dll) } else { e.eq_ignore_ascii_case(file) })
+    entries
+        .iter()
+        .any(|e| if e.contains(['\\', '/']) { e.eq_ignore_ascii_case(dll) } else { e.eq_ignore_ascii_case(file) })
 }
 
 fn list(v: Option<&Value>) -> &[String] {
@@ -516,7 +519,12 @@ impl<'m> Compiler<'m> {
     }
 
     /// Parsed ScriptMaps entries: (non-wildcard by extension, wildcards), processors expanded (MB-12).
-    fn maps(&mut self, v: Option<&Value>, aspnet: &BTreeMap<String, Version>, ext: &[ExtensionRow]) -> (Arc<Maps>, Arc<[Mapped]>) {
+    fn maps(
+        &mut self,
+        v: Option<&Value>,
+        aspnet: &BTreeMap<String, Version>,
+        ext: &[ExtensionRow],
+    ) -> (Arc<Maps>, Arc<[Mapped]>) {
         let Some(lines) = v.and_then(Value::as_multi) else { return self.empty_maps.clone() };
         let m = self.m;
         self.maps
@@ -556,7 +564,9 @@ impl<'m> Compiler<'m> {
 
     fn mime(&mut self, v: Option<&Value>) -> Arc<MimeMap> {
         match v {
-            Some(Value::MultiSz(lines)) => self.mime.entry(addr(v)).or_insert_with(|| Arc::new(mime_map(lines))).clone(),
+            Some(Value::MultiSz(lines)) => {
+                self.mime.entry(addr(v)).or_insert_with(|| Arc::new(mime_map(lines))).clone()
+            }
             _ => self.machine_mime.clone(),
         }
     }
@@ -596,7 +606,13 @@ impl<'m> Compiler<'m> {
 
     /// The application of a key: itself when its own AppRoot names it, else its parent's; the
     /// site's ROOT stands in when there is none (MB-21).
-    fn app(&mut self, frame: &Frame<'m>, key: &Key, root: &str, parent_app: Option<Arc<AppInfo>>) -> Option<Arc<AppInfo>> {
+    fn app(
+        &mut self,
+        frame: &Frame<'m>,
+        key: &Key,
+        root: &str,
+        parent_app: Option<Arc<AppInfo>>,
+    ) -> Option<Arc<AppInfo>> {
         let own = key.get("AppRoot").and_then(Value::as_str).map(crate::metabase::normalize);
         let is_app = own.is_some_and(|a| a.eq_ignore_ascii_case(key.path()));
         if !is_app {
@@ -608,7 +624,8 @@ impl<'m> Compiler<'m> {
     fn app_info(&mut self, frame: &Frame<'m>, path: &str, root: &str, in_app: bool) -> AppInfo {
         let v = self.value(frame, IN_PROCESS);
         let m = self.m;
-        let in_process = self.in_process.entry(addr(v)).or_insert_with(|| Arc::new(IsapiSet::new(isapi_list(m, list(v))))).clone();
+        let in_process =
+            self.in_process.entry(addr(v)).or_insert_with(|| Arc::new(IsapiSet::new(isapi_list(m, list(v))))).clone();
         AppInfo {
             path: path.to_string(),
             vpath: vpath(root, path),
@@ -655,9 +672,7 @@ fn extension_allowed(rows: &[ExtensionRow], lc: &str) -> bool {
 
 /// Whether `path` is `base` or below it (metabase paths, any case).
 fn is_below(path: &str, base: &str) -> bool {
-    path.len() > base.len()
-        && path.as_bytes()[base.len()] == b'/'
-        && path[..base.len()].eq_ignore_ascii_case(base)
+    path.len() > base.len() && path.as_bytes()[base.len()] == b'/' && path[..base.len()].eq_ignore_ascii_case(base)
 }
 
 impl View {
@@ -986,7 +1001,8 @@ fn compile_keys(
         empty_maps: (Arc::new(Maps::default()), Vec::new().into()),
         no_errors: Vec::new().into(),
     };
-    let roots: HashMap<String, usize> = sites.iter().enumerate().map(|(i, s)| (s.root.to_ascii_lowercase(), i)).collect();
+    let roots: HashMap<String, usize> =
+        sites.iter().enumerate().map(|(i, s)| (s.root.to_ascii_lowercase(), i)).collect();
     let mut stack: Vec<Frame<'_>> = Vec::new();
     let mut stand_in: Vec<Option<Arc<AppInfo>>> = vec![None; sites.len()];
     for key in mb.keys() {
@@ -997,7 +1013,9 @@ fn compile_keys(
         let parent_path = stack.last().map_or("", |f| f.path);
         let mut frame = match stack.last() {
             Some(parent) => Frame { path, ..parent.clone() },
-            None => Frame { path, eff: [None; PROPS.len()], wild_first: None, wild_sep: None, path_src: None, site: None },
+            None => {
+                Frame { path, eff: [None; PROPS.len()], wild_first: None, wild_sep: None, path_src: None, site: None }
+            }
         };
         for (i, prop) in PROPS.iter().enumerate() {
             if let Some(v) = key.get(prop) {

@@ -265,7 +265,8 @@ impl Metabase {
         loop {
             if let Some(key) = self.keys.get(at) {
                 if let Some(v) = key.get(prop) {
-                    let origin = if at.len() == asked.len() { Origin::Own } else { Origin::Inherited(key.path.clone()) };
+                    let origin =
+                        if at.len() == asked.len() { Origin::Own } else { Origin::Inherited(key.path.clone()) };
                     return Some((v.clone(), origin));
                 }
                 // A property that does not inherit is decided by the first existing key alone.
