@@ -110,6 +110,14 @@ impl ProcessModel {
         ProcessModel { version, values }
     }
 
+    /// The element as runtime `v`'s machine.config ships it, built once.
+    pub fn shipped_ref(version: Version) -> &'static ProcessModel {
+        static SHIPPED: std::sync::OnceLock<Vec<ProcessModel>> = std::sync::OnceLock::new();
+        let all = SHIPPED.get_or_init(|| Version::ALL.iter().map(|v| ProcessModel::shipped(*v)).collect());
+        let i = Version::ALL.iter().position(|v| *v == version).unwrap_or(0);
+        &all[i]
+    }
+
     /// Sets an attribute, checking that this runtime knows it and that the value parses.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
         let a = ATTRS.iter().find(|a| a.name.eq_ignore_ascii_case(name)).ok_or_else(|| {

@@ -2,9 +2,12 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod diagram;
 pub mod dispatch;
 pub mod edition;
+pub mod http;
 pub mod junit;
+pub mod lint;
 pub mod machine;
 pub mod messages;
 pub mod metabase;

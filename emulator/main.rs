@@ -71,6 +71,71 @@ enum Command {
         #[arg(long)]
         client: Option<String>,
     },
+    /// Build a scenario's machine, then serve HTTP/1.1 on real sockets as that box would.
+    Serve {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// ADDR or ADDR=PORT: a real address standing for the emulated port (80 by default);
+        /// may be given several times.
+        #[arg(long, value_name = "ADDR[=PORT]", default_value = "127.0.0.1:8080")]
+        listen: Vec<String>,
+        /// The admin listener's address (loopback only).
+        #[arg(long, value_name = "ADDR")]
+        admin: Option<String>,
+        /// Run only the scenario's first N steps before serving.
+        #[arg(long, value_name = "N")]
+        after_step: Option<usize>,
+    },
+    /// Write the metabase of a scenario's machine, or of a MetaBase.xml, in IIS's own layout.
+    Export {
+        /// A scenario file, or a MetaBase.xml (by its .xml extension).
+        input: PathBuf,
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Export the machine as it is after this many steps (default: all).
+        #[arg(long, value_name = "N")]
+        after_step: Option<usize>,
+    },
+    /// List the risks of a configuration, each with its rule and the command lines that fix it.
+    Lint {
+        /// A scenario file, or a MetaBase.xml (by its .xml extension).
+        input: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: LintFormat,
+        /// Lint the machine as it is after this many steps (default: all).
+        #[arg(long, value_name = "N")]
+        after_step: Option<usize>,
+    },
+    /// Draw sites, applications, runtimes and pools or processes, conflicts in red.
+    Diagram {
+        /// A scenario file, or a MetaBase.xml (by its .xml extension).
+        input: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "dot")]
+        format: DiagramFormat,
+        /// Draw the machine as it is after this many steps (default: all).
+        #[arg(long, value_name = "N")]
+        after_step: Option<usize>,
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `iisim lint --format`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LintFormat {
+    Text,
+    Json,
+}
+
+/// `iisim diagram --format`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DiagramFormat {
+    Dot,
+    Svg,
 }
 
 // Loading a large scenario makes millions of small allocations; mimalloc serves them faster than
@@ -87,6 +152,14 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Explain { scenario, method, url, host, client } => explain(&scenario, method, url, host, client),
+        Command::Serve { scenario, listen, admin, after_step } => {
+            serve(&scenario, &listen, admin.as_deref(), after_step)
+        }
+        Command::Export { input, output, after_step } => export(&input, output.as_deref(), after_step),
+        Command::Lint { input, format, after_step } => lint(&input, format, after_step),
+        Command::Diagram { input, format, after_step, output } => {
+            diagram(&input, format, after_step, output.as_deref())
+        }
         Command::Policies => {
             for p in iisim::policy::POLICIES {
                 out!(
@@ -101,6 +174,51 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// `iisim serve`: exit 2 when the scenario cannot be loaded or an address cannot be used.
+fn serve(path: &Path, listen: &[String], admin: Option<&str>, after_step: Option<usize>) -> ExitCode {
+    let fail = |msg: String| {
+        eprintln!("iisim serve: {msg}");
+        ExitCode::from(2)
+    };
+    let mut listens = Vec::new();
+    for l in listen {
+        match iisim::http::Listen::parse(l) {
+            Ok(l) => listens.push(l),
+            Err(e) => return fail(format!("--listen {l}: {e}")),
+        }
+    }
+    let admin = match admin.map(str::parse::<std::net::SocketAddr>).transpose() {
+        Ok(a) => a,
+        Err(_) => return fail(format!("--admin {}: not an address such as 127.0.0.1:8079", admin.unwrap_or_default())),
+    };
+    let s = match scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => return fail(e.to_string()),
+    };
+    if let Some(n) = after_step.filter(|n| *n > s.step_count()) {
+        return fail(format!("--after-step {n}: the scenario has {} steps", s.step_count()));
+    }
+    let (report, m, w) = s.run_until(after_step);
+    if !report.failures.is_empty() {
+        eprintln!("note: {} expectation(s) of the scenario failed; serving its machine anyway", report.failures.len());
+    }
+    let shared = std::sync::Arc::new(iisim::http::Shared::new(m, w));
+    let opts = iisim::http::Options { listen: listens, admin, ctrl_c: true };
+    let handle = match iisim::http::start(shared, &opts) {
+        Ok(h) => h,
+        Err(e) => return fail(e.to_string()),
+    };
+    for a in &handle.listeners {
+        out!("listening on http://{a}");
+    }
+    if let Some(a) = handle.admin {
+        out!("admin on http://{a}");
+    }
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    handle.wait();
+    ExitCode::SUCCESS
 }
 
 fn explain(path: &Path, method: String, url: String, host: Option<String>, client: Option<String>) -> ExitCode {
@@ -126,6 +244,98 @@ fn explain(path: &Path, method: String, url: String, host: Option<String>, clien
     // The process ends here: freeing a 100,000-application machine key by key only costs time.
     std::mem::forget((m, w));
     ExitCode::SUCCESS
+}
+
+/// Whether a path names a MetaBase.xml rather than a scenario.
+fn is_xml(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml"))
+}
+
+/// The machine of a MetaBase.xml, or of a scenario after `after_step` steps.
+fn machine_of(path: &Path, after_step: Option<usize>) -> Result<iisim::machine::Machine, ScenarioError> {
+    if is_xml(path) {
+        return scenario::machine_from_xml(path);
+    }
+    let s = scenario::load(path)?;
+    if let Some(n) = after_step.filter(|n| *n > s.step_count()) {
+        return Err(ScenarioError {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message: format!("--after-step {n}: the scenario has {} steps", s.step_count()),
+        });
+    }
+    Ok(s.run_until(after_step).1)
+}
+
+/// [`machine_of`], the error printed and turned into exit 2.
+fn machine_or_exit(path: &Path, after_step: Option<usize>) -> Result<iisim::machine::Machine, ExitCode> {
+    machine_of(path, after_step).map_err(|e| {
+        eprintln!("iisim: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// Prints `text`, or writes it to `output`; exit 2 when the file cannot be written.
+fn emit(text: &str, output: Option<&Path>) -> ExitCode {
+    match output {
+        None => {
+            out_raw!("{text}");
+            ExitCode::SUCCESS
+        }
+        Some(p) => match std::fs::write(p, text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("iisim: cannot write {}: {e}", p.display());
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn export(input: &Path, output: Option<&Path>, after_step: Option<usize>) -> ExitCode {
+    let text = if is_xml(input) {
+        scenario::read_metabase_xml(input).map(|x| iisim::metabase::xml::export(&x.imported.metabase))
+    } else {
+        machine_of(input, after_step).map(|m| scenario::export_metabase(&m))
+    };
+    match text {
+        Ok(t) => emit(&t, output),
+        Err(e) => {
+            eprintln!("iisim: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn lint(input: &Path, format: LintFormat, after_step: Option<usize>) -> ExitCode {
+    let m = match machine_or_exit(input, after_step) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let findings = iisim::lint::lint(&m);
+    match format {
+        LintFormat::Json => out!("{}", iisim::lint::to_json(&findings)),
+        LintFormat::Text => {
+            for line in iisim::lint::render(&findings) {
+                out!("{line}");
+            }
+        }
+    }
+    ExitCode::from(u8::from(!findings.is_empty()))
+}
+
+fn diagram(input: &Path, format: DiagramFormat, after_step: Option<usize>, output: Option<&Path>) -> ExitCode {
+    let m = match machine_or_exit(input, after_step) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let g = iisim::diagram::build(&m);
+    let text = match format {
+        DiagramFormat::Dot => iisim::diagram::to_dot(&g),
+        DiagramFormat::Svg => iisim::diagram::to_svg(&g),
+    };
+    emit(&text, output)
 }
 
 fn list_rules(prefix: Option<&str>, verbose: bool) {

@@ -54,6 +54,10 @@ pub const FILTER_DESCRIPTION: &str = "filter.description";
 pub const COMPAT: &str = "compat";
 /// How new site IDs are chosen.
 pub const SITE_ID_ALLOC: &str = "mb.site_id_alloc";
+/// The metabase namespace version written for a metabase not read from a file.
+pub const MB_NAMESPACE_VERSION: &str = "mb.namespace_version";
+/// When the in-memory metabase reaches MetaBase.xml.
+pub const MB_FLUSH: &str = "mb.flush";
 /// Web gardens on IIS 5: per runtime.
 pub const PM5_WEBGARDEN_PER_RUNTIME: &str = "pm5.webgarden_per_runtime";
 /// Whether every 1.x runtime comes with the KB 812833 update already applied.
@@ -190,6 +194,18 @@ pub static POLICIES: &[PolicyDef] = &[
         values: &["by_edition", "sequential"],
         rules: &["MB-14"],
         doc: "new site IDs: a hash of the name on IIS 6 and 2, 3, ... on IIS 5.x, or sequential everywhere",
+    },
+    PolicyDef {
+        name: MB_NAMESPACE_VERSION,
+        values: &["V64_0", "V54_0"],
+        rules: &["MB-04"],
+        doc: "the MetaBase.xml namespace version written for a metabase iisim built; an imported file keeps its own",
+    },
+    PolicyDef {
+        name: MB_FLUSH,
+        values: &["on_stop_and_save", "on_save"],
+        rules: &["MB-02"],
+        doc: "the in-memory metabase is written to MetaBase.xml when IIS stops (iisreset) and on an explicit save, or on an explicit save only",
     },
     PolicyDef {
         name: PM5_WEBGARDEN_PER_RUNTIME,

@@ -1,4 +1,5 @@
-//! Every rule the catalog marks as modeled is cited by some scenario's transcript.
+//! Every rule the catalog marks as modeled is cited by some scenario's transcript, or, for what
+//! only a socket carries, by the HTTP front end's.
 
 use std::collections::BTreeSet;
 
@@ -18,9 +19,42 @@ fn cited_by_scenarios() -> BTreeSet<&'static str> {
     cited
 }
 
+/// The rules the HTTP front end cites for what only a socket carries (HTTP.sys's checks of the
+/// raw request, the framing of responses): a box serves a fixed set of requests and its
+/// transcript tail is read back.
+fn cited_on_the_wire() -> BTreeSet<&'static str> {
+    use std::io::{Read, Write};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/30_iis6_pool_collision.toml");
+    let (_, m, w) = iisim::scenario::load(&dir).unwrap().run_to_end();
+    let opts = iisim::http::Options {
+        listen: vec![iisim::http::Listen { addr: "127.0.0.1:0".parse().unwrap(), port: 80 }],
+        admin: None,
+        ctrl_c: false,
+    };
+    let h = iisim::http::start(std::sync::Arc::new(iisim::http::Shared::new(m, w)), &opts).unwrap();
+    let long = format!("GET / HTTP/1.1\r\nHost: localhost\r\nX-A: {}\r\n\r\n", "a".repeat(17000));
+    let requests: Vec<Vec<u8>> = vec![
+        b"GET /legacy/default.aspx HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".to_vec(),
+        b"HEAD /legacy/default.aspx HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".to_vec(),
+        b"get / HTTP/1.1\r\nHost: localhost\r\n\r\n".to_vec(),
+        b"POST / HTTP/1.1\r\nHost: localhost\r\n\r\n".to_vec(),
+        long.into_bytes(),
+    ];
+    for r in requests {
+        let mut s = std::net::TcpStream::connect(h.listeners[0]).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+        s.write_all(&r).unwrap();
+        let _ = s.read_to_end(&mut Vec::new());
+    }
+    let cited = h.shared.cited();
+    h.stop();
+    cited
+}
+
 #[test]
 fn every_modeled_rule_is_cited() {
-    let cited = cited_by_scenarios();
+    let mut cited = cited_by_scenarios();
+    cited.extend(cited_on_the_wire());
     let missing: Vec<&str> =
         catalog().iter().filter(|r| r.scope == Scope::Modeled && !cited.contains(r.id)).map(|r| r.id).collect();
     assert!(missing.is_empty(), "modeled rules no scenario cites: {missing:?}");

@@ -167,6 +167,8 @@ pub struct Target {
     pub physical: String,
     /// Effective AppPoolId of the application (IIS 6; empty on IIS 5.x).
     pub pool: String,
+    /// That pool's settings as the view was compiled; `None` when the pool's key does not exist.
+    pub pool_settings: Option<view::PoolView>,
 }
 
 /// An ISAPI extension chosen to run the request; the process model decides where it runs.

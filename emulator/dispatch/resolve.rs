@@ -80,6 +80,7 @@ impl Place<'_, '_> {
             app_vpath: self.key.app.vpath.clone(),
             physical: self.physical(),
             pool: self.key.app.pool.clone(),
+            pool_settings: self.key.app.pool_settings,
         }
     }
 }
@@ -522,8 +523,11 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                 Some(site)
             }
             None => {
-                let rules: &[RuleId] =
-                    if self.iis6() { &["REQ-04", "REQ-13", "HTTP-02", "HTTP-03"] } else { &["REQ-04", "REQ-13"] };
+                let rules: &[RuleId] = if self.iis6() {
+                    &["REQ-04", "REQ-13", "HTTP-02", "HTTP-03", "HTTP-23"]
+                } else {
+                    &["REQ-04", "REQ-13"]
+                };
                 decide!(
                     self.sink,
                     rules,

@@ -111,6 +111,8 @@ pub struct AppInfo {
     pub isolated: u32,
     /// Effective AppPoolId at the application (IIS 6; empty on IIS 5.x).
     pub pool: String,
+    /// That pool's settings, when its key exists (IIS 6).
+    pub pool_settings: Option<PoolView>,
     /// Effective InProcessIsapiApps at the application (shared by applications inheriting it).
     pub in_process: Arc<IsapiSet>,
 }
@@ -335,7 +337,7 @@ pub struct View {
 pub const W3SVC_PARAMETERS_KEY: &str = r"HKLM\SYSTEM\CurrentControlSet\Services\W3SVC\Parameters";
 
 /// An application pool's settings a request needs (IIS 6, MB-22, PM6-05).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PoolView {
     /// Effective MaxProcesses: the web garden's size (0 as the metabase has it).
     pub max_processes: u32,
@@ -496,6 +498,7 @@ struct Compiler<'m> {
     in_process: HashMap<usize, Arc<IsapiSet>>,
     machine_mime: Arc<MimeMap>,
     server: String,
+    pools: &'m CiMap<PoolView>,
     empty_maps: (Arc<Maps>, Arc<[Mapped]>),
     no_errors: Arc<[CustomError]>,
 }
@@ -626,12 +629,14 @@ impl<'m> Compiler<'m> {
         let m = self.m;
         let in_process =
             self.in_process.entry(addr(v)).or_insert_with(|| Arc::new(IsapiSet::new(isapi_list(m, list(v))))).clone();
+        let pool = if self.m.edition().is_iis6() { self.string(frame, APP_POOL_ID) } else { String::new() };
         AppInfo {
             path: path.to_string(),
             vpath: vpath(root, path),
             in_app,
             isolated: self.dword(frame, APP_ISOLATED, 2),
-            pool: if self.m.edition().is_iis6() { self.string(frame, APP_POOL_ID) } else { String::new() },
+            pool_settings: self.pools.get(&pool).copied(),
+            pool,
             in_process,
         }
     }
@@ -788,7 +793,6 @@ impl View {
             }
         }
 
-        compile_keys(m, &policies, &mut sites, &mut keys, &aspnet, &extensions);
         let mut pools = CiMap::default();
         for key in mb.children("/LM/W3SVC/AppPools") {
             let name = key.path().rsplit('/').next().unwrap_or_default();
@@ -798,6 +802,7 @@ impl View {
             };
             pools.insert_first(name, pool);
         }
+        compile_keys(m, &policies, &mut sites, &mut keys, (&aspnet, &extensions, &pools));
         let files = Arc::new(Files::new(m.fs().entries()));
         View {
             edition: m.edition(),
@@ -981,8 +986,7 @@ fn compile_keys(
     policies: &DispatchPolicies,
     sites: &mut [SiteView],
     tree: &mut SegTree<Arc<KeyView>>,
-    aspnet: &BTreeMap<String, Version>,
-    extensions: &[ExtensionRow],
+    (aspnet, extensions, pools): (&BTreeMap<String, Version>, &[ExtensionRow], &CiMap<PoolView>),
 ) {
     let mb = m.metabase();
     let machine_mime = Arc::new(mime_map(&mb.own_list("/LM/MimeMap", "MimeMap")));
@@ -998,6 +1002,7 @@ fn compile_keys(
         in_process: HashMap::new(),
         machine_mime,
         server: format!("Microsoft-IIS/{}", m.edition().iis_version()),
+        pools,
         empty_maps: (Arc::new(Maps::default()), Vec::new().into()),
         no_errors: Vec::new().into(),
     };

@@ -20,6 +20,8 @@ pub struct FileSystem {
     entries: BTreeMap<String, (String, bool)>,
     /// Moves on every change, so whatever was compiled from the disk knows it is stale.
     version: u64,
+    /// Lower-cased path -> text, for the files whose contents iisim writes (an exported MetaBase.xml).
+    contents: BTreeMap<String, String>,
 }
 
 impl FileSystem {
@@ -74,11 +76,24 @@ impl FileSystem {
         true
     }
 
+    /// Writes a text file (creating it and its folder); returns false if it existed before.
+    pub fn write_file(&mut self, path: &str, text: &str) -> bool {
+        let created = self.create_file(path);
+        self.contents.insert(key(path), text.to_string());
+        created
+    }
+
+    /// The text of a file iisim wrote, if any.
+    pub fn read_file(&self, path: &str) -> Option<&str> {
+        self.contents.get(&key(path)).map(String::as_str)
+    }
+
     /// Deletes a file or a folder with everything in it; returns whether anything went.
     pub fn delete(&mut self, path: &str) -> bool {
         let k = key(path);
         let prefix = format!("{k}\\");
         let before = self.entries.len();
+        self.contents.retain(|e, _| e != &k && !e.starts_with(&prefix));
         self.entries.retain(|e, _| e != &k && !e.starts_with(&prefix));
         self.version += 1;
         before != self.entries.len()

@@ -247,3 +247,54 @@ impl EventLog {
         all.into_iter().map(|(_, e)| e).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: u32) -> EventEntry {
+        EventEntry {
+            time: 0,
+            log: "Application",
+            level: Level::Information,
+            source: "t".into(),
+            id,
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn event_logs_merge_in_order_and_trim_to_a_tail() {
+        let (mut a, mut b) = (EventLog::default(), EventLog::default());
+        a.push(entry(1));
+        b.push(entry(2));
+        a.push(entry(3));
+        let ids = |v: Vec<EventEntry>| v.iter().map(|e| e.id).collect::<Vec<_>>();
+        assert_eq!(ids(EventLog::merged_since(&a, 0, &b, 0)), [1, 2, 3]);
+        let mark = (a.written(), b.written());
+        for id in 4..10 {
+            a.push(entry(id));
+        }
+        a.trim(3);
+        assert_eq!(a.entries().len(), 3);
+        assert_eq!(a.written(), 8, "trimmed entries still count as written");
+        assert_eq!(ids(EventLog::merged_since(&a, mark.0, &b, mark.1)), [7, 8, 9], "what is left of the new ones");
+    }
+
+    #[test]
+    fn journals_drain_in_the_order_effects_happened() {
+        let (mut a, mut b) = (Journal::default(), Journal::default());
+        a.record(Change::Note { text: "1".into() }, &[]);
+        b.record(Change::Note { text: "2".into() }, &[]);
+        a.record(Change::Note { text: "3".into() }, &[]);
+        let texts: Vec<String> = drain_merged(&mut a, &mut b)
+            .into_iter()
+            .map(|e| match e.change {
+                Change::Note { text } => text,
+                _ => String::new(),
+            })
+            .collect();
+        assert_eq!(texts, ["1", "2", "3"]);
+        assert!(a.is_empty() && b.is_empty());
+    }
+}

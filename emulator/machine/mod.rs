@@ -269,8 +269,8 @@ impl Machine {
     }
 
     /// Runtime `v`'s processModel as its machine.config now says.
-    pub fn process_model(&self, v: Version) -> ProcessModel {
-        self.process_models.get(&v).cloned().unwrap_or_else(|| ProcessModel::shipped(v))
+    pub fn process_model(&self, v: Version) -> &ProcessModel {
+        self.process_models.get(&v).unwrap_or_else(|| ProcessModel::shipped_ref(v))
     }
 
     /// The web.config of application `app`.
@@ -421,6 +421,11 @@ impl Machine {
         self.clock = self.clock.max(time);
     }
 
+    /// Keeps only the newest `keep` event-log entries (a long-running server's bounded tail).
+    pub fn trim_events(&mut self, keep: usize) {
+        self.events.trim(keep);
+    }
+
     /// Records a process-model change (a process started or ended, sessions lost).
     pub fn record_process(&mut self, text: impl Into<String>, rules: &[RuleId]) {
         self.journal.record(Change::Process { text: text.into() }, rules);
@@ -547,6 +552,98 @@ impl Machine {
         if names.is_empty() && self.fs.create_dir(dir) {
             self.journal.record(Change::Files { dir: dir.into(), names: vec![], created: true }, rules);
         }
+    }
+
+    /// Writes a text file on the emulated disk, recording it.
+    pub fn fs_write_file(&mut self, path: &str, text: &str, rules: &[RuleId]) {
+        self.generation += 1;
+        let created = self.fs.write_file(path, text);
+        let how = if created { "written" } else { "overwritten" };
+        self.journal.record(Change::Note { text: format!("{path} {how}: {} bytes", text.len()) }, rules);
+    }
+
+    /// Where IIS 6 keeps its metabase file (MB-01).
+    pub fn metabase_file(&self) -> String {
+        format!("{}\\system32\\inetsrv\\MetaBase.xml", self.windir())
+    }
+
+    /// The in-memory metabase as MetaBase.xml, in IIS's layout; the namespace is the file's, or
+    /// policy `mb.namespace_version`'s for a metabase iisim built (MB-04..07).
+    pub fn metabase_xml(&self) -> String {
+        let version = self.policies.get(policy::MB_NAMESPACE_VERSION);
+        let fallback = format!("{}{}", metabase::xml::NAMESPACE_PREFIX, version.trim_start_matches('V'));
+        metabase::xml::export_as(&self.metabase, &fallback)
+    }
+
+    /// Writes the in-memory metabase over the MetaBase.xml on disk, as IIS does when it stops
+    /// cleanly (MB-02, policy `mb.flush`). Only a file the machine holds is rewritten: iisim
+    /// models the file's contents when the scenario started from one. Returns whether it wrote.
+    pub fn mb_flush(&mut self, why: &str, rules: &[RuleId]) -> bool {
+        let path = self.metabase_file();
+        let Some(old) = self.fs.read_file(&path) else { return false };
+        if self.policies.is(policy::MB_FLUSH, "on_save") {
+            self.note(
+                format!("{why}: the metabase stays in memory, {path} is not rewritten (policy mb.flush = on_save)"),
+                rules,
+            );
+            return false;
+        }
+        let text = self.metabase_xml();
+        if old == text {
+            self.note(format!("{why}: {path} already holds the in-memory metabase"), rules);
+            return false;
+        }
+        self.generation += 1;
+        self.fs.write_file(&path, &text);
+        self.note(format!("{why}: the in-memory metabase is written to {path} ({} bytes)", text.len()), rules);
+        true
+    }
+
+    /// IIS reads its MetaBase.xml again, as it does when it starts: a file that loads replaces the
+    /// in-memory metabase; one that does not is reported and the metabase stays. Returns whether
+    /// the metabase changed.
+    pub fn mb_reload(&mut self, why: &str, rules: &[RuleId]) -> bool {
+        let path = self.metabase_file();
+        let Some(text) = self.fs.read_file(&path) else { return false };
+        match metabase::xml::import(text) {
+            Ok(imported) if imported.metabase == self.metabase => false,
+            Ok(imported) => {
+                self.generation += 1;
+                self.metabase = imported.metabase;
+                self.note(format!("{why}: IIS reads {path}, which differs from what it had in memory: the file's metabase is in force"), rules);
+                true
+            }
+            Err(e) => {
+                self.note(format!("{why}: {path} does not load ({e}): IIS keeps the metabase it had"), rules);
+                false
+            }
+        }
+    }
+
+    /// The MetaBase.xml on disk was edited by hand: a running IIS reads it at once only when
+    /// `EnableEditWhileRunning` is 1 at `/LM`; otherwise the edit waits for the next start (MB-03).
+    pub fn mb_file_edited(&mut self, rules: &[RuleId]) {
+        let live = self.metabase.own("/LM", "EnableEditWhileRunning").and_then(Value::as_dword).unwrap_or(0) != 0;
+        if live {
+            if !self.mb_reload("EnableEditWhileRunning=1", rules) {
+                self.note("EnableEditWhileRunning=1: the edited file holds nothing new", rules);
+            }
+        } else {
+            let path = self.metabase_file();
+            let flush = if self.policies.is(policy::MB_FLUSH, "on_save") {
+                "IIS reads it when it next starts"
+            } else {
+                "when IIS stops it writes its in-memory metabase over the edit"
+            };
+            self.note(format!("EnableEditWhileRunning=0: the running IIS ignores the edit of {path}; {flush}"), rules);
+        }
+    }
+
+    /// Replaces the whole metabase with one read from a MetaBase.xml file, recording it (MB-01, MB-02).
+    pub fn mb_replace(&mut self, metabase: Metabase, text: impl Into<String>, rules: &[RuleId]) {
+        self.generation += 1;
+        self.metabase = metabase;
+        self.journal.record(Change::Note { text: text.into() }, rules);
     }
 
     /// Deletes a file or folder (with its contents), recording it when it existed.

@@ -3,6 +3,7 @@
 pub mod defaults;
 pub mod schema;
 pub mod scriptmap;
+pub mod xml;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,6 +19,8 @@ pub enum Value {
     String(String),
     /// A MULTISZ list.
     MultiSz(Vec<String>),
+    /// Opaque bytes as the hex text the file held (secure properties, BINARY values; MB-11).
+    Binary(String),
 }
 
 impl Value {
@@ -56,16 +59,50 @@ impl Value {
                 let items: Vec<String> = v.iter().map(|s| format!("\"{s}\"")).collect();
                 format!("[{}]", items.join(", "))
             }
+            (Value::Binary(hex), _) => format!("<opaque, {} hex digits>", hex.len()),
         }
     }
 }
 
+/// What a MetaBase.xml file said about a value beyond the value itself, kept so that export
+/// writes it back unchanged (MB-07).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ValueMeta {
+    /// Written as a `<Custom>` child element rather than an attribute.
+    pub custom: bool,
+    /// `ID`, as written.
+    pub id: Option<String>,
+    /// `Type` (`DWORD`, `STRING`, `EXPANDSZ`, `MULTISZ`, `BINARY`), as written.
+    pub type_name: Option<String>,
+    /// `UserType`, as written.
+    pub user_type: Option<String>,
+    /// `Attributes`, as written.
+    pub attributes: Option<String>,
+    /// Other attributes of a Custom element, in file order.
+    pub extra: Vec<(String, String)>,
+    /// An attribute iisim's schema does not know: the value is the file's text, written back as is.
+    pub verbatim: bool,
+}
+
+/// One stored property: its name as written, its value and what the file said about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prop {
+    /// Name, canonical for schema properties, as written otherwise (may be empty for Custom).
+    pub name: String,
+    /// The value.
+    pub value: Value,
+    /// File details kept for export.
+    pub meta: ValueMeta,
+}
+
 /// One metabase key.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {
     path: String,
     key_type: String,
-    props: BTreeMap<String, (String, Value)>,
+    props: BTreeMap<String, Prop>,
+    /// The comment a file put before the key, written back with it.
+    comment: Option<String>,
 }
 
 impl Key {
@@ -81,12 +118,22 @@ impl Key {
 
     /// The key's own value of a property.
     pub fn get(&self, prop: &str) -> Option<&Value> {
-        self.props.get(&prop.to_ascii_lowercase()).map(|(_, v)| v)
+        self.props.get(&prop.to_ascii_lowercase()).map(|p| &p.value)
     }
 
     /// The properties the key sets, as (name, value), in name order.
     pub fn props(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.props.values().map(|(n, v)| (n.as_str(), v))
+        self.props.values().map(|p| (p.name.as_str(), &p.value))
+    }
+
+    /// The properties the key sets with what the file said of each, in name order.
+    pub fn stored(&self) -> impl Iterator<Item = &Prop> {
+        self.props.values()
+    }
+
+    /// The comment a file put before the key.
+    pub fn comment(&self) -> Option<&str> {
+        self.comment.as_deref()
     }
 }
 
@@ -119,7 +166,20 @@ pub struct Metabase {
     keys: BTreeMap<Box<str>, Key>,
     /// Moves on every change, so whatever was compiled from the metabase knows it is stale.
     version: u64,
+    /// The `IIS_Global` key (Location `.`), outside the path tree (MB-04).
+    global: Option<Key>,
+    /// The namespace of the file the metabase was read from (MB-04).
+    namespace: Option<String>,
 }
+
+// Two metabases are equal when they hold the same keys, whatever their change counts.
+impl PartialEq for Metabase {
+    fn eq(&self, other: &Self) -> bool {
+        self.keys == other.keys && self.global == other.global && self.namespace == other.namespace
+    }
+}
+
+impl Eq for Metabase {}
 
 /// Normalises a metabase path: `\` to `/`, one leading `/`, no trailing `/` (MB-15 keeps case).
 pub fn normalize(path: &str) -> String {
@@ -204,11 +264,79 @@ impl Metabase {
                 created.extend(self.create_key(&p, "IIsConfigObject")?);
             }
         }
-        let key = Key { path: path.clone(), key_type: key_type.to_string(), props: BTreeMap::new() };
+        let key = Key { path: path.clone(), key_type: key_type.to_string(), props: BTreeMap::new(), comment: None };
         self.keys.insert(order_key(&path), key);
         self.version += 1;
         created.push(path);
         Ok(created)
+    }
+
+    /// Adds one key exactly as a file lists it: no parents are created (MB-05). Location `.` is
+    /// the `IIS_Global` key.
+    pub fn insert_key(&mut self, path: &str, key_type: &str) -> Result<(), MbError> {
+        self.insert_key_with_comment(path, key_type, None)
+    }
+
+    /// Like [`Metabase::insert_key`], with the comment the file put before the key.
+    pub fn insert_key_with_comment(
+        &mut self,
+        path: &str,
+        key_type: &str,
+        comment: Option<String>,
+    ) -> Result<(), MbError> {
+        let key = Key { path: path.to_string(), key_type: key_type.to_string(), props: BTreeMap::new(), comment };
+        self.version += 1;
+        if path == "." {
+            if self.global.is_some() {
+                return Err(MbError::AlreadyExists(".".into()));
+            }
+            self.global = Some(key);
+            return Ok(());
+        }
+        let segs = order_key(path);
+        if self.keys.contains_key(&segs) {
+            return Err(MbError::AlreadyExists(path.to_string()));
+        }
+        self.keys.insert(segs, key);
+        Ok(())
+    }
+
+    /// The `IIS_Global` key, when the file had one (MB-04).
+    pub fn global(&self) -> Option<&Key> {
+        self.global.as_ref()
+    }
+
+    /// The namespace of the file the metabase came from (MB-04).
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// Records the namespace a file declared (MB-04).
+    pub fn set_namespace(&mut self, ns: Option<String>) {
+        self.version += 1;
+        self.namespace = ns;
+    }
+
+    /// Stores a property as a file wrote it, under `slot` (its lower-cased name, or a stand-in
+    /// for nameless Custom elements); returns false when the slot is taken.
+    pub fn store(&mut self, path: &str, slot: &str, prop: Prop) -> Result<bool, MbError> {
+        let key = if path == "." { self.global.as_mut() } else { self.keys.get_mut(&order_key(path)) };
+        let key = key.ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
+        if key.props.contains_key(slot) {
+            return Ok(false);
+        }
+        key.props.insert(slot.to_string(), prop);
+        self.version += 1;
+        Ok(true)
+    }
+
+    /// Stores properties as a file wrote them, each under its slot, replacing what a slot held.
+    pub fn store_all(&mut self, path: &str, props: Vec<(String, Prop)>) -> Result<(), MbError> {
+        let key = if path == "." { self.global.as_mut() } else { self.keys.get_mut(&order_key(path)) };
+        let key = key.ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
+        key.props.extend(props);
+        self.version += 1;
+        Ok(())
     }
 
     /// Deletes a key and everything below it; returns the deleted paths.
@@ -225,8 +353,14 @@ impl Metabase {
     pub fn set(&mut self, path: &str, prop: &str, value: Value) -> Result<Option<Value>, MbError> {
         let key = self.keys.get_mut(&order_key(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
         let name = schema::lookup(prop).map(|d| d.name.to_string()).unwrap_or_else(|| prop.to_string());
+        let slot = prop.to_ascii_lowercase();
         self.version += 1;
-        Ok(key.props.insert(prop.to_ascii_lowercase(), (name, value)).map(|(_, v)| v))
+        // A value set again keeps what the file said of it (its Custom ID, type, attributes).
+        let mut meta = key.props.get(&slot).map(|p| p.meta.clone()).unwrap_or_default();
+        if meta.verbatim && !matches!(value, Value::String(_)) {
+            meta.verbatim = false;
+        }
+        Ok(key.props.insert(slot, Prop { name, value, meta }).map(|p| p.value))
     }
 
     /// Changes a key's KeyType; returns the previous one.
@@ -239,7 +373,7 @@ impl Metabase {
     /// Removes a property from a key; returns the removed value.
     pub fn remove(&mut self, path: &str, prop: &str) -> Option<Value> {
         let key = self.keys.get_mut(&order_key(path))?;
-        let removed = key.props.remove(&prop.to_ascii_lowercase()).map(|(_, v)| v);
+        let removed = key.props.remove(&prop.to_ascii_lowercase()).map(|p| p.value);
         self.version += u64::from(removed.is_some());
         removed
     }

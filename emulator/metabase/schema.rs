@@ -15,6 +15,8 @@ pub enum Kind {
     ExpandSz,
     /// List of texts, one per line (MB-10).
     MultiSz,
+    /// Opaque bytes kept as the hex text the file held: secure properties and BINARY values (MB-11).
+    Binary,
 }
 
 /// A property's schema default.
@@ -33,6 +35,8 @@ pub enum Default {
 /// The schema entry of one property.
 #[derive(Debug, Clone, Copy)]
 pub struct PropDef {
+    /// The IIS 6 metabase identifier (`MD_*` constant), written as a Custom element's ID (MB-07).
+    pub id: u32,
     /// Canonical name, e.g. `ScriptMaps`.
     pub name: &'static str,
     /// Stored type.
@@ -82,67 +86,83 @@ pub const DIR_BROWSE_FLAGS: &[(&str, u32)] = &[
 ];
 
 use Kind::String as Str;
-use Kind::{Bool, Dword, Flags, MultiSz};
+use Kind::{Binary, Bool, Dword, Flags, MultiSz};
 
 macro_rules! prop {
-    ($name:literal, $kind:expr, $inherit:literal, $default:expr) => {
-        PropDef { name: $name, kind: $kind, inherit: $inherit, default: $default }
+    ($id:literal, $name:literal, $kind:expr, $inherit:literal, $default:expr) => {
+        PropDef { id: $id, name: $name, kind: $kind, inherit: $inherit, default: $default }
     };
 }
 
 /// Every property iisim knows, in the order ENUM lists them.
 pub static SCHEMA: &[PropDef] = &[
-    prop!("KeyType", Str, false, Default::None),
-    prop!("ServerComment", Str, true, Default::Str("")),
-    prop!("ServerBindings", MultiSz, false, Default::None),
-    prop!("SecureBindings", MultiSz, false, Default::None),
-    prop!("ServerAutoStart", Bool, false, Default::Dword(1)),
-    prop!("Path", Str, true, Default::Str("")),
-    prop!("AppRoot", Str, true, Default::Str("")),
-    prop!("AppIsolated", Dword, true, Default::Dword(2)),
-    prop!("AppPoolId", Str, true, Default::Str("DefaultAppPool")),
-    prop!("AppFriendlyName", Str, true, Default::Str("")),
-    prop!("AccessFlags", Flags(ACCESS_FLAGS), true, Default::Dword(1)),
-    prop!("AccessSSLFlags", Flags(ACCESS_SSL_FLAGS), true, Default::Dword(0)),
-    prop!("AuthFlags", Flags(AUTH_FLAGS), true, Default::Dword(1)),
-    prop!("DirBrowseFlags", Flags(DIR_BROWSE_FLAGS), true, Default::Dword(0x4000_001e)),
-    prop!("DefaultDoc", Str, true, Default::Str("default.htm")),
-    prop!("ScriptMaps", MultiSz, true, Default::None),
-    prop!("HttpCustomHeaders", MultiSz, true, Default::None),
-    prop!("HttpErrors", MultiSz, true, Default::None),
-    prop!("MimeMap", MultiSz, true, Default::None),
-    prop!("InProcessIsapiApps", MultiSz, true, Default::None),
-    prop!("IIs5IsolationModeEnabled", Bool, false, Default::Dword(1)),
-    prop!("WebSvcExtRestrictionList", MultiSz, false, Default::None),
-    prop!("ApplicationDependencies", MultiSz, false, Default::None),
-    prop!("FilterLoadOrder", Str, false, Default::Str("")),
-    prop!("FilterPath", Str, true, Default::None),
-    prop!("FilterDescription", Str, true, Default::None),
-    prop!("FilterEnabled", Bool, true, Default::Dword(1)),
-    prop!("Enable32BitAppOnWin64", Bool, true, Default::Dword(0)),
-    prop!("MaxProcesses", Dword, true, Default::Dword(1)),
-    prop!("PeriodicRestartTime", Dword, true, Default::Dword(60)),
-    prop!("PeriodicRestartRequests", Dword, true, Default::Dword(0)),
-    prop!("PeriodicRestartMemory", Dword, true, Default::Dword(0)),
-    prop!("PeriodicRestartPrivateMemory", Dword, true, Default::Dword(0)),
-    prop!("PeriodicRestartSchedule", MultiSz, true, Default::None),
-    prop!("IdleTimeout", Dword, true, Default::Dword(20)),
-    prop!("ShutdownTimeLimit", Dword, true, Default::Dword(90)),
-    prop!("StartupTimeLimit", Dword, true, Default::Dword(90)),
-    prop!("PingingEnabled", Bool, true, Default::Dword(1)),
-    prop!("PingInterval", Dword, true, Default::Dword(30)),
-    prop!("PingResponseTime", Dword, true, Default::Dword(60)),
-    prop!("RapidFailProtection", Bool, true, Default::Dword(1)),
-    prop!("RapidFailProtectionInterval", Dword, true, Default::Dword(5)),
-    prop!("RapidFailProtectionMaxCrashes", Dword, true, Default::Dword(5)),
-    prop!("AppPoolIdentityType", Dword, true, Default::Dword(2)),
-    prop!("AppPoolAutoStart", Bool, false, Default::Dword(1)),
-    prop!("ConnectionTimeout", Dword, true, Default::Dword(120)),
+    prop!(1002, "KeyType", Str, false, Default::None),
+    prop!(1015, "ServerComment", Str, true, Default::Str("")),
+    prop!(1023, "ServerBindings", MultiSz, false, Default::None),
+    prop!(2021, "SecureBindings", MultiSz, false, Default::None),
+    prop!(1017, "ServerAutoStart", Bool, false, Default::Dword(1)),
+    prop!(3001, "Path", Str, true, Default::Str("")),
+    prop!(2103, "AppRoot", Str, true, Default::Str("")),
+    prop!(2104, "AppIsolated", Dword, true, Default::Dword(2)),
+    prop!(9101, "AppPoolId", Str, true, Default::Str("DefaultAppPool")),
+    prop!(2102, "AppFriendlyName", Str, true, Default::Str("")),
+    prop!(6016, "AccessFlags", Flags(ACCESS_FLAGS), true, Default::Dword(1)),
+    prop!(6030, "AccessSSLFlags", Flags(ACCESS_SSL_FLAGS), true, Default::Dword(0)),
+    prop!(6000, "AuthFlags", Flags(AUTH_FLAGS), true, Default::Dword(1)),
+    prop!(6005, "DirBrowseFlags", Flags(DIR_BROWSE_FLAGS), true, Default::Dword(0x4000_001e)),
+    prop!(6006, "DefaultDoc", Str, true, Default::Str("default.htm")),
+    prop!(6014, "ScriptMaps", MultiSz, true, Default::None),
+    prop!(6004, "HttpCustomHeaders", MultiSz, true, Default::None),
+    prop!(6008, "HttpErrors", MultiSz, true, Default::None),
+    prop!(6015, "MimeMap", MultiSz, true, Default::None),
+    prop!(2073, "InProcessIsapiApps", MultiSz, true, Default::None),
+    prop!(9203, "IIs5IsolationModeEnabled", Bool, false, Default::Dword(1)),
+    prop!(2168, "WebSvcExtRestrictionList", MultiSz, false, Default::None),
+    prop!(2167, "ApplicationDependencies", MultiSz, false, Default::None),
+    prop!(2040, "FilterLoadOrder", Str, false, Default::Str("")),
+    prop!(2041, "FilterPath", Str, true, Default::None),
+    prop!(2045, "FilterDescription", Str, true, Default::None),
+    prop!(2043, "FilterEnabled", Bool, true, Default::Dword(1)),
+    prop!(9040, "Enable32BitAppOnWin64", Bool, true, Default::Dword(0)),
+    prop!(9003, "MaxProcesses", Dword, true, Default::Dword(1)),
+    prop!(9001, "PeriodicRestartTime", Dword, true, Default::Dword(60)),
+    prop!(9002, "PeriodicRestartRequests", Dword, true, Default::Dword(0)),
+    prop!(9024, "PeriodicRestartMemory", Dword, true, Default::Dword(0)),
+    prop!(9038, "PeriodicRestartPrivateMemory", Dword, true, Default::Dword(0)),
+    prop!(9020, "PeriodicRestartSchedule", MultiSz, true, Default::None),
+    prop!(9005, "IdleTimeout", Dword, true, Default::Dword(20)),
+    prop!(9012, "ShutdownTimeLimit", Dword, true, Default::Dword(90)),
+    prop!(9011, "StartupTimeLimit", Dword, true, Default::Dword(90)),
+    prop!(9004, "PingingEnabled", Bool, true, Default::Dword(1)),
+    prop!(9013, "PingInterval", Dword, true, Default::Dword(30)),
+    prop!(9014, "PingResponseTime", Dword, true, Default::Dword(60)),
+    prop!(9006, "RapidFailProtection", Bool, true, Default::Dword(1)),
+    prop!(9029, "RapidFailProtectionInterval", Dword, true, Default::Dword(5)),
+    prop!(9030, "RapidFailProtectionMaxCrashes", Dword, true, Default::Dword(5)),
+    prop!(9021, "AppPoolIdentityType", Dword, true, Default::Dword(2)),
+    prop!(9028, "AppPoolAutoStart", Bool, false, Default::Dword(1)),
+    prop!(1013, "ConnectionTimeout", Dword, true, Default::Dword(120)),
+    // Secure properties: encrypted blobs iisim keeps verbatim and never decrypts (MB-11).
+    prop!(6027, "AdminACL", Binary, true, Default::None),
+    prop!(6021, "AnonymousUserPass", Binary, true, Default::None),
+    prop!(7502, "WAMUserPass", Binary, true, Default::None),
+    prop!(3003, "UNCPassword", Binary, true, Default::None),
+    prop!(9999, "SessionKey", Binary, false, Default::None),
+    // `/LM` settings: plain DWORDs written 0/1 (MB-03, MB-09).
+    prop!(9998, "EnableEditWhileRunning", Dword, false, Default::Dword(0)),
+    prop!(9996, "EnableHistory", Dword, false, Default::Dword(1)),
+    prop!(9995, "MaxHistoryFiles", Dword, false, Default::Dword(10)),
 ];
 
 /// The schema entry named `name` (case-insensitive).
 pub fn lookup(name: &str) -> Option<&'static PropDef> {
-    SCHEMA.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+    // The length check first: most names differ in length, and lookups are frequent.
+    SCHEMA.iter().find(|p| p.name.len() == name.len() && p.name.eq_ignore_ascii_case(name))
+}
+
+/// The schema entry with IIS 6 metabase identifier `id`.
+pub fn lookup_id(id: u32) -> Option<&'static PropDef> {
+    SCHEMA.iter().find(|p| p.id == id)
 }
 
 /// Formats a flag DWORD canonically: names joined by ` | `, unknown bits as a number, zero as `0`.

@@ -23,7 +23,7 @@ use crate::rules::RuleId;
 use crate::runtime::Version;
 use session::{SessionMode, Sessions};
 
-pub use serve::{serve, Load, Served};
+pub use serve::{serve, serve_resolved, Load, Served};
 
 /// What a process is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -113,7 +113,7 @@ pub struct Process {
     domains: BTreeMap<String, Domain>,
     busy: Vec<u64>,
     overflows: u32,
-    config: Option<ProcessModel>,
+    config: Option<Arc<ProcessModel>>,
     limits: PoolLimits,
 }
 
@@ -240,6 +240,16 @@ impl World {
         &self.sessions
     }
 
+    /// Ends a client's sessions everywhere, silently, as their timeout would (see
+    /// [`Sessions::forget`]).
+    pub fn forget_client(&mut self, client: &str) {
+        if let Some(id) = self.sessions.forget(client) {
+            for d in self.procs.values_mut().flat_map(|p| p.domains.values_mut()) {
+                d.sessions.remove(&id);
+            }
+        }
+    }
+
     /// Every event-log entry the running processes wrote, oldest first.
     pub fn events(&self) -> &[EventEntry] {
         self.events.entries()
@@ -324,6 +334,14 @@ impl World {
         pid
     }
 
+    /// The pool's web-garden member `slot`, found without building its Role.
+    fn find_w3wp(&self, pool: &str, slot: u32) -> Option<u32> {
+        self.procs
+            .values()
+            .find(|p| matches!(&p.role, Role::W3wp(name, n) if name == pool && *n == slot))
+            .map(|p| p.pid)
+    }
+
     fn find(&self, role: &Role) -> Option<u32> {
         self.procs.values().find(|p| &p.role == role).map(|p| p.pid)
     }
@@ -338,6 +356,12 @@ pub fn view(m: &Machine, w: &mut World) -> Arc<View> {
         }
     }
     let v = Arc::new(View::compile(m));
+    adopt_view(m, w, v.clone());
+    v
+}
+
+/// Takes `v`, compiled from `m` outside the world's lock, as the world's view of `m`.
+pub fn adopt_view(m: &Machine, w: &mut World, v: Arc<View>) {
     // What compiling set aside (a site that cannot start, a malformed binding) is worth saying
     // once, when it changes (REQ-05).
     let notes: Vec<String> = v.notes().iter().map(|d| d.text.clone()).collect();
@@ -347,8 +371,7 @@ pub fn view(m: &Machine, w: &mut World) -> Arc<View> {
         }
         w.view_notes = notes;
     }
-    w.view = Some((generation, v.clone()));
-    v
+    w.view = Some((m.generation(), v));
 }
 
 /// Whether IIS runs in IIS 5 style (IIS 5.x, or IIS 6 in IIS 5.0 isolation mode), as decided
@@ -431,7 +454,7 @@ fn start(
         domains: BTreeMap::new(),
         busy: Vec::new(),
         overflows: 0,
-        config,
+        config: config.map(Arc::new),
         limits,
     };
     w.procs.insert(pid, p);
@@ -705,7 +728,7 @@ fn end_domain(w: &mut World, pid: u32, app_key: &str, why: &str, rules: &[RuleId
 /// Edits an attribute of runtime `v`'s machine.config processModel; it applies at the next
 /// worker start (PM5-05).
 pub fn edit_process_model(m: &mut Machine, v: Version, attr: &str, value: &str) -> Result<(), String> {
-    let mut pm = m.process_model(v);
+    let mut pm = m.process_model(v).clone();
     pm.set(attr, value)?;
     let text = format!(
         "{}\\CONFIG\\machine.config: <processModel {attr}=\"{value}\"> (read when a worker or host next loads {v})",

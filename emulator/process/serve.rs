@@ -1,7 +1,7 @@
 //! One request end to end: dispatch, then the process that runs it, then the response.
 
 use crate::dispatch::view::PoolView;
-use crate::dispatch::{self, Decision, IsapiCall, Outcome, Reply, Request, Target, View};
+use crate::dispatch::{self, IsapiCall, Outcome, Reply, Request, Resolution, Target};
 use crate::machine::journal::Level;
 use crate::machine::Machine;
 use crate::messages::Catalog;
@@ -28,10 +28,9 @@ pub struct Load {
 /// How a request was served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Served {
-    /// The response; status 0 when the connection was refused.
+    /// The response; status 0 when the connection was refused. Every decision from
+    /// canonicalisation to the process is in the world's journal.
     pub reply: Reply,
-    /// Every decision from canonicalisation to the process.
-    pub decisions: Vec<Decision>,
     /// Image name and PID of the process that answered.
     pub process: Option<(&'static str, u32)>,
     /// The ASP.NET runtime that ran (or refused) it.
@@ -44,30 +43,44 @@ pub struct Served {
 
 impl Served {
     fn new(reply: Reply) -> Served {
-        Served { reply, decisions: Vec::new(), process: None, runtime: None, target: None, session: None }
+        Served { reply, process: None, runtime: None, target: None, session: None }
     }
 }
 
-fn decide(w: &mut World, s: &mut Served, text: impl Into<String>, rules: &[RuleId]) {
-    let text = text.into();
-    w.record_decision(text.clone(), rules);
-    s.decisions.push(Decision::new(text, rules));
+fn decide(w: &mut World, text: impl Into<String>, rules: &[RuleId]) {
+    w.record_decision(text, rules);
 }
 
 /// Serves one request on the machine, as of the current virtual time.
 pub fn serve(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
     if !web_running(m, w) {
-        let mut s = Served::new(Reply::default());
-        decide(w, &mut s, "W3SVC is not running: the connection is refused", &["IIR-02"]);
-        return s;
+        return refused(w);
     }
     let v = view(m, w);
-    let res = dispatch::resolve(&v, req);
-    let mut s = Served::new(Reply::default());
-    for d in &res.decisions {
-        w.record_decision(d.text.clone(), &d.rules);
+    run(m, w, dispatch::resolve(&v, req), load)
+}
+
+/// Serves a request that was already resolved on a published view of `m` (the HTTP front end
+/// resolves outside any lock): the process model runs it as of the current virtual time.
+pub fn serve_resolved(m: &Machine, w: &mut World, res: Resolution, load: &Load) -> Served {
+    if !web_running(m, w) {
+        return refused(w);
     }
-    s.decisions = res.decisions;
+    run(m, w, res, load)
+}
+
+fn refused(w: &mut World) -> Served {
+    let s = Served::new(Reply::default());
+    decide(w, "W3SVC is not running: the connection is refused", &["IIR-02"]);
+    s
+}
+
+/// The process model's part of a request: the worker, the CLR, the AppDomain, the session.
+fn run(m: &Machine, w: &mut World, res: Resolution, load: &Load) -> Served {
+    let mut s = Served::new(Reply::default());
+    for d in res.decisions {
+        w.record_decision(d.text, &d.rules);
+    }
     s.target = res.target.clone();
     let Some(target) = res.target else {
         if let Outcome::Reply(r) = res.outcome {
@@ -78,7 +91,7 @@ pub fn serve(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
     if iis5_style(m, w) {
         serve_iis5(m, w, &mut s, res.outcome, load);
     } else {
-        serve_worker_mode(m, w, &v, &mut s, res.outcome, &target, load);
+        serve_worker_mode(m, w, &mut s, res.outcome, &target, load);
     }
     s
 }
@@ -92,19 +105,12 @@ fn touch(m: &Machine, w: &mut World, pid: u32, s: &mut Served) {
 }
 
 /// IIS 6 worker process isolation mode: the application's pool, its w3wp.exe (PM6-02).
-fn serve_worker_mode(
-    m: &Machine,
-    w: &mut World,
-    v: &View,
-    s: &mut Served,
-    outcome: Outcome,
-    target: &Target,
-    load: &Load,
-) {
+fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, target: &Target, load: &Load) {
     let pool = target.pool.clone();
-    // The pool's settings come from the view the request was resolved on, not the live metabase.
-    let Some(&settings) = v.pool(&pool) else {
-        decide(w, s, format!("application pool {pool} does not exist: HTTP.sys answers 503"), &["REQ-07", "MB-23"]);
+    // The pool's settings travel with the request from the view it was resolved on: the live
+    // metabase is not read per request.
+    let Some(settings) = target.pool_settings else {
+        decide(w, format!("application pool {pool} does not exist: HTTP.sys answers 503"), &["REQ-07", "MB-23"]);
         if w.warned.insert(format!("pool:{}", pool.to_ascii_lowercase())) {
             w.log_event_to(m.clock(),
                 "System",
@@ -119,16 +125,11 @@ fn serve_worker_mode(
         return;
     };
     if let Some(why) = w.pool_stopped(&pool).map(str::to_string) {
-        decide(
-            w,
-            s,
-            format!("application pool {pool} is stopped ({why}): HTTP.sys answers 503"),
-            &["REQ-07", "PM6-07"],
-        );
+        decide(w, format!("application pool {pool} is stopped ({why}): HTTP.sys answers 503"), &["REQ-07", "PM6-07"]);
         s.reply = pages::http_sys_unavailable();
         return;
     }
-    let pid = w3wp(m, w, s, &pool, settings, load);
+    let pid = w3wp(m, w, &pool, settings, load);
     touch(m, w, pid, s);
     match outcome {
         Outcome::Reply(r) => {
@@ -143,18 +144,12 @@ fn serve_worker_mode(
             };
             s.runtime = Some(v);
             if v == Version::V1_0 && m.policies().is(policy::PM6_V10_IN_WORKER_MODE, "unavailable") {
-                decide(
-                    w,
-                    s,
-                    "ASP.NET 1.0 cannot run in worker process isolation mode",
-                    &["PM6-04", "CLR-03", "HDR-05"],
-                );
+                decide(w, "ASP.NET 1.0 cannot run in worker process isolation mode", &["PM6-04", "CLR-03", "HDR-05"]);
                 s.reply = unavailable(m, &call);
                 return;
             }
             decide(
                 w,
-                s,
                 format!("worker process isolation mode: ASP.NET {v} runs inside w3wp.exe PID {pid}; processModel ignored but for responseDeadlockInterval"),
                 &["PM6-02"],
             );
@@ -164,14 +159,13 @@ fn serve_worker_mode(
 }
 
 /// Picks the pool's worker: a web garden hands requests to its workers in turn (PM6-05, SES-05).
-fn w3wp(m: &Machine, w: &mut World, s: &mut Served, pool: &str, settings: PoolView, load: &Load) -> u32 {
+fn w3wp(m: &Machine, w: &mut World, pool: &str, settings: PoolView, load: &Load) -> u32 {
     let max = settings.max_processes.max(1);
     let slot = garden_slot(m, w, pool, max, load);
-    if let Some(pid) = w.find(&Role::W3wp(pool.to_string(), slot)) {
+    if let Some(pid) = w.find_w3wp(pool, slot) {
         if max > 1 {
             decide(
                 w,
-                s,
                 format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1),
                 &["PM6-05", "SES-05"],
             );
@@ -188,7 +182,6 @@ fn w3wp(m: &Machine, w: &mut World, s: &mut Served, pool: &str, settings: PoolVi
     if max > 1 {
         decide(
             w,
-            s,
             format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1),
             &["PM6-05", "SES-05"],
         );
@@ -227,18 +220,16 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
     if in_process != call.in_process {
         decide(
             w,
-            s,
             "InProcessIsapiApps changed since W3SVC started: the change waits for an IIS restart",
             &["KB-06", "SHR-03"],
         );
     }
     if m.edition().is_iis6() {
-        decide(w, s, "IIS 5.0 isolation mode: inetinfo.exe, dllhost.exe and aspnet_wp.exe as on IIS 5", &["PM6-03"]);
+        decide(w, "IIS 5.0 isolation mode: inetinfo.exe, dllhost.exe and aspnet_wp.exe as on IIS 5", &["PM6-03"]);
     }
     let host = if in_process {
         decide(
             w,
-            s,
             format!("{} is listed in InProcessIsapiApps: it loads in inetinfo.exe whatever the protection", call.dll),
             &["SHR-03", "PM5-03"],
         );
@@ -246,13 +237,12 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
     } else {
         match call.app_isolated {
             0 => {
-                decide(w, s, format!("{} is Low (AppIsolated=0): inetinfo.exe", call.target.app), &["PM5-03", "KB-07"]);
+                decide(w, format!("{} is Low (AppIsolated=0): inetinfo.exe", call.target.app), &["PM5-03", "KB-07"]);
                 Role::Inetinfo
             }
             1 => {
                 decide(
                     w,
-                    s,
                     format!("{} is High (AppIsolated=1): its own dllhost.exe", call.target.app),
                     &["PM5-03", "KB-01"],
                 );
@@ -261,7 +251,6 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
             _ => {
                 decide(
                     w,
-                    s,
                     format!(
                         "{} is Medium (AppIsolated=2): the pooled dllhost.exe, shared with every Medium application",
                         call.target.app
@@ -297,7 +286,6 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
             }
             decide(
                 w,
-                s,
                 format!(
                     "aspnet_isapi.dll ({v}) loads in {} PID {host_pid} and reads <processModel enable=\"{}\">",
                     host.image(),
@@ -313,7 +301,6 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
         let why = if super::has_kb812833(m, v) { " (the update came after this dllhost.exe loaded it)" } else { "" };
         decide(
             w,
-            s,
             format!("aspnet_isapi.dll ({v}) is in dllhost.exe without the KB 812833 update{why}: refused"),
             &["PM5-11", "KB-06", "CLR-03", "HDR-05"],
         );
@@ -330,8 +317,8 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
     }
     if enabled {
         let rules: &[RuleId] = if host.is_dllhost() { &["PM5-01", "PM5-02", "KB-06"] } else { &["PM5-01", "PM5-02"] };
-        decide(w, s, format!("processModel enable=\"true\": the request is forwarded to aspnet_wp.exe ({v})"), rules);
-        let Some(wp) = aspnet_wp(m, w, s, v, load) else {
+        decide(w, format!("processModel enable=\"true\": the request is forwarded to aspnet_wp.exe ({v})"), rules);
+        let Some(wp) = aspnet_wp(m, w, v, load) else {
             s.reply = unavailable(m, &call);
             return;
         };
@@ -341,7 +328,6 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
     }
     decide(
         w,
-        s,
         format!(
             "processModel enable=\"false\": ASP.NET {v} runs inside {} PID {host_pid}; processModel limits are ignored",
             host.image()
@@ -350,7 +336,7 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
     );
     if host.is_dllhost() && m.policies().flag(policy::KB812833_IWAM_CHECK) && !super::iwam_granted(m) {
         let iwam = format!("IWAM_{}", m.name());
-        decide(w, s, format!("dllhost.exe runs as {iwam}, which lacks ASPNET's permissions on the application and Temporary ASP.NET Files"), &["KB-06", "CLR-03", "HDR-05"]);
+        decide(w, format!("dllhost.exe runs as {iwam}, which lacks ASPNET's permissions on the application and Temporary ASP.NET Files"), &["KB-06", "CLR-03", "HDR-05"]);
         let source = Catalog::of(v).source();
         w.log_event(m.clock(),
             Level::Error,
@@ -365,13 +351,11 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
     match &host {
         Role::AppDllhost(_) => decide(
             w,
-            s,
             format!("KB 812833: ASP.NET {v} runs in the High application's own dllhost.exe"),
             &["KB-03", "PM5-12"],
         ),
         Role::PooledDllhost => decide(
             w,
-            s,
             format!("KB 812833: ASP.NET {v} runs in the pooled dllhost.exe shared by Medium applications"),
             &["KB-07", "PM5-12"],
         ),
@@ -389,7 +373,7 @@ fn inetinfo(m: &Machine, w: &mut World) -> u32 {
 
 /// The runtime's aspnet_wp.exe (one per runtime, or a web garden), started on demand with the
 /// machine.config of that moment (PM5-02, PM5-05, PM5-06, PM5-09).
-fn aspnet_wp(m: &Machine, w: &mut World, s: &mut Served, v: Version, load: &Load) -> Option<u32> {
+fn aspnet_wp(m: &Machine, w: &mut World, v: Version, load: &Load) -> Option<u32> {
     let per_runtime = m.policies().flag(policy::PM5_WEBGARDEN_PER_RUNTIME);
     let garden_from = if per_runtime { v } else { m.highest_registered().unwrap_or(v) };
     let size = match w.gardens.get(&garden_from) {
@@ -411,7 +395,6 @@ fn aspnet_wp(m: &Machine, w: &mut World, s: &mut Served, v: Version, load: &Load
     if size > 1 {
         decide(
             w,
-            s,
             format!("webGarden=\"true\": {size} aspnet_wp.exe ({v}) by cpuMask; this request goes to #{}", slot + 1),
             &["PM5-06", "SES-05"],
         );
@@ -424,7 +407,6 @@ fn aspnet_wp(m: &Machine, w: &mut World, s: &mut Served, v: Version, load: &Load
         let source = Catalog::of(v).source();
         decide(
             w,
-            s,
             format!(
                 "processModel userName=\"{}\" has no valid password: aspnet_wp.exe cannot start",
                 pm.get("userName")
@@ -441,7 +423,7 @@ fn aspnet_wp(m: &Machine, w: &mut World, s: &mut Served, v: Version, load: &Load
         return None;
     }
     let identity = pm.identity();
-    Some(start(m, w, Role::AspnetWp(v, slot), &identity, Some(pm), &["PM5-02", "PM5-09"]))
+    Some(start(m, w, Role::AspnetWp(v, slot), &identity, Some(pm.clone()), &["PM5-02", "PM5-09"]))
 }
 
 fn count_request(w: &mut World, pid: u32) {
@@ -497,7 +479,6 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
             };
             decide(
                 w,
-                s,
                 format!("first managed code in {image} PID {pid}: the {v} CLR loads and owns the process{how}"),
                 rules,
             );
@@ -510,7 +491,6 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
             };
             decide(
                 w,
-                s,
                 format!("{image} PID {pid} already runs the {o} CLR: ASP.NET {v} fails until the process ends"),
                 rules,
             );
@@ -533,7 +513,7 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
         }
         Some(_) => {}
     }
-    if let Some(r) = path_check(m, w, s, call, v) {
+    if let Some(r) = path_check(m, w, call, v) {
         s.reply = r;
         return;
     }
@@ -543,7 +523,6 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
         if target > v && m.policies().is(policy::CMP_TARGET_NEWER, "config_error") {
             decide(
                 w,
-                s,
                 format!("{} was built for {target} but its map runs {v}: configuration error", call.target.app),
                 &["CMP-02", "HDR-04"],
             );
@@ -562,7 +541,6 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
     if v.forbidden_extensions().iter().any(|e| e.eq_ignore_ascii_case(&ext)) {
         decide(
             w,
-            s,
             format!("{ext} is a forbidden type: ASP.NET's HttpForbiddenHandler answers 403"),
             &["HDR-07", "SEC-10"],
         );
@@ -579,7 +557,7 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
         let queued = in_flight.saturating_sub(threads.saturating_sub(1));
         if let Some(limit) = pm.count("requestQueueLimit") {
             if in_flight >= threads && queued > limit {
-                decide(w, s, format!("{in_flight} requests in flight exceed {threads} threads + requestQueueLimit={limit}: 503 Server is too busy"), &["PM5-08"]);
+                decide(w, format!("{in_flight} requests in flight exceed {threads} threads + requestQueueLimit={limit}: 503 Server is too busy"), &["PM5-08"]);
                 s.reply = pages::too_busy(&call.base_headers);
                 let overflows = w.procs.get_mut(&pid).map(|p| {
                     p.overflows += 1;
@@ -650,7 +628,6 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
     } else {
         decide(
             w,
-            s,
             format!(
                 "no X-AspNet-Version header ({})",
                 if v == Version::V1_0 { "1.0 sends none" } else { "enableVersionHeader=\"false\"" }
@@ -672,7 +649,7 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
 }
 
 /// HDR-06: 4.0 refuses requestPathInvalidCharacters; 1.1 and 2.0 (policy) dangerous PATH_INFO.
-fn path_check(m: &Machine, w: &mut World, s: &mut Served, call: &IsapiCall, v: Version) -> Option<Reply> {
+fn path_check(m: &Machine, w: &mut World, call: &IsapiCall, v: Version) -> Option<Reply> {
     let bad = if v == Version::V4_0 {
         let path = format!("{}{}", call.script_url, call.path_info);
         path.chars().find(|c| "<>*%&:\\?".contains(*c)).map(|c| format!("'{c}' in the path"))
@@ -686,7 +663,7 @@ fn path_check(m: &Machine, w: &mut World, s: &mut Served, call: &IsapiCall, v: V
         None
     };
     let why = bad?;
-    decide(w, s, format!("ASP.NET {v} refuses the request before managed code: {why} (400)"), &["HDR-06"]);
+    decide(w, format!("ASP.NET {v} refuses the request before managed code: {why} (400)"), &["HDR-06"]);
     Some(pages::bad_path(&call.base_headers))
 }
 
@@ -710,13 +687,12 @@ fn session(
     let app = call.target.app.clone();
     if mode == SessionMode::StateServer {
         let Some(sv) = state_service_version(m) else {
-            decide(w, s, "the ASP.NET State Service is not running: the session cannot be read", &["SES-04", "SHR-06"]);
+            decide(w, "the ASP.NET State Service is not running: the session cannot be read", &["SES-04", "SHR-06"]);
             return Err("Unable to make the session state request to the session state server.".into());
         };
         if v.is_20_or_later() && !sv.is_20_or_later() {
             decide(
                 w,
-                s,
                 format!("the state service runs {sv}, older than this {v} application requires"),
                 &["SES-08", "SHR-06"],
             );
@@ -724,14 +700,14 @@ fn session(
         }
         if v.is_20_or_later() && !m.root_version_header(sv) && !w.state_version_checked {
             w.state_version_checked = true;
-            decide(w, s, format!("the {sv} state service omits X-AspNet-Version (enableVersionHeader=\"false\"): the first use after its restart fails"), &["SES-08"]);
+            decide(w, format!("the {sv} state service omits X-AspNet-Version (enableVersionHeader=\"false\"): the first use after its restart fails"), &["SES-08"]);
             return Err("Unable to use session state server because this version of ASP.NET requires session state server version 2.0 or above.".into());
         }
         if v.is_20_or_later() {
             w.state_version_checked = true;
         }
         if !v.is_20_or_later() && sv.is_20_or_later() && !m.policies().flag(policy::STATE_V11_CLIENT_OK) {
-            decide(w, s, format!("a {v} application cannot use the {sv} state service (policy)"), &["SES-08"]);
+            decide(w, format!("a {v} application cannot use the {sv} state service (policy)"), &["SES-08"]);
             return Err("Unable to make the session state request to the session state server.".into());
         }
     }
@@ -739,7 +715,7 @@ fn session(
     let (id, fresh) = w.sessions.cookie(client);
     let had = w.sessions.had(client, &app);
     let key = app.to_ascii_lowercase();
-    let writer = w.sessions.writer(mode, &app, &id);
+    let writer = if mode == SessionMode::InProc { None } else { w.sessions.writer(mode, &app, &id) };
     let found = match mode {
         SessionMode::InProc => {
             w.procs.get(&pid).and_then(|p| p.domains.get(&key)).is_some_and(|d| d.sessions.contains(&id))
@@ -757,9 +733,11 @@ fn session(
         }
         _ => w.sessions.put_oop(mode, &app, &id, v),
     }
-    w.sessions.remember(client, &app);
+    if !had {
+        w.sessions.remember(client, &app);
+    }
     if mode == SessionMode::StateServer {
-        state_timeout(m, w, s, duration);
+        state_timeout(m, w, duration);
     }
     let fate = if found {
         SessionFate::Kept
@@ -784,13 +762,13 @@ fn session(
     } else {
         ""
     };
-    decide(w, s, format!("{client}'s {} session in {app}: {}{note}", mode.name(), fate.name()), rules);
+    decide(w, format!("{client}'s {} session in {app}: {}{note}", mode.name(), fate.name()), rules);
     Ok(fresh.then_some(id))
 }
 
 /// A StateServer request that keeps its connection longer than the service's SocketTimeout
 /// (registry, default 10 s) has it closed by the service: event 1078 (SES-09).
-fn state_timeout(m: &Machine, w: &mut World, s: &mut Served, duration: u64) {
+fn state_timeout(m: &Machine, w: &mut World, duration: u64) {
     let key = format!("{}\\Parameters", crate::machine::STATE_SERVICE_REG);
     let timeout = m.registry().get(&key, "SocketTimeout").and_then(|t| t.parse::<u64>().ok()).unwrap_or(10);
     if duration <= timeout {
@@ -798,7 +776,6 @@ fn state_timeout(m: &Machine, w: &mut World, s: &mut Served, duration: u64) {
     }
     decide(
         w,
-        s,
         format!("the request holds its state-service connection {duration} s, past SocketTimeout ({timeout} s)"),
         &["SES-09"],
     );
@@ -810,6 +787,15 @@ fn state_timeout(m: &Machine, w: &mut World, s: &mut Served, duration: u64) {
         &format!("The state server has closed an expired TCP/IP connection. The IP address of the client is 127.0.0.1. The expired read operation began at {began} s."),
         &["SES-09"],
     );
+}
+
+/// What the recycling limits read of a worker after a request.
+struct Worker {
+    role: Role,
+    config: Option<std::sync::Arc<crate::config::ProcessModel>>,
+    limits: super::PoolLimits,
+    served: u64,
+    memory_mb: u32,
 }
 
 /// Accounting after a request, and the limits that recycle the process (PM5-07, PM6-05).
@@ -824,7 +810,14 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
     if load.duration > 0 {
         p.busy.push(now + load.duration);
     }
-    let p = p.clone();
+    // What the limits below read; the AppDomains (and their sessions) are not copied.
+    let p = Worker {
+        role: p.role.clone(),
+        config: p.config.clone(),
+        limits: p.limits,
+        served: p.served,
+        memory_mb: p.memory_mb,
+    };
     let deadlock = match &p.config {
         Some(pm) => pm.seconds("responseDeadlockInterval"),
         None if matches!(p.role, Role::W3wp(..)) => m.process_model(v).seconds("responseDeadlockInterval"),
@@ -837,7 +830,6 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
             if let Some(limit) = deadlock.filter(|d| load.duration >= *d) {
                 decide(
                     w,
-                    s,
                     format!("no response for {limit} s (responseDeadlockInterval): the worker is deemed deadlocked"),
                     &["PM5-07", "CLR-03", "HDR-05"],
                 );
@@ -872,7 +864,6 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
             if let Some(limit) = deadlock.filter(|d| load.duration >= *d) {
                 decide(
                     w,
-                    s,
                     format!(
                         "no response for {limit} s (responseDeadlockInterval): ASP.NET reports the worker unhealthy"
                     ),
@@ -920,7 +911,6 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
             if load.memory_mb.is_some() || deadlock.is_some() {
                 decide(
                     w,
-                    s,
                     "processModel is not in force here: memoryLimit and responseDeadlockInterval are ignored",
                     &["KB-04", "PM5-10"],
                 );

@@ -77,6 +77,22 @@ impl Sessions {
         (id, true)
     }
 
+    /// Forgets a client: its cookie, and its sessions in the out-of-process stores, as when its
+    /// sessions time out. Returns the session ID it held.
+    pub fn forget(&mut self, client: &str) -> Option<String> {
+        let id = self.clients.remove(client)?.cookie?;
+        self.owners.remove(&id);
+        for store in [&mut self.state_server, &mut self.sql_server] {
+            store.retain(|(_, sid), _| *sid != id);
+        }
+        Some(id)
+    }
+
+    /// The client that was issued session ID `id`, if any (a real client's cookie names it).
+    pub fn client_of(&self, id: &str) -> Option<&str> {
+        self.owners.get(id).map(String::as_str)
+    }
+
     /// The client holding session ID `id`.
     pub fn owner(&self, id: &str) -> &str {
         self.owners.get(id).map(String::as_str).unwrap_or("?")
@@ -154,6 +170,18 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(s.cookie("alice"), (a.clone(), false));
         assert_eq!(s.owner(&a), "alice");
+    }
+
+    #[test]
+    fn a_forgotten_client_loses_its_cookie_and_its_stored_sessions() {
+        let mut s = Sessions::default();
+        let (id, _) = s.cookie("alice");
+        s.put_oop(SessionMode::SqlServer, "/LM/W3SVC/1/ROOT/a", &id, Version::V2_0);
+        assert_eq!(s.forget("alice"), Some(id.clone()));
+        assert_eq!(s.client_of(&id), None);
+        assert!(!s.find_oop(SessionMode::SqlServer, "/LM/W3SVC/1/ROOT/a", &id, Version::V2_0, true));
+        assert_eq!(s.forget("alice"), None);
+        assert!(s.cookie("alice").1, "a forgotten client gets a new cookie");
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod shared;
 
 use shared::{
     add_mime_types, add_powered_by, first_install_defaults, refresh_root_ver, remove_default_aspx, remove_list_items,
-    remove_mime_types, set_extension_allowed, sync_shared,
+    remove_mime_types, set_extension_allowed, sync_outside_metabase, sync_shared,
 };
 pub use shared::{install_client_scripts, remove_client_scripts};
 
@@ -515,6 +515,50 @@ pub fn unregister(m: &mut Machine, w: &mut World, v: Version) -> usize {
     sync_shared(m, w, &[set_rule, "SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
     log(m, v, cat.finish_unregistering(), &["SET-10"]);
     keys_touched_since(m, mark)
+}
+
+/// The runtimes some key's own ScriptMaps names, oldest first (VER-02).
+pub fn mapped_versions(m: &Machine) -> Vec<Version> {
+    let mut found: Vec<Version> = explicit_map_keys(m, W3SVC)
+        .iter()
+        .filter_map(|p| own_maps(m, p))
+        .flat_map(|lines| {
+            lines.iter().filter_map(MapLine::entry).filter_map(|e| maps::dll_version(&e.processor)).collect::<Vec<_>>()
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Takes a metabase read from a file as it is: every installed runtime its script maps name
+/// counts as registered, with its registry key, and RootVer follows the root's map; nothing of
+/// setup's metabase work is replayed (VER-07, MB-01).
+pub fn adopt_metabase(m: &mut Machine, w: &mut World) -> Vec<Version> {
+    let mapped = mapped_versions(m);
+    for &v in &mapped {
+        if !m.runtime(v).installed {
+            m.note(
+                format!("the script maps name ASP.NET {v}, which is not installed: it stays unregistered"),
+                &["VER-02", "VER-07"],
+            );
+            continue;
+        }
+        let mut state = m.runtime(v);
+        state.registered = true;
+        m.set_runtime(
+            v,
+            state,
+            &format!("ASP.NET {v} registered: the imported script maps use it"),
+            &["VER-07", "VER-02"],
+        );
+        let key = format!("{ASPNET_REG}\\{}", v.registry());
+        let dir = m.framework_dir(v);
+        m.reg_set(&key, "Path", &dir, &["VER-07"]);
+        m.reg_set(&key, "DllFullPath", &m.isapi_path(v), &["VER-07"]);
+    }
+    sync_outside_metabase(m, w, &["VER-07"]);
+    mapped
 }
 
 /// Restarts W3SVC as registration does: events 1023 and 1025 (REG-16).

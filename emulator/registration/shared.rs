@@ -132,21 +132,34 @@ pub(super) fn set_extension_allowed(m: &mut Machine, v: Version, allow: bool) {
     let _ = m.mb_set(W3SVC, "WebSvcExtRestrictionList", Value::MultiSz(new), &["REG-17", "SHR-04"]);
 }
 
+/// A resource's rule followed by the SET rules of the context that caused the sync.
+fn with_setup_rules(rule: RuleId, context: &[RuleId]) -> Vec<RuleId> {
+    let mut r = vec![rule];
+    r.extend(context.iter().filter(|c| **c != rule && c.starts_with("SET")));
+    r
+}
+
 /// Brings every machine-wide shared resource in line with the registered runtimes (SHR-01..09, VER-07).
 pub(super) fn sync_shared(m: &mut Machine, w: &mut World, context: &[RuleId]) {
     let registered = m.registered();
     let highest = registered.last().copied();
-    let with = |rule: RuleId| -> Vec<RuleId> {
-        let mut r = vec![rule];
-        r.extend(context.iter().filter(|c| **c != rule && c.starts_with("SET")));
-        r
-    };
+    let with = |rule: RuleId| with_setup_rules(rule, context);
     refresh_root_ver(m);
     if check_iis(m).is_ok() {
         sync_in_process_isapi(m, &registered, &with("SHR-03"));
         sync_filter(m, highest, &with("SHR-01"));
         sync_extensions(m, &registered, &with("SHR-04"));
     }
+    sync_outside_metabase(m, w, context);
+}
+
+/// Brings the shared resources that live outside the metabase in line with the registered
+/// runtimes: counters, state service, SQL scripts, ASPNET account, Temporary ASP.NET Files.
+pub(super) fn sync_outside_metabase(m: &mut Machine, w: &mut World, context: &[RuleId]) {
+    let registered = m.registered();
+    let highest = registered.last().copied();
+    let with = |rule: RuleId| with_setup_rules(rule, context);
+    refresh_root_ver(m);
     sync_counters(m, &registered, highest, &with("SHR-05"));
     sync_state_service(m, w, highest, &with("SHR-06"));
     m.set_resource("sql_state", highest.map(|v| v.short().to_string()), &with("SHR-07"));

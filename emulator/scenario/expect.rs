@@ -383,6 +383,29 @@ pub fn check_all(
             &["PM5-02", "PM6-02"],
         ));
     }
+    for (path, wants) in &spec.file_contains {
+        let text = m.fs().read_file(path);
+        for want in wants {
+            let ok = text.is_some_and(|t| t.contains(want.as_str()));
+            let got = match text {
+                None => format!("{path} holds no text iisim wrote"),
+                Some(_) => format!("{path} lacks it"),
+            };
+            checks.push(check(format!("{path} contains \"{want}\""), got, ok, &[]));
+        }
+    }
+    for (path, unwanted) in &spec.file_lacks {
+        let text = m.fs().read_file(path);
+        for u in unwanted {
+            let ok = text.is_some_and(|t| !t.contains(u.as_str()));
+            let got = if text.is_some() {
+                format!("{path} contains it")
+            } else {
+                format!("{path} holds no text iisim wrote")
+            };
+            checks.push(check(format!("{path} lacks \"{u}\""), got, ok, &[]));
+        }
+    }
     for id in &spec.no_events {
         let found = new_events.iter().any(|ev| ev.id == *id);
         let rules: &[RuleId] = match id {

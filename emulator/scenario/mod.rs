@@ -8,13 +8,14 @@ pub mod expect;
 pub mod spec;
 pub mod transcript;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 
 use crate::dispatch::Request;
 use crate::machine::journal::EventLog;
 use crate::machine::{IisState, Machine, MachineConfig};
+use crate::metabase::xml;
 use crate::policy::Policies;
 use crate::process::{self, Load, Served, World};
 use crate::registration;
@@ -77,6 +78,8 @@ pub struct Scenario {
     start_world: World,
     start_effects: Vec<String>,
     cited: BTreeSet<RuleId>,
+    /// The text of each `copy_file` step's source, by step index, read when the file loads.
+    copies: BTreeMap<usize, String>,
 }
 
 /// A failed expectation.
@@ -112,15 +115,18 @@ impl Report {
     }
 }
 
+/// A file's name as given and its text; an unreadable file is an error naming it.
+fn read_text(path: &Path) -> Result<(String, String), ScenarioError> {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((file, text)),
+        Err(e) => Err(ScenarioError { file, line: 0, column: 0, message: format!("cannot read the file: {e}") }),
+    }
+}
+
 /// Reads and loads a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file: file.clone(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read the file: {e}"),
-    })?;
+    let (file, text) = read_text(path)?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or(file.clone());
     load_str(&file, &name, &text)
 }
@@ -182,6 +188,30 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
             }
         }
     }
+    let base = Path::new(file).parent().unwrap_or(Path::new(""));
+    let mut copies = BTreeMap::new();
+    for (i, step) in spec.step.iter().enumerate() {
+        if let Some(c) = &step.get_ref().copy_file {
+            let text = std::fs::read_to_string(base.join(&c.from)).map_err(|e| {
+                err_at(Some(step.span().start), format!("copy_file: cannot read {}: {e}", base.join(&c.from).display()))
+            })?;
+            copies.insert(i, text);
+        }
+    }
+    let imported = match &machine.metabase_xml {
+        None => None,
+        Some(x) => {
+            let at = Some(x.span().start);
+            if !machine.edition.0.is_iis6() {
+                return Err(err_at(at, "`metabase_xml` applies to Windows Server 2003 (IIS 6.0) only".into()));
+            }
+            if machine.iis != IisArg::Installed {
+                return Err(err_at(at, "`metabase_xml` needs IIS installed and running".into()));
+            }
+            let xml_path = base.join(x.get_ref());
+            Some(read_metabase_xml(&xml_path)?)
+        }
+    };
     let config = MachineConfig {
         edition: machine.edition.0,
         name: machine.name.clone().unwrap_or_else(|| "IISBOX".into()),
@@ -196,7 +226,7 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
     };
     let mut m = Machine::new(config);
     let mut w = World::default();
-    build(&mut m, &mut w, &spec).map_err(|(offset, msg)| err_at(offset, msg))?;
+    build(&mut m, &mut w, &spec, imported).map_err(|(offset, msg)| err_at(offset, msg))?;
     let effects = m.drain_effects_with(w.journal_mut());
     let mut cited = BTreeSet::new();
     // Each effect is freed once rendered, so the two forms never both hold the whole start.
@@ -207,7 +237,7 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
             transcript::render(&e)
         })
         .collect();
-    Ok(Scenario { name: name.to_string(), spec, start: m, start_world: w, start_effects, cited })
+    Ok(Scenario { name: name.to_string(), spec, start: m, start_world: w, start_effects, cited, copies })
 }
 
 fn validate_step(step: &StepSpec) -> Result<(), String> {
@@ -230,6 +260,10 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
         ("restart_service", step.restart_service.is_some()),
         ("create_file", step.create_file.is_some()),
         ("aspnet_tab", step.aspnet_tab.is_some()),
+        ("export", step.export.is_some()),
+        ("lint", step.lint.is_some()),
+        ("diagram", step.diagram.is_some()),
+        ("copy_file", step.copy_file.is_some()),
     ];
     let present: Vec<&str> = actions.iter().filter(|(_, p)| *p).map(|(n, _)| *n).collect();
     if present.len() != 1 {
@@ -247,6 +281,9 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
         if expect::to_value(&set.value, &set.property).is_none() {
             return Err(format!("value {} does not fit property {}", set.value, set.property));
         }
+    }
+    if step.lint == Some(false) || step.diagram == Some(false) {
+        return Err("`lint` and `diagram` take true (leave them out to do nothing)".into());
     }
     if step.install_iis == Some(false) {
         return Err("`install_iis` takes true (leave it out to do nothing)".into());
@@ -291,9 +328,117 @@ fn check_process_model(edit: &spec::MachineConfigEdit) -> Result<(), String> {
 
 type BuildError = (Option<usize>, String);
 
+/// A MetaBase.xml read for a scenario: where it came from, its text and what the import gave.
+pub struct LoadedXml {
+    /// The file as given.
+    pub path: String,
+    /// Its text.
+    pub text: String,
+    /// The imported metabase and the importer's notes.
+    pub imported: xml::Imported,
+}
+
+/// Reads and imports a MetaBase.xml file; a malformed file is refused with its line and column.
+pub fn read_metabase_xml(path: &Path) -> Result<LoadedXml, ScenarioError> {
+    let (file, text) = read_text(path)?;
+    match xml::import(&text) {
+        Ok(imported) => Ok(LoadedXml { path: file, text, imported }),
+        Err(e) => Err(ScenarioError { file, line: e.line, column: e.column, message: e.message }),
+    }
+}
+
+/// A Windows Server 2003 machine whose metabase is a MetaBase.xml file alone: the runtimes its
+/// Web Service Extensions or InProcessIsapiApps name count as installed (registration writes
+/// both), then the registry follows the script maps as for a scenario's `metabase_xml`.
+pub fn machine_from_xml(path: &Path) -> Result<Machine, ScenarioError> {
+    let loaded = read_metabase_xml(path)?;
+    let mut m = Machine::new(MachineConfig::new(crate::edition::Edition::Win2003));
+    let mb = &loaded.imported.metabase;
+    let mut listed: Vec<String> = mb.own_list(registration::W3SVC, "WebSvcExtRestrictionList");
+    listed.extend(mb.own_list(registration::W3SVC, "InProcessIsapiApps"));
+    let installed: Vec<crate::runtime::Version> = crate::runtime::Version::ALL
+        .into_iter()
+        .filter(|v| listed.iter().any(|l| l.to_ascii_lowercase().contains(&format!("\\{}\\", v.folder_name()))))
+        .collect();
+    adopt_file(&mut m, loaded);
+    for v in installed {
+        registration::install_files(&mut m, v, false);
+    }
+    let mut w = World::default();
+    registration::adopt_metabase(&mut m, &mut w);
+    m.drain_effects();
+    Ok(m)
+}
+
+/// Puts an imported metabase in place of the fresh install's tree, and the file on the disk.
+fn adopt_file(m: &mut Machine, x: LoadedXml) {
+    // The fresh tree Machine::new recorded is not what this server has.
+    m.drain_effects();
+    let mb = x.imported.metabase;
+    let keys = mb.keys().count() + usize::from(mb.global().is_some());
+    let ns = mb.namespace().unwrap_or("none").to_string();
+    let name = Path::new(&x.path).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or(x.path.clone());
+    let stored: Vec<(String, crate::metabase::Prop)> =
+        mb.keys().flat_map(|k| k.stored().map(|p| (k.path().to_string(), p.clone())).collect::<Vec<_>>()).collect();
+    let edit = mb.own("/LM", "EnableEditWhileRunning").and_then(crate::metabase::Value::as_dword).unwrap_or(0);
+    m.mb_replace(
+        mb,
+        format!("IIS loaded {name} at start: {keys} keys, namespace {ns}; changes go to memory first"),
+        &["MB-01", "MB-02", "MB-04", "MB-05"],
+    );
+    let file = m.metabase_file();
+    m.fs_write_file(&file, &x.text, &["MB-01"]);
+    for note in &x.imported.notes {
+        m.note(note.clone(), &["MB-08"]);
+    }
+    let label = |k: &String, p: &crate::metabase::Prop| {
+        format!("{k} {}", if p.name.is_empty() { "(nameless)" } else { p.name.as_str() })
+    };
+    let unknown: Vec<String> = stored.iter().filter(|(_, p)| p.meta.verbatim).map(|(k, p)| label(k, p)).collect();
+    let custom: Vec<String> = stored.iter().filter(|(_, p)| p.meta.custom).map(|(k, p)| label(k, p)).collect();
+    if !unknown.is_empty() || !custom.is_empty() {
+        let list = |one: &str, many: &str, items: &[String]| match items.len() {
+            0 => String::new(),
+            1 => format!("; 1 {one}: {}", items[0]),
+            n => format!("; {n} {many}: {}", items.join(", ")),
+        };
+        m.note(
+            format!(
+                "kept as the file wrote them{}{}",
+                list("attribute unknown to iisim", "attributes unknown to iisim", &unknown),
+                list("Custom element", "Custom elements", &custom)
+            )
+            .replacen("them; ", "them: ", 1),
+            &["MB-07"],
+        );
+    }
+    let secure: Vec<String> = stored
+        .iter()
+        .filter(|(_, p)| !p.meta.custom && matches!(p.value, crate::metabase::Value::Binary(_)))
+        .map(|(k, p)| format!("{k} {}", p.name))
+        .collect();
+    if !secure.is_empty() {
+        m.note(format!("secure values kept as opaque blobs, never decrypted: {}", secure.join(", ")), &["MB-11"]);
+    }
+    let edits = if edit != 0 {
+        "EnableEditWhileRunning=1: hand edits of the file reach the running IIS"
+    } else {
+        "EnableEditWhileRunning=0: hand edits of the file wait for the next IIS start"
+    };
+    m.note(edits, &["MB-03"]);
+}
+
 /// Builds the starting machine: pools, sites, applications, hand-set properties, runtimes, pins.
-fn build(m: &mut Machine, w: &mut World, spec: &ScenarioFile) -> Result<(), BuildError> {
+fn build(m: &mut Machine, w: &mut World, spec: &ScenarioFile, imported: Option<LoadedXml>) -> Result<(), BuildError> {
     let ms = &spec.machine;
+    let from_file = imported.is_some();
+    if let Some(x) = imported {
+        adopt_file(m, x);
+    }
+    for f in &ms.files {
+        let names: Vec<&str> = f.names.iter().map(String::as_str).collect();
+        m.fs_create_files(&f.folder, &names, &["MB-21"]);
+    }
     let iis_absent = m.iis() == IisState::Absent;
     let needs_iis = |what: &str, offset: usize| -> Result<(), BuildError> {
         if iis_absent {
@@ -317,10 +462,25 @@ fn build(m: &mut Machine, w: &mut World, spec: &ScenarioFile) -> Result<(), Buil
         add_app(m, app.get_ref(), false).map_err(|e| (Some(app.span().start), e))?;
     }
     for product in &ms.runtimes {
+        if from_file {
+            // The metabase is the file's: the framework's files go on disk, registration is
+            // not replayed over the imported keys (MB-01).
+            match product.0 {
+                Product::Runtime(v) => registration::install_files(m, v, false),
+                Product::NetFx3 => registration::install_files(m, crate::runtime::Version::V2_0, true),
+                Product::Kb812833(_) => {
+                    setup::install(m, w, product.0, true);
+                }
+            }
+            continue;
+        }
         let result = setup::install(m, w, product.0, true);
         if result.exit != 0 {
             return Err((None, format!("machine.runtimes: {}", result.output.join(" "))));
         }
+    }
+    if from_file {
+        registration::adopt_metabase(m, w);
     }
     for app in &ms.app {
         pin_app(m, app.get_ref())
@@ -471,7 +631,18 @@ impl Scenario {
     /// Runs every step and returns the report with the machine and its world as the last step
     /// left them.
     pub fn run_to_end(&self) -> (Report, Machine, World) {
-        self.run_on(self.start.clone(), self.start_world.clone(), self.start_effects.clone())
+        self.run_until(None)
+    }
+
+    /// The number of steps.
+    pub fn step_count(&self) -> usize {
+        self.spec.step.len()
+    }
+
+    /// Runs the first `last` steps (all with `None`; none with `Some(0)`) and returns the report
+    /// with the machine and its world as they leave them.
+    pub fn run_until(&self, last: Option<usize>) -> (Report, Machine, World) {
+        self.run_on(self.start.clone(), self.start_world.clone(), self.start_effects.clone(), last)
     }
 
     /// Runs every step on the scenario's own starting machine, without copying it (a scenario
@@ -482,11 +653,17 @@ impl Scenario {
         let start = std::mem::replace(&mut self.start, blank);
         let world = std::mem::take(&mut self.start_world);
         self.start_effects = Vec::new();
-        let (report, m, w) = self.run_on(start, world, Vec::new());
+        let (report, m, w) = self.run_on(start, world, Vec::new(), None);
         (report.failures, m, w)
     }
 
-    fn run_on(&self, mut m: Machine, mut w: World, start_effects: Vec<String>) -> (Report, Machine, World) {
+    fn run_on(
+        &self,
+        mut m: Machine,
+        mut w: World,
+        start_effects: Vec<String>,
+        last: Option<usize>,
+    ) -> (Report, Machine, World) {
         let mut t = Transcript::default();
         let mut cited = self.cited.clone();
         let mut failures = Vec::new();
@@ -496,7 +673,8 @@ impl Scenario {
         for line in start_effects {
             t.push(format!("  * {line}"));
         }
-        for (i, step) in self.spec.step.iter().enumerate() {
+        let limit = last.unwrap_or(self.spec.step.len());
+        for (i, step) in self.spec.step.iter().enumerate().take(limit) {
             let step = step.get_ref();
             let label = format!("step {}: {}", i + 1, describe(step));
             t.push("");
@@ -507,7 +685,10 @@ impl Scenario {
                 }
             }
             let events_before = (m.event_log().written(), w.event_log().written());
-            let (out, served) = execute(&mut m, &mut w, step);
+            let (out, served) = match (&step.copy_file, self.copies.get(&i)) {
+                (Some(c), Some(text)) => (copy_onto_disk(&mut m, &c.to, text), None),
+                _ => execute(&mut m, &mut w, step),
+            };
             for line in &out.lines {
                 t.push(format!("  | {line}"));
             }
@@ -530,7 +711,7 @@ impl Scenario {
                 }
             }
         }
-        for r in &self.spec.rules {
+        for r in self.spec.rules.iter().filter(|_| limit >= self.spec.step.len()) {
             if !cited.contains(r.0) {
                 failures.push(Failure {
                     step: "scenario".into(),
@@ -626,6 +807,14 @@ fn describe(step: &StepSpec) -> String {
         format!("save {f}")
     } else if let Some(t) = &step.aspnet_tab {
         format!("IIS Manager: ASP.NET tab of {} set to {}", mb_path(&t.path), t.version.0)
+    } else if let Some(c) = &step.copy_file {
+        format!("copy {} to {}", c.from, c.to)
+    } else if let Some(f) = &step.export {
+        format!("export the metabase to {f}")
+    } else if step.lint.is_some() {
+        "lint the configuration".into()
+    } else if step.diagram.is_some() {
+        "draw the configuration".into()
     } else {
         "nothing".into()
     }
@@ -770,6 +959,15 @@ fn act(m: &mut Machine, w: &mut World, step: &StepSpec) -> Output {
     if let Some(t) = &step.aspnet_tab {
         return tools::iismanager::aspnet_tab(m, w, &mb_path(&t.path), t.version.0);
     }
+    if let Some(f) = &step.export {
+        return export_to_disk(m, f);
+    }
+    if step.lint.is_some() {
+        return lint_step(m);
+    }
+    if step.diagram.is_some() {
+        return diagram_step(m);
+    }
     if let Some(f) = &step.create_file {
         let (dir, name) = f.rsplit_once('\\').unwrap_or(("C:", f.as_str()));
         let dir = if dir.ends_with(':') { format!("{dir}\\") } else { dir.to_string() };
@@ -808,6 +1006,48 @@ fn act(m: &mut Machine, w: &mut World, step: &StepSpec) -> Output {
         Ok(()) => Output::default(),
         Err(e) => Output { lines: vec![e], exit: 1 },
     }
+}
+
+/// Puts a file on the emulated disk; IIS reacts when it is its MetaBase.xml (MB-03).
+fn copy_onto_disk(m: &mut Machine, to: &str, text: &str) -> Output {
+    m.fs_write_file(to, text, &[]);
+    if to.eq_ignore_ascii_case(&m.metabase_file()) {
+        m.mb_file_edited(&["MB-03"]);
+    }
+    Output { lines: vec!["        1 file(s) copied.".into()], exit: 0 }
+}
+
+/// Writes the in-memory metabase as MetaBase.xml on the emulated disk, in IIS's layout (MB-02, MB-04..07).
+fn export_to_disk(m: &mut Machine, path: &str) -> Output {
+    let text = export_metabase(m);
+    let keys = m.metabase().keys().count() + usize::from(m.metabase().global().is_some());
+    m.fs_write_file(path, &text, &["MB-02", "MB-04", "MB-05", "MB-06"]);
+    Output { lines: vec![format!("exported {keys} keys to {path}")], exit: 0 }
+}
+
+/// The machine's in-memory metabase as MetaBase.xml (namespace per policy `mb.namespace_version`
+/// when the metabase did not come from a file).
+pub fn export_metabase(m: &Machine) -> String {
+    m.metabase_xml()
+}
+
+/// Lists the configuration's risks: the CLI's output, and each finding cited in the transcript.
+fn lint_step(m: &mut Machine) -> Output {
+    let findings = crate::lint::lint(m);
+    for f in &findings {
+        m.record_decision(format!("lint: {}: {}", f.kind, f.subject), &f.rules);
+    }
+    Output { lines: crate::lint::render(&findings), exit: i32::from(!findings.is_empty()) }
+}
+
+/// Draws the configuration as DOT; the conflicts it marks red are cited in the transcript.
+fn diagram_step(m: &mut Machine) -> Output {
+    let findings = crate::lint::lint(m);
+    for f in &findings {
+        m.record_decision(format!("drawn in red: {}: {}", f.kind, f.subject), &f.rules);
+    }
+    let graph = crate::diagram::build_with(m, &findings);
+    Output { lines: crate::diagram::to_dot(&graph).lines().map(str::to_string).collect(), exit: 0 }
 }
 
 fn check_line(c: &Check) -> String {

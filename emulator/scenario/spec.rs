@@ -183,6 +183,22 @@ pub struct MachineSpec {
     /// Physical memory in MB (processModel memoryLimit; default 1024).
     #[serde(default)]
     pub memory_mb: Option<u32>,
+    /// A MetaBase.xml to start from, relative to the scenario file (Windows Server 2003 only).
+    #[serde(default)]
+    pub metabase_xml: Option<Spanned<String>>,
+    /// Content files, by folder.
+    #[serde(default)]
+    pub files: Vec<FolderFiles>,
+}
+
+/// Files present in one folder at start.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FolderFiles {
+    /// The folder, e.g. `E:\inetpub\wwwroot`.
+    pub folder: String,
+    /// File names, relative to the folder.
+    pub names: Vec<String>,
 }
 
 /// An edit of one runtime's machine.config `<processModel>` element.
@@ -214,6 +230,16 @@ pub struct WebConfigSpec {
     /// The runtime the application was built for (CMP-02).
     #[serde(default)]
     pub target: Option<VersionArg>,
+}
+
+/// A file copied onto the emulated disk.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopyFileSpec {
+    /// The file, relative to the scenario file.
+    pub from: String,
+    /// Where it lands on the emulated disk.
+    pub to: String,
 }
 
 /// IIS Manager's ASP.NET tab: an application and the version picked.
@@ -416,6 +442,18 @@ pub struct StepSpec {
     /// Save a file on the emulated disk (a script, a page).
     #[serde(default)]
     pub create_file: Option<String>,
+    /// Copy a file from beside the scenario onto the emulated disk (a hand-edited MetaBase.xml).
+    #[serde(default)]
+    pub copy_file: Option<CopyFileSpec>,
+    /// Write the current metabase as MetaBase.xml to this path on the emulated disk (MB-04..07).
+    #[serde(default)]
+    pub export: Option<String>,
+    /// List the configuration's risks, as `iisim lint` does.
+    #[serde(default)]
+    pub lint: Option<bool>,
+    /// Draw the configuration as `iisim diagram` does (DOT).
+    #[serde(default)]
+    pub diagram: Option<bool>,
     /// Run the command as a non-administrator.
     #[serde(default)]
     pub as_admin: Option<bool>,
@@ -488,6 +526,12 @@ pub struct ExpectSpec {
     /// Image names of every running process, in any order (`[]` for none).
     #[serde(default)]
     pub running: Option<Vec<String>>,
+    /// Substrings a file on the emulated disk must contain, by path.
+    #[serde(default)]
+    pub file_contains: BTreeMap<String, Vec<String>>,
+    /// Substrings a file on the emulated disk must not contain, by path.
+    #[serde(default)]
+    pub file_lacks: BTreeMap<String, Vec<String>>,
 }
 
 /// A metabase property check.

@@ -111,7 +111,7 @@ impl Prop {
             Prop::Plain(d) => match d.kind {
                 Kind::Dword | Kind::Flags(_) => Syntax::Integer,
                 Kind::Bool => Syntax::Boolean,
-                Kind::String => Syntax::String,
+                Kind::String | Kind::Binary => Syntax::String,
                 Kind::ExpandSz => Syntax::ExpandSz,
                 Kind::MultiSz => Syntax::List,
             },
@@ -133,7 +133,7 @@ impl AdsValue {
         match (v, syntax) {
             (Value::Dword(n), Syntax::Boolean) => AdsValue::Bool(*n != 0),
             (Value::Dword(n), _) => AdsValue::Int(*n),
-            (Value::String(s), _) => AdsValue::Text(s.clone()),
+            (Value::String(s) | Value::Binary(s), _) => AdsValue::Text(s.clone()),
             (Value::MultiSz(l), _) => AdsValue::List(l.clone()),
         }
     }

@@ -127,10 +127,12 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
         Action::Stop => {
             out.line("Attempting stop...");
             process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+            m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
             out.line("Internet services successfully stopped");
         }
         Action::Start => {
             out.line("Attempting start...");
+            m.mb_reload("IIS started", &["MB-02", "MB-03", "IIR-03"]);
             process::iis_start(m, world);
             m.note("IIS services started; the metabase is read again", &["IIR-03", "PM6-01"]);
             out.line("Internet services successfully started");
@@ -138,8 +140,10 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
         Action::Restart => {
             out.line("Attempting stop...");
             process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+            m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
             out.line("Internet services successfully stopped");
             out.line("Attempting start...");
+            m.mb_reload("IIS started", &["MB-02", "MB-03", "IIR-03"]);
             process::iis_start(m, world);
             m.note("IIS services started; the metabase is read again", &["IIR-03", "PM6-01"]);
             out.line("Internet services successfully restarted");
@@ -147,8 +151,10 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
         Action::Reboot => {
             out.line("Rebooting the computer...");
             process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+            m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
             process::state_service_restarted(world);
             process::sql_server_restarted(world);
+            m.mb_reload("IIS started", &["MB-02", "MB-03", "IIR-03"]);
             process::iis_start(m, world);
             m.note("the computer restarted: every service started again", &["IIR-02"]);
         }

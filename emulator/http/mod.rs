@@ -1,0 +1,579 @@
+//! The HTTP front end (`iisim serve`): the emulated box on real sockets.
+//!
+//! Each listener stands for one port of the emulated server on its default IP address. A request
+//! takes the path of a scenario's request step: HTTP.sys's own checks ([`wire`]), resolution on
+//! the published, immutable view of the configuration (outside any lock), then the process model
+//! with the running world locked for that request only (never across an await). Administration
+//! ([`admin`]) changes the configuration and the world under the same lock and publishes a new
+//! snapshot, so every request sees one whole view.
+
+pub mod admin;
+pub mod wire;
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::sync::watch;
+
+use crate::dispatch::{self, Request, View};
+use crate::machine::journal::Effect;
+use crate::machine::Machine;
+use crate::process::{self, Load, Served, World};
+use wire::{Framing, HeadSize, Limits, Producer};
+
+/// The address scenario requests arrive on unless they say otherwise; a listener stands for it.
+pub const SERVER_IP: &str = "10.0.0.1";
+
+/// How many requests and admin commands the transcript endpoint keeps.
+pub const TRANSCRIPT_TAIL: usize = 1000;
+
+/// How many event-log entries each side keeps while serving.
+pub const EVENT_TAIL: usize = 1000;
+
+/// How many clients the front end keeps sessions for; the oldest beyond it are forgotten.
+pub const MAX_CLIENTS: usize = 10_000;
+
+/// The largest request body read; larger bodies are cut off (the emulated handlers never read one).
+const MAX_BODY: usize = 1 << 20;
+
+/// Room hyper gets for a request head: larger than MaxRequestBytes' default so that HTTP.sys's own
+/// 400s (HTTP-10) are ours to send; past it hyper answers 431 itself.
+const HEAD_BUFFER: usize = 64 * 1024;
+
+/// One real address and the emulated port it stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listen {
+    /// Where to bind.
+    pub addr: SocketAddr,
+    /// The emulated server's port (80 unless `=PORT` says otherwise).
+    pub port: u16,
+}
+
+impl Listen {
+    /// Parses `ADDR` or `ADDR=PORT` (`127.0.0.1:8081=8080`).
+    pub fn parse(text: &str) -> Result<Listen, String> {
+        let (addr, port) = match text.split_once('=') {
+            Some((a, p)) => (a, p.parse::<u16>().map_err(|_| format!("`{p}` is not a port number"))?),
+            None => (text, 80),
+        };
+        let addr =
+            addr.parse::<SocketAddr>().map_err(|_| format!("`{addr}` is not an address such as 127.0.0.1:8080"))?;
+        Ok(Listen { addr, port })
+    }
+}
+
+/// What to listen on.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The request listeners.
+    pub listen: Vec<Listen>,
+    /// The admin listener (loopback only).
+    pub admin: Option<SocketAddr>,
+    /// End on Ctrl-C.
+    pub ctrl_c: bool,
+}
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub enum ServeError {
+    /// An address could not be bound.
+    Bind(SocketAddr, std::io::Error),
+    /// The admin listener was asked for on an address other than loopback.
+    AdminNotLoopback(SocketAddr),
+    /// The runtime could not start.
+    Runtime(std::io::Error),
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServeError::Bind(a, e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                write!(f, "cannot listen on {a}: the address is already in use")
+            }
+            ServeError::Bind(a, e) => write!(f, "cannot listen on {a}: {e}"),
+            ServeError::AdminNotLoopback(a) => {
+                write!(f, "the admin listener must be on a loopback address (127.0.0.1 or ::1), not {a}")
+            }
+            ServeError::Runtime(e) => write!(f, "cannot start the runtime: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+/// The configuration as published to requests: a copy of the machine and its compiled view.
+pub struct Published {
+    /// The machine as the last administrative change left it.
+    pub machine: Machine,
+    /// Its compiled dispatch view.
+    pub view: Arc<View>,
+    /// HTTP.sys's limits and keep-alive, read from it.
+    pub limits: Limits,
+}
+
+/// One entry of the transcript tail.
+#[derive(Debug, Clone)]
+enum Entry {
+    /// A request: its summary, what it did, how it went out.
+    Request { summary: String, effects: Vec<Effect>, framing: Option<Framing> },
+    /// An administrative command: its heading, its output and what it did.
+    Admin { heading: String, output: Vec<String>, effects: Vec<Effect> },
+}
+
+/// The running state requests lock, briefly: the world, and the clients the front end named.
+struct Live {
+    world: World,
+    next_client: u64,
+    clients: VecDeque<String>,
+}
+
+/// Everything the listeners share.
+pub struct Shared {
+    published: ArcSwap<Published>,
+    live: Mutex<Live>,
+    tail: Mutex<VecDeque<Entry>>,
+    admin: Mutex<Machine>,
+}
+
+impl Shared {
+    /// A server for `machine` and what runs on it.
+    pub fn new(mut machine: Machine, mut world: World) -> Shared {
+        machine.drain_effects_with(world.journal_mut());
+        let view = process::view(&machine, &mut world);
+        world.drain_effects();
+        let published = Published { limits: Limits::of(&machine), machine: machine.clone(), view };
+        Shared {
+            published: ArcSwap::from_pointee(published),
+            live: Mutex::new(Live { world, next_client: 0, clients: VecDeque::new() }),
+            tail: Mutex::new(VecDeque::with_capacity(TRANSCRIPT_TAIL)),
+            admin: Mutex::new(machine),
+        }
+    }
+
+    /// The configuration requests see now.
+    pub fn published(&self) -> Arc<Published> {
+        self.published.load_full()
+    }
+
+    fn live(&self) -> MutexGuard<'_, Live> {
+        // A panic while serving leaves the world as it was at that point; keep serving.
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, e: Entry) {
+        let mut tail = self.tail();
+        if tail.len() == TRANSCRIPT_TAIL {
+            tail.pop_front();
+        }
+        tail.push_back(e);
+    }
+
+    fn tail(&self) -> MutexGuard<'_, VecDeque<Entry>> {
+        self.tail.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn admin(&self) -> MutexGuard<'_, Machine> {
+        self.admin.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Serves one request as a scenario's request step would, with the client's cookie naming
+    /// its session (a request without one is a new client).
+    /// `framing` says how the answer goes out, for the transcript.
+    pub fn serve(
+        &self,
+        snap: &Published,
+        req: &Request,
+        session_id: Option<&str>,
+        framing: impl FnOnce(&Served) -> Framing,
+    ) -> Served {
+        // Resolution reads only the published view: no lock.
+        let res = dispatch::resolve(&snap.view, req);
+        let (served, effects) = {
+            let mut live = self.live();
+            let known = session_id.and_then(|id| live.world.sessions().client_of(id)).map(str::to_string);
+            let client = match known {
+                Some(c) => c,
+                None => {
+                    live.next_client += 1;
+                    let c = format!("client{}", live.next_client);
+                    live.clients.push_back(c.clone());
+                    // The oldest clients' sessions end as their timeout would have (bounded memory).
+                    while live.clients.len() > MAX_CLIENTS {
+                        if let Some(old) = live.clients.pop_front() {
+                            live.world.forget_client(&old);
+                        }
+                    }
+                    c
+                }
+            };
+            let load = Load { client: Some(client), ..Load::default() };
+            let served = process::serve_resolved(&snap.machine, &mut live.world, res, &load);
+            let effects = live.world.drain_effects();
+            live.world.trim_events(EVENT_TAIL);
+            (served, effects)
+        };
+        let summary = crate::scenario::summary(req, &served);
+        let framing = Some(framing(&served));
+        self.push(Entry::Request { summary, effects, framing });
+        served
+    }
+
+    /// Records a request HTTP.sys answered itself.
+    fn rejected(&self, req: &Request, r: &wire::Rejection, framing: Framing) {
+        let effects = vec![Effect {
+            change: crate::machine::journal::Change::Decision { text: r.text.clone() },
+            rules: r.rules.to_vec(),
+        }];
+        let summary = format!("{} {} -> {} from HTTP.sys", req.method, req.url, r.reply.status);
+        self.push(Entry::Request { summary, effects, framing: Some(framing) });
+    }
+
+    /// Runs an administrative operation on the machine and the world, then publishes the result.
+    /// Returns the operation's value, its output lines and the effects it had, rendered.
+    pub fn administer<T>(
+        &self,
+        heading: String,
+        op: impl FnOnce(&mut Machine, &mut World) -> (T, Vec<String>),
+    ) -> (T, Vec<String>, Vec<String>) {
+        let mut m = self.admin();
+        let (value, output) = op(&mut m, &mut self.live().world);
+        // Compiling the new view takes no lock that requests need: they go on with the old one.
+        let current = self.published();
+        let view = if current.machine.generation() == m.generation() {
+            current.view.clone()
+        } else {
+            Arc::new(View::compile(&m))
+        };
+        let effects = {
+            let mut live = self.live();
+            process::adopt_view(&m, &mut live.world, view.clone());
+            let effects = m.drain_effects_with(live.world.journal_mut());
+            live.world.trim_events(EVENT_TAIL);
+            effects
+        };
+        m.trim_events(EVENT_TAIL);
+        let lines: Vec<String> = effects.iter().map(crate::scenario::transcript::render).collect();
+        self.published.store(Arc::new(Published { limits: Limits::of(&m), machine: m.clone(), view }));
+        self.push(Entry::Admin { heading, output: output.clone(), effects });
+        (value, output, lines)
+    }
+
+    /// The tail of the transcript, as `iisim run --transcript` prints a step.
+    pub fn transcript(&self) -> Vec<String> {
+        let tail = self.tail();
+        let mut out = Vec::new();
+        for e in tail.iter() {
+            match e {
+                Entry::Request { summary, effects, framing } => {
+                    out.push(format!("== request: {summary} =="));
+                    out.extend(effects.iter().map(|e| format!("  * {}", crate::scenario::transcript::render(e))));
+                    if let Some(f) = framing {
+                        out.push(format!("  * {}", f.render()));
+                    }
+                }
+                Entry::Admin { heading, output, effects } => {
+                    out.push(format!("== {heading} =="));
+                    out.extend(output.iter().map(|l| format!("  | {l}")));
+                    out.extend(effects.iter().map(|e| format!("  * {}", crate::scenario::transcript::render(e))));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every rule the transcript tail cites.
+    pub fn cited(&self) -> std::collections::BTreeSet<crate::rules::RuleId> {
+        let tail = self.tail();
+        let mut out = std::collections::BTreeSet::new();
+        for e in tail.iter() {
+            let (effects, framing) = match e {
+                Entry::Request { effects, framing, .. } => (effects, framing.as_ref()),
+                Entry::Admin { effects, .. } => (effects, None),
+            };
+            out.extend(effects.iter().flat_map(|e| e.rules.iter().copied()));
+            out.extend(framing.map(Framing::rules).unwrap_or_default());
+        }
+        out
+    }
+
+    /// The event log's tail, both sides merged in the order written.
+    pub fn events(&self) -> Vec<String> {
+        let m = self.admin();
+        let live = self.live();
+        crate::machine::journal::EventLog::merged_since(m.event_log(), 0, live.world.event_log(), 0)
+            .iter()
+            .map(|e| format!("{} s {} {} {} [{}]: {}", e.time, e.log, e.level.name(), e.id, e.source, e.message))
+            .collect()
+    }
+
+    /// One line per running process.
+    pub fn processes(&self) -> Vec<String> {
+        self.live().world.processes().map(|p| p.summary()).collect()
+    }
+}
+
+/// The session cookie a request carries.
+fn session_cookie(req: &hyper::Request<Incoming>) -> Option<String> {
+    req.headers().get_all(hyper::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        v.split(';').find_map(|c| {
+            let (k, val) = c.trim().split_once('=')?;
+            k.eq_ignore_ascii_case("ASP.NET_SessionId").then(|| val.trim().to_string())
+        })
+    })
+}
+
+/// The request as dispatch sees it, and the size of its head as HTTP.sys measures it.
+fn to_request(req: &hyper::Request<Incoming>, port: u16) -> (Request, HeadSize) {
+    let url = match req.uri().scheme() {
+        Some(_) => req.uri().to_string(),
+        None => req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
+    };
+    let mut host = None;
+    let mut headers = Vec::with_capacity(req.headers().len());
+    let mut size = HeadSize { total: req.method().as_str().len() + url.len() + 12, longest_field: url.len() };
+    for (k, v) in req.headers() {
+        let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+        let line = k.as_str().len() + 2 + value.len();
+        size.total += line + 2;
+        size.longest_field = size.longest_field.max(line);
+        if k == hyper::header::HOST {
+            host.get_or_insert(value);
+        } else {
+            headers.push((k.as_str().to_string(), value));
+        }
+    }
+    let http10 = req.version() <= hyper::Version::HTTP_10;
+    let r =
+        Request { method: req.method().as_str().to_string(), url, host, ip: SERVER_IP.into(), port, headers, http10 };
+    (r, size)
+}
+
+type Body = Full<Bytes>;
+
+/// How a reply goes out: producer, status line, length, whether the connection closes.
+fn framing(reply: &dispatch::Reply, limits: &Limits, close: bool, head: bool) -> Framing {
+    let producer = Producer::of(reply, limits);
+    let close = close || producer == Producer::HttpSys;
+    let reason = wire::reason(reply.status, producer == Producer::Iis5);
+    Framing { status: reply.status, reason, length: reply.body.len(), producer, close, head }
+}
+
+/// Builds the hyper response for a reply.
+fn respond(reply: dispatch::Reply, framing: Framing) -> Response<Body> {
+    let Framing { producer, close, reason, head, .. } = framing;
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let length = reply.body.len().to_string();
+    let mut builder =
+        Response::builder().status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    if let Some(h) = builder.headers_mut() {
+        for (k, v) in wire::ordered_headers(&reply, producer, &date, &length, close) {
+            if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_bytes(v.as_bytes())) {
+                h.append(k, v);
+            }
+        }
+    }
+    if !reason.is_empty() {
+        builder = builder.extension(hyper::ext::ReasonPhrase::from_static(reason.as_bytes()));
+    }
+    let body = if head { Bytes::new() } else { Bytes::from(reply.body) };
+    builder.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+/// The connection is refused (W3SVC stopped): the service errors, hyper drops the connection.
+#[derive(Debug)]
+struct Refused;
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("W3SVC is not running")
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Answers one request on a listener standing for emulated `port`.
+async fn handle(shared: Arc<Shared>, port: u16, req: hyper::Request<Incoming>) -> Result<Response<Body>, Refused> {
+    let (request, size) = to_request(&req, port);
+    let head = req.method() == hyper::Method::HEAD;
+    let header =
+        |name: hyper::header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let content_length = header(hyper::header::CONTENT_LENGTH);
+    let transfer_encoding = header(hyper::header::TRANSFER_ENCODING);
+    let wants_close = header(hyper::header::CONNECTION).is_some_and(|c| c.eq_ignore_ascii_case("close"));
+    let cookie = session_cookie(&req);
+    let http11 = req.version() == hyper::Version::HTTP_11;
+    // Read (and drop) the body before anything else, so the connection stays usable.
+    let _ = Limited::new(req.into_body(), MAX_BODY).collect().await;
+    // One snapshot for the whole request: HTTP.sys's limits, the view, the configuration.
+    let snap = shared.published();
+    let limits = snap.limits;
+    if let Some(r) =
+        wire::check(&limits, size, &request.method, http11, content_length.as_deref(), transfer_encoding.as_deref())
+    {
+        let f = framing(&r.reply, &limits, true, head);
+        shared.rejected(&request, &r, f);
+        return Ok(respond(r.reply, f));
+    }
+    let close = wants_close || !limits.keep_alive;
+    let mut f = None;
+    let served =
+        shared.serve(&snap, &request, cookie.as_deref(), |s| *f.insert(framing(&s.reply, &limits, close, head)));
+    match f {
+        Some(f) if served.reply.status != 0 => Ok(respond(served.reply, f)),
+        _ => Err(Refused),
+    }
+}
+
+/// A running server: its bound addresses, and the way to stop it.
+pub struct Handle {
+    /// The request listeners' real addresses, in the order given.
+    pub listeners: Vec<SocketAddr>,
+    /// The admin listener's real address.
+    pub admin: Option<SocketAddr>,
+    /// The shared state (tests and benches read it directly).
+    pub shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Handle {
+    /// Stops accepting, ends every connection and waits for the server thread.
+    pub fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Waits until the server ends (Ctrl-C, when the options ask for it).
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, ServeError> {
+    let l = std::net::TcpListener::bind(addr).map_err(|e| ServeError::Bind(addr, e))?;
+    l.set_nonblocking(true).map_err(|e| ServeError::Bind(addr, e))?;
+    Ok(l)
+}
+
+/// Binds every listener, then serves `shared` on a multi-threaded runtime in its own thread.
+pub fn start(shared: Arc<Shared>, opts: &Options) -> Result<Handle, ServeError> {
+    if let Some(a) = opts.admin {
+        if !a.ip().is_loopback() {
+            return Err(ServeError::AdminNotLoopback(a));
+        }
+    }
+    let mut bound = Vec::new();
+    for l in &opts.listen {
+        bound.push((bind(l.addr)?, l.port));
+    }
+    let admin = opts.admin.map(bind).transpose()?;
+    let listeners =
+        bound.iter().map(|(l, _)| l.local_addr()).collect::<Result<Vec<_>, _>>().map_err(ServeError::Runtime)?;
+    let admin_addr = admin.as_ref().map(|l| l.local_addr()).transpose().map_err(ServeError::Runtime)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ServeError::Runtime)?;
+    let (stop, stopped) = watch::channel(false);
+    let ctrl_c = opts.ctrl_c;
+    let state = shared.clone();
+    let stop_on_signal = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("iisim-serve".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let mut tasks = Vec::new();
+                for (l, port) in bound {
+                    if let Ok(l) = tokio::net::TcpListener::from_std(l) {
+                        tasks.push(tokio::spawn(accept(l, state.clone(), Role::Requests(port), stopped.clone())));
+                    }
+                }
+                if let Some(l) = admin {
+                    if let Ok(l) = tokio::net::TcpListener::from_std(l) {
+                        tasks.push(tokio::spawn(accept(l, state.clone(), Role::Admin, stopped.clone())));
+                    }
+                }
+                let mut stopped = stopped;
+                if ctrl_c {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => { let _ = stop_on_signal.send(true); }
+                        _ = stopped.changed() => {}
+                    }
+                } else {
+                    let _ = stopped.changed().await;
+                }
+                for t in tasks {
+                    t.abort();
+                }
+            });
+            // Open keep-alive connections are cut rather than waited for.
+            runtime.shutdown_timeout(Duration::from_millis(200));
+        })
+        .map_err(ServeError::Runtime)?;
+    Ok(Handle { listeners, admin: admin_addr, shared, stop, thread: Some(thread) })
+}
+
+#[derive(Clone, Copy)]
+enum Role {
+    Requests(u16),
+    Admin,
+}
+
+async fn accept(l: tokio::net::TcpListener, shared: Arc<Shared>, role: Role, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = l.accept() => match r {
+                Ok(x) => x,
+                // Out of descriptors and the like: keep the listener, try again shortly.
+                Err(_) => { tokio::time::sleep(Duration::from_millis(10)).await; continue; }
+            },
+            _ = stopped.changed() => return,
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let io = TokioIo::new(stream);
+            let mut b = hyper::server::conn::http1::Builder::new();
+            b.keep_alive(true).title_case_headers(true).max_buf_size(HEAD_BUFFER);
+            match role {
+                Role::Requests(port) => {
+                    let svc = service_fn(move |req| handle(shared.clone(), port, req));
+                    tokio::select! {
+                        _ = b.serve_connection(io, svc) => {}
+                        _ = stopped.changed() => {}
+                    }
+                }
+                Role::Admin => {
+                    let local = peer.ip();
+                    let svc = service_fn(move |req| admin_entry(shared.clone(), local, req));
+                    tokio::select! {
+                        _ = b.serve_connection(io, svc) => {}
+                        _ = stopped.changed() => {}
+                    }
+                }
+            }
+        });
+    }
+}
+
+async fn admin_entry(
+    shared: Arc<Shared>,
+    peer: IpAddr,
+    req: hyper::Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    Ok(admin::handle(shared, peer, req).await)
+}

@@ -1,0 +1,363 @@
+//! What the wire adds to a reply: HTTP.sys's own checks of the bytes a client sent (HTTP-03,
+//! HTTP-10, HTTP-14, HTTP-18), its error responses (HTTP-02), and the status line, header order
+//! and lengths of every response (HTTP-17, HTTP-20, HTTP-21, HTTP-22, HTTP-30).
+
+use crate::dispatch::Reply;
+use crate::machine::Machine;
+use crate::rules::RuleId;
+
+/// Where HTTP.sys reads its limits (HTTP-09).
+pub const HTTP_PARAMETERS: &str = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\Parameters";
+
+/// The HTTP.sys limits and keep-alive setting in force, read from the machine when it is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `MaxFieldLength`: the longest header line, the request line's URL counting as one (HTTP-09).
+    pub max_field: usize,
+    /// `MaxRequestBytes`: request line plus headers (HTTP-09, HTTP-10).
+    pub max_request: usize,
+    /// Effective `AllowKeepAlive` at `/LM/W3SVC` (HTTP-17).
+    pub keep_alive: bool,
+    /// The box runs IIS 6 (HTTP.sys in front); IIS 5.x's inetinfo parses requests itself.
+    pub http_sys: bool,
+    /// IIS 5.x phrases and header order (HTTP-21, HTTP-22).
+    pub iis5: bool,
+}
+
+impl Limits {
+    /// The limits of machine `m`: registry values when set and in range, else the defaults.
+    pub fn of(m: &Machine) -> Limits {
+        let dword = |name: &str, default: usize, range: std::ops::RangeInclusive<usize>| {
+            m.registry()
+                .get(HTTP_PARAMETERS, name)
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|v| range.contains(v))
+                .unwrap_or(default)
+        };
+        let max_field = dword("MaxFieldLength", 16384, 64..=65534);
+        // A MaxRequestBytes below MaxFieldLength is raised to it (HTTP-09).
+        let max_request = dword("MaxRequestBytes", 16384, 256..=16_777_216).max(max_field);
+        let keep_alive = m
+            .metabase()
+            .effective("/LM/W3SVC", "AllowKeepAlive")
+            .and_then(|(v, _)| v.as_dword())
+            .is_none_or(|d| d != 0);
+        let iis6 = m.edition().is_iis6();
+        Limits { max_field, max_request, keep_alive, http_sys: iis6, iis5: !iis6 }
+    }
+}
+
+/// A request HTTP.sys answers itself, with the decision that says why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The response (HTTP-02 shape).
+    pub reply: Reply,
+    /// What was decided, for the transcript.
+    pub text: String,
+    /// The rules that decided it.
+    pub rules: &'static [RuleId],
+}
+
+/// The bytes of a request's head as HTTP.sys measures them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HeadSize {
+    /// Request line plus every header line, CRLFs included.
+    pub total: usize,
+    /// The longest field: the URL, or a header line.
+    pub longest_field: usize,
+}
+
+/// HTTP.sys's own error response: `<h1>text</h1>`, no Server header, connection closed (HTTP-02).
+pub fn http_sys_error(status: u16, text: &str) -> Reply {
+    Reply {
+        status,
+        substatus: 0,
+        headers: vec![("Content-Type".into(), "text/html".into())],
+        body: format!("<h1>{text}</h1>"),
+    }
+}
+
+/// What HTTP.sys checks before any site sees the request (HTTP-03), in the order it parses:
+/// the head's size, the verb, the body's framing. `None` lets the request through.
+pub fn check(
+    limits: &Limits,
+    size: HeadSize,
+    method: &str,
+    http11: bool,
+    content_length: Option<&str>,
+    transfer_encoding: Option<&str>,
+) -> Option<Rejection> {
+    if !limits.http_sys {
+        return None;
+    }
+    let reject = |status: u16, body: &str, text: String, rules: &'static [RuleId]| {
+        Some(Rejection { reply: http_sys_error(status, body), text, rules })
+    };
+    // One over-long line is FieldLength even when the whole head is over its limit too (HTTP-10).
+    if size.longest_field > limits.max_field {
+        return reject(
+            400,
+            "Bad Request (Header Field Too Long)",
+            format!(
+                "HTTP.sys: a field of {} bytes is over MaxFieldLength ({}): 400 FieldLength",
+                size.longest_field, limits.max_field
+            ),
+            &["HTTP-03", "HTTP-09", "HTTP-10"],
+        );
+    }
+    if size.total > limits.max_request {
+        return reject(
+            400,
+            "Bad Request (Request Header Too Long)",
+            format!(
+                "HTTP.sys: request line and headers of {} bytes are over MaxRequestBytes ({}): 400 RequestLength",
+                size.total, limits.max_request
+            ),
+            &["HTTP-03", "HTTP-09", "HTTP-10"],
+        );
+    }
+    if !method.bytes().all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_') {
+        return reject(
+            400,
+            "Bad Request (Invalid Verb)",
+            format!("HTTP.sys: verb `{method}` is not an upper-case token: 400 Verb"),
+            &["HTTP-03", "HTTP-14"],
+        );
+    }
+    if let Some(cl) = content_length {
+        if cl.trim().parse::<u64>().is_err() {
+            return reject(
+                400,
+                "Bad Request",
+                format!("HTTP.sys: Content-Length `{cl}` is not a number: 400 Number"),
+                &["HTTP-03", "HTTP-18"],
+            );
+        }
+    }
+    if let Some(te) = transfer_encoding {
+        if !te.trim().eq_ignore_ascii_case("chunked") {
+            return reject(
+                501,
+                "Not Implemented",
+                format!("HTTP.sys: Transfer-Encoding `{te}` is not chunked: 501 N/I"),
+                &["HTTP-03", "HTTP-18"],
+            );
+        }
+    } else if http11 && content_length.is_none() && matches!(method, "POST" | "PUT") {
+        return reject(
+            411,
+            "Length Required",
+            format!("HTTP.sys: {method} on HTTP/1.1 with neither Content-Length nor chunked: 411 LengthRequired"),
+            &["HTTP-03", "HTTP-18"],
+        );
+    }
+    None
+}
+
+/// Who produced a reply, which decides its header order (HTTP-02, HTTP-22).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Producer {
+    /// HTTP.sys itself: no Server header.
+    HttpSys,
+    /// IIS 6 (w3wp.exe or W3SVC).
+    Iis6,
+    /// IIS 5.x (inetinfo.exe).
+    Iis5,
+}
+
+impl Producer {
+    /// The producer of `reply` on a box whose limits are `limits`.
+    pub fn of(reply: &Reply, limits: &Limits) -> Producer {
+        let from_iis = reply.header("Server").is_some_and(|s| s.starts_with("Microsoft-IIS"));
+        match (from_iis, limits.iis5) {
+            (false, false) => Producer::HttpSys,
+            (_, true) => Producer::Iis5,
+            (true, false) => Producer::Iis6,
+        }
+    }
+}
+
+/// The reason phrase IIS puts on a status line (HTTP-21): RFC 2616's, and IIS 5.x's own two.
+pub fn reason(status: u16, iis5: bool) -> &'static str {
+    match (status, iis5) {
+        (302, true) => "Object Moved",
+        (404, true) => "Object Not Found",
+        (100, _) => "Continue",
+        (200, _) => "OK",
+        (201, _) => "Created",
+        (204, _) => "No Content",
+        (206, _) => "Partial Content",
+        (301, _) => "Moved Permanently",
+        (302, _) => "Found",
+        (304, _) => "Not Modified",
+        (307, _) => "Temporary Redirect",
+        (400, _) => "Bad Request",
+        (401, _) => "Unauthorized",
+        (403, _) => "Forbidden",
+        (404, _) => "Not Found",
+        (405, _) => "Method Not Allowed",
+        (406, _) => "Not Acceptable",
+        (408, _) => "Request Time-out",
+        (411, _) => "Length Required",
+        (412, _) => "Precondition Failed",
+        (413, _) => "Request Entity Too Large",
+        (414, _) => "Request-URI Too Large",
+        (415, _) => "Unsupported Media Type",
+        (500, _) => "Internal Server Error",
+        (501, _) => "Not Implemented",
+        (502, _) => "Bad Gateway",
+        (503, _) => "Service Unavailable",
+        (504, _) => "Gateway Time-out",
+        (505, _) => "HTTP Version not supported",
+        _ => "",
+    }
+}
+
+/// The headers of a response in the order its producer sends them (HTTP-02, HTTP-22), with
+/// `Content-Length` always stated (HTTP-30) and `Connection: close` when the connection ends.
+pub fn ordered_headers<'a>(
+    reply: &'a Reply,
+    producer: Producer,
+    date: &'a str,
+    length: &'a str,
+    close: bool,
+) -> Vec<(&'a str, &'a str)> {
+    let own = reply
+        .headers
+        .iter()
+        .filter(|(k, _)| !["content-length", "date", "connection"].contains(&k.to_ascii_lowercase().as_str()))
+        .map(|(k, v)| (k.as_str(), v.as_str()));
+    let mut out: Vec<(&str, &str)> = Vec::with_capacity(reply.headers.len() + 4);
+    match producer {
+        Producer::HttpSys => {
+            out.extend(own);
+            out.push(("Date", date));
+            out.push(("Connection", "close"));
+            out.push(("Content-Length", length));
+        }
+        Producer::Iis6 => {
+            out.push(("Content-Length", length));
+            out.extend(own);
+            out.push(("Date", date));
+            if close {
+                out.push(("Connection", "close"));
+            }
+        }
+        Producer::Iis5 => {
+            out.extend(own);
+            if close {
+                out.push(("Connection", "close"));
+            }
+            out.push(("Date", date));
+            out.push(("Content-Length", length));
+        }
+    }
+    out
+}
+
+/// How a response went out, for the transcript (rendered only when someone reads it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framing {
+    /// Status code.
+    pub status: u16,
+    /// Reason phrase.
+    pub reason: &'static str,
+    /// Content-Length sent.
+    pub length: usize,
+    /// Who produced it.
+    pub producer: Producer,
+    /// The connection closes after it.
+    pub close: bool,
+    /// A HEAD request: headers only.
+    pub head: bool,
+}
+
+impl Framing {
+    /// The rules that decided the framing.
+    pub fn rules(&self) -> Vec<RuleId> {
+        let mut rules = vec!["HTTP-21", "HTTP-22", "HTTP-30", "HTTP-17"];
+        if self.producer == Producer::HttpSys {
+            rules.insert(0, "HTTP-02");
+        }
+        if self.head {
+            rules.push("HTTP-20");
+        }
+        rules
+    }
+
+    /// One transcript line with the rules that decided the framing.
+    pub fn render(&self) -> String {
+        let order = match self.producer {
+            Producer::HttpSys => "HTTP.sys's own headers",
+            Producer::Iis6 => "IIS 6 header order",
+            Producer::Iis5 => "IIS 5 header order",
+        };
+        let rules = self.rules();
+        let body = if self.head { ", no body (HEAD)" } else { "" };
+        let conn = if self.close { "connection closed" } else { "kept alive" };
+        format!(
+            "wire: HTTP/1.1 {} {}, {order}, Content-Length {}{body}, {conn} {}",
+            self.status,
+            self.reason,
+            self.length,
+            crate::rules::cite(&rules)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits { max_field: 16384, max_request: 16384, keep_alive: true, http_sys: true, iis5: false }
+    }
+
+    #[test]
+    fn http_sys_checks_in_parse_order() {
+        let l = limits();
+        let big = HeadSize { total: 20000, longest_field: 100 };
+        assert_eq!(
+            check(&l, big, "GET", true, None, None).unwrap().reply.body,
+            "<h1>Bad Request (Request Header Too Long)</h1>"
+        );
+        let long = HeadSize { total: 20000, longest_field: 17000 };
+        let r = check(&l, long, "GET", true, None, None).unwrap();
+        assert_eq!(r.reply.body.len(), 44, "the documented 44-byte body");
+        let ok = HeadSize { total: 100, longest_field: 20 };
+        assert_eq!(check(&l, ok, "get", true, None, None).unwrap().reply.status, 400);
+        assert_eq!(check(&l, ok, "POST", true, None, None).unwrap().reply.status, 411);
+        assert!(
+            check(&l, ok, "POST", false, None, None).is_none(),
+            "HTTP/1.0 POST without a length is read to the end"
+        );
+        assert_eq!(check(&l, ok, "POST", true, None, Some("gzip")).unwrap().reply.status, 501);
+        assert_eq!(check(&l, ok, "POST", true, Some("x"), None).unwrap().reply.status, 400);
+        assert!(check(&l, ok, "PROPFIND", true, None, None).is_none());
+        let iis5 = Limits { http_sys: false, iis5: true, ..l };
+        assert!(check(&iis5, big, "get", true, None, None).is_none(), "no HTTP.sys on IIS 5.x");
+    }
+
+    #[test]
+    fn header_orders() {
+        let r = http_sys_error(503, "Service Unavailable");
+        assert_eq!(r.body.len(), 28);
+        let names: Vec<&str> =
+            ordered_headers(&r, Producer::HttpSys, "d", "28", true).iter().map(|(k, _)| *k).collect();
+        assert_eq!(names, ["Content-Type", "Date", "Connection", "Content-Length"]);
+        let iis = Reply {
+            status: 404,
+            substatus: 0,
+            headers: vec![
+                ("Content-Type".into(), "text/html".into()),
+                ("Server".into(), "Microsoft-IIS/6.0".into()),
+                ("X-Powered-By".into(), "ASP.NET".into()),
+            ],
+            body: String::new(),
+        };
+        let names: Vec<&str> = ordered_headers(&iis, Producer::Iis6, "d", "0", false).iter().map(|(k, _)| *k).collect();
+        assert_eq!(names, ["Content-Length", "Content-Type", "Server", "X-Powered-By", "Date"]);
+        assert_eq!(reason(404, true), "Object Not Found");
+        assert_eq!(reason(404, false), "Not Found");
+    }
+}
