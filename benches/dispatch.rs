@@ -14,11 +14,10 @@
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 
 use iisim::dispatch::{resolve, resolve_fast, FastOutcome, Request, View};
-use iisim::edition::Edition;
-use iisim::machine::{Machine, MachineConfig};
-use iisim::runtime::Version;
-use iisim::setup::{self, Product};
-use iisim::sites::{self, AppSpec};
+
+#[path = "../tests/common/hosting.rs"]
+mod hosting;
+use hosting::hosting;
 
 /// How many distinct URLs the `random` benchmarks cycle through.
 const URLS: usize = 4096;
@@ -37,32 +36,6 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-}
-
-/// The shared-hosting machine of `apps` applications (IIS 6, ASP.NET 2.0).
-fn hosting(apps: usize) -> Machine {
-    let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
-    setup::install(&mut m, &mut iisim::process::World::default(), Product::Runtime(Version::V2_0), true);
-    for s in 0..apps.div_ceil(10) {
-        let vdir = format!("/LM/W3SVC/1/ROOT/Site{s}");
-        let folder = format!("D:\\Sites\\Site{s}");
-        let spec = AppSpec { path: vdir.clone(), physical_path: Some(folder.clone()), ..Default::default() };
-        sites::create_app(&mut m, &spec).expect("ROOT exists");
-        for a in 0..10.min(apps - s * 10) {
-            let dir = format!("{folder}\\App{a}");
-            let spec = AppSpec {
-                path: format!("{vdir}/App{a}"),
-                physical_path: Some(dir.clone()),
-                application: true,
-                ..Default::default()
-            };
-            sites::create_app(&mut m, &spec).expect("the vdir exists");
-            m.fs_create_files(&dir, &["Default.aspx"], &[]);
-        }
-        // Set-up journals every change; a large table would keep them all.
-        m.drain_effects();
-    }
-    m
 }
 
 /// `text` with each letter's case flipped at random.
@@ -86,7 +59,7 @@ fn matchit_router(apps: usize) -> matchit::Router<usize> {
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("dispatch");
     for apps in [10usize, 1_000, 100_000] {
-        let m = hosting(apps);
+        let m = hosting(apps, &["Default.aspx"]);
         if apps <= 1_000 {
             g.bench_function(BenchmarkId::new("compile", apps), |b| b.iter(|| View::compile(black_box(&m))));
         }

@@ -6,37 +6,16 @@
 use std::time::Instant;
 
 use iisim::dispatch::{resolve_fast, Request, View};
-use iisim::edition::Edition;
-use iisim::machine::{Machine, MachineConfig};
 use iisim::metabase::Value;
-use iisim::process::World;
-use iisim::runtime::Version;
-use iisim::setup::{self, Product};
-use iisim::sites::{self, AppSpec};
+
+#[path = "../tests/common/hosting.rs"]
+mod hosting;
+use hosting::hosting;
 
 fn main() {
     let apps: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
-    setup::install(&mut m, &mut World::default(), Product::Runtime(Version::V2_0), true);
     let started = Instant::now();
-    for s in 0..apps.div_ceil(10) {
-        let vdir = format!("/LM/W3SVC/1/ROOT/Site{s}");
-        let folder = format!("D:\\Sites\\Site{s}");
-        let spec = AppSpec { path: vdir.clone(), physical_path: Some(folder.clone()), ..Default::default() };
-        sites::create_app(&mut m, &spec).expect("ROOT exists");
-        for a in 0..10.min(apps - s * 10) {
-            let dir = format!("{folder}\\App{a}");
-            let spec = AppSpec {
-                path: format!("{vdir}/App{a}"),
-                physical_path: Some(dir.clone()),
-                application: true,
-                ..Default::default()
-            };
-            sites::create_app(&mut m, &spec).expect("the vdir exists");
-            m.fs_create_files(&dir, &["Default.aspx"], &[]);
-        }
-        m.drain_effects();
-    }
+    let mut m = hosting(apps, &["Default.aspx"]);
     println!("{apps} applications set up in {:.0} ms", started.elapsed().as_secs_f64() * 1e3);
     let t = Instant::now();
     let view = View::compile(&m);

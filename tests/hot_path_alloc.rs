@@ -7,11 +7,11 @@ use std::cell::Cell;
 
 use iisim::dispatch::canon::{canonicalize_into, HttpSysParams};
 use iisim::dispatch::{resolve, resolve_fast, Discard, FastOutcome, Outcome, Request, View};
-use iisim::edition::Edition;
-use iisim::machine::{Machine, MachineConfig};
-use iisim::runtime::Version;
-use iisim::setup::{self, Product};
-use iisim::sites::{self, AppSpec};
+use iisim::machine::Machine;
+
+#[path = "common/hosting.rs"]
+mod hosting;
+use hosting::hosting;
 
 /// Counts the allocations of the thread that asks, so the test harness's threads do not count.
 struct Counting;
@@ -57,40 +57,17 @@ fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
     (n, out)
 }
 
-/// A shared-hosting box: two customers' folders with applications, ASP.NET 2.0, static files.
+/// Two customers' folders of ten applications, each with a page, an image and a sub-folder.
 fn machine() -> Machine {
-    hosting(2, 3)
+    hosting(20, FILES)
 }
 
-/// `customers` folders of `apps` applications each, every application with three files.
-fn hosting(customers: usize, apps: usize) -> Machine {
-    let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
-    setup::install(&mut m, &mut iisim::process::World::default(), Product::Runtime(Version::V2_0), true);
-    for s in 0..customers {
-        let vdir = format!("/LM/W3SVC/1/ROOT/Site{s}");
-        let folder = format!("D:\\Sites\\Site{s}");
-        let spec = AppSpec { path: vdir.clone(), physical_path: Some(folder.clone()), ..Default::default() };
-        sites::create_app(&mut m, &spec).expect("ROOT exists");
-        for a in 0..apps {
-            let dir = format!("{folder}\\App{a}");
-            let spec = AppSpec {
-                path: format!("{vdir}/App{a}"),
-                physical_path: Some(dir.clone()),
-                application: true,
-                ..Default::default()
-            };
-            sites::create_app(&mut m, &spec).expect("the vdir exists");
-            m.fs_create_files(&dir, &["Default.aspx", "logo.gif", "img\\a.jpg"], &[]);
-        }
-        m.drain_effects();
-    }
-    m
-}
+const FILES: &[&str] = &["Default.aspx", "logo.gif", "img\\a.jpg"];
 
 #[test]
 fn the_compiled_view_holds_under_2_kib_per_application() {
     // 2,000 applications: 200 customers of ten, as the shared-hosting benchmark has them.
-    let m = hosting(200, 10);
+    let m = hosting(2_000, FILES);
     LIVE.with(|l| l.set(0));
     let view = View::compile(&m);
     let bytes = LIVE.with(Cell::get);
