@@ -1,7 +1,9 @@
 //! iisim: an emulator of IIS 5.0/5.1/6.0 hosting ASP.NET 1.0, 1.1, 2.0 and 4.0 side by side.
 #![warn(missing_docs)]
 
+pub mod cmd;
 pub mod config;
+pub mod console;
 pub mod diagram;
 pub mod dispatch;
 pub mod edition;

@@ -56,6 +56,11 @@ enum Command {
     },
     /// List the policies scenarios can set.
     Policies,
+    /// An emulated command prompt on a scenario's final machine (or a fresh Server 2003).
+    Console {
+        /// The scenario file to start from.
+        scenario: Option<PathBuf>,
+    },
     /// Run a scenario, then explain how its final machine would serve one request.
     Explain {
         /// The scenario file.
@@ -152,6 +157,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Explain { scenario, method, url, host, client } => explain(&scenario, method, url, host, client),
+        Command::Console { scenario } => console(scenario.as_deref()),
         Command::Serve { scenario, listen, admin, after_step } => {
             serve(&scenario, &listen, admin.as_deref(), after_step)
         }
@@ -172,6 +178,16 @@ fn main() -> ExitCode {
                 out!("    {}", p.doc);
             }
             ExitCode::SUCCESS
+        }
+    }
+}
+
+fn console(path: Option<&Path>) -> ExitCode {
+    match iisim::console::run_interactive(path) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("iisim: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -102,6 +102,20 @@ pub const SM_IIS5_WILDCARDS: &str = "sm.iis5_wildcards";
 pub const SM_WILDCARD_INHERIT: &str = "sm.wildcard_inherit";
 /// What IdleTimeout=0 means.
 pub const POOL_IDLE_TIMEOUT_ZERO: &str = "pool.idle_timeout_zero";
+/// Where a new cmd.exe session starts.
+pub const CMD_START_DIR: &str = "cmd.start_dir";
+/// Whether `||` fires on negative exit codes.
+pub const CMD_OR_ON_NEGATIVE: &str = "cmd.or_on_negative";
+/// Whether `v2.0.50727\aspnet_regiis` resolves under the Framework folder from any directory.
+pub const CMD_FRAMEWORK_SHORTHAND: &str = "cmd.framework_shorthand";
+/// What follows `exit` in a scenario.
+pub const CMD_AFTER_EXIT: &str = "cmd.after_exit";
+/// Host that opens `.vbs` files on a fresh machine.
+pub const WSH_DEFAULT_HOST: &str = "wsh.default_host";
+/// Whether iisext accepts `/RmDep` for `/RemDep`.
+pub const IISEXT_RMDEP_ALIAS: &str = "tools.iisext_rmdep_alias";
+/// When iisweb /query prints the Host column.
+pub const IISWEB_HOST_COLUMN: &str = "tools.iisweb_query_host_column";
 
 /// Every policy iisim knows.
 pub static POLICIES: &[PolicyDef] = &[
@@ -338,6 +352,48 @@ pub static POLICIES: &[PolicyDef] = &[
         values: &["never", "immediate"],
         rules: &["PM6-05"],
         doc: "IdleTimeout = 0 means a pool's workers never shut down for idleness",
+    },
+    PolicyDef {
+        name: CMD_START_DIR,
+        values: &["userprofile", "system32"],
+        rules: &["CMD-01"],
+        doc: "a new command prompt starts in %USERPROFILE% (Start > Run > cmd), or in %windir%\\system32",
+    },
+    PolicyDef {
+        name: CMD_OR_ON_NEGATIVE,
+        values: &["fire", "positive_only"],
+        rules: &["CMD-05", "CMD-15"],
+        doc: "`a || b` runs b for any non-zero exit code of a, negative HRESULTs included (positive_only: Microsoft's wording)",
+    },
+    PolicyDef {
+        name: CMD_FRAMEWORK_SHORTHAND,
+        values: &["accept", "strict"],
+        rules: &["CMD-07"],
+        doc: "a relative program path not found in the current directory is tried under %windir%\\Microsoft.NET\\Framework (strict: as cmd, 9009)",
+    },
+    PolicyDef {
+        name: CMD_AFTER_EXIT,
+        values: &["new_session"],
+        rules: &["CMD-26"],
+        doc: "after `exit` the next step or console line runs in a fresh session",
+    },
+    PolicyDef {
+        name: WSH_DEFAULT_HOST,
+        values: &["wscript", "cscript"],
+        rules: &["WSH-04"],
+        doc: "the host a fresh machine opens .vbs files with (cscript: as after `cscript //h:cscript //s`)",
+    },
+    PolicyDef {
+        name: IISEXT_RMDEP_ALIAS,
+        values: &["accept", "refuse"],
+        rules: &["EXT-01"],
+        doc: "iisext.vbs takes /RmDep as the documented /RemDep",
+    },
+    PolicyDef {
+        name: IISWEB_HOST_COLUMN,
+        values: &["when_any_host", "always"],
+        rules: &["WEB-02"],
+        doc: "iisweb /query prints the Host column only when a listed site has a host header, or always",
     },
 ];
 

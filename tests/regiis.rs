@@ -214,7 +214,10 @@ impl RefusalTest<'_> {
             let mark = m.effect_mark();
             let events = m.events().len();
             let registered = m.registered();
-            let out = tools::run(&mut m, &mut World::default(), case.line, Context { admin: case.admin });
+            let mut out = tools::run(&mut m, &mut World::default(), case.line, Context { admin: case.admin });
+            // cmd's own complaints are on stderr; the tools' refusals on stdout (CMD-09).
+            let err = std::mem::take(&mut out.err);
+            out.lines.extend(err);
             let name = case.name;
             assert_eq!(out.exit, case.exit, "{name}: exit code; output:\n{}", out.text());
             assert_eq!(
@@ -608,19 +611,20 @@ fn non_administrator_is_refused() {
     RefusalTest(table).run();
 }
 
+/// What cmd prints for a path whose folder does not exist (CMD-09).
+const PATH_NOT_FOUND: &str = "The system cannot find the path specified.";
+
+/// A framework that is not installed has no folder: cmd reports the missing path (CMD-09).
 #[test]
-fn tool_of_a_missing_framework_is_not_recognized() {
+fn tool_of_a_missing_framework_is_a_missing_path() {
     RefusalTest(vec![
         Refusal {
             name: "XP with 1.1 only: the 2.0 tool by full path",
             machine: xp_11,
             line: r"C:\WINDOWS\Microsoft.NET\Framework\v2.0.50727\aspnet_regiis.exe -i",
             admin: true,
-            exit: 9009,
-            lines: &[
-                r"'C:\WINDOWS\Microsoft.NET\Framework\v2.0.50727\aspnet_regiis.exe' is not recognized as an internal or external command,",
-                "operable program or batch file.",
-            ],
+            exit: 3,
+            lines: &[PATH_NOT_FOUND],
             absent: &[],
         },
         Refusal {
@@ -628,11 +632,8 @@ fn tool_of_a_missing_framework_is_not_recognized() {
             machine: xp_11,
             line: r"v4.0.30319\aspnet_regiis -lk",
             admin: true,
-            exit: 9009,
-            lines: &[
-                r"'v4.0.30319\aspnet_regiis' is not recognized as an internal or external command,",
-                "operable program or batch file.",
-            ],
+            exit: 3,
+            lines: &[PATH_NOT_FOUND],
             absent: &[],
         },
         Refusal {
@@ -640,10 +641,8 @@ fn tool_of_a_missing_framework_is_not_recognized() {
             machine: win2000_11,
             line: r"C:\WINDOWS\Microsoft.NET\Framework\v1.1.4322\aspnet_regiis.exe -lv",
             admin: true,
-            exit: 9009,
-            lines: &[
-                r"'C:\WINDOWS\Microsoft.NET\Framework\v1.1.4322\aspnet_regiis.exe' is not recognized as an internal or external command,",
-            ],
+            exit: 3,
+            lines: &[PATH_NOT_FOUND],
             absent: &[],
         },
         Refusal {
@@ -651,10 +650,8 @@ fn tool_of_a_missing_framework_is_not_recognized() {
             machine: win2000_11,
             line: r"C:\WINNT\Microsoft.NET\Framework\v4.0.30319\aspnet_regiis.exe -i",
             admin: true,
-            exit: 9009,
-            lines: &[
-                r"'C:\WINNT\Microsoft.NET\Framework\v4.0.30319\aspnet_regiis.exe' is not recognized as an internal or external command,",
-            ],
+            exit: 3,
+            lines: &[PATH_NOT_FOUND],
             absent: &[],
         },
         Refusal {
@@ -662,8 +659,8 @@ fn tool_of_a_missing_framework_is_not_recognized() {
             machine: xp_11,
             line: r"v2.0.50727\aspnet_regiis -i",
             admin: false,
-            exit: 9009,
-            lines: &[r"'v2.0.50727\aspnet_regiis' is not recognized as an internal or external command,"],
+            exit: 3,
+            lines: &[PATH_NOT_FOUND],
             absent: &[ACCESS_DENIED],
         },
     ])

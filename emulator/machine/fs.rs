@@ -13,19 +13,27 @@ pub fn join(dir: &str, rel: &str) -> String {
     format!("{}\\{}", dir.trim_end_matches('\\'), rel.trim_start_matches('\\'))
 }
 
-/// Files and folders present on the emulated disk.
+/// One file or folder: its path as written, whether it is a folder, and a file's text.
+#[derive(Debug, Clone, Default)]
+struct Entry {
+    path: String,
+    dir: bool,
+    text: String,
+    /// Whether the text was ever written (a file that only exists has none to model).
+    written: bool,
+}
+
+/// Files and folders present on the emulated disk; files keep their text (`>`, `type`, batch files).
 #[derive(Debug, Clone, Default)]
 pub struct FileSystem {
-    /// Lower-cased path -> (path as written, is a folder).
-    entries: BTreeMap<String, (String, bool)>,
+    /// Lower-cased path -> entry.
+    entries: BTreeMap<String, Entry>,
     /// Moves on every change, so whatever was compiled from the disk knows it is stale.
     version: u64,
-    /// Lower-cased path -> text, for the files whose contents iisim writes (an exported MetaBase.xml).
-    contents: BTreeMap<String, String>,
 }
 
 impl FileSystem {
-    /// A number that changes whenever a file or folder is created or deleted.
+    /// A number that changes whenever a file or folder is created, written or deleted.
     pub fn version(&self) -> u64 {
         self.version
     }
@@ -37,12 +45,12 @@ impl FileSystem {
 
     /// Whether `path` is an existing file.
     pub fn is_file(&self, path: &str) -> bool {
-        matches!(self.entries.get(&key(path)), Some((_, false)))
+        self.entries.get(&key(path)).is_some_and(|e| !e.dir)
     }
 
     /// Whether `path` is an existing folder.
     pub fn is_dir(&self, path: &str) -> bool {
-        matches!(self.entries.get(&key(path)), Some((_, true)))
+        self.entries.get(&key(path)).is_some_and(|e| e.dir)
     }
 
     /// Creates a folder and its parents; returns false if it existed.
@@ -57,7 +65,7 @@ impl FileSystem {
                 self.create_dir(parent);
             }
         }
-        self.entries.insert(k, (path.trim_end_matches('\\').to_string(), true));
+        self.entries.insert(k, Entry { path: path.trim_end_matches('\\').to_string(), dir: true, ..Entry::default() });
         self.version += 1;
         true
     }
@@ -71,21 +79,52 @@ impl FileSystem {
         if let Some(idx) = path.rfind('\\') {
             self.create_dir(&path[..idx]);
         }
-        self.entries.insert(k, (path.to_string(), false));
+        self.entries.insert(k, Entry { path: path.to_string(), dir: false, ..Entry::default() });
         self.version += 1;
         true
+    }
+
+    /// A file's text, `None` when `path` is not a file.
+    pub fn read(&self, path: &str) -> Option<&str> {
+        self.entries.get(&key(path)).filter(|e| !e.dir).map(|e| e.text.as_str())
+    }
+
+    /// Writes (or with `append`, adds to) a file's text, creating the file; returns false when
+    /// `path` is a folder or its parent folder does not exist.
+    pub fn write(&mut self, path: &str, text: &str, append: bool) -> bool {
+        let parent_ok = match path.trim_end_matches('\\').rfind('\\') {
+            Some(idx) if idx > 2 => self.is_dir(&path[..idx]),
+            _ => true,
+        };
+        if !parent_ok || self.is_dir(path) {
+            return false;
+        }
+        let e = self.entries.entry(key(path)).or_insert_with(|| Entry { path: path.to_string(), ..Entry::default() });
+        if !append {
+            e.text.clear();
+        }
+        e.text.push_str(text);
+        e.written = true;
+        self.version += 1;
+        true
+    }
+
+    /// The path of an entry with the case stored on disk.
+    pub fn stored_case(&self, path: &str) -> Option<&str> {
+        self.entries.get(&key(path)).map(|e| e.path.as_str())
     }
 
     /// Writes a text file (creating it and its folder); returns false if it existed before.
     pub fn write_file(&mut self, path: &str, text: &str) -> bool {
         let created = self.create_file(path);
-        self.contents.insert(key(path), text.to_string());
+        self.write(path, text, false);
         created
     }
 
-    /// The text of a file iisim wrote, if any.
+    /// The text of a file whose contents were written (by a step, a redirection or an export),
+    /// `None` for a file that only exists.
     pub fn read_file(&self, path: &str) -> Option<&str> {
-        self.contents.get(&key(path)).map(String::as_str)
+        self.entries.get(&key(path)).filter(|e| !e.dir && e.written).map(|e| e.text.as_str())
     }
 
     /// Deletes a file or a folder with everything in it; returns whether anything went.
@@ -93,7 +132,6 @@ impl FileSystem {
         let k = key(path);
         let prefix = format!("{k}\\");
         let before = self.entries.len();
-        self.contents.retain(|e, _| e != &k && !e.starts_with(&prefix));
         self.entries.retain(|e, _| e != &k && !e.starts_with(&prefix));
         self.version += 1;
         before != self.entries.len()
@@ -101,7 +139,7 @@ impl FileSystem {
 
     /// Every file and folder as (path as written, is a folder), in case-insensitive path order.
     pub fn entries(&self) -> impl Iterator<Item = (&str, bool)> {
-        self.entries.values().map(|(p, dir)| (p.as_str(), *dir))
+        self.entries.values().map(|e| (e.path.as_str(), e.dir))
     }
 
     /// The entries directly inside folder `dir`, as written, in order.
@@ -110,7 +148,7 @@ impl FileSystem {
         self.entries
             .iter()
             .filter(|(k, _)| k.starts_with(&prefix) && !k[prefix.len()..].contains('\\'))
-            .map(|(_, (p, _))| p.clone())
+            .map(|(_, e)| e.path.clone())
             .collect()
     }
 }

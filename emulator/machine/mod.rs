@@ -25,6 +25,9 @@ use registry::Registry;
 /// Where IIS setup puts `adsutil.vbs` (ADS-01).
 pub const ADSUTIL_PATH: &str = "C:\\Inetpub\\AdminScripts\\adsutil.vbs";
 
+/// The IIS 6 administration scripts in `%windir%\system32` (WSH-05).
+pub const IIS6_SCRIPTS: [&str; 5] = ["iisext.vbs", "iisapp.vbs", "iisweb.vbs", "iisvdir.vbs", "iiscnfg.vbs"];
+
 /// The ASP.NET State Service's registry key (SHR-06).
 pub const STATE_SERVICE_REG: &str = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\aspnet_state";
 
@@ -134,10 +137,11 @@ pub struct Machine {
 impl Machine {
     /// A fresh machine: the edition's default IIS tree (when IIS is present), no runtimes.
     pub fn new(config: MachineConfig) -> Machine {
-        let metabase = match config.iis {
+        let mut metabase = match config.iis {
             IisState::Absent => Metabase::new(),
             _ => defaults::default_tree(config.edition, config.iis5_isolation, config.x64),
         };
+        defaults::set_identities(&mut metabase, &config.name);
         let mut fs = FileSystem::default();
         let windir = config.edition.windir();
         fs.create_dir(&format!("{windir}\\system32\\inetsrv"));
@@ -146,10 +150,26 @@ impl Machine {
         for host in ["cscript.exe", "wscript.exe"] {
             fs.create_file(&format!("{windir}\\system32\\{host}"));
         }
+        // The command prompt's own programs and the Administrator's profile (CMD-01, CMD-02, NET-11).
+        for exe in ["cmd.exe", "net.exe", "notepad.exe"] {
+            fs.create_file(&format!("{windir}\\system32\\{exe}"));
+        }
+        if config.edition != Edition::Win2000 {
+            fs.create_file(&format!("{windir}\\system32\\sc.exe"));
+        }
+        fs.create_dir("C:\\Documents and Settings\\Administrator\\Local Settings\\Temp");
+        fs.create_dir("C:\\Documents and Settings\\All Users");
+        fs.create_dir("C:\\Program Files\\Common Files");
         if config.iis != IisState::Absent {
             fs.create_dir("C:\\Inetpub\\wwwroot");
             fs.create_file(ADSUTIL_PATH);
             fs.create_file(&format!("{windir}\\system32\\iisreset.exe"));
+            // The IIS 6 administration scripts live in system32 (WSH-05).
+            if config.edition.is_iis6() {
+                for script in IIS6_SCRIPTS {
+                    fs.create_file(&format!("{windir}\\system32\\{script}"));
+                }
+            }
         }
         let mut accounts = BTreeMap::new();
         if config.iis != IisState::Absent {
@@ -165,6 +185,11 @@ impl Machine {
             for (name, display) in [("IISADMIN", "IIS Admin Service"), ("W3SVC", "World Wide Web Publishing Service")] {
                 services
                     .insert(name.to_string(), Service { display: display.into(), image: inetinfo.clone(), running });
+            }
+            // IIS 6's HTTP SSL service depends on IISADMIN (NET-08).
+            if config.edition.is_iis6() {
+                let image = format!("{windir}\\System32\\svchost.exe -k HTTPFilter");
+                services.insert("HTTPFilter".into(), Service { display: "HTTP SSL".into(), image, running });
             }
         }
         let mut journal = Journal::default();
@@ -554,6 +579,21 @@ impl Machine {
         }
     }
 
+    /// Writes a file's text (`>` or, with `append`, `>>`), recording a file that is new; false when
+    /// its folder is missing or `path` is a folder.
+    pub fn fs_write(&mut self, path: &str, text: &str, append: bool, rules: &[RuleId]) -> bool {
+        self.generation += 1;
+        let new = !self.fs.exists(path);
+        if !self.fs.write(path, text, append) {
+            return false;
+        }
+        if new {
+            let (dir, name) = path.rsplit_once('\\').unwrap_or(("C:", path));
+            self.journal.record(Change::Files { dir: dir.into(), names: vec![name.into()], created: true }, rules);
+        }
+        true
+    }
+
     /// Writes a text file on the emulated disk, recording it.
     pub fn fs_write_file(&mut self, path: &str, text: &str, rules: &[RuleId]) {
         self.generation += 1;
@@ -781,6 +821,12 @@ impl Machine {
             self.fs.create_file(ADSUTIL_PATH);
             let reset = format!("{}\\system32\\iisreset.exe", self.windir());
             self.fs.create_file(&reset);
+            if self.edition.is_iis6() {
+                for script in IIS6_SCRIPTS {
+                    let path = format!("{}\\system32\\{script}", self.windir());
+                    self.fs.create_file(&path);
+                }
+            }
         }
         self.iis = IisState::Installed;
         for s in self.services.values_mut() {

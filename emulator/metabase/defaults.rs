@@ -56,6 +56,23 @@ pub fn default_mime_map() -> Vec<String> {
     .collect()
 }
 
+/// The accounts IIS setup writes at `/LM/W3SVC` for computer `name`: the anonymous user and the
+/// out-of-process launch account, with passwords setup generated (secure properties, ADS-03).
+pub fn set_identities(mb: &mut Metabase, name: &str) {
+    let w3 = "/LM/W3SVC";
+    if !mb.exists(w3) {
+        return;
+    }
+    for (prop, value) in [("AnonymousUserName", format!("IUSR_{name}")), ("WAMUserName", format!("IWAM_{name}"))] {
+        mb.set(w3, prop, Value::String(value)).expect("W3SVC exists");
+    }
+    // The passwords are encrypted blobs (MB-11); iisim's stand-in is the hex of a fixed text.
+    for (prop, user) in [("AnonymousUserPass", "IUSR"), ("WAMUserPass", "IWAM")] {
+        let hex: String = format!("iisim:{user}_{name}").bytes().map(|b| format!("{b:02x}")).collect();
+        mb.set(w3, prop, Value::Binary(hex)).expect("W3SVC exists");
+    }
+}
+
 /// Builds the key tree of a fresh install; `iis5_isolation` picks the IIS 6 mode and `x64` writes
 /// the 64-bit switch (both ignored on 5.x).
 pub fn default_tree(edition: Edition, iis5_isolation: bool, x64: bool) -> Metabase {
@@ -121,6 +138,8 @@ pub fn default_tree(edition: Edition, iis5_isolation: bool, x64: bool) -> Metaba
     set(&mut mb, site, "ServerComment", Value::String("Default Web Site".into()));
     set(&mut mb, site, "ServerBindings", multi(&[":80:".to_string()]));
     set(&mut mb, site, "ServerAutoStart", Value::Dword(1));
+    // MD_SERVER_STATE_STARTED, written by W3SVC as the site starts (MB-23).
+    set(&mut mb, site, "ServerState", Value::Dword(2));
     let root = "/LM/W3SVC/1/ROOT";
     set(&mut mb, root, "Path", Value::String("C:\\Inetpub\\wwwroot".into()));
     set(&mut mb, root, "AppRoot", Value::String("/LM/W3SVC/1/ROOT".into()));

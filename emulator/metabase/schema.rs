@@ -152,7 +152,37 @@ pub static SCHEMA: &[PropDef] = &[
     prop!(9998, "EnableEditWhileRunning", Dword, false, Default::Dword(0)),
     prop!(9996, "EnableHistory", Dword, false, Default::Dword(1)),
     prop!(9995, "MaxHistoryFiles", Dword, false, Default::Dword(10)),
+    // More of the IIS 6.0 metabase reference's web properties (ADS-03, MB-19): the site state,
+    // the anonymous and out-of-process identities, and ASP's settings.
+    prop!(1016, "ServerState", Dword, false, Default::None),
+    prop!(1018, "ServerSize", Dword, false, Default::Dword(1)),
+    prop!(1014, "MaxConnections", Dword, true, Default::Dword(4294967295)),
+    prop!(6020, "AnonymousUserName", Str, true, Default::None),
+    prop!(3002, "UNCUserName", Str, true, Default::None),
+    prop!(7501, "WAMUserName", Str, true, Default::None),
+    prop!(7000, "AspBufferingOn", Bool, true, Default::Dword(1)),
+    prop!(7001, "AspLogErrorRequests", Bool, true, Default::Dword(1)),
+    prop!(7002, "AspScriptErrorSentToBrowser", Bool, true, Default::Dword(1)),
+    prop!(7003, "AspScriptErrorMessage", Str, true, Default::None),
+    prop!(7004, "AspScriptFileCacheSize", Dword, true, Default::Dword(500)),
+    prop!(7005, "AspScriptEngineCacheMax", Dword, true, Default::Dword(250)),
+    prop!(7006, "AspScriptTimeout", Dword, true, Default::Dword(90)),
+    prop!(7007, "AspSessionTimeout", Dword, true, Default::Dword(20)),
+    prop!(7008, "AspEnableParentPaths", Bool, true, Default::None),
+    prop!(7011, "AspAllowSessionState", Bool, true, Default::Dword(1)),
+    prop!(7012, "AspScriptLanguage", Str, true, Default::Str("VBScript")),
+    prop!(7014, "AspAllowOutOfProcComponents", Bool, true, Default::Dword(1)),
+    prop!(7015, "AspExceptionCatchEnable", Bool, true, Default::Dword(1)),
+    prop!(7016, "AspCodepage", Dword, true, Default::Dword(0)),
 ];
+
+/// Properties the metabase stores encrypted: adsutil shows their value as ten asterisks (ADS-03).
+pub const SECURE: &[&str] = &["AnonymousUserPass", "UNCPassword", "WAMUserPass", "LogOdbcPassword"];
+
+/// Whether `name` is a secure property (case-insensitive).
+pub fn is_secure(name: &str) -> bool {
+    SECURE.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
 
 /// The schema entry named `name` (case-insensitive).
 pub fn lookup(name: &str) -> Option<&'static PropDef> {

@@ -607,6 +607,18 @@ pub fn restart_w3svc(m: &Machine, w: &mut World, why: &str, rules: &[RuleId]) {
     }
 }
 
+/// Stops W3SVC (`net stop w3svc`): every worker ends; on IIS 6 inetinfo.exe, which hosts
+/// IISADMIN, keeps running, on IIS 5 it goes with W3SVC (NET-09, modeled).
+pub fn stop_w3svc(m: &Machine, w: &mut World, why: &str, rules: &[RuleId]) {
+    let iis5 = iis5_style(m, w);
+    let pids: Vec<u32> = w.procs.values().filter(|p| iis5 || p.role != Role::Inetinfo).map(|p| p.pid).collect();
+    for pid in pids {
+        end(m, w, pid, why, Ending::Clean, rules);
+    }
+    w.web = Web::Stopped;
+    w.w3svc_stopped();
+}
+
 /// `iisreset /stop`: every IIS process ends; InProc state and CLR verdicts go (IIR-03).
 pub fn iis_stop(m: &Machine, w: &mut World, rules: &[RuleId]) {
     let pids: Vec<u32> = w.procs.keys().copied().collect();

@@ -426,6 +426,19 @@ pub fn check_all(
     for c in &spec.stdout_contains {
         checks.push(check(format!("stdout contains \"{c}\""), stdout.clone(), stdout.contains(c.as_str()), &[]));
     }
+    let stderr = out.err.join("\n");
+    if let Some(want) = &spec.stderr {
+        let ok = stderr.trim_end_matches('\n') == want.trim_end_matches('\n');
+        checks.push(check("stderr is exactly as given".into(), stderr.clone(), ok, &["CMD-06"]));
+    }
+    for c in &spec.stderr_contains {
+        checks.push(check(
+            format!("stderr contains \"{c}\""),
+            stderr.clone(),
+            stderr.contains(c.as_str()),
+            &["CMD-06"],
+        ));
+    }
     for c in &spec.stdout_lacks {
         checks.push(check(format!("stdout lacks \"{c}\""), stdout.clone(), !stdout.contains(c.as_str()), &[]));
     }

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 
+use crate::cmd::{Session, Stream};
 use crate::dispatch::Request;
 use crate::machine::journal::EventLog;
 use crate::machine::{IisState, Machine, MachineConfig};
@@ -642,7 +643,14 @@ impl Scenario {
     /// Runs the first `last` steps (all with `None`; none with `Some(0)`) and returns the report
     /// with the machine and its world as they leave them.
     pub fn run_until(&self, last: Option<usize>) -> (Report, Machine, World) {
-        self.run_on(self.start.clone(), self.start_world.clone(), self.start_effects.clone(), last)
+        let (report, m, w, _) = self.run_session(last);
+        (report, m, w)
+    }
+
+    /// Runs every step; returns the report, the machine, its world and the cmd.exe session as the
+    /// steps left them.
+    pub fn run_with_session(&self) -> (Report, Machine, World, Session) {
+        self.run_session(None)
     }
 
     /// Runs every step on the scenario's own starting machine, without copying it (a scenario
@@ -653,8 +661,12 @@ impl Scenario {
         let start = std::mem::replace(&mut self.start, blank);
         let world = std::mem::take(&mut self.start_world);
         self.start_effects = Vec::new();
-        let (report, m, w) = self.run_on(start, world, Vec::new(), None);
+        let (report, m, w, _) = self.run_on(start, world, Vec::new(), None);
         (report.failures, m, w)
+    }
+
+    fn run_session(&self, last: Option<usize>) -> (Report, Machine, World, Session) {
+        self.run_on(self.start.clone(), self.start_world.clone(), self.start_effects.clone(), last)
     }
 
     fn run_on(
@@ -663,7 +675,8 @@ impl Scenario {
         mut w: World,
         start_effects: Vec<String>,
         last: Option<usize>,
-    ) -> (Report, Machine, World) {
+    ) -> (Report, Machine, World, Session) {
+        let mut session = Session::new(&m);
         let mut t = Transcript::default();
         let mut cited = self.cited.clone();
         let mut failures = Vec::new();
@@ -685,12 +698,17 @@ impl Scenario {
                 }
             }
             let events_before = (m.event_log().written(), w.event_log().written());
-            let (out, served) = match (&step.copy_file, self.copies.get(&i)) {
-                (Some(c), Some(text)) => (copy_onto_disk(&mut m, &c.to, text), None),
-                _ => execute(&mut m, &mut w, step),
+            let (console, out, served) = match (&step.copy_file, self.copies.get(&i)) {
+                (Some(c), Some(text)) => {
+                    let out = copy_onto_disk(&mut m, &c.to, text);
+                    (out.lines.iter().map(|l| (Stream::Out, l.clone())).collect(), out, None)
+                }
+                _ => execute(&mut m, &mut w, &mut session, step),
             };
-            for line in &out.lines {
-                t.push(format!("  | {line}"));
+            for (stream, line) in &console {
+                // Standard error is marked `!` so `2>&1` and `2>nul` show in the transcript.
+                let mark = if *stream == Stream::Err { '!' } else { '|' };
+                t.push(format!("  {mark} {line}"));
             }
             t.push(format!("  exit {}", out.exit));
             for e in m.drain_effects_with(w.journal_mut()) {
@@ -722,7 +740,7 @@ impl Scenario {
         }
         let report =
             Report { name: self.name.clone(), title: self.spec.title.clone(), transcript: t.finish(), failures, cited };
-        (report, m, w)
+        (report, m, w, session)
     }
 
     fn header(&self, m: &Machine, t: &mut Transcript) {
@@ -804,7 +822,7 @@ fn describe(step: &StepSpec) -> String {
     } else if let Some(svc) = &step.restart_service {
         format!("restart service {svc}")
     } else if let Some(f) = &step.create_file {
-        format!("save {f}")
+        format!("save {}", f.0.path)
     } else if let Some(t) = &step.aspnet_tab {
         format!("IIS Manager: ASP.NET tab of {} set to {}", mb_path(&t.path), t.version.0)
     } else if let Some(c) = &step.copy_file {
@@ -820,13 +838,33 @@ fn describe(step: &StepSpec) -> String {
     }
 }
 
-/// Runs a step's action on the machine; a request step also returns how it was served.
-fn execute(m: &mut Machine, w: &mut World, step: &StepSpec) -> (Output, Option<Served>) {
+/// What a step printed, in order, with the stream of each line.
+type Console = Vec<(Stream, String)>;
+
+/// Runs a step's action on the machine: a command line in the scenario's cmd.exe session, a
+/// request (which also returns how it was served), or another action.
+fn execute(
+    m: &mut Machine,
+    w: &mut World,
+    session: &mut Session,
+    step: &StepSpec,
+) -> (Console, Output, Option<Served>) {
+    let console = |out: &Output| out.lines.iter().map(|l| (Stream::Out, l.clone())).collect();
     if let Some(r) = &step.request {
         let (out, served) = send(m, w, r);
-        return (out, Some(served));
+        return (console(&out), out, Some(served));
     }
-    (act(m, w, step), None)
+    if let Some(cmd) = &step.run {
+        let result = session.run_line(m, w, cmd, Context { admin: step.as_admin.unwrap_or(true) });
+        if session.ended().is_some() {
+            // After `exit` the next step types into a fresh prompt (CMD-26).
+            *session = Session::new(m);
+        }
+        let out = result.to_output();
+        return (result.console, out, None);
+    }
+    let out = act(m, w, step);
+    (console(&out), out, None)
 }
 
 /// Sends a request step's requests, then waits for the longest to finish.
@@ -911,7 +949,7 @@ fn act(m: &mut Machine, w: &mut World, step: &StepSpec) -> Output {
     if let Some(e) = &step.machine_config {
         return match edit_machine_config(m, e) {
             Ok(()) => Output::default(),
-            Err(e) => Output { lines: vec![e], exit: 1 },
+            Err(e) => Output::new(vec![e], 1),
         };
     }
     if let Some(edit) = &step.web_config {
@@ -925,14 +963,14 @@ fn act(m: &mut Machine, w: &mut World, step: &StepSpec) -> Output {
     if let Some(k) = &step.kill {
         let n = process::kill(m, w, k);
         if n == 0 {
-            return Output { lines: vec![format!("ERROR: The process \"{k}\" not found.")], exit: 128 };
+            return Output::new(vec![format!("ERROR: The process \"{k}\" not found.")], 128);
         }
-        return Output { lines: vec![format!("SUCCESS: {n} process(es) terminated.")], exit: 0 };
+        return Output::new(vec![format!("SUCCESS: {n} process(es) terminated.")], 0);
     }
     if let Some(a) = &step.unload_appdomain {
         return match process::unload_app_domain(m, w, &mb_path(a)) {
             Ok(_) => Output::default(),
-            Err(e) => Output { lines: vec![e], exit: 1 },
+            Err(e) => Output::new(vec![e], 1),
         };
     }
     if let Some(a) = &step.grant {
@@ -943,7 +981,7 @@ fn act(m: &mut Machine, w: &mut World, step: &StepSpec) -> Output {
         match svc.to_ascii_lowercase().as_str() {
             "aspnet_state" => {
                 if m.service("aspnet_state").is_none() {
-                    return Output { lines: vec!["The service name is invalid.".into()], exit: 2 };
+                    return Output::new(vec!["The service name is invalid.".into()], 2);
                 }
                 m.service_action("aspnet_state", "restarted", &["SES-04"]);
                 process::state_service_restarted(w);
@@ -969,21 +1007,24 @@ fn act(m: &mut Machine, w: &mut World, step: &StepSpec) -> Output {
         return diagram_step(m);
     }
     if let Some(f) = &step.create_file {
-        let (dir, name) = f.rsplit_once('\\').unwrap_or(("C:", f.as_str()));
+        let f = &f.0;
+        let (dir, name) = f.path.rsplit_once('\\').unwrap_or(("C:", f.path.as_str()));
         let dir = if dir.ends_with(':') { format!("{dir}\\") } else { dir.to_string() };
         m.fs_create_files(&dir, &[name], &[]);
+        // Saved with the CR LF line ends of the emulated machine (CMD-22).
+        if !f.text.is_empty() {
+            let text = f.text.replace("\r\n", "\n").replace('\n', "\r\n");
+            m.fs_write(&f.path, &text, false, &[]);
+        }
         return Output::default();
-    }
-    if let Some(cmd) = &step.run {
-        return tools::run(m, w, cmd, Context { admin: step.as_admin.unwrap_or(true) });
     }
     if let Some(p) = step.install {
         let r = setup::install(m, w, p.0, step.options.is_empty());
-        return Output { lines: r.output, exit: r.exit };
+        return Output::new(r.output, r.exit);
     }
     if let Some(p) = step.uninstall {
         let r = setup::uninstall(m, w, p.0);
-        return Output { lines: r.output, exit: r.exit };
+        return Output::new(r.output, r.exit);
     }
     if step.install_iis.is_some() {
         m.install_iis(&["SET-05"]);
@@ -1004,7 +1045,7 @@ fn act(m: &mut Machine, w: &mut World, step: &StepSpec) -> Output {
     };
     match created {
         Ok(()) => Output::default(),
-        Err(e) => Output { lines: vec![e], exit: 1 },
+        Err(e) => Output::new(vec![e], 1),
     }
 }
 
@@ -1014,7 +1055,7 @@ fn copy_onto_disk(m: &mut Machine, to: &str, text: &str) -> Output {
     if to.eq_ignore_ascii_case(&m.metabase_file()) {
         m.mb_file_edited(&["MB-03"]);
     }
-    Output { lines: vec!["        1 file(s) copied.".into()], exit: 0 }
+    Output::new(vec!["        1 file(s) copied.".into()], 0)
 }
 
 /// Writes the in-memory metabase as MetaBase.xml on the emulated disk, in IIS's layout (MB-02, MB-04..07).
@@ -1022,7 +1063,7 @@ fn export_to_disk(m: &mut Machine, path: &str) -> Output {
     let text = export_metabase(m);
     let keys = m.metabase().keys().count() + usize::from(m.metabase().global().is_some());
     m.fs_write_file(path, &text, &["MB-02", "MB-04", "MB-05", "MB-06"]);
-    Output { lines: vec![format!("exported {keys} keys to {path}")], exit: 0 }
+    Output::new(vec![format!("exported {keys} keys to {path}")], 0)
 }
 
 /// The machine's in-memory metabase as MetaBase.xml (namespace per policy `mb.namespace_version`
@@ -1037,7 +1078,7 @@ fn lint_step(m: &mut Machine) -> Output {
     for f in &findings {
         m.record_decision(format!("lint: {}: {}", f.kind, f.subject), &f.rules);
     }
-    Output { lines: crate::lint::render(&findings), exit: i32::from(!findings.is_empty()) }
+    Output::new(crate::lint::render(&findings), i32::from(!findings.is_empty()))
 }
 
 /// Draws the configuration as DOT; the conflicts it marks red are cited in the transcript.
@@ -1047,7 +1088,7 @@ fn diagram_step(m: &mut Machine) -> Output {
         m.record_decision(format!("drawn in red: {}: {}", f.kind, f.subject), &f.rules);
     }
     let graph = crate::diagram::build_with(m, &findings);
-    Output { lines: crate::diagram::to_dot(&graph).lines().map(str::to_string).collect(), exit: 0 }
+    Output::new(crate::diagram::to_dot(&graph).lines().map(str::to_string).collect(), 0)
 }
 
 fn check_line(c: &Check) -> String {

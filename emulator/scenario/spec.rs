@@ -439,9 +439,9 @@ pub struct StepSpec {
     /// Pick a version on IIS Manager's ASP.NET tab and confirm (2.0+).
     #[serde(default)]
     pub aspnet_tab: Option<AspnetTabSpec>,
-    /// Save a file on the emulated disk (a script, a page).
+    /// Save a file on the emulated disk (a script, a page): a path, or `{ path, text }`.
     #[serde(default)]
-    pub create_file: Option<String>,
+    pub create_file: Option<CreateFileSpec>,
     /// Copy a file from beside the scenario onto the emulated disk (a hand-edited MetaBase.xml).
     #[serde(default)]
     pub copy_file: Option<CopyFileSpec>,
@@ -465,6 +465,40 @@ pub struct StepSpec {
     pub expect: Option<ExpectSpec>,
 }
 
+/// A file saved by a step: its path and text (empty when only the path is given).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    /// Full Windows path.
+    pub path: String,
+    /// The file's contents.
+    #[serde(default)]
+    pub text: String,
+}
+
+/// `create_file = 'C:\x.vbs'` or `create_file = { path = '...', text = "..." }`.
+#[derive(Debug, Clone)]
+pub struct CreateFileSpec(pub FileSpec);
+
+impl<'de> Deserialize<'de> for CreateFileSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CreateFileSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a path or a table { path, text }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<CreateFileSpec, E> {
+                Ok(CreateFileSpec(FileSpec { path: v.to_string(), text: String::new() }))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<CreateFileSpec, A::Error> {
+                FileSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(CreateFileSpec)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Expectations checked after a step.
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -478,6 +512,12 @@ pub struct ExpectSpec {
     /// Lines (substrings) standard output must contain.
     #[serde(default)]
     pub stdout_contains: Vec<String>,
+    /// Standard error, exactly (a trailing newline is ignored).
+    #[serde(default)]
+    pub stderr: Option<String>,
+    /// Substrings standard error must contain.
+    #[serde(default)]
+    pub stderr_contains: Vec<String>,
     /// Substrings standard output must not contain.
     #[serde(default)]
     pub stdout_lacks: Vec<String>,

@@ -54,6 +54,39 @@ const IIS6_ONLY: &[&str] = &[
     "RapidFailProtectionMaxCrashes",
     "AppPoolIdentityType",
     "AppPoolAutoStart",
+    "AppPoolQueueLength",
+    "AppPoolState",
+    "CPUAction",
+    "CPULimit",
+    "CPUResetInterval",
+    "DisallowOverlappingRotation",
+    "DisallowRotationOnConfigChange",
+    "LoadBalancerCapabilities",
+    "OrphanWorkerProcess",
+    "OrphanActionExe",
+    "OrphanActionParams",
+    "SMPAffinitized",
+    "SMPProcessorAffinityMask",
+    "DemandStartThreshold",
+    "CentralBinaryLoggingEnabled",
+    "LogInUTF8",
+    "MaxGlobalBandwidth",
+    "AspAppServiceFlags",
+    "AspBufferingLimit",
+    "AspCalcLineNumber",
+    "AspDiskTemplateCacheDirectory",
+    "AspEnableSxs",
+    "AspExecuteInMTA",
+    "AspKeepSessionIDSecure",
+    "AspMaxDiskTemplateCacheFiles",
+    "AspMaxRequestEntityAllowed",
+    "AspPartitionID",
+    "AspRunOnEndAnonymously",
+    "AspSxsName",
+    "AspUsePartition",
+    "MaxEndpointConnections",
+    "UploadReadAheadSize",
+    "PassportRequireADMapping",
 ];
 
 /// ADSI's type of a property (`IIsSchemaObject.Syntax`).
@@ -341,8 +374,8 @@ fn enum_lines(name: &str, syntax: Syntax, value: &AdsValue) -> Vec<String> {
             lines.push(String::new());
             lines
         }
-        (Syntax::String, v) if !short => vec![format!("{lead}({s})\"{}\"", v.scalar())],
-        (Syntax::String | Syntax::ExpandSz, v) => vec![format!("{lead}({s}) \"{}\"", v.scalar())],
+        (Syntax::String, v) if !short => vec![format!("{lead}({s})\"{}\"", masked(name, v))],
+        (Syntax::String | Syntax::ExpandSz, v) => vec![format!("{lead}({s}) \"{}\"", masked(name, v))],
         (_, v) => vec![format!("{lead}({s}) {}", v.scalar())],
     }
 }
@@ -354,6 +387,15 @@ fn mimemap_line(items: &[String]) -> String {
         line.push_str(&format!("\"{i}\" "));
     }
     line
+}
+
+/// A value as printed: secure properties show ten asterisks, never the password (ADS-03).
+fn masked(name: &str, v: &AdsValue) -> String {
+    if schema::is_secure(name) {
+        "**********".to_string()
+    } else {
+        v.scalar()
+    }
 }
 
 /// A copied key: its new path, its KeyType and its own properties.
@@ -466,9 +508,9 @@ impl Ads<'_> {
     fn fail(&mut self, e: ScriptError, then: impl AsRef<str>) -> i32 {
         self.report(e);
         self.echo(then);
-        // ADS-12: a failure exits 2; the error number is what the report line prints (ADS-04).
+        // ADS-12: the script quits with Err.Number, a negative HRESULT as ERRORLEVEL.
         self.w.cite(&["ADS-12"]);
-        GENERAL_FAILURE
+        e.number()
     }
 
     /// The script's own refusal of its arguments: one line, exit 2.
@@ -597,13 +639,15 @@ impl Ads<'_> {
                 self.report(e);
                 self.echo(format!("Error Trying To GET the property: (Get Method Failed) {param}"));
                 self.echo("  (This property is probably not allowed at this node)");
-                return GENERAL_FAILURE;
+                return e.number();
             }
         };
         if self.own(&key, prop).is_none() {
             self.w.cite(&["ADS-04"]);
             self.echo(format!("The parameter \"{param}\" is not set at this node."));
-            return GENERAL_FAILURE;
+            // WScript.Quit &H80005006 (ADS-12).
+            self.w.cite(&["ADS-12"]);
+            return ScriptError::ADS_NOT_SUPPORTED.number();
         }
         let syntax = prop.syntax();
         let head = head(&param, syntax);
@@ -614,7 +658,7 @@ impl Ads<'_> {
                     self.echo(format!("  \"{i}\""));
                 }
             }
-            (v, Syntax::String) => self.echo(format!("{head}\"{}\"", v.scalar())),
+            (v, Syntax::String) => self.echo(format!("{head}\"{}\"", masked(&param, v))),
             (v, _) => self.echo(format!("{head}{}", v.scalar())),
         }
         0
@@ -673,7 +717,7 @@ impl Ads<'_> {
         let head = head(&param, syntax);
         let line = match (&value, syntax) {
             (AdsValue::List(items), _) => items.iter().fold(head, |l, i| format!("{l}\"{i}\" ")),
-            (v, Syntax::String) => format!("{head}\"{}\"", v.scalar()),
+            (v, Syntax::String) => format!("{head}\"{}\"", masked(&param, v)),
             (v, _) => format!("{head}{}", v.scalar()),
         };
         self.echo(line);
@@ -917,8 +961,8 @@ impl Ads<'_> {
             Err(e) => return self.fail(e, format!("Error trying to get the Object: {path}")),
         };
         if self.m.metabase().own(&key, "MimeMap").is_none() {
-            self.w.cite(&["ADS-04"]);
-            return GENERAL_FAILURE;
+            self.w.cite(&["ADS-04", "ADS-12"]);
+            return ScriptError::ADS_NOT_SUPPORTED.number();
         }
         let items = self.m.metabase().own_list(&key, "MimeMap");
         self.echo(mimemap_line(&items));

@@ -128,11 +128,18 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
             out.line("Attempting stop...");
             process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
             m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
+            // IISADMIN and its other dependents stop too, as net and sc then report (NET-08).
+            for svc in ["HTTPFilter", "IISADMIN"] {
+                super::net::set_running(m, svc, false, &["IIR-02"]);
+            }
             out.line("Internet services successfully stopped");
         }
         Action::Start => {
             out.line("Attempting start...");
             m.mb_reload("IIS started", &["MB-02", "MB-03", "IIR-03"]);
+            for svc in ["IISADMIN", "HTTPFilter"] {
+                super::net::set_running(m, svc, true, &["IIR-02"]);
+            }
             process::iis_start(m, world);
             m.note("IIS services started; the metabase is read again", &["IIR-03", "PM6-01"]);
             out.line("Internet services successfully started");

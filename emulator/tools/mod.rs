@@ -2,13 +2,15 @@
 //! arguments, then the tool itself.
 
 pub mod adsutil;
+pub mod iis6scripts;
 pub mod iismanager;
 pub mod iisreset;
 pub mod inproc;
+pub mod net;
 pub mod regiis;
 pub mod wsh;
 
-use crate::machine::{self, Machine};
+use crate::machine::Machine;
 use crate::process::World;
 use crate::runtime::{Bitness, Version};
 
@@ -30,14 +32,26 @@ impl Default for Context {
 pub struct Output {
     /// Standard output, one entry per line.
     pub lines: Vec<String>,
+    /// Standard error, one entry per line.
+    pub err: Vec<String>,
     /// Process exit code.
     pub exit: i32,
 }
 
 impl Output {
-    /// Appends a line.
+    /// Standard output `lines` with exit code `exit`.
+    pub fn new(lines: Vec<String>, exit: i32) -> Output {
+        Output { lines, err: Vec::new(), exit }
+    }
+
+    /// Appends a line to standard output.
     pub fn line(&mut self, text: impl Into<String>) {
         self.lines.push(text.into());
+    }
+
+    /// Appends a line to standard error.
+    pub fn err_line(&mut self, text: impl Into<String>) {
+        self.err.push(text.into());
     }
 
     /// Standard output as text, lines joined with `\n`.
@@ -48,6 +62,15 @@ impl Output {
 
 /// Splits a command line the way the C runtime does: spaces separate, double quotes group.
 pub fn split_args(line: &str) -> Vec<String> {
+    split(line, false)
+}
+
+/// Splits a command line into words as cmd.exe gives them to a batch file: quotes kept (CMD-22).
+pub fn split_args_keep_quotes(line: &str) -> Vec<String> {
+    split(line, true)
+}
+
+fn split(line: &str, keep_quotes: bool) -> Vec<String> {
     let mut args = Vec::new();
     let mut cur = String::new();
     let mut in_quotes = false;
@@ -57,8 +80,11 @@ pub fn split_args(line: &str) -> Vec<String> {
             '"' => {
                 in_quotes = !in_quotes;
                 any = true;
+                if keep_quotes {
+                    cur.push(c);
+                }
             }
-            c if c.is_whitespace() && !in_quotes => {
+            c if (c.is_whitespace() || (keep_quotes && matches!(c, ',' | ';' | '='))) && !in_quotes => {
                 if any {
                     args.push(std::mem::take(&mut cur));
                     any = false;
@@ -76,43 +102,20 @@ pub fn split_args(line: &str) -> Vec<String> {
     args
 }
 
-/// What cmd.exe prints for a program it cannot find (exit 9009).
-fn not_recognized(program: &str) -> Output {
-    Output {
-        lines: vec![
-            format!("'{program}' is not recognized as an internal or external command,"),
-            "operable program or batch file.".into(),
-        ],
-        exit: 9009,
-    }
-}
-
-/// The current folder of every command line.
-pub const CURRENT_DIR: &str = "C:\\";
-
-/// Resolves a program path as cmd.exe would. A bare name is looked for in the current folder, then
-/// on PATH (`%windir%\system32`), with the PATHEXT extensions iisim has programs for; other relative
-/// paths start from the current folder, then from the Framework folder, so `v1.1.4322\aspnet_regiis`
-/// works as the scenario shorthand.
-fn resolve(m: &Machine, program: &str) -> Option<String> {
-    let expanded = m.expand(program).replace('/', "\\");
-    if !expanded.contains('\\') {
-        let has_ext = expanded.rsplit_once('.').is_some_and(|(stem, ext)| !stem.is_empty() && !ext.is_empty());
-        let exts: &[&str] = if has_ext { &[""] } else { &[".exe", ".vbs"] };
-        let dirs = [CURRENT_DIR.to_string(), format!("{}\\system32", m.windir())];
-        let name = expanded.as_str();
-        return dirs
-            .iter()
-            .flat_map(|d| exts.iter().map(move |e| machine::fs::join(d, &format!("{name}{e}"))))
-            .find(|p| m.fs().is_file(p));
-    }
-    let candidates = if expanded.len() > 1 && expanded.as_bytes()[1] == b':' {
-        vec![expanded]
-    } else {
-        let rel = expanded.trim_start_matches(".\\");
-        vec![machine::fs::join(CURRENT_DIR, rel), format!("{}\\Microsoft.NET\\Framework\\{rel}", m.windir())]
-    };
-    candidates.into_iter().flat_map(|p| [p.clone(), format!("{p}.exe")]).find(|p| m.fs().is_file(p))
+/// A program cmd.exe found and starts: its full path, arguments, the session's current
+/// directory, standard input, and whether cmd waits for it (inside a batch file, CMD-08).
+#[derive(Debug, Clone, Copy)]
+pub struct Launch<'a> {
+    /// The program's full path on the emulated disk.
+    pub path: &'a str,
+    /// Its arguments, quotes removed.
+    pub args: &'a [String],
+    /// The current directory it starts in.
+    pub cwd: &'a str,
+    /// Standard input (`<file`, a pipe), if any.
+    pub stdin: Option<&'a str>,
+    /// Whether cmd waits for a GUI program (it does in batch files, not at the prompt).
+    pub waited: bool,
 }
 
 /// The runtime whose Framework folder holds `path`.
@@ -122,30 +125,45 @@ fn folder_version(path: &str) -> Option<Version> {
     Version::ALL.into_iter().find(|v| folder == v.folder_name())
 }
 
-/// Runs one command line on the machine.
-pub fn run(m: &mut Machine, world: &mut World, line: &str, ctx: Context) -> Output {
-    let args = split_args(line);
-    let Some(program) = args.first() else {
-        return Output::default();
-    };
-    let Some(path) = resolve(m, program) else {
-        // cmd.exe expands %variables% before it looks for the program.
-        return not_recognized(&m.expand(program));
-    };
+/// Runs a program the command prompt found (CMD-08).
+pub fn exec(m: &mut Machine, world: &mut World, l: &Launch, ctx: Context) -> Output {
+    let path = l.path;
+    let args = l.args;
     let file = path.rsplit('\\').next().unwrap_or_default().to_ascii_lowercase();
-    match (file.as_str(), folder_version(&path)) {
+    match (file.as_str(), folder_version(path)) {
         ("aspnet_regiis.exe", Some(v)) => {
             let bitness =
                 if path.to_ascii_lowercase().contains("\\framework64\\") { Bitness::X64 } else { Bitness::X86 };
-            regiis::run(m, world, v, bitness, &args[1..], ctx)
+            regiis::run(m, world, v, bitness, args, ctx)
         }
-        ("iisreset.exe", _) => iisreset::run(m, world, &args[1..], ctx),
-        ("cscript.exe", _) => wsh::run(m, world, wsh::Host::CScript, &args[1..], ctx),
-        ("wscript.exe", _) => wsh::run(m, world, wsh::Host::WScript, &args[1..], ctx),
+        ("iisreset.exe", _) => iisreset::run(m, world, args, ctx),
+        ("net.exe", _) => net::net(m, world, args, l.stdin, ctx),
+        ("sc.exe", _) => net::sc(m, world, args, ctx),
+        ("cscript.exe", _) => wsh::run(m, world, wsh::Host::CScript, args, l.cwd, ctx),
+        ("wscript.exe", _) => {
+            // wscript is a GUI program: the prompt does not wait for it (CMD-08).
+            let mut out = wsh::run(m, world, wsh::Host::WScript, args, l.cwd, ctx);
+            if !l.waited {
+                out.exit = 0;
+            }
+            out
+        }
         // A script typed by name runs in the host its file association names, wscript by default.
-        (f, _) if f.ends_with(".vbs") => wsh::run_associated(m, world, &path, &args[1..], ctx),
-        _ => Output { lines: vec![format!("iisim does not emulate {path} yet.")], exit: 1 },
+        (f, _) if f.ends_with(".vbs") => {
+            let mut out = wsh::run_associated(m, world, path, args, l.cwd, ctx);
+            if !l.waited && !wsh::associated_with_cscript(m) {
+                out.exit = 0;
+            }
+            out
+        }
+        _ => Output::new(vec![format!("iisim does not emulate {path} yet.")], 1),
     }
+}
+
+/// Runs one command line in a fresh cmd.exe session whose current directory is `C:\`.
+pub fn run(m: &mut Machine, world: &mut World, line: &str, ctx: Context) -> Output {
+    let mut s = crate::cmd::Session::at(m, "C:\\");
+    s.run_line(m, world, line, ctx).to_output()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! A script sees its host through [`WScript`]: its arguments, `Echo` (console lines under cscript,
 //! message boxes under wscript, both rendered as output lines), `PopUp`, and runtime errors.
 
-use super::{adsutil, inproc, Context, Output, CURRENT_DIR};
+use super::{adsutil, iis6scripts, inproc, Context, Output};
 use crate::machine::{IisState, Machine};
 use crate::process::World;
 use crate::rules::RuleId;
@@ -271,7 +271,8 @@ pub fn detect_exe_type(m: &mut Machine, world: &mut World, ctx: Context, w: &mut
         m.note("\"Register CScript\" answered No: .vbs files still open in wscript", &["ADS-01"]);
         w.echo(tip);
     }
-    let hidden = super::run(m, world, &format!("Cscript //nologo {}", w.full_name), ctx);
+    let args = ["//nologo".to_string(), w.full_name.clone()];
+    let hidden = run(m, world, Host::CScript, &args, "C:\\", ctx);
     Some(hidden.exit)
 }
 
@@ -333,20 +334,34 @@ fn usage(host: Host, out: &mut Output) {
     }
 }
 
-/// The script's full path: `%windir%` expanded, relative to the current folder `C:\`.
-fn script_full_path(m: &Machine, script: &str) -> String {
-    let p = m.expand(script).replace('/', "\\");
-    if p.len() > 1 && p.as_bytes()[1] == b':' {
+/// The script's full path, resolved against the current directory `cwd` (WSH-01, WSH-03).
+fn script_full_path(script: &str, cwd: &str) -> String {
+    let p = script.replace('/', "\\");
+    let drive = &cwd[..2.min(cwd.len())];
+    let joined = if p.len() > 1 && p.as_bytes()[1] == b':' {
         p
     } else if let Some(rooted) = p.strip_prefix('\\') {
-        format!("C:\\{rooted}")
+        format!("{drive}\\{rooted}")
     } else {
-        crate::machine::fs::join(CURRENT_DIR, p.trim_start_matches(".\\"))
+        crate::machine::fs::join(cwd, &p)
+    };
+    let (d, rest) = joined.split_at(2.min(joined.len()));
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in rest.split('\\') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
     }
+    format!("{d}\\{}", parts.join("\\"))
 }
 
-/// Runs `cscript.exe` or `wscript.exe` with `args` (host options, the script, its arguments).
-pub fn run(m: &mut Machine, world: &mut World, host: Host, args: &[String], ctx: Context) -> Output {
+/// Runs `cscript.exe` or `wscript.exe` with `args` (host options, the script, its arguments) in
+/// the current directory `cwd`.
+pub fn run(m: &mut Machine, world: &mut World, host: Host, args: &[String], cwd: &str, ctx: Context) -> Output {
     let mut out = Output::default();
     let mut opts = Options {
         logo: m.registry().get(SETTINGS_KEY, "DisplayLogo") != Some("0"),
@@ -368,6 +383,7 @@ pub fn run(m: &mut Machine, world: &mut World, host: Host, args: &[String], ctx:
     }
     // The banner is console output; batch mode shows none (modeled).
     if host == Host::CScript && opts.logo && !opts.batch {
+        m.note(format!("{} banner: Windows Script Host 5.6", host.exe()), &["WSH-02"]);
         for l in LOGO {
             out.line(l);
         }
@@ -398,8 +414,9 @@ pub fn run(m: &mut Machine, world: &mut World, host: Host, args: &[String], ctx:
         }
         return out;
     };
-    let full = script_full_path(m, script);
+    let full = script_full_path(script, cwd);
     if !m.fs().is_file(&full) {
+        m.note(format!("{}: no script file {full}", host.exe()), &["WSH-03"]);
         out.line(format!("Input Error: Can not find script file \"{full}\"."));
         out.exit = 1;
         return out;
@@ -433,9 +450,18 @@ pub fn run(m: &mut Machine, world: &mut World, host: Host, args: &[String], ctx:
         },
     };
     let mut w = WScript::new(host, &full, &positional[1..], opts.batch);
+    if !script.replace('/', "\\").starts_with('\\') && script.get(1..2) != Some(":") {
+        // A relative script path is resolved against the current directory (WSH-01).
+        w.cite(&["WSH-01"]);
+    }
     let code = match (file.as_str(), engine) {
         ("adsutil.vbs", Engine::VBScript) => adsutil::run(m, world, ctx, &mut w),
         ("inprocessisapiapps.vbs", Engine::VBScript) => inproc::run(m, world, ctx, &mut w),
+        ("iisext.vbs", Engine::VBScript) => iis6scripts::iisext(m, world, ctx, &mut w),
+        ("iisapp.vbs", Engine::VBScript) => iis6scripts::iisapp(m, world, ctx, &mut w),
+        ("iiscnfg.vbs", Engine::VBScript) => iis6scripts::iiscnfg(m, world, ctx, &mut w),
+        ("iisweb.vbs", Engine::VBScript) => iis6scripts::iisweb(m, world, ctx, &mut w),
+        ("iisvdir.vbs", Engine::VBScript) => iis6scripts::iisvdir(m, world, ctx, &mut w),
         // Both scripts open with a `'` comment line, which JScript reads as a string literal: the
         // KB script's never closes; adsutil's banner of quotes pairs up into two adjacent literals.
         ("adsutil.vbs", Engine::JScript) => jscript_error(&mut w, 3, "Expected ';'"),
@@ -463,16 +489,32 @@ fn jscript_error(w: &mut WScript, col: u32, text: &str) -> i32 {
 
 /// Runs a `.vbs` typed by name: the file association picks the host (wscript unless `//H:CScript`
 /// or the scripts' "register CScript" changed it), with `//nologo` when the association has it.
-pub fn run_associated(m: &mut Machine, world: &mut World, script: &str, args: &[String], ctx: Context) -> Output {
+pub fn run_associated(
+    m: &mut Machine,
+    world: &mut World,
+    script: &str,
+    args: &[String],
+    cwd: &str,
+    ctx: Context,
+) -> Output {
     let command = m.registry().get(VBS_OPEN_COMMAND, "").unwrap_or_default().to_ascii_lowercase();
-    let host = if command.contains("cscript.exe") { Host::CScript } else { Host::WScript };
+    let host = if associated_with_cscript(m) { Host::CScript } else { Host::WScript };
+    m.note(format!("{script} opens in {} (its file association)", host.exe()), &["WSH-04"]);
     let mut full = Vec::with_capacity(args.len() + 2);
     if command.contains("//nologo") {
         full.push("//nologo".to_string());
     }
     full.push(script.to_string());
     full.extend(args.iter().cloned());
-    run(m, world, host, &full, ctx)
+    run(m, world, host, &full, cwd, ctx)
+}
+
+/// Whether `.vbs` files open in cscript (after `cscript //h:cscript`, WSH-04).
+pub fn associated_with_cscript(m: &Machine) -> bool {
+    match m.registry().get(VBS_OPEN_COMMAND, "") {
+        Some(cmd) => cmd.to_ascii_lowercase().contains("cscript.exe"),
+        None => m.policies().is(crate::policy::WSH_DEFAULT_HOST, "cscript"),
+    }
 }
 
 #[cfg(test)]
