@@ -127,6 +127,7 @@ pub struct Machine {
     clock: u64,
     journal: Journal,
     counters: BTreeMap<&'static str, u32>,
+    /// Changes of what no store counts: runtimes' state, IIS installed.
     generation: u64,
     process_models: BTreeMap<Version, ProcessModel>,
     web_configs: BTreeMap<String, WebConfig>,
@@ -288,9 +289,10 @@ impl Machine {
     }
 
     /// A number that changes whenever the metabase, the disk, the registry or a runtime's state
-    /// changes, so compiled views know when to rebuild.
+    /// changes, so compiled views know when to rebuild. Each store counts its own changes, so no
+    /// operation can change one and leave this number as it was.
     pub fn generation(&self) -> u64 {
-        self.generation
+        self.generation + self.metabase.version() + self.fs.version() + self.registry.version()
     }
 
     /// Runtime `v`'s processModel as its machine.config now says.
@@ -503,7 +505,6 @@ impl Machine {
 
     /// Creates a metabase key (and untyped missing parents); no-op if it exists.
     pub fn mb_create_key(&mut self, path: &str, key_type: &str, rules: &[RuleId]) {
-        self.generation += 1;
         if let Ok(created) = self.metabase.create_key(path, key_type) {
             for p in created {
                 let kt = self.metabase.key(&p).map(|k| k.key_type().to_string()).unwrap_or_default();
@@ -514,7 +515,6 @@ impl Machine {
 
     /// Deletes a metabase key and its subtree; no-op if it is missing.
     pub fn mb_delete_key(&mut self, path: &str, rules: &[RuleId]) {
-        self.generation += 1;
         if let Ok(gone) = self.metabase.delete_key(path) {
             if let Some(first) = gone.into_iter().next() {
                 self.journal.record(Change::KeyDeleted { path: first }, rules);
@@ -524,7 +524,6 @@ impl Machine {
 
     /// Sets a metabase property on an existing key, recording it when the value changes.
     pub fn mb_set(&mut self, path: &str, prop: &str, value: Value, rules: &[RuleId]) -> Result<(), metabase::MbError> {
-        self.generation += 1;
         let old = self.metabase.set(path, prop, value.clone())?;
         if old.as_ref() != Some(&value) {
             let path = self.metabase.key(path).map(|k| k.path().to_string()).unwrap_or_default();
@@ -561,7 +560,6 @@ impl Machine {
 
     /// Sets a registry value, recording it when it changes.
     pub fn reg_set(&mut self, key: &str, name: &str, value: &str, rules: &[RuleId]) {
-        self.generation += 1;
         let old = self.registry.get(key, name).map(str::to_string);
         if old.as_deref() != Some(value) {
             self.registry.set(key, name, value);
@@ -572,7 +570,6 @@ impl Machine {
 
     /// Deletes a registry key and its subkeys, recording it when it existed.
     pub fn reg_delete_key(&mut self, key: &str, rules: &[RuleId]) {
-        self.generation += 1;
         if self.registry.delete_key(key) {
             self.journal.record(Change::RegistryKey { key: key.into(), created: false }, rules);
         }
@@ -580,7 +577,6 @@ impl Machine {
 
     /// Creates files in a folder, recording those that were new.
     pub fn fs_create_files(&mut self, dir: &str, names: &[&str], rules: &[RuleId]) {
-        self.generation += 1;
         let made: Vec<String> =
             names.iter().filter(|n| self.fs.create_file(&fs::join(dir, n))).map(|n| n.to_string()).collect();
         if !made.is_empty() {
@@ -700,7 +696,6 @@ impl Machine {
 
     /// Deletes a file or folder (with its contents), recording it when it existed.
     pub fn fs_delete(&mut self, path: &str, rules: &[RuleId]) {
-        self.generation += 1;
         if self.fs.delete(path) {
             self.journal.record(Change::Files { dir: path.into(), names: vec![], created: false }, rules);
         }
@@ -831,7 +826,9 @@ impl Machine {
                 x64: self.x64,
                 policies: self.policies.clone(),
             });
+            let earlier = self.metabase.version();
             self.metabase = fresh.metabase;
+            self.metabase.follow(earlier);
             self.services.extend(fresh.services);
             self.accounts.extend(fresh.accounts);
             self.fs.create_dir("C:\\Inetpub\\wwwroot");

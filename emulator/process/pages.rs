@@ -29,11 +29,9 @@ pub fn http_sys_unavailable() -> Reply {
     Reply {
         status: 503,
         substatus: 0,
-        headers: vec![
-            ("Content-Type".into(), "text/html".into()),
-            ("Server".into(), "Microsoft-HTTPAPI/1.0".into()),
-        ],
-        body: "<HTML><HEAD><TITLE>Service Unavailable</TITLE></HEAD><BODY><h2>Service Unavailable</h2><hr><p>HTTP Error 503. The service is unavailable.</p></BODY></HTML>".into(),
+        // HTTP.sys 1.0's own answer: no Server header, only the reason in <h1> (HTTP-02, HTTP-03).
+        headers: vec![("Content-Type".into(), "text/html".into())],
+        body: "<h1>Service Unavailable</h1>".into(),
     }
 }
 

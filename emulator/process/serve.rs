@@ -1,5 +1,6 @@
 //! One request end to end: dispatch, then the process that runs it, then the response.
 
+use crate::dispatch::view::PoolView;
 use crate::dispatch::{self, IsapiCall, Outcome, Reply, Request, Resolution, Target};
 use crate::machine::journal::Level;
 use crate::machine::Machine;
@@ -9,7 +10,7 @@ use crate::rules::RuleId;
 use crate::runtime::{Bitness, Version};
 
 use super::session::{SessionFate, SessionMode};
-use super::{end, iis5_style, pages, pool_dword, start, view, web_running, worker_event, Domain, Ending, Role, World};
+use super::{end, iis5_style, pages, start, view, web_running, worker_event, Domain, Ending, Role, World};
 
 /// What a request costs the process that runs it, and who sends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -154,7 +155,9 @@ fn touch(m: &Machine, w: &mut World, pid: u32, s: &mut Served) {
 /// IIS 6 worker process isolation mode: the application's pool, its w3wp.exe (PM6-02).
 fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, target: &Target, load: &Load) {
     let pool = target.pool.clone();
-    if !m.metabase().exists(&super::pool_key(&pool)) {
+    // The pool's settings travel with the request from the view it was resolved on: the live
+    // metabase is not read per request.
+    let Some(settings) = target.pool_settings else {
         decide(w, format!("application pool {pool} does not exist: HTTP.sys answers 503"), &["REQ-07", "MB-23"]);
         if w.warned.insert(format!("pool:{}", pool.to_ascii_lowercase())) {
             w.log_event_to(m.clock(),
@@ -168,13 +171,13 @@ fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcom
         }
         s.reply = pages::http_sys_unavailable();
         return;
-    }
+    };
     if let Some(why) = w.pool_stopped(&pool).map(str::to_string) {
         decide(w, format!("application pool {pool} is stopped ({why}): HTTP.sys answers 503"), &["REQ-07", "PM6-07"]);
         s.reply = pages::http_sys_unavailable();
         return;
     }
-    let Some(pid) = w3wp(m, w, &pool, load) else {
+    let Some(pid) = w3wp(m, w, &pool, settings, load) else {
         s.reply = pages::http_sys_unavailable();
         return;
     };
@@ -236,8 +239,8 @@ fn bits_name(b: Bitness) -> &'static str {
 
 /// The pool's worker for this request, started if needed; `None` when a new worker cannot load
 /// the global ISAPI filter (a Framework DLL of the other bitness: event 2268, PM6-08).
-fn w3wp(m: &Machine, w: &mut World, pool: &str, load: &Load) -> Option<u32> {
-    let max = pool_dword(m, pool, "MaxProcesses").max(1);
+fn w3wp(m: &Machine, w: &mut World, pool: &str, settings: PoolView, load: &Load) -> Option<u32> {
+    let max = settings.max_processes.max(1);
     let slot = garden_slot(m, w, pool, max, load);
     if let Some(pid) = w.find_w3wp(pool, slot) {
         if max > 1 {
@@ -268,7 +271,7 @@ fn w3wp(m: &Machine, w: &mut World, pool: &str, load: &Load) -> Option<u32> {
         );
         return None;
     }
-    let identity = match pool_dword(m, pool, "AppPoolIdentityType") {
+    let identity = match settings.identity_type {
         0 => "LocalSystem".to_string(),
         1 => "LOCAL SERVICE".to_string(),
         3 => format!("IWAM_{}", m.name()),

@@ -1107,7 +1107,7 @@ pub(super) static CATALOG: &[Rule] = &[
     Rule {
         id: "REQ-08",
         title: "Directories",
-        summary: "Slashless directory URLs are redirected to the slash form, then a default document runs, a listing is shown or 403.14 is returned (policy req.courtesy_redirect_status).",
+        summary: "Slashless directory URLs are redirected to the slash form (301 on IIS 6, 302 on IIS 5.x: HTTP-29), then a default document runs, a listing is shown or 403.14 is returned (policy req.courtesy_redirect_status).",
         source: Source::Documented,
         scope: Scope::Modeled,
     },
@@ -1459,7 +1459,7 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "TRACE",
         summary: "IIS 6 answers TRACE with 501 unless EnableTraceMethod is 1 in W3SVC's parameters; IIS 5.x echoes the request.",
         source: Source::Documented,
-        scope: Scope::Deferred("decided by resolution, which the HTTP.md corrections bring in line"),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HTTP-16",
@@ -1515,7 +1515,7 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "The Server header",
         summary: "Every response IIS or an ISAPI produces says Microsoft-IIS/<version>; HTTP.sys's own answers say nothing.",
         source: Source::Documented,
-        scope: Scope::Deferred("decided by resolution, which the HTTP.md corrections bring in line"),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HTTP-24",
@@ -1557,7 +1557,7 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "The courtesy redirect",
         summary: "A directory URL without its slash is redirected: 302 Object Moved on IIS 5.x, 301 on IIS 6, to an absolute Location built from Host.",
         source: Source::Documented,
-        scope: Scope::Deferred("decided by resolution (REQ-08), which the HTTP.md corrections bring in line"),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HTTP-30",

@@ -260,6 +260,11 @@ pub static KINDS: &[(&str, &[&str])] = &[
     ("WSH-03", &["note"]),
     ("WSH-04", &["note"]),
     ("WSH-05", &["note"]),
+    ("HTTP-02", &["decision"]),
+    ("HTTP-03", &["decision"]),
+    ("HTTP-15", &["decision"]),
+    ("HTTP-23", &["decision"]),
+    ("HTTP-29", &["decision"]),
 ];
 
 /// The kinds of line that may cite rule `id`, if the table lists it.

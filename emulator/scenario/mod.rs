@@ -254,11 +254,12 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
     let effects = m.drain_effects_with(w.journal_mut());
     let mut cited = BTreeSet::new();
     let mut start_citations = Vec::new();
+    // Each effect is freed once rendered, so the two forms never both hold the whole start.
     let start_effects = effects
-        .iter()
+        .into_iter()
         .map(|e| {
             cited.extend(e.rules.iter().copied());
-            let line = transcript::render(e);
+            let line = transcript::render(&e);
             start_citations.push(Citation { kind: e.change.kind(), rules: e.rules.clone(), line: line.clone() });
             line
         })
@@ -709,9 +710,29 @@ impl Scenario {
         self.run_session(None)
     }
 
+    /// Runs every step on the scenario's own starting machine, without copying it (a scenario
+    /// of 100,000 applications has a large one), and returns the failed expectations and the
+    /// final machine and world; no transcript is written.
+    pub fn into_end(mut self) -> (Vec<Failure>, Machine, World) {
+        let blank = Machine::new(MachineConfig::new(self.start.edition()));
+        let start = std::mem::replace(&mut self.start, blank);
+        let world = std::mem::take(&mut self.start_world);
+        self.start_effects = Vec::new();
+        let (report, m, w, _) = self.run_on(start, world, Vec::new(), None);
+        (report.failures, m, w)
+    }
+
     fn run_session(&self, last: Option<usize>) -> (Report, Machine, World, Session) {
-        let mut m = self.start.clone();
-        let mut w = self.start_world.clone();
+        self.run_on(self.start.clone(), self.start_world.clone(), self.start_effects.clone(), last)
+    }
+
+    fn run_on(
+        &self,
+        mut m: Machine,
+        mut w: World,
+        start_effects: Vec<String>,
+        last: Option<usize>,
+    ) -> (Report, Machine, World, Session) {
         let mut session = Session::new(&m);
         let mut t = Transcript::default();
         let mut cited = self.cited.clone();
@@ -720,7 +741,7 @@ impl Scenario {
         self.header(&m, &mut t);
         t.push("");
         t.push("== start ==");
-        for line in &self.start_effects {
+        for line in start_effects {
             t.push(format!("  * {line}"));
         }
         let limit = last.unwrap_or(self.spec.step.len());
@@ -1214,23 +1235,19 @@ fn indent(text: &str) -> String {
 /// A transcript being written, line by line.
 #[derive(Default)]
 struct Transcript {
-    lines: Vec<String>,
+    // One string, not a line each: a 100,000-application start section is a million lines.
+    text: String,
 }
 
 impl Transcript {
     /// Adds a line; what the scenario's text put in it is made printable (no raw control
     /// characters reach a terminal or the JUnit report).
-    fn push(&mut self, line: impl Into<String>) {
-        let line = line.into();
-        self.lines.push(match transcript::printable(&line) {
-            std::borrow::Cow::Borrowed(_) => line,
-            std::borrow::Cow::Owned(escaped) => escaped,
-        });
+    fn push(&mut self, line: impl AsRef<str>) {
+        self.text.push_str(&transcript::printable(line.as_ref()));
+        self.text.push('\n');
     }
 
     fn finish(self) -> String {
-        let mut s = self.lines.join("\n");
-        s.push('\n');
-        s
+        self.text
     }
 }
