@@ -1,52 +1,122 @@
-//! Request resolution on a site with twenty applications, and compiling its view.
+//! Request dispatch next to the best Rust router, on the same shared-hosting table, in one run.
+//!
+//! The table: one site, one virtual directory per customer with its own folder
+//! (`/SiteN` -> `D:\Sites\SiteN`), ten applications in each (`/SiteN/AppK`, with a `Default.aspx`).
+//! URLs are written in mixed case, as clients send them. IDs:
+//!
+//! - `dispatch/iisim/<apps>/<fixed|random>`: [`resolve_fast`], the hot path, from the request as
+//!   sent to the ISAPI chosen (canonicalisation, binding, key, maps, permissions, lockdown).
+//! - `dispatch/matchit/<apps>/<fixed|random>`: matchit on the same applications, given the path
+//!   lower-cased (IIS compares without regard to case); the lower-casing is timed.
+//! - `dispatch/compile/<apps>`: [`View::compile`] of the whole machine.
+//! - `dispatch/explain/<apps>`: [`resolve`] with every decision's text, as transcripts get it.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 
-use iisim::dispatch::{resolve, Request, View};
-use iisim::edition::Edition;
-use iisim::machine::{Machine, MachineConfig};
-use iisim::runtime::Version;
-use iisim::setup::{self, Product};
-use iisim::sites::{self, AppSpec};
+use iisim::dispatch::{resolve, resolve_fast, FastOutcome, Request, View};
 
-fn machine() -> Machine {
-    let mut m = Machine::new(MachineConfig::new(Edition::Win2003));
-    setup::install(&mut m, &mut iisim::process::World::default(), Product::Runtime(Version::V1_1), true);
-    setup::install(&mut m, &mut iisim::process::World::default(), Product::Runtime(Version::V2_0), true);
-    for i in 0..20 {
-        let path = format!("/LM/W3SVC/1/ROOT/app{i}");
-        let spec = AppSpec { path: path.clone(), application: true, ..Default::default() };
-        sites::create_app(&mut m, &spec).expect("parent exists");
-        let dir = format!("C:\\Inetpub\\wwwroot\\app{i}");
-        m.fs_create_files(&dir, &["Default.aspx", "page.htm", "img\\logo.gif"], &[]);
-        let sub = AppSpec { path: format!("{path}/img"), ..Default::default() };
-        sites::create_app(&mut m, &sub).expect("parent exists");
+#[path = "../tests/common/hosting.rs"]
+mod hosting;
+use hosting::hosting;
+
+/// How many distinct URLs the `random` benchmarks cycle through.
+const URLS: usize = 4096;
+
+/// A small deterministic generator (xorshift), so every run times the same URLs.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
     }
-    m
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// `text` with each letter's case flipped at random.
+fn mixed_case(rng: &mut Rng, text: &str) -> String {
+    text.chars().map(|c| if rng.next() & 1 == 0 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }).collect()
+}
+
+/// The URL of application `app` (of `apps`).
+fn url_of(app: usize) -> String {
+    format!("/Site{}/App{}/Default.aspx", app / 10, app % 10)
+}
+
+fn matchit_router(apps: usize) -> matchit::Router<usize> {
+    let mut r = matchit::Router::new();
+    for app in 0..apps {
+        r.insert(format!("/site{}/app{}/{{*rest}}", app / 10, app % 10), app).expect("routes do not conflict");
+    }
+    r
 }
 
 fn bench(c: &mut Criterion) {
-    let m = machine();
-    c.bench_function("compile the view, 20 applications", |b| b.iter(|| View::compile(black_box(&m))));
-    let view = View::compile(&m);
-    for url in ["/app13/Default.aspx", "/app7/img/logo.gif", "/app19/", "/app3/x.aspx/more/path?q=1", "/app11"] {
-        let req = Request::get(url);
-        c.bench_function(&format!("resolve {url}"), |b| b.iter(|| resolve(black_box(&view), black_box(&req))));
+    let mut g = c.benchmark_group("dispatch");
+    for apps in [10usize, 1_000, 100_000] {
+        let m = hosting(apps, &["Default.aspx"]);
+        if apps <= 1_000 {
+            g.bench_function(BenchmarkId::new("compile", apps), |b| b.iter(|| View::compile(black_box(&m))));
+        }
+        let view = View::compile(&m);
+        drop(m);
+        let router = matchit_router(apps);
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ apps as u64);
+        let fixed = mixed_case(&mut rng, &url_of(apps * 7 / 10));
+        let random: Vec<String> = (0..URLS)
+            .map(|_| {
+                let app = rng.below(apps);
+                mixed_case(&mut rng, &url_of(app))
+            })
+            .collect();
+
+        // Every URL must reach ASP.NET, and matchit must find the same application.
+        for url in random.iter().chain([&fixed]) {
+            let req = Request::get(url);
+            let fast = resolve_fast(&view, &req);
+            assert!(matches!(fast.outcome, FastOutcome::Isapi { .. }), "{url}: {:?}", fast.outcome);
+            let app = router.at(&url.to_ascii_lowercase()).expect("matchit routes it").value;
+            let target = fast.target.expect("a target");
+            assert!(target
+                .key
+                .path
+                .eq_ignore_ascii_case(&format!("/LM/W3SVC/1/ROOT{}", &url_of(*app)[..url_of(*app).len() - 13])));
+        }
+
+        let req = Request::get(&fixed);
+        g.bench_function(BenchmarkId::new(format!("iisim/{apps}"), "fixed"), |b| {
+            b.iter(|| resolve_fast(black_box(&view), black_box(&req)).status())
+        });
+        g.bench_function(BenchmarkId::new(format!("matchit/{apps}"), "fixed"), |b| {
+            b.iter(|| router.at(&black_box(&fixed).to_ascii_lowercase()).map(|m| *m.value).ok())
+        });
+        let reqs: Vec<Request> = random.iter().map(|u| Request::get(u)).collect();
+        let mut i = 0;
+        g.bench_function(BenchmarkId::new(format!("iisim/{apps}"), "random"), |b| {
+            b.iter(|| {
+                i = (i + 1) % URLS;
+                resolve_fast(black_box(&view), black_box(&reqs[i])).status()
+            })
+        });
+        let mut i = 0;
+        g.bench_function(BenchmarkId::new(format!("matchit/{apps}"), "random"), |b| {
+            b.iter(|| {
+                i = (i + 1) % URLS;
+                router.at(&black_box(&random[i]).to_ascii_lowercase()).map(|m| *m.value).ok()
+            })
+        });
+        if apps == 10 {
+            g.bench_function(BenchmarkId::new("explain", apps), |b| {
+                b.iter(|| resolve(black_box(&view), black_box(&req)))
+            });
+        }
     }
-    // The whole path a request takes: cached view, resolution, the worker, CLR check, AppDomain
-    // and session, on a warm w3wp.exe.
-    let mut warm = iisim::process::World::default();
-    iisim::process::boot(&m, &mut warm);
-    let load = iisim::process::Load { client: Some("alice".into()), ..Default::default() };
-    let req = Request::get("/app13/Default.aspx");
-    iisim::process::serve(&m, &mut warm, &req, &load);
-    c.bench_function("serve /app13/Default.aspx (warm w3wp, InProc session)", |b| {
-        b.iter(|| {
-            let s = iisim::process::serve(black_box(&m), black_box(&mut warm), black_box(&req), &load);
-            warm.drain_effects();
-            s
-        })
-    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);

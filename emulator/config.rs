@@ -274,11 +274,13 @@ pub struct WebConfig {
     pub version_header: bool,
     /// The runtime the application was built for (CMP-02), if declared.
     pub target: Option<Version>,
+    /// `<sessionState cookieless="true">`: the session ID travels in the URL (SES-10).
+    pub cookieless: bool,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { session: SessionMode::InProc, version_header: true, target: None }
+        WebConfig { session: SessionMode::InProc, version_header: true, target: None, cookieless: false }
     }
 }
 

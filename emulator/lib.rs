@@ -22,3 +22,8 @@ pub mod scenario;
 pub mod setup;
 pub mod sites;
 pub mod tools;
+
+/// The README's library example, compiled and run by `cargo test` so that it cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

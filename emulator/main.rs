@@ -22,6 +22,7 @@ macro_rules! out_raw {
 }
 
 use iisim::rules::{self, Scope};
+use iisim::scenario::transcript::printable;
 use iisim::scenario::{self, Report, ScenarioError};
 
 /// Emulator and test harness of IIS 5.0/5.1/6.0 hosting ASP.NET 1.0-4.0 side by side.
@@ -143,6 +144,11 @@ enum DiagramFormat {
     Svg,
 }
 
+// Loading a large scenario makes millions of small allocations; mimalloc serves them faster than
+// the platform allocator and returns memory to the system sooner.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -240,12 +246,9 @@ fn explain(path: &Path, method: String, url: String, host: Option<String>, clien
             return ExitCode::from(2);
         }
     };
-    let (report, m, w) = s.run_to_end();
-    if !report.passed() {
-        out!(
-            "note: {} expectation(s) of the scenario failed; explaining on its final machine anyway",
-            report.failures.len()
-        );
+    let (failures, m, w) = s.into_end();
+    if !failures.is_empty() {
+        out!("note: {} expectation(s) of the scenario failed; explaining on its final machine anyway", failures.len());
     }
     let mut req = iisim::dispatch::Request::new(&method, &url);
     if let Some(h) = host {
@@ -253,8 +256,10 @@ fn explain(path: &Path, method: String, url: String, host: Option<String>, clien
     }
     let load = iisim::process::Load { client, ..Default::default() };
     for line in scenario::explain(&m, &w, &req, &load) {
-        out!("{line}");
+        out!("{}", printable(&line));
     }
+    // The process ends here: freeing a 100,000-application machine key by key only costs time.
+    std::mem::forget((m, w));
     ExitCode::SUCCESS
 }
 
@@ -362,6 +367,8 @@ fn list_rules(prefix: Option<&str>, verbose: bool) {
             out!("        {}", r.summary);
         }
     }
+    let (modeled, total) = rules::counts();
+    out!("{modeled} of {total} rules modeled, {} out of scope", total - modeled);
 }
 
 /// Expands folders into their `.toml` files, sorted; files are kept as given.
@@ -399,17 +406,17 @@ fn run(paths: &[PathBuf], show_transcript: bool, junit: Option<&Path>) -> ExitCo
         let loaded = item.and_then(|p| scenario::load(&p).map(|s| (p, s)));
         match loaded {
             Err(e) => {
-                out!("ERROR {e}");
+                out!("ERROR {}", printable(&e.to_string()));
                 errors.push(e);
             }
             Ok((path, s)) => {
                 let report = s.run();
                 let mark = if report.passed() { "PASS" } else { "FAIL" };
-                out!("{mark}  {}  {}", path.display(), report.title);
+                out!("{mark}  {}  {}", printable(&path.display().to_string()), printable(&report.title));
                 for f in &report.failures {
-                    out!("      {}: expected {}", f.step, f.expected);
+                    out!("      {}: expected {}", printable(&f.step), printable(&f.expected));
                     for (i, line) in f.actual.lines().enumerate() {
-                        out!("      {} {line}", if i == 0 { "got:" } else { "    " });
+                        out!("      {} {}", if i == 0 { "got:" } else { "    " }, printable(line));
                     }
                 }
                 if show_transcript {
@@ -421,15 +428,15 @@ fn run(paths: &[PathBuf], show_transcript: bool, junit: Option<&Path>) -> ExitCo
             }
         }
     }
+    let passed = reports.iter().filter(|r| r.passed()).count();
+    let failed = reports.len() - passed + errors.len();
+    out!("{passed} passed, {failed} failed");
     if let Some(path) = junit {
         if let Err(e) = std::fs::write(path, iisim::junit::write(&reports, &errors)) {
             eprintln!("iisim: cannot write the JUnit report to {}: {e}", path.display());
             return ExitCode::from(2);
         }
     }
-    let passed = reports.iter().filter(|r| r.passed()).count();
-    let failed = reports.len() - passed + errors.len();
-    out!("{passed} passed, {failed} failed");
     if !errors.is_empty() {
         ExitCode::from(2)
     } else if failed > 0 {

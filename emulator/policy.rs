@@ -301,9 +301,9 @@ pub static POLICIES: &[PolicyDef] = &[
     },
     PolicyDef {
         name: REQ_COURTESY_REDIRECT_STATUS,
-        values: &["302", "301"],
-        rules: &["REQ-08"],
-        doc: "status of the courtesy redirect from a directory URL to the same URL with a slash",
+        values: &["by_version", "301", "302"],
+        rules: &["REQ-08", "HTTP-29"],
+        doc: "status of the courtesy redirect from a directory URL to the same URL with a slash: 301 on IIS 6, 302 on IIS 5.x",
     },
     PolicyDef {
         name: REQ_NO_HOST_BINDING,

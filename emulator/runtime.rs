@@ -24,6 +24,21 @@ pub enum Bitness {
     X64,
 }
 
+impl Bitness {
+    /// The bitness of a Framework DLL by its folder (`\Framework64\` or `\Framework\`); `None`
+    /// for DLLs outside the Framework folders.
+    pub fn of_framework_dll(path: &str) -> Option<Bitness> {
+        let p = path.to_ascii_lowercase();
+        if p.contains("\\framework64\\") {
+            Some(Bitness::X64)
+        } else if p.contains("\\framework\\") {
+            Some(Bitness::X86)
+        } else {
+            None
+        }
+    }
+}
+
 impl Version {
     /// All versions, oldest first.
     pub const ALL: [Version; 4] = [Version::V1_0, Version::V1_1, Version::V2_0, Version::V4_0];
@@ -72,13 +87,41 @@ impl Version {
         }
     }
 
+    /// The file versions of this runtime's service packs, SP1 first (VER-08).
+    pub fn service_packs(self) -> &'static [&'static str] {
+        match self {
+            Version::V1_0 => &["1.0.3705.209", "1.0.3705.288", "1.0.3705.6018"],
+            Version::V1_1 => &["1.1.4322.2032"],
+            Version::V2_0 => &["2.0.50727.1433", "2.0.50727.3053"],
+            Version::V4_0 => &[],
+        }
+    }
+
+    /// The number of the last service pack iisim knows (0 when none).
+    pub fn last_service_pack(self) -> u8 {
+        self.service_packs().len() as u8
+    }
+
+    /// Four-part file version at service-pack level `sp` (0 for RTM) (VER-08).
+    pub fn file_version_at(self, sp: u8) -> &'static str {
+        match sp {
+            0 => self.rtm_file_version(),
+            n => self.service_packs().get(usize::from(n) - 1).copied().unwrap_or_else(|| self.rtm_file_version()),
+        }
+    }
+
     /// Four-part file version after the last service pack iisim knows (VER-08).
     pub fn sp_file_version(self) -> &'static str {
+        self.file_version_at(self.last_service_pack())
+    }
+
+    /// Whether service pack `sp` already carries the KB 812833 fix (1.0 SP3, and 1.1 SP1 with
+    /// the June 2003 rollup it includes) (KB-02).
+    pub fn sp_carries_kb812833(self, sp: u8) -> bool {
         match self {
-            Version::V1_0 => "1.0.3705.6018",
-            Version::V1_1 => "1.1.4322.2032",
-            Version::V2_0 => "2.0.50727.3053",
-            Version::V4_0 => "4.0.30319.1",
+            Version::V1_0 => sp >= 3,
+            Version::V1_1 => sp >= 1,
+            _ => false,
         }
     }
 

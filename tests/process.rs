@@ -127,3 +127,74 @@ proptest! {
         prop_assert!(s.reply.status >= 200 && s.reply.status < 600);
     }
 }
+
+/// Sends `n` identical requests at once, each running `secs` seconds; returns their statuses.
+fn burst(m: &Machine, w: &mut World, url: &str, n: usize, secs: u64) -> Vec<u16> {
+    let load = Load { duration: secs, ..Default::default() };
+    (0..n).map(|_| process::serve(m, w, &Request::get(url), &load).reply.status).collect()
+}
+
+#[test]
+fn worker_mode_keeps_max_worker_threads_and_20s_request_queue_limit() {
+    // PM6-02: in w3wp.exe, 2.0 applies maxWorkerThreads and requestQueueLimit; 1.1 only the threads.
+    let mut m = common::machine(Edition::Win2003, &[Version::V1_1, Version::V2_0]);
+    app(&mut m, "/LM/W3SVC/1/ROOT/a", 2, Some(Version::V2_0));
+    for v in [Version::V1_1, Version::V2_0] {
+        process::edit_process_model(&mut m, v, "maxWorkerThreads", "1").unwrap();
+        process::edit_process_model(&mut m, v, "requestQueueLimit", "1").unwrap();
+    }
+    let mut w = World::default();
+    process::boot(&m, &mut w);
+    let statuses = burst(&m, &mut w, "/a/default.aspx", 4, 30);
+    assert_eq!(statuses, [200, 200, 503, 503], "1 thread + a queue of 1, then Server Too Busy");
+    assert_eq!(w.processes().filter(|p| p.role().image() == "w3wp.exe").count(), 1, "no recycle in w3wp.exe");
+
+    let mut m = common::machine(Edition::Win2003, &[Version::V1_1]);
+    app(&mut m, "/LM/W3SVC/1/ROOT/a", 2, Some(Version::V1_1));
+    process::edit_process_model(&mut m, Version::V1_1, "maxWorkerThreads", "1").unwrap();
+    process::edit_process_model(&mut m, Version::V1_1, "requestQueueLimit", "1").unwrap();
+    let mut w = World::default();
+    process::boot(&m, &mut w);
+    assert_eq!(burst(&m, &mut w, "/a/default.aspx", 4, 30), [200; 4], "1.1's requestQueueLimit is ignored in w3wp.exe");
+}
+
+#[test]
+fn a_recycled_aspnet_wp_is_replaced_and_its_queue_moves() {
+    // PM5-07: the replacement starts at once; requests waiting in the old queue move to it.
+    let mut m = common::machine(Edition::Win2000, &[Version::V1_1]);
+    app(&mut m, "/LM/W3SVC/1/ROOT/a", 2, None);
+    process::edit_process_model(&mut m, Version::V1_1, "maxWorkerThreads", "1").unwrap();
+    process::edit_process_model(&mut m, Version::V1_1, "requestQueueLimit", "1").unwrap();
+    let mut w = World::default();
+    process::boot(&m, &mut w);
+    let load = Load { duration: 30, ..Default::default() };
+    let served: Vec<_> = (0..4).map(|_| process::serve(&m, &mut w, &Request::get("/a/default.aspx"), &load)).collect();
+    let workers: Vec<u32> = w.processes().filter(|p| p.role().image() == "aspnet_wp.exe").map(|p| p.pid()).collect();
+    assert_eq!(workers.len(), 1, "a replacement runs");
+    let old = served[0].process.unwrap().1;
+    assert_ne!(workers[0], old);
+    let moved: Vec<u64> = served.iter().filter(|s| process::answered_by(&w, s.id).is_some()).map(|s| s.id).collect();
+    assert_eq!(moved, [served[1].id], "the one queued request moved");
+    assert_eq!(process::answered_by(&w, served[1].id), Some(("aspnet_wp.exe", workers[0])));
+}
+
+#[test]
+fn iis5_w3svc_restart_keeps_inetinfo_and_the_clr_it_loaded() {
+    // IIR-04: inetinfo.exe is IISADMIN's process; W3SVC's restart unloads its ISAPIs but the CLR
+    // loaded in it stays (CLR-05), so the other runtime still fails there.
+    let mut m = common::machine(Edition::Win2000, &[Version::V1_0, Version::V1_1]);
+    app(&mut m, "/LM/W3SVC/1/ROOT/old", 0, Some(Version::V1_0));
+    app(&mut m, "/LM/W3SVC/1/ROOT/new", 0, Some(Version::V1_1));
+    for v in [Version::V1_0, Version::V1_1] {
+        process::edit_process_model(&mut m, v, "enable", "false").unwrap();
+    }
+    let mut w = World::default();
+    process::boot(&m, &mut w);
+    let inetinfo = |w: &World| w.processes().find(|p| p.role().image() == "inetinfo.exe").map(|p| p.pid());
+    let before = inetinfo(&w);
+    assert_eq!(get(&m, &mut w, "/new/default.aspx", None).reply.status, 200);
+    process::restart_w3svc(&m, &mut w, "net stop w3svc, net start w3svc", &["IIR-04"]);
+    assert_eq!(inetinfo(&w), before, "inetinfo.exe keeps its PID");
+    let old = get(&m, &mut w, "/old/default.aspx", None);
+    assert_eq!((old.reply.status, old.failed.is_some()), (500, true), "1.1's CLR is still loaded in inetinfo.exe");
+}

@@ -31,6 +31,8 @@ const ADMIN_RIGHTS: &str = "You must have administrative rights on this machine 
 const MUST_REGISTER: &str = "The error indicates that this version of ASP.NET must first be registered on the machine.";
 const USAGE_20: &str = "Administration utility (2.0.50727) to install and uninstall ASP.NET on the local machine.";
 const USAGE_40: &str = "Administration utility (4.0.30319.1) to install and uninstall ASP.NET on the local machine.";
+/// The first section title of the 2.0/4.0 help, centred in 79 columns.
+const REG_TITLE: &str = "                      -- ASP.NET REGISTRATION OPTIONS --";
 const USAGE_1X: &str = "Administration utility to install and uninstall ASP.NET on the local machine.";
 
 // ----- machines -----
@@ -246,7 +248,7 @@ fn usage_and_parse_errors() {
             line: r"C:\WINDOWS\Microsoft.NET\Framework\v2.0.50727\aspnet_regiis.exe",
             admin: true,
             exit: 0,
-            lines: &[USAGE_20, "-- ASP.NET REGISTRATION OPTIONS --"],
+            lines: &[USAGE_20, REG_TITLE],
             absent: &["Invalid arguments."],
         },
         Refusal {
@@ -255,7 +257,7 @@ fn usage_and_parse_errors() {
             line: r"v2.0.50727\aspnet_regiis -?",
             admin: true,
             exit: 0,
-            lines: &[USAGE_20, "-- ASP.NET REGISTRATION OPTIONS --"],
+            lines: &[USAGE_20, REG_TITLE],
             absent: &["Invalid arguments."],
         },
         Refusal {
@@ -273,7 +275,7 @@ fn usage_and_parse_errors() {
             line: r"v4.0.30319\aspnet_regiis",
             admin: true,
             exit: 0,
-            lines: &[USAGE_40, "-- ASP.NET REGISTRATION OPTIONS --"],
+            lines: &[USAGE_40, REG_TITLE],
             absent: &[],
         },
         Refusal {

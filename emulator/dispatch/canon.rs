@@ -23,7 +23,9 @@
 //!   characters (U+0080–009F) are treated like escaped ones.
 //! - Segment limits count characters of the canonical path; `0` means no limit (KB820129).
 
-use super::Decision;
+use std::borrow::Cow;
+
+use super::{decide, Decision, Sink};
 use crate::rules::RuleId;
 
 /// The registry key holding the HTTP.sys settings (REQ-02).
@@ -97,6 +99,17 @@ pub struct CanonUrl {
     pub decisions: Vec<Decision>,
 }
 
+/// A canonical URL that borrows the request target when it was canonical already.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canon<'a> {
+    /// The path: decoded once, starting with `/`, no `\`, no `.` or `..` segment.
+    pub path: Cow<'a, str>,
+    /// The raw text after the first `?`, not decoded (empty when none).
+    pub query: &'a str,
+    /// The path's shape, when it was canonical as sent.
+    pub shape: Option<Shape>,
+}
+
 /// Why a URL was refused before reaching any site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
@@ -106,11 +119,14 @@ pub struct Rejection {
     pub reason: String,
     /// The rules that refused it.
     pub rules: Vec<RuleId>,
+    /// What HTTP.sys 1.0 puts in its `<h1>` for this refusal (HTTP-03).
+    pub text: &'static str,
 }
 
 impl Rejection {
     fn new(status: u16, reason: impl Into<String>, rules: &[RuleId]) -> Rejection {
-        Rejection { status, reason: reason.into(), rules: rules.to_vec() }
+        let text = if status == 404 { "Not Found" } else { "Bad Request (Invalid URL)" };
+        Rejection { status, reason: reason.into(), rules: rules.to_vec(), text }
     }
 
     fn bad_request(reason: impl Into<String>, rules: &[RuleId]) -> Rejection {
@@ -127,7 +143,88 @@ pub fn canonicalize(
     params: &HttpSysParams,
     canon_failure_status: u16,
 ) -> Result<CanonUrl, Rejection> {
+    let mut decisions = Vec::new();
+    let c = canonicalize_into(raw_target, params, canon_failure_status, &mut decisions)?;
+    Ok(CanonUrl { path: c.path.into_owned(), query: c.query.to_string(), decisions })
+}
+
+/// What the one scan of an already canonical path learnt, so later steps need not look again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Shape {
+    /// Segments as UrlSegmentMaxCount counts them (REQ-02).
+    pub segments: usize,
+    /// The longest segment, in characters.
+    pub longest: usize,
+    /// An empty segment (`//`) is in the path.
+    pub empty_segment: bool,
+    /// A `:` or `;`, or a segment ending with a dot or a space: resolution must look (SEC-03..08).
+    pub suspect: bool,
+}
+
+/// The path of a target that needs no change, and its shape: origin form, no escape, no `\\`,
+/// no non-ASCII byte, no control character, no dot segment. Anything else takes the whole procedure.
+fn already_canonical(raw: &str) -> Option<(&str, Shape)> {
+    let bytes = raw.as_bytes();
+    if bytes.first() != Some(&b'/') {
+        return None;
+    }
+    let mut end = bytes.len();
+    let mut seg = 1;
+    let mut shape = Shape::default();
+    let mut slashes = 0;
+    let mut prev = b'/';
+    let dot_segment = |s: &[u8]| s == b"." || s == b"..";
+    for (i, &b) in bytes.iter().enumerate().skip(1) {
+        match b {
+            b'?' => {
+                end = i;
+                break;
+            }
+            b'/' => {
+                if dot_segment(&bytes[seg..i]) {
+                    return None;
+                }
+                shape.longest = shape.longest.max(i - seg);
+                shape.empty_segment |= prev == b'/';
+                shape.suspect |= matches!(prev, b'.' | b' ');
+                slashes += 1;
+                seg = i + 1;
+            }
+            b':' | b';' => shape.suspect = true,
+            b'%' | b'\\' | 0..=0x1f | 0x7f.. => return None,
+            _ => {}
+        }
+        prev = b;
+    }
+    if dot_segment(&bytes[seg..end]) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
+        return None;
+    }
+    shape.longest = shape.longest.max(end - seg);
+    shape.suspect |= matches!(prev, b'.' | b' ');
+    let trailing = end > 1 && prev == b'/';
+    let inner = end - 1 - usize::from(trailing);
+    shape.segments = if inner == 0 { 0 } else { slashes - usize::from(trailing) + 1 };
+    Some((&raw[..end], shape))
+}
+
+/// [`canonicalize`], sending what it decides to `sink` and borrowing from the target when it can.
+pub fn canonicalize_into<'a, S: Sink>(
+    raw_target: &'a str,
+    params: &HttpSysParams,
+    canon_failure_status: u16,
+    sink: &mut S,
+) -> Result<Canon<'a>, Rejection> {
     check_target_length(raw_target, params)?;
+    if let Some((path, shape)) = already_canonical(raw_target) {
+        let (len, count) = (params.url_segment_max_length, params.url_segment_max_count);
+        // Over a limit, the whole procedure below words the refusal.
+        if (len == 0 || shape.longest <= len) && (count == 0 || shape.segments <= count) {
+            decide!(sink, &["REQ-01"], "URL is canonical: {}", show(path));
+            let query = raw_target.get(path.len() + 1..).unwrap_or_default();
+            return Ok(Canon { path: Cow::Borrowed(path), query, shape: Some(shape) });
+        }
+    }
+    let query = raw_target.split_once('?').map_or("", |(_, q)| q);
     if let Some(c) = raw_target.chars().find(|&c| c < ' ' || c == '\u{7f}') {
         return Err(Rejection::bad_request(
             format!("raw control character U+{:04X} in the target", u32::from(c)),
@@ -135,10 +232,13 @@ pub fn canonicalize(
         ));
     }
 
-    let mut decisions = Vec::new();
+    let mut changed = false;
+    // What the procedure decides counts only if the URL survives it: a refusal says it alone.
+    let mut held = Held::<S>(Vec::new(), std::marker::PhantomData);
     let target = match split_absolute(raw_target)? {
         Some((host, rest)) => {
-            decisions.push(Decision::new(format!("absolute target: took the path, host {host}"), &["REQ-01"]));
+            decide!(&mut held, &["REQ-01"], "absolute target: took the path, host {host}");
+            changed = true;
             rest
         }
         None => raw_target.to_string(),
@@ -149,53 +249,61 @@ pub fn canonicalize(
     if !target.starts_with('/') {
         return Err(Rejection::bad_request(format!("target {} does not start with /", show(&target)), &["REQ-01"]));
     }
-    let (raw_path, query) = match target.split_once('?') {
-        Some((p, q)) => (p, q),
-        None => (target.as_str(), ""),
-    };
+    let raw_path = target.split('?').next().unwrap_or_default();
 
     let decoded = decode(raw_path, params, canon_failure_status)?;
     if decoded.escapes > 0 {
-        decisions.push(Decision::new(
-            format!("decoded once: {} -> {}", show(raw_path), show(&decoded.text)),
-            &["REQ-01", "SEC-01"],
-        ));
+        decide!(&mut held, &["REQ-01", "SEC-01"], "decoded once: {} -> {}", show(raw_path), show(&decoded.text));
+        changed = true;
     }
     if decoded.percent_25 {
-        decisions.push(Decision::new("%25 gave a literal %, never decoded again", &["SEC-01"]));
+        decide!(&mut held, &["SEC-01"], "%25 gave a literal %, never decoded again");
+        changed = true;
     }
     if decoded.percent_u {
-        decisions.push(Decision::new("decoded %u escapes (PercentUAllowed=1)", &["SEC-04", "REQ-02"]));
+        decide!(&mut held, &["SEC-04", "REQ-02"], "decoded %u escapes (PercentUAllowed=1)");
+        changed = true;
     }
     if decoded.restricted {
-        decisions.push(Decision::new("kept control characters (AllowRestrictedChars=1)", &["SEC-04", "REQ-02"]));
+        decide!(&mut held, &["SEC-04", "REQ-02"], "kept control characters (AllowRestrictedChars=1)");
+        changed = true;
     }
 
     let slashed = decoded.text.replace('\\', "/");
     if slashed != decoded.text {
         let what =
             if decoded.escaped_backslash { "decoded %5c to \\ and turned it into /" } else { "turned \\ into /" };
-        decisions.push(Decision::new(
-            format!("{what}: {} -> {}", show(&decoded.text), show(&slashed)),
-            &["REQ-01", "SEC-03"],
-        ));
+        decide!(&mut held, &["REQ-01", "SEC-03"], "{what}: {} -> {}", show(&decoded.text), show(&slashed));
+        changed = true;
     }
 
     let path = remove_dot_segments(&slashed).ok_or_else(|| {
         Rejection::new(canon_failure_status, format!(".. climbs above / in {}", show(&slashed)), &["REQ-03", "SEC-03"])
     })?;
     if path != slashed {
-        decisions.push(Decision::new(
-            format!("removed dot segments: {} -> {}", show(&slashed), show(&path)),
-            &["REQ-01", "SEC-03"],
-        ));
+        decide!(&mut held, &["REQ-01", "SEC-03"], "removed dot segments: {} -> {}", show(&slashed), show(&path));
+        changed = true;
     }
     check_segments(&path, params)?;
 
-    if decisions.is_empty() {
-        decisions.push(Decision::new(format!("URL is canonical: {}", show(&path)), &["REQ-01"]));
+    if !changed {
+        decide!(&mut held, &["REQ-01"], "URL is canonical: {}", show(&path));
     }
-    Ok(CanonUrl { path, query: query.to_string(), decisions })
+    for d in held.0 {
+        sink.push(d.text, &d.rules);
+    }
+    Ok(Canon { path: Cow::Owned(path), query, shape: None })
+}
+
+/// Decisions held back until canonicalisation succeeds, kept only if the real sink keeps them.
+struct Held<S>(Vec<Decision>, std::marker::PhantomData<S>);
+
+impl<S: Sink> Sink for Held<S> {
+    const KEEPS: bool = S::KEEPS;
+
+    fn push(&mut self, text: String, rules: &[RuleId]) {
+        self.0.push(Decision { text, rules: rules.to_vec() });
+    }
 }
 
 /// The `host[:port]` of an absolute target (`http://host:port/path`), which HTTP/1.1 prefers to
@@ -211,7 +319,14 @@ fn check_target_length(raw: &str, params: &HttpSysParams) -> Result<(), Rejectio
     let limits = [("MaxFieldLength", params.max_field_length), ("MaxRequestBytes", params.max_request_bytes)];
     match limits.iter().find(|(_, max)| raw.len() > *max) {
         Some((name, max)) => {
-            Err(Rejection::bad_request(format!("target of {} bytes exceeds {name}={max}", raw.len()), &["REQ-02"]))
+            let mut r =
+                Rejection::bad_request(format!("target of {} bytes exceeds {name}={max}", raw.len()), &["REQ-02"]);
+            r.text = if *name == "MaxFieldLength" {
+                "Bad Request (Header Field Too Long)"
+            } else {
+                "Bad Request (Request Header Too Long)"
+            };
+            Err(r)
         }
         None => Ok(()),
     }
@@ -465,18 +580,19 @@ fn remove_dot_segments(path: &str) -> Option<String> {
 fn check_segments(path: &str, params: &HttpSysParams) -> Result<(), Rejection> {
     let inner = path.strip_prefix('/').unwrap_or(path);
     let inner = inner.strip_suffix('/').unwrap_or(inner);
-    let segments: Vec<&str> = if inner.is_empty() { Vec::new() } else { inner.split('/').collect() };
+    let segments = || inner.split('/').filter(|_| !inner.is_empty());
     let max_len = params.url_segment_max_length;
-    if let Some(long) = segments.iter().map(|s| s.chars().count()).find(|&n| max_len != 0 && n > max_len) {
+    if let Some(long) = segments().map(|s| s.chars().count()).find(|&n| max_len != 0 && n > max_len) {
         return Err(Rejection::bad_request(
             format!("a segment of {long} characters exceeds UrlSegmentMaxLength={max_len}"),
             &["REQ-02"],
         ));
     }
     let max_count = params.url_segment_max_count;
-    if max_count != 0 && segments.len() > max_count {
+    let count = segments().count();
+    if max_count != 0 && count > max_count {
         return Err(Rejection::bad_request(
-            format!("{} segments exceed UrlSegmentMaxCount={max_count}", segments.len()),
+            format!("{count} segments exceed UrlSegmentMaxCount={max_count}"),
             &["REQ-02"],
         ));
     }

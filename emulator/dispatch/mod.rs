@@ -7,13 +7,15 @@
 //! happens once an ISAPI is chosen (which process, which runtime) belongs to the process model.
 
 pub mod canon;
+pub mod filter;
+mod index;
 pub mod resolve;
 pub mod view;
 
 use crate::rules::RuleId;
 use crate::runtime::Version;
 
-pub use resolve::resolve;
+pub use resolve::{resolve, resolve_fast, Fast, FastOutcome, Place};
 pub use view::View;
 
 /// One decision taken on the way, with the rules that decided it.
@@ -31,6 +33,52 @@ impl Decision {
         Decision { text: text.into(), rules: rules.to_vec() }
     }
 }
+
+/// Where resolution puts its decisions: every one for explain and transcripts, none on the hot
+/// path. Both run the same code; a sink that keeps nothing never has a decision's text built.
+pub trait Sink {
+    /// Whether decisions are kept.
+    const KEEPS: bool;
+
+    /// Takes one decision.
+    fn push(&mut self, text: String, rules: &[RuleId]);
+
+    /// Whether decisions are kept (for the [`decide!`] macro).
+    #[inline(always)]
+    fn keeps(&self) -> bool {
+        Self::KEEPS
+    }
+}
+
+impl Sink for Vec<Decision> {
+    const KEEPS: bool = true;
+
+    fn push(&mut self, text: String, rules: &[RuleId]) {
+        Vec::push(self, Decision { text, rules: rules.to_vec() });
+    }
+}
+
+/// A sink that keeps no decision: the hot path.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Discard;
+
+impl Sink for Discard {
+    const KEEPS: bool = false;
+
+    #[inline(always)]
+    fn push(&mut self, _text: String, _rules: &[RuleId]) {}
+}
+
+/// Records a decision in a [`Sink`], formatting its text only when the sink keeps it.
+macro_rules! decide {
+    ($sink:expr, $rules:expr, $($fmt:tt)+) => {
+        if $crate::dispatch::Sink::keeps(&*$sink) {
+            let text = format!($($fmt)+);
+            $crate::dispatch::Sink::push(&mut *$sink, text, $rules);
+        }
+    };
+}
+pub(crate) use decide;
 
 /// An HTTP request as it reaches the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +168,8 @@ pub struct Target {
     pub physical: String,
     /// Effective AppPoolId of the application (IIS 6; empty on IIS 5.x).
     pub pool: String,
+    /// That pool's settings as the view was compiled; `None` when the pool's key does not exist.
+    pub pool_settings: Option<view::PoolView>,
 }
 
 /// An ISAPI extension chosen to run the request; the process model decides where it runs.

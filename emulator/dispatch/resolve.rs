@@ -1,72 +1,254 @@
 //! The resolution order: binding, key, application, maps, permissions, static files.
 //!
-//! [`resolve`] is a pure function of a [`View`] and a [`Request`]: it canonicalises the URL, picks
-//! the site by binding, finds the deepest key, runs wildcard maps, finds the script segment, checks
-//! the extension map, and otherwise handles directories and static files, recording one
-//! [`Decision`] per step with the rules that decided it.
+//! One procedure serves both uses. [`resolve`] records every [`Decision`] with the rules that
+//! decided it, for explain and transcripts; [`resolve_fast`] runs the very same steps with a sink
+//! that keeps nothing, and for a canonical URL that ends at an ISAPI or a static file it allocates
+//! nothing: its [`Fast`] answer borrows from the view and the request.
 
-use super::canon::{canonicalize, Rejection};
+use std::borrow::Cow;
+
+use super::canon::{canonicalize_into, Rejection, Shape};
 use super::view::{
-    fs_key, ErrorSource, KeyView, SiteView, ACCESS_EXECUTE, ACCESS_READ, ACCESS_SCRIPT, ENABLE_DEFAULT_DOC,
+    ErrorSource, KeyView, Mapped, SiteView, ACCESS_EXECUTE, ACCESS_READ, ACCESS_SCRIPT, ENABLE_DEFAULT_DOC,
     ENABLE_DIR_BROWSING,
 };
-use super::{Decision, IsapiCall, Outcome, Reply, Request, Resolution, Target, View};
-use crate::metabase::scriptmap::{MapEntry, FLAG_SCRIPT, FLAG_VERIFY_FILE};
+use super::{decide, Discard, IsapiCall, Outcome, Reply, Request, Resolution, Sink, Target, View};
+use crate::metabase::scriptmap::{FLAG_SCRIPT, FLAG_VERIFY_FILE};
 use crate::rules::RuleId;
 
 /// How deep default documents may nest into another resolution (one level is all IIS does).
 const MAX_DEPTH: u8 = 2;
 
-/// Resolves a request against a view.
+/// Resolves a request against a view, recording every decision.
 pub fn resolve(view: &View, req: &Request) -> Resolution {
-    let mut run = Run { view, req, decisions: Vec::new(), target: None, query: String::new() };
-    let mut outcome = run.start();
-    if req.method == "HEAD" {
-        // HEAD answers carry the headers of the GET answer and no body.
-        if let Outcome::Reply(reply) = &mut outcome {
-            reply.body.clear();
+    let mut decisions = Vec::new();
+    let fast = run(view, req, &mut decisions);
+    Resolution { decisions, outcome: fast.outcome(), target: fast.target.as_ref().map(Place::target) }
+}
+
+/// Resolves a request against a view on the hot path: no decision is recorded.
+pub fn resolve_fast<'v, 'r>(view: &'v View, req: &'r Request) -> Fast<'v, 'r> {
+    run(view, req, &mut Discard)
+}
+
+fn run<'v, 'r, S: Sink>(view: &'v View, req: &'r Request, sink: &mut S) -> Fast<'v, 'r> {
+    let mut run = Run { view, req, sink, target: None, query: "" };
+    let outcome = run.start();
+    Fast { outcome, target: run.target, method: &req.method, query: run.query }
+}
+
+/// Where a request landed: the key and the physical path (the key's folder plus the URL segments
+/// below it), borrowed from the view and the request.
+#[derive(Debug, Clone)]
+pub struct Place<'v, 'r> {
+    /// The site.
+    pub site: &'v SiteView,
+    /// The deepest key on the way (REQ-06).
+    pub key: &'v KeyView,
+    /// The URL path as resolution saw it.
+    url: Cow<'r, str>,
+    /// The URL segments below the key that make up the physical path: `url[rest.0..rest.1]`.
+    rest: (usize, usize),
+}
+
+impl Place<'_, '_> {
+    /// The physical path (MB-21).
+    pub fn physical(&self) -> String {
+        let mut p = self.key.physical.trim_end_matches('\\').to_string();
+        for s in self.rest_segments().split('/').filter(|s| !s.is_empty()) {
+            p.push('\\');
+            p.push_str(s);
+        }
+        p
+    }
+
+    fn rest_segments(&self) -> &str {
+        &self.url[self.rest.0..self.rest.1]
+    }
+
+    /// The URL path as resolution saw it (canonical, trailing dots stripped, default document added).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// As an owned [`Target`].
+    pub fn target(&self) -> Target {
+        Target {
+            site: self.site.id,
+            key: self.key.path.clone(),
+            app: self.key.app.path.clone(),
+            app_vpath: self.key.app.vpath.clone(),
+            physical: self.physical(),
+            pool: self.key.app.pool.clone(),
+            pool_settings: self.key.app.pool_settings,
         }
     }
-    Resolution { decisions: run.decisions, outcome, target: run.target }
+}
+
+/// What the hot path decided, borrowing from the view and the request.
+#[derive(Debug, Clone)]
+pub enum FastOutcome<'v> {
+    /// An ISAPI extension runs the request; the script is `url[..script_end]` of the place.
+    Isapi {
+        /// The map entry that chose it.
+        mapped: &'v Mapped,
+        /// Chosen by a wildcard map (SM-07, REQ-09).
+        wildcard: bool,
+        /// Where the script's URL ends in the place's URL (PATH_INFO follows).
+        script_end: usize,
+        /// The DLL is listed in the effective InProcessIsapiApps (SHR-03).
+        in_process: bool,
+    },
+    /// The static file at the place's physical path, with its MIME type (REQ-11).
+    Static {
+        /// The Content-Type.
+        mime: &'v str,
+    },
+    /// Any other answer: an error, a redirect, a listing.
+    Reply(Reply),
+}
+
+/// A request resolved on the hot path.
+#[derive(Debug, Clone)]
+pub struct Fast<'v, 'r> {
+    /// The handler, or the answer.
+    pub outcome: FastOutcome<'v>,
+    /// Where the request landed, when it reached a site.
+    pub target: Option<Place<'v, 'r>>,
+    method: &'r str,
+    query: &'r str,
+}
+
+impl Fast<'_, '_> {
+    /// The outcome as [`resolve`] gives it.
+    pub fn outcome(&self) -> Outcome {
+        let place = self.target.as_ref();
+        let mut outcome = match (&self.outcome, place) {
+            (FastOutcome::Reply(r), _) => Outcome::Reply(r.clone()),
+            (FastOutcome::Static { mime }, Some(p)) => {
+                let mut headers = vec![("Content-Type".to_string(), mime.to_string())];
+                headers.extend(p.key.headers.iter().cloned());
+                Outcome::Reply(Reply {
+                    status: 200,
+                    substatus: 0,
+                    headers,
+                    body: format!("(contents of {})", p.physical()),
+                })
+            }
+            (&FastOutcome::Isapi { mapped, wildcard, script_end, in_process }, Some(p)) => Outcome::Isapi(IsapiCall {
+                target: p.target(),
+                dll: mapped.entry.processor.clone(),
+                aspnet: mapped.aspnet,
+                wildcard,
+                method: self.method.to_string(),
+                script_url: p.url[..script_end].to_string(),
+                path_info: p.url[script_end..].to_string(),
+                query: self.query.to_string(),
+                app_isolated: p.key.app.isolated,
+                in_process,
+                base_headers: p.key.headers.to_vec(),
+            }),
+            (_, None) => unreachable!("handlers are chosen only once a request has a place"),
+        };
+        if self.method == "HEAD" {
+            // HEAD answers carry the headers of the GET answer and no body.
+            if let Outcome::Reply(reply) = &mut outcome {
+                reply.body.clear();
+            }
+        }
+        outcome
+    }
+
+    /// The HTTP status the outcome answers with (200 for an ISAPI, which sets its own later).
+    pub fn status(&self) -> u16 {
+        match &self.outcome {
+            FastOutcome::Reply(r) => r.status,
+            _ => 200,
+        }
+    }
 }
 
 /// One request's resolution in progress.
-struct Run<'a> {
-    view: &'a View,
-    req: &'a Request,
-    decisions: Vec<Decision>,
-    target: Option<Target>,
-    query: String,
+struct Run<'v, 'r, 's, S: Sink> {
+    view: &'v View,
+    req: &'r Request,
+    sink: &'s mut S,
+    target: Option<Place<'v, 'r>>,
+    query: &'r str,
 }
 
-/// A URL path split into decoded segments.
+/// A URL path as resolution walks it: `/` and the segments joined with `/` (no empty segment),
+/// with a trailing `/` when the request had one.
 #[derive(Debug, Clone)]
-struct UrlPath {
-    segs: Vec<String>,
+struct UrlPath<'r> {
+    text: Cow<'r, str>,
     /// Ends with `/`.
     slash: bool,
 }
 
-impl UrlPath {
-    fn text(&self) -> String {
-        let mut s = format!("/{}", self.segs.join("/"));
-        if self.slash && !self.segs.is_empty() {
-            s.push('/');
+impl<'r> UrlPath<'r> {
+    /// The path of a canonical URL, borrowed unless it has empty segments to drop.
+    fn new(path: Cow<'r, str>, shape: Option<Shape>) -> UrlPath<'r> {
+        let empty = path.bytes().all(|b| b == b'/');
+        let slash = path.ends_with('/') && !empty;
+        let empty_segment = shape.map_or_else(|| path.as_bytes().windows(2).any(|w| w == b"//"), |s| s.empty_segment);
+        if !empty_segment {
+            return UrlPath { text: path, slash };
         }
-        s
+        let mut text = String::with_capacity(path.len());
+        for s in path.split('/').filter(|s| !s.is_empty()) {
+            text.push('/');
+            text.push_str(s);
+        }
+        if text.is_empty() || slash {
+            text.push('/');
+        }
+        UrlPath { text: Cow::Owned(text), slash }
+    }
+
+    /// The segments with the byte offset each ends at.
+    fn segments(&self) -> impl Iterator<Item = (&str, usize)> {
+        let text: &str = &self.text;
+        text.split('/')
+            .scan(0usize, |at, s| {
+                let end = *at + s.len();
+                *at = end + 1;
+                Some((s, end))
+            })
+            .filter(|(s, _)| !s.is_empty())
+    }
+
+    fn is_root(&self) -> bool {
+        self.text.len() <= 1
+    }
+
+    /// The last segment and where it starts.
+    fn last(&self) -> Option<(&str, usize)> {
+        let body = self.text.strip_suffix('/').unwrap_or(&self.text);
+        let at = body.rfind('/')? + 1;
+        Some((&body[at..], at)).filter(|(s, _)| !s.is_empty())
+    }
+
+    /// Where the last segment ends (the length without a trailing `/`).
+    fn end(&self) -> usize {
+        if self.slash {
+            self.text.len() - 1
+        } else {
+            self.text.len()
+        }
     }
 }
 
-/// The extension of a segment: the part before the first `;` (SM-10), from its last dot, lower-cased.
-fn extension(seg: &str) -> Option<String> {
+/// The extension of a segment: the part before the first `;` (SM-10), from its last dot, as written.
+fn extension(seg: &str) -> Option<&str> {
     let name = seg.split(';').next().unwrap_or_default();
     let dot = name.rfind('.')?;
     let ext = &name[dot..];
-    (ext.len() > 1).then(|| ext.to_ascii_lowercase())
+    (ext.len() > 1).then_some(ext)
 }
 
-/// The Host header's name without `:port`, lower-cased; `None` when empty.
-fn host_name(host: &str) -> Option<String> {
+/// The Host header's name without `:port`, trimmed; `None` when empty.
+fn host_name(host: &str) -> Option<&str> {
     let h = host.trim();
     let name = if h.starts_with('[') {
         h.split_inclusive(']').next().unwrap_or(h)
@@ -76,8 +258,20 @@ fn host_name(host: &str) -> Option<String> {
             _ => h,
         }
     };
-    let name = name.trim().to_ascii_lowercase();
+    let name = name.trim();
     (!name.is_empty()).then_some(name)
+}
+
+/// What one walk of the key tree found: the script segment if any, and the deepest key up to it.
+struct Found<'v> {
+    /// The entry, where the script's URL ends, and whether its segment holds a `;`.
+    script: Option<(&'v Mapped, usize, bool)>,
+    key: &'v KeyView,
+    key_end: usize,
+    /// Where the walked part of the URL ends (the script's end, or the last segment's).
+    upto: usize,
+    /// Where the last walked segment starts.
+    last: usize,
 }
 
 /// Splits an absolute request target (`http://host/x`) into its host and path.
@@ -134,11 +328,7 @@ fn error_text(status: u16, sub: u16) -> (&'static str, &'static str) {
     }
 }
 
-impl<'a> Run<'a> {
-    fn note(&mut self, text: impl Into<String>, rules: &[RuleId]) {
-        self.decisions.push(Decision::new(text, rules));
-    }
-
+impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     fn iis6(&self) -> bool {
         self.view.edition.is_iis6()
     }
@@ -147,31 +337,29 @@ impl<'a> Run<'a> {
         format!("Microsoft-IIS/{}", self.view.edition.iis_version())
     }
 
-    /// `Server:` then the effective custom headers (HDR-02).
-    fn base_headers(&self, key: &KeyView) -> Vec<(String, String)> {
-        let mut h = vec![("Server".to_string(), self.server())];
-        h.extend(key.headers.iter().cloned());
-        h
-    }
-
     /// An answer HTTP.sys (IIS 5: inetinfo) gives before any site logic; never customised (REQ-13).
-    fn httpsys_reply(&mut self, status: u16, heading: &str, text: &str) -> Outcome {
+    /// IIS 6's HTTP.sys 1.0 sends no `Server` header and only `<h1>text</h1>` (HTTP-02, HTTP-03).
+    fn httpsys_reply(&mut self, status: u16, h1: &str, heading: &str, text: &str) -> FastOutcome<'v> {
+        if self.iis6() {
+            let headers = vec![("Content-Type".to_string(), "text/html".to_string())];
+            return FastOutcome::Reply(Reply { status, substatus: 0, headers, body: format!("<h1>{h1}</h1>") });
+        }
         let title = if status == 404 { "Not Found" } else { "Bad Request" };
-        let server = if self.iis6() { "Microsoft-HTTPAPI/1.0".to_string() } else { self.server() };
         let body = format!(
             "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n\
              <HTML><HEAD><TITLE>{title}</TITLE>\r\n\
              <META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n\
              <BODY><h2>{heading}</h2>\r\n<hr><p>HTTP Error {status}. {text}</p>\r\n</BODY></HTML>\r\n"
         );
-        let headers = vec![("Content-Type".to_string(), "text/html".to_string()), ("Server".to_string(), server)];
-        Outcome::Reply(Reply { status, substatus: 0, headers, body })
+        let headers =
+            vec![("Content-Type".to_string(), "text/html".to_string()), ("Server".to_string(), self.server())];
+        FastOutcome::Reply(Reply { status, substatus: 0, headers, body })
     }
 
     /// An IIS error answer, customised by the key's HttpErrors (REQ-12, REQ-13).
-    fn fail(&mut self, key: &KeyView, status: u16, sub: u16, why: &str, rules: &[RuleId]) -> Outcome {
+    fn fail(&mut self, key: &KeyView, status: u16, sub: u16, why: &str, rules: &[RuleId]) -> FastOutcome<'v> {
         let code = if sub == 0 { status.to_string() } else { format!("{status}.{sub}") };
-        self.note(format!("{code}: {why}"), rules);
+        decide!(self.sink, rules, "{code}: {why}");
         let custom = key
             .errors
             .iter()
@@ -179,11 +367,11 @@ impl<'a> Run<'a> {
             .or_else(|| key.errors.iter().find(|e| e.code == status && e.sub.is_none()));
         let body = match custom.map(|e| &e.source) {
             Some(ErrorSource::File(file)) => {
-                self.note(format!("custom error {code}: the body is the file {file}"), &["REQ-13"]);
+                decide!(self.sink, &["REQ-13"], "custom error {code}: the body is the file {file}");
                 format!("(contents of {file})")
             }
             Some(ErrorSource::Url(url)) => {
-                self.note(format!("custom error {code}: the body is the document at {url}"), &["REQ-13"]);
+                decide!(self.sink, &["REQ-13"], "custom error {code}: the body is the document at {url}");
                 format!("(document at {url})")
             }
             None => {
@@ -195,277 +383,379 @@ impl<'a> Run<'a> {
             }
         };
         let mut headers = vec![("Content-Type".to_string(), "text/html".to_string())];
-        headers.extend(self.base_headers(key));
-        Outcome::Reply(Reply { status, substatus: sub, headers, body })
+        headers.extend(key.headers.iter().cloned());
+        FastOutcome::Reply(Reply { status, substatus: sub, headers, body })
     }
 
     /// An IIS answer that is not an error.
-    fn ok(&self, key: &KeyView, status: u16, extra: Vec<(String, String)>, body: String) -> Outcome {
+    fn ok(&self, key: &KeyView, status: u16, extra: Vec<(String, String)>, body: String) -> FastOutcome<'v> {
         let mut headers = extra;
-        headers.extend(self.base_headers(key));
-        Outcome::Reply(Reply { status, substatus: 0, headers, body })
+        headers.extend(key.headers.iter().cloned());
+        FastOutcome::Reply(Reply { status, substatus: 0, headers, body })
     }
 
-    fn start(&mut self) -> Outcome {
-        let (url_host, target) = split_absolute(&self.req.url);
-        let canon = match canonicalize(target, &self.view.http, self.view.policies.canon_failure_status) {
+    fn start(&mut self) -> FastOutcome<'v> {
+        let req = self.req;
+        let (url_host, target) = split_absolute(&req.url);
+        let canon = match canonicalize_into(target, &self.view.http, self.view.policies.canon_failure_status, self.sink)
+        {
             Ok(c) => c,
-            Err(Rejection { status, reason, rules }) => {
-                self.note(format!("HTTP.sys refuses the URL ({reason}): {status}, not customisable"), &rules);
+            Err(Rejection { status, reason, rules, text: h1 }) => {
+                decide!(self.sink, &rules, "HTTP.sys refuses the URL ({reason}): {status}, not customisable");
                 let heading = if status == 404 { "Not Found" } else { "Bad Request" };
                 let text = if status == 404 { "The requested URL is invalid." } else { "The request URL is invalid." };
-                return self.httpsys_reply(status, heading, text);
+                return self.httpsys_reply(status, h1, heading, text);
             }
         };
-        self.decisions.extend(canon.decisions);
         self.query = canon.query;
-        let host = url_host.or(self.req.host.as_deref()).and_then(host_name);
-        let Some(site) = self.select_site(host.as_deref()) else {
-            return self.httpsys_reply(400, "Bad Request - Invalid Hostname", "The request hostname is invalid.");
+        let host = url_host.or(req.host.as_deref()).and_then(host_name);
+        let Some(site) = self.select_site(host) else {
+            let (h1, heading) = ("Bad Request (Invalid Hostname)", "Bad Request - Invalid Hostname");
+            return self.httpsys_reply(400, h1, heading, "The request hostname is invalid.");
         };
-        let segs: Vec<String> = canon.path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
-        let slash = canon.path.ends_with('/') && !segs.is_empty();
-        let mut url = UrlPath { segs, slash };
-        if let Some(out) = self.check_segments(site, &mut url) {
-            return out;
+        let suspect = canon.shape.is_none_or(|s| s.suspect);
+        let mut url = UrlPath::new(canon.path, canon.shape);
+        if suspect {
+            if let Some(out) = self.check_segments(site, &mut url) {
+                return out;
+            }
+        }
+        if req.method == "TRACE" {
+            return self.trace(site, &url);
         }
         self.resolve_path(site, url, 0)
     }
 
-    /// REQ-04, REQ-05: the started site whose binding matches best.
-    fn select_site(&mut self, host: Option<&str>) -> Option<&'a SiteView> {
+    /// TRACE: IIS 6 answers 501 while EnableTraceMethod is 0; when it is 1, and on IIS 5.x, the
+    /// request comes back as `message/http` (HTTP-15).
+    fn trace(&mut self, site: &'v SiteView, url: &UrlPath<'r>) -> FastOutcome<'v> {
+        let key = self.target_all(site, url);
+        if self.iis6() && !self.view.trace_enabled {
+            decide!(self.sink, &["HTTP-15"], "TRACE is not recognised while EnableTraceMethod is 0: 501, no echo");
+            let headers = key.headers.to_vec();
+            return FastOutcome::Reply(Reply { status: 501, substatus: 0, headers, body: String::new() });
+        }
+        decide!(self.sink, &["HTTP-15"], "TRACE echoes the request as message/http");
         let req = self.req;
-        if host.is_none() && !req.http10 {
-            self.note("HTTP/1.1 request without a Host name: no binding can match", &["REQ-04"]);
+        let version = if req.http10 { "HTTP/1.0" } else { "HTTP/1.1" };
+        let mut body = format!("TRACE {} {version}\r\n", req.url);
+        if let Some(h) = &req.host {
+            body.push_str(&format!("Host: {h}\r\n"));
+        }
+        for (n, v) in &req.headers {
+            body.push_str(&format!("{n}: {v}\r\n"));
+        }
+        body.push_str("\r\n");
+        self.ok(key, 200, vec![("Content-Type".to_string(), "message/http".to_string())], body)
+    }
+
+    /// Whether binding `b` can take the request, and how well: 0 is best (REQ-04).
+    fn rank(&self, b: &super::view::Binding, host: Option<&str>, ip: &str) -> Option<u8> {
+        if b.port != self.req.port || !(b.ip.is_empty() || b.ip.eq_ignore_ascii_case(ip)) {
             return None;
         }
-        let ip = req.ip.trim().to_ascii_lowercase();
-        let any_host = self.view.policies.no_host_reaches_any;
-        let view = self.view;
-        let mut best: Option<(u8, &'a SiteView, String)> = None;
-        for site in &view.sites {
+        let ip_bound = !b.ip.is_empty();
+        match (host, b.host.is_empty()) {
+            (Some(h), false) if h.eq_ignore_ascii_case(&b.host) => Some(u8::from(!ip_bound)),
+            (Some(_), false) => None,
+            (_, true) => Some(2 + u8::from(!ip_bound)),
+            (None, false) if self.view.policies.no_host_reaches_any => Some(4),
+            (None, false) => None,
+        }
+    }
+
+    /// REQ-04, REQ-05: the started site whose binding matches best, by exact binding in the index.
+    fn select_site(&mut self, host: Option<&str>) -> Option<&'v SiteView> {
+        let (req, view) = (self.req, self.view);
+        if host.is_none() && !req.http10 {
+            decide!(self.sink, &["REQ-04"], "HTTP/1.1 request without a Host name: no binding can match");
+            return None;
+        }
+        let ip = req.ip.trim();
+        for &i in &view.stopped {
+            let site = &view.sites[i];
             for b in &site.bindings {
-                if b.port != req.port || !(b.ip.is_empty() || b.ip == ip) {
-                    continue;
-                }
-                let ip_bound = !b.ip.is_empty();
-                let rank = match (host, b.host.is_empty()) {
-                    (Some(h), false) if h == b.host => u8::from(!ip_bound),
-                    (Some(_), false) => continue,
-                    (_, true) => 2 + u8::from(!ip_bound),
-                    (None, false) if any_host => 4,
-                    (None, false) => continue,
-                };
-                if !site.started {
-                    let why =
-                        format!("site {} matches binding {b} but does not listen (stopped or in conflict)", site.id);
-                    self.note(why, &["REQ-05"]);
-                    continue;
-                }
-                if best.as_ref().is_none_or(|(r, _, _)| rank < *r) {
-                    best = Some((rank, site, b.to_string()));
+                if self.rank(b, host, ip).is_some() {
+                    decide!(
+                        self.sink,
+                        &["REQ-05"],
+                        "site {} matches binding {b} but does not listen (stopped or in conflict)",
+                        site.id
+                    );
                 }
             }
         }
-        let shown = host.unwrap_or("(none)");
-        match best {
-            Some((rank, site, b)) => {
+        let port = req.port;
+        let exact = |ip: &str, host: &str| view.bindings.get(&view.sites, port, ip, host);
+        let ip_bound = |host: &str| if ip.is_empty() || !view.bindings.ip_bound { None } else { exact(ip, host) };
+        let found = match host {
+            Some(h) if view.bindings.host_named => ip_bound(h).map(|f| (0, f)).or_else(|| exact("", h).map(|f| (1, f))),
+            _ => None,
+        }
+        .or_else(|| ip_bound("").map(|f| (2, f)))
+        .or_else(|| exact("", "").map(|f| (3, f)))
+        .or_else(|| {
+            // HTTP/1.0 without Host reaching a host-named binding is rare: scan (req.no_host_binding).
+            let any = host.is_none() && view.policies.no_host_reaches_any;
+            let started = view.sites.iter().enumerate().filter(|(_, s)| s.started && any);
+            let mut all = started.flat_map(|(i, s)| s.bindings.iter().enumerate().map(move |(j, b)| (i, j, b)));
+            all.find(|(_, _, b)| self.rank(b, host, ip) == Some(4)).map(|(i, j, _)| (4, (i, j)))
+        });
+        match found {
+            Some((rank, (i, j))) => {
+                let site = &view.sites[i];
                 let kind = match rank {
                     0 | 1 => "explicit host binding",
                     2 => "IP-bound binding",
                     3 => "all-unassigned binding",
                     _ => "host binding reached without a Host name (req.no_host_binding = any)",
                 };
-                self.note(
-                    format!("site {} by {kind} {b} (host {shown}, {}:{})", site.id, req.ip, req.port),
+                decide!(
+                    self.sink,
                     &["REQ-04"],
+                    "site {} by {kind} {} (host {}, {}:{})",
+                    site.id,
+                    site.bindings[j],
+                    host.map_or("(none)".to_string(), str::to_ascii_lowercase),
+                    req.ip,
+                    req.port
                 );
                 Some(site)
             }
             None => {
-                self.note(
-                    format!(
-                        "no started site binds host {shown} on {}:{}: 400 Invalid Hostname, not customisable",
-                        req.ip, req.port
-                    ),
-                    &["REQ-04", "REQ-13"],
+                let rules: &[RuleId] = if self.iis6() {
+                    &["REQ-04", "REQ-13", "HTTP-02", "HTTP-03", "HTTP-23"]
+                } else {
+                    &["REQ-04", "REQ-13"]
+                };
+                decide!(
+                    self.sink,
+                    rules,
+                    "no started site binds host {} on {}:{}: 400 Invalid Hostname, not customisable",
+                    host.map_or("(none)".to_string(), str::to_ascii_lowercase),
+                    req.ip,
+                    req.port
                 );
                 None
             }
         }
     }
 
-    /// The deepest existing key on `segs` and how many segments it covers (REQ-06, MB-15).
-    fn lookup(&self, site: &SiteView, segs: &[String]) -> Option<(&'a KeyView, usize)> {
-        let mut path = site.root.to_ascii_lowercase();
-        let mut best = self.view.keys.get(&path).map(|k| (k, 0));
-        for (n, seg) in segs.iter().enumerate() {
-            path.push('/');
-            path.push_str(&seg.to_ascii_lowercase());
-            if let Some(k) = self.view.keys.get(&path) {
-                best = Some((k, n + 1));
+    /// One walk of the key tree: the first segment whose extension has a non-wildcard map at its
+    /// key (SM-11, SEC-09, SM-02), with IIS 5.x's `.*` standing for otherwise unmapped extensions
+    /// (SM-06), and the deepest key up to it (REQ-06, MB-15); without a script, up to the end.
+    fn find(&self, site: &SiteView, url: &UrlPath<'_>, scripts: bool) -> Found<'v> {
+        let dotstar = !self.iis6() && self.view.policies.iis5_wildcards == "dotstar_only";
+        let mut walk = self.view.walk(site);
+        let text: &str = &url.text;
+        let bytes = text.as_bytes();
+        let mut start = 1;
+        // One pass over each segment: its hash for the key tree, its first `;` and last dot before.
+        while start < bytes.len() {
+            let mut hash = walk.hasher();
+            let (mut end, mut semi, mut dot) = (bytes.len(), None, None);
+            for (i, &b) in bytes.iter().enumerate().skip(start) {
+                match b {
+                    b'/' => {
+                        end = i;
+                        break;
+                    }
+                    b';' if semi.is_none() => semi = Some(i),
+                    b'.' if semi.is_none() => dot = Some(i),
+                    _ => {}
+                }
+                if let Some(h) = &mut hash {
+                    h.byte(b);
+                }
             }
+            if end > start {
+                let seg = &text[start..end];
+                match hash {
+                    Some(h) => walk.step_hashed(h.finish(), seg, end),
+                    None => walk.step(seg, end),
+                }
+                let name_end = semi.unwrap_or(end);
+                if let Some(d) = dot.filter(|&d| scripts && name_end - d > 1) {
+                    let ext = &text[d..name_end];
+                    let maps = &walk.key.maps;
+                    let found = maps.get(ext).or_else(|| if dotstar { maps.dotstar() } else { None });
+                    if let Some(mapped) = found {
+                        let script = Some((mapped, end, semi.is_some()));
+                        return Found { script, key: walk.key, key_end: walk.end, upto: end, last: start };
+                    }
+                }
+            }
+            start = end + 1;
         }
-        best
+        let last = url.last().map_or(url.end(), |(_, at)| at);
+        Found { script: None, key: walk.key, key_end: walk.end, upto: url.end(), last }
     }
 
-    /// The key and physical path of a URL path: the key's physical folder plus the remaining
-    /// segments joined with `\` (REQ-06, MB-21).
-    fn place(&self, site: &SiteView, segs: &[String]) -> Option<(&'a KeyView, String)> {
-        let (key, used) = self.lookup(site, segs)?;
-        let mut physical = key.physical.trim_end_matches('\\').to_string();
-        for s in &segs[used..] {
-            physical.push('\\');
-            physical.push_str(s);
-        }
-        Some((key, physical))
+    fn set_target(&mut self, site: &'v SiteView, key: &'v KeyView, url: &UrlPath<'r>, rest: (usize, usize)) {
+        self.target = Some(Place { site, key, url: url.text.clone(), rest });
     }
 
-    fn set_target(&mut self, site: &SiteView, key: &KeyView, physical: &str) {
-        self.target = Some(Target {
-            site: site.id,
-            key: key.path.clone(),
-            app: key.app.clone(),
-            app_vpath: key.app_vpath.clone(),
-            physical: physical.to_string(),
-            pool: key.app_pool.clone(),
-        });
+    /// Sets the target to the deepest key on the whole URL, for a refusal before any handler.
+    fn target_all(&mut self, site: &'v SiteView, url: &UrlPath<'r>) -> &'v KeyView {
+        let f = self.find(site, url, false);
+        self.set_target(site, f.key, url, (f.key_end, f.upto));
+        f.key
     }
 
     /// Segment checks before any handler: `:` (SEC-05), `;` in strict mode (SEC-08), names made of
     /// dots (SEC-03), trailing dots and spaces of the last segment (SEC-06).
-    fn check_segments(&mut self, site: &'a SiteView, url: &mut UrlPath) -> Option<Outcome> {
-        let (key, physical) = self.place(site, &url.segs)?;
-        self.set_target(site, key, &physical);
-        if let Some(seg) = url.segs.iter().find(|s| s.contains(':')) {
+    fn check_segments(&mut self, site: &'v SiteView, url: &mut UrlPath<'r>) -> Option<FastOutcome<'v>> {
+        // One pass finds whether any check can fail; the checks below then run in their order.
+        let suspect = url.segments().any(|(s, _)| {
+            s.bytes().any(|b| b == b':' || b == b';')
+                || s.ends_with(['.', ' '])
+                || s.trim_end_matches(['.', ' ']).is_empty()
+        });
+        if !suspect {
+            return None;
+        }
+        if let Some((seg, _)) = url.segments().find(|(s, _)| s.contains(':')) {
             let why = format!("segment \"{seg}\" holds a ':' (alternate data stream)");
+            let key = self.target_all(site, url);
             return Some(self.fail(key, self.view.policies.colon_status, 0, &why, &["SEC-05"]));
         }
         if self.view.policies.semicolon_strict {
-            if let Some(seg) = url.segs.iter().find(|s| s.contains(';')) {
+            if let Some((seg, _)) = url.segments().find(|(s, _)| s.contains(';')) {
                 let why = format!("segment \"{seg}\" holds a ';' (strict semicolon policy)");
+                let key = self.target_all(site, url);
                 return Some(self.fail(key, 404, 0, &why, &["SEC-08", "SM-10"]));
             }
         }
-        if let Some(seg) = url.segs.iter().find(|s| s.trim_end_matches(['.', ' ']).is_empty()) {
+        if let Some((seg, _)) = url.segments().find(|(s, _)| s.trim_end_matches(['.', ' ']).is_empty()) {
             let why =
                 format!("segment \"{seg}\" is only dots and spaces, which Windows reads as a parent or current folder");
+            let key = self.target_all(site, url);
             return Some(self.fail(key, 404, 0, &why, &["SEC-03", "SEC-06"]));
         }
         if !url.slash {
-            if let Some(last) = url.segs.last_mut() {
-                let stripped = last.trim_end_matches(['.', ' ']).to_string();
-                if stripped != *last {
+            if let Some((last, at)) = url.last() {
+                let stripped = last.trim_end_matches(['.', ' ']);
+                if stripped.len() != last.len() {
                     if self.view.policies.trailing_dot_reject {
                         let why = format!("\"{last}\" ends with dots or spaces (reject policy)");
+                        let key = self.target_all(site, url);
                         return Some(self.fail(key, 404, 0, &why, &["SEC-06"]));
                     }
-                    self.note(
-                        format!("\"{last}\" is read as \"{stripped}\": trailing dots and spaces stripped"),
+                    decide!(
+                        self.sink,
                         &["SEC-06"],
+                        "\"{last}\" is read as \"{stripped}\": trailing dots and spaces stripped"
                     );
-                    *last = stripped;
+                    let text = format!("{}{stripped}", &url.text[..at]);
+                    url.text = Cow::Owned(text);
                 }
             }
         }
         None
     }
 
-    /// The first segment whose extension has a non-wildcard map at its key (SM-11, SEC-09, SM-02),
-    /// with IIS 5.x's `.*` standing for otherwise unmapped extensions (SM-06).
-    fn find_script(&self, site: &SiteView, segs: &[String]) -> Option<(usize, &'a MapEntry, &'a KeyView)> {
-        let dotstar = !self.iis6() && self.view.policies.iis5_wildcards == "dotstar_only";
-        for n in 0..segs.len() {
-            let Some(ext) = extension(&segs[n]) else { continue };
-            let Some((key, _)) = self.lookup(site, &segs[..=n]) else { continue };
-            let exact = key.maps.iter().find(|e| e.extension.eq_ignore_ascii_case(&ext));
-            let found = exact.or_else(|| dotstar.then(|| key.maps.iter().find(|e| e.extension == ".*")).flatten());
-            if let Some(entry) = found {
-                return Some((n, entry, key));
-            }
-        }
-        None
-    }
-
     /// Steps 3 to 8 for a canonical, checked URL path.
-    fn resolve_path(&mut self, site: &'a SiteView, url: UrlPath, depth: u8) -> Outcome {
-        let script = self.find_script(site, &url.segs);
-        let upto = script.map(|(n, _, _)| n + 1).unwrap_or(url.segs.len());
-        let Some((key, physical)) = self.place(site, &url.segs[..upto]) else {
-            return self.httpsys_reply(400, "Bad Request", "The request URL is invalid.");
-        };
-        self.set_target(site, key, &physical);
-        {
-            let app = if key.in_app {
-                format!("application {} ({})", key.app, key.app_vpath)
+    fn resolve_path(&mut self, site: &'v SiteView, url: UrlPath<'r>, depth: u8) -> FastOutcome<'v> {
+        let found = self.find(site, &url, true);
+        let key = found.key;
+        self.set_target(site, key, &url, (found.key_end, found.upto));
+        if self.sink.keeps() {
+            let physical = self.target.as_ref().map(Place::physical).unwrap_or_default();
+            let app = if key.app.in_app {
+                format!("application {} ({})", key.app.path, key.app.vpath)
             } else {
-                format!("no application on the way: ROOT {} stands in", key.app)
+                format!("no application on the way: ROOT {} stands in", key.app.path)
             };
-            self.note(format!("key {}, {app}, physical {physical}", key.path), &["REQ-06", "MB-15", "MB-20", "MB-21"]);
+            decide!(self.sink, &["REQ-06", "MB-15", "MB-20", "MB-21"], "key {}, {app}, physical {physical}", key.path);
         }
-        let full = url.text();
         // Without a script segment the whole URL is the script name a wildcard ISAPI sees.
-        let script_url = if script.is_some() { format!("/{}", url.segs[..upto].join("/")) } else { full.clone() };
+        let script_end = if found.script.is_some() { found.upto } else { url.text.len() };
 
-        if upto.checked_sub(1).and_then(|i| url.segs.get(i)).is_some_and(|s| s.eq_ignore_ascii_case("global.asa")) {
+        let last = url.text.get(found.last..found.upto).unwrap_or_default();
+        if last.eq_ignore_ascii_case("global.asa") {
             return self.fail(key, 500, 15, "Global.asa is never served", &["SEC-10", "REQ-12"]);
         }
 
         if depth == 0 {
-            if let Some(out) = self.wildcards(key, &physical, &full, &script_url) {
+            if let Some(out) = self.wildcards(key, script_end) {
                 return out;
             }
         }
 
-        if let Some((n, entry, _)) = script {
-            let path_info = full.get(script_url.len()..).unwrap_or_default().to_string();
-            let mut rules: Vec<RuleId> = vec!["SM-11", "SEC-09", "SM-02"];
-            if url.segs[n].contains(';') {
-                rules.push("SM-10");
-                rules.push("SEC-08");
-            }
-            if entry.extension == ".*" {
-                rules.push("SM-06");
-            }
-            self.note(
-                format!(
+        if let Some((mapped, _, semicolon)) = found.script {
+            if self.sink.keeps() {
+                let mut rules: Vec<RuleId> = vec!["SM-11", "SEC-09", "SM-02"];
+                if semicolon {
+                    rules.push("SM-10");
+                    rules.push("SEC-08");
+                }
+                if mapped.entry.extension == ".*" {
+                    rules.push("SM-06");
+                }
+                let (script_url, path_info) = url.text.split_at(script_end);
+                decide!(
+                    self.sink,
+                    &rules,
                     "script {script_url} (PATH_INFO \"{path_info}\"): {} maps to {}",
-                    entry.extension, entry.processor
-                ),
-                &rules,
-            );
-            if self.req.header("Translate").is_some_and(|v| v.trim().eq_ignore_ascii_case("f")) {
-                self.note("Translate: f never returns a script-mapped file's source: the map runs", &["SEC-07"]);
+                    mapped.entry.extension,
+                    mapped.entry.processor
+                );
             }
-            return self.extension_map(key, entry, &physical, &script_url, path_info);
+            if self.req.header("Translate").is_some_and(|v| v.trim().eq_ignore_ascii_case("f")) {
+                decide!(
+                    self.sink,
+                    &["SEC-07"],
+                    "Translate: f never returns a script-mapped file's source: the map runs"
+                );
+            }
+            return self.extension_map(key, mapped, script_end);
         }
 
-        if self.view.is_dir(&physical) {
-            return self.directory(site, key, &physical, url, depth);
+        let rest = &url.text[found.key_end..found.upto];
+        match self.view.file(&key.physical, rest) {
+            Some(true) => self.directory(site, key, url, depth),
+            _ if url.slash => {
+                let physical = self.physical();
+                self.fail(key, 404, 0, &format!("{physical} is not a folder"), &["REQ-08", "REQ-11"])
+            }
+            found => self.static_file(key, &url, found == Some(false)),
         }
-        if url.slash {
-            return self.fail(key, 404, 0, &format!("{physical} is not a folder"), &["REQ-08", "REQ-11"]);
-        }
-        self.static_file(key, &physical, &url)
+    }
+
+    /// The target's physical path (for texts and refusals).
+    fn physical(&self) -> String {
+        self.target.as_ref().map(Place::physical).unwrap_or_default()
+    }
+
+    /// Whether the target's physical path is a file (`Some(false)`) or folder (`Some(true)`).
+    fn target_file(&self) -> Option<bool> {
+        let p = self.target.as_ref()?;
+        self.view.file(&p.key.physical, p.rest_segments())
     }
 
     /// IIS 6 wildcard maps, in order (REQ-09, SM-05, SM-07); inert on IIS 5.x (SM-06).
-    fn wildcards(&mut self, key: &KeyView, physical: &str, full: &str, script_url: &str) -> Option<Outcome> {
+    fn wildcards(&mut self, key: &'v KeyView, script_end: usize) -> Option<FastOutcome<'v>> {
         if key.wildcards.is_empty() {
             return None;
         }
         if !self.iis6() && self.view.policies.iis5_wildcards != "iis6" {
-            self.note("`*` script maps are inert on IIS 5.x", &["SM-06"]);
+            decide!(self.sink, &["SM-06"], "`*` script maps are inert on IIS 5.x");
             return None;
         }
-        let method = self.req.method.clone();
-        for w in &key.wildcards {
-            if !w.allows_verb(&method) {
-                self.note(format!("wildcard map {} does not take {method}: skipped", w.processor), &["SM-05", "SM-04"]);
+        let method = self.req.method.as_str();
+        for w in key.wildcards.iter() {
+            if !w.entry.allows_verb(method) {
+                decide!(
+                    self.sink,
+                    &["SM-05", "SM-04"],
+                    "wildcard map {} does not take {method}: skipped",
+                    w.entry.processor
+                );
                 continue;
             }
-            self.note(format!("wildcard map {} runs first", w.processor), &["REQ-09", "SM-07", "SM-05"]);
-            if w.flags & FLAG_VERIFY_FILE != 0 && !self.view.files.contains_key(&fs_key(physical)) {
+            decide!(self.sink, &["REQ-09", "SM-07", "SM-05"], "wildcard map {} runs first", w.entry.processor);
+            if w.entry.flags & FLAG_VERIFY_FILE != 0 && self.target_file().is_none() {
+                let physical = self.physical();
                 return Some(self.fail(
                     key,
                     404,
@@ -474,40 +764,33 @@ impl<'a> Run<'a> {
                     &["REQ-09", "SM-03"],
                 ));
             }
-            if let Some(out) = self.lockdown(key, &w.processor) {
+            if let Some(out) = self.lockdown(key, w) {
                 return Some(out);
             }
-            let path_info = full.get(script_url.len()..).unwrap_or_default().to_string();
-            return Some(self.isapi(key, w, true, script_url, path_info));
+            return Some(self.isapi(key, w, true, script_end));
         }
         None
     }
 
     /// IIS 6 lockdown: the processor must be allowed by WebSvcExtRestrictionList (MB-23, SHR-04).
-    fn lockdown(&mut self, key: &KeyView, processor: &str) -> Option<Outcome> {
-        if !self.iis6() || self.view.extension_allowed(processor) {
+    fn lockdown(&mut self, key: &KeyView, mapped: &Mapped) -> Option<FastOutcome<'v>> {
+        if !self.iis6() || mapped.allowed {
             return None;
         }
         Some(self.fail(
             key,
             404,
             2,
-            &format!("{processor} is not allowed as a Web Service Extension"),
+            &format!("{} is not allowed as a Web Service Extension", mapped.entry.processor),
             &["REQ-10", "MB-23", "SHR-04"],
         ))
     }
 
     /// REQ-10's checks in order, then the ISAPI call.
-    fn extension_map(
-        &mut self,
-        key: &KeyView,
-        entry: &MapEntry,
-        physical: &str,
-        script_url: &str,
-        path_info: String,
-    ) -> Outcome {
-        let method = self.req.method.clone();
-        if !entry.allows_verb(&method) {
+    fn extension_map(&mut self, key: &'v KeyView, mapped: &'v Mapped, script_end: usize) -> FastOutcome<'v> {
+        let entry = &mapped.entry;
+        let method = self.req.method.as_str();
+        if !entry.allows_verb(method) {
             let (status, sub) = self.view.policies.verb_not_allowed;
             let why = format!("{method} is not in the verbs of {} ({})", entry.extension, entry.verbs.join(","));
             return self.fail(key, status, sub, &why, &["REQ-10", "SM-04"]);
@@ -521,70 +804,58 @@ impl<'a> Run<'a> {
             let why = format!("{} needs {needs} permission, AccessFlags {}", entry.extension, key.access);
             return self.fail(key, 403, 1, &why, &["REQ-10", "SM-03"]);
         }
-        if entry.flags & FLAG_VERIFY_FILE != 0 && !self.view.is_file(physical) {
+        if entry.flags & FLAG_VERIFY_FILE != 0 && self.target_file() != Some(false) {
+            let physical = self.physical();
             return self.fail(key, 404, 0, &format!("{physical} is not a file (verify file)"), &["REQ-10", "SM-03"]);
         }
-        if let Some(out) = self.lockdown(key, &entry.processor) {
+        if let Some(out) = self.lockdown(key, mapped) {
             return out;
         }
-        if let Some(v) = self.view.aspnet_version(&entry.processor) {
-            if v.forbidden_extensions().iter().any(|f| f.eq_ignore_ascii_case(&entry.extension)) {
-                self.note(
-                    format!("{} is a forbidden type: ASP.NET answers it", entry.extension),
-                    &["HDR-07", "SEC-10"],
-                );
+        if self.sink.keeps() {
+            if let Some(v) = mapped.aspnet {
+                if v.forbidden_extensions().iter().any(|f| f.eq_ignore_ascii_case(&entry.extension)) {
+                    decide!(
+                        self.sink,
+                        &["HDR-07", "SEC-10"],
+                        "{} is a forbidden type: ASP.NET answers it",
+                        entry.extension
+                    );
+                }
             }
         }
-        self.isapi(key, entry, false, script_url, path_info)
+        self.isapi(key, mapped, false, script_end)
     }
 
-    fn isapi(
-        &mut self,
-        key: &KeyView,
-        entry: &MapEntry,
-        wildcard: bool,
-        script_url: &str,
-        path_info: String,
-    ) -> Outcome {
-        let dll = entry.processor.clone();
-        let in_process = super::view::lists_isapi(&key.in_process, &dll);
-        let aspnet = self.view.aspnet_version(&dll);
-        let runtime = aspnet.map(|v| format!(" (ASP.NET {v})")).unwrap_or_default();
-        let place = if in_process { ", listed in InProcessIsapiApps" } else { "" };
-        let step = if wildcard { "REQ-09" } else { "REQ-10" };
-        self.note(format!("dispatch to {dll}{runtime}{place}"), &[step, "SHR-03", "HDR-02"]);
-        let target = self.target.clone().unwrap_or_default();
-        Outcome::Isapi(IsapiCall {
-            target,
-            dll,
-            aspnet,
-            wildcard,
-            method: self.req.method.clone(),
-            script_url: script_url.to_string(),
-            path_info,
-            query: self.query.clone(),
-            app_isolated: key.app_isolated,
-            in_process,
-            base_headers: self.base_headers(key),
-        })
+    fn isapi(&mut self, key: &KeyView, mapped: &'v Mapped, wildcard: bool, script_end: usize) -> FastOutcome<'v> {
+        let dll = &mapped.entry.processor;
+        let in_process = key.app.runs_in_process(mapped);
+        if self.sink.keeps() {
+            let runtime = mapped.aspnet.map(|v| format!(" (ASP.NET {v})")).unwrap_or_default();
+            let step = if wildcard { "REQ-09" } else { "REQ-10" };
+            // Where the ISAPI loads (InProcessIsapiApps, SHR-03) is the process model's decision.
+            decide!(self.sink, &[step], "dispatch to {dll}{runtime}");
+        }
+        FastOutcome::Isapi { mapped, wildcard, script_end, in_process }
     }
 
     /// REQ-08: courtesy redirect, default document, listing or 403.14.
-    fn directory(&mut self, site: &'a SiteView, key: &KeyView, physical: &str, url: UrlPath, depth: u8) -> Outcome {
-        let full = url.text();
-        if !url.slash && !url.segs.is_empty() {
-            let host = match (split_absolute(&self.req.url).0, &self.req.host) {
+    fn directory(&mut self, site: &'v SiteView, key: &'v KeyView, url: UrlPath<'r>, depth: u8) -> FastOutcome<'v> {
+        let full: &str = &url.text;
+        let physical = self.physical();
+        if !url.slash && !url.is_root() {
+            let req = self.req;
+            let host = match (split_absolute(&req.url).0, &req.host) {
                 (Some(h), _) => h.to_string(),
                 (None, Some(h)) if !h.trim().is_empty() => h.trim().to_string(),
-                _ if self.req.port == 80 => self.req.ip.clone(),
-                _ => format!("{}:{}", self.req.ip, self.req.port),
+                _ if req.port == 80 => req.ip.clone(),
+                _ => format!("{}:{}", req.ip, req.port),
             };
-            let location = format!("http://{host}{}/", url_escape(&full));
+            let location = format!("http://{host}{}/", url_escape(full));
             let status = self.view.policies.courtesy_redirect_status;
-            self.note(format!("{full} is a folder: courtesy redirect {status} to {location}"), &["REQ-08"]);
+            decide!(self.sink, &["REQ-08", "HTTP-29"], "{full} is a folder: courtesy redirect {status} to {location}");
             let body = format!(
-                "<head><title>Object moved</title></head><body><h1>Object Moved</h1>This object may be found \
-                 <a HREF=\"{}\">here</a>.</body>",
+                "<head><title>Document Moved</title></head>\n<body><h1>Object Moved</h1>This document may be found \
+                 <a HREF=\"{}\">here</a></body>",
                 html(&location)
             );
             let extra = vec![("Location".to_string(), location), ("Content-Type".to_string(), "text/html".to_string())];
@@ -597,14 +868,15 @@ impl<'a> Run<'a> {
             let usable = |d: &&String| !d.contains(['/', '\\', ':']) && !d.trim_end_matches(['.', ' ']).is_empty();
             let found = key.default_docs.iter().filter(usable).find(|d| self.view.is_file(&format!("{physical}\\{d}")));
             if let Some(doc) = found {
-                self.note(format!("default document {doc} in {full}"), &["REQ-08"]);
-                let mut segs = url.segs.clone();
-                segs.push(doc.clone());
-                return self.resolve_path(site, UrlPath { segs, slash: false }, depth + 1);
+                decide!(self.sink, &["REQ-08"], "default document {doc} in {full}");
+                let text = format!("{}/{doc}", full.trim_end_matches('/'));
+                return self.resolve_path(site, UrlPath { text: Cow::Owned(text), slash: false }, depth + 1);
             }
-            self.note(
-                format!("no default document of \"{}\" exists in {physical}", key.default_docs.join(",")),
+            decide!(
+                self.sink,
                 &["REQ-08"],
+                "no default document of \"{}\" exists in {physical}",
+                key.default_docs.join(",")
             );
         }
         if key.dir_browse & ENABLE_DIR_BROWSING == 0 {
@@ -616,19 +888,19 @@ impl<'a> Run<'a> {
         if !matches!(self.req.method.as_str(), "GET" | "HEAD") {
             return self.fail(key, 405, 0, &format!("{} on a listing", self.req.method), &["REQ-08", "REQ-11"]);
         }
-        self.note(format!("listing of {physical}"), &["REQ-08"]);
-        let host = self.req.host.as_deref().and_then(host_name).unwrap_or_else(|| self.req.ip.clone());
+        decide!(self.sink, &["REQ-08"], "listing of {physical}");
+        let host =
+            self.req.host.as_deref().and_then(host_name).map_or_else(|| self.req.ip.clone(), str::to_ascii_lowercase);
         let mut body = format!(
             "<html><head><title>{h} - {u}</title></head><body><H1>{h} - {u}</H1><hr>\n<pre>",
             h = html(&host),
-            u = html(&full)
+            u = html(full)
         );
-        if !url.segs.is_empty() {
-            let parent =
-                format!("/{}", url.segs[..url.segs.len() - 1].iter().map(|s| format!("{s}/")).collect::<String>());
-            body.push_str(&format!("<A HREF=\"{}\">[To Parent Directory]</A><br><br>\n", html(&url_escape(&parent))));
+        if let Some((_, at)) = url.last() {
+            let parent = &full[..at];
+            body.push_str(&format!("<A HREF=\"{}\">[To Parent Directory]</A><br><br>\n", html(&url_escape(parent))));
         }
-        for (name, dir) in self.view.list(physical) {
+        for (name, dir) in self.view.list(&physical) {
             let href = html(&url_escape(&format!("{full}{name}{}", if dir { "/" } else { "" })));
             let kind = if dir { "&lt;dir&gt;" } else { "     " };
             body.push_str(&format!("{kind} <A HREF=\"{href}\">{}</A><br>\n", html(&name)));
@@ -638,39 +910,43 @@ impl<'a> Run<'a> {
     }
 
     /// REQ-11: the static file handler.
-    fn static_file(&mut self, key: &KeyView, physical: &str, url: &UrlPath) -> Outcome {
-        let name = url.segs.last().map(String::as_str).unwrap_or_default();
+    fn static_file(&mut self, key: &'v KeyView, url: &UrlPath<'r>, exists: bool) -> FastOutcome<'v> {
+        let name = url.last().map(|(s, _)| s).unwrap_or_default();
         let ext = extension(name).unwrap_or_default();
         if key.access & ACCESS_READ == 0 {
-            return self.fail(key, 403, 2, &format!("no Read permission for {}", url.text()), &["REQ-11", "REQ-12"]);
+            let text: &str = &url.text;
+            return self.fail(key, 403, 2, &format!("no Read permission for {text}"), &["REQ-11", "REQ-12"]);
         }
-        if ext == ".config" {
+        // IIS 6 needs no rule of its own: .config has no MIME type, so REQ-11 answers 404.3 below.
+        if ext.eq_ignore_ascii_case(".config") && !self.iis6() {
             return self.fail(key, 404, 0, "configuration files are never served", &["SEC-10"]);
         }
-        if !self.view.is_file(physical) {
+        if !exists {
+            let physical = self.physical();
             return self.fail(key, 404, 0, &format!("{physical} does not exist"), &["REQ-11"]);
         }
-        let mime = key.mime.get(&ext).or_else(|| key.mime.get(".*")).cloned();
-        let shown = if ext.is_empty() { "(no extension)" } else { ext.as_str() };
-        let mime = match mime {
+        let found = key.mime.get(ext).or_else(|| key.mime.get(".*"));
+        let mime = match found {
             Some(m) => m,
             None if self.iis6() => {
+                let shown = if ext.is_empty() { "(no extension)".to_string() } else { ext.to_ascii_lowercase() };
                 return self.fail(key, 404, 3, &format!("{shown} has no MIME type"), &["REQ-11", "REQ-12"]);
             }
             None => {
-                self.note(
-                    format!("{shown} has no MIME type: IIS 5 serves it as application/octet-stream"),
+                let shown = if ext.is_empty() { "(no extension)".to_string() } else { ext.to_ascii_lowercase() };
+                decide!(
+                    self.sink,
                     &["REQ-11"],
+                    "{shown} has no MIME type: IIS 5 serves it as application/octet-stream"
                 );
-                "application/octet-stream".to_string()
+                "application/octet-stream"
             }
         };
-        let method = self.req.method.clone();
-        if !matches!(method.as_str(), "GET" | "HEAD") {
+        let method = self.req.method.as_str();
+        if !matches!(method, "GET" | "HEAD") {
             return self.fail(key, 405, 0, &format!("{method} on a static file"), &["REQ-11", "REQ-14"]);
         }
-        self.note(format!("static file {physical} as {mime}"), &["REQ-11"]);
-        let extra = vec![("Content-Type".to_string(), mime)];
-        self.ok(key, 200, extra, format!("(contents of {physical})"))
+        decide!(self.sink, &["REQ-11"], "static file {} as {mime}", self.physical());
+        FastOutcome::Static { mime }
     }
 }

@@ -5,14 +5,18 @@
 //! HTTP.sys switches, the ASP.NET ISAPI paths and the content files. Resolution then only looks
 //! things up, and nothing here refers back to the machine.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use hashbrown::HashTable;
 
 use super::canon::{HttpSysParams, HTTP_PARAMETERS_KEY};
+use super::index::{ci_hash, CiHash, CiMap, Files, PathQuery, SegTree};
 use super::Decision;
 use crate::edition::Edition;
 use crate::machine::Machine;
 use crate::metabase::scriptmap::{self, MapEntry};
-use crate::metabase::{Metabase, Value};
+use crate::metabase::{Key, Metabase, Value};
 use crate::policy;
 use crate::runtime::{Bitness, Version};
 
@@ -70,6 +74,8 @@ pub struct SiteView {
     pub root: String,
     /// The ROOT's physical folder, `%windir%` expanded.
     pub root_physical: String,
+    /// The site's ROOT in the key tree.
+    pub(super) node: u32,
 }
 
 /// Where a custom error's body comes from (REQ-13).
@@ -92,45 +98,165 @@ pub struct CustomError {
     pub source: ErrorSource,
 }
 
-/// One web key with its effective properties (MB-20).
+/// The application a key belongs to, shared by every key in it (MB-21).
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppInfo {
+    /// The application root key; the site's ROOT when no key on the way is an application.
+    pub path: String,
+    /// The application's URL path.
+    pub vpath: String,
+    /// Whether an application was found (false: ROOT stands in).
+    pub in_app: bool,
+    /// Effective AppIsolated at the application (0 Low, 1 High, 2 Medium).
+    pub isolated: u32,
+    /// Effective AppPoolId at the application (IIS 6; empty on IIS 5.x).
+    pub pool: String,
+    /// That pool's settings, when its key exists (IIS 6).
+    pub pool_settings: Option<PoolView>,
+    /// Effective InProcessIsapiApps at the application (shared by applications inheriting it).
+    pub in_process: Arc<IsapiSet>,
+}
+
+impl AppInfo {
+    /// Whether the application's InProcessIsapiApps names the processor of `mapped` (SHR-03, MB-23).
+    #[inline]
+    pub fn runs_in_process(&self, mapped: &Mapped) -> bool {
+        self.in_process.lists(mapped)
+    }
+}
+
+/// InProcessIsapiApps entries: full paths, compared whole, and bare names, matching any folder.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IsapiSet {
+    /// The entries, expanded and lower-cased, in order.
+    pub entries: Vec<String>,
+    paths: CiMap<()>,
+    names: CiMap<()>,
+}
+
+impl IsapiSet {
+    fn new(entries: Vec<String>) -> IsapiSet {
+        let mut set = IsapiSet::default();
+        for e in &entries {
+            if e.contains(['\\', '/']) {
+                set.paths.insert_first(e, ());
+            } else {
+                set.names.insert_first(e, ());
+            }
+        }
+        set.entries = entries;
+        set
+    }
+
+    #[inline]
+    fn lists(&self, m: &Mapped) -> bool {
+        let dll = &m.entry.processor;
+        self.paths.get_hashed(m.dll_hash, dll).is_some()
+            || self.names.get_hashed(m.file_hash, &dll[m.file_at..]).is_some()
+    }
+}
+
+/// A script map entry with what the view already knows of its processor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mapped {
+    /// The entry, processor expanded (SM-01..04).
+    pub entry: MapEntry,
+    /// The ASP.NET runtime whose `aspnet_isapi.dll` the processor is (VER-01).
+    pub aspnet: Option<Version>,
+    /// The Web Service Extension list lets the processor run (MB-23, SHR-04).
+    pub allowed: bool,
+    /// Where the processor's file name starts, and the hashes of its path and name.
+    file_at: usize,
+    dll_hash: u64,
+    file_hash: u64,
+}
+
+/// The non-wildcard entries of a ScriptMaps value, by extension (first entry wins, SM-02).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Maps {
+    by_ext: CiMap<Mapped>,
+    dotstar: Option<Mapped>,
+}
+
+impl Maps {
+    /// The entry for `ext` (`.aspx`, any case).
+    #[inline]
+    pub fn get(&self, ext: &str) -> Option<&Mapped> {
+        self.by_ext.get(ext)
+    }
+
+    /// The first `.*` entry (SM-06).
+    pub fn dotstar(&self) -> Option<&Mapped> {
+        self.dotstar.as_ref()
+    }
+
+    /// Every entry, in the value's order.
+    pub fn iter(&self) -> impl Iterator<Item = &Mapped> {
+        self.by_ext.iter().map(|(_, m)| m)
+    }
+}
+
+/// A MimeMap by extension (`.htm`, any case; a later line for the same extension wins).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MimeMap(CiMap<String>);
+
+impl MimeMap {
+    /// The type of `ext`.
+    #[inline]
+    pub fn get(&self, ext: &str) -> Option<&str> {
+        self.0.get(ext).map(String::as_str)
+    }
+
+    /// How many extensions it maps.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it maps nothing.
+    pub fn is_empty(&self) -> bool {
+        self.0.len() == 0
+    }
+}
+
+/// One web key with its effective properties (MB-20); values inherited unchanged are shared.
+#[derive(Debug, Clone, PartialEq)]
 pub struct KeyView {
     /// The key's path as written.
     pub path: String,
     /// The site it belongs to.
     pub site: u32,
-    /// The URL path the key stands for (`/` for ROOT, `/shop/img`), case as written.
-    pub vpath: String,
+    /// Where the URL path starts in `path` (after the site's ROOT).
+    vpath_at: usize,
     /// Nearest ancestor Path plus the remaining segments, `%windir%` expanded (MB-21).
     pub physical: String,
-    /// The application root key (MB-21); the site's ROOT when no key on the way is an application.
-    pub app: String,
-    /// The application's URL path.
-    pub app_vpath: String,
-    /// Whether `app` was found (false: ROOT stands in).
-    pub in_app: bool,
-    /// Effective AppIsolated at the application.
-    pub app_isolated: u32,
-    /// Effective AppPoolId at the application.
-    pub app_pool: String,
-    /// Effective InProcessIsapiApps at the application, expanded and lower-cased.
-    pub in_process: Vec<String>,
+    /// The application it belongs to (MB-21).
+    pub app: Arc<AppInfo>,
     /// Effective AccessFlags.
     pub access: u32,
     /// Effective DirBrowseFlags.
     pub dir_browse: u32,
     /// Effective DefaultDoc entries, in order.
-    pub default_docs: Vec<String>,
+    pub default_docs: Arc<[String]>,
     /// Effective non-wildcard ScriptMaps entries, processors expanded (SM-01..04).
-    pub maps: Vec<MapEntry>,
+    pub maps: Arc<Maps>,
     /// Wildcard (`*`) entries that apply here, per policy `sm.wildcard_inherit` (SM-05, SM-08).
-    pub wildcards: Vec<MapEntry>,
-    /// Effective MimeMap, by lower-cased extension; `/LM/MimeMap` when no web key sets one.
-    pub mime: BTreeMap<String, String>,
+    pub wildcards: Arc<[Mapped]>,
+    /// Effective MimeMap; `/LM/MimeMap` when no web key sets one.
+    pub mime: Arc<MimeMap>,
     /// Effective HttpErrors.
-    pub errors: Vec<CustomError>,
-    /// Effective HttpCustomHeaders as (name, value).
-    pub headers: Vec<(String, String)>,
+    pub errors: Arc<[CustomError]>,
+    /// `Server`, then the effective HttpCustomHeaders as (name, value) (HDR-02).
+    pub headers: Arc<[(String, String)]>,
+}
+
+impl KeyView {
+    /// The URL path the key stands for (`/` for ROOT, `/shop/img`), case as written.
+    pub fn vpath(&self) -> &str {
+        match &self.path[self.vpath_at..] {
+            "" => "/",
+            rest => rest,
+        }
+    }
 }
 
 /// A Web Service Extension row (MB-23, SHR-04).
@@ -168,11 +294,15 @@ pub struct DispatchPolicies {
 }
 
 impl DispatchPolicies {
-    fn read(p: &policy::Policies) -> DispatchPolicies {
+    fn read(p: &policy::Policies, edition: Edition) -> DispatchPolicies {
         let status = |name: &str, fallback: u16| p.get(name).parse::<u16>().unwrap_or(fallback);
         DispatchPolicies {
             verb_not_allowed: if p.is(policy::REQ_VERB_NOT_ALLOWED, "405") { (405, 0) } else { (403, 1) },
-            courtesy_redirect_status: status(policy::REQ_COURTESY_REDIRECT_STATUS, 302),
+            courtesy_redirect_status: match p.get(policy::REQ_COURTESY_REDIRECT_STATUS) {
+                "by_version" if edition.is_iis6() => 301,
+                "by_version" => 302,
+                _ => status(policy::REQ_COURTESY_REDIRECT_STATUS, 302),
+            },
             no_host_reaches_any: p.is(policy::REQ_NO_HOST_BINDING, "any"),
             canon_failure_status: status(policy::SEC_CANON_FAILURE_STATUS, 400),
             colon_status: status(policy::SEC_COLON_STATUS, 404),
@@ -184,18 +314,79 @@ impl DispatchPolicies {
     }
 }
 
-/// The compiled view: everything resolution needs, looked up by lower-cased path.
+/// The compiled view: everything resolution needs, looked up without regard to case.
 #[derive(Debug, Clone)]
 pub struct View {
     pub(super) edition: Edition,
     pub(super) http: HttpSysParams,
     pub(super) policies: DispatchPolicies,
     pub(super) sites: Vec<SiteView>,
-    pub(super) keys: BTreeMap<String, KeyView>,
+    pub(super) bindings: Bindings,
+    pub(super) stopped: Vec<usize>,
+    pub(super) keys: SegTree<Arc<KeyView>>,
     pub(super) extensions: Vec<ExtensionRow>,
     pub(super) aspnet: BTreeMap<String, Version>,
-    pub(super) files: BTreeMap<String, (String, bool)>,
+    pub(super) files: Arc<Files>,
+    pub(super) pools: CiMap<PoolView>,
+    /// `EnableTraceMethod` under [`W3SVC_PARAMETERS_KEY`] is 1 (HTTP-15).
+    pub(super) trace_enabled: bool,
     pub(super) notes: Vec<Decision>,
+}
+
+/// The registry key of W3SVC's own settings (HTTP-15).
+pub const W3SVC_PARAMETERS_KEY: &str = r"HKLM\SYSTEM\CurrentControlSet\Services\W3SVC\Parameters";
+
+/// An application pool's settings a request needs (IIS 6, MB-22, PM6-05).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolView {
+    /// Effective MaxProcesses: the web garden's size (0 as the metabase has it).
+    pub max_processes: u32,
+    /// Effective AppPoolIdentityType.
+    pub identity_type: u32,
+}
+
+/// Started sites' bindings by (port, IP, host): the first started site with a binding wins (REQ-04).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Bindings {
+    table: HashTable<(u32, u32)>,
+    /// Some binding names a host / an IP address: otherwise those lookups are skipped.
+    pub(super) host_named: bool,
+    pub(super) ip_bound: bool,
+}
+
+impl Bindings {
+    fn hash(port: u16, ip: &str, host: &str) -> u64 {
+        let mut h = CiHash::new(u64::from(port));
+        h.str(ip);
+        h.byte(0xff);
+        h.str(host);
+        h.finish()
+    }
+
+    fn insert(&mut self, sites: &[SiteView], site: usize, binding: usize) {
+        let b = &sites[site].bindings[binding];
+        if self.get(sites, b.port, &b.ip, &b.host).is_some() {
+            return;
+        }
+        self.host_named |= !b.host.is_empty();
+        self.ip_bound |= !b.ip.is_empty();
+        let at = (u32::try_from(site).expect("few sites"), u32::try_from(binding).expect("few bindings"));
+        self.table.insert_unique(Self::hash(b.port, &b.ip, &b.host), at, |&(s, i)| {
+            let b = &sites[s as usize].bindings[i as usize];
+            Self::hash(b.port, &b.ip, &b.host)
+        });
+    }
+
+    /// The started site with binding `ip:port:host` exactly (IP and host without regard to case).
+    #[inline]
+    pub(super) fn get(&self, sites: &[SiteView], port: u16, ip: &str, host: &str) -> Option<(usize, usize)> {
+        self.table
+            .find(Self::hash(port, ip, host), |&(s, i)| {
+                let b = &sites[s as usize].bindings[i as usize];
+                b.port == port && b.ip.eq_ignore_ascii_case(ip) && b.host.eq_ignore_ascii_case(host)
+            })
+            .map(|&(s, i)| (s as usize, i as usize))
+    }
 }
 
 /// Lower-cases a Windows path and normalises separators, as the emulated disk compares them.
@@ -226,13 +417,14 @@ pub fn isapi_list(m: &Machine, entries: &[String]) -> Vec<String> {
 /// Whether entries made by [`isapi_list`] name `dll`: full paths compare case-insensitively, bare
 /// names match any folder (SHR-03, MB-23).
 pub fn lists_isapi(entries: &[String], dll: &str) -> bool {
-    let lc = dll.to_ascii_lowercase();
-    let file = lc.rsplit(['\\', '/']).next().unwrap_or_default();
-    entries.iter().any(|e| if e.contains(['\\', '/']) { *e == lc } else { e.as_str() == file })
+    let file = dll.rsplit(['\\', '/']).next().unwrap_or_default();
+    entries
+        .iter()
+        .any(|e| if e.contains(['\\', '/']) { e.eq_ignore_ascii_case(dll) } else { e.eq_ignore_ascii_case(file) })
 }
 
-fn list(v: Option<(Value, crate::metabase::Origin)>) -> Vec<String> {
-    v.and_then(|(v, _)| v.as_multi().map(<[String]>::to_vec)).unwrap_or_default()
+fn list(v: Option<&Value>) -> &[String] {
+    v.and_then(Value::as_multi).unwrap_or_default()
 }
 
 fn dword(mb: &Metabase, path: &str, prop: &str, fallback: u32) -> u32 {
@@ -243,30 +435,267 @@ fn string(mb: &Metabase, path: &str, prop: &str) -> String {
     mb.effective(path, prop).and_then(|(v, _)| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-/// Parses a MimeMap list (`.ext,type`) into a map by lower-cased extension.
-fn mime_map(lines: &[String]) -> BTreeMap<String, String> {
+/// Parses a MimeMap list (`.ext,type`) into a map by extension.
+fn mime_map(lines: &[String]) -> MimeMap {
+    let mut map = CiMap::default();
+    for (ext, ty) in lines.iter().filter_map(|l| l.split_once(',')) {
+        let (ext, ty) = (ext.trim().to_ascii_lowercase(), ty.trim());
+        if !ext.is_empty() && !ty.is_empty() {
+            map.insert_last(&ext, ty.to_string());
+        }
+    }
+    MimeMap(map)
+}
+
+/// The inheritable properties a key's view is made of, in [`Frame::eff`] order.
+const PROPS: [&str; 10] = [
+    "ScriptMaps",
+    "MimeMap",
+    "HttpErrors",
+    "HttpCustomHeaders",
+    "AccessFlags",
+    "DirBrowseFlags",
+    "DefaultDoc",
+    "InProcessIsapiApps",
+    "AppIsolated",
+    "AppPoolId",
+];
+const SCRIPT_MAPS: usize = 0;
+const MIME_MAP: usize = 1;
+const HTTP_ERRORS: usize = 2;
+const CUSTOM_HEADERS: usize = 3;
+const ACCESS_FLAGS: usize = 4;
+const DIR_BROWSE_FLAGS: usize = 5;
+const DEFAULT_DOC: usize = 6;
+const IN_PROCESS: usize = 7;
+const APP_ISOLATED: usize = 8;
+const APP_POOL_ID: usize = 9;
+
+/// What a metabase key passes down to the keys below it, during the one walk of [`View::compile`].
+#[derive(Clone)]
+struct Frame<'m> {
+    path: &'m str,
+    /// The nearest own value of each of [`PROPS`] at or above this key (MB-16, MB-20).
+    eff: [Option<&'m Value>; PROPS.len()],
+    /// The nearest own MULTISZ ScriptMaps, and the nearest one holding a wildcard (SM-05, SM-08).
+    wild_first: Option<&'m Value>,
+    wild_sep: Option<&'m Value>,
+    /// The nearest own Path and the path of the key that set it (MB-21).
+    path_src: Option<(&'m str, &'m str)>,
+    /// Inside a site's ROOT: (site index, the key's tree node, its application if any).
+    site: Option<(usize, u32, Option<Arc<AppInfo>>)>,
+}
+
+/// Values compiled once per metabase value they come from, so keys inheriting it share them.
+struct Compiler<'m> {
+    m: &'m Machine,
+    defaults: &'m [Option<Value>; PROPS.len()],
+    maps: HashMap<usize, (Arc<Maps>, Arc<[Mapped]>)>,
+    mime: HashMap<usize, Arc<MimeMap>>,
+    errors: HashMap<usize, Arc<[CustomError]>>,
+    headers: HashMap<usize, Arc<[(String, String)]>>,
+    docs: HashMap<usize, Arc<[String]>>,
+    in_process: HashMap<usize, Arc<IsapiSet>>,
+    machine_mime: Arc<MimeMap>,
+    server: String,
+    pools: &'m CiMap<PoolView>,
+    empty_maps: (Arc<Maps>, Arc<[Mapped]>),
+    no_errors: Arc<[CustomError]>,
+}
+
+/// A cache slot for a value: its address while the metabase is borrowed (0 for "none").
+fn addr(v: Option<&Value>) -> usize {
+    v.map_or(0, |v| v as *const Value as usize)
+}
+
+impl<'m> Compiler<'m> {
+    fn value(&self, frame: &Frame<'m>, prop: usize) -> Option<&'m Value> {
+        frame.eff[prop].or(self.defaults[prop].as_ref())
+    }
+
+    fn dword(&self, frame: &Frame<'m>, prop: usize, fallback: u32) -> u32 {
+        self.value(frame, prop).and_then(Value::as_dword).unwrap_or(fallback)
+    }
+
+    fn string(&self, frame: &Frame<'m>, prop: usize) -> String {
+        self.value(frame, prop).and_then(Value::as_str).unwrap_or_default().to_string()
+    }
+
+    /// Parsed ScriptMaps entries: (non-wildcard by extension, wildcards), processors expanded (MB-12).
+    fn maps(
+        &mut self,
+        v: Option<&Value>,
+        aspnet: &BTreeMap<String, Version>,
+        ext: &[ExtensionRow],
+    ) -> (Arc<Maps>, Arc<[Mapped]>) {
+        let Some(lines) = v.and_then(Value::as_multi) else { return self.empty_maps.clone() };
+        let m = self.m;
+        self.maps
+            .entry(addr(v))
+            .or_insert_with(|| {
+                let mut maps = Maps::default();
+                let mut wild = Vec::new();
+                for line in scriptmap::parse_list(lines) {
+                    let Some(e) = line.entry() else { continue };
+                    let mut entry = e.clone();
+                    entry.processor = m.expand(&processor_path(&entry.processor));
+                    let key = fs_key(&entry.processor);
+                    let dll = entry.processor.as_str();
+                    let file_at = dll.rfind(['\\', '/']).map_or(0, |i| i + 1);
+                    let mapped = Mapped {
+                        aspnet: aspnet.get(&key).copied(),
+                        allowed: extension_allowed(ext, &key),
+                        file_at,
+                        dll_hash: ci_hash(0, dll),
+                        file_hash: ci_hash(0, &dll[file_at..]),
+                        entry,
+                    };
+                    if mapped.entry.is_wildcard() {
+                        wild.push(mapped);
+                    } else {
+                        if mapped.entry.extension == ".*" && maps.dotstar.is_none() {
+                            maps.dotstar = Some(mapped.clone());
+                        }
+                        let ext = mapped.entry.extension.clone();
+                        maps.by_ext.insert_first(&ext, mapped);
+                    }
+                }
+                (Arc::new(maps), wild.into())
+            })
+            .clone()
+    }
+
+    fn mime(&mut self, v: Option<&Value>) -> Arc<MimeMap> {
+        match v {
+            Some(Value::MultiSz(lines)) => {
+                self.mime.entry(addr(v)).or_insert_with(|| Arc::new(mime_map(lines))).clone()
+            }
+            _ => self.machine_mime.clone(),
+        }
+    }
+
+    fn errors(&mut self, v: Option<&Value>) -> Arc<[CustomError]> {
+        if v.and_then(Value::as_multi).is_none() {
+            return self.no_errors.clone();
+        }
+        let m = self.m;
+        self.errors.entry(addr(v)).or_insert_with(|| custom_errors(m, list(v)).into()).clone()
+    }
+
+    fn headers(&mut self, v: Option<&Value>) -> Arc<[(String, String)]> {
+        let server = &self.server;
+        self.headers
+            .entry(addr(v))
+            .or_insert_with(|| {
+                let mut h = vec![("Server".to_string(), server.clone())];
+                h.extend(list(v).iter().filter(|h| !h.trim().is_empty()).map(|h| match h.split_once(':') {
+                    Some((n, v)) => (n.trim().to_string(), v.trim().to_string()),
+                    None => (h.trim().to_string(), String::new()),
+                }));
+                h.into()
+            })
+            .clone()
+    }
+
+    fn docs(&mut self, v: Option<&Value>) -> Arc<[String]> {
+        self.docs
+            .entry(addr(v))
+            .or_insert_with(|| {
+                let text = v.and_then(Value::as_str).unwrap_or_default();
+                text.split(',').map(str::trim).filter(|d| !d.is_empty()).map(str::to_string).collect()
+            })
+            .clone()
+    }
+
+    /// The application of a key: itself when its own AppRoot names it, else its parent's; the
+    /// site's ROOT stands in when there is none (MB-21).
+    fn app(
+        &mut self,
+        frame: &Frame<'m>,
+        key: &Key,
+        root: &str,
+        parent_app: Option<Arc<AppInfo>>,
+    ) -> Option<Arc<AppInfo>> {
+        let own = key.get("AppRoot").and_then(Value::as_str).map(crate::metabase::normalize);
+        let is_app = own.is_some_and(|a| a.eq_ignore_ascii_case(key.path()));
+        if !is_app {
+            return parent_app;
+        }
+        Some(Arc::new(self.app_info(frame, key.path(), root, true)))
+    }
+
+    fn app_info(&mut self, frame: &Frame<'m>, path: &str, root: &str, in_app: bool) -> AppInfo {
+        let v = self.value(frame, IN_PROCESS);
+        let m = self.m;
+        let in_process =
+            self.in_process.entry(addr(v)).or_insert_with(|| Arc::new(IsapiSet::new(isapi_list(m, list(v))))).clone();
+        let pool = if self.m.edition().is_iis6() { self.string(frame, APP_POOL_ID) } else { String::new() };
+        AppInfo {
+            path: path.to_string(),
+            vpath: vpath(root, path),
+            in_app,
+            isolated: self.dword(frame, APP_ISOLATED, 2),
+            pool_settings: self.pools.get(&pool).copied(),
+            pool,
+            in_process,
+        }
+    }
+}
+
+/// HttpErrors lines as (code, sub, source); malformed lines are skipped (REQ-13).
+fn custom_errors(m: &Machine, lines: &[String]) -> Vec<CustomError> {
     lines
         .iter()
-        .filter_map(|l| l.split_once(','))
-        .map(|(ext, ty)| (ext.trim().to_ascii_lowercase(), ty.trim().to_string()))
-        .filter(|(ext, ty)| !ext.is_empty() && !ty.is_empty())
+        .filter_map(|line| {
+            let mut f = line.splitn(4, ',').map(str::trim);
+            let code = f.next()?.parse::<u16>().ok()?;
+            let sub = match f.next()? {
+                "*" => None,
+                s => Some(s.parse::<u16>().ok()?),
+            };
+            let kind = f.next()?.to_ascii_uppercase();
+            let target = f.next()?.to_string();
+            let source = match kind.as_str() {
+                "FILE" => ErrorSource::File(m.expand(&target)),
+                "URL" => ErrorSource::Url(target),
+                _ => return None,
+            };
+            Some(CustomError { code, sub, source })
+        })
         .collect()
 }
 
+/// Whether the Web Service Extension list lets the processor (as [`fs_key`] gives it) run (MB-23,
+/// SHR-04): its own row, else the `*.dll` or `*.exe` row; unlisted means prohibited.
+fn extension_allowed(rows: &[ExtensionRow], lc: &str) -> bool {
+    if let Some(row) = rows.iter().find(|r| r.path == lc) {
+        return row.allowed;
+    }
+    let wild = if lc.ends_with(".exe") { "*.exe" } else { "*.dll" };
+    rows.iter().find(|r| r.path == wild).is_some_and(|r| r.allowed)
+}
+
+/// Whether `path` is `base` or below it (metabase paths, any case).
+fn is_below(path: &str, base: &str) -> bool {
+    path.len() > base.len() && path.as_bytes()[base.len()] == b'/' && path[..base.len()].eq_ignore_ascii_case(base)
+}
+
 impl View {
-    /// Compiles the machine's current state into a view.
+    /// Compiles the machine's current state into a view, in one walk of the metabase and one of
+    /// the disk.
     pub fn compile(m: &Machine) -> View {
         let mb = m.metabase();
-        let policies = DispatchPolicies::read(m.policies());
+        let policies = DispatchPolicies::read(m.policies(), m.edition());
         let mut notes = Vec::new();
-        let http = HttpSysParams::from_values(|name| {
-            let text = m.registry().get(HTTP_PARAMETERS_KEY, name)?.trim().to_ascii_lowercase();
+        let reg_dword = |key: &str, name: &str| {
+            let text = m.registry().get(key, name)?.trim().to_ascii_lowercase();
             match text.strip_prefix("0x") {
                 Some(hex) => u32::from_str_radix(hex, 16).ok(),
                 None => text.parse::<u32>().ok(),
             }
-        });
-        let machine_mime = mime_map(&mb.own_list("/LM/MimeMap", "MimeMap"));
+        };
+        let http = HttpSysParams::from_values(|name| reg_dword(HTTP_PARAMETERS_KEY, name));
+        let trace_enabled = reg_dword(W3SVC_PARAMETERS_KEY, "EnableTraceMethod").is_some_and(|v| v != 0);
 
         let mut sites = Vec::new();
         let mut taken: BTreeSet<Binding> = BTreeSet::new();
@@ -278,7 +707,7 @@ impl View {
             })
             .collect();
         ids.sort();
-        let mut keys = BTreeMap::new();
+        let mut keys = SegTree::default();
         for (id, site_path) in ids {
             let Some(root_key) = mb.key(&format!("{site_path}/ROOT")) else {
                 notes.push(Decision::new(format!("site {id} has no ROOT key and serves nothing"), &["REQ-06"]));
@@ -307,16 +736,23 @@ impl View {
             if started {
                 taken.extend(bindings.iter().cloned());
             }
-            for key in mb.subtree(&root) {
-                let kv = compile_key(m, &policies, &machine_mime, id, &root, key.path());
-                keys.insert(key.path().to_ascii_lowercase(), kv);
-            }
-            let root_physical = keys.get(&root.to_ascii_lowercase()).map(|k| k.physical.clone()).unwrap_or_default();
             let name = string(mb, &site_path, "ServerComment");
-            sites.push(SiteView { id, name, bindings, started, root, root_physical });
+            let node = keys.root(&id.to_string());
+            sites.push(SiteView { id, name, bindings, started, root, root_physical: String::new(), node });
+        }
+        let mut index = Bindings::default();
+        let mut stopped = Vec::new();
+        for (i, site) in sites.iter().enumerate() {
+            if !site.started {
+                stopped.push(i);
+                continue;
+            }
+            for b in 0..site.bindings.len() {
+                index.insert(&sites, i, b);
+            }
         }
 
-        let extensions = mb
+        let extensions: Vec<ExtensionRow> = mb
             .own_list("/LM/W3SVC", "WebSvcExtRestrictionList")
             .iter()
             .filter_map(|row| {
@@ -338,12 +774,18 @@ impl View {
         }
         // Copies under other Framework folders still name their runtime by the folder (VER-01).
         for (path, dir) in m.fs().entries() {
+            let named = path.len() >= 16
+                && path.is_char_boundary(path.len() - 16)
+                && path[path.len() - 16..].eq_ignore_ascii_case("aspnet_isapi.dll");
+            if dir || !named {
+                continue;
+            }
             let lc = path.to_ascii_lowercase();
             let mut parts = lc.rsplit('\\');
             let (Some("aspnet_isapi.dll"), Some(folder), Some(fw)) = (parts.next(), parts.next(), parts.next()) else {
                 continue;
             };
-            if dir || !(fw == "framework" || fw == "framework64") {
+            if fw != "framework" && fw != "framework64" {
                 continue;
             }
             if let Some(v) = Version::ALL.into_iter().find(|v| v.folder_name() == folder) {
@@ -351,18 +793,32 @@ impl View {
             }
         }
 
-        let roots: BTreeSet<String> =
-            keys.values().map(|k: &KeyView| fs_key(&k.physical)).filter(|p| !p.is_empty()).collect();
-        let files = m
-            .fs()
-            .entries()
-            .map(|(p, dir)| (fs_key(p), (p.to_string(), dir)))
-            .filter(|(k, _)| {
-                roots.iter().any(|r| k == r || (k.starts_with(r.as_str()) && k.as_bytes().get(r.len()) == Some(&b'\\')))
-            })
-            .collect();
-
-        View { edition: m.edition(), http, policies, sites, keys, extensions, aspnet, files, notes }
+        let mut pools = CiMap::default();
+        for key in mb.children("/LM/W3SVC/AppPools") {
+            let name = key.path().rsplit('/').next().unwrap_or_default();
+            let pool = PoolView {
+                max_processes: dword(mb, key.path(), "MaxProcesses", 0),
+                identity_type: dword(mb, key.path(), "AppPoolIdentityType", 0),
+            };
+            pools.insert_first(name, pool);
+        }
+        compile_keys(m, &policies, &mut sites, &mut keys, (&aspnet, &extensions, &pools));
+        let files = Arc::new(Files::new(m.fs().entries()));
+        View {
+            edition: m.edition(),
+            http,
+            policies,
+            sites,
+            bindings: index,
+            stopped,
+            keys,
+            extensions,
+            aspnet,
+            files,
+            pools,
+            trace_enabled,
+            notes,
+        }
     }
 
     /// The Windows edition (and so the IIS version).
@@ -392,7 +848,35 @@ impl View {
 
     /// The web key at `path` (case-insensitive).
     pub fn key(&self, path: &str) -> Option<&KeyView> {
-        self.keys.get(&crate::metabase::normalize(path).to_ascii_lowercase())
+        let path = crate::metabase::normalize(path);
+        let site = self.sites.iter().find(|s| path.eq_ignore_ascii_case(&s.root) || is_below(&path, &s.root))?;
+        let mut node = site.node;
+        for seg in path[site.root.len()..].split('/').filter(|s| !s.is_empty()) {
+            node = self.keys.child(node, seg)?;
+        }
+        self.keys.value(node).map(|k| &**k)
+    }
+
+    /// How many web keys the view holds.
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Every web key, site by site in path order.
+    pub fn keys(&self) -> impl Iterator<Item = &KeyView> {
+        self.keys.values().map(|k| &**k)
+    }
+
+    /// A walk down `site`'s keys from its ROOT (REQ-06, MB-15).
+    #[inline]
+    pub(super) fn walk<'v>(&'v self, site: &SiteView) -> KeyWalk<'v> {
+        let root = self.keys.value(site.node).expect("every site's ROOT is compiled");
+        KeyWalk { view: self, node: Some(site.node), key: root, end: 0 }
+    }
+
+    /// The application pool named `name` (IIS 6), if its key exists.
+    pub fn pool(&self, name: &str) -> Option<&PoolView> {
+        self.pools.get(name)
     }
 
     /// The Web Service Extension rows (IIS 6).
@@ -407,23 +891,28 @@ impl View {
 
     /// Whether `path` is a content file.
     pub fn is_file(&self, path: &str) -> bool {
-        matches!(self.files.get(&fs_key(path)), Some((_, false)))
+        self.files.get(PathQuery::whole(path)) == Some(false)
     }
 
     /// Whether `path` is a content folder.
     pub fn is_dir(&self, path: &str) -> bool {
-        matches!(self.files.get(&fs_key(path)), Some((_, true)))
+        self.files.get(PathQuery::whole(path)) == Some(true)
+    }
+
+    /// Whether the file or folder `base` + `rest` (URL segments) exists: `Some(true)` a folder.
+    #[inline]
+    pub(super) fn file(&self, base: &str, rest: &str) -> Option<bool> {
+        self.files.get(PathQuery { base, rest })
     }
 
     /// The entries directly inside content folder `dir`: (name as written, is a folder), in order.
     pub fn list(&self, dir: &str) -> Vec<(String, bool)> {
-        let prefix = format!("{}\\", fs_key(dir));
-        self.files
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(k, _)| !k[prefix.len()..].contains('\\'))
-            .map(|(_, (p, d))| (p.rsplit('\\').next().unwrap_or_default().to_string(), *d))
-            .collect()
+        self.files.list(dir)
+    }
+
+    /// How many files and folders the view knows.
+    pub fn file_count(&self) -> usize {
+        self.files.len()
     }
 
     /// What compiling noticed and set aside (malformed bindings, sites that cannot start).
@@ -434,29 +923,49 @@ impl View {
     /// Whether the Web Service Extension list lets `dll` run (MB-23, SHR-04): its own row, else the
     /// `*.dll` or `*.exe` row; unlisted means prohibited.
     pub fn extension_allowed(&self, dll: &str) -> bool {
-        let lc = fs_key(dll);
-        if let Some(row) = self.extensions.iter().find(|r| r.path == lc) {
-            return row.allowed;
-        }
-        let wild = if lc.ends_with(".exe") { "*.exe" } else { "*.dll" };
-        self.extensions.iter().find(|r| r.path == wild).is_some_and(|r| r.allowed)
+        extension_allowed(&self.extensions, &fs_key(dll))
     }
 }
 
-/// The nearest key at or above `path` whose own AppRoot names itself (MB-21), within the site.
-fn app_of(mb: &Metabase, root: &str, path: &str) -> Option<String> {
-    let mut cur = crate::metabase::normalize(path);
-    loop {
-        if let Some(key) = mb.key(&cur) {
-            let own = key.get("AppRoot").and_then(Value::as_str).map(crate::metabase::normalize);
-            if own.is_some_and(|a| a.eq_ignore_ascii_case(key.path())) {
-                return Some(key.path().to_string());
-            }
+/// A walk down the key tree, one URL segment at a time (REQ-06, MB-15).
+pub(super) struct KeyWalk<'v> {
+    view: &'v View,
+    node: Option<u32>,
+    /// The deepest key found so far.
+    pub key: &'v KeyView,
+    /// Where in the URL the segments `key` covers end (0 for the ROOT).
+    pub end: usize,
+}
+
+impl<'v> KeyWalk<'v> {
+    /// Steps into segment `seg`, which ends at byte `end` of the URL.
+    #[inline]
+    pub(super) fn step(&mut self, seg: &str, end: usize) {
+        let Some(node) = self.node else { return };
+        self.node = self.view.keys.child(node, seg);
+        self.arrive(end);
+    }
+
+    /// The hash [`KeyWalk::step_hashed`] wants for the next segment, when the walk goes on.
+    #[inline]
+    pub(super) fn hasher(&self) -> Option<CiHash> {
+        self.node.map(SegTree::<Arc<KeyView>>::hasher)
+    }
+
+    /// [`KeyWalk::step`] with the segment's hash fed to [`KeyWalk::hasher`]'s hasher.
+    #[inline]
+    pub(super) fn step_hashed(&mut self, hash: u64, seg: &str, end: usize) {
+        let Some(node) = self.node else { return };
+        self.node = self.view.keys.child_hashed(node, hash, seg);
+        self.arrive(end);
+    }
+
+    #[inline]
+    fn arrive(&mut self, end: usize) {
+        if let Some(k) = self.node.and_then(|n| self.view.keys.value(n)) {
+            self.key = k;
+            self.end = end;
         }
-        if cur.eq_ignore_ascii_case(root) {
-            return None;
-        }
-        cur = crate::metabase::parent(&cur)?;
     }
 }
 
@@ -470,104 +979,132 @@ fn vpath(root: &str, path: &str) -> String {
     }
 }
 
-/// Wildcard entries for a key: those of the effective ScriptMaps, or with `separate` those of the
-/// nearest key up the tree whose own ScriptMaps has any (SM-05, SM-08).
-fn wildcards(m: &Machine, separate: bool, path: &str) -> Vec<MapEntry> {
-    let mb = m.metabase();
-    let mut cur = Some(crate::metabase::normalize(path));
-    while let Some(p) = cur {
-        if let Some(own) = mb.own(&p, "ScriptMaps").and_then(Value::as_multi) {
-            let wild: Vec<MapEntry> = entries(m, own).into_iter().filter(MapEntry::is_wildcard).collect();
-            if !wild.is_empty() || !separate {
-                return wild;
-            }
-        }
-        cur = crate::metabase::parent(&p).filter(|q| q != "/");
-    }
-    Vec::new()
-}
-
-/// Parsed ScriptMaps entries with their processors expanded (MB-12); malformed lines are skipped.
-fn entries(m: &Machine, lines: &[String]) -> Vec<MapEntry> {
-    scriptmap::parse_list(lines)
-        .iter()
-        .filter_map(|l| l.entry().cloned())
-        .map(|mut e| {
-            e.processor = m.expand(&processor_path(&e.processor));
-            e
-        })
-        .collect()
-}
-
-fn compile_key(
+/// Compiles every web key under the sites' ROOTs in one walk of the metabase, passing inherited
+/// values down (MB-16, MB-20, MB-21) instead of looking each one up again.
+fn compile_keys(
     m: &Machine,
     policies: &DispatchPolicies,
-    machine_mime: &BTreeMap<String, String>,
-    site: u32,
-    root: &str,
-    path: &str,
-) -> KeyView {
+    sites: &mut [SiteView],
+    tree: &mut SegTree<Arc<KeyView>>,
+    (aspnet, extensions, pools): (&BTreeMap<String, Version>, &[ExtensionRow], &CiMap<PoolView>),
+) {
     let mb = m.metabase();
-    let physical = crate::sites::physical_path(m, path).map(|(p, _)| m.expand(&p)).unwrap_or_default();
-    let found = app_of(mb, root, path);
-    let in_app = found.is_some();
-    let app = found.unwrap_or_else(|| root.to_string());
-    let in_process = isapi_list(m, &list(mb.effective(&app, "InProcessIsapiApps")));
-    let maps = entries(m, &list(mb.effective(path, "ScriptMaps"))).into_iter().filter(|e| !e.is_wildcard()).collect();
-    let mime = match mb.effective(path, "MimeMap") {
-        Some((Value::MultiSz(lines), _)) => mime_map(&lines),
-        _ => machine_mime.clone(),
+    let machine_mime = Arc::new(mime_map(&mb.own_list("/LM/MimeMap", "MimeMap")));
+    let defaults = PROPS.map(crate::metabase::schema_default);
+    let mut c = Compiler {
+        m,
+        defaults: &defaults,
+        maps: HashMap::new(),
+        mime: HashMap::new(),
+        errors: HashMap::new(),
+        headers: HashMap::new(),
+        docs: HashMap::new(),
+        in_process: HashMap::new(),
+        machine_mime,
+        server: format!("Microsoft-IIS/{}", m.edition().iis_version()),
+        pools,
+        empty_maps: (Arc::new(Maps::default()), Vec::new().into()),
+        no_errors: Vec::new().into(),
     };
-    let errors = list(mb.effective(path, "HttpErrors"))
-        .iter()
-        .filter_map(|line| {
-            let mut f = line.splitn(4, ',').map(str::trim);
-            let code = f.next()?.parse::<u16>().ok()?;
-            let sub = match f.next()? {
-                "*" => None,
-                s => Some(s.parse::<u16>().ok()?),
+    let roots: HashMap<String, usize> =
+        sites.iter().enumerate().map(|(i, s)| (s.root.to_ascii_lowercase(), i)).collect();
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut stand_in: Vec<Option<Arc<AppInfo>>> = vec![None; sites.len()];
+    for key in mb.keys() {
+        let path = key.path();
+        while stack.last().is_some_and(|f| !is_below(path, f.path)) {
+            stack.pop();
+        }
+        let parent_path = stack.last().map_or("", |f| f.path);
+        let mut frame = match stack.last() {
+            Some(parent) => Frame { path, ..parent.clone() },
+            None => {
+                Frame { path, eff: [None; PROPS.len()], wild_first: None, wild_sep: None, path_src: None, site: None }
+            }
+        };
+        for (i, prop) in PROPS.iter().enumerate() {
+            if let Some(v) = key.get(prop) {
+                frame.eff[i] = Some(v);
+            }
+        }
+        if let Some(v @ Value::MultiSz(_)) = key.get("ScriptMaps") {
+            frame.wild_first = Some(v);
+            if !c.maps(Some(v), aspnet, extensions).1.is_empty() {
+                frame.wild_sep = Some(v);
+            }
+        }
+        if let Some(p) = key.get("Path").and_then(Value::as_str) {
+            frame.path_src = Some((p, path));
+        }
+        // A site's ROOT starts its subtree; keys below it continue their parent's.
+        let parent_site = frame.site.take();
+        let site = match roots.get(&path.to_ascii_lowercase()) {
+            Some(&i) => Some((i, sites[i].node, None)),
+            // Keys missing on the way become nodes without a key, so the walk still reaches this one.
+            None => parent_site.map(|(i, mut node, app)| {
+                for seg in path[parent_path.len()..].split('/').filter(|s| !s.is_empty()) {
+                    node = tree.child_or_new(node, seg);
+                }
+                (i, node, app)
+            }),
+        };
+        if let Some((i, node, parent_app)) = site {
+            let root = sites[i].root.as_str();
+            let app = c.app(&frame, key, root, parent_app);
+            // Keys in no application share their ROOT's stand-in (computed at the ROOT).
+            let app_for_key = match &app {
+                Some(a) => a.clone(),
+                None => stand_in[i].get_or_insert_with(|| Arc::new(c.app_info(&frame, root, root, false))).clone(),
             };
-            let kind = f.next()?.to_ascii_uppercase();
-            let target = f.next()?.to_string();
-            let source = match kind.as_str() {
-                "FILE" => ErrorSource::File(m.expand(&target)),
-                "URL" => ErrorSource::Url(target),
-                _ => return None,
-            };
-            Some(CustomError { code, sub, source })
-        })
-        .collect();
-    let headers = list(mb.effective(path, "HttpCustomHeaders"))
-        .iter()
-        .filter(|h| !h.trim().is_empty())
-        .map(|h| match h.split_once(':') {
-            Some((n, v)) => (n.trim().to_string(), v.trim().to_string()),
-            None => (h.trim().to_string(), String::new()),
-        })
-        .collect();
+            let kv = compile_key(&mut c, &frame, policies, aspnet, extensions, (&sites[i], path), app_for_key);
+            if path.len() == root.len() {
+                sites[i].root_physical = kv.physical.clone();
+            }
+            tree.set(node, Arc::new(kv));
+            frame.site = Some((i, node, app));
+        }
+        stack.push(frame);
+    }
+}
+
+fn compile_key<'m>(
+    c: &mut Compiler<'m>,
+    frame: &Frame<'m>,
+    policies: &DispatchPolicies,
+    aspnet: &BTreeMap<String, Version>,
+    extensions: &[ExtensionRow],
+    (site, path): (&SiteView, &str),
+    app: Arc<AppInfo>,
+) -> KeyView {
+    let m = c.m;
+    let physical = match frame.path_src {
+        Some((p, at)) => {
+            let rest = &path[at.len()..];
+            let mut full = p.trim_end_matches('\\').to_string();
+            for s in rest.split('/').filter(|s| !s.is_empty()) {
+                full.push('\\');
+                full.push_str(s);
+            }
+            m.expand(&full)
+        }
+        None => String::new(),
+    };
+    let (maps, _) = c.maps(frame.eff[SCRIPT_MAPS], aspnet, extensions);
+    let wild_src = if policies.wildcard_inherit_separate { frame.wild_sep } else { frame.wild_first };
+    let (_, wildcards) = c.maps(wild_src, aspnet, extensions);
     KeyView {
         path: path.to_string(),
-        site,
-        vpath: vpath(root, path),
+        site: site.id,
+        vpath_at: site.root.len(),
         physical,
-        app_vpath: vpath(root, &app),
-        in_app,
-        app_isolated: dword(mb, &app, "AppIsolated", 2),
-        app_pool: if m.edition().is_iis6() { string(mb, &app, "AppPoolId") } else { String::new() },
         app,
-        in_process,
-        access: dword(mb, path, "AccessFlags", ACCESS_READ),
-        dir_browse: dword(mb, path, "DirBrowseFlags", 0),
-        default_docs: string(mb, path, "DefaultDoc")
-            .split(',')
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-            .map(str::to_string)
-            .collect(),
+        access: c.dword(frame, ACCESS_FLAGS, ACCESS_READ),
+        dir_browse: c.dword(frame, DIR_BROWSE_FLAGS, 0),
+        default_docs: c.docs(c.value(frame, DEFAULT_DOC)),
         maps,
-        wildcards: wildcards(m, policies.wildcard_inherit_separate, path),
-        mime,
-        errors,
-        headers,
+        wildcards,
+        mime: c.mime(frame.eff[MIME_MAP]),
+        errors: c.errors(frame.eff[HTTP_ERRORS]),
+        headers: c.headers(frame.eff[CUSTOM_HEADERS]),
     }
 }

@@ -28,9 +28,16 @@ struct Entry {
 pub struct FileSystem {
     /// Lower-cased path -> entry.
     entries: BTreeMap<String, Entry>,
+    /// Moves on every change, so whatever was compiled from the disk knows it is stale.
+    version: u64,
 }
 
 impl FileSystem {
+    /// A number that changes whenever a file or folder is created, written or deleted.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// Whether a file or folder exists at `path`.
     pub fn exists(&self, path: &str) -> bool {
         self.entries.contains_key(&key(path))
@@ -59,6 +66,7 @@ impl FileSystem {
             }
         }
         self.entries.insert(k, Entry { path: path.trim_end_matches('\\').to_string(), dir: true, ..Entry::default() });
+        self.version += 1;
         true
     }
 
@@ -72,6 +80,7 @@ impl FileSystem {
             self.create_dir(&path[..idx]);
         }
         self.entries.insert(k, Entry { path: path.to_string(), dir: false, ..Entry::default() });
+        self.version += 1;
         true
     }
 
@@ -96,6 +105,7 @@ impl FileSystem {
         }
         e.text.push_str(text);
         e.written = true;
+        self.version += 1;
         true
     }
 
@@ -123,6 +133,7 @@ impl FileSystem {
         let prefix = format!("{k}\\");
         let before = self.entries.len();
         self.entries.retain(|e, _| e != &k && !e.starts_with(&prefix));
+        self.version += 1;
         before != self.entries.len()
     }
 

@@ -135,6 +135,25 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// The kind of change, as rule citations are checked against it: `metabase`, `registry`,
+    /// `files`, `event`, `resource`, `service`, `runtime`, `process`, `decision` or `note`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::KeyCreated { .. } | Change::KeyDeleted { .. } | Change::Property { .. } => "metabase",
+            Change::Registry { .. } | Change::RegistryKey { .. } => "registry",
+            Change::Files { .. } => "files",
+            Change::Event(_) => "event",
+            Change::Resource { .. } => "resource",
+            Change::Service { .. } => "service",
+            Change::Runtime { .. } => "runtime",
+            Change::Process { .. } => "process",
+            Change::Decision { .. } => "decision",
+            Change::Note { .. } => "note",
+        }
+    }
+}
+
 /// A change and the rules that decided it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Effect {

@@ -10,7 +10,7 @@ pub mod fs;
 pub mod journal;
 pub mod registry;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::config::{ProcessModel, WebConfig};
 use crate::edition::Edition;
@@ -51,6 +51,10 @@ pub struct RuntimeState {
     pub registered: bool,
     /// .NET 3.x (WCF/WF) is installed on top of this 2.0 runtime (VER-03, MAP-03).
     pub wcf: bool,
+    /// The service pack installed (0 for none) (VER-08).
+    pub service_pack: u8,
+    /// The KB 812833 hotfix (1.0) or the June 2003 rollup KB 821156 (1.1) is applied (KB-02).
+    pub kb812833: bool,
 }
 
 /// A Windows service.
@@ -123,10 +127,10 @@ pub struct Machine {
     clock: u64,
     journal: Journal,
     counters: BTreeMap<&'static str, u32>,
+    /// Changes of what no store counts: runtimes' state, IIS installed.
     generation: u64,
     process_models: BTreeMap<Version, ProcessModel>,
     web_configs: BTreeMap<String, WebConfig>,
-    kb: BTreeSet<Version>,
     root_version_header: BTreeMap<Version, bool>,
     cpus: u32,
     memory_mb: u32,
@@ -220,7 +224,6 @@ impl Machine {
             generation: 0,
             process_models: BTreeMap::new(),
             web_configs: BTreeMap::new(),
-            kb: BTreeSet::new(),
             root_version_header: BTreeMap::new(),
             cpus: 1,
             memory_mb: 1024,
@@ -286,9 +289,10 @@ impl Machine {
     }
 
     /// A number that changes whenever the metabase, the disk, the registry or a runtime's state
-    /// changes, so compiled views know when to rebuild.
+    /// changes, so compiled views know when to rebuild. Each store counts its own changes, so no
+    /// operation can change one and leave this number as it was.
     pub fn generation(&self) -> u64 {
-        self.generation
+        self.generation + self.metabase.version() + self.fs.version() + self.registry.version()
     }
 
     /// Runtime `v`'s processModel as its machine.config now says.
@@ -299,11 +303,6 @@ impl Machine {
     /// The web.config of application `app`.
     pub fn web_config(&self, app: &str) -> WebConfig {
         self.web_configs.get(&app.to_ascii_lowercase()).cloned().unwrap_or_default()
-    }
-
-    /// Whether the KB 812833 update (1.0) or the June 2003 rollup (1.1) was applied to `v` (KB-02).
-    pub fn kb812833_applied(&self, v: Version) -> bool {
-        self.kb.contains(&v)
     }
 
     /// Whether runtime `v`'s root configuration lets it send X-AspNet-Version (HDR-01, SES-08).
@@ -410,20 +409,31 @@ impl Machine {
         format!("{}\\aspnet_isapi.dll", self.framework_dir(v))
     }
 
+    /// The service-pack level runtime `v` runs at: the one installed, or the last one iisim knows
+    /// under policy `runtime.file_versions = latest_sp` (VER-08).
+    pub fn service_pack(&self, v: Version) -> u8 {
+        let installed = self.runtime(v).service_pack;
+        if self.policies.is(policy::FILE_VERSIONS, "latest_sp") {
+            installed.max(v.last_service_pack())
+        } else {
+            installed
+        }
+    }
+
     /// The four-part file version runtime `v` carries (VER-08).
     pub fn file_version(&self, v: Version) -> &'static str {
-        // The KB 812833 hotfix raises 1.0's ASP.NET files to build 398 (KB-02); SP3 is later still.
-        if v == Version::V1_0
-            && self.resources.contains_key("hotfix:KB812833")
-            && !self.policies.is(policy::FILE_VERSIONS, "latest_sp")
-        {
+        let sp = self.service_pack(v);
+        // The KB 812833 hotfix raises 1.0 SP2's ASP.NET files to build 398 (KB-02); SP3 is later.
+        if v == Version::V1_0 && sp == 2 && self.runtime(v).kb812833 {
             return "1.0.3705.398";
         }
-        if self.policies.is(policy::FILE_VERSIONS, "latest_sp") {
-            v.sp_file_version()
-        } else {
-            v.rtm_file_version()
-        }
+        v.file_version_at(sp)
+    }
+
+    /// Whether runtime `v` has the KB 812833 fix: the update applied, or a service pack that
+    /// carries it (KB-02).
+    pub fn has_kb812833(&self, v: Version) -> bool {
+        self.runtime(v).kb812833 || v.sp_carries_kb812833(self.service_pack(v))
     }
 
     /// Expands `%windir%` and `%SystemRoot%` in a path (MB-12).
@@ -495,7 +505,6 @@ impl Machine {
 
     /// Creates a metabase key (and untyped missing parents); no-op if it exists.
     pub fn mb_create_key(&mut self, path: &str, key_type: &str, rules: &[RuleId]) {
-        self.generation += 1;
         if let Ok(created) = self.metabase.create_key(path, key_type) {
             for p in created {
                 let kt = self.metabase.key(&p).map(|k| k.key_type().to_string()).unwrap_or_default();
@@ -506,7 +515,6 @@ impl Machine {
 
     /// Deletes a metabase key and its subtree; no-op if it is missing.
     pub fn mb_delete_key(&mut self, path: &str, rules: &[RuleId]) {
-        self.generation += 1;
         if let Ok(gone) = self.metabase.delete_key(path) {
             if let Some(first) = gone.into_iter().next() {
                 self.journal.record(Change::KeyDeleted { path: first }, rules);
@@ -516,7 +524,6 @@ impl Machine {
 
     /// Sets a metabase property on an existing key, recording it when the value changes.
     pub fn mb_set(&mut self, path: &str, prop: &str, value: Value, rules: &[RuleId]) -> Result<(), metabase::MbError> {
-        self.generation += 1;
         let old = self.metabase.set(path, prop, value.clone())?;
         if old.as_ref() != Some(&value) {
             let path = self.metabase.key(path).map(|k| k.path().to_string()).unwrap_or_default();
@@ -553,7 +560,6 @@ impl Machine {
 
     /// Sets a registry value, recording it when it changes.
     pub fn reg_set(&mut self, key: &str, name: &str, value: &str, rules: &[RuleId]) {
-        self.generation += 1;
         let old = self.registry.get(key, name).map(str::to_string);
         if old.as_deref() != Some(value) {
             self.registry.set(key, name, value);
@@ -564,7 +570,6 @@ impl Machine {
 
     /// Deletes a registry key and its subkeys, recording it when it existed.
     pub fn reg_delete_key(&mut self, key: &str, rules: &[RuleId]) {
-        self.generation += 1;
         if self.registry.delete_key(key) {
             self.journal.record(Change::RegistryKey { key: key.into(), created: false }, rules);
         }
@@ -572,7 +577,6 @@ impl Machine {
 
     /// Creates files in a folder, recording those that were new.
     pub fn fs_create_files(&mut self, dir: &str, names: &[&str], rules: &[RuleId]) {
-        self.generation += 1;
         let made: Vec<String> =
             names.iter().filter(|n| self.fs.create_file(&fs::join(dir, n))).map(|n| n.to_string()).collect();
         if !made.is_empty() {
@@ -692,7 +696,6 @@ impl Machine {
 
     /// Deletes a file or folder (with its contents), recording it when it existed.
     pub fn fs_delete(&mut self, path: &str, rules: &[RuleId]) {
-        self.generation += 1;
         if self.fs.delete(path) {
             self.journal.record(Change::Files { dir: path.into(), names: vec![], created: false }, rules);
         }
@@ -738,6 +741,17 @@ impl Machine {
             None => self.services.remove(name),
         };
         self.journal.record(Change::Service { name: name.into(), action: action.into() }, rules);
+    }
+
+    /// Starts or stops a registered service, recording the change when its state changes.
+    pub fn set_service_running(&mut self, name: &str, running: bool, rules: &[RuleId]) {
+        let Some(s) = self.services.get_mut(name) else { return };
+        if s.running != running {
+            s.running = running;
+            self.generation += 1;
+            let action = if running { "started" } else { "stopped" };
+            self.journal.record(Change::Service { name: name.into(), action: action.into() }, rules);
+        }
     }
 
     /// Records a service action (restart and the like) that leaves its registration unchanged.
@@ -789,11 +803,6 @@ impl Machine {
         self.journal.record(Change::Process { text }, &["HDR-01", "SES-08"]);
     }
 
-    /// Marks the KB 812833 update (1.0) or the June 2003 rollup (1.1) applied to runtime `v` (KB-02).
-    pub fn apply_kb812833(&mut self, v: Version) {
-        self.kb.insert(v);
-    }
-
     /// The machine's hardware, for web gardens and memoryLimit.
     pub fn set_hardware(&mut self, cpus: u32, memory_mb: u32) {
         self.cpus = cpus.max(1);
@@ -817,7 +826,9 @@ impl Machine {
                 x64: self.x64,
                 policies: self.policies.clone(),
             });
+            let earlier = self.metabase.version();
             self.metabase = fresh.metabase;
+            self.metabase.follow(earlier);
             self.services.extend(fresh.services);
             self.accounts.extend(fresh.accounts);
             self.fs.create_dir("C:\\Inetpub\\wwwroot");

@@ -13,9 +13,16 @@ struct RegKey {
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     keys: BTreeMap<String, RegKey>,
+    /// Moves on every change, so whatever was compiled from the registry knows it is stale.
+    version: u64,
 }
 
 impl Registry {
+    /// A number that changes whenever a key or a value does.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// Whether the key exists.
     pub fn has_key(&self, key: &str) -> bool {
         self.keys.contains_key(&key.to_ascii_lowercase())
@@ -28,6 +35,7 @@ impl Registry {
             return false;
         }
         self.keys.insert(lc, RegKey { path: key.to_string(), values: BTreeMap::new() });
+        self.version += 1;
         true
     }
 
@@ -37,6 +45,7 @@ impl Registry {
         let prefix = format!("{lc}\\");
         let before = self.keys.len();
         self.keys.retain(|k, _| k != &lc && !k.starts_with(&prefix));
+        self.version += 1;
         before != self.keys.len()
     }
 
@@ -49,6 +58,7 @@ impl Registry {
     /// Sets a value, creating the key; returns the old value.
     pub fn set(&mut self, key: &str, name: &str, value: &str) -> Option<String> {
         self.create_key(key);
+        self.version += 1;
         let k = self.keys.get_mut(&key.to_ascii_lowercase()).expect("key just created");
         k.values.insert(name.to_ascii_lowercase(), (name.to_string(), value.to_string())).map(|(_, v)| v)
     }

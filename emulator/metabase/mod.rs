@@ -161,14 +161,26 @@ pub enum MbError {
 }
 
 /// The metabase: keys in path order, compared case-insensitively (MB-15).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Metabase {
-    keys: BTreeMap<Vec<String>, Key>,
+    /// By [`order_key`]: keys sort segment by segment, as the metabase lists them.
+    keys: BTreeMap<Box<str>, Key>,
+    /// Moves on every change, so whatever was compiled from the metabase knows it is stale.
+    version: u64,
     /// The `IIS_Global` key (Location `.`), outside the path tree (MB-04).
     global: Option<Key>,
     /// The namespace of the file the metabase was read from (MB-04).
     namespace: Option<String>,
 }
+
+// Two metabases are equal when they hold the same keys, whatever their change counts.
+impl PartialEq for Metabase {
+    fn eq(&self, other: &Self) -> bool {
+        self.keys == other.keys && self.global == other.global && self.namespace == other.namespace
+    }
+}
+
+impl Eq for Metabase {}
 
 /// Normalises a metabase path: `\` to `/`, one leading `/`, no trailing `/` (MB-15 keeps case).
 pub fn normalize(path: &str) -> String {
@@ -176,9 +188,32 @@ pub fn normalize(path: &str) -> String {
     format!("/{}", segs.join("/"))
 }
 
-/// The lower-cased segments of a path, the metabase's ordering key.
-fn segments(path: &str) -> Vec<String> {
-    path.split(['/', '\\']).filter(|s| !s.is_empty()).map(|s| s.to_ascii_lowercase()).collect()
+/// The schema default of `prop`, the effective value where no key sets it (MB-20).
+pub fn schema_default(prop: &str) -> Option<Value> {
+    Some(match schema::lookup(prop)?.default {
+        schema::Default::None => return None,
+        schema::Default::Dword(n) => Value::Dword(n),
+        schema::Default::Str(s) => Value::String(s.to_string()),
+        schema::Default::Multi(m) => Value::MultiSz(m.iter().map(|s| s.to_string()).collect()),
+    })
+}
+
+/// The ordering key of a path: lower-cased segments joined by `\u{1}`, which sorts below every
+/// character a segment may hold, so that `/a/b` sorts before `/a-x` as segment lists do.
+fn order_key(path: &str) -> Box<str> {
+    let mut out = String::with_capacity(path.len());
+    for s in path.split(['/', '\\']).filter(|s| !s.is_empty()) {
+        if !out.is_empty() {
+            out.push('\u{1}');
+        }
+        out.extend(s.chars().map(|c| c.to_ascii_lowercase()));
+    }
+    out.into()
+}
+
+/// Whether `key` is `base` or below it, both [`order_key`]s.
+fn key_within(key: &str, base: &str) -> bool {
+    key.starts_with(base) && (key.len() == base.len() || base.is_empty() || key.as_bytes()[base.len()] == 1)
 }
 
 /// The parent path, or `None` for the root `/`.
@@ -197,14 +232,25 @@ impl Metabase {
         Self::default()
     }
 
+    /// A number that changes whenever a key or a property does (MB-20: views compiled from an
+    /// older version are stale).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Takes the place of a metabase at `earlier` version: versions keep moving forward.
+    pub fn follow(&mut self, earlier: u64) {
+        self.version += earlier + 1;
+    }
+
     /// Whether a key exists at `path`.
     pub fn exists(&self, path: &str) -> bool {
-        self.keys.contains_key(&segments(path))
+        self.keys.contains_key(&order_key(path))
     }
 
     /// The key at `path`.
     pub fn key(&self, path: &str) -> Option<&Key> {
-        self.keys.get(&segments(path))
+        self.keys.get(&order_key(path))
     }
 
     /// Creates a key; missing parents are created without a KeyType (MB-05). Returns the created paths.
@@ -220,7 +266,8 @@ impl Metabase {
             }
         }
         let key = Key { path: path.clone(), key_type: key_type.to_string(), props: BTreeMap::new(), comment: None };
-        self.keys.insert(segments(&path), key);
+        self.keys.insert(order_key(&path), key);
+        self.version += 1;
         created.push(path);
         Ok(created)
     }
@@ -239,6 +286,7 @@ impl Metabase {
         comment: Option<String>,
     ) -> Result<(), MbError> {
         let key = Key { path: path.to_string(), key_type: key_type.to_string(), props: BTreeMap::new(), comment };
+        self.version += 1;
         if path == "." {
             if self.global.is_some() {
                 return Err(MbError::AlreadyExists(".".into()));
@@ -246,7 +294,7 @@ impl Metabase {
             self.global = Some(key);
             return Ok(());
         }
-        let segs = segments(path);
+        let segs = order_key(path);
         if self.keys.contains_key(&segs) {
             return Err(MbError::AlreadyExists(path.to_string()));
         }
@@ -266,26 +314,29 @@ impl Metabase {
 
     /// Records the namespace a file declared (MB-04).
     pub fn set_namespace(&mut self, ns: Option<String>) {
+        self.version += 1;
         self.namespace = ns;
     }
 
     /// Stores a property as a file wrote it, under `slot` (its lower-cased name, or a stand-in
     /// for nameless Custom elements); returns false when the slot is taken.
     pub fn store(&mut self, path: &str, slot: &str, prop: Prop) -> Result<bool, MbError> {
-        let key = if path == "." { self.global.as_mut() } else { self.keys.get_mut(&segments(path)) };
+        let key = if path == "." { self.global.as_mut() } else { self.keys.get_mut(&order_key(path)) };
         let key = key.ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
         if key.props.contains_key(slot) {
             return Ok(false);
         }
         key.props.insert(slot.to_string(), prop);
+        self.version += 1;
         Ok(true)
     }
 
     /// Stores properties as a file wrote them, each under its slot, replacing what a slot held.
     pub fn store_all(&mut self, path: &str, props: Vec<(String, Prop)>) -> Result<(), MbError> {
-        let key = if path == "." { self.global.as_mut() } else { self.keys.get_mut(&segments(path)) };
+        let key = if path == "." { self.global.as_mut() } else { self.keys.get_mut(&order_key(path)) };
         let key = key.ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
         key.props.extend(props);
+        self.version += 1;
         Ok(())
     }
 
@@ -294,15 +345,17 @@ impl Metabase {
         if !self.exists(path) {
             return Err(MbError::PathNotFound(normalize(path)));
         }
-        let doomed: Vec<Vec<String>> = self.subtree(path).map(|k| segments(&k.path)).collect();
+        let doomed: Vec<Box<str>> = self.subtree(path).map(|k| order_key(&k.path)).collect();
+        self.version += 1;
         Ok(doomed.iter().filter_map(|s| self.keys.remove(s)).map(|k| k.path).collect())
     }
 
     /// Sets a property on an existing key; returns the previous own value.
     pub fn set(&mut self, path: &str, prop: &str, value: Value) -> Result<Option<Value>, MbError> {
-        let key = self.keys.get_mut(&segments(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
+        let key = self.keys.get_mut(&order_key(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
         let name = schema::lookup(prop).map(|d| d.name.to_string()).unwrap_or_else(|| prop.to_string());
         let slot = prop.to_ascii_lowercase();
+        self.version += 1;
         // A value set again keeps what the file said of it (its Custom ID, type, attributes).
         let mut meta = key.props.get(&slot).map(|p| p.meta.clone()).unwrap_or_default();
         if meta.verbatim && !matches!(value, Value::String(_)) {
@@ -313,14 +366,17 @@ impl Metabase {
 
     /// Changes a key's KeyType; returns the previous one.
     pub fn set_key_type(&mut self, path: &str, key_type: &str) -> Result<String, MbError> {
-        let key = self.keys.get_mut(&segments(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
+        let key = self.keys.get_mut(&order_key(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
+        self.version += 1;
         Ok(std::mem::replace(&mut key.key_type, key_type.to_string()))
     }
 
     /// Removes a property from a key; returns the removed value.
     pub fn remove(&mut self, path: &str, prop: &str) -> Option<Value> {
-        let key = self.keys.get_mut(&segments(path))?;
-        key.props.remove(&prop.to_ascii_lowercase()).map(|p| p.value)
+        let key = self.keys.get_mut(&order_key(path))?;
+        let removed = key.props.remove(&prop.to_ascii_lowercase()).map(|p| p.value);
+        self.version += u64::from(removed.is_some());
+        removed
     }
 
     /// The key's own value of `prop`.
@@ -339,12 +395,13 @@ impl Metabase {
     pub fn effective(&self, path: &str, prop: &str) -> Option<(Value, Origin)> {
         let def = schema::lookup(prop);
         let inherit = def.map(|d| d.inherit).unwrap_or(false);
-        let asked = segments(path);
-        let mut segs = asked.clone();
+        let asked = order_key(path);
+        let mut at: &str = &asked;
         loop {
-            if let Some(key) = self.keys.get(&segs) {
+            if let Some(key) = self.keys.get(at) {
                 if let Some(v) = key.get(prop) {
-                    let origin = if segs == asked { Origin::Own } else { Origin::Inherited(key.path.clone()) };
+                    let origin =
+                        if at.len() == asked.len() { Origin::Own } else { Origin::Inherited(key.path.clone()) };
                     return Some((v.clone(), origin));
                 }
                 // A property that does not inherit is decided by the first existing key alone.
@@ -352,17 +409,12 @@ impl Metabase {
                     break;
                 }
             }
-            if segs.pop().is_none() {
+            if at.is_empty() {
                 break;
             }
+            at = at.rfind('\u{1}').map_or("", |i| &at[..i]);
         }
-        let default = match def?.default {
-            schema::Default::None => return None,
-            schema::Default::Dword(n) => Value::Dword(n),
-            schema::Default::Str(s) => Value::String(s.to_string()),
-            schema::Default::Multi(m) => Value::MultiSz(m.iter().map(|s| s.to_string()).collect()),
-        };
-        Some((default, Origin::Default))
+        schema_default(prop).map(|v| (v, Origin::Default))
     }
 
     /// Every key in path order.
@@ -372,14 +424,19 @@ impl Metabase {
 
     /// The key at `base` and every key below it, in path order.
     pub fn subtree<'a>(&'a self, base: &str) -> impl Iterator<Item = &'a Key> + 'a {
-        let base = segments(base);
-        self.keys.range(base.clone()..).take_while(move |(k, _)| k.starts_with(&base)).map(|(_, v)| v)
+        let base = order_key(base);
+        self.keys.range(base.clone()..).take_while(move |(k, _)| key_within(k, &base)).map(|(_, v)| v)
     }
 
     /// The direct children of `path`, in path order.
     pub fn children<'a>(&'a self, path: &str) -> impl Iterator<Item = &'a Key> + 'a {
-        let depth = segments(path).len() + 1;
-        self.subtree(path).filter(move |k| segments(&k.path).len() == depth)
+        let base = order_key(path);
+        let depth = base.matches('\u{1}').count() + usize::from(!base.is_empty());
+        self.keys
+            .range(base.clone()..)
+            .take_while(move |(k, _)| key_within(k, &base))
+            .filter(move |(k, _)| k.matches('\u{1}').count() == depth && !k.is_empty())
+            .map(|(_, v)| v)
     }
 }
 

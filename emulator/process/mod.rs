@@ -112,7 +112,11 @@ pub struct Process {
     isapis: BTreeMap<Version, IsapiLoad>,
     domains: BTreeMap<String, Domain>,
     busy: Vec<u64>,
+    /// Requests waiting for a thread: request number and when it will have run (PM5-07).
+    queued: Vec<(u64, u64)>,
     overflows: u32,
+    /// 32- or 64-bit, fixed when the process starts (PM6-08).
+    bitness: crate::runtime::Bitness,
     config: Option<Arc<ProcessModel>>,
     limits: PoolLimits,
 }
@@ -157,16 +161,6 @@ impl Process {
     }
 }
 
-/// Whether W3SVC accepts requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum Web {
-    /// Running.
-    #[default]
-    Running,
-    /// Stopped by `iisreset /stop`.
-    Stopped,
-}
-
 /// Run-time state of an application pool (IIS 6 worker mode).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct PoolRun {
@@ -182,7 +176,6 @@ struct PoolRun {
 pub struct World {
     next_pid: u32,
     procs: BTreeMap<u32, Process>,
-    web: Web,
     iis5_mode: Option<bool>,
     pools: BTreeMap<String, PoolRun>,
     rr: BTreeMap<String, u32>,
@@ -195,6 +188,10 @@ pub struct World {
     state_version_checked: bool,
     journal: Journal,
     events: EventLog,
+    /// The number of the request being served.
+    request_seq: u64,
+    /// Queued requests a recycle moved to a replacement worker, and the worker that ran them.
+    moved: BTreeMap<u64, (&'static str, u32)>,
 }
 
 impl Default for World {
@@ -202,7 +199,6 @@ impl Default for World {
         World {
             next_pid: 1000,
             procs: BTreeMap::new(),
-            web: Web::Running,
             iis5_mode: None,
             pools: BTreeMap::new(),
             rr: BTreeMap::new(),
@@ -215,6 +211,8 @@ impl Default for World {
             state_version_checked: false,
             journal: Journal::default(),
             events: EventLog::default(),
+            request_seq: 0,
+            moved: BTreeMap::new(),
         }
     }
 }
@@ -328,6 +326,12 @@ impl World {
         }
     }
 
+    /// Numbers the next request.
+    fn begin_request(&mut self) -> u64 {
+        self.request_seq += 1;
+        self.request_seq
+    }
+
     fn alloc_pid(&mut self) -> u32 {
         let pid = self.next_pid;
         self.next_pid += 4;
@@ -405,9 +409,10 @@ pub fn boot(m: &Machine, w: &mut World) {
         w.iis5_mode = Some(mode);
     }
     snapshot_in_process(m, w);
-    w.web = Web::Running;
     if w.find(&Role::Inetinfo).is_none() {
-        start(m, w, Role::Inetinfo, "SYSTEM", None, &["PM5-03"]);
+        // On IIS 5 inetinfo.exe hosts W3SVC (PM5-03); in IIS 6 worker mode only IISADMIN (PM6-01).
+        let rules: &[RuleId] = if iis5_style(m, w) { &["PM5-03"] } else { &["PM6-01"] };
+        start(m, w, Role::Inetinfo, "SYSTEM", None, rules);
     }
 }
 
@@ -453,7 +458,9 @@ fn start(
         isapis: BTreeMap::new(),
         domains: BTreeMap::new(),
         busy: Vec::new(),
+        queued: Vec::new(),
         overflows: 0,
+        bitness: m.iis_bitness(),
         config: config.map(Arc::new),
         limits,
     };
@@ -536,6 +543,74 @@ pub fn end(m: &Machine, w: &mut World, pid: u32, why: &str, ending: Ending, rule
     }
 }
 
+/// The DLLs of the global ISAPI filters, in load order (SHR-01).
+fn global_filters(m: &Machine) -> Vec<String> {
+    let filters = "/LM/W3SVC/Filters";
+    let order = m.metabase().own(filters, "FilterLoadOrder").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    order
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .filter_map(|n| {
+            m.metabase().own(&format!("{filters}/{n}"), "FilterPath").and_then(|v| v.as_str()).map(str::to_string)
+        })
+        .collect()
+}
+
+/// The runtime whose aspnet_filter.dll is the global ISAPI filter, if any (SHR-01).
+fn filter_version(m: &Machine) -> Option<Version> {
+    global_filters(m).iter().find_map(|dll| {
+        let folder = dll.to_ascii_lowercase();
+        let folder = folder.rsplit('\\').nth(1).unwrap_or_default().to_string();
+        Version::ALL.into_iter().find(|v| folder == v.folder_name())
+    })
+}
+
+/// Recycles an aspnet_wp.exe (PM5-07): it ends, a replacement for the same runtime (and web
+/// garden slot) starts at once with the machine.config of this moment, and the requests still
+/// waiting in the old worker's queue move to it. Other processes just end.
+pub fn recycle(m: &Machine, w: &mut World, pid: u32, why: &str, rules: &[RuleId]) {
+    let Some(old) = w.procs.get(&pid).cloned() else { return };
+    end(m, w, pid, why, Ending::Clean, rules);
+    let Role::AspnetWp(v, slot) = old.role else { return };
+    let pm = m.process_model(v);
+    if !pm.credentials_valid() {
+        return;
+    }
+    let identity = pm.identity();
+    let new = start(m, w, Role::AspnetWp(v, slot), &identity, Some(pm.clone()), &["PM5-07", "PM5-02", "PM5-09"]);
+    let now = m.clock();
+    let waiting: Vec<(u64, u64)> = old.queued.iter().copied().filter(|(_, until)| *until > now).collect();
+    if waiting.is_empty() {
+        return;
+    }
+    for (id, _) in &waiting {
+        w.moved.insert(*id, ("aspnet_wp.exe", new));
+    }
+    if let Some(p) = w.procs.get_mut(&new) {
+        p.busy.extend(waiting.iter().map(|(_, until)| *until));
+        p.served += waiting.len() as u64;
+        // The moved requests load the same CLR and recreate their AppDomains (without sessions).
+        p.clr = old.clr;
+        p.domains =
+            old.domains.iter().map(|(k, d)| (k.clone(), Domain { sessions: BTreeSet::new(), ..d.clone() })).collect();
+    }
+    let apps: Vec<&str> = old.domains.values().map(|d| d.app.as_str()).collect();
+    w.record_process(
+        format!(
+            "{} queued request(s) move from PID {pid} to the new aspnet_wp.exe PID {new}, which loads the {v} CLR and AppDomains for {}",
+            waiting.len(),
+            apps.join(", ")
+        ),
+        &["PM5-07"],
+    );
+}
+
+/// The process that answered request `id` when a recycle moved it from the one first reported.
+pub fn answered_by(w: &World, id: u64) -> Option<(&'static str, u32)> {
+    w.moved.get(&id).copied()
+}
+
 /// Records a crash of a pool's worker and stops the pool when rapid-fail protection trips (PM6-07).
 fn crashed_in_pool(m: &Machine, w: &mut World, pool: &str, pid: u32) {
     let now = m.clock();
@@ -593,9 +668,16 @@ fn worker_event(m: &Machine, w: &mut World, v: Version, log: LogLevel, level: Le
 /// is read again (PM6-01).
 pub fn restart_w3svc(m: &Machine, w: &mut World, why: &str, rules: &[RuleId]) {
     let iis5 = iis5_style(m, w);
-    let pids: Vec<u32> = w.procs.values().filter(|p| iis5 || p.role != Role::Inetinfo).map(|p| p.pid).collect();
+    // inetinfo.exe is IISADMIN's process and stays (IIR-04); on IIS 5 it also hosts W3SVC, whose
+    // ISAPIs and AppDomains unload with it, but a CLR it loaded stays until the process ends (CLR-05).
+    let pids: Vec<u32> = w.procs.values().filter(|p| p.role != Role::Inetinfo).map(|p| p.pid).collect();
     for pid in pids {
         end(m, w, pid, why, Ending::Clean, rules);
+    }
+    if iis5 {
+        if let Some(pid) = w.find(&Role::Inetinfo) {
+            w3svc_unloaded(w, pid);
+        }
     }
     w.w3svc_stopped();
     let before = iis5;
@@ -607,6 +689,36 @@ pub fn restart_w3svc(m: &Machine, w: &mut World, why: &str, rules: &[RuleId]) {
     }
 }
 
+/// W3SVC stopped inside inetinfo.exe (IIS 5): its ISAPIs and AppDomains unload, InProc sessions
+/// go with them, and the process keeps running with any CLR it loaded (IIR-04, CLR-05, SES-02).
+fn w3svc_unloaded(w: &mut World, pid: u32) {
+    let Some(p) = w.procs.get_mut(&pid) else { return };
+    let domains = std::mem::take(&mut p.domains);
+    p.isapis.clear();
+    let clr = p.clr;
+    let mut ended = Vec::new();
+    for d in domains.values() {
+        for id in &d.sessions {
+            ended.push(session::describe(w.sessions.owner(id), &d.app, d.mode));
+        }
+    }
+    let mut text = format!("inetinfo.exe PID {pid} keeps running (IISADMIN): W3SVC's ISAPIs unload");
+    let mut rules: Vec<RuleId> = vec!["IIR-04"];
+    if !domains.is_empty() {
+        let apps: Vec<&str> = domains.values().map(|d| d.app.as_str()).collect();
+        text.push_str(&format!(", AppDomains end ({})", apps.join(", ")));
+    }
+    if let Some(v) = clr {
+        text.push_str(&format!("; the {v} CLR stays loaded until the process ends"));
+        rules.push("CLR-05");
+    }
+    if !ended.is_empty() {
+        text.push_str(&format!("; sessions ended: {}", ended.join(", ")));
+        rules.push("SES-02");
+    }
+    w.record_process(text, &rules);
+}
+
 /// Stops W3SVC (`net stop w3svc`): every worker ends; on IIS 6 inetinfo.exe, which hosts
 /// IISADMIN, keeps running, on IIS 5 it goes with W3SVC (NET-09, modeled).
 pub fn stop_w3svc(m: &Machine, w: &mut World, why: &str, rules: &[RuleId]) {
@@ -615,7 +727,6 @@ pub fn stop_w3svc(m: &Machine, w: &mut World, why: &str, rules: &[RuleId]) {
     for pid in pids {
         end(m, w, pid, why, Ending::Clean, rules);
     }
-    w.web = Web::Stopped;
     w.w3svc_stopped();
 }
 
@@ -625,7 +736,6 @@ pub fn iis_stop(m: &Machine, w: &mut World, rules: &[RuleId]) {
     for pid in pids {
         end(m, w, pid, "IIS stopped", Ending::Clean, rules);
     }
-    w.web = Web::Stopped;
     w.w3svc_stopped();
 }
 
@@ -635,8 +745,9 @@ pub fn iis_start(m: &Machine, w: &mut World) {
 }
 
 /// Whether W3SVC is running.
-pub fn web_running(m: &Machine, w: &World) -> bool {
-    w.web == Web::Running && m.iis() == crate::machine::IisState::Installed
+pub fn web_running(m: &Machine, _w: &World) -> bool {
+    // One truth: whether W3SVC serves is the W3SVC service's state on the machine (IIR-02).
+    m.iis() == crate::machine::IisState::Installed && m.service("W3SVC").is_some_and(|s| s.running)
 }
 
 /// Kills processes by PID or image name; returns how many died. A pool's worker that dies
@@ -769,11 +880,10 @@ pub fn set_web_config(m: &mut Machine, w: &mut World, app: &str, wc: WebConfig) 
     }
 }
 
-/// Whether runtime `v` has the KB 812833 update, applied or assumed by policy (KB-02, PM5-11).
+/// Whether runtime `v` has the KB 812833 update: installed on the machine, or assumed by policy
+/// (KB-02, PM5-11).
 pub fn has_kb812833(m: &Machine, v: Version) -> bool {
-    m.kb812833_applied(v)
-        || (v.major() == 1 && m.policies().flag(policy::PM5_KB812833_INSTALLED))
-        || (v == Version::V1_0 && m.policies().is(policy::FILE_VERSIONS, "latest_sp"))
+    m.has_kb812833(v) || (v.major() == 1 && m.policies().flag(policy::PM5_KB812833_INSTALLED))
 }
 
 /// Starts or stops a pool as `AppPoolCommand` does (ADS-05, PM6-07); stopping ends its workers.
@@ -908,7 +1018,7 @@ pub fn advance(m: &mut Machine, w: &mut World, seconds: u64) {
                         life / 60
                     ),
                 );
-                end(m, w, pid, &format!("processModel timeout ({} min)", life / 60), Ending::Clean, &["PM5-07"]);
+                recycle(m, w, pid, &format!("processModel timeout ({} min)", life / 60), &["PM5-07"]);
             }
             (Due::PoolIdle(idle), Role::W3wp(pool, _)) => {
                 let pool = pool.clone();

@@ -1,6 +1,7 @@
 //! Response bodies the native and managed sides of ASP.NET write (CLR-03, PM5-08, HDR-04, HDR-07).
 
 use crate::dispatch::Reply;
+use crate::runtime::Version;
 
 /// The "Server Application Unavailable" page every native-side failure answers with (CLR-03, HDR-05).
 pub fn unavailable(status: u16, base: &[(String, String)]) -> Reply {
@@ -28,11 +29,9 @@ pub fn http_sys_unavailable() -> Reply {
     Reply {
         status: 503,
         substatus: 0,
-        headers: vec![
-            ("Content-Type".into(), "text/html".into()),
-            ("Server".into(), "Microsoft-HTTPAPI/1.0".into()),
-        ],
-        body: "<HTML><HEAD><TITLE>Service Unavailable</TITLE></HEAD><BODY><h2>Service Unavailable</h2><hr><p>HTTP Error 503. The service is unavailable.</p></BODY></HTML>".into(),
+        // HTTP.sys 1.0's own answer: no Server header, only the reason in <h1> (HTTP-02, HTTP-03).
+        headers: vec![("Content-Type".into(), "text/html".into())],
+        body: "<h1>Service Unavailable</h1>".into(),
     }
 }
 
@@ -57,6 +56,34 @@ pub fn forbidden(base: &[(String, String)], app_vpath: &str, local: bool, versio
         "<html><head><title>{message}</title></head><body>\n<h1>Server Error in '{app_vpath}' Application.</h1>\n<h2><i>{message}</i></h2>{footer}\n</body></html>"
     );
     html(403, 0, base, body)
+}
+
+/// ASP.NET's 404 for a page or handler whose file is missing (HDR-08): shown to remote clients too,
+/// with the version footer (HDR-04); 1.x says "Requested Url", 2.0 and later "Requested URL".
+pub fn not_found(base: &[(String, String)], app_vpath: &str, url: &str, v: Version, versions: (&str, &str)) -> Reply {
+    let label = if v.is_20_or_later() { "Requested URL" } else { "Requested Url" };
+    let body = format!(
+        "<html><head><title>The resource cannot be found.</title></head><body>\n<h1>Server Error in '{app_vpath}' Application.</h1>\n<h2><i>The resource cannot be found.</i></h2>\n<b>Description:</b> HTTP 404. The resource you are looking for (or one of its dependencies) could have been removed, had its name changed, or is temporarily unavailable.  Please review the following URL and make sure that it is spelled correctly.\n<br><br>\n<b>{label}:</b> {url}\n<hr>\n<b>Version Information:</b>&nbsp;Microsoft .NET Framework Version:{}; ASP.NET Version:{}\n</body></html>",
+        versions.0, versions.1
+    );
+    html(404, 0, base, body)
+}
+
+/// IIS 6's answer when a w3wp.exe cannot load an ISAPI extension of the other bitness (PM6-08).
+pub fn not_valid_win32(base: &[(String, String)]) -> Reply {
+    html(500, 0, base, "%1 is not a valid Win32 application.".into())
+}
+
+/// ASP.NET's redirect (`Response.Redirect`): 302 with Location and the "Object moved" body.
+pub fn object_moved(base: &[(String, String)], location: &str) -> Reply {
+    let mut reply = html(
+        302,
+        0,
+        base,
+        format!("<html><head><title>Object moved</title></head><body>\n<h2>Object moved to <a href=\"{location}\">here</a>.</h2>\n</body></html>"),
+    );
+    reply.headers.push(("Location".into(), location.to_string()));
+    reply
 }
 
 /// The managed error page (HDR-04): detailed with the version footer for local clients, the

@@ -1,15 +1,16 @@
 //! One request end to end: dispatch, then the process that runs it, then the response.
 
+use crate::dispatch::view::PoolView;
 use crate::dispatch::{self, IsapiCall, Outcome, Reply, Request, Resolution, Target};
 use crate::machine::journal::Level;
 use crate::machine::Machine;
 use crate::messages::Catalog;
 use crate::policy;
 use crate::rules::RuleId;
-use crate::runtime::Version;
+use crate::runtime::{Bitness, Version};
 
 use super::session::{SessionFate, SessionMode};
-use super::{end, iis5_style, pages, pool_dword, start, view, web_running, worker_event, Domain, Ending, Role, World};
+use super::{end, iis5_style, pages, start, view, web_running, worker_event, Domain, Ending, Role, World};
 
 /// What a request costs the process that runs it, and who sends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,17 +33,33 @@ pub struct Served {
     pub reply: Reply,
     /// Image name and PID of the process that answered.
     pub process: Option<(&'static str, u32)>,
-    /// The ASP.NET runtime that ran (or refused) it.
+    /// The ASP.NET runtime the request was handed to.
     pub runtime: Option<Version>,
+    /// Why that runtime did not run it (1062, Server Application Unavailable...); `None` when it ran.
+    pub failed: Option<&'static str>,
     /// Where it landed.
     pub target: Option<Target>,
     /// What became of the client's session.
     pub session: Option<SessionFate>,
+    /// The session ID the ASP.NET filter took out of the URL (cookieless session state, SES-10).
+    pub url_session: Option<String>,
+    /// The request's number in this world: a queued request that moves to a replacement worker
+    /// is found by it ([`super::answered_by`]).
+    pub id: u64,
 }
 
 impl Served {
     fn new(reply: Reply) -> Served {
-        Served { reply, process: None, runtime: None, target: None, session: None }
+        Served {
+            reply,
+            process: None,
+            runtime: None,
+            failed: None,
+            target: None,
+            session: None,
+            url_session: None,
+            id: 0,
+        }
     }
 }
 
@@ -52,20 +69,51 @@ fn decide(w: &mut World, text: impl Into<String>, rules: &[RuleId]) {
 
 /// Serves one request on the machine, as of the current virtual time.
 pub fn serve(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
+    let id = w.begin_request();
+    let mut s = serve_one(m, w, req, load);
+    s.id = id;
+    s
+}
+
+fn serve_one(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
     if !web_running(m, w) {
         return refused(w);
     }
+    // The global ISAPI filter sees the URL first: it takes out a cookieless session ID (SES-10).
+    let stripped =
+        super::filter_version(m).and_then(|f| dispatch::filter::strip_session_id(&req.url, f).map(|st| (f, st)));
+    let stripped = stripped.map(|(f, st)| {
+        decide(
+            w,
+            format!("aspnet_filter.dll ({f}) takes the session ID {} out of the URL: {}", st.id, st.url),
+            &["SES-10", "SHR-01"],
+        );
+        st
+    });
+    let unfiltered;
+    let req = match &stripped {
+        Some(st) => {
+            unfiltered = Request { url: st.url.clone(), ..req.clone() };
+            &unfiltered
+        }
+        None => req,
+    };
     let v = view(m, w);
-    run(m, w, dispatch::resolve(&v, req), load)
+    let url_session = stripped.map(|st| st.id);
+    run(m, w, dispatch::resolve(&v, req), load, url_session)
 }
 
 /// Serves a request that was already resolved on a published view of `m` (the HTTP front end
-/// resolves outside any lock): the process model runs it as of the current virtual time.
+/// resolves outside any lock): the process model runs it as of the current virtual time. The
+/// front end's resolution has not been through the ASP.NET filter: no cookieless session ID.
 pub fn serve_resolved(m: &Machine, w: &mut World, res: Resolution, load: &Load) -> Served {
     if !web_running(m, w) {
         return refused(w);
     }
-    run(m, w, res, load)
+    let id = w.begin_request();
+    let mut s = run(m, w, res, load, None);
+    s.id = id;
+    s
 }
 
 fn refused(w: &mut World) -> Served {
@@ -75,8 +123,9 @@ fn refused(w: &mut World) -> Served {
 }
 
 /// The process model's part of a request: the worker, the CLR, the AppDomain, the session.
-fn run(m: &Machine, w: &mut World, res: Resolution, load: &Load) -> Served {
+fn run(m: &Machine, w: &mut World, res: Resolution, load: &Load, url_session: Option<String>) -> Served {
     let mut s = Served::new(Reply::default());
+    s.url_session = url_session;
     for d in res.decisions {
         w.record_decision(d.text, &d.rules);
     }
@@ -106,7 +155,9 @@ fn touch(m: &Machine, w: &mut World, pid: u32, s: &mut Served) {
 /// IIS 6 worker process isolation mode: the application's pool, its w3wp.exe (PM6-02).
 fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, target: &Target, load: &Load) {
     let pool = target.pool.clone();
-    if !m.metabase().exists(&super::pool_key(&pool)) {
+    // The pool's settings travel with the request from the view it was resolved on: the live
+    // metabase is not read per request.
+    let Some(settings) = target.pool_settings else {
         decide(w, format!("application pool {pool} does not exist: HTTP.sys answers 503"), &["REQ-07", "MB-23"]);
         if w.warned.insert(format!("pool:{}", pool.to_ascii_lowercase())) {
             w.log_event_to(m.clock(),
@@ -120,14 +171,36 @@ fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcom
         }
         s.reply = pages::http_sys_unavailable();
         return;
-    }
+    };
     if let Some(why) = w.pool_stopped(&pool).map(str::to_string) {
         decide(w, format!("application pool {pool} is stopped ({why}): HTTP.sys answers 503"), &["REQ-07", "PM6-07"]);
         s.reply = pages::http_sys_unavailable();
         return;
     }
-    let pid = w3wp(m, w, &pool, load);
+    let Some(pid) = w3wp(m, w, &pool, settings, load) else {
+        s.reply = pages::http_sys_unavailable();
+        return;
+    };
     touch(m, w, pid, s);
+    // A w3wp.exe loads only ISAPIs of its own bitness (PM6-08): a 32-bit worker cannot load a
+    // Framework64 aspnet_isapi.dll, nor a 64-bit one a Framework DLL.
+    if let Outcome::Isapi(call) = &outcome {
+        let bits = w.procs.get(&pid).map(|p| p.bitness);
+        if let (Some(dll_bits), Some(bits)) = (Bitness::of_framework_dll(&call.dll), bits) {
+            if dll_bits != bits {
+                decide(
+                    w,
+                    format!("w3wp.exe PID {pid} is {} and cannot load {}: 500", bits_name(bits), call.dll),
+                    &["PM6-08"],
+                );
+                s.runtime = call.aspnet;
+                s.failed = Some("w3wp.exe cannot load an ISAPI of the other bitness");
+                s.reply = pages::not_valid_win32(&call.base_headers);
+                count_request(w, pid);
+                return;
+            }
+        }
+    }
     match outcome {
         Outcome::Reply(r) => {
             s.reply = r;
@@ -142,12 +215,13 @@ fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcom
             s.runtime = Some(v);
             if v == Version::V1_0 && m.policies().is(policy::PM6_V10_IN_WORKER_MODE, "unavailable") {
                 decide(w, "ASP.NET 1.0 cannot run in worker process isolation mode", &["PM6-04", "CLR-03", "HDR-05"]);
-                s.reply = unavailable(m, &call);
+                unavailable(m, s, &call, "1.0 cannot run in worker process isolation mode");
                 return;
             }
-            decide(
-                w,
-                format!("worker process isolation mode: ASP.NET {v} runs inside w3wp.exe PID {pid}; processModel ignored but for responseDeadlockInterval"),
+            decide(w, format!(
+                    "worker process isolation mode: ASP.NET {v} runs inside w3wp.exe PID {pid}; processModel ignored but for maxWorkerThreads, maxIoThreads, responseDeadlockInterval{}",
+                    if v.is_20_or_later() { ", requestQueueLimit, minWorkerThreads, minIoThreads" } else { "" }
+                ),
                 &["PM6-02"],
             );
             run_managed(m, w, s, pid, &call, v, load);
@@ -156,8 +230,17 @@ fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcom
 }
 
 /// Picks the pool's worker: a web garden hands requests to its workers in turn (PM6-05, SES-05).
-fn w3wp(m: &Machine, w: &mut World, pool: &str, load: &Load) -> u32 {
-    let max = pool_dword(m, pool, "MaxProcesses").max(1);
+fn bits_name(b: Bitness) -> &'static str {
+    match b {
+        Bitness::X86 => "32-bit",
+        Bitness::X64 => "64-bit",
+    }
+}
+
+/// The pool's worker for this request, started if needed; `None` when a new worker cannot load
+/// the global ISAPI filter (a Framework DLL of the other bitness: event 2268, PM6-08).
+fn w3wp(m: &Machine, w: &mut World, pool: &str, settings: PoolView, load: &Load) -> Option<u32> {
+    let max = settings.max_processes.max(1);
     let slot = garden_slot(m, w, pool, max, load);
     if let Some(pid) = w.find_w3wp(pool, slot) {
         if max > 1 {
@@ -167,9 +250,28 @@ fn w3wp(m: &Machine, w: &mut World, pool: &str, load: &Load) -> u32 {
                 &["PM6-05", "SES-05"],
             );
         }
-        return pid;
+        return Some(pid);
     }
-    let identity = match pool_dword(m, pool, "AppPoolIdentityType") {
+    let bits = m.iis_bitness();
+    if let Some(filter) =
+        super::global_filters(m).into_iter().find(|f| Bitness::of_framework_dll(f).is_some_and(|b| b != bits))
+    {
+        decide(
+            w,
+            format!("a {} w3wp.exe cannot load the ISAPI filter {filter}: startup aborted, 503", bits_name(bits)),
+            &["PM6-08"],
+        );
+        w.log_event(
+            m.clock(),
+            Level::Error,
+            "W3SVC-WP",
+            2268,
+            "Could not load all ISAPI filters for site/service. Therefore startup aborted.",
+            &["PM6-08"],
+        );
+        return None;
+    }
+    let identity = match settings.identity_type {
         0 => "LocalSystem".to_string(),
         1 => "LOCAL SERVICE".to_string(),
         3 => format!("IWAM_{}", m.name()),
@@ -183,7 +285,7 @@ fn w3wp(m: &Machine, w: &mut World, pool: &str, load: &Load) -> u32 {
             &["PM6-05", "SES-05"],
         );
     }
-    pid
+    Some(pid)
 }
 
 /// The garden member the next request goes to (policy `garden.routing`).
@@ -309,14 +411,14 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
             "aspnet_isapi.dll cannot run in DLLHOST.EXE. ASP.NET must run in the IIS process: re-register it with aspnet_regiis.exe -i so that it is listed in InProcessIsapiApps again.",
             &["PM5-11"],
         );
-        s.reply = unavailable(m, &call);
+        unavailable(m, s, &call, "it cannot run in dllhost.exe without the KB 812833 update (event 1084)");
         return;
     }
     if enabled {
         let rules: &[RuleId] = if host.is_dllhost() { &["PM5-01", "PM5-02", "KB-06"] } else { &["PM5-01", "PM5-02"] };
         decide(w, format!("processModel enable=\"true\": the request is forwarded to aspnet_wp.exe ({v})"), rules);
         let Some(wp) = aspnet_wp(m, w, v, load) else {
-            s.reply = unavailable(m, &call);
+            unavailable(m, s, &call, "aspnet_wp.exe could not start");
             return;
         };
         touch(m, w, wp, s);
@@ -342,7 +444,7 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
             &format!("Failed to execute request because the App-Domain could not be created. Error: 0x80070005 Access is denied. (process identity {iwam})"),
             &["KB-06"],
         );
-        s.reply = unavailable(m, &call);
+        unavailable(m, s, &call, "the AppDomain could not be created (event 1088)");
         return;
     }
     match &host {
@@ -445,9 +547,12 @@ fn isapi_reply(call: &IsapiCall, image: &str, pid: u32) -> Reply {
     }
 }
 
-fn unavailable(m: &Machine, call: &IsapiCall) -> Reply {
+/// The runtime could not run the request: Server Application Unavailable, and the request is
+/// marked failed for the reason given.
+fn unavailable(m: &Machine, s: &mut Served, call: &IsapiCall, why: &'static str) {
     let status = if m.policies().is(policy::CLR_UNAVAILABLE_STATUS, "503") { 503 } else { 500 };
-    pages::unavailable(status, &call.base_headers)
+    s.reply = pages::unavailable(status, &call.base_headers);
+    s.failed = Some(why);
 }
 
 /// The runtime whose aspnet_state.exe the state service runs (SHR-06).
@@ -505,7 +610,7 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
                     &["CLR-02"],
                 );
             }
-            s.reply = unavailable(m, call);
+            unavailable(m, s, call, "another CLR owns the process (event 1062)");
             return;
         }
         Some(_) => {}
@@ -544,31 +649,38 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
         s.reply = pages::forbidden(&call.base_headers, &call.target.app_vpath, load.local, versions);
         return;
     }
-    // The request queue of aspnet_wp (PM5-08).
+    // The request queue: aspnet_wp's processModel (PM5-08); in worker mode w3wp.exe keeps
+    // maxWorkerThreads and, from 2.0, requestQueueLimit of the runtime's machine.config (PM6-02).
     let now = m.clock();
-    let limits = w.procs.get(&pid).and_then(|p| p.config.clone());
+    let in_w3wp = image == "w3wp.exe";
+    let limits = match w.procs.get(&pid).and_then(|p| p.config.clone()) {
+        Some(pm) => Some(pm),
+        None if in_w3wp => Some(std::sync::Arc::new(m.process_model(v).clone())),
+        None => None,
+    };
     if let Some(pm) = &limits {
         let cpus = u64::from(m.cpus());
         let threads = pm.count("maxWorkerThreads").unwrap_or(20) * cpus;
         let in_flight = w.procs.get(&pid).map(|p| p.busy.iter().filter(|t| **t > now).count()).unwrap_or(0) as u64;
         let queued = in_flight.saturating_sub(threads.saturating_sub(1));
-        if let Some(limit) = pm.count("requestQueueLimit") {
+        let queue_limit = if in_w3wp && !v.is_20_or_later() { None } else { pm.count("requestQueueLimit") };
+        if let Some(limit) = queue_limit {
             if in_flight >= threads && queued > limit {
-                decide(w, format!("{in_flight} requests in flight exceed {threads} threads + requestQueueLimit={limit}: 503 Server is too busy"), &["PM5-08"]);
+                let rules: &[RuleId] = if in_w3wp { &["PM6-02", "PM5-08"] } else { &["PM5-08"] };
+                decide(w, format!("{in_flight} requests in flight exceed {threads} threads + requestQueueLimit={limit}: 503 Server is too busy"), rules);
                 s.reply = pages::too_busy(&call.base_headers);
                 let overflows = w.procs.get_mut(&pid).map(|p| {
                     p.overflows += 1;
                     p.overflows
                 });
-                // One overflow is a burst; a queue that stays over the limit recycles the worker.
-                if overflows.unwrap_or(0) >= 2 {
+                // One overflow is a burst; a queue that stays over the limit recycles aspnet_wp.
+                if overflows.unwrap_or(0) >= 2 && !in_w3wp {
                     worker_event(m, w, v, pm.log_level(), Level::Error, 1002, format!("aspnet_wp.exe  (PID: {pid}) was recycled because the number of queued requests exceeded {limit}."));
-                    end(
+                    super::recycle(
                         m,
                         w,
                         pid,
                         &format!("requestQueueLimit ({limit}) exceeded twice in a row"),
-                        Ending::Clean,
                         &["PM5-08", "PM5-07"],
                     );
                 }
@@ -576,6 +688,13 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
             }
             if let Some(p) = w.procs.get_mut(&pid) {
                 p.overflows = 0;
+            }
+        }
+        // A request that finds every thread busy waits in the queue (it may move on a recycle).
+        if in_flight >= threads && load.duration > 0 {
+            let id = w.request_seq;
+            if let Some(p) = w.procs.get_mut(&pid) {
+                p.queued.push((id, now + load.duration));
             }
         }
     }
@@ -596,24 +715,6 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
         };
         w.record_process(format!("AppDomain for {} ({v}) created in {image} PID {pid}", call.target.app), rules);
     }
-    // Session state (SES-01..08).
-    let mut set_cookie = None;
-    if load.client.is_some() && wc.session != SessionMode::Off {
-        match session(m, w, s, (pid, v), call, wc.session, load) {
-            Ok(cookie) => set_cookie = cookie,
-            Err(message) => {
-                s.reply = pages::managed_error(
-                    500,
-                    &call.base_headers,
-                    &call.target.app_vpath,
-                    &message,
-                    load.local,
-                    versions,
-                );
-                return;
-            }
-        }
-    }
     let mut headers = call.base_headers.clone();
     let version_header = if v == Version::V1_0 {
         m.policies().flag(policy::HDR_VERSION_HEADER_V10)
@@ -632,17 +733,83 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
             &["HDR-01"],
         );
     }
+    // A page, service or handler whose file is missing: the handler's own 404 (HDR-08).
+    if needs_file(&call.script_url, v) && !m.fs().exists(&call.target.physical) {
+        decide(w, format!("{} does not exist: ASP.NET {v} answers its own 404", call.target.physical), &["HDR-08"]);
+        s.reply = pages::not_found(&headers, &call.target.app_vpath, &call.script_url, v, versions);
+        after_request(m, w, s, pid, call, v, load);
+        return;
+    }
+    // Session state (SES-01..08); cookieless, the ID comes from the URL (SES-10).
+    let mut set_cookie = None;
+    let mut url_token = None;
+    if wc.cookieless && wc.session != SessionMode::Off {
+        let token = |id: &str| if v.is_20_or_later() { format!("(S({id}))") } else { format!("({id})") };
+        let Some(id) = s.url_session.clone() else {
+            let id = w.sessions.issue();
+            let rest =
+                call.script_url.strip_prefix(call.target.app_vpath.trim_end_matches('/')).unwrap_or(&call.script_url);
+            let location = format!("{}/{}{rest}", call.target.app_vpath.trim_end_matches('/'), token(&id));
+            decide(w, format!("cookieless session state: a new session ID, and a redirect to {location}"), &["SES-10"]);
+            s.session = Some(SessionFate::New);
+            s.reply = pages::object_moved(&headers, &location);
+            after_request(m, w, s, pid, call, v, load);
+            return;
+        };
+        let client = format!("URL session {id}");
+        w.sessions.adopt(&client, &id);
+        if let Err(message) = session(m, w, s, (pid, v), call, (wc.session, &client), load) {
+            s.reply =
+                pages::managed_error(500, &call.base_headers, &call.target.app_vpath, &message, load.local, versions);
+            return;
+        }
+        url_token = Some(token(&id));
+    } else if load.client.is_some() && wc.session != SessionMode::Off {
+        let client = load.client.clone().unwrap_or_default();
+        match session(m, w, s, (pid, v), call, (wc.session, &client), load) {
+            Ok(cookie) => set_cookie = cookie,
+            Err(message) => {
+                s.reply = pages::managed_error(
+                    500,
+                    &call.base_headers,
+                    &call.target.app_vpath,
+                    &message,
+                    load.local,
+                    versions,
+                );
+                return;
+            }
+        }
+    }
     headers.push(("Cache-Control".into(), "private".into()));
     headers.push(("Content-Type".into(), "text/html; charset=utf-8".into()));
     if let Some(id) = set_cookie {
         headers.push(("Set-Cookie".into(), format!("ASP.NET_SessionId={id}; path=/")));
     }
-    let body = format!(
-        "<html><body>ASP.NET {v} ran {} for application {} in {image} (PID {pid})</body></html>",
+    let mut body = format!(
+        "<html><body>ASP.NET {v} ran {} for application {} in {image} (PID {pid})",
         call.script_url, call.target.app_vpath
     );
+    // Cookieless: the page's links carry the session in the URL (SES-10).
+    if let Some(token) = url_token {
+        let page = call.script_url.rsplit('/').next().unwrap_or_default();
+        body.push_str(&format!(
+            " <a href=\"{}/{token}/{page}\">{page}</a>",
+            call.target.app_vpath.trim_end_matches('/')
+        ));
+    }
+    body.push_str("</body></html>");
     s.reply = Reply { status: 200, substatus: 0, headers, body };
     after_request(m, w, s, pid, call, v, load);
+}
+
+/// Whether the handler ASP.NET `v` picks for `script_url` serves a file (HDR-08): every one but
+/// trace.axd, 2.0's WebResource.axd and the remoting endpoints.
+fn needs_file(script_url: &str, v: Version) -> bool {
+    let name = script_url.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+    let ext = extension_of(script_url);
+    let virtual_handler = name == "trace.axd" || (v.is_20_or_later() && name == "webresource.axd");
+    !virtual_handler && !matches!(ext.as_str(), ".rem" | ".soap")
 }
 
 /// HDR-06: 4.0 refuses requestPathInvalidCharacters; 1.1 and 2.0 (policy) dangerous PATH_INFO.
@@ -676,10 +843,9 @@ fn session(
     s: &mut Served,
     (pid, v): (u32, Version),
     call: &IsapiCall,
-    mode: SessionMode,
+    (mode, client): (SessionMode, &str),
     load: &Load,
 ) -> Result<Option<String>, String> {
-    let client = load.client.as_deref().unwrap_or_default();
     let duration = load.duration;
     let app = call.target.app.clone();
     if mode == SessionMode::StateServer {
@@ -831,15 +997,15 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
                     &["PM5-07", "CLR-03", "HDR-05"],
                 );
                 worker_event(m, w, v, log, Level::Error, 1003, format!("aspnet_wp.exe  (PID: {pid}) was recycled because it was suspected to be in a deadlocked state. It did not send any responses for pending requests in the last {limit} seconds."));
-                end(m, w, pid, "responseDeadlockInterval exceeded", Ending::Clean, &["PM5-07"]);
-                s.reply = unavailable(m, call);
+                super::recycle(m, w, pid, "responseDeadlockInterval exceeded", &["PM5-07"]);
+                unavailable(m, s, call, "the worker was recycled as deadlocked (event 1003)");
                 return;
             }
             let limit_mb = u64::from(phys) * pm.count("memoryLimit").unwrap_or(100) / 100;
             if u64::from(p.memory_mb) > limit_mb {
                 let pct = pm.count("memoryLimit").unwrap_or(100);
                 worker_event(m, w, v, log, Level::Error, 1001, format!("aspnet_wp.exe  (PID: {pid}) was recycled because memory consumption exceeded the {limit_mb} MB ({pct} percent of available RAM)."));
-                end(m, w, pid, &format!("memoryLimit ({pct}% of {phys} MB) exceeded"), Ending::Clean, &["PM5-07"]);
+                super::recycle(m, w, pid, &format!("memoryLimit ({pct}% of {phys} MB) exceeded"), &["PM5-07"]);
                 return;
             }
             if let Some(limit) = pm.count("requestLimit").filter(|l| p.served >= *l) {
@@ -852,7 +1018,7 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
                     1006,
                     format!("aspnet_wp.exe  (PID: {pid}) was recycled after serving {limit} requests."),
                 );
-                end(m, w, pid, &format!("requestLimit ({limit}) reached"), Ending::Clean, &["PM5-07"]);
+                super::recycle(m, w, pid, &format!("requestLimit ({limit}) reached"), &["PM5-07"]);
             }
         }
         Role::W3wp(pool, _) => {
@@ -878,7 +1044,7 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
                     &["PM6-02"],
                 );
                 end(m, w, pid, "recycled: ISAPI reported unhealthy", Ending::Clean, &["PM6-02"]);
-                s.reply = unavailable(m, call);
+                unavailable(m, s, call, "the worker was recycled as deadlocked (event 2262)");
                 return;
             }
             if let Some(limit) = p.limits.restart_requests.filter(|l| p.served >= *l) {

@@ -77,6 +77,19 @@ impl Sessions {
         (id, true)
     }
 
+    /// A new session ID, for a cookieless application to put in a URL (SES-10).
+    pub fn issue(&mut self) -> String {
+        let n = self.issued + 1;
+        let (id, _) = self.cookie(&format!("cookieless request #{n}"));
+        id
+    }
+
+    /// Makes `client` the holder of session ID `id` (one read from a URL, SES-10).
+    pub fn adopt(&mut self, client: &str, id: &str) {
+        self.clients.entry(client.to_string()).or_default().cookie = Some(id.to_string());
+        self.owners.insert(id.to_string(), client.to_string());
+    }
+
     /// Forgets a client: its cookie, and its sessions in the out-of-process stores, as when its
     /// sessions time out. Returns the session ID it held.
     pub fn forget(&mut self, client: &str) -> Option<String> {

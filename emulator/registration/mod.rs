@@ -58,8 +58,8 @@ pub enum Pass {
 pub struct Registered {
     /// The pass actually run (`-iru` resolves to `Install` or `RegisterOnly`).
     pub pass: Pass,
-    /// Metabase keys written.
-    pub keys_touched: usize,
+    /// Units of work done, for the progress dots (REG-19, [`work_since`]).
+    pub work: usize,
 }
 
 /// Why a script-map operation refused to run.
@@ -208,21 +208,32 @@ fn check_iis(m: &Machine) -> Result<(), RegError> {
     }
 }
 
-/// How many distinct metabase keys changed since `mark`: the dots of a progress line (REG-19).
-pub fn keys_touched_since(m: &Machine, mark: usize) -> usize {
-    let mut paths: Vec<String> = m
-        .effects_since(mark)
-        .iter()
-        .filter_map(|e| match &e.change {
+/// How much work the changes since `mark` are: one unit per distinct metabase key, registry key,
+/// file or folder, shared resource, service and runtime record changed. The tool prints one
+/// progress dot per unit (REG-19); events and notes are not work.
+pub fn work_since(m: &Machine, mark: usize) -> usize {
+    let mut things: Vec<(u8, String)> = Vec::new();
+    for e in m.effects_since(mark) {
+        match &e.change {
             Change::Property { path, .. } | Change::KeyCreated { path, .. } | Change::KeyDeleted { path } => {
-                Some(path.to_ascii_lowercase())
+                things.push((0, path.to_ascii_lowercase()))
             }
-            _ => None,
-        })
-        .collect();
-    paths.sort();
-    paths.dedup();
-    paths.len()
+            Change::Registry { key, .. } | Change::RegistryKey { key, .. } => {
+                things.push((1, key.to_ascii_lowercase()))
+            }
+            Change::Files { dir, names, .. } if names.is_empty() => things.push((2, dir.to_ascii_lowercase())),
+            Change::Files { dir, names, .. } => {
+                things.extend(names.iter().map(|n| (2, format!("{dir}\\{n}").to_ascii_lowercase())))
+            }
+            Change::Resource { name, .. } => things.push((3, name.clone())),
+            Change::Service { name, .. } => things.push((4, name.to_ascii_lowercase())),
+            Change::Runtime { text } => things.push((5, text.clone())),
+            Change::Event(_) | Change::Process { .. } | Change::Decision { .. } | Change::Note { .. } => {}
+        }
+    }
+    things.sort();
+    things.dedup();
+    things.len()
 }
 
 /// Registers runtime `v` with IIS and runs a script-map pass (REG-03..06, SET-01..05, SHR-).
@@ -289,7 +300,7 @@ pub fn register(m: &mut Machine, w: &mut World, v: Version, pass: Pass, enable: 
     }
     let log_path = format!("{}\\TEMP\\ASPNETSetup_{:05}.log", m.windir(), m.next_counter("setup-log"));
     log(m, v, cat.finish_registering(&log_path), &["SET-10"]);
-    Registered { pass, keys_touched: keys_touched_since(m, mark) }
+    Registered { pass, work: work_since(m, mark) }
 }
 
 fn log(m: &mut Machine, v: Version, e: crate::messages::EventText, rules: &[RuleId]) {
@@ -449,7 +460,7 @@ pub fn install_maps(m: &mut Machine, v: Version, path: &str, recursive: bool) ->
         }
     }
     refresh_root_ver(m);
-    Ok(keys_touched_since(m, mark))
+    Ok(work_since(m, mark))
 }
 
 /// `-k`/`-kn`: removes every ASP.NET entry at `path` (and below when recursive) (REG-10, MAP-08).
@@ -469,7 +480,7 @@ pub fn strip_maps(m: &mut Machine, path: &str, recursive: bool) -> Result<usize,
         }
     }
     refresh_root_ver(m);
-    Ok(keys_touched_since(m, mark))
+    Ok(work_since(m, mark))
 }
 
 /// Unregisters runtime `v`: its maps move to the highest remaining runtime, or ASP.NET is
@@ -514,7 +525,7 @@ pub fn unregister(m: &mut Machine, w: &mut World, v: Version) -> usize {
     let set_rule: RuleId = if target.is_some() { "SET-06" } else { "SET-07" };
     sync_shared(m, w, &[set_rule, "SHR-01", "SHR-03", "SHR-04", "SHR-05", "SHR-06", "SHR-07", "SHR-08", "SHR-09"]);
     log(m, v, cat.finish_unregistering(), &["SET-10"]);
-    keys_touched_since(m, mark)
+    work_since(m, mark)
 }
 
 /// The runtimes some key's own ScriptMaps names, oldest first (VER-02).
@@ -691,7 +702,7 @@ pub fn unregister_all(m: &mut Machine, w: &mut World) -> usize {
     for &v in all.iter().rev() {
         log(m, v, Catalog::of(v).finish_unregistering(), &["SET-10", "REG-12"]);
     }
-    keys_touched_since(m, mark)
+    work_since(m, mark)
 }
 
 /// Records a management option of the 2.0+ tool (REG-18) as a shared resource.

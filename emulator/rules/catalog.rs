@@ -260,7 +260,7 @@ pub(super) static CATALOG: &[Rule] = &[
     Rule {
         id: "REG-19",
         title: "Progress lines",
-        summary: "Each action prints a start line, one dot per metabase key touched and a finish line, with 4.0 showing its full build (policy regiis.progress_version).",
+        summary: "Each action prints a start line, a line of dots and a finish line, with 4.0 showing its full build (policy regiis.progress_version); iisim prints one dot per unit of work done: each metabase key, registry key, file, shared resource and service changed.",
         source: Source::Observed,
         scope: Scope::Modeled,
     },
@@ -360,9 +360,7 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "4.0 extensionless URLs (IIS 6)",
         summary: "4.0's filter rewrites extensionless URLs of 4.0 sites, breaking 2.0 vdirs below them, unless a registry switch disables it and IIS is reset.",
         source: Source::Documented,
-        scope: Scope::Deferred(
-            "request dispatch and the process model arrive with the requests issue",
-        ),
+        scope: Scope::Deferred("aspnet_filter.dll's extensionless-URL rewriting (eurl.axd) is not built yet"),
     },
     Rule {
         id: "SHR-03",
@@ -612,7 +610,7 @@ pub(super) static CATALOG: &[Rule] = &[
     Rule {
         id: "KB-02",
         title: "The update",
-        summary: "The fix is a 1.0 hotfix or the 1.1 June 2003 rollup, recorded per runtime as an installable item that may need a reboot.",
+        summary: "The fix is a 1.0 hotfix (build 398) that needs 1.0 Service Pack 2 and is carried by SP3, or the 1.1 June 2003 rollup that 1.1 SP1 includes, recorded per runtime as an installable item that may need a reboot.",
         source: Source::Documented,
         scope: Scope::Modeled,
     },
@@ -729,6 +727,13 @@ pub(super) static CATALOG: &[Rule] = &[
         scope: Scope::Modeled,
     },
     Rule {
+        id: "SES-10",
+        title: "Cookieless session state",
+        summary: "With <sessionState cookieless=\"true\"> the session ID travels in the URL, /(id)/ for 1.x and /(S(id))/ for 2.0 and later; the global aspnet_filter.dll of the latest installed runtime takes it out before IIS maps the URL (2.0's filter knows both forms, 1.x's only its own), a request without one is redirected to a URL with a new ID, and the page's links keep it.",
+        source: Source::Documented,
+        scope: Scope::Modeled,
+    },
+    Rule {
         id: "HDR-01",
         title: "X-AspNet-Version",
         summary: "Managed responses carry the runtime version header unless disabled in 2.0+, and 1.0 sends none (policy hdr.version_header_v10).",
@@ -775,6 +780,13 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "Forbidden types",
         summary: "An existing file of a forbidden ASP.NET type gets 403 from the forbidden handler, while a missing one gets IIS's 404 first.",
         source: Source::Documented,
+        scope: Scope::Modeled,
+    },
+    Rule {
+        id: "HDR-08",
+        title: "ASP.NET's own 404",
+        summary: "A request ASP.NET runs for a page, service or handler whose file does not exist (its maps do not verify files) gets ASP.NET's 404 page \"The resource cannot be found.\" in that version's words, to remote clients too; trace.axd, 2.0's WebResource.axd and remoting endpoints need no file.",
+        source: Source::Observed,
         scope: Scope::Modeled,
     },
     Rule {
@@ -1095,7 +1107,7 @@ pub(super) static CATALOG: &[Rule] = &[
     Rule {
         id: "REQ-08",
         title: "Directories",
-        summary: "Slashless directory URLs are redirected to the slash form, then a default document runs, a listing is shown or 403.14 is returned (policy req.courtesy_redirect_status).",
+        summary: "Slashless directory URLs are redirected to the slash form (301 on IIS 6, 302 on IIS 5.x: HTTP-29), then a default document runs, a listing is shown or 403.14 is returned (policy req.courtesy_redirect_status).",
         source: Source::Documented,
         scope: Scope::Modeled,
     },
@@ -1136,7 +1148,7 @@ pub(super) static CATALOG: &[Rule] = &[
     },
     Rule {
         id: "REQ-14",
-        title: "Out of scope",
+        title: "Source access and WebDAV",
         summary: "Source access and WebDAV are not emulated, so WebDAV verbs fall through to the ordinary checks and end in 405.",
         source: Source::Modeled,
         scope: Scope::Modeled,
@@ -1335,14 +1347,14 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "iisvdir.vbs (IIS 6)",
         summary: "iisvdir creates, deletes and queries vdirs, needing existing parent folders and creating a missing physical path.",
         source: Source::Documented,
-        scope: Scope::Deferred("adsutil.vbs and iisreset arrive with later issues"),
+        scope: Scope::Deferred("the iisvdir.vbs script is not built yet"),
     },
     Rule {
         id: "IIR-06",
         title: "iisweb.vbs (IIS 6)",
         summary: "iisweb creates, deletes, starts, stops, pauses and queries sites with port, IP and host options.",
         source: Source::Modeled,
-        scope: Scope::Deferred("adsutil.vbs and iisreset arrive with later issues"),
+        scope: Scope::Deferred("the iisweb.vbs script is not built yet"),
     },
     Rule {
         id: "HTTP-01",
@@ -1447,7 +1459,7 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "TRACE",
         summary: "IIS 6 answers TRACE with 501 unless EnableTraceMethod is 1 in W3SVC's parameters; IIS 5.x echoes the request.",
         source: Source::Documented,
-        scope: Scope::Deferred("decided by resolution, which the HTTP.md corrections bring in line"),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HTTP-16",
@@ -1503,7 +1515,7 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "The Server header",
         summary: "Every response IIS or an ISAPI produces says Microsoft-IIS/<version>; HTTP.sys's own answers say nothing.",
         source: Source::Documented,
-        scope: Scope::Deferred("decided by resolution, which the HTTP.md corrections bring in line"),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HTTP-24",
@@ -1545,7 +1557,7 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "The courtesy redirect",
         summary: "A directory URL without its slash is redirected: 302 Object Moved on IIS 5.x, 301 on IIS 6, to an absolute Location built from Host.",
         source: Source::Documented,
-        scope: Scope::Deferred("decided by resolution (REQ-08), which the HTTP.md corrections bring in line"),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HTTP-30",

@@ -4,6 +4,7 @@
 //! project's own restatement of the behavioural contract; `iisim rules` prints it.
 
 mod catalog;
+pub mod kinds;
 
 use std::fmt;
 
@@ -55,6 +56,12 @@ pub struct Rule {
 /// Every rule of the catalog, in ID order within each family.
 pub fn catalog() -> &'static [Rule] {
     catalog::CATALOG
+}
+
+/// How many rules the catalog models, and how many it holds.
+pub fn counts() -> (usize, usize) {
+    let all = catalog();
+    (all.iter().filter(|r| r.scope == Scope::Modeled).count(), all.len())
 }
 
 /// The rule with this ID (case-insensitive), if the catalog has it.

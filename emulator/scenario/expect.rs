@@ -48,21 +48,42 @@ fn request_checks(served: Option<&Served>, spec: &ExpectSpec, checks: &mut Vec<C
     }
     if let Some(want) = &spec.process {
         let got = s.process.map(|(i, _)| i.to_string()).unwrap_or_else(|| "none".into());
-        checks.push(check(
-            format!("served by {want}"),
-            got.clone(),
-            got.eq_ignore_ascii_case(want),
-            &["PM5-03", "PM6-02"],
-        ));
+        // The rule that places requests in that kind of process.
+        let rules: &[RuleId] = match want.to_ascii_lowercase().as_str() {
+            "w3wp.exe" => &["PM6-02"],
+            "aspnet_wp.exe" => &["PM5-02"],
+            "inetinfo.exe" | "dllhost.exe" => &["PM5-03"],
+            _ => &[],
+        };
+        checks.push(check(format!("served by {want}"), got.clone(), got.eq_ignore_ascii_case(want), rules));
     }
     if let Some(want) = spec.pid {
         let got = s.process.map(|(_, p)| p.to_string()).unwrap_or_else(|| "none".into());
         checks.push(check(format!("served by PID {want}"), got.clone(), got == want.to_string(), &[]));
     }
     if let Some(want) = &spec.aspnet {
-        let got = s.runtime.map(|v| v.short().to_string()).unwrap_or_else(|| "none".into());
-        let want_v = Version::parse(want).map(|v| v.short().to_string()).unwrap_or_else(|| want.to_ascii_lowercase());
-        checks.push(check(format!("ASP.NET {want_v} ran it"), got.clone(), got == want_v, &["VER-02"]));
+        // `2.0`: ASP.NET 2.0 ran the request; `2.0 failed`: it was handed the request and could
+        // not run it; `none`: no ASP.NET was involved.
+        let got = match (s.runtime, s.failed) {
+            (Some(v), None) => v.short().to_string(),
+            (Some(v), Some(why)) => format!("{} failed ({why})", v.short()),
+            (None, _) => "none".into(),
+        };
+        let (want_text, failed) = match want.trim().strip_suffix("failed") {
+            Some(v) => (v.trim(), true),
+            None => (want.trim(), false),
+        };
+        let want_v =
+            Version::parse(want_text).map(|v| v.short().to_string()).unwrap_or_else(|| want_text.to_ascii_lowercase());
+        let (expected, ok) = match (want_v.as_str(), failed) {
+            ("none", _) => ("no ASP.NET handled it".to_string(), got == "none"),
+            (v, false) => (format!("ASP.NET {v} ran it"), got == v),
+            (v, true) => (
+                format!("ASP.NET {v} was handed it and failed"),
+                s.runtime.map(|r| r.short()) == Some(v) && s.failed.is_some(),
+            ),
+        };
+        checks.push(check(expected, got, ok, &["VER-02"]));
     }
     if let Some(want) = &spec.app {
         let want = mb_path(want);
@@ -190,8 +211,18 @@ pub fn resource_state(m: &Machine, name: &str) -> (String, &'static [RuleId]) {
                 own_list(w3, "HttpCustomHeaders").iter().any(|h| h.eq_ignore_ascii_case(registration::POWERED_BY));
             (if present { "present" } else { "absent" }.into(), &["HDR-02"])
         }
+        other if other.starts_with("kb812833:") => match Version::parse(&other[9..]) {
+            Some(v) if m.runtime(v).kb812833 => ("applied".into(), &["KB-02"]),
+            Some(v) if m.has_kb812833(v) => (format!("in service pack {}", m.service_pack(v)), &["KB-02"]),
+            _ => ("none".into(), &["KB-02"]),
+        },
         other => match other.strip_prefix("file_version:").map(Version::parse) {
             Some(Some(v)) => (m.file_version(v).to_string(), &["VER-08"]),
+            // KB 812833 step 8 grants IWAM_<machine> ASPNET's permissions (KB-06); the rest are
+            // what aspnet_regiis's management options record (REG-18).
+            _ if other.starts_with("granted:") && m.resource(other) == Some("same permissions as ASPNET") => {
+                ("same permissions as ASPNET".into(), &["KB-06"])
+            }
             _ => (m.resource(other).unwrap_or("none").to_string(), &["REG-18"]),
         },
     }
@@ -467,11 +498,13 @@ pub fn check_all(
         let seen: Vec<String> = new_events.iter().map(|ev| format!("{} {}", ev.id, ev.source)).collect();
         let text =
             format!("event {}{} written", e.id, e.source.as_ref().map(|s| format!(" from {s}")).unwrap_or_default());
+        // VER-05 decides ASP.NET's event sources only; IIS's own (W3SVC, W3SVC-WP) are not its.
+        let aspnet_source = e.source.as_deref().is_none_or(|s| s.starts_with("ASP.NET"));
         checks.push(check(
             text,
             if seen.is_empty() { "no events".into() } else { seen.join("; ") },
             found,
-            &["VER-05"],
+            if aspnet_source { &["VER-05"] } else { &[] },
         ));
     }
     checks

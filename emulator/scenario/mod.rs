@@ -4,6 +4,7 @@
 //! Data flows one way: a step goes to a tool (or setup), the tool calls machine operations, the
 //! operations record effects, and the transcript renders them with their rule IDs.
 
+mod diagnose;
 pub mod expect;
 pub mod spec;
 pub mod transcript;
@@ -52,25 +53,6 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-    (line, col)
-}
-
-/// The key of the `key = value` line holding `offset`, when the offset lies in the value.
-fn key_at(text: &str, offset: usize) -> Option<String> {
-    let offset = offset.min(text.len());
-    let start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line = &text[start..];
-    let line = &line[..line.find('\n').unwrap_or(line.len())];
-    let eq = line.find('=')?;
-    let key = line[..eq].trim().trim_matches('"');
-    (offset - start > eq && !key.is_empty() && !key.starts_with('[')).then(|| key.to_string())
-}
-
 /// A loaded scenario: its file, its spec, its starting machine and what runs on it, ready to run.
 pub struct Scenario {
     name: String,
@@ -78,9 +60,24 @@ pub struct Scenario {
     start: Machine,
     start_world: World,
     start_effects: Vec<String>,
+    start_citations: Vec<Citation>,
     cited: BTreeSet<RuleId>,
     /// The text of each `copy_file` step's source, by step index, read when the file loads.
     copies: BTreeMap<usize, String>,
+}
+
+/// One line of a transcript that cites rules: its kind (a change's [`Change::kind`], or `check`
+/// for an expectation) and the rules.
+///
+/// [`Change::kind`]: crate::machine::journal::Change::kind
+#[derive(Debug, Clone)]
+pub struct Citation {
+    /// What kind of line cites them.
+    pub kind: &'static str,
+    /// The rules cited.
+    pub rules: Vec<RuleId>,
+    /// The line as the transcript shows it.
+    pub line: String,
 }
 
 /// A failed expectation.
@@ -107,6 +104,8 @@ pub struct Report {
     pub failures: Vec<Failure>,
     /// Every rule ID the transcript cites.
     pub cited: BTreeSet<RuleId>,
+    /// Every line that cites rules, with its kind.
+    pub citations: Vec<Citation>,
 }
 
 impl Report {
@@ -117,12 +116,20 @@ impl Report {
 }
 
 /// A file's name as given and its text; an unreadable file is an error naming it.
+/// A file that is not UTF-8 is an error at the line and column where it stops being UTF-8.
 fn read_text(path: &Path) -> Result<(String, String), ScenarioError> {
     let file = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok((file, text)),
-        Err(e) => Err(ScenarioError { file, line: 0, column: 0, message: format!("cannot read the file: {e}") }),
-    }
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the file: {e}"),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let (message, line, column) = diagnose::not_utf8(e.as_bytes());
+        ScenarioError { file: file.clone(), line, column, message }
+    })?;
+    Ok((file, text))
 }
 
 /// Reads and loads a scenario file.
@@ -135,14 +142,16 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Loads a scenario from text: parse, check every value, build the starting machine.
 pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let err_at = |offset: Option<usize>, message: String| {
-        let (line, column) = offset.map(|o| line_col(text, o)).unwrap_or((0, 0));
+        let (line, column) = offset.map(|o| diagnose::line_col(text, o)).unwrap_or((0, 0));
         ScenarioError { file: file.to_string(), line, column, message }
     };
     let spec: ScenarioFile = toml::from_str(text).map_err(|e| {
         let at = e.span().map(|s| s.start);
-        let mut message = e.message().to_string();
-        if let Some(key) = at.and_then(|o| key_at(text, o)) {
-            if !message.contains(&format!("`{key}`")) {
+        let mut message = diagnose::plain(e.message());
+        if let Some((o, key)) = at.and_then(|o| Some((o, diagnose::key_at(text, o)?))) {
+            if diagnose::at_header(text, o) && message.contains("expected an array") {
+                message = format!("`{key}` is a list of tables: write [[{key}]]");
+            } else if !message.contains(&format!("`{key}`")) {
                 message.push_str(&format!(" (key `{key}`)"));
             }
         }
@@ -178,8 +187,22 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
             return Err(err_at(Some(x64.span().start), "`x64` applies to Windows Server 2003 only".into()));
         }
     }
+    let mut elapsed: u64 = 0;
     for step in &spec.step {
         validate_step(step.get_ref()).map_err(|m| err_at(Some(step.span().start), m))?;
+        let s = step.get_ref();
+        let spent =
+            s.advance.map(|d| d.0).unwrap_or(0) + s.request.as_ref().and_then(|r| r.duration).map(|d| d.0).unwrap_or(0);
+        elapsed += spent;
+        if elapsed > spec::MAX_CLOCK_SECONDS {
+            return Err(err_at(
+                Some(step.span().start),
+                format!(
+                    "the steps' durations add up to more than the virtual clock holds ({} days)",
+                    spec::MAX_CLOCK_SECONDS / 86_400
+                ),
+            ));
+        }
         for o in &step.get_ref().options {
             if !o.get_ref().eq_ignore_ascii_case("/noaspupgrade") {
                 return Err(err_at(
@@ -230,14 +253,27 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
     build(&mut m, &mut w, &spec, imported).map_err(|(offset, msg)| err_at(offset, msg))?;
     let effects = m.drain_effects_with(w.journal_mut());
     let mut cited = BTreeSet::new();
+    let mut start_citations = Vec::new();
+    // Each effect is freed once rendered, so the two forms never both hold the whole start.
     let start_effects = effects
-        .iter()
+        .into_iter()
         .map(|e| {
             cited.extend(e.rules.iter().copied());
-            transcript::render(e)
+            let line = transcript::render(&e);
+            start_citations.push(Citation { kind: e.change.kind(), rules: e.rules.clone(), line: line.clone() });
+            line
         })
         .collect();
-    Ok(Scenario { name: name.to_string(), spec, start: m, start_world: w, start_effects, cited, copies })
+    Ok(Scenario {
+        name: name.to_string(),
+        spec,
+        start: m,
+        start_world: w,
+        start_effects,
+        start_citations,
+        cited,
+        copies,
+    })
 }
 
 fn validate_step(step: &StepSpec) -> Result<(), String> {
@@ -300,6 +336,12 @@ fn validate_step(step: &StepSpec) -> Result<(), String> {
         }
         if r.repeat == Some(0) {
             return Err("`repeat` must be at least 1".into());
+        }
+        if r.repeat.is_some_and(|n| n > spec::MAX_REPEAT) {
+            return Err(format!(
+                "`repeat` is at most {}: each request is recorded in the transcript",
+                spec::MAX_REPEAT
+            ));
         }
     }
     if let Some(svc) = &step.restart_service {
@@ -468,7 +510,7 @@ fn build(m: &mut Machine, w: &mut World, spec: &ScenarioFile, imported: Option<L
             match product.0 {
                 Product::Runtime(v) => registration::install_files(m, v, false),
                 Product::NetFx3 => registration::install_files(m, crate::runtime::Version::V2_0, true),
-                Product::Kb812833(_) => {
+                Product::Kb812833(_) | Product::ServicePack(..) => {
                     setup::install(m, w, product.0, true);
                 }
             }
@@ -515,30 +557,46 @@ fn edit_machine_config(m: &mut Machine, edit: &spec::MachineConfigEdit) -> Resul
 
 /// Writes an application's web.config settings when the entry gives any.
 fn apply_web_config(m: &mut Machine, w: &mut World, a: &spec::AppEntry) {
-    if a.session_state.is_none() && a.version_header.is_none() && a.target.is_none() {
+    let edit = WebConfigEdit {
+        session: a.session_state,
+        version_header: a.version_header,
+        target: a.target,
+        cookieless: a.cookieless,
+    };
+    if edit.is_empty() {
         return;
     }
-    write_web_config(m, w, &mb_path(&a.path), a.session_state, a.version_header, a.target);
+    write_web_config(m, w, &mb_path(&a.path), &edit);
 }
 
-/// Changes the given web.config settings of an application, keeping the others.
-fn write_web_config(
-    m: &mut Machine,
-    w: &mut World,
-    path: &str,
+/// The web.config settings a machine entry or a step changes; `None` keeps the current value.
+struct WebConfigEdit {
     session: Option<spec::SessionModeArg>,
     version_header: Option<bool>,
     target: Option<spec::VersionArg>,
-) {
+    cookieless: Option<bool>,
+}
+
+impl WebConfigEdit {
+    fn is_empty(&self) -> bool {
+        self.session.is_none() && self.version_header.is_none() && self.target.is_none() && self.cookieless.is_none()
+    }
+}
+
+/// Changes the given web.config settings of an application, keeping the others.
+fn write_web_config(m: &mut Machine, w: &mut World, path: &str, edit: &WebConfigEdit) {
     let mut wc = m.web_config(path);
-    if let Some(s) = session {
+    if let Some(s) = edit.session {
         wc.session = s.0;
     }
-    if let Some(h) = version_header {
+    if let Some(h) = edit.version_header {
         wc.version_header = h;
     }
-    if let Some(t) = target {
+    if let Some(t) = edit.target {
         wc.target = Some(t.0);
+    }
+    if let Some(c) = edit.cookieless {
+        wc.cookieless = c;
     }
     process::set_web_config(m, w, path, wc);
 }
@@ -652,17 +710,38 @@ impl Scenario {
         self.run_session(None)
     }
 
+    /// Runs every step on the scenario's own starting machine, without copying it (a scenario
+    /// of 100,000 applications has a large one), and returns the failed expectations and the
+    /// final machine and world; no transcript is written.
+    pub fn into_end(mut self) -> (Vec<Failure>, Machine, World) {
+        let blank = Machine::new(MachineConfig::new(self.start.edition()));
+        let start = std::mem::replace(&mut self.start, blank);
+        let world = std::mem::take(&mut self.start_world);
+        self.start_effects = Vec::new();
+        let (report, m, w, _) = self.run_on(start, world, Vec::new(), None);
+        (report.failures, m, w)
+    }
+
     fn run_session(&self, last: Option<usize>) -> (Report, Machine, World, Session) {
-        let mut m = self.start.clone();
-        let mut w = self.start_world.clone();
+        self.run_on(self.start.clone(), self.start_world.clone(), self.start_effects.clone(), last)
+    }
+
+    fn run_on(
+        &self,
+        mut m: Machine,
+        mut w: World,
+        start_effects: Vec<String>,
+        last: Option<usize>,
+    ) -> (Report, Machine, World, Session) {
         let mut session = Session::new(&m);
         let mut t = Transcript::default();
         let mut cited = self.cited.clone();
+        let mut citations = self.start_citations.clone();
         let mut failures = Vec::new();
         self.header(&m, &mut t);
         t.push("");
         t.push("== start ==");
-        for line in &self.start_effects {
+        for line in start_effects {
             t.push(format!("  * {line}"));
         }
         let limit = last.unwrap_or(self.spec.step.len());
@@ -692,7 +771,9 @@ impl Scenario {
             t.push(format!("  exit {}", out.exit));
             for e in m.drain_effects_with(w.journal_mut()) {
                 cited.extend(e.rules.iter().copied());
-                t.push(format!("  * {}", transcript::render(&e)));
+                let line = transcript::render(&e);
+                citations.push(Citation { kind: e.change.kind(), rules: e.rules.clone(), line: line.clone() });
+                t.push(format!("  * {line}"));
             }
             let new_events = EventLog::merged_since(m.event_log(), events_before.0, w.event_log(), events_before.1);
             let checks = step
@@ -702,6 +783,7 @@ impl Scenario {
                 .unwrap_or_default();
             for c in checks {
                 cited.extend(c.rules.iter().copied());
+                citations.push(Citation { kind: "check", rules: c.rules.clone(), line: c.expected.clone() });
                 t.push(check_line(&c));
                 if let Some(actual) = c.actual {
                     failures.push(Failure { step: label.clone(), expected: c.expected, actual });
@@ -717,8 +799,14 @@ impl Scenario {
                 });
             }
         }
-        let report =
-            Report { name: self.name.clone(), title: self.spec.title.clone(), transcript: t.finish(), failures, cited };
+        let report = Report {
+            name: self.name.clone(),
+            title: self.spec.title.clone(),
+            transcript: t.finish(),
+            failures,
+            cited,
+            citations,
+        };
         (report, m, w, session)
     }
 
@@ -761,6 +849,7 @@ fn describe(step: &StepSpec) -> String {
         Product::Runtime(v) => format!(".NET Framework {v}"),
         Product::NetFx3 => ".NET Framework 3.x".into(),
         Product::Kb812833(v) => format!("the KB 812833 update for {v}"),
+        Product::ServicePack(v, sp) => format!(".NET Framework {} Service Pack {sp}", v.short()),
     };
     if let Some(cmd) = &step.run {
         let who = if step.as_admin == Some(false) { " (as a non-administrator)" } else { "" };
@@ -868,16 +957,21 @@ fn send(m: &mut Machine, w: &mut World, r: &spec::RequestSpec) -> (Output, Serve
         local: r.local,
     };
     let mut out = Output::default();
-    let mut last = None;
-    for _ in 0..r.repeat.unwrap_or(1) {
-        let served = process::serve(m, w, &req, &load);
-        out.line(summary(&req, &served));
-        last = Some(served);
+    let mut all: Vec<Served> = (0..r.repeat.unwrap_or(1)).map(|_| process::serve(m, w, &req, &load)).collect();
+    // A request that waited in a queue is answered by the worker it ended up in (PM5-07).
+    for s in &mut all {
+        if let Some(p) = process::answered_by(w, s.id) {
+            s.process = Some(p);
+        }
+        out.line(summary(&req, s));
     }
     if load.duration > 0 {
         process::advance(m, w, load.duration);
     }
-    let served = last.unwrap_or_else(|| process::serve(m, w, &req, &load));
+    let served = all.pop().unwrap_or_else(|| process::serve(m, w, &req, &load));
+    for line in answer_lines(m, &served) {
+        out.line(line);
+    }
     (out, served)
 }
 
@@ -893,10 +987,54 @@ pub fn explain(m: &Machine, w: &World, req: &Request, load: &Load) -> Vec<String
         lines.push(format!("  {}", transcript::render(&e)));
     }
     lines.push(format!("=> {}", summary(req, &served)));
-    lines.push(format!("   HTTP/1.1 {}", served.reply.status));
-    for (k, v) in &served.reply.headers {
-        lines.push(format!("   {k}: {v}"));
+    if served.reply.status != 0 {
+        lines.push(format!("   {}", status_line(&served.reply, iis_phrases(m, &served))));
+        for (k, v) in &served.reply.headers {
+            lines.push(format!("   {k}: {v}"));
+        }
+        lines.push("   ".into());
+        lines.extend(body_lines(&served.reply.body, EXPLAIN_BODY_LINES).into_iter().map(|l| format!("   {l}")));
     }
+    lines
+}
+
+/// How many lines of a response body a request step shows.
+const STEP_BODY_LINES: usize = 4;
+/// How many lines of a response body `explain` shows.
+const EXPLAIN_BODY_LINES: usize = 40;
+
+/// The first `max` lines of a body, then how many more there are.
+fn body_lines(body: &str, max: usize) -> Vec<String> {
+    let all: Vec<&str> = body.lines().collect();
+    let mut lines: Vec<String> = all.iter().take(max).map(|l| l.to_string()).collect();
+    if all.len() > max {
+        lines.push(format!("... ({} more lines)", all.len() - max));
+    }
+    if all.is_empty() {
+        lines.push("(empty body)".into());
+    }
+    lines
+}
+
+/// The status line IIS sends, with the front end's reason phrases (HTTP-21); the sub-status is
+/// never on the line (REQ-12).
+fn status_line(reply: &crate::dispatch::Reply, iis5: bool) -> String {
+    format!("HTTP/1.1 {} {}", reply.status, crate::http::wire::reason(reply.status, iis5))
+}
+
+/// Whether the answer's status line carries IIS 5's own reason phrases: IIS 5.x wrote it itself;
+/// ASP.NET's answers carry the phrases ASP.NET sets (RFC 2616's).
+fn iis_phrases(m: &Machine, s: &Served) -> bool {
+    !m.edition().is_iis6() && s.runtime.is_none()
+}
+
+/// The status line and the first lines of the body of a request's answer.
+fn answer_lines(m: &Machine, s: &Served) -> Vec<String> {
+    if s.reply.status == 0 {
+        return Vec::new();
+    }
+    let mut lines = vec![status_line(&s.reply, iis_phrases(m, s))];
+    lines.extend(body_lines(&s.reply.body, STEP_BODY_LINES).into_iter().map(|l| format!("> {l}")));
     lines
 }
 
@@ -911,8 +1049,10 @@ pub fn summary(req: &Request, s: &Served) -> String {
     if let Some((image, pid)) = s.process {
         line.push_str(&format!(" from {image} PID {pid}"));
     }
-    if let Some(v) = s.runtime {
-        line.push_str(&format!(", ASP.NET {v}"));
+    match (s.runtime, s.failed) {
+        (Some(v), None) => line.push_str(&format!(", ASP.NET {v}")),
+        (Some(v), Some(why)) => line.push_str(&format!(", ASP.NET {v} did not run it: {why}")),
+        (None, _) => {}
     }
     if let Some(t) = &s.target {
         line.push_str(&format!(", app {}", t.app));
@@ -932,7 +1072,13 @@ fn act(m: &mut Machine, w: &mut World, step: &StepSpec) -> Output {
         };
     }
     if let Some(edit) = &step.web_config {
-        write_web_config(m, w, &mb_path(&edit.app), edit.session_state, edit.version_header, edit.target);
+        let changes = WebConfigEdit {
+            session: edit.session_state,
+            version_header: edit.version_header,
+            target: edit.target,
+            cookieless: edit.cookieless,
+        };
+        write_web_config(m, w, &mb_path(&edit.app), &changes);
         return Output::default();
     }
     if let Some(d) = &step.advance {
@@ -1089,17 +1235,19 @@ fn indent(text: &str) -> String {
 /// A transcript being written, line by line.
 #[derive(Default)]
 struct Transcript {
-    lines: Vec<String>,
+    // One string, not a line each: a 100,000-application start section is a million lines.
+    text: String,
 }
 
 impl Transcript {
-    fn push(&mut self, line: impl Into<String>) {
-        self.lines.push(line.into());
+    /// Adds a line; what the scenario's text put in it is made printable (no raw control
+    /// characters reach a terminal or the JUnit report).
+    fn push(&mut self, line: impl AsRef<str>) {
+        self.text.push_str(&transcript::printable(line.as_ref()));
+        self.text.push('\n');
     }
 
     fn finish(self) -> String {
-        let mut s = self.lines.join("\n");
-        s.push('\n');
-        s
+        self.text
     }
 }

@@ -66,11 +66,11 @@ string_arg!(
     "expected 1.0, 1.1, 2.0 or 4.0 (or a full form such as 2.0.50727)"
 );
 string_arg!(
-    /// A setup product (`1.0`…`4.0`, `3.0`, `3.5`).
+    /// A setup product (`1.0`…`4.0`, `3.0`, `3.5`, `1.0 SP2`, `KB812833`).
     ProductArg(Product),
     Product::parse,
     ".NET Framework",
-    "expected 1.0, 1.1, 2.0, 3.0, 3.5 or 4.0"
+    "expected 1.0, 1.1, 2.0, 3.0, 3.5 or 4.0, a service pack (1.0 SP1..SP3, 1.1 SP1, 2.0 SP1..SP2), KB812833 or KB821156"
 );
 string_arg!(
     /// Application protection as a scenario writes it (`low`, `medium`, `high`).
@@ -91,10 +91,17 @@ string_arg!(
     DurationArg(u64),
     parse_duration,
     "duration",
-    "expected a number followed by s, m, h or d (e.g. 21m)"
+    "expected a number followed by s, m, h or d (e.g. 21m), at most 36500d"
 );
 
-/// Parses `30s`, `20m`, `2h`, `1d` into seconds.
+/// The longest span the virtual clock holds over a whole scenario: 100 years, in seconds. Longer
+/// spans would make the clock wrap, so the loader refuses them.
+pub const MAX_CLOCK_SECONDS: u64 = 36_500 * 86_400;
+
+/// The most identical requests one step sends (`repeat`): each is recorded in the transcript.
+pub const MAX_REPEAT: u32 = 10_000;
+
+/// Parses `30s`, `20m`, `2h`, `1d` into seconds; spans the virtual clock cannot hold are refused.
 pub fn parse_duration(text: &str) -> Option<u64> {
     let t = text.trim();
     let unit = t.chars().last()?;
@@ -106,7 +113,33 @@ pub fn parse_duration(text: &str) -> Option<u64> {
         'd' => 86400,
         _ => return None,
     };
-    n.checked_mul(mult)
+    n.checked_mul(mult).filter(|s| *s <= MAX_CLOCK_SECONDS)
+}
+
+/// Reads a response status written as an integer (`200`) or a string (`"404.2"`).
+fn status_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct StatusVisitor;
+    impl serde::de::Visitor<'_> for StatusVisitor {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a status such as 200 or \"404.2\"")
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+            Ok(Some(n.to_string()))
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+            Ok(Some(n.to_string()))
+        }
+        fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Self::Value, E> {
+            Err(E::custom(format!(
+                "write a sub-status as a string (\"{n}\"): as a number 404.10 and 404.1 are the same"
+            )))
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            Ok(Some(s.to_string()))
+        }
+    }
+    d.deserialize_any(StatusVisitor)
 }
 
 string_arg!(
@@ -230,6 +263,9 @@ pub struct WebConfigSpec {
     /// The runtime the application was built for (CMP-02).
     #[serde(default)]
     pub target: Option<VersionArg>,
+    /// `<sessionState cookieless>`: the session ID travels in the URL (SES-10).
+    #[serde(default)]
+    pub cookieless: Option<bool>,
 }
 
 /// A file copied onto the emulated disk.
@@ -282,7 +318,8 @@ pub struct RequestSpec {
     /// Sent from the server's console (detailed error pages).
     #[serde(default)]
     pub local: bool,
-    /// How many identical requests arrive at once (default 1); expectations check the last.
+    /// How many identical requests arrive at once (default 1, at most [`MAX_REPEAT`]);
+    /// expectations check the last.
     #[serde(default)]
     pub repeat: Option<u32>,
     /// Memory the worker uses after the request, in MB.
@@ -357,6 +394,9 @@ pub struct AppEntry {
     /// The runtime the application was built for (CMP-02).
     #[serde(default)]
     pub target: Option<VersionArg>,
+    /// web.config `<sessionState cookieless>` (SES-10).
+    #[serde(default)]
+    pub cookieless: Option<bool>,
 }
 
 fn yes() -> bool {
@@ -539,8 +579,8 @@ pub struct ExpectSpec {
     /// Events the step must not have written (by ID).
     #[serde(default)]
     pub no_events: Vec<u32>,
-    /// Response status, `200` or with sub-status `404.2`.
-    #[serde(default)]
+    /// Response status, `200` (integer or string) or with sub-status `"404.2"`.
+    #[serde(default, deserialize_with = "status_text")]
     pub status: Option<String>,
     /// Response headers: name -> exact value (`absent` for none).
     #[serde(default)]

@@ -122,3 +122,21 @@ pub fn render(effect: &Effect) -> String {
         format!("{text} {cite}")
     }
 }
+
+/// Text safe for a terminal and for XML 1.0: control characters other than tab and newline
+/// (an ESC in a URL would reach the terminal) and U+FFFE/U+FFFF become `\u{..}` escapes.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| (c.is_control() && c != '\t' && c != '\n') || c == '\u{FFFE}' || c == '\u{FFFF}';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}

@@ -2,6 +2,7 @@
 
 use crate::machine::Machine;
 use crate::process::{self, World};
+use crate::rules::RuleId;
 
 use super::{Context, Output};
 
@@ -17,36 +18,43 @@ enum Action {
     Disable,
 }
 
-fn usage() -> Vec<String> {
-    [
-        "IISRESET.EXE (c) Microsoft Corp. 1998-1999",
-        "",
-        "Usage:",
-        "iisreset [computername]",
-        "",
-        "    /RESTART            Stop and then restart all Internet services.",
-        "    /START              Start all Internet services.",
-        "    /STOP               Stop all Internet services.",
-        "    /REBOOT             Reboot the computer.",
-        "    /REBOOTONERROR      Reboot the computer if an error occurs when starting,",
-        "                        stopping, or restarting Internet services.",
-        "    /NOFORCE            Do not forcefully terminate Internet services if",
-        "                        attempting to stop them gracefully fails.",
-        "    /TIMEOUT:val        Specify the timeout value ( in seconds ) to wait for",
-        "                        a successful stop of Internet services. On expiration",
-        "                        of this timeout the computer can be rebooted if",
-        "                        the /REBOOTONERROR parameter is specified.",
-        "                        The default value is 20s for restart, 60s for stop,",
-        "                        and 0s for reboot.",
-        "    /STATUS             Display the status of all Internet services.",
-        "    /ENABLE             Enable restarting of Internet Services",
-        "                        on the local system.",
-        "    /DISABLE            Disable restarting of Internet Services",
-        "                        on the local system.",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+/// The banner line: the Server 2003 build says 1998-2005, the Windows 2000 and XP builds 1998-1999.
+fn banner(iis6: bool) -> String {
+    format!("IISRESET.EXE (c) Microsoft Corp. 1998-{}", if iis6 { "2005" } else { "1999" })
+}
+
+fn usage(iis6: bool) -> Vec<String> {
+    let mut lines = vec![banner(iis6)];
+    lines.extend(
+        [
+            "",
+            "Usage:",
+            "iisreset [computername]",
+            "",
+            "    /RESTART            Stop and then restart all Internet services.",
+            "    /START              Start all Internet services.",
+            "    /STOP               Stop all Internet services.",
+            "    /REBOOT             Reboot the computer.",
+            "    /REBOOTONERROR      Reboot the computer if an error occurs when starting,",
+            "                        stopping, or restarting Internet services.",
+            "    /NOFORCE            Do not forcefully terminate Internet services if",
+            "                        attempting to stop them gracefully fails.",
+            "    /TIMEOUT:val        Specify the timeout value ( in seconds ) to wait for",
+            "                        a successful stop of Internet services. On expiration",
+            "                        of this timeout the computer can be rebooted if",
+            "                        the /REBOOTONERROR parameter is specified.",
+            "                        The default value is 20s for restart, 60s for stop,",
+            "                        and 0s for reboot.",
+            "    /STATUS             Display the status of all Internet services.",
+            "    /ENABLE             Enable restarting of Internet Services",
+            "                        on the local system.",
+            "    /DISABLE            Disable restarting of Internet Services",
+            "                        on the local system.",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    lines
 }
 
 fn parse(args: &[String], local_name: &str) -> Result<Action, ()> {
@@ -77,17 +85,39 @@ fn parse(args: &[String], local_name: &str) -> Result<Action, ()> {
     Ok(action.unwrap_or(Action::Restart))
 }
 
-fn status_lines(m: &Machine, world: &World) -> Vec<String> {
+fn status_lines(m: &Machine) -> Vec<String> {
     let mut out = Vec::new();
-    let running = process::web_running(m, world);
     for (name, display) in [("IISADMIN", "IIS Admin Service"), ("W3SVC", "World Wide Web Publishing Service")] {
-        if m.service(name).is_some() {
-            // iisreset /stop stops IISADMIN and everything that depends on it (IIR-02).
-            let state = if running { "Running" } else { "Stopped" };
+        if let Some(service) = m.service(name) {
+            let state = if service.running { "Running" } else { "Stopped" };
             out.push(format!("Status for {display} ( {name} ) : {state}"));
         }
     }
     out
+}
+
+/// `/STOP`: IISADMIN and the services that depend on it stop, and every IIS process ends (IIR-02).
+fn stop_services(m: &mut Machine, world: &mut World) {
+    process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+    // IISADMIN and its dependents stop, as net and sc then report (NET-08).
+    for name in ["W3SVC", "HTTPFilter", "IISADMIN"] {
+        m.set_service_running(name, false, &["IIR-02"]);
+    }
+}
+
+/// `/START`: IISADMIN and W3SVC start, and W3SVC reads the metabase again (IIR-02, IIR-03).
+fn start_services(m: &mut Machine, world: &mut World) {
+    for name in ["IISADMIN", "HTTPFilter", "W3SVC"] {
+        m.set_service_running(name, true, &["IIR-02"]);
+    }
+    process::iis_start(m, world);
+}
+
+/// The start half of a reset: the metabase is read again (IIR-03); on IIS 6 that includes the
+/// isolation mode (PM6-01), which IIS 5 does not have.
+fn started_note(m: &mut Machine) {
+    let rules: &[RuleId] = if m.edition().is_iis6() { &["IIR-03", "PM6-01"] } else { &["IIR-03"] };
+    m.note("IIS services started; the metabase is read again", rules);
 }
 
 /// Runs `iisreset` with its arguments.
@@ -95,7 +125,7 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
     let mut out = Output::default();
     let Ok(action) = parse(args, m.name()) else {
         m.note("iisreset: unknown or conflicting switches, usage printed", &["IIR-01"]);
-        out.lines = usage();
+        out.lines = usage(m.edition().is_iis6());
         out.exit = 1;
         return out;
     };
@@ -108,7 +138,7 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
     m.note(format!("iisreset {action:?}"), &["IIR-01"]);
     let disabled = m.reset_disabled();
     match action {
-        Action::Status => out.lines = status_lines(m, world),
+        Action::Status => out.lines = status_lines(m),
         Action::Enable => {
             m.set_reset_disabled(false);
             m.note("iisreset enabled", &["IIR-02"]);
@@ -126,43 +156,36 @@ pub fn run(m: &mut Machine, world: &mut World, args: &[String], ctx: Context) ->
         }
         Action::Stop => {
             out.line("Attempting stop...");
-            process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+            stop_services(m, world);
             m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
-            // IISADMIN and its other dependents stop too, as net and sc then report (NET-08).
-            for svc in ["HTTPFilter", "IISADMIN"] {
-                super::net::set_running(m, svc, false, &["IIR-02"]);
-            }
             out.line("Internet services successfully stopped");
         }
         Action::Start => {
             out.line("Attempting start...");
             m.mb_reload("IIS started", &["MB-02", "MB-03", "IIR-03"]);
-            for svc in ["IISADMIN", "HTTPFilter"] {
-                super::net::set_running(m, svc, true, &["IIR-02"]);
-            }
-            process::iis_start(m, world);
-            m.note("IIS services started; the metabase is read again", &["IIR-03", "PM6-01"]);
+            start_services(m, world);
+            started_note(m);
             out.line("Internet services successfully started");
         }
         Action::Restart => {
             out.line("Attempting stop...");
-            process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+            stop_services(m, world);
             m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
             out.line("Internet services successfully stopped");
             out.line("Attempting start...");
             m.mb_reload("IIS started", &["MB-02", "MB-03", "IIR-03"]);
-            process::iis_start(m, world);
-            m.note("IIS services started; the metabase is read again", &["IIR-03", "PM6-01"]);
+            start_services(m, world);
+            started_note(m);
             out.line("Internet services successfully restarted");
         }
         Action::Reboot => {
             out.line("Rebooting the computer...");
-            process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+            stop_services(m, world);
             m.mb_flush("IIS stopped", &["MB-02", "IIR-03"]);
             process::state_service_restarted(world);
             process::sql_server_restarted(world);
             m.mb_reload("IIS started", &["MB-02", "MB-03", "IIR-03"]);
-            process::iis_start(m, world);
+            start_services(m, world);
             m.note("the computer restarted: every service started again", &["IIR-02"]);
         }
     }

@@ -45,6 +45,13 @@ pub fn set_running(m: &mut Machine, key: &str, on: bool, rules: &[RuleId]) {
     m.set_service(key, Some(s), if on { "started" } else { "stopped" }, rules);
 }
 
+/// Sets a service's state and records `action` as what happened to it.
+fn set_state(m: &mut Machine, key: &str, on: bool, action: &str, rules: &[RuleId]) {
+    let Some(mut s) = m.service(key).cloned() else { return };
+    s.running = on;
+    m.set_service(key, Some(s), action, rules);
+}
+
 fn display(m: &Machine, key: &str) -> String {
     m.service(key).map(|s| s.display.clone()).unwrap_or_else(|| key.to_string())
 }
@@ -63,7 +70,8 @@ fn stop_one(m: &mut Machine, w: &mut World, key: &str) {
     match key {
         "W3SVC" => {
             process::stop_w3svc(m, w, "W3SVC stopped (net stop)", &["NET-09", "IIR-04"]);
-            m.service_action("W3SVC", "stopped", &["NET-01", "NET-03", "NET-09"]);
+            // The service's state is the one truth of whether W3SVC serves (IIR-02).
+            set_state(m, "W3SVC", false, "stopped", &["NET-01", "NET-03", "NET-09"]);
         }
         "IISADMIN" => {
             // IISADMIN takes inetinfo.exe and the in-memory metabase with it (NET-09, MB-02).
@@ -85,8 +93,14 @@ fn start_one(m: &mut Machine, w: &mut World, key: &str) {
             if !running(m, w, "IISADMIN") {
                 set_running(m, "IISADMIN", true, &["NET-02", "NET-08"]);
             }
+            set_state(
+                m,
+                "W3SVC",
+                true,
+                "started; the metabase is read again",
+                &["NET-01", "NET-02", "NET-09", "PM6-01"],
+            );
             process::iis_start(m, w);
-            m.service_action("W3SVC", "started; the metabase is read again", &["NET-01", "NET-02", "NET-09", "PM6-01"]);
         }
         _ => set_running(m, key, true, &["NET-02"]),
     }

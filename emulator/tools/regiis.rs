@@ -62,6 +62,8 @@ static SPECS: &[Spec] = &[
     spec("px", Action, 2, V2_0),
     spec("pa", Action, 2, V2_0),
     spec("pr", Action, 2, V2_0),
+    spec("config+", Action, 0, V2_0),
+    spec("config-", Action, 0, V2_0),
     spec("enable", Modifier, 0, V1_1),
     spec("disable", Modifier, 0, V1_1),
     spec("norestart", Modifier, 0, V2_0),
@@ -216,7 +218,32 @@ fn banner(m: &Machine, v: Version, out: &mut Output) {
     }
 }
 
-/// The usage text (REG-21); option descriptions are iisim's own words.
+/// Width of the help text: a console of 80 columns less the last one.
+const HELP_WIDTH: usize = 79;
+/// Column where an option's description starts.
+const HELP_COLUMN: usize = 26;
+
+/// Wraps `text` into lines of at most `width` characters at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let last = lines.last_mut().expect("never empty");
+        if !last.is_empty() && last.len() + 1 + word.len() > width {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
+}
+
+/// The usage text (REG-21); option descriptions are iisim's own words. 2.0 and 4.0 lay it out
+/// as public dumps of the 4.x tool show: section titles centred, the option in a column, its
+/// description after `- ` wrapped under itself, a blank line between options. 1.x prints the
+/// options one a line without titles (no public dump of the 1.x layout is known).
 fn usage(m: &Machine, v: Version, out: &mut Output) {
     let has = |name: &str| name == "?" || SPECS.iter().any(|s| s.name == name && available(m, v, s));
     if v.is_20_or_later() {
@@ -233,6 +260,7 @@ fn usage(m: &Machine, v: Version, out: &mut Output) {
     out.line(format!(
         "    aspnet_regiis [-i[r]{enable} | -u[a] | -r | -s[n] <path> | -k[n] <path> | -lv | -lk | -c | -e[a] | -?]"
     ));
+    let titled = v.is_20_or_later();
     let mut group = |heading: &str, rows: &[(&str, &str)]| {
         let rows: Vec<&(&str, &str)> =
             rows.iter().filter(|(n, _)| has(n.split(' ').next().unwrap_or_default())).collect();
@@ -240,12 +268,33 @@ fn usage(m: &Machine, v: Version, out: &mut Output) {
             return;
         }
         out.line("");
-        if v.is_20_or_later() {
-            out.line(format!("-- {heading} --"));
+        if titled {
+            let title = format!("-- {heading} --");
+            out.line(format!("{:>w$}", title, w = (HELP_WIDTH + title.len()) / 2));
             out.line("");
         }
-        for (name, text) in rows {
-            out.line(format!("-{name:<26}{text}"));
+        for (i, (name, text)) in rows.iter().enumerate() {
+            if !titled {
+                out.line(format!("-{name:<26}{text}"));
+                continue;
+            }
+            if i > 0 {
+                out.line("");
+            }
+            let option = format!("-{name}");
+            let body = wrap(text, HELP_WIDTH - HELP_COLUMN - 2);
+            // An option longer than its column gets its description on the next line.
+            let mut first = if option.len() < HELP_COLUMN {
+                Some(format!("{option:<HELP_COLUMN$}"))
+            } else {
+                out.line(option);
+                None
+            };
+            for (j, line) in body.iter().enumerate() {
+                let lead = first.take().unwrap_or_else(|| " ".repeat(HELP_COLUMN));
+                let dash = if j == 0 { "- " } else { "  " };
+                out.line(format!("{lead}{dash}{line}"));
+            }
         }
     };
     group(
@@ -292,15 +341,23 @@ fn usage(m: &Machine, v: Version, out: &mut Output) {
         ],
     );
     group(
+        "REMOTE CONFIGURATION OPTIONS",
+        &[
+            ("config+", "Let administrators on other computers read and edit this machine's ASP.NET configuration."),
+            ("config-", "Stop other computers from reaching this machine's ASP.NET configuration."),
+        ],
+    );
+    group(
         "OTHER OPTIONS",
         &[("ga <user>", "Grant a user access to the metabase and ASP.NET's folders."), ("?", "Print this help text.")],
     );
 }
 
-/// Prints the start line, the dots and the finish line of an action (REG-19).
-fn progress(out: &mut Output, start: &str, keys: usize) {
+/// Prints the start line, the dots and the finish line of an action (REG-19): one dot per unit
+/// of work the action did (a real tool prints dots as time passes; work stands in for time).
+fn progress(out: &mut Output, start: &str, work: usize) {
     out.line(format!("Start {start}"));
-    out.line(".".repeat(keys.max(1)));
+    out.line(".".repeat(work.max(1)));
     out.line(format!("Finished {start}"));
 }
 
@@ -416,7 +473,7 @@ fn run_inner(
         return out;
     }
     let pv = progress_version(m, v);
-    if !matches!(action, "lv" | "lk") && !action.starts_with('p') {
+    if !matches!(action, "lv" | "lk" | "config+" | "config-") && !action.starts_with('p') {
         rules.push("REG-19");
         if v == Version::V4_0 {
             rules.push("VER-08");
@@ -446,7 +503,7 @@ fn run_inner(
                 (_, Pass::RegisterOnly) => format!("installing ASP.NET ({pv}) without registering the scriptmap."),
                 _ => format!("installing ASP.NET ({pv})."),
             };
-            progress(&mut out, &start, done.keys_touched);
+            progress(&mut out, &start, done.work);
             restart(m, world, &parsed);
         }
         "s" | "sn" | "k" | "kn" => {
@@ -538,7 +595,7 @@ fn run_inner(
                     "removing the ASP.NET client script files for all versions.".to_string()
                 }
             };
-            let n = registration::keys_touched_since(m, mark);
+            let n = registration::work_since(m, mark);
             progress(&mut out, &start, n);
         }
         _ => {
@@ -644,6 +701,13 @@ fn management(m: &mut Machine, action: &str, values: &[String], p: &Parsed, out:
             let value = encrypt.then_some(provider);
             registration::record_management(m, &format!("protected:{scope}:{first}"), value);
             out.line("Succeeded!");
+        }
+        "config+" | "config-" => {
+            let on = action == "config+";
+            let text = if on { "enabling" } else { "disabling" };
+            out.line(format!("Start {text} remote configuration of ASP.NET."));
+            registration::record_management(m, "remote-config", on.then(|| "enabled".to_string()));
+            out.line(format!("Finished {text} remote configuration of ASP.NET."));
         }
         _ => {
             let (text, value) = match action {

@@ -1,0 +1,126 @@
+//! The hot path allocates nothing for a canonical URL that resolves to an ISAPI or a static file,
+//! and the compiled view stays small per application: both counted by a global allocator of this
+//! test binary alone.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use iisim::dispatch::canon::{canonicalize_into, HttpSysParams};
+use iisim::dispatch::{resolve, resolve_fast, Discard, FastOutcome, Outcome, Request, View};
+use iisim::machine::Machine;
+
+#[path = "common/hosting.rs"]
+mod hosting;
+use hosting::hosting;
+
+/// Counts the allocations of the thread that asks, so the test harness's threads do not count.
+struct Counting;
+
+thread_local! {
+    static COUNT: Cell<Option<usize>> = const { Cell::new(None) };
+    /// Bytes allocated minus bytes freed on this thread.
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+}
+
+fn live(delta: isize) {
+    // try_with: the thread-local may already be gone while a thread shuts down.
+    let _ = LIVE.try_with(|l| l.set(l.get() + delta));
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = COUNT.try_with(|c| c.set(c.get().map(|n| n + 1)));
+        live(layout.size() as isize);
+        System.alloc(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        live(-(layout.size() as isize));
+        System.dealloc(ptr, layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = COUNT.try_with(|c| c.set(c.get().map(|n| n + 1)));
+        live(new_size as isize - layout.size() as isize);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// How many allocations `f` makes on this thread.
+fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    COUNT.with(|c| c.set(Some(0)));
+    let out = f();
+    let n = COUNT.with(|c| c.replace(None)).unwrap_or(0);
+    (n, out)
+}
+
+/// Two customers' folders of ten applications, each with a page, an image and a sub-folder.
+fn machine() -> Machine {
+    hosting(20, FILES)
+}
+
+const FILES: &[&str] = &["Default.aspx", "logo.gif", "img\\a.jpg"];
+
+#[test]
+fn the_compiled_view_holds_under_2_kib_per_application() {
+    // 2,000 applications: 200 customers of ten, as the shared-hosting benchmark has them.
+    let m = hosting(2_000, FILES);
+    LIVE.with(|l| l.set(0));
+    let view = View::compile(&m);
+    let bytes = LIVE.with(Cell::get);
+    let per_app = bytes / 2_000;
+    println!("the view keeps {bytes} bytes for 2,000 applications: {per_app} per application");
+    assert!(view.key_count() > 2_200, "every customer folder and application is a key");
+    assert!(per_app <= 2_048, "the view keeps {bytes} bytes, {per_app} per application");
+    drop(view);
+}
+
+#[test]
+fn canonical_urls_to_an_isapi_or_a_static_file_allocate_nothing() {
+    let view = View::compile(&machine());
+    let cases = [
+        ("/Site1/App2/Default.aspx", true),
+        ("/site0/APP1/default.ASPX?x=1&y=%41", true),
+        ("/Site1/App2/Default.aspx/extra/path.info", true),
+        ("/Site0/App0/Missing.aspx", true),
+        ("/Site1/App2/logo.gif", false),
+        ("/SITE1/app2/IMG/A.JPG", false),
+    ];
+    for (url, isapi) in cases {
+        let req = Request::get(url);
+        let (n, fast) = allocations(|| resolve_fast(&view, &req));
+        match fast.outcome {
+            FastOutcome::Isapi { .. } => assert!(isapi, "{url} ran an ISAPI"),
+            FastOutcome::Static { .. } => assert!(!isapi, "{url} was a static file"),
+            FastOutcome::Reply(r) => panic!("{url}: {}", r.status),
+        }
+        assert_eq!(n, 0, "{url}: the hot path allocated {n} times");
+        // The explain path takes the same steps and records them.
+        let (m, full) = allocations(|| resolve(&view, &req));
+        assert!(m > 0 && !full.decisions.is_empty(), "{url}: explain records its decisions");
+        assert_eq!(full.outcome, fast.outcome(), "{url}");
+    }
+}
+
+#[test]
+fn a_canonical_url_is_borrowed_not_copied() {
+    let params = HttpSysParams::default();
+    let (n, c) = allocations(|| canonicalize_into("/Site1/App2/Default.aspx?q=%2e", &params, 400, &mut Discard));
+    let c = c.expect("canonical");
+    assert_eq!((n, &*c.path, c.query), (0, "/Site1/App2/Default.aspx", "q=%2e"));
+    let (n, c) = allocations(|| canonicalize_into("/a/%41", &params, 400, &mut Discard));
+    assert!(n > 0, "decoding builds a new path");
+    assert_eq!(c.expect("canonical").path, "/a/A");
+}
+
+#[test]
+fn errors_still_answer_in_full() {
+    let view = View::compile(&machine());
+    let req = Request::get("/Site1/App2/nothing.htm");
+    let fast = resolve_fast(&view, &req);
+    assert!(matches!(&fast.outcome, FastOutcome::Reply(r) if r.status == 404));
+    assert!(matches!(resolve(&view, &req).outcome, Outcome::Reply(r) if r.status == 404));
+}
