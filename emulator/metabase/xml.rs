@@ -703,12 +703,14 @@ pub fn import_node(
                 }
             }
         }
-        match mb.keys.get_mut(&super::segments(&to)) {
-            Some(existing) => {
+        match mb.key(&to).map(|k| k.props.keys().cloned().collect::<Vec<_>>()) {
+            Some(slots) => {
                 if !flags.merge {
-                    existing.props.clear();
+                    for slot in slots {
+                        mb.remove(&to, &slot);
+                    }
                 }
-                existing.key_type = key.key_type.clone();
+                mb.set_key_type(&to, &key.key_type).expect("the key exists");
             }
             None => {
                 if let Some(parent) = super::parent(&to).filter(|p| p != "/" && !mb.exists(p)) {

@@ -250,6 +250,8 @@ pub static KINDS: &[(&str, &[&str])] = &[
     ("VDIR-01", &["metabase", "note"]),
     ("VDIR-02", &["note"]),
     ("VDIR-03", &["note"]),
+    ("CNFG-01", &["note"]),
+    ("CNFG-02", &["note"]),
     ("WEB-01", &["note"]),
     ("WEB-02", &["note"]),
     ("WEB-03", &["note"]),
