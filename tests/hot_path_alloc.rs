@@ -124,3 +124,17 @@ fn errors_still_answer_in_full() {
     assert!(matches!(&fast.outcome, FastOutcome::Reply(r) if r.status == 404));
     assert!(matches!(resolve(&view, &req).outcome, Outcome::Reply(r) if r.status == 404));
 }
+
+#[test]
+fn a_url_without_a_session_segment_does_not_pay_for_the_asp_net_filter() {
+    // SES-10's filter step runs before every resolution; without a `(` it is one byte scan.
+    let m = machine();
+    let view = View::compile(&m);
+    for url in ["/Site1/App2/Default.aspx", "/SITE1/app2/IMG/A.JPG"] {
+        let req = Request::get(url);
+        let (resolved, res) = allocations(|| resolve(&view, &req));
+        let (prepared, _) = allocations(|| iisim::process::prepare(&m, &view, &req));
+        assert_eq!(prepared, resolved, "{url}: the filter step allocated");
+        assert!(res.target.is_some(), "{url}");
+    }
+}

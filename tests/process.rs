@@ -198,3 +198,59 @@ fn iis5_w3svc_restart_keeps_inetinfo_and_the_clr_it_loaded() {
     let old = get(&m, &mut w, "/old/default.aspx", None);
     assert_eq!((old.reply.status, old.failed.is_some()), (500, true), "1.1's CLR is still loaded in inetinfo.exe");
 }
+
+/// An IIS 5-style machine (IIS 5, or IIS 6 in IIS 5.0 isolation mode) with two runtimes served
+/// inside inetinfo.exe, the newer one loaded there by a first request.
+fn inetinfo_hosting_two_runtimes(edition: Edition, old: Version, new: Version) -> (Machine, World) {
+    let mut m = common::machine(edition, &[old, new]);
+    if edition.is_iis6() {
+        m.mb_set("/LM/W3SVC", "IIs5IsolationModeEnabled", iisim::metabase::Value::Dword(1), &["PM6-01"]).unwrap();
+    }
+    app(&mut m, "/LM/W3SVC/1/ROOT/old", 0, Some(old));
+    app(&mut m, "/LM/W3SVC/1/ROOT/new", 0, Some(new));
+    for v in [old, new] {
+        process::edit_process_model(&mut m, v, "enable", "false").unwrap();
+    }
+    let mut w = World::default();
+    process::boot(&m, &mut w);
+    assert_eq!(get(&m, &mut w, "/new/default.aspx", None).reply.status, 200);
+    (m, w)
+}
+
+fn inetinfo_pid(w: &World) -> Option<u32> {
+    w.processes().find(|p| p.role().image() == "inetinfo.exe").map(|p| p.pid())
+}
+
+#[test]
+fn every_way_of_stopping_w3svc_keeps_inetinfo_and_its_clr() {
+    // NET-09 and IIR-04 agree: W3SVC stopping keeps IISADMIN's inetinfo.exe, so the CLR loaded in
+    // it stays (CLR-05) whichever front end stopped W3SVC.
+    use iisim::tools::{self, Context};
+    type Stop = fn(&mut Machine, &mut World);
+    let net: Stop = |m, w| {
+        assert_eq!(tools::net::net(m, w, &["stop".into(), "w3svc".into()], None, Context::default()).exit, 0);
+        assert_eq!(tools::net::net(m, w, &["start".into(), "w3svc".into()], None, Context::default()).exit, 0);
+    };
+    let sc: Stop = |m, w| {
+        assert_eq!(tools::net::sc(m, w, &["stop".into(), "W3SVC".into()], Context::default()).exit, 0);
+        assert_eq!(tools::net::sc(m, w, &["start".into(), "W3SVC".into()], Context::default()).exit, 0);
+    };
+    let restart: Stop = |m, w| process::restart_w3svc(m, w, "W3SVC restarted", &["IIR-04"]);
+    let cases = [(Edition::Win2000, Version::V1_0, Version::V1_1), (Edition::Win2003, Version::V1_1, Version::V2_0)];
+    for (edition, old, new) in cases {
+        for (name, stop) in [("net", net), ("sc", sc), ("restart", restart)] {
+            let (mut m, mut w) = inetinfo_hosting_two_runtimes(edition, old, new);
+            let before = inetinfo_pid(&w);
+            stop(&mut m, &mut w);
+            assert_eq!(inetinfo_pid(&w), before, "{edition:?} {name}: inetinfo.exe keeps its PID");
+            let r = get(&m, &mut w, "/old/default.aspx", None);
+            assert_eq!((r.reply.status, r.failed.is_some()), (500, true), "{edition:?} {name}: {new:?}'s CLR stays");
+        }
+        // iisreset stops IISADMIN too: inetinfo.exe ends, and its CLR with it (IIR-03).
+        let (mut m, mut w) = inetinfo_hosting_two_runtimes(edition, old, new);
+        let before = inetinfo_pid(&w);
+        assert_eq!(tools::iisreset::run(&mut m, &mut w, &[], Context::default()).exit, 0);
+        assert_ne!(inetinfo_pid(&w), before, "{edition:?} iisreset: a new inetinfo.exe");
+        assert_eq!(get(&m, &mut w, "/old/default.aspx", None).reply.status, 200, "{edition:?} iisreset: a fresh CLR");
+    }
+}

@@ -447,3 +447,53 @@ fn the_transcript_tail_stays_bounded() {
     });
     h.stop();
 }
+
+/// A 2.0 application keeping session state cookieless, on IIS 6 in worker mode.
+const COOKIELESS: &str = r#"
+title = "cookieless session state"
+rules = []
+
+[machine]
+edition = "2003"
+runtimes = ["1.1", "2.0"]
+
+[[machine.app]]
+path = "W3SVC/1/ROOT/store"
+physical_path = 'C:\Sites\store'
+runtime = "2.0"
+cookieless = true
+files = ["default.aspx", "logo.gif"]
+"#;
+
+#[test]
+fn the_asp_net_filter_takes_the_cookieless_session_out_of_the_url_on_the_wire() {
+    // SES-10: aspnet_filter.dll strips /(S(id))/ before IIS maps the URL, on the wire too.
+    let h = start(COOKIELESS);
+    let addr = h.listeners[0];
+    rt().block_on(async {
+        let first = get(addr, "/store/default.aspx", None).await;
+        assert_eq!(first.status, 302, "{}", first.body);
+        let location = first.header("Location").expect("a redirect to the URL with the ID").to_string();
+        let id = location
+            .strip_prefix("/store/(S(")
+            .and_then(|r| r.strip_suffix("))/default.aspx"))
+            .unwrap_or_else(|| panic!("{location}"))
+            .to_string();
+        assert_eq!(id.len(), 24, "{location}");
+        assert_eq!(cookie_of(&first), None, "cookieless: no cookie");
+
+        let logo = get(addr, &format!("/store/(S({id}))/logo.gif"), None).await;
+        assert_eq!((logo.status, logo.header("Content-Type")), (200, Some("image/gif")), "{}", logo.body);
+
+        let page = get(addr, &location, None).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains(&format!("<a href=\"{location}\">")), "{}", page.body);
+        let again = get(addr, &location, None).await;
+        assert_eq!((again.status, cookie_of(&again)), (200, None));
+        let t = admin(&h, "GET", "/transcript", "").await;
+        assert!(t.contains(&format!("takes the session ID {id} out of the URL")), "{t}");
+        let last = t.lines().rfind(|l| l.contains("GET /store/(S(") && l.contains("default.aspx"));
+        assert!(last.is_some_and(|l| l.contains("session kept")), "the URL alone keeps the session: {t}");
+    });
+    h.stop();
+}

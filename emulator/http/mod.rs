@@ -206,8 +206,8 @@ impl Shared {
         session_id: Option<&str>,
         framing: impl FnOnce(&Served) -> Framing,
     ) -> Served {
-        // Resolution reads only the published view: no lock.
-        let res = dispatch::resolve(&snap.view, req);
+        // The ASP.NET filter and resolution read only the published view: no lock.
+        let prepared = process::prepare(&snap.machine, &snap.view, req);
         let (served, effects) = {
             let mut live = self.live();
             let known = session_id.and_then(|id| live.world.sessions().client_of(id)).map(str::to_string);
@@ -227,7 +227,7 @@ impl Shared {
                 }
             };
             let load = Load { client: Some(client), ..Load::default() };
-            let served = process::serve_resolved(&snap.machine, &mut live.world, res, &load);
+            let served = process::serve_prepared(&snap.machine, &mut live.world, prepared, &load);
             let effects = live.world.drain_effects();
             live.world.trim_events(EVENT_TAIL);
             (served, effects)

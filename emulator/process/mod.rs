@@ -23,7 +23,7 @@ use crate::rules::RuleId;
 use crate::runtime::Version;
 use session::{SessionMode, Sessions};
 
-pub use serve::{serve, serve_resolved, Load, Served};
+pub use serve::{prepare, serve, serve_prepared, Load, Prepared, Served};
 
 /// What a process is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -663,30 +663,53 @@ fn worker_event(m: &Machine, w: &mut World, v: Version, log: LogLevel, level: Le
     }
 }
 
-/// Ends every process of the web service: what a W3SVC restart does (REG-16, IIR-04). On IIS 5
-/// W3SVC lives inside inetinfo.exe, so inetinfo gets a new PID too (modeled). The isolation mode
-/// is read again (PM6-01).
+/// Restarts W3SVC (REG-16, IIR-04): it stops and starts as `net stop w3svc` and `net start w3svc`
+/// do, and the isolation mode is read again (PM6-01).
 pub fn restart_w3svc(m: &Machine, w: &mut World, why: &str, rules: &[RuleId]) {
-    let iis5 = iis5_style(m, w);
-    // inetinfo.exe is IISADMIN's process and stays (IIR-04); on IIS 5 it also hosts W3SVC, whose
-    // ISAPIs and AppDomains unload with it, but a CLR it loaded stays until the process ends (CLR-05).
-    let pids: Vec<u32> = w.procs.values().filter(|p| p.role != Role::Inetinfo).map(|p| p.pid).collect();
-    for pid in pids {
-        end(m, w, pid, why, Ending::Clean, rules);
-    }
-    if iis5 {
-        if let Some(pid) = w.find(&Role::Inetinfo) {
-            w3svc_unloaded(w, pid);
-        }
-    }
-    w.w3svc_stopped();
-    let before = iis5;
-    boot(m, w);
+    let before = iis5_style(m, w);
+    w3svc_stop(m, w, why, rules, Iisadmin::Stays);
+    w3svc_start(m, w);
     let after = iis5_style(m, w);
     if m.edition().is_iis6() && before != after {
         let mode = if after { "IIS 5.0 isolation mode" } else { "worker process isolation mode" };
         w.record_process(format!("W3SVC started in {mode} (IIs5IsolationModeEnabled)"), &["PM6-01"]);
     }
+}
+
+/// What happens to IISADMIN when W3SVC stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Iisadmin {
+    /// Only W3SVC stops (`net stop w3svc`, `sc stop w3svc`, a W3SVC restart): inetinfo.exe stays.
+    Stays,
+    /// IISADMIN stops after its dependent W3SVC (`iisreset /stop`, `net stop iisadmin`).
+    Stops,
+}
+
+/// W3SVC stops: every worker process ends. inetinfo.exe is IISADMIN's process and stays with the
+/// in-memory metabase (IIR-04, NET-09); on IIS 5 it also hosts W3SVC, whose ISAPIs and AppDomains
+/// unload, but a CLR it loaded stays until the process ends (CLR-05). With [`Iisadmin::Stops`]
+/// inetinfo.exe then ends too (IIR-03). Every front end that stops W3SVC calls this.
+pub fn w3svc_stop(m: &Machine, w: &mut World, why: &str, rules: &[RuleId], iisadmin: Iisadmin) {
+    let iis5 = iis5_style(m, w);
+    let pids: Vec<u32> = w.procs.values().filter(|p| p.role != Role::Inetinfo).map(|p| p.pid).collect();
+    for pid in pids {
+        end(m, w, pid, why, Ending::Clean, rules);
+    }
+    if let Some(pid) = w.find(&Role::Inetinfo) {
+        match iisadmin {
+            Iisadmin::Stays if iis5 => w3svc_unloaded(w, pid),
+            Iisadmin::Stays => {}
+            Iisadmin::Stops => end(m, w, pid, why, Ending::Clean, rules),
+        }
+    }
+    w.w3svc_stopped();
+}
+
+/// W3SVC starts: inetinfo.exe runs (starting with IISADMIN if it was stopped) and W3SVC reads
+/// the isolation mode and InProcessIsapiApps (IIR-03, PM6-01). Every front end that starts W3SVC
+/// calls this.
+pub fn w3svc_start(m: &Machine, w: &mut World) {
+    boot(m, w);
 }
 
 /// W3SVC stopped inside inetinfo.exe (IIS 5): its ISAPIs and AppDomains unload, InProc sessions
@@ -717,31 +740,6 @@ fn w3svc_unloaded(w: &mut World, pid: u32) {
         rules.push("SES-02");
     }
     w.record_process(text, &rules);
-}
-
-/// Stops W3SVC (`net stop w3svc`): every worker ends; on IIS 6 inetinfo.exe, which hosts
-/// IISADMIN, keeps running, on IIS 5 it goes with W3SVC (NET-09, modeled).
-pub fn stop_w3svc(m: &Machine, w: &mut World, why: &str, rules: &[RuleId]) {
-    let iis5 = iis5_style(m, w);
-    let pids: Vec<u32> = w.procs.values().filter(|p| iis5 || p.role != Role::Inetinfo).map(|p| p.pid).collect();
-    for pid in pids {
-        end(m, w, pid, why, Ending::Clean, rules);
-    }
-    w.w3svc_stopped();
-}
-
-/// `iisreset /stop`: every IIS process ends; InProc state and CLR verdicts go (IIR-03).
-pub fn iis_stop(m: &Machine, w: &mut World, rules: &[RuleId]) {
-    let pids: Vec<u32> = w.procs.keys().copied().collect();
-    for pid in pids {
-        end(m, w, pid, "IIS stopped", Ending::Clean, rules);
-    }
-    w.w3svc_stopped();
-}
-
-/// `iisreset /start`: inetinfo.exe starts and the isolation mode is read (IIR-03, PM6-01).
-pub fn iis_start(m: &Machine, w: &mut World) {
-    boot(m, w);
 }
 
 /// Whether W3SVC is running.

@@ -1,6 +1,6 @@
 //! One request end to end: dispatch, then the process that runs it, then the response.
 
-use crate::dispatch::view::PoolView;
+use crate::dispatch::view::{PoolView, View};
 use crate::dispatch::{self, IsapiCall, Outcome, Reply, Request, Resolution, Target};
 use crate::machine::journal::Level;
 use crate::machine::Machine;
@@ -79,41 +79,58 @@ fn serve_one(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
     if !web_running(m, w) {
         return refused(w);
     }
-    // The global ISAPI filter sees the URL first: it takes out a cookieless session ID (SES-10).
-    let stripped =
-        super::filter_version(m).and_then(|f| dispatch::filter::strip_session_id(&req.url, f).map(|st| (f, st)));
-    let stripped = stripped.map(|(f, st)| {
+    let v = view(m, w);
+    run_prepared(m, w, prepare(m, &v, req), load)
+}
+
+/// A request through the global ASP.NET filter and dispatch, ready for the process model: the
+/// part of serving that reads only the configuration, so the HTTP front end computes it outside
+/// any lock ([`prepare`], then [`serve_prepared`]).
+#[derive(Debug)]
+pub struct Prepared {
+    res: Resolution,
+    /// The filter's runtime and what it took out of the URL (SES-10).
+    stripped: Option<(Version, dispatch::filter::Stripped)>,
+}
+
+/// The global ISAPI filter sees the URL first and takes out a cookieless session ID (SES-10,
+/// SHR-01); then dispatch resolves what is left on view `v` of `m`.
+pub fn prepare(m: &Machine, v: &View, req: &Request) -> Prepared {
+    // A URL without a `(` carries no session segment: it pays one byte scan, not the filter.
+    let stripped = if req.url.as_bytes().contains(&b'(') {
+        super::filter_version(m).and_then(|f| dispatch::filter::strip_session_id(&req.url, f).map(|st| (f, st)))
+    } else {
+        None
+    };
+    let res = match &stripped {
+        Some((_, st)) => dispatch::resolve(v, &Request { url: st.url.clone(), ..req.clone() }),
+        None => dispatch::resolve(v, req),
+    };
+    Prepared { res, stripped }
+}
+
+/// Serves a request [`prepare`]d on a published view of `m` (the HTTP front end prepares outside
+/// any lock): the process model runs it as of the current virtual time.
+pub fn serve_prepared(m: &Machine, w: &mut World, p: Prepared, load: &Load) -> Served {
+    if !web_running(m, w) {
+        return refused(w);
+    }
+    let id = w.begin_request();
+    let mut s = run_prepared(m, w, p, load);
+    s.id = id;
+    s
+}
+
+fn run_prepared(m: &Machine, w: &mut World, p: Prepared, load: &Load) -> Served {
+    let url_session = p.stripped.map(|(f, st)| {
         decide(
             w,
             format!("aspnet_filter.dll ({f}) takes the session ID {} out of the URL: {}", st.id, st.url),
             &["SES-10", "SHR-01"],
         );
-        st
+        st.id
     });
-    let unfiltered;
-    let req = match &stripped {
-        Some(st) => {
-            unfiltered = Request { url: st.url.clone(), ..req.clone() };
-            &unfiltered
-        }
-        None => req,
-    };
-    let v = view(m, w);
-    let url_session = stripped.map(|st| st.id);
-    run(m, w, dispatch::resolve(&v, req), load, url_session)
-}
-
-/// Serves a request that was already resolved on a published view of `m` (the HTTP front end
-/// resolves outside any lock): the process model runs it as of the current virtual time. The
-/// front end's resolution has not been through the ASP.NET filter: no cookieless session ID.
-pub fn serve_resolved(m: &Machine, w: &mut World, res: Resolution, load: &Load) -> Served {
-    if !web_running(m, w) {
-        return refused(w);
-    }
-    let id = w.begin_request();
-    let mut s = run(m, w, res, load, None);
-    s.id = id;
-    s
+    run(m, w, p.res, load, url_session)
 }
 
 fn refused(w: &mut World) -> Served {

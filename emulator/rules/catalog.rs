@@ -1857,7 +1857,7 @@ pub(super) static CATALOG: &[Rule] = &[
     Rule {
         id: "NET-09",
         title: "What stopping a service does",
-        summary: "Stopping W3SVC ends the worker processes and keeps the metabase; stopping IISADMIN ends inetinfo too; stopping aspnet_state ends its sessions; starting W3SVC reads the metabase again.",
+        summary: "Stopping W3SVC ends the worker processes and keeps inetinfo.exe (IISADMIN) and the metabase; stopping IISADMIN ends inetinfo too; stopping aspnet_state ends its sessions; starting W3SVC reads the metabase again.",
         source: Source::Modeled,
         scope: Scope::Modeled,
     },

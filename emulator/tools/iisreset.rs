@@ -1,7 +1,7 @@
 //! `iisreset.exe`: stop, start or restart every IIS service and process (IIR-01..03).
 
 use crate::machine::Machine;
-use crate::process::{self, World};
+use crate::process::{self, Iisadmin, World};
 use crate::rules::RuleId;
 
 use super::{Context, Output};
@@ -98,7 +98,7 @@ fn status_lines(m: &Machine) -> Vec<String> {
 
 /// `/STOP`: IISADMIN and the services that depend on it stop, and every IIS process ends (IIR-02).
 fn stop_services(m: &mut Machine, world: &mut World) {
-    process::iis_stop(m, world, &["IIR-02", "IIR-03"]);
+    process::w3svc_stop(m, world, "IIS stopped", &["IIR-02", "IIR-03"], Iisadmin::Stops);
     // IISADMIN and its dependents stop, as net and sc then report (NET-08).
     for name in ["W3SVC", "HTTPFilter", "IISADMIN"] {
         m.set_service_running(name, false, &["IIR-02"]);
@@ -110,7 +110,7 @@ fn start_services(m: &mut Machine, world: &mut World) {
     for name in ["IISADMIN", "HTTPFilter", "W3SVC"] {
         m.set_service_running(name, true, &["IIR-02"]);
     }
-    process::iis_start(m, world);
+    process::w3svc_start(m, world);
 }
 
 /// The start half of a reset: the metabase is read again (IIR-03); on IIS 6 that includes the

@@ -2,7 +2,7 @@
 //! control manager shows them (NET-01..NET-11).
 
 use crate::machine::Machine;
-use crate::process::{self, World};
+use crate::process::{self, Iisadmin, World};
 use crate::rules::RuleId;
 
 use super::{Context, Output};
@@ -69,13 +69,13 @@ fn failure(out: &mut Output, msg: &str, n: u32) {
 fn stop_one(m: &mut Machine, w: &mut World, key: &str) {
     match key {
         "W3SVC" => {
-            process::stop_w3svc(m, w, "W3SVC stopped (net stop)", &["NET-09", "IIR-04"]);
+            process::w3svc_stop(m, w, "W3SVC stopped (net stop)", &["NET-09", "IIR-04"], Iisadmin::Stays);
             // The service's state is the one truth of whether W3SVC serves (IIR-02).
             set_state(m, "W3SVC", false, "stopped", &["NET-01", "NET-03", "NET-09"]);
         }
         "IISADMIN" => {
             // IISADMIN takes inetinfo.exe and the in-memory metabase with it (NET-09, MB-02).
-            process::iis_stop(m, w, &["NET-09", "IIR-03"]);
+            process::w3svc_stop(m, w, "IIS stopped", &["NET-09", "IIR-03"], Iisadmin::Stops);
             set_running(m, key, false, &["NET-01", "NET-03", "NET-09"]);
         }
         "aspnet_state" => {
@@ -100,7 +100,7 @@ fn start_one(m: &mut Machine, w: &mut World, key: &str) {
                 "started; the metabase is read again",
                 &["NET-01", "NET-02", "NET-09", "PM6-01"],
             );
-            process::iis_start(m, w);
+            process::w3svc_start(m, w);
         }
         _ => set_running(m, key, true, &["NET-02"]),
     }
