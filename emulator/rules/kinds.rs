@@ -206,7 +206,7 @@ pub static KINDS: &[(&str, &[&str])] = &[
     ("CMD-04", &["note"]),
     ("CMD-05", &["note"]),
     ("CMD-06", &["check", "files", "note"]),
-    ("CMD-07", &["note"]),
+    ("CMD-07", &["files", "note"]),
     ("CMD-08", &["note"]),
     ("CMD-09", &["note"]),
     ("CMD-10", &["note"]),
