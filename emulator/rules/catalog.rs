@@ -1347,14 +1347,14 @@ pub(super) static CATALOG: &[Rule] = &[
         title: "iisvdir.vbs (IIS 6)",
         summary: "iisvdir creates, deletes and queries vdirs, needing existing parent folders and creating a missing physical path.",
         source: Source::Documented,
-        scope: Scope::Deferred("the iisvdir.vbs script is not built yet"),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "IIR-06",
         title: "iisweb.vbs (IIS 6)",
         summary: "iisweb creates, deletes, starts, stops, pauses and queries sites with port, IP and host options.",
         source: Source::Modeled,
-        scope: Scope::Deferred("the iisweb.vbs script is not built yet"),
+        scope: Scope::Modeled,
     },
     Rule {
         id: "HTTP-01",

@@ -38,6 +38,8 @@ pub static KINDS: &[(&str, &[&str])] = &[
     ("IIR-02", &["decision", "note", "process", "service"]),
     ("IIR-03", &["note", "process"]),
     ("IIR-04", &["process", "service"]),
+    ("IIR-05", &["metabase"]),
+    ("IIR-06", &["note"]),
     ("KB-01", &["decision"]),
     ("KB-02", &["check", "note", "runtime"]),
     ("KB-03", &["decision", "note", "runtime"]),

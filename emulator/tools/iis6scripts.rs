@@ -901,7 +901,8 @@ pub fn iisweb(m: &mut Machine, _world: &mut World, ctx: Context, w: &mut WScript
             0
         }
         "/create" => {
-            w.cite(&["WEB-03"]);
+            // IIR-06 is the reference's summary of the switches; WEB-03 the script's own texts.
+            w.cite(&["WEB-03", "IIR-06"]);
             if rest.len() < 2 {
                 return arg_error(w, TITLE, "Not enough parameters.");
             }
@@ -1099,7 +1100,7 @@ pub fn iisvdir(m: &mut Machine, _world: &mut World, ctx: Context, w: &mut WScrip
                 w.echo(format!("Error: {e}"));
                 return ScriptError::PATH_NOT_FOUND.number();
             }
-            let _ = m.mb_set(&path, "AccessFlags", Value::Dword(1), &["VDIR-01", "MB-23"]);
+            let _ = m.mb_set(&path, "AccessFlags", Value::Dword(1), &["VDIR-01", "IIR-05", "MB-23"]);
             w.echo(format!("Virtual directory {alias} created."));
             0
         }
