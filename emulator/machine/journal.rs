@@ -185,6 +185,12 @@ impl Journal {
         self.seqs.push(next_seq());
     }
 
+    /// Writes `entry` to the event log `log` and records it as an effect decided by `rules`.
+    pub fn record_event(&mut self, log: &mut EventLog, entry: EventEntry, rules: &[RuleId]) {
+        log.push(entry.clone());
+        self.record(Change::Event(entry), rules);
+    }
+
     /// How many effects are recorded.
     pub fn len(&self) -> usize {
         self.effects.len()

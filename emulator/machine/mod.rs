@@ -717,8 +717,7 @@ impl Machine {
         rules: &[RuleId],
     ) {
         let entry = EventEntry { time: self.clock, log, level, source: source.into(), id, message: message.into() };
-        self.events.push(entry.clone());
-        self.journal.record(Change::Event(entry), rules);
+        self.journal.record_event(&mut self.events, entry, rules);
     }
 
     /// Sets (or clears, with `None`) a shared resource's state, recording a change.

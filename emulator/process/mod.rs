@@ -306,8 +306,7 @@ impl World {
         rules: &[RuleId],
     ) {
         let entry = EventEntry { time, log, level, source: source.into(), id, message: message.into() };
-        self.events.push(entry.clone());
-        self.journal.record(Change::Event(entry), rules);
+        self.journal.record_event(&mut self.events, entry, rules);
     }
 
     /// Forgets what W3SVC read when it started and what its pools went through: the next start
