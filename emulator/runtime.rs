@@ -28,10 +28,11 @@ impl Bitness {
     /// The bitness of a Framework DLL by its folder (`\Framework64\` or `\Framework\`); `None`
     /// for DLLs outside the Framework folders.
     pub fn of_framework_dll(path: &str) -> Option<Bitness> {
-        let p = path.to_ascii_lowercase();
-        if p.contains("\\framework64\\") {
+        // Asked on every request in worker mode: compared in place, not on a lower-cased copy.
+        let has = |folder: &[u8]| path.as_bytes().windows(folder.len()).any(|w| w.eq_ignore_ascii_case(folder));
+        if has(b"\\framework64\\") {
             Some(Bitness::X64)
-        } else if p.contains("\\framework\\") {
+        } else if has(b"\\framework\\") {
             Some(Bitness::X86)
         } else {
             None
@@ -165,6 +166,16 @@ impl Version {
             v.extend_from_slice(EXEC_WCF);
         }
         v
+    }
+
+    /// Whether `ext` (with its dot, any case) is one of [`Version::forbidden_extensions`].
+    pub fn forbids_extension(self, ext: &str) -> bool {
+        let lists: [&[&str]; 3] = [
+            FORBID_1X,
+            if self >= Version::V2_0 { FORBID_20 } else { &[] },
+            if self == Version::V4_0 { FORBID_40 } else { &[] },
+        ];
+        lists.iter().flat_map(|l| l.iter()).any(|e| e.eq_ignore_ascii_case(ext))
     }
 
     /// Extensions this runtime refuses to serve (flags 5, or 1 in 1.0) (MAP-02..04, MAP-09).

@@ -6,7 +6,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use iisim::dispatch::canon::{canonicalize_into, HttpSysParams};
-use iisim::dispatch::{resolve, resolve_fast, Discard, FastOutcome, Outcome, Request, View};
+use iisim::dispatch::{resolve, resolve_fast, Decision, Discard, FastOutcome, Outcome, Request, View};
 use iisim::machine::Machine;
 
 #[path = "common/hosting.rs"]
@@ -133,8 +133,11 @@ fn a_url_without_a_session_segment_does_not_pay_for_the_asp_net_filter() {
     for url in ["/Site1/App2/Default.aspx", "/SITE1/app2/IMG/A.JPG"] {
         let req = Request::get(url);
         let (resolved, res) = allocations(|| resolve(&view, &req));
-        let (prepared, _) = allocations(|| iisim::process::prepare(&m, &view, &req));
+        let (prepared, _) = allocations(|| iisim::process::prepare_with::<Vec<Decision>>(&m, &view, &req));
         assert_eq!(prepared, resolved, "{url}: the filter step allocated");
         assert!(res.target.is_some(), "{url}");
+        // The serve path's preparation allocates nothing, as its resolution does not.
+        let (fast, _) = allocations(|| iisim::process::prepare(&m, &view, &req));
+        assert_eq!(fast, 0, "{url}: the serve path's preparation allocated {fast} times");
     }
 }

@@ -23,7 +23,7 @@ use crate::rules::RuleId;
 use crate::runtime::Version;
 use session::{SessionMode, Sessions};
 
-pub use serve::{prepare, serve, serve_prepared, Load, Prepared, Served};
+pub use serve::{prepare, prepare_with, serve, serve_prepared, serve_with, Load, Prepared, Served};
 
 /// What a process is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -230,7 +230,8 @@ impl World {
 
     /// Whether a pool is stopped, and why.
     pub fn pool_stopped(&self, pool: &str) -> Option<&str> {
-        self.pools.get(&pool.to_ascii_lowercase()).and_then(|p| p.stopped.as_deref())
+        // Asked on every request in worker mode; the pools that ever ran are few.
+        self.pools.iter().find(|(k, _)| k.eq_ignore_ascii_case(pool)).and_then(|(_, p)| p.stopped.as_deref())
     }
 
     /// The sessions and clients.
