@@ -2,7 +2,6 @@
 //! and the compiled view stays small per application: both counted by a global allocator of this
 //! test binary alone.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use iisim::dispatch::canon::{canonicalize_into, HttpSysParams};
@@ -13,49 +12,12 @@ use iisim::machine::Machine;
 mod hosting;
 use hosting::hosting;
 
-/// Counts the allocations of the thread that asks, so the test harness's threads do not count.
-struct Counting;
-
-thread_local! {
-    static COUNT: Cell<Option<usize>> = const { Cell::new(None) };
-    /// Bytes allocated minus bytes freed on this thread.
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-fn live(delta: isize) {
-    // try_with: the thread-local may already be gone while a thread shuts down.
-    let _ = LIVE.try_with(|l| l.set(l.get() + delta));
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = COUNT.try_with(|c| c.set(c.get().map(|n| n + 1)));
-        live(layout.size() as isize);
-        System.alloc(layout)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        live(-(layout.size() as isize));
-        System.dealloc(ptr, layout)
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = COUNT.try_with(|c| c.set(c.get().map(|n| n + 1)));
-        live(new_size as isize - layout.size() as isize);
-        System.realloc(ptr, layout, new_size)
-    }
-}
+#[path = "common/counting.rs"]
+mod counting;
+use counting::{allocations, Counting, LIVE};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// How many allocations `f` makes on this thread.
-fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
-    COUNT.with(|c| c.set(Some(0)));
-    let out = f();
-    let n = COUNT.with(|c| c.replace(None)).unwrap_or(0);
-    (n, out)
-}
 
 /// Two customers' folders of ten applications, each with a page, an image and a sub-folder.
 fn machine() -> Machine {

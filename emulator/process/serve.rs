@@ -1,5 +1,7 @@
 //! One request end to end: dispatch, then the process that runs it, then the response.
 
+use std::fmt::Write as _;
+
 use crate::dispatch::view::{PoolView, View};
 use crate::dispatch::{self, Decision, Discard, IsapiCall, Outcome, Reply, Request, Resolution, Sink, Target};
 use crate::machine::journal::Level;
@@ -997,17 +999,17 @@ fn run_managed<S: Sink>(
     if let Some(id) = set_cookie {
         headers.push(("Set-Cookie".into(), format!("ASP.NET_SessionId={id}; path=/")));
     }
-    let mut body = format!(
+    // One allocation for the whole page: it is written into a buffer of its final size.
+    let mut body = String::with_capacity(96 + call.script_url.len() + 3 * call.target.app_vpath.len());
+    let _ = write!(
+        body,
         "<html><body>ASP.NET {v} ran {} for application {} in {image} (PID {pid})",
         call.script_url, call.target.app_vpath
     );
     // Cookieless: the page's links carry the session in the URL (SES-10).
     if let Some(token) = url_token {
-        let page = call.script_url.rsplit('/').next().unwrap_or_default();
-        body.push_str(&format!(
-            " <a href=\"{}/{token}/{page}\">{page}</a>",
-            call.target.app_vpath.trim_end_matches('/')
-        ));
+        let page = last_segment(call.script_url);
+        let _ = write!(body, " <a href=\"{}/{token}/{page}\">{page}</a>", call.target.app_vpath.trim_end_matches('/'));
     }
     body.push_str("</body></html>");
     s.reply = Reply { status: 200, substatus: 0, headers, body };
@@ -1017,7 +1019,7 @@ fn run_managed<S: Sink>(
 /// Whether the handler ASP.NET `v` picks for `script_url` serves a file (HDR-08): every one but
 /// trace.axd, 2.0's WebResource.axd and the remoting endpoints.
 fn needs_file(script_url: &str, v: Version) -> bool {
-    let name = script_url.rsplit('/').next().unwrap_or_default();
+    let name = last_segment(script_url);
     let ext = extension_of(script_url);
     let virtual_handler =
         name.eq_ignore_ascii_case("trace.axd") || (v.is_20_or_later() && name.eq_ignore_ascii_case("webresource.axd"));
@@ -1027,9 +1029,12 @@ fn needs_file(script_url: &str, v: Version) -> bool {
 /// HDR-06: 4.0 refuses requestPathInvalidCharacters; 1.1 and 2.0 (policy) dangerous PATH_INFO.
 fn path_check<S: Sink>(m: &Machine, w: &mut World, call: &Call<'_>, v: Version) -> Option<Reply> {
     let bad = if v == Version::V4_0 {
-        let path = format!("{}{}", call.script_url, call.path_info);
-        path.chars().find(|c| "<>*%&:\\?".contains(*c)).map(|c| format!("'{c}' in the path"))
-    } else if matches!(v, Version::V1_1 | Version::V2_0) && m.policies().flag(policy::ASPNET_ISAPI_PATH_CHECK) {
+        let mut path = call.script_url.chars().chain(call.path_info.chars());
+        path.find(|c| "<>*%&:\\?".contains(*c)).map(|c| format!("'{c}' in the path"))
+    } else if matches!(v, Version::V1_1 | Version::V2_0)
+        && !call.path_info.is_empty()
+        && m.policies().flag(policy::ASPNET_ISAPI_PATH_CHECK)
+    {
         let pi = &call.path_info;
         pi.chars()
             .find(|c| "<>*%&:".contains(*c) || c.is_control())
@@ -1045,8 +1050,13 @@ fn path_check<S: Sink>(m: &Machine, w: &mut World, call: &Call<'_>, v: Version) 
 
 /// The last segment's extension with its dot, as written (`.ASPX`), or empty.
 fn extension_of(url: &str) -> &str {
-    let last = url.rsplit('/').next().unwrap_or("");
-    last.rfind('.').map(|i| &last[i..]).unwrap_or_default()
+    let last = last_segment(url);
+    last.bytes().rposition(|b| b == b'.').map(|i| &last[i..]).unwrap_or_default()
+}
+
+/// What follows the last `/`.
+fn last_segment(url: &str) -> &str {
+    url.bytes().rposition(|b| b == b'/').map(|i| &url[i + 1..]).unwrap_or(url)
 }
 
 /// Finds or creates the client's session; returns the ID to send in Set-Cookie, if new.
@@ -1097,7 +1107,6 @@ fn session<S: Sink>(
             return Err("Unable to make the session state request to the session state server.".into());
         }
     }
-    let cross = m.policies().is(policy::SESSION_CROSS_RUNTIME_ITEMS, "keep");
     let (id, fresh) = w.sessions.cookie(client);
     let had = w.sessions.had(client, key);
     let writer = if mode == SessionMode::InProc { None } else { w.sessions.writer(mode, app, &id) };
@@ -1105,7 +1114,10 @@ fn session<S: Sink>(
         SessionMode::InProc => {
             w.procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(&id))
         }
-        _ => w.sessions.find_oop(mode, app, &id, v, cross),
+        _ => {
+            let cross = m.policies().is(policy::SESSION_CROSS_RUNTIME_ITEMS, "keep");
+            w.sessions.find_oop(mode, app, &id, v, cross)
+        }
     };
     let elsewhere = mode == SessionMode::InProc
         && !found
