@@ -112,7 +112,7 @@ pub struct Prepared<'a, S: Sink = Discard> {
 #[derive(Debug)]
 enum Resolved<'a> {
     Fast(dispatch::Fast<'a, 'a>),
-    Owned(Resolution),
+    Owned(Box<Resolution>),
 }
 
 /// The serve path's [`prepare_with`]: no decision is recorded (the HTTP front end).
@@ -134,14 +134,14 @@ pub fn prepare_with<'a, S: Sink>(m: &Machine, v: &'a View, req: &'a Request) -> 
         Some((_, st)) => {
             let req = Request { url: st.url.clone(), ..req.clone() };
             if S::KEEPS {
-                Resolved::Owned(dispatch::resolve(v, &req))
+                Resolved::Owned(Box::new(dispatch::resolve(v, &req)))
             } else {
                 let fast = dispatch::resolve_fast(v, &req);
                 let target = fast.target.as_ref().map(dispatch::Place::target);
-                Resolved::Owned(Resolution { decisions: Vec::new(), outcome: fast.outcome(), target })
+                Resolved::Owned(Box::new(Resolution { decisions: Vec::new(), outcome: fast.outcome(), target }))
             }
         }
-        None if S::KEEPS => Resolved::Owned(dispatch::resolve(v, req)),
+        None if S::KEEPS => Resolved::Owned(Box::new(dispatch::resolve(v, req))),
         None => Resolved::Fast(dispatch::resolve_fast(v, req)),
     };
     Prepared { view: v, resolved, stripped, sink: std::marker::PhantomData }
@@ -172,6 +172,7 @@ fn run_prepared<S: Sink>(m: &Machine, w: &mut World, p: Prepared<'_, S>, load: &
     s.url_session = url_session;
     match p.resolved {
         Resolved::Owned(res) => {
+            let res = *res;
             for d in res.decisions {
                 w.record_decision(d.text, &d.rules);
             }
@@ -190,7 +191,8 @@ fn run_prepared<S: Sink>(m: &Machine, w: &mut World, p: Prepared<'_, S>, load: &
         }
         Resolved::Fast(fast) => {
             let Some(place) = &fast.target else {
-                if let dispatch::FastOutcome::Reply(r) = fast.outcome {
+                // As the explain path has it (a HEAD answer loses its body).
+                if let Outcome::Reply(r) = fast.outcome() {
                     s.reply = r;
                 }
                 return s;
@@ -312,7 +314,7 @@ fn serve_worker_mode<S: Sink>(
         s.reply = pages::http_sys_unavailable();
         return;
     };
-    if let Some(why) = w.pool_stopped(&pool).map(str::to_string) {
+    if let Some(why) = w.pool_stopped(pool).map(str::to_string) {
         decide::<S, _>(
             w,
             || format!("application pool {pool} is stopped ({why}): HTTP.sys answers 503"),
@@ -321,7 +323,7 @@ fn serve_worker_mode<S: Sink>(
         s.reply = pages::http_sys_unavailable();
         return;
     }
-    let Some(pid) = w3wp::<S>(m, w, &pool, settings, load) else {
+    let Some(pid) = w3wp::<S>(m, w, pool, settings, load) else {
         s.reply = pages::http_sys_unavailable();
         return;
     };
@@ -330,7 +332,7 @@ fn serve_worker_mode<S: Sink>(
     // Framework64 aspnet_isapi.dll, nor a 64-bit one a Framework DLL.
     if let Handler::Isapi(call) = &handler {
         let bits = w.procs.get(&pid).map(|p| p.bitness);
-        if let (Some(dll_bits), Some(bits)) = (Bitness::of_framework_dll(&call.dll), bits) {
+        if let (Some(dll_bits), Some(bits)) = (Bitness::of_framework_dll(call.dll), bits) {
             if dll_bits != bits {
                 decide::<S, _>(
                     w,
@@ -339,7 +341,7 @@ fn serve_worker_mode<S: Sink>(
                 );
                 s.runtime = call.aspnet;
                 s.failed = Some("w3wp.exe cannot load an ISAPI of the other bitness");
-                s.reply = pages::not_valid_win32(&call.base_headers);
+                s.reply = pages::not_valid_win32(call.base_headers);
                 count_request(w, pid);
                 return;
             }
@@ -467,7 +469,7 @@ fn serve_iis5<S: Sink>(m: &Machine, w: &mut World, s: &mut Served, handler: Hand
         }
         Handler::Isapi(call) => call,
     };
-    let in_process = super::in_process_at_start(m, w, &call.dll);
+    let in_process = super::in_process_at_start(m, w, call.dll);
     if in_process != call.in_process {
         decide::<S, _>(
             w,
@@ -716,7 +718,7 @@ fn count_request(w: &mut World, pid: u32) {
 
 /// The reply of an ISAPI other than ASP.NET's (ASP, SSI, a CGI...).
 fn isapi_reply(call: &Call<'_>, image: &str, pid: u32) -> Reply {
-    let name = call.dll.rsplit('\\').next().unwrap_or(&call.dll).to_string();
+    let name = call.dll.rsplit('\\').next().unwrap_or(call.dll).to_string();
     let mut headers = Vec::with_capacity(call.base_headers.len() + 4);
     headers.extend_from_slice(call.base_headers);
     headers.push(("Content-Type".into(), "text/html".into()));
@@ -735,7 +737,7 @@ fn isapi_reply(call: &Call<'_>, image: &str, pid: u32) -> Reply {
 /// marked failed for the reason given.
 fn unavailable(m: &Machine, s: &mut Served, call: &Call<'_>, why: &'static str) {
     let status = if m.policies().is(policy::CLR_UNAVAILABLE_STATUS, "503") { 503 } else { 500 };
-    s.reply = pages::unavailable(status, &call.base_headers);
+    s.reply = pages::unavailable(status, call.base_headers);
     s.failed = Some(why);
 }
 
@@ -824,7 +826,7 @@ fn run_managed<S: Sink>(
             );
             s.reply = pages::managed_error(
                 500,
-                &call.base_headers,
+                call.base_headers,
                 &call.target.app_vpath,
                 "Configuration Error",
                 load.local,
@@ -840,7 +842,7 @@ fn run_managed<S: Sink>(
             || format!("{} is a forbidden type: ASP.NET's HttpForbiddenHandler answers 403", ext.to_ascii_lowercase()),
             &["HDR-07", "SEC-10"],
         );
-        s.reply = pages::forbidden(&call.base_headers, &call.target.app_vpath, load.local, versions);
+        s.reply = pages::forbidden(call.base_headers, &call.target.app_vpath, load.local, versions);
         return;
     }
     // The request queue: aspnet_wp's processModel (PM5-08); in worker mode w3wp.exe keeps
@@ -870,7 +872,7 @@ fn run_managed<S: Sink>(
                     },
                     rules,
                 );
-                s.reply = pages::too_busy(&call.base_headers);
+                s.reply = pages::too_busy(call.base_headers);
                 let overflows = w.procs.get_mut(&pid).map(|p| {
                     p.overflows += 1;
                     p.overflows
@@ -945,7 +947,7 @@ fn run_managed<S: Sink>(
             || format!("{} does not exist: ASP.NET {v} answers its own 404", call.target.physical),
             &["HDR-08"],
         );
-        s.reply = pages::not_found(&headers, &call.target.app_vpath, &call.script_url, v, versions);
+        s.reply = pages::not_found(&headers, &call.target.app_vpath, call.script_url, v, versions);
         after_request::<S>(m, w, s, pid, call, v, load);
         return;
     }
@@ -957,7 +959,7 @@ fn run_managed<S: Sink>(
         let Some(id) = s.url_session.clone() else {
             let id = w.sessions.issue();
             let rest =
-                call.script_url.strip_prefix(call.target.app_vpath.trim_end_matches('/')).unwrap_or(&call.script_url);
+                call.script_url.strip_prefix(call.target.app_vpath.trim_end_matches('/')).unwrap_or(call.script_url);
             let location = format!("{}/{}{rest}", call.target.app_vpath.trim_end_matches('/'), token(&id));
             decide::<S, _>(
                 w,
@@ -973,7 +975,7 @@ fn run_managed<S: Sink>(
         w.sessions.adopt(&client, &id);
         if let Err(message) = session::<S>(m, w, s, (pid, v), call, (wc.session, &client, &app_key), load) {
             s.reply =
-                pages::managed_error(500, &call.base_headers, &call.target.app_vpath, &message, load.local, versions);
+                pages::managed_error(500, call.base_headers, &call.target.app_vpath, &message, load.local, versions);
             return;
         }
         url_token = Some(token(&id));
@@ -984,7 +986,7 @@ fn run_managed<S: Sink>(
             Err(message) => {
                 s.reply = pages::managed_error(
                     500,
-                    &call.base_headers,
+                    call.base_headers,
                     &call.target.app_vpath,
                     &message,
                     load.local,
@@ -1045,7 +1047,7 @@ fn path_check<S: Sink>(m: &Machine, w: &mut World, call: &Call<'_>, v: Version) 
     };
     let why = bad?;
     decide::<S, _>(w, || format!("ASP.NET {v} refuses the request before managed code: {why} (400)"), &["HDR-06"]);
-    Some(pages::bad_path(&call.base_headers))
+    Some(pages::bad_path(call.base_headers))
 }
 
 /// The last segment's extension with its dot, as written (`.ASPX`), or empty.
