@@ -816,7 +816,8 @@ fn run_managed<S: Sink>(
     // The application's key, lower-cased once for the AppDomain, web.config and the session.
     let app_key = call.target.app.to_ascii_lowercase();
     let wc = m.web_config(&app_key);
-    let versions = (m.file_version(v), m.file_version(v));
+    // The versions an error page shows, read only when one is sent.
+    let versions = || (m.file_version(v), m.file_version(v));
     if let Some(target) = wc.target {
         if target > v && m.policies().is(policy::CMP_TARGET_NEWER, "config_error") {
             decide::<S, _>(
@@ -830,7 +831,7 @@ fn run_managed<S: Sink>(
                 &call.target.app_vpath,
                 "Configuration Error",
                 load.local,
-                versions,
+                versions(),
             );
             return;
         }
@@ -842,7 +843,7 @@ fn run_managed<S: Sink>(
             || format!("{} is a forbidden type: ASP.NET's HttpForbiddenHandler answers 403", ext.to_ascii_lowercase()),
             &["HDR-07", "SEC-10"],
         );
-        s.reply = pages::forbidden(call.base_headers, &call.target.app_vpath, load.local, versions);
+        s.reply = pages::forbidden(call.base_headers, &call.target.app_vpath, load.local, versions());
         return;
     }
     // The request queue: aspnet_wp's processModel (PM5-08); in worker mode w3wp.exe keeps
@@ -947,7 +948,7 @@ fn run_managed<S: Sink>(
             || format!("{} does not exist: ASP.NET {v} answers its own 404", call.target.physical),
             &["HDR-08"],
         );
-        s.reply = pages::not_found(&headers, &call.target.app_vpath, call.script_url, v, versions);
+        s.reply = pages::not_found(&headers, &call.target.app_vpath, call.script_url, v, versions());
         after_request::<S>(m, w, s, pid, call, v, load);
         return;
     }
@@ -975,7 +976,7 @@ fn run_managed<S: Sink>(
         w.sessions.adopt(&client, &id);
         if let Err(message) = session::<S>(m, w, s, (pid, v), call, (wc.session, &client, &app_key), load) {
             s.reply =
-                pages::managed_error(500, call.base_headers, &call.target.app_vpath, &message, load.local, versions);
+                pages::managed_error(500, call.base_headers, &call.target.app_vpath, &message, load.local, versions());
             return;
         }
         url_token = Some(token(&id));
@@ -990,7 +991,7 @@ fn run_managed<S: Sink>(
                     &call.target.app_vpath,
                     &message,
                     load.local,
-                    versions,
+                    versions(),
                 );
                 return;
             }
