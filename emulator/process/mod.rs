@@ -117,6 +117,8 @@ pub struct Process {
     overflows: u32,
     /// 32- or 64-bit, fixed when the process starts (PM6-08).
     bitness: crate::runtime::Bitness,
+    /// The ISAPI DLLs a w3wp.exe loaded, their bitness checked (PM6-08).
+    loaded: Vec<String>,
     config: Option<Arc<ProcessModel>>,
     limits: PoolLimits,
 }
@@ -461,6 +463,7 @@ fn start(
         queued: Vec::new(),
         overflows: 0,
         bitness: m.iis_bitness(),
+        loaded: Vec::new(),
         config: config.map(Arc::new),
         limits,
     };

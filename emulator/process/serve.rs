@@ -330,9 +330,12 @@ fn serve_worker_mode<S: Sink>(
     touch(m, w, pid, s);
     // A w3wp.exe loads only ISAPIs of its own bitness (PM6-08): a 32-bit worker cannot load a
     // Framework64 aspnet_isapi.dll, nor a 64-bit one a Framework DLL.
-    if let Handler::Isapi(call) = &handler {
-        let bits = w.procs.get(&pid).map(|p| p.bitness);
-        if let (Some(dll_bits), Some(bits)) = (Bitness::of_framework_dll(call.dll), bits) {
+    // The check is made when the worker loads the DLL: one it loaded is not checked again.
+    let worker = w.procs.get(&pid).map(|p| (p.bitness, &p.loaded));
+    if let (Handler::Isapi(call), Some((bits, loaded))) = (&handler, worker) {
+        let loaded = loaded.iter().any(|d| d == call.dll);
+        let dll_bits = if loaded { None } else { Bitness::of_framework_dll(call.dll) };
+        if let Some(dll_bits) = dll_bits {
             if dll_bits != bits {
                 decide::<S, _>(
                     w,
@@ -344,6 +347,11 @@ fn serve_worker_mode<S: Sink>(
                 s.reply = pages::not_valid_win32(call.base_headers);
                 count_request(w, pid);
                 return;
+            }
+        }
+        if !loaded {
+            if let Some(p) = w.procs.get_mut(&pid) {
+                p.loaded.push(call.dll.to_string());
             }
         }
     }
