@@ -7,18 +7,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use iisim::dispatch::{resolve, resolve_fast, Decision, Discard, Request, View};
 use iisim::process::{self, Load, World};
 
-const BOX: &str = r#"
-title = "bench box"
-rules = []
-[machine]
-edition = "2003"
-runtimes = ["1.1", "2.0"]
-[[machine.app]]
-path = "W3SVC/1/ROOT/shop"
-physical_path = 'C:\Sites\shop'
-runtime = "2.0"
-files = ["Default.aspx", "logo.gif"]
-"#;
+const BOX: &str = include_str!("../tests/fixtures/warm_worker_box.toml");
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();

@@ -15,20 +15,8 @@ static ALLOCATOR: Counting = Counting;
 
 /// One ASP.NET 2.0 application with a page and an image on `edition`.
 fn box_on(edition: &str) -> Machine {
-    let text = format!(
-        r#"
-title = "allocation box"
-rules = []
-[machine]
-edition = "{edition}"
-runtimes = ["1.1", "2.0"]
-[[machine.app]]
-path = "W3SVC/1/ROOT/shop"
-physical_path = 'C:\Sites\shop'
-runtime = "2.0"
-files = ["Default.aspx", "logo.gif"]
-"#
-    );
+    let text = include_str!("fixtures/warm_worker_box.toml")
+        .replace(r#"edition = "2003""#, &format!(r#"edition = "{edition}""#));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("box.toml");
     std::fs::write(&path, text).unwrap();
