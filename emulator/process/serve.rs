@@ -30,8 +30,8 @@ pub struct Load {
 /// How a request was served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Served {
-    /// The response; status 0 when the connection was refused. Every decision from
-    /// canonicalisation to the process is in the world's journal.
+    /// The response; status 0 when the connection was refused. On the explain path every
+    /// decision from canonicalisation to the process is in the world's journal.
     pub reply: Reply,
     /// Image name and PID of the process that answered.
     pub process: Option<(&'static str, u32)>,
