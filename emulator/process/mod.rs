@@ -6,7 +6,7 @@
 //! application's pool (PM6). Whatever the process, the first runtime to run managed code in it
 //! owns it (CLR). Every operation here records what it did, and which sessions it ended, through
 //! the world's journal; a request's decisions are recorded only when its sink keeps them
-//! ([`serve`] does, the serve path of `iisim serve` does not).
+//! ([`serve()`] does, the serve path of `iisim serve` does not).
 
 pub mod pages;
 pub mod serve;
