@@ -865,10 +865,14 @@ fn run_managed<S: Sink>(
         None if in_w3wp => Some(m.process_model(v)),
         None => None,
     };
-    if let Some(pm) = limits {
+    let (in_flight, overflows) =
+        w.procs.get(&pid).map_or((0, 0), |p| (p.busy.iter().filter(|t| **t > now).count() as u64, p.overflows));
+    // A request that finds no other in flight, has no overflow to forget and no time to wait in
+    // the queue cannot meet these limits: they are not read (the warm worker's usual case).
+    let unqueued = in_flight == 0 && overflows == 0 && load.duration == 0;
+    if let Some(pm) = limits.filter(|_| !unqueued) {
         let cpus = u64::from(m.cpus());
         let threads = pm.count("maxWorkerThreads").unwrap_or(20) * cpus;
-        let in_flight = w.procs.get(&pid).map(|p| p.busy.iter().filter(|t| **t > now).count()).unwrap_or(0) as u64;
         let queued = in_flight.saturating_sub(threads.saturating_sub(1));
         let queue_limit = if in_w3wp && !v.is_20_or_later() { None } else { pm.count("requestQueueLimit") };
         if let Some(limit) = queue_limit {
