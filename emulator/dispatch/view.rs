@@ -331,6 +331,44 @@ pub struct View {
     /// `EnableTraceMethod` under [`W3SVC_PARAMETERS_KEY`] is 1 (HTTP-15).
     pub(super) trace_enabled: bool,
     pub(super) notes: Vec<Decision>,
+    /// The state of the machine compiled.
+    stamp: Stamp,
+    /// The values keys fall back to, shared by a patched view with the view it patches.
+    base: Base,
+}
+
+/// What a key holds when no key on its way sets a value: the machine's MIME map, no script maps,
+/// no custom errors.
+#[derive(Debug, Clone)]
+struct Base {
+    machine_mime: Arc<MimeMap>,
+    empty_maps: (Arc<Maps>, Arc<[Mapped]>),
+    no_errors: Arc<[CustomError]>,
+}
+
+impl Base {
+    fn of(m: &Machine) -> Base {
+        let mime = mime_map(&m.metabase().own_list("/LM/MimeMap", "MimeMap"));
+        Base {
+            machine_mime: Arc::new(mime),
+            empty_maps: (Arc::new(Maps::default()), Vec::new().into()),
+            no_errors: Vec::new().into(),
+        }
+    }
+}
+
+/// Which state of a machine a view was compiled from: the metabase's version and the count of
+/// every other change ([`Machine::generation_besides_metabase`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    besides: u64,
+    metabase: u64,
+}
+
+impl Stamp {
+    fn of(m: &Machine) -> Stamp {
+        Stamp { besides: m.generation_besides_metabase(), metabase: m.metabase().version() }
+    }
 }
 
 /// The registry key of W3SVC's own settings (HTTP-15).
@@ -471,6 +509,12 @@ const IN_PROCESS: usize = 7;
 const APP_ISOLATED: usize = 8;
 const APP_POOL_ID: usize = 9;
 
+/// The schema defaults of [`PROPS`], the effective values where no key sets one (MB-20).
+fn defaults() -> &'static [Option<Value>; PROPS.len()] {
+    static DEFAULTS: std::sync::OnceLock<[Option<Value>; PROPS.len()]> = std::sync::OnceLock::new();
+    DEFAULTS.get_or_init(|| PROPS.map(crate::metabase::schema_default))
+}
+
 /// What a metabase key passes down to the keys below it, during the one walk of [`View::compile`].
 #[derive(Clone)]
 struct Frame<'m> {
@@ -501,6 +545,14 @@ struct Compiler<'m> {
     pools: &'m CiMap<PoolView>,
     empty_maps: (Arc<Maps>, Arc<[Mapped]>),
     no_errors: Arc<[CustomError]>,
+    /// When patching: compiled keys of the view patched, whose values equal ones are taken from.
+    known: Vec<Arc<KeyView>>,
+}
+
+/// `new`, or the equal value one of the `known` keys holds in `field`, so that a patched view
+/// shares what a whole compile would have shared.
+fn share<T: PartialEq + ?Sized>(new: Arc<T>, known: &[Arc<KeyView>], field: impl Fn(&KeyView) -> &Arc<T>) -> Arc<T> {
+    known.iter().map(|k| field(k)).find(|k| ***k == *new).cloned().unwrap_or(new)
 }
 
 /// A cache slot for a value: its address while the metabase is borrowed (0 for "none").
@@ -560,7 +612,8 @@ impl<'m> Compiler<'m> {
                         maps.by_ext.insert_first(&ext, mapped);
                     }
                 }
-                (Arc::new(maps), wild.into())
+                let known = &self.known;
+                (share(Arc::new(maps), known, |k| &k.maps), share(wild.into(), known, |k| &k.wildcards))
             })
             .clone()
     }
@@ -568,7 +621,8 @@ impl<'m> Compiler<'m> {
     fn mime(&mut self, v: Option<&Value>) -> Arc<MimeMap> {
         match v {
             Some(Value::MultiSz(lines)) => {
-                self.mime.entry(addr(v)).or_insert_with(|| Arc::new(mime_map(lines))).clone()
+                let known = &self.known;
+                self.mime.entry(addr(v)).or_insert_with(|| share(Arc::new(mime_map(lines)), known, |k| &k.mime)).clone()
             }
             _ => self.machine_mime.clone(),
         }
@@ -579,11 +633,15 @@ impl<'m> Compiler<'m> {
             return self.no_errors.clone();
         }
         let m = self.m;
-        self.errors.entry(addr(v)).or_insert_with(|| custom_errors(m, list(v)).into()).clone()
+        let known = &self.known;
+        self.errors
+            .entry(addr(v))
+            .or_insert_with(|| share(custom_errors(m, list(v)).into(), known, |k| &k.errors))
+            .clone()
     }
 
     fn headers(&mut self, v: Option<&Value>) -> Arc<[(String, String)]> {
-        let server = &self.server;
+        let (server, known) = (&self.server, &self.known);
         self.headers
             .entry(addr(v))
             .or_insert_with(|| {
@@ -592,17 +650,19 @@ impl<'m> Compiler<'m> {
                     Some((n, v)) => (n.trim().to_string(), v.trim().to_string()),
                     None => (h.trim().to_string(), String::new()),
                 }));
-                h.into()
+                share(h.into(), known, |k| &k.headers)
             })
             .clone()
     }
 
     fn docs(&mut self, v: Option<&Value>) -> Arc<[String]> {
+        let known = &self.known;
         self.docs
             .entry(addr(v))
             .or_insert_with(|| {
                 let text = v.and_then(Value::as_str).unwrap_or_default();
-                text.split(',').map(str::trim).filter(|d| !d.is_empty()).map(str::to_string).collect()
+                let docs = text.split(',').map(str::trim).filter(|d| !d.is_empty()).map(str::to_string).collect();
+                share(docs, known, |k| &k.default_docs)
             })
             .clone()
     }
@@ -627,8 +687,12 @@ impl<'m> Compiler<'m> {
     fn app_info(&mut self, frame: &Frame<'m>, path: &str, root: &str, in_app: bool) -> AppInfo {
         let v = self.value(frame, IN_PROCESS);
         let m = self.m;
-        let in_process =
-            self.in_process.entry(addr(v)).or_insert_with(|| Arc::new(IsapiSet::new(isapi_list(m, list(v))))).clone();
+        let known = &self.known;
+        let in_process = self
+            .in_process
+            .entry(addr(v))
+            .or_insert_with(|| share(Arc::new(IsapiSet::new(isapi_list(m, list(v)))), known, |k| &k.app.in_process))
+            .clone();
         let pool = if self.m.edition().is_iis6() { self.string(frame, APP_POOL_ID) } else { String::new() };
         AppInfo {
             path: path.to_string(),
@@ -802,7 +866,12 @@ impl View {
             };
             pools.insert_first(name, pool);
         }
-        compile_keys(m, &policies, &mut sites, &mut keys, (&aspnet, &extensions, &pools));
+        let base = Base::of(m);
+        let mut walk = Walk::new(m, &policies, &sites, &base, (&aspnet, &extensions, &pools));
+        for key in mb.keys() {
+            walk.visit(key, &mut sites, &mut keys, true);
+        }
+        drop(walk);
         let files = Arc::new(Files::new(m.fs().entries()));
         View {
             edition: m.edition(),
@@ -818,7 +887,94 @@ impl View {
             pools,
             trace_enabled,
             notes,
+            stamp: Stamp::of(m),
+            base,
         }
+    }
+
+    /// The view of `m` made from `old`, a view of an earlier state of the same machine: `old`
+    /// itself when nothing changed; when only web keys under sites' ROOTs changed, `old` with the
+    /// changed keys' subtrees compiled again from their parents' inherited values and everything
+    /// else shared; otherwise (sites, bindings, pools, a change log that no longer reaches back,
+    /// the disk, the registry, runtimes) compiled whole.
+    pub fn update(old: &Arc<View>, m: &Machine) -> Arc<View> {
+        let stamp = Stamp::of(m);
+        if old.stamp == stamp {
+            return old.clone();
+        }
+        if old.stamp.besides == stamp.besides {
+            if let Some(v) = old.patched(m) {
+                return Arc::new(v);
+            }
+        }
+        Arc::new(View::compile(m))
+    }
+
+    /// This view with the web keys changed since it was compiled compiled again, or `None` when a
+    /// change is not confined to web keys under a site's ROOT.
+    fn patched(&self, m: &Machine) -> Option<View> {
+        let mb = m.metabase();
+        let changed = mb.changes_since(self.stamp.metabase)?;
+        // The topmost changed keys, each with its site: a change below another is inside its subtree.
+        let mut tops: Vec<(String, usize)> = Vec::new();
+        let mut paths: Vec<String> = changed.into_iter().map(crate::metabase::normalize).collect();
+        // Segment by segment, so that a key's subtree follows it at once (`/a`, `/a/b`, `/a-x`).
+        paths.sort_by_key(|p| p.to_ascii_lowercase().replace('/', "\u{1}"));
+        paths.dedup_by(|b, a| b.eq_ignore_ascii_case(a) || is_below(b, a));
+        for path in paths {
+            let site =
+                self.sites.iter().position(|s| path.eq_ignore_ascii_case(&s.root) || is_below(&path, &s.root))?;
+            if !mb.exists(&self.sites[site].root) {
+                return None;
+            }
+            tops.push((path, site));
+        }
+        // Nodes of deleted keys stay (without a key); past a bound the tree is compiled afresh.
+        if self.keys.node_count() > 2 * self.keys.len() + 1024 {
+            return None;
+        }
+        let mut view = self.clone();
+        let mut sites = std::mem::take(&mut view.sites);
+        let mut tree = std::mem::take(&mut view.keys);
+        let mut walk = Walk::new(m, &self.policies, &sites, &self.base, (&self.aspnet, &self.extensions, &self.pools));
+        for (path, site) in &tops {
+            let root = &sites[*site].root;
+            let mut node = Some(sites[*site].node);
+            for seg in path[root.len()..].split('/').filter(|s| !s.is_empty()) {
+                node = node.and_then(|n| tree.child(n, seg));
+            }
+            // What the key and its parent held: values equal to theirs are shared, not copied.
+            walk.c.known.clear();
+            walk.c.known.extend(node.and_then(|n| tree.value(n)).cloned());
+            if let Some(n) = node {
+                tree.clear_below(n);
+            }
+            walk.stack.clear();
+            let mut at = String::new();
+            let mut ancestors = vec![mb.key("/")];
+            for seg in path.split('/').filter(|s| !s.is_empty()) {
+                at.push('/');
+                at.push_str(seg);
+                ancestors.push(mb.key(&at));
+            }
+            ancestors.pop();
+            for key in ancestors.into_iter().flatten() {
+                if !walk.visit(key, &mut sites, &mut tree, false) {
+                    return None;
+                }
+            }
+            if let Some((_, node, _)) = walk.stack.last().and_then(|f| f.site.clone()) {
+                walk.c.known.extend(tree.value(node).cloned());
+            }
+            for key in mb.subtree(path) {
+                walk.visit(key, &mut sites, &mut tree, true);
+            }
+        }
+        drop(walk);
+        view.sites = sites;
+        view.keys = tree;
+        view.stamp = Stamp::of(m);
+        Some(view)
     }
 
     /// The Windows edition (and so the IIS version).
@@ -979,44 +1135,58 @@ fn vpath(root: &str, path: &str) -> String {
     }
 }
 
-/// Compiles every web key under the sites' ROOTs in one walk of the metabase, passing inherited
-/// values down (MB-16, MB-20, MB-21) instead of looking each one up again.
-fn compile_keys(
-    m: &Machine,
-    policies: &DispatchPolicies,
-    sites: &mut [SiteView],
-    tree: &mut SegTree<Arc<KeyView>>,
-    (aspnet, extensions, pools): (&BTreeMap<String, Version>, &[ExtensionRow], &CiMap<PoolView>),
-) {
-    let mb = m.metabase();
-    let machine_mime = Arc::new(mime_map(&mb.own_list("/LM/MimeMap", "MimeMap")));
-    let defaults = PROPS.map(crate::metabase::schema_default);
-    let mut c = Compiler {
-        m,
-        defaults: &defaults,
-        maps: HashMap::new(),
-        mime: HashMap::new(),
-        errors: HashMap::new(),
-        headers: HashMap::new(),
-        docs: HashMap::new(),
-        in_process: HashMap::new(),
-        machine_mime,
-        server: format!("Microsoft-IIS/{}", m.edition().iis_version()),
-        pools,
-        empty_maps: (Arc::new(Maps::default()), Vec::new().into()),
-        no_errors: Vec::new().into(),
-    };
-    let roots: HashMap<String, usize> =
-        sites.iter().enumerate().map(|(i, s)| (s.root.to_ascii_lowercase(), i)).collect();
-    let mut stack: Vec<Frame<'_>> = Vec::new();
-    let mut stand_in: Vec<Option<Arc<AppInfo>>> = vec![None; sites.len()];
-    for key in mb.keys() {
+/// The walk of the metabase's keys, in path order, that compiles the web keys under the sites'
+/// ROOTs, passing inherited values down (MB-16, MB-20, MB-21) instead of looking each one up again.
+struct Walk<'m> {
+    c: Compiler<'m>,
+    policies: &'m DispatchPolicies,
+    aspnet: &'m BTreeMap<String, Version>,
+    extensions: &'m [ExtensionRow],
+    /// Each site's ROOT path, lower-cased, to its index.
+    roots: HashMap<String, usize>,
+    stack: Vec<Frame<'m>>,
+    /// Per site: the application keys in no application share, computed at the ROOT.
+    stand_in: Vec<Option<Arc<AppInfo>>>,
+}
+
+impl<'m> Walk<'m> {
+    fn new(
+        m: &'m Machine,
+        policies: &'m DispatchPolicies,
+        sites: &[SiteView],
+        base: &Base,
+        (aspnet, extensions, pools): (&'m BTreeMap<String, Version>, &'m [ExtensionRow], &'m CiMap<PoolView>),
+    ) -> Walk<'m> {
+        let c = Compiler {
+            m,
+            defaults: defaults(),
+            maps: HashMap::new(),
+            mime: HashMap::new(),
+            errors: HashMap::new(),
+            headers: HashMap::new(),
+            docs: HashMap::new(),
+            in_process: HashMap::new(),
+            machine_mime: base.machine_mime.clone(),
+            server: format!("Microsoft-IIS/{}", m.edition().iis_version()),
+            pools,
+            empty_maps: base.empty_maps.clone(),
+            no_errors: base.no_errors.clone(),
+            known: Vec::new(),
+        };
+        let roots = sites.iter().enumerate().map(|(i, s)| (s.root.to_ascii_lowercase(), i)).collect();
+        Walk { c, policies, aspnet, extensions, roots, stack: Vec::new(), stand_in: vec![None; sites.len()] }
+    }
+
+    /// Visits `key`, the next in path order. With `emit` the key is compiled into `tree`; without,
+    /// its values only pass down to the keys below, and its application is the one `tree` already
+    /// holds for it (false when `tree` holds no compiled form of it).
+    fn visit(&mut self, key: &'m Key, sites: &mut [SiteView], tree: &mut SegTree<Arc<KeyView>>, emit: bool) -> bool {
         let path = key.path();
-        while stack.last().is_some_and(|f| !is_below(path, f.path)) {
-            stack.pop();
+        while self.stack.last().is_some_and(|f| !is_below(path, f.path)) {
+            self.stack.pop();
         }
-        let parent_path = stack.last().map_or("", |f| f.path);
-        let mut frame = match stack.last() {
+        let parent_path = self.stack.last().map_or("", |f| f.path);
+        let mut frame = match self.stack.last() {
             Some(parent) => Frame { path, ..parent.clone() },
             None => {
                 Frame { path, eff: [None; PROPS.len()], wild_first: None, wild_sep: None, path_src: None, site: None }
@@ -1029,7 +1199,7 @@ fn compile_keys(
         }
         if let Some(v @ Value::MultiSz(_)) = key.get("ScriptMaps") {
             frame.wild_first = Some(v);
-            if !c.maps(Some(v), aspnet, extensions).1.is_empty() {
+            if !self.c.maps(Some(v), self.aspnet, self.extensions).1.is_empty() {
                 frame.wild_sep = Some(v);
             }
         }
@@ -1038,7 +1208,7 @@ fn compile_keys(
         }
         // A site's ROOT starts its subtree; keys below it continue their parent's.
         let parent_site = frame.site.take();
-        let site = match roots.get(&path.to_ascii_lowercase()) {
+        let site = match self.roots.get(&path.to_ascii_lowercase()) {
             Some(&i) => Some((i, sites[i].node, None)),
             // Keys missing on the way become nodes without a key, so the walk still reaches this one.
             None => parent_site.map(|(i, mut node, app)| {
@@ -1050,20 +1220,33 @@ fn compile_keys(
         };
         if let Some((i, node, parent_app)) = site {
             let root = sites[i].root.as_str();
+            if !emit {
+                let Some(kv) = tree.value(node) else { return false };
+                let app = kv.app.in_app.then(|| kv.app.clone());
+                if path.len() == root.len() && !kv.app.in_app {
+                    self.stand_in[i] = Some(kv.app.clone());
+                }
+                frame.site = Some((i, node, app));
+                self.stack.push(frame);
+                return true;
+            }
+            let c = &mut self.c;
             let app = c.app(&frame, key, root, parent_app);
             // Keys in no application share their ROOT's stand-in (computed at the ROOT).
             let app_for_key = match &app {
                 Some(a) => a.clone(),
-                None => stand_in[i].get_or_insert_with(|| Arc::new(c.app_info(&frame, root, root, false))).clone(),
+                None => self.stand_in[i].get_or_insert_with(|| Arc::new(c.app_info(&frame, root, root, false))).clone(),
             };
-            let kv = compile_key(&mut c, &frame, policies, aspnet, extensions, (&sites[i], path), app_for_key);
+            let kv =
+                compile_key(c, &frame, self.policies, self.aspnet, self.extensions, (&sites[i], path), app_for_key);
             if path.len() == root.len() {
                 sites[i].root_physical = kv.physical.clone();
             }
             tree.set(node, Arc::new(kv));
             frame.site = Some((i, node, app));
         }
-        stack.push(frame);
+        self.stack.push(frame);
+        true
     }
 }
 

@@ -6,7 +6,7 @@ mod schema_iis6;
 pub mod scriptmap;
 pub mod xml;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
 use schema::{Kind, PropDef};
@@ -222,10 +222,37 @@ pub struct Metabase {
     keys: BTreeMap<Box<str>, Key>,
     /// Moves on every change, so whatever was compiled from the metabase knows it is stale.
     version: u64,
+    /// The keys the latest changes touched, so that a view compiled at an earlier version can be
+    /// patched rather than compiled again.
+    log: ChangeLog,
     /// The `IIS_Global` key (Location `.`), outside the path tree (MB-04).
     global: Option<Key>,
     /// The namespace of the file the metabase was read from (MB-04).
     namespace: Option<String>,
+}
+
+/// How many changes [`ChangeLog`] remembers: a view older than that is compiled again whole.
+pub const CHANGE_LOG_LEN: usize = 256;
+
+/// The latest changes, as (version after the change, the key's path; empty for a change that is
+/// not one key's, such as the `IIS_Global` key or the namespace), oldest first, bounded.
+#[derive(Debug, Clone, Default)]
+struct ChangeLog {
+    entries: VecDeque<(u64, Box<str>)>,
+    /// The version before the oldest entry: changes since an earlier version are forgotten.
+    floor: u64,
+}
+
+impl ChangeLog {
+    /// Records that the change making `version` touched the key at `path` (as the key stores it).
+    fn push(&mut self, version: u64, path: Option<&str>) {
+        if self.entries.len() == CHANGE_LOG_LEN {
+            if let Some((v, _)) = self.entries.pop_front() {
+                self.floor = v;
+            }
+        }
+        self.entries.push_back((version, path.filter(|p| *p != ".").unwrap_or_default().into()));
+    }
 }
 
 // Two metabases are equal when they hold the same keys, whatever their change counts.
@@ -296,6 +323,31 @@ impl Metabase {
     /// Takes the place of a metabase at `earlier` version: versions keep moving forward.
     pub fn follow(&mut self, earlier: u64) {
         self.version += earlier + 1;
+        self.log = ChangeLog { entries: VecDeque::new(), floor: self.version };
+    }
+
+    /// Counts one change to the key at `path` (`None`: a change that is no key's).
+    fn changed(&mut self, path: Option<&str>) {
+        self.version += 1;
+        self.log.push(self.version, path);
+    }
+
+    /// The paths of the keys changed (set, removed, created or deleted, with their subtrees) since
+    /// `version`, oldest first, possibly repeated; `None` when the log no longer reaches back that
+    /// far or a change since then was not one key's (MB-20: whatever was compiled then is stale).
+    pub fn changes_since(&self, version: u64) -> Option<Vec<&str>> {
+        if version < self.log.floor || version > self.version {
+            return None;
+        }
+        let mut paths = Vec::new();
+        for (v, path) in self.log.entries.iter().filter(|(v, _)| *v > version) {
+            debug_assert!(*v <= self.version);
+            if path.is_empty() {
+                return None;
+            }
+            paths.push(&**path);
+        }
+        Some(paths)
     }
 
     /// Whether a key exists at `path`.
@@ -322,7 +374,7 @@ impl Metabase {
         }
         let key = Key { path: path.clone(), key_type: key_type.to_string(), props: Props::default(), comment: None };
         self.keys.insert(order_key(&path), key);
-        self.version += 1;
+        self.changed(Some(&path));
         created.push(path);
         Ok(created)
     }
@@ -341,7 +393,7 @@ impl Metabase {
         comment: Option<String>,
     ) -> Result<(), MbError> {
         let key = Key { path: path.to_string(), key_type: key_type.to_string(), props: Props::default(), comment };
-        self.version += 1;
+        self.changed(Some(path));
         if path == "." {
             if self.global.is_some() {
                 return Err(MbError::AlreadyExists(".".into()));
@@ -369,7 +421,7 @@ impl Metabase {
 
     /// Records the namespace a file declared (MB-04).
     pub fn set_namespace(&mut self, ns: Option<String>) {
-        self.version += 1;
+        self.changed(None);
         self.namespace = ns;
     }
 
@@ -382,7 +434,7 @@ impl Metabase {
             return Ok(false);
         }
         key.props.insert(slot.to_string(), prop);
-        self.version += 1;
+        self.changed(Some(path));
         Ok(true)
     }
 
@@ -391,7 +443,7 @@ impl Metabase {
         let key = if path == "." { self.global.as_mut() } else { self.keys.get_mut(&order_key(path)) };
         let key = key.ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
         key.props.extend(props);
-        self.version += 1;
+        self.changed(Some(path));
         Ok(())
     }
 
@@ -401,7 +453,7 @@ impl Metabase {
             return Err(MbError::PathNotFound(normalize(path)));
         }
         let doomed: Vec<Box<str>> = self.subtree(path).map(|k| order_key(&k.path)).collect();
-        self.version += 1;
+        self.changed(Some(path));
         Ok(doomed.iter().filter_map(|s| self.keys.remove(s)).map(|k| k.path).collect())
     }
 
@@ -411,6 +463,7 @@ impl Metabase {
         let name = schema::lookup(prop).map(|d| d.name.to_string()).unwrap_or_else(|| prop.to_string());
         let slot = prop.to_ascii_lowercase();
         self.version += 1;
+        self.log.push(self.version, Some(&key.path));
         // A value set again keeps what the file said of it (its Custom ID, type, attributes).
         let mut meta = key.props.get(&slot).map(|p| p.meta.clone()).unwrap_or_default();
         if meta.verbatim && !matches!(value, Value::String(_)) {
@@ -423,6 +476,7 @@ impl Metabase {
     pub fn set_key_type(&mut self, path: &str, key_type: &str) -> Result<String, MbError> {
         let key = self.keys.get_mut(&order_key(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
         self.version += 1;
+        self.log.push(self.version, Some(&key.path));
         Ok(std::mem::replace(&mut key.key_type, key_type.to_string()))
     }
 
@@ -430,7 +484,10 @@ impl Metabase {
     pub fn remove(&mut self, path: &str, prop: &str) -> Option<Value> {
         let key = self.keys.get_mut(&order_key(path))?;
         let removed = key.props.remove(&prop.to_ascii_lowercase()).map(|p| p.value);
-        self.version += u64::from(removed.is_some());
+        if removed.is_some() {
+            self.version += 1;
+            self.log.push(self.version, Some(&key.path));
+        }
         removed
     }
 
