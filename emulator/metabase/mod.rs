@@ -648,6 +648,42 @@ mod tests {
     }
 
     #[test]
+    fn the_change_log_names_the_keys_changed_and_stays_bounded() {
+        let mut mb = tree();
+        let v = mb.version();
+        assert_eq!(mb.changes_since(v), Some(vec![]));
+        mb.set("/lm/w3svc/1/root/APP", "AccessFlags", Value::Dword(0)).unwrap();
+        mb.remove("/LM/W3SVC/1/ROOT/app", "AccessFlags");
+        mb.remove("/LM/W3SVC/1/ROOT/app", "AccessFlags");
+        mb.create_key("/LM/W3SVC/1/ROOT/a/b", "IIsWebDirectory").unwrap();
+        mb.delete_key("/LM/W3SVC/1/ROOT/a").unwrap();
+        let changed = mb.changes_since(v).unwrap();
+        assert_eq!(
+            changed,
+            [
+                "/LM/W3SVC/1/ROOT/app",
+                "/LM/W3SVC/1/ROOT/app",
+                "/LM/W3SVC/1/ROOT/a",
+                "/LM/W3SVC/1/ROOT/a/b",
+                "/LM/W3SVC/1/ROOT/a"
+            ],
+            "a removal that removed nothing is no change"
+        );
+        assert_eq!(mb.changes_since(v + 2).map(|c| c.len()), Some(3));
+        // A change that is no key's (the namespace) leaves nothing to patch from.
+        let before = mb.version();
+        mb.set_namespace(Some("urn:x".into()));
+        assert_eq!(mb.changes_since(before), None);
+        // Older than the log: forgotten.
+        let old = mb.version();
+        for i in 0..=CHANGE_LOG_LEN as u32 {
+            mb.set("/LM/W3SVC/1/ROOT", "AccessFlags", Value::Dword(i)).unwrap();
+        }
+        assert_eq!(mb.changes_since(old), None);
+        assert_eq!(mb.changes_since(mb.version() - 3).map(|c| c.len()), Some(3));
+    }
+
+    #[test]
     fn normalize_and_parent() {
         assert_eq!(normalize("\\LM\\W3SVC\\1\\"), "/LM/W3SVC/1");
         assert_eq!(parent("/LM/W3SVC"), Some("/LM".into()));
