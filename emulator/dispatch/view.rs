@@ -530,11 +530,15 @@ struct Frame<'m> {
     site: Option<(usize, u32, Option<Arc<AppInfo>>)>,
 }
 
+/// A ScriptMaps value compiled: its non-wildcard entries and its wildcards, each once known.
+type MapsSlot = (Option<Arc<Maps>>, Option<Arc<[Mapped]>>);
+
 /// Values compiled once per metabase value they come from, so keys inheriting it share them.
 struct Compiler<'m> {
     m: &'m Machine,
     defaults: &'m [Option<Value>; PROPS.len()],
-    maps: HashMap<usize, (Arc<Maps>, Arc<[Mapped]>)>,
+    /// Either half may be known before the other: a patch starts from the parent's.
+    maps: HashMap<usize, MapsSlot>,
     mime: HashMap<usize, Arc<MimeMap>>,
     errors: HashMap<usize, Arc<[CustomError]>>,
     headers: HashMap<usize, Arc<[(String, String)]>>,
@@ -582,40 +586,65 @@ impl<'m> Compiler<'m> {
     ) -> (Arc<Maps>, Arc<[Mapped]>) {
         let Some(lines) = v.and_then(Value::as_multi) else { return self.empty_maps.clone() };
         let m = self.m;
-        self.maps
-            .entry(addr(v))
-            .or_insert_with(|| {
-                let mut maps = Maps::default();
-                let mut wild = Vec::new();
-                for line in scriptmap::parse_list(lines) {
-                    let Some(e) = line.entry() else { continue };
-                    let mut entry = e.clone();
-                    entry.processor = m.expand(&processor_path(&entry.processor));
-                    let key = fs_key(&entry.processor);
-                    let dll = entry.processor.as_str();
-                    let file_at = dll.rfind(['\\', '/']).map_or(0, |i| i + 1);
-                    let mapped = Mapped {
-                        aspnet: aspnet.get(&key).copied(),
-                        allowed: extension_allowed(ext, &key),
-                        file_at,
-                        dll_hash: ci_hash(0, dll),
-                        file_hash: ci_hash(0, &dll[file_at..]),
-                        entry,
-                    };
-                    if mapped.entry.is_wildcard() {
-                        wild.push(mapped);
-                    } else {
-                        if mapped.entry.extension == ".*" && maps.dotstar.is_none() {
-                            maps.dotstar = Some(mapped.clone());
-                        }
-                        let ext = mapped.entry.extension.clone();
-                        maps.by_ext.insert_first(&ext, mapped);
+        let slot = self.maps.entry(addr(v)).or_default();
+        if let (Some(maps), Some(wild)) = &slot {
+            return (maps.clone(), wild.clone());
+        }
+        let (maps, wild) = {
+            let mut maps = Maps::default();
+            let mut wild = Vec::new();
+            for line in scriptmap::parse_list(lines) {
+                let Some(e) = line.entry() else { continue };
+                let mut entry = e.clone();
+                entry.processor = m.expand(&processor_path(&entry.processor));
+                let key = fs_key(&entry.processor);
+                let dll = entry.processor.as_str();
+                let file_at = dll.rfind(['\\', '/']).map_or(0, |i| i + 1);
+                let mapped = Mapped {
+                    aspnet: aspnet.get(&key).copied(),
+                    allowed: extension_allowed(ext, &key),
+                    file_at,
+                    dll_hash: ci_hash(0, dll),
+                    file_hash: ci_hash(0, &dll[file_at..]),
+                    entry,
+                };
+                if mapped.entry.is_wildcard() {
+                    wild.push(mapped);
+                } else {
+                    if mapped.entry.extension == ".*" && maps.dotstar.is_none() {
+                        maps.dotstar = Some(mapped.clone());
                     }
+                    let ext = mapped.entry.extension.clone();
+                    maps.by_ext.insert_first(&ext, mapped);
                 }
-                let known = &self.known;
-                (share(Arc::new(maps), known, |k| &k.maps), share(wild.into(), known, |k| &k.wildcards))
-            })
-            .clone()
+            }
+            (maps, wild)
+        };
+        let known = &self.known;
+        let maps = slot.0.get_or_insert_with(|| share(Arc::new(maps), known, |k| &k.maps)).clone();
+        let wild = slot.1.get_or_insert_with(|| share(wild.into(), known, |k| &k.wildcards)).clone();
+        (maps, wild)
+    }
+
+    /// Takes `parent`'s compiled values as those of the metabase values its `frame` holds, so that
+    /// keys below it inheriting them share them without compiling them again.
+    fn seed(&mut self, frame: &Frame<'m>, parent: &KeyView, policies: &DispatchPolicies) {
+        let multi = |v: Option<&Value>| v.and_then(Value::as_multi).is_some();
+        if multi(frame.eff[SCRIPT_MAPS]) {
+            self.maps.entry(addr(frame.eff[SCRIPT_MAPS])).or_default().0 = Some(parent.maps.clone());
+        }
+        let wild_src = if policies.wildcard_inherit_separate { frame.wild_sep } else { frame.wild_first };
+        if multi(wild_src) {
+            self.maps.entry(addr(wild_src)).or_default().1 = Some(parent.wildcards.clone());
+        }
+        if matches!(frame.eff[MIME_MAP], Some(Value::MultiSz(_))) {
+            self.mime.insert(addr(frame.eff[MIME_MAP]), parent.mime.clone());
+        }
+        if multi(frame.eff[HTTP_ERRORS]) {
+            self.errors.insert(addr(frame.eff[HTTP_ERRORS]), parent.errors.clone());
+        }
+        self.headers.insert(addr(frame.eff[CUSTOM_HEADERS]), parent.headers.clone());
+        self.docs.insert(addr(self.value(frame, DEFAULT_DOC)), parent.default_docs.clone());
     }
 
     fn mime(&mut self, v: Option<&Value>) -> Arc<MimeMap> {
@@ -704,6 +733,12 @@ impl<'m> Compiler<'m> {
             in_process,
         }
     }
+}
+
+/// Whether a ScriptMaps value holds a well-formed wildcard (`*`) entry (SM-05); only lines whose
+/// extension is `*` are parsed.
+fn has_wildcard(lines: &[String]) -> bool {
+    lines.iter().filter(|l| l.split(',').next().map(str::trim) == Some("*")).any(|l| MapEntry::parse(l).is_ok())
 }
 
 /// HttpErrors lines as (code, sub, source); malformed lines are skipped (REQ-13).
@@ -963,8 +998,11 @@ impl View {
                     return None;
                 }
             }
-            if let Some((_, node, _)) = walk.stack.last().and_then(|f| f.site.clone()) {
-                walk.c.known.extend(tree.value(node).cloned());
+            if let Some(parent) = walk.stack.last() {
+                if let Some(kv) = parent.site.as_ref().and_then(|&(_, node, _)| tree.value(node)) {
+                    walk.c.seed(parent, kv, &self.policies);
+                    walk.c.known.push(kv.clone());
+                }
             }
             for key in mb.subtree(path) {
                 walk.visit(key, &mut sites, &mut tree, true);
@@ -1197,9 +1235,9 @@ impl<'m> Walk<'m> {
                 frame.eff[i] = Some(v);
             }
         }
-        if let Some(v @ Value::MultiSz(_)) = key.get("ScriptMaps") {
+        if let Some(v @ Value::MultiSz(lines)) = key.get("ScriptMaps") {
             frame.wild_first = Some(v);
-            if !self.c.maps(Some(v), self.aspnet, self.extensions).1.is_empty() {
+            if has_wildcard(lines) {
                 frame.wild_sep = Some(v);
             }
         }

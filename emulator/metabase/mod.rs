@@ -110,6 +110,13 @@ impl Props {
         self.find(slot).ok().map(|i| &self.0[i].1)
     }
 
+    /// The property named `name` in any case, found without lower-casing it into a new string.
+    fn get_named(&self, name: &str) -> Option<&Prop> {
+        let lower = || name.bytes().map(|b| b.to_ascii_lowercase());
+        let i = self.0.binary_search_by(|(s, _)| s.bytes().cmp(lower())).ok()?;
+        Some(&self.0[i].1)
+    }
+
     fn contains_key(&self, slot: &str) -> bool {
         self.find(slot).is_ok()
     }
@@ -174,7 +181,7 @@ impl Key {
 
     /// The key's own value of a property.
     pub fn get(&self, prop: &str) -> Option<&Value> {
-        self.props.get(&prop.to_ascii_lowercase()).map(|p| &p.value)
+        self.props.get_named(prop).map(|p| &p.value)
     }
 
     /// The properties the key sets, as (name, value), in name order.
