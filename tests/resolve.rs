@@ -399,8 +399,8 @@ fn isapi_call_details() {
     assert!(c.in_process, "registration lists every aspnet_isapi.dll in InProcessIsapiApps (SHR-03)");
     assert_eq!(c.target.pool, "DefaultAppPool");
     assert_eq!(
-        c.base_headers,
-        vec![("Server".to_string(), "Microsoft-IIS/6.0".to_string()), ("X-Powered-By".into(), "ASP.NET".into())]
+        c.base_headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>(),
+        [("Server", "Microsoft-IIS/6.0"), ("X-Powered-By", "ASP.NET")]
     );
     let r = resolve(&view, &Request::get("/foo.asp"));
     assert!(!call(&r).in_process, "asp.dll is not in the root's InProcessIsapiApps");

@@ -12,6 +12,8 @@ mod index;
 pub mod resolve;
 pub mod view;
 
+use std::sync::Arc;
+
 use crate::rules::RuleId;
 use crate::runtime::Version;
 
@@ -124,6 +126,98 @@ impl Request {
     }
 }
 
+/// A response header's name or value: a literal, text shared with the compiled view, or text built
+/// for this response. Only the last allocates.
+#[derive(Clone)]
+pub enum HeaderText {
+    /// A literal (`Content-Type`, `private`).
+    Static(&'static str),
+    /// Shared with the view (`Server`, HttpCustomHeaders).
+    Shared(Arc<str>),
+    /// Built for this response (`Set-Cookie`, `Location`).
+    Owned(String),
+}
+
+/// A response header: name and value.
+pub type Header = (HeaderText, HeaderText);
+
+impl HeaderText {
+    /// The text.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        match self {
+            HeaderText::Static(s) => s,
+            HeaderText::Shared(s) => s,
+            HeaderText::Owned(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for HeaderText {
+    type Target = str;
+
+    #[inline]
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for HeaderText {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for HeaderText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for HeaderText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for HeaderText {
+    fn eq(&self, other: &HeaderText) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for HeaderText {}
+
+impl PartialEq<str> for HeaderText {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for HeaderText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<&'static str> for HeaderText {
+    fn from(s: &'static str) -> HeaderText {
+        HeaderText::Static(s)
+    }
+}
+
+impl From<String> for HeaderText {
+    fn from(s: String) -> HeaderText {
+        HeaderText::Owned(s)
+    }
+}
+
+impl From<Arc<str>> for HeaderText {
+    fn from(s: Arc<str>) -> HeaderText {
+        HeaderText::Shared(s)
+    }
+}
+
 /// A complete HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reply {
@@ -132,7 +226,7 @@ pub struct Reply {
     /// IIS sub-status (logged, not sent; 0 when none), e.g. 2 for 404.2.
     pub substatus: u16,
     /// Response headers, in order.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<Header>,
     /// Body text.
     pub body: String,
 }
@@ -196,7 +290,7 @@ pub struct IsapiCall {
     /// The DLL is listed in the effective InProcessIsapiApps (SHR-03, PM5-03).
     pub in_process: bool,
     /// Headers IIS adds to every response here: `Server`, then effective HttpCustomHeaders (HDR-02).
-    pub base_headers: Vec<(String, String)>,
+    pub base_headers: Vec<Header>,
 }
 
 /// What dispatch decided for a request.

@@ -126,7 +126,7 @@ impl Fast<'_, '_> {
         let mut outcome = match (&self.outcome, place) {
             (FastOutcome::Reply(r), _) => Outcome::Reply(r.clone()),
             (FastOutcome::Static { mime }, Some(p)) => {
-                let mut headers = vec![("Content-Type".to_string(), mime.to_string())];
+                let mut headers = vec![("Content-Type".into(), mime.to_string().into())];
                 headers.extend(p.key.headers.iter().cloned());
                 Outcome::Reply(Reply {
                     status: 200,
@@ -341,7 +341,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     /// IIS 6's HTTP.sys 1.0 sends no `Server` header and only `<h1>text</h1>` (HTTP-02, HTTP-03).
     fn httpsys_reply(&mut self, status: u16, h1: &str, heading: &str, text: &str) -> FastOutcome<'v> {
         if self.iis6() {
-            let headers = vec![("Content-Type".to_string(), "text/html".to_string())];
+            let headers = vec![("Content-Type".into(), "text/html".into())];
             return FastOutcome::Reply(Reply { status, substatus: 0, headers, body: format!("<h1>{h1}</h1>") });
         }
         let title = if status == 404 { "Not Found" } else { "Bad Request" };
@@ -351,8 +351,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
              <META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n\
              <BODY><h2>{heading}</h2>\r\n<hr><p>HTTP Error {status}. {text}</p>\r\n</BODY></HTML>\r\n"
         );
-        let headers =
-            vec![("Content-Type".to_string(), "text/html".to_string()), ("Server".to_string(), self.server())];
+        let headers = vec![("Content-Type".into(), "text/html".into()), ("Server".into(), self.server().into())];
         FastOutcome::Reply(Reply { status, substatus: 0, headers, body })
     }
 
@@ -382,13 +381,13 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                 )
             }
         };
-        let mut headers = vec![("Content-Type".to_string(), "text/html".to_string())];
+        let mut headers = vec![("Content-Type".into(), "text/html".into())];
         headers.extend(key.headers.iter().cloned());
         FastOutcome::Reply(Reply { status, substatus: sub, headers, body })
     }
 
     /// An IIS answer that is not an error.
-    fn ok(&self, key: &KeyView, status: u16, extra: Vec<(String, String)>, body: String) -> FastOutcome<'v> {
+    fn ok(&self, key: &KeyView, status: u16, extra: Vec<super::Header>, body: String) -> FastOutcome<'v> {
         let mut headers = extra;
         headers.extend(key.headers.iter().cloned());
         FastOutcome::Reply(Reply { status, substatus: 0, headers, body })
@@ -446,7 +445,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             body.push_str(&format!("{n}: {v}\r\n"));
         }
         body.push_str("\r\n");
-        self.ok(key, 200, vec![("Content-Type".to_string(), "message/http".to_string())], body)
+        self.ok(key, 200, vec![("Content-Type".into(), "message/http".into())], body)
     }
 
     /// Whether binding `b` can take the request, and how well: 0 is best (REQ-04).
@@ -858,7 +857,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                  <a HREF=\"{}\">here</a></body>",
                 html(&location)
             );
-            let extra = vec![("Location".to_string(), location), ("Content-Type".to_string(), "text/html".to_string())];
+            let extra = vec![("Location".into(), location.into()), ("Content-Type".into(), "text/html".into())];
             return self.ok(key, status, extra, body);
         }
         if !self.iis6() && self.req.method == "POST" {
@@ -906,7 +905,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             body.push_str(&format!("{kind} <A HREF=\"{href}\">{}</A><br>\n", html(&name)));
         }
         body.push_str("</pre><hr></body></html>");
-        self.ok(key, 200, vec![("Content-Type".to_string(), "text/html".to_string())], body)
+        self.ok(key, 200, vec![("Content-Type".into(), "text/html".into())], body)
     }
 
     /// REQ-11: the static file handler.

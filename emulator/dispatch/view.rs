@@ -12,7 +12,7 @@ use hashbrown::HashTable;
 
 use super::canon::{HttpSysParams, HTTP_PARAMETERS_KEY};
 use super::index::{ci_hash, CiHash, CiMap, Files, PathQuery, SegTree};
-use super::Decision;
+use super::{Decision, HeaderText};
 use crate::edition::Edition;
 use crate::machine::Machine;
 use crate::metabase::scriptmap::{self, MapEntry};
@@ -246,7 +246,7 @@ pub struct KeyView {
     /// Effective HttpErrors.
     pub errors: Arc<[CustomError]>,
     /// `Server`, then the effective HttpCustomHeaders as (name, value) (HDR-02).
-    pub headers: Arc<[(String, String)]>,
+    pub headers: Arc<[super::Header]>,
 }
 
 impl KeyView {
@@ -541,7 +541,7 @@ struct Compiler<'m> {
     maps: HashMap<usize, MapsSlot>,
     mime: HashMap<usize, Arc<MimeMap>>,
     errors: HashMap<usize, Arc<[CustomError]>>,
-    headers: HashMap<usize, Arc<[(String, String)]>>,
+    headers: HashMap<usize, Arc<[super::Header]>>,
     docs: HashMap<usize, Arc<[String]>>,
     in_process: HashMap<usize, Arc<IsapiSet>>,
     machine_mime: Arc<MimeMap>,
@@ -669,15 +669,16 @@ impl<'m> Compiler<'m> {
             .clone()
     }
 
-    fn headers(&mut self, v: Option<&Value>) -> Arc<[(String, String)]> {
+    fn headers(&mut self, v: Option<&Value>) -> Arc<[super::Header]> {
         let (server, known) = (&self.server, &self.known);
         self.headers
             .entry(addr(v))
             .or_insert_with(|| {
-                let mut h = vec![("Server".to_string(), server.clone())];
+                let shared = |t: &str| HeaderText::Shared(Arc::from(t));
+                let mut h = vec![(HeaderText::Static("Server"), shared(server))];
                 h.extend(list(v).iter().filter(|h| !h.trim().is_empty()).map(|h| match h.split_once(':') {
-                    Some((n, v)) => (n.trim().to_string(), v.trim().to_string()),
-                    None => (h.trim().to_string(), String::new()),
+                    Some((n, v)) => (shared(n.trim()), shared(v.trim())),
+                    None => (shared(h.trim()), HeaderText::Static("")),
                 }));
                 share(h.into(), known, |k| &k.headers)
             })

@@ -247,7 +247,7 @@ struct Call<'a> {
     path_info: &'a str,
     app_isolated: u32,
     in_process: bool,
-    base_headers: &'a [(String, String)],
+    base_headers: &'a [dispatch::Header],
 }
 
 impl<'a> Call<'a> {
@@ -939,7 +939,7 @@ fn run_managed<S: Sink>(
         !v.is_20_or_later() || (wc.version_header && m.root_version_header(v))
     };
     if version_header {
-        headers.push(("X-AspNet-Version".into(), v.short().to_string()));
+        headers.push(("X-AspNet-Version".into(), v.short().into()));
     } else {
         decide::<S, _>(
             w,
@@ -1012,7 +1012,7 @@ fn run_managed<S: Sink>(
     headers.push(("Cache-Control".into(), "private".into()));
     headers.push(("Content-Type".into(), "text/html; charset=utf-8".into()));
     if let Some(id) = set_cookie {
-        headers.push(("Set-Cookie".into(), format!("ASP.NET_SessionId={id}; path=/")));
+        headers.push(("Set-Cookie".into(), format!("ASP.NET_SessionId={id}; path=/").into()));
     }
     // One allocation for the whole page: it is written into a buffer of its final size.
     let mut body = String::with_capacity(96 + call.script_url.len() + 3 * call.target.app_vpath.len());
