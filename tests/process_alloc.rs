@@ -39,15 +39,14 @@ fn quiet(m: &Machine, w: &mut World, req: &Request, load: &Load) -> (usize, Serv
     (n, s, w.drain_effects().len())
 }
 
-/// What a warm ASP.NET request costs: `Served`'s target (key, application, its path, the physical
-/// path built in two steps, the pool: 6), the reply (its header list and the body: its headers
-/// are literals or shared with the view), the session ID and the application's lower-cased key.
-/// Nothing is recorded.
-const WARM_ASPNET_BUDGET: usize = 10;
+/// What a warm ASP.NET request costs: `Served`'s physical path (its key, application and pool
+/// are shared with the view), the reply's header list (literals or text shared with the view) and
+/// body, the session ID and the application's lower-cased key. Nothing is recorded.
+const WARM_ASPNET_BUDGET: usize = 5;
 
-/// A static file: the target (6) and the reply dispatch builds (its header list, the MIME type,
-/// the body and the physical path it names).
-const STATIC_BUDGET: usize = 13;
+/// A static file: the target's physical path and the reply dispatch builds (its header list, the
+/// MIME type, the body and the physical path it names).
+const STATIC_BUDGET: usize = 7;
 
 #[test]
 fn a_warm_worker_request_to_an_existing_session_allocates_a_small_constant() {

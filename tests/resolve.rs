@@ -294,7 +294,7 @@ fn deepest_key_application_and_physical_path() {
         let r = resolve(&view, &Request::get(url));
         let t = r.target.clone().unwrap_or_else(|| panic!("{url}: no target\n{}", trace(&r)));
         assert_eq!(
-            (t.site, t.key.as_str(), t.app.as_str(), t.app_vpath.as_str(), t.physical.as_str()),
+            (t.site, &*t.key, &*t.app, &*t.app_vpath, t.physical.as_str()),
             (1, *key, *app, *vpath, *physical),
             "{url}"
         );
@@ -303,8 +303,8 @@ fn deepest_key_application_and_physical_path() {
     // The application's pool and isolation travel with the ISAPI call.
     let r = resolve(&view, &Request::get("/shop/cart.aspx"));
     let c = call(&r);
-    assert_eq!((c.target.pool.as_str(), c.app_isolated), ("ShopPool", 1));
-    assert_eq!(c.target.app_vpath, "/shop");
+    assert_eq!((&*c.target.pool, c.app_isolated), ("ShopPool", 1));
+    assert_eq!(&*c.target.app_vpath, "/shop");
 }
 
 // ----- steps 4 to 6: wildcard maps, script segments, extension maps -----
@@ -397,7 +397,7 @@ fn isapi_call_details() {
     assert_eq!(c.dll.to_ascii_lowercase(), r"c:\windows\microsoft.net\framework\v1.1.4322\aspnet_isapi.dll");
     assert_eq!(c.aspnet, Some(V1_1));
     assert!(c.in_process, "registration lists every aspnet_isapi.dll in InProcessIsapiApps (SHR-03)");
-    assert_eq!(c.target.pool, "DefaultAppPool");
+    assert_eq!(&*c.target.pool, "DefaultAppPool");
     assert_eq!(
         c.base_headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>(),
         [("Server", "Microsoft-IIS/6.0"), ("X-Powered-By", "ASP.NET")]

@@ -253,15 +253,15 @@ pub struct Target {
     /// The site's ID.
     pub site: u32,
     /// The deepest existing key on the URL's path (REQ-06), as written.
-    pub key: String,
+    pub key: Arc<str>,
     /// The application root key (MB-21), as written.
-    pub app: String,
+    pub app: Arc<str>,
     /// The application's virtual path (`/` or `/shop`).
-    pub app_vpath: String,
+    pub app_vpath: Arc<str>,
     /// The physical path the URL maps to.
     pub physical: String,
     /// Effective AppPoolId of the application (IIS 6; empty on IIS 5.x).
-    pub pool: String,
+    pub pool: Arc<str>,
     /// That pool's settings as the view was compiled; `None` when the pool's key does not exist.
     pub pool_settings: Option<view::PoolView>,
 }

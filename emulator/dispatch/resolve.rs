@@ -54,7 +54,10 @@ pub struct Place<'v, 'r> {
 impl Place<'_, '_> {
     /// The physical path (MB-21).
     pub fn physical(&self) -> String {
-        let mut p = self.key.physical.trim_end_matches('\\').to_string();
+        let base = self.key.physical.trim_end_matches('\\');
+        // One allocation: the folder and the segments below it, each after a `\`.
+        let mut p = String::with_capacity(base.len() + 1 + self.rest_segments().len());
+        p.push_str(base);
         for s in self.rest_segments().split('/').filter(|s| !s.is_empty()) {
             p.push('\\');
             p.push_str(s);

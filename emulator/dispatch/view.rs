@@ -102,15 +102,15 @@ pub struct CustomError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppInfo {
     /// The application root key; the site's ROOT when no key on the way is an application.
-    pub path: String,
+    pub path: Arc<str>,
     /// The application's URL path.
-    pub vpath: String,
+    pub vpath: Arc<str>,
     /// Whether an application was found (false: ROOT stands in).
     pub in_app: bool,
     /// Effective AppIsolated at the application (0 Low, 1 High, 2 Medium).
     pub isolated: u32,
     /// Effective AppPoolId at the application (IIS 6; empty on IIS 5.x).
-    pub pool: String,
+    pub pool: Arc<str>,
     /// That pool's settings, when its key exists (IIS 6).
     pub pool_settings: Option<PoolView>,
     /// Effective InProcessIsapiApps at the application (shared by applications inheriting it).
@@ -222,7 +222,7 @@ impl MimeMap {
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyView {
     /// The key's path as written.
-    pub path: String,
+    pub path: Arc<str>,
     /// The site it belongs to.
     pub site: u32,
     /// Where the URL path starts in `path` (after the site's ROOT).
@@ -725,12 +725,12 @@ impl<'m> Compiler<'m> {
             .clone();
         let pool = if self.m.edition().is_iis6() { self.string(frame, APP_POOL_ID) } else { String::new() };
         AppInfo {
-            path: path.to_string(),
-            vpath: vpath(root, path),
+            path: path.into(),
+            vpath: vpath(root, path).into(),
             in_app,
             isolated: self.dword(frame, APP_ISOLATED, 2),
             pool_settings: self.pools.get(&pool).copied(),
-            pool,
+            pool: pool.into(),
             in_process,
         }
     }
@@ -1315,7 +1315,7 @@ fn compile_key<'m>(
     let wild_src = if policies.wildcard_inherit_separate { frame.wild_sep } else { frame.wild_first };
     let (_, wildcards) = c.maps(wild_src, aspnet, extensions);
     KeyView {
-        path: path.to_string(),
+        path: path.into(),
         site: site.id,
         vpath_at: site.root.len(),
         physical,

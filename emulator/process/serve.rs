@@ -292,7 +292,7 @@ fn serve_worker_mode<S: Sink>(
     target: &Target,
     load: &Load,
 ) {
-    let pool = target.pool.as_str();
+    let pool = &*target.pool;
     // The pool's settings travel with the request from the view it was resolved on: the live
     // metabase is not read per request.
     let Some(settings) = target.pool_settings else {
@@ -520,7 +520,7 @@ fn serve_iis5<S: Sink>(m: &Machine, w: &mut World, s: &mut Served, handler: Hand
                     || format!("{} is High (AppIsolated=1): its own dllhost.exe", call.target.app),
                     &["PM5-03", "KB-01"],
                 );
-                Role::AppDllhost(call.target.app.clone())
+                Role::AppDllhost(call.target.app.to_string())
             }
             _ => {
                 decide::<S, _>(
@@ -681,7 +681,8 @@ fn aspnet_wp<S: Sink>(m: &Machine, w: &mut World, v: Version, load: &Load) -> Op
             n
         }
     };
-    let slot = garden_slot(m, w, &format!("aspnet_wp:{v}"), size, load);
+    // The garden's round-robin key is named only when there is a garden to go round.
+    let slot = if size > 1 { garden_slot(m, w, &format!("aspnet_wp:{v}"), size, load) } else { 0 };
     if size > 1 {
         decide::<S, _>(
             w,
@@ -921,7 +922,7 @@ fn run_managed<S: Sink>(
         if let Some(p) = w.procs.get_mut(&pid) {
             p.domains.insert(
                 app_key.clone(),
-                Domain { app: call.target.app.clone(), version: v, mode: wc.session, sessions: Default::default() },
+                Domain { app: call.target.app.to_string(), version: v, mode: wc.session, sessions: Default::default() },
             );
         }
         let rules: &[RuleId] = match image {
@@ -1085,7 +1086,7 @@ fn session<S: Sink>(
     load: &Load,
 ) -> Result<Option<String>, String> {
     let duration = load.duration;
-    let app = call.target.app.as_str();
+    let app = &*call.target.app;
     if mode == SessionMode::StateServer {
         let Some(sv) = state_service_version(m) else {
             decide::<S, _>(

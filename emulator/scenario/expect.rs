@@ -87,7 +87,7 @@ fn request_checks(served: Option<&Served>, spec: &ExpectSpec, checks: &mut Vec<C
     }
     if let Some(want) = &spec.app {
         let want = mb_path(want);
-        let got = s.target.as_ref().map(|t| t.app.clone()).unwrap_or_else(|| "none".into());
+        let got = s.target.as_ref().map_or_else(|| "none".to_string(), |t| t.app.to_string());
         checks.push(check(format!("application {want}"), got.clone(), got.eq_ignore_ascii_case(&want), &["MB-21"]));
     }
     if let Some(want) = &spec.session {
