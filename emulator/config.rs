@@ -61,7 +61,13 @@ pub enum LogLevel {
 pub struct ProcessModel {
     version: Version,
     values: BTreeMap<&'static str, String>,
+    /// responseDeadlockInterval in seconds (`None` for Infinite), parsed when it is set: every
+    /// request reads it (PM5-07, PM6-02).
+    deadlock: Option<u64>,
 }
+
+/// The attribute every request reads, kept parsed.
+const DEADLOCK: &str = "responseDeadlockInterval";
 
 /// Parses `Infinite`, `h:mm:ss` or a number of seconds into seconds (`None` for Infinite).
 fn parse_duration(text: &str) -> Result<Option<u64>, String> {
@@ -115,7 +121,9 @@ impl ProcessModel {
     /// The element as runtime `v`'s machine.config ships it.
     pub fn shipped(version: Version) -> ProcessModel {
         let values = ATTRS.iter().filter(|a| version >= a.since).map(|a| (a.name, a.default.to_string())).collect();
-        ProcessModel { version, values }
+        let mut pm = ProcessModel { version, values, deadlock: None };
+        pm.deadlock = parse_duration(pm.get(DEADLOCK)).ok().flatten();
+        pm
     }
 
     /// The element as runtime `v`'s machine.config ships it, built once.
@@ -159,6 +167,9 @@ impl ProcessModel {
         };
         checked.map_err(|e| format!("processModel {}: {e}", a.name))?;
         self.values.insert(a.name, value.to_string());
+        if a.name == DEADLOCK {
+            self.deadlock = parse_duration(value).ok().flatten();
+        }
         Ok(())
     }
 
@@ -194,6 +205,9 @@ impl ProcessModel {
 
     /// A time-span attribute in seconds; `None` for Infinite.
     pub fn seconds(&self, name: &str) -> Option<u64> {
+        if name == DEADLOCK {
+            return self.deadlock;
+        }
         parse_duration(self.get(name)).ok().flatten()
     }
 

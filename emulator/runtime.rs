@@ -182,7 +182,9 @@ impl Version {
             if self >= Version::V2_0 { FORBID_20 } else { &[] },
             if self == Version::V4_0 { FORBID_40 } else { &[] },
         ];
-        lists.iter().flat_map(|l| l.iter()).any(|e| e.eq_ignore_ascii_case(ext))
+        // Read on every ASP.NET request: most entries differ in length, compared first.
+        let ext = ext.as_bytes();
+        lists.iter().any(|l| l.iter().any(|e| e.len() == ext.len() && e.as_bytes().eq_ignore_ascii_case(ext)))
     }
 
     /// Extensions this runtime refuses to serve (flags 5, or 1 in 1.0) (MAP-02..04, MAP-09).

@@ -1089,6 +1089,11 @@ impl View {
         self.files.get(PathQuery::whole(path)) == Some(false)
     }
 
+    /// Whether `path` is a content file or folder: one probe.
+    pub fn exists(&self, path: &str) -> bool {
+        self.files.get(PathQuery::whole(path)).is_some()
+    }
+
     /// Whether `path` is a content folder.
     pub fn is_dir(&self, path: &str) -> bool {
         self.files.get(PathQuery::whole(path)) == Some(true)

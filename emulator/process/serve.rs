@@ -955,7 +955,7 @@ fn run_managed<S: Sink>(
     }
     // A page, service or handler whose file is missing: the handler's own 404 (HDR-08).
     let physical = call.target.physical.as_str();
-    if needs_file(call.script_url, v) && !call.view.is_file(physical) && !call.view.is_dir(physical) {
+    if needs_file(call.script_url, v) && !call.view.exists(physical) {
         decide::<S, _>(
             w,
             || format!("{} does not exist: ASP.NET {v} answers its own 404", call.target.physical),
