@@ -41,8 +41,8 @@ fn quiet(m: &Machine, w: &mut World, req: &Request, load: &Load) -> (usize, Serv
 
 /// What a warm ASP.NET request costs: `Served`'s physical path (its key, application and pool
 /// are shared with the view), the reply's header list (literals or text shared with the view) and
-/// body, the session ID and the application's lower-cased key. Nothing is recorded.
-const WARM_ASPNET_BUDGET: usize = 5;
+/// body, and the application's lower-cased key (the session ID is shared). Nothing is recorded.
+const WARM_ASPNET_BUDGET: usize = 4;
 
 /// A static file: the target's physical path and the reply dispatch builds (its header list, the
 /// MIME type, the body and the physical path it names).

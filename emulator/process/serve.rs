@@ -1128,7 +1128,7 @@ fn session<S: Sink>(
     let writer = if mode == SessionMode::InProc { None } else { w.sessions.writer(mode, app, &id) };
     let found = match mode {
         SessionMode::InProc => {
-            w.procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(&id))
+            w.procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(&*id))
         }
         _ => {
             let cross = m.policies().is(policy::SESSION_CROSS_RUNTIME_ITEMS, "keep");
@@ -1137,11 +1137,11 @@ fn session<S: Sink>(
     };
     let elsewhere = mode == SessionMode::InProc
         && !found
-        && w.procs.values().any(|p| p.pid != pid && p.domains.get(key).is_some_and(|d| d.sessions.contains(&id)));
+        && w.procs.values().any(|p| p.pid != pid && p.domains.get(key).is_some_and(|d| d.sessions.contains(&*id)));
     match mode {
         SessionMode::InProc if !found => {
             if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(key)) {
-                d.sessions.insert(id.clone());
+                d.sessions.insert(id.to_string());
             }
         }
         SessionMode::InProc => {}
@@ -1177,7 +1177,7 @@ fn session<S: Sink>(
         ""
     };
     decide::<S, _>(w, || format!("{client}'s {} session in {app}: {}{note}", mode.name(), fate.name()), rules);
-    Ok(fresh.then_some(id))
+    Ok(fresh.then(|| id.to_string()))
 }
 
 /// A StateServer request that keeps its connection longer than the service's SocketTimeout

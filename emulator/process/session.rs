@@ -31,7 +31,8 @@ impl SessionFate {
 /// A named client: its `ASP.NET_SessionId` cookie and the applications it has had a session in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Client {
-    cookie: Option<String>,
+    /// Shared, so a request to an existing session does not copy it.
+    cookie: Option<std::sync::Arc<str>>,
     apps: BTreeSet<String>,
 }
 
@@ -66,7 +67,7 @@ pub fn describe(client: &str, app: &str, mode: SessionMode) -> String {
 impl Sessions {
     /// The client's session ID, issuing one (as `Set-Cookie` would) when it has none. Returns the
     /// ID and whether it is new. IDs are 24 characters of ASP.NET's alphabet, deterministic.
-    pub fn cookie(&mut self, client: &str) -> (String, bool) {
+    pub fn cookie(&mut self, client: &str) -> (std::sync::Arc<str>, bool) {
         if let Some(id) = self.clients.get(client).and_then(|c| c.cookie.clone()) {
             return (id, false);
         }
@@ -81,8 +82,9 @@ impl Sessions {
                 ALPHABET[(x % 32) as usize] as char
             })
             .collect();
+        let id: std::sync::Arc<str> = id.into();
         self.clients.entry(client.to_string()).or_default().cookie = Some(id.clone());
-        self.owners.insert(id.clone(), client.to_string());
+        self.owners.insert(id.to_string(), client.to_string());
         (id, true)
     }
 
@@ -90,12 +92,12 @@ impl Sessions {
     pub fn issue(&mut self) -> String {
         let n = self.issued + 1;
         let (id, _) = self.cookie(&format!("cookieless request #{n}"));
-        id
+        id.to_string()
     }
 
     /// Makes `client` the holder of session ID `id` (one read from a URL, SES-10).
     pub fn adopt(&mut self, client: &str, id: &str) {
-        self.clients.entry(client.to_string()).or_default().cookie = Some(id.to_string());
+        self.clients.entry(client.to_string()).or_default().cookie = Some(id.into());
         self.owners.insert(id.to_string(), client.to_string());
     }
 
@@ -103,11 +105,11 @@ impl Sessions {
     /// sessions time out. Returns the session ID it held.
     pub fn forget(&mut self, client: &str) -> Option<String> {
         let id = self.clients.remove(client)?.cookie?;
-        self.owners.remove(&id);
+        self.owners.remove(&*id);
         for store in [&mut self.state_server, &mut self.sql_server] {
-            store.retain(|(_, sid), _| *sid != id);
+            store.retain(|(_, sid), _| **sid != *id);
         }
-        Some(id)
+        Some(id.to_string())
     }
 
     /// The client that was issued session ID `id`, if any (a real client's cookie names it).
@@ -201,7 +203,7 @@ mod tests {
         let mut s = Sessions::default();
         let (id, _) = s.cookie("alice");
         s.put_oop(SessionMode::SqlServer, "/LM/W3SVC/1/ROOT/a", &id, Version::V2_0);
-        assert_eq!(s.forget("alice"), Some(id.clone()));
+        assert_eq!(s.forget("alice"), Some(id.to_string()));
         assert_eq!(s.client_of(&id), None);
         assert!(!s.find_oop(SessionMode::SqlServer, "/LM/W3SVC/1/ROOT/a", &id, Version::V2_0, true));
         assert_eq!(s.forget("alice"), None);
