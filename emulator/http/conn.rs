@@ -491,6 +491,8 @@ enum Reading {
     Lingering,
     /// Finished: hyper reads the end of the stream.
     Done,
+    /// Reset by a timer (HTTP-11): nothing more is read or written.
+    Reset,
 }
 
 /// The write side's state.
@@ -589,6 +591,8 @@ pub struct Conn {
     /// When bytes last arrived, and when the current head's first byte did.
     active: Instant,
     head_started: Option<Instant>,
+    /// When the last answer went out (the connection has been idle since, when nothing came).
+    idle_since: Instant,
 }
 
 impl Conn {
@@ -614,6 +618,7 @@ impl Conn {
             timer: None,
             active: Instant::now(),
             head_started: None,
+            idle_since: Instant::now(),
         }
     }
 
@@ -731,7 +736,7 @@ impl Conn {
                 self.lo = self.hi;
                 Poll::Ready(Ok(false))
             }
-            Reading::Done => Poll::Ready(Ok(false)),
+            Reading::Done | Reading::Reset => Poll::Ready(Ok(false)),
         }
     }
 
@@ -739,9 +744,13 @@ impl Conn {
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let l = &self.limits;
         let secs = |s: u32| Duration::from_secs(u64::from(s));
+        let busy = self.answered < self.released_heads;
         let (deadline, reason) = match self.reading {
-            Reading::Head if self.lo == self.hi && self.answered == self.released_heads => {
-                (self.active + secs(l.connection_timeout), Some("Timer_ConnectionIdle"))
+            // While hyper is busy the timer stays armed (it is only checked when it fires), so
+            // that the idle wait needs no wake-up of its own when the answer goes out.
+            Reading::Head if self.lo == self.hi && busy => (self.active + secs(l.connection_timeout), None),
+            Reading::Head if self.lo == self.hi => {
+                (self.idle_since.max(self.active) + secs(l.connection_timeout), Some("Timer_ConnectionIdle"))
             }
             Reading::Head if self.lo < self.hi => {
                 (self.head_started.unwrap_or(self.active) + secs(l.header_wait), Some("Timer_HeaderWait"))
@@ -759,21 +768,23 @@ impl Conn {
         }
         loop {
             ready!(timer.as_mut().poll(cx));
-            if Instant::now() >= deadline {
+            let now = Instant::now();
+            if now >= deadline && (reason.is_some() || matches!(self.reading, Reading::Lingering)) {
                 break;
             }
-            timer.as_mut().reset(deadline);
+            timer.as_mut().reset(deadline.max(now + secs(l.connection_timeout)));
         }
+        self.reading = Reading::Done;
         if let Some(reason) = reason {
             if reason != "Timer_ConnectionIdle" {
                 // HTTP.sys resets the connection without a response (HTTP-11). A zero linger
                 // never blocks the drop: the kernel sends a reset at once.
                 #[allow(deprecated)]
                 let _ = self.io.set_linger(Some(Duration::ZERO));
+                self.reading = Reading::Reset;
             }
             self.peer.shared.timed_out(reason, self.peer.client, self.peer.port, &self.limits);
         }
-        self.reading = Reading::Done;
         Poll::Ready(())
     }
 
@@ -804,6 +815,7 @@ impl Conn {
 
     fn answered(&mut self) {
         self.answered += 1;
+        self.idle_since = Instant::now();
         if let Some(w) = self.waiting.take() {
             w.wake();
         }
@@ -861,6 +873,9 @@ impl AsyncRead for Conn {
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => {
                     ready!(me.poll_timer(cx));
+                    if matches!(me.reading, Reading::Reset) {
+                        return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+                    }
                     return Poll::Ready(Ok(()));
                 }
             }
@@ -871,6 +886,9 @@ impl AsyncRead for Conn {
 impl AsyncWrite for Conn {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let me = self.get_mut();
+        if matches!(me.reading, Reading::Reset) {
+            return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+        }
         ready!(me.flush_pending(cx))?;
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
