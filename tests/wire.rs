@@ -290,7 +290,7 @@ fn header_names_go_out_as_iis_spells_them() {
         ("/legacy/logo.gif", &["Content-Length", "Content-Type", "Server", "X-Powered-By", "Date"]),
         (
             "/portal/default.aspx",
-            &["Content-Length", "Content-Type", "Server", "X-Powered-By", "X-AspNet-Version", "Cache-Control", "Date"],
+            &["Content-Length", "Server", "X-Powered-By", "X-AspNet-Version", "Cache-Control", "Content-Type", "Date"],
         ),
         ("/missing.htm", &["Content-Length", "Content-Type", "Server", "X-Powered-By", "Date"]),
     ];

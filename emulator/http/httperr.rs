@@ -14,9 +14,7 @@ use crate::dispatch::{Reply, Request};
 use crate::machine::journal::{Change, Effect};
 use crate::machine::Machine;
 
-/// The virtual clock's zero as a Unix time: 2005-06-23 09:00:00 UTC, the instant `date /t` and
-/// `time /t` start from on the emulated box.
-pub const EPOCH_UNIX: u64 = 1_119_517_200;
+use crate::machine::EPOCH_UNIX;
 
 /// The folder HTTP.sys writes to (HTTP-05).
 pub const FOLDER: &str = r"C:\WINDOWS\system32\LogFiles\HTTPERR";
@@ -120,7 +118,7 @@ pub struct Log {
 impl Log {
     /// The log of machine `m`: `EnableErrorLogging` and `ErrorLogFileTruncateSize` (HTTP-05).
     pub fn of(m: &Machine) -> Log {
-        let dword = |name: &str| m.registry().get(wire::HTTP_PARAMETERS, name).and_then(|v| parse_dword(&v));
+        let dword = |name: &str| m.registry().get(wire::HTTP_PARAMETERS, name).and_then(parse_dword);
         Log {
             enabled: dword("EnableErrorLogging").is_none_or(|v| v != 0),
             // Never less than 1 MB (HTTP-05).
@@ -211,10 +209,9 @@ impl Shared {
     /// Records a request HTTP.sys refused on the wire: the transcript, and on IIS 6 its httperr line.
     pub(crate) fn refused_on_wire(&self, r: &Refusal, client: SocketAddr, port: u16) {
         let reply = &r.rejection.reply;
-        let mut effects = vec![Effect {
-            change: Change::Decision { text: r.rejection.text.clone() },
-            rules: r.rejection.rules.to_vec(),
-        }];
+        // HTTP.sys (IIS 5.x: inetinfo) answers alone: no site, worker or filter sees it (HTTP-01).
+        let rules = std::iter::once("HTTP-01").chain(r.rejection.rules.iter().copied()).collect();
+        let mut effects = vec![Effect { change: Change::Decision { text: r.rejection.text.clone() }, rules }];
         if !r.iis5 {
             let line = Line {
                 time: self.published().machine.clock(),

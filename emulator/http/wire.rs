@@ -288,6 +288,12 @@ pub fn ordered_headers<'a>(
             out.push(("Connection", "close"));
             out.push(("Content-Length", length));
         }
+        // A 304 has no body and states no length (HTTP-25, modeled).
+        Producer::Iis6 if reply.status == 304 => {
+            out.extend(own);
+            out.push(("Date", date));
+            out.extend(connection.map(|c| ("Connection", c)));
+        }
         Producer::Iis6 => {
             out.push(("Content-Length", length));
             out.extend(own);
