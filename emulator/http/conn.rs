@@ -32,6 +32,9 @@ use crate::rules::RuleId;
 /// How many headers hyper parses in one request (its default); more are folded away before it.
 const HYPER_MAX_HEADERS: usize = 100;
 
+/// Room for the headers of a usual head on the stack; more take a second parse into the heap.
+const FEW_HEADERS: usize = 24;
+
 /// How long a refused connection is drained after the answer, so that unread request bytes do
 /// not turn the close into a reset that loses the answer.
 const LINGER: Duration = Duration::from_secs(2);
@@ -263,8 +266,14 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
     // hyper's view of the version decides keep-alive (HTTP-17): IIS 5.x's 2.0 is a 1.0 client.
     let http10 = http10 || as_read == Some(b"HTTP/1.0");
     // The URL: restricted bytes are refused; absolute targets must parse (HTTP-03, HTTP-13).
+    // One pass over the URL: restricted bytes, and bytes hyper would refuse.
+    let (mut restricted, mut escape) = (false, false);
+    for &b in target {
+        restricted |= b <= 0x20 || b == 0x7F;
+        escape |= needs_escape(b);
+    }
     let url_ok = !target.is_empty()
-        && target.iter().all(|&b| b > 0x20 && b != 0x7F)
+        && !restricted
         && (target[0] == b'/'
             || target == b"*"
             || hyper::Uri::try_from(target).is_ok_and(|u| u.scheme().is_some() && u.authority().is_some()));
@@ -272,10 +281,9 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
         let why = format!("HTTP.sys: the URL `{}` cannot be parsed: 400 URL", text(target).escape_debug());
         return refuse(l, 400, "Bad Request (Invalid URL)", why, &["HTTP-03"], shown);
     }
-    let escape = target.iter().any(|&b| needs_escape(b));
     // The header section.
     let rest = &buf[nl + 1..];
-    let mut few = [httparse::EMPTY_HEADER; HYPER_MAX_HEADERS];
+    let mut few = [httparse::EMPTY_HEADER; FEW_HEADERS];
     let mut many;
     let parsed = match httparse::parse_headers(rest, &mut few) {
         Err(httparse::Error::TooManyHeaders) => {
@@ -308,10 +316,10 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
         let field = h.name.len() + 2 + h.value.len();
         size.total += field + 2;
         size.longest_field = size.longest_field.max(field);
-        if h.name.eq_ignore_ascii_case("content-length") {
+        if h.name.len() == 14 && h.name.eq_ignore_ascii_case("content-length") {
             lengths += 1;
             content_length = Some(h.value);
-        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+        } else if h.name.len() == 17 && h.name.eq_ignore_ascii_case("transfer-encoding") {
             transfer_encoding = Some(h.value);
         }
     }
@@ -519,7 +527,36 @@ const SPELLINGS: &[&str] = &[
     "X-UA-Compatible",
 ];
 
-/// Spells header name `name` in place as IIS writes it: the names above, else title case.
+/// Fixes a complete response head in place (never changing its length): the `HTTP/1.1` status
+/// line IIS always writes (HTTP-12, HTTP-21) and IIS's header spelling. Returns the status and
+/// the Content-Length.
+pub fn fix_head(head: &mut [u8]) -> (u16, Option<u64>) {
+    if head.starts_with(b"HTTP/1.0 ") {
+        head[7] = b'1';
+    }
+    let status = std::str::from_utf8(head.get(9..12).unwrap_or_default()).ok().and_then(|s| s.parse().ok());
+    let mut length = None;
+    let mut rest = match memchr::memchr(b'\n', head) {
+        Some(p) => &mut head[p + 1..],
+        None => &mut [][..],
+    };
+    while !rest.is_empty() {
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        let (line, after) = rest.split_at_mut(end);
+        if let Some(colon) = memchr::memchr(b':', line) {
+            let (name, value) = line.split_at_mut(colon);
+            respell(name);
+            if name == b"Content-Length" {
+                length = std::str::from_utf8(&value[1..]).ok().and_then(|v| v.trim().parse().ok());
+            }
+        }
+        rest = after.get_mut(1..).unwrap_or_default();
+    }
+    (status.unwrap_or(0), length)
+}
+
+/// Spells header name `name` in place as IIS writes it: the names title case gets wrong from
+/// the table, else title case.
 fn respell(name: &mut [u8]) {
     if let Some(s) = SPELLINGS.iter().find(|s| s.len() == name.len() && s.as_bytes().eq_ignore_ascii_case(name)) {
         name.copy_from_slice(s.as_bytes());
@@ -527,30 +564,10 @@ fn respell(name: &mut [u8]) {
     }
     let mut upper = true;
     for b in name.iter_mut() {
-        *b = if upper { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() };
-        upper = *b == b'-';
+        let c = *b;
+        *b = if upper { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() };
+        upper = c == b'-';
     }
-}
-
-/// Fixes a complete response head in place (never changing its length): the `HTTP/1.1` status
-/// line IIS always writes (HTTP-12, HTTP-21) and IIS's header spelling. Returns the status and
-/// the Content-Length.
-fn fix_head(head: &mut [u8]) -> (u16, Option<u64>) {
-    if head.starts_with(b"HTTP/1.0 ") {
-        head[7] = b'1';
-    }
-    let status = std::str::from_utf8(head.get(9..12).unwrap_or_default()).ok().and_then(|s| s.parse().ok());
-    let mut length = None;
-    let mut lines = head.split_mut(|&b| b == b'\n').skip(1);
-    for line in lines.by_ref() {
-        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
-        let (name, value) = line.split_at_mut(colon);
-        respell(name);
-        if name == b"Content-Length" {
-            length = std::str::from_utf8(&value[1..]).ok().and_then(|v| v.trim().parse().ok());
-        }
-    }
-    (status.unwrap_or(0), length)
 }
 
 /// Who the connection is, for the transcript and the httperr log.
