@@ -339,3 +339,127 @@ fn idle_and_stalled_connections_end_after_connection_timeout() {
     assert!(admin(&h, "GET", "/transcript", "").contains("HTTP-11"));
     h.stop();
 }
+
+#[test]
+fn options_and_conditional_gets_on_the_wire() {
+    let h = start(BOX);
+    let addr = h.listeners[0];
+    let mut s = connect(addr);
+    s.write_all(b"OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let (head, body) = read_response(&mut s, false);
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(header(&head, "Allow"), Some("OPTIONS, TRACE, GET, HEAD, POST"), "{head}");
+    assert_eq!(header(&head, "Public"), Some("OPTIONS, TRACE, GET, HEAD, POST"));
+    assert_eq!((header(&head, "Content-Length"), body.as_str()), (Some("0"), ""));
+    // A GET, then the same with its validators: 304, no body, no length, the connection stays.
+    s.write_all(b"GET /legacy/logo.gif HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let (head, _) = read_response(&mut s, false);
+    let etag = header(&head, "ETag").unwrap().to_string();
+    let modified = header(&head, "Last-Modified").unwrap().to_string();
+    assert!(etag.starts_with('"') && etag.contains(':'), "{head}");
+    assert_eq!(modified, "Thu, 23 Jun 2005 09:00:00 GMT", "saved when the box started");
+    for validator in [format!("If-None-Match: {etag}"), format!("If-Modified-Since: {modified}")] {
+        s.write_all(format!("GET /legacy/logo.gif HTTP/1.1\r\nHost: localhost\r\n{validator}\r\n\r\n").as_bytes())
+            .unwrap();
+        let (head, _) = read_response(&mut s, true);
+        assert!(head.starts_with("HTTP/1.1 304 Not Modified\r\n"), "{validator}: {head}");
+        assert_eq!(
+            names(&head),
+            ["Last-Modified", "Accept-Ranges", "ETag", "Server", "X-Powered-By", "Date"],
+            "{head}"
+        );
+    }
+    s.write_all(b"GET /legacy/logo.gif HTTP/1.1\r\nHost: localhost\r\nIf-None-Match: \"1:0\"\r\n\r\n").unwrap();
+    let (head, body) = read_response(&mut s, false);
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && body.contains("logo.gif"), "another ETag: the file: {head}");
+    h.stop();
+}
+
+#[test]
+fn expect_100_continue_gets_its_interim_answer_before_the_final_one() {
+    let h = start(BOX);
+    let mut s = connect(h.listeners[0]);
+    s.write_all(
+        b"POST /portal/default.aspx HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n",
+    )
+    .unwrap();
+    let (interim, _) = read_response(&mut s, true);
+    assert_eq!(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+    s.write_all(b"x=1").unwrap();
+    let (head, body) = read_response(&mut s, false);
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && body.contains("2.0.50727"), "{head}{body}");
+    // The connection goes on: the write side counted the interim answer apart.
+    s.write_all(b"GET / HTTP/2.0\r\n\r\n").unwrap();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    assert_http_sys(
+        &String::from_utf8_lossy(&rest),
+        "505 HTTP Version not supported",
+        "HTTP Version Not Supported",
+        false,
+    );
+    h.stop();
+}
+
+#[test]
+fn http_sys_answers_after_parsing_are_logged_with_their_site() {
+    let h = start(BOX);
+    let addr = h.listeners[0];
+    let stop = admin(
+        &h,
+        "POST",
+        "/run",
+        r"cscript //nologo C:\Inetpub\AdminScripts\adsutil.vbs SET W3SVC/AppPools/AspNet20Pool/AppPoolCommand 2",
+    );
+    assert!(stop.contains("exit 0"), "{stop}");
+    let answer = exchange(addr, b"GET /portal/default.aspx HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert_http_sys(&answer, "503 Service Unavailable", "Service Unavailable", false);
+    let log = admin(&h, "GET", "/httperr", "");
+    let line = log.lines().find(|l| !l.starts_with('#')).unwrap_or_default();
+    let f: Vec<&str> = line.split(' ').collect();
+    assert_eq!(&f[6..], ["HTTP/1.1", "GET", "/portal/default.aspx", "503", "1", "Disabled", "-"], "{log}");
+    h.stop();
+}
+
+/// An IIS 5.1 box: no HTTP.sys; inetinfo is lenient about versions and answers what it cannot
+/// parse itself, as IIS (HTTP-01, HTTP-12, HTTP-14).
+const IIS5: &str = r#"
+title = "IIS 5.1 on the wire"
+rules = []
+
+[machine]
+edition = "xp"
+runtimes = ["1.1"]
+
+[[machine.app]]
+path = "W3SVC/1/ROOT/legacy"
+physical_path = 'C:\Sites\legacy'
+runtime = "1.1"
+files = ["logo.gif"]
+"#;
+
+#[test]
+fn iis5_answers_bad_requests_itself_and_serves_other_versions_as_1_0() {
+    let h = start(IIS5);
+    let addr = h.listeners[0];
+    for version in ["2.0", "1.2", "3.0"] {
+        let answer = exchange(addr, format!("GET /legacy/logo.gif HTTP/{version}\r\n\r\n").as_bytes());
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{version}: {answer}");
+        assert_eq!(header(&answer, "Connection"), Some("close"), "answered like HTTP/1.0: {answer}");
+        assert_eq!(header(&answer, "Server"), Some("Microsoft-IIS/5.1"));
+    }
+    let cases: &[(&[u8], &str)] =
+        &[(b"get / HTTP/1.0\r\n\r\n", "501 Not Implemented"), (b"GET / JUNK/1.0\r\n\r\n", "400 Bad Request")];
+    for (req, status) in cases {
+        let answer = exchange(addr, req);
+        assert!(answer.starts_with(&format!("HTTP/1.1 {status}\r\n")), "{answer}");
+        let (head, _) = answer.split_once("\r\n\r\n").unwrap();
+        assert_eq!(
+            names(&format!("{head}\r\n")),
+            ["Server", "Content-Type", "Connection", "Date", "Content-Length"],
+            "{answer}"
+        );
+    }
+    assert_eq!(admin(&h, "GET", "/httperr", ""), "", "no HTTP.sys, no httperr log");
+    h.stop();
+}
