@@ -35,19 +35,6 @@ const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 115\r\nserver: Micr
 x-powered-by: ASP.NET\r\nx-aspnet-version: 2.0.50727\r\ncache-control: private\r\n\
 content-type: text/html; charset=utf-8\r\ndate: Tue, 01 Dec 2026 17:02:20 GMT\r\n\r\n";
 
-fn limits() -> Limits {
-    Limits {
-        max_field: 16384,
-        max_request: 16384,
-        keep_alive: true,
-        http_sys: true,
-        iis5: false,
-        connection_timeout: 120,
-        header_wait: 120,
-        server: "Microsoft-IIS/6.0",
-    }
-}
-
 /// A hyper server answering a fixed body, with HTTP.sys's layer in front when `httpsys`.
 fn fixed_body(httpsys: bool) -> (SocketAddr, tokio::runtime::Runtime) {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -68,7 +55,7 @@ fn fixed_body(httpsys: bool) -> (SocketAddr, tokio::runtime::Runtime) {
                 });
                 let b = hyper::server::conn::http1::Builder::new();
                 if httpsys {
-                    let io = Conn::new(s, Peer { shared, client, port: 80 }, limits());
+                    let io = Conn::new(s, Peer { shared, client, port: 80 }, Limits::default());
                     let _ = b.serve_connection(TokioIo::new(io), svc).await;
                 } else {
                     let _ = b.serve_connection(TokioIo::new(s), svc).await;
@@ -108,7 +95,7 @@ fn drive(addr: SocketAddr) {
 }
 
 fn bench(c: &mut Criterion) {
-    let l = limits();
+    let l = Limits::default();
     assert!(matches!(inspect(REQUEST, &l), Inspected::Pass(_)));
     let mut g = c.benchmark_group("wire");
     g.bench_function("inspect", |b| b.iter(|| inspect(std::hint::black_box(REQUEST), &l)));

@@ -1007,16 +1007,7 @@ mod tests {
     use super::*;
 
     fn limits() -> Limits {
-        Limits {
-            max_field: 16384,
-            max_request: 16384,
-            keep_alive: true,
-            http_sys: true,
-            iis5: false,
-            connection_timeout: 120,
-            header_wait: 120,
-            server: "Microsoft-IIS/6.0",
-        }
+        Limits::default()
     }
 
     fn refused(req: &str) -> (u16, String, String) {

@@ -31,6 +31,22 @@ pub struct Limits {
     pub server: &'static str,
 }
 
+impl Default for Limits {
+    /// HTTP.sys's defaults on a fresh IIS 6 (HTTP-09, HTTP-11, HTTP-17).
+    fn default() -> Limits {
+        Limits {
+            max_field: 16384,
+            max_request: 16384,
+            keep_alive: true,
+            http_sys: true,
+            iis5: false,
+            connection_timeout: 120,
+            header_wait: 120,
+            server: "Microsoft-IIS/6.0",
+        }
+    }
+}
+
 impl Limits {
     /// The limits of machine `m`: registry values when set and in range, else the defaults.
     pub fn of(m: &Machine) -> Limits {
@@ -371,16 +387,7 @@ mod tests {
     use super::*;
 
     fn limits() -> Limits {
-        Limits {
-            max_field: 16384,
-            max_request: 16384,
-            keep_alive: true,
-            http_sys: true,
-            iis5: false,
-            connection_timeout: 120,
-            header_wait: 120,
-            server: "Microsoft-IIS/6.0",
-        }
+        Limits::default()
     }
 
     #[test]

@@ -1373,7 +1373,7 @@ pub(super) static CATALOG: &[Rule] = &[
     Rule {
         id: "HTTP-03",
         title: "HTTP.sys's error table",
-        summary: "Each request HTTP.sys refuses maps to a status, an <h1> text and an httperr reason: bad host 400 Hostname, long fields or heads 400, bad verbs 400 Verb, bad lengths 400 Number, missing length 411, unknown transfer codings 501, stopped or missing pools 503.",
+        summary: "Each request HTTP.sys refuses maps to a status, an <h1> text and an httperr reason: bad host 400 Hostname, long fields or heads 400, bad verbs 400 Verb, unparseable URLs 400 URL, bad header names 400 Header, other unparseable lines 400 BadRequest, bad lengths 400 Number, missing length 411, unknown transfer codings 501, versions other than 1.x 505, stopped or missing pools 503.",
         source: Source::Documented,
         scope: Scope::Modeled,
     },
