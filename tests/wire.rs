@@ -4,48 +4,16 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use iisim::http::{self, Listen, Options, Shared};
+use iisim::http;
 
-/// An IIS 6 box: a 1.1 and a 2.0 application, a static file, a static site root.
-const BOX: &str = r#"
-title = "the wire"
-rules = []
-
-[machine]
-edition = "2003"
-runtimes = ["1.1", "2.0"]
-
-[[machine.pool]]
-name = "AspNet20Pool"
-
-[[machine.app]]
-path = "W3SVC/1/ROOT/legacy"
-physical_path = 'C:\Sites\legacy'
-runtime = "1.1"
-files = ["default.aspx", "logo.gif"]
-
-[[machine.app]]
-path = "W3SVC/1/ROOT/portal"
-physical_path = 'C:\Sites\portal'
-runtime = "2.0"
-pool = "AspNet20Pool"
-files = ["default.aspx"]
-"#;
+#[path = "common/serving.rs"]
+mod serving;
+use serving::SBS as BOX;
 
 fn start(toml: &str) -> http::Handle {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("box.toml");
-    std::fs::write(&path, toml).unwrap();
-    let (_, m, w) = iisim::scenario::load(&path).unwrap().run_to_end();
-    let opts = Options {
-        listen: vec![Listen { addr: "127.0.0.1:0".parse().unwrap(), port: 80 }],
-        admin: Some("127.0.0.1:0".parse().unwrap()),
-        ctrl_c: false,
-    };
-    http::start(Arc::new(Shared::new(m, w)), &opts).unwrap()
+    serving::start_on(toml, &[80])
 }
 
 fn connect(addr: SocketAddr) -> TcpStream {
@@ -409,15 +377,15 @@ fn http_sys_answers_after_parsing_are_logged_with_their_site() {
         &h,
         "POST",
         "/run",
-        r"cscript //nologo C:\Inetpub\AdminScripts\adsutil.vbs SET W3SVC/AppPools/AspNet20Pool/AppPoolCommand 2",
+        r"cscript //nologo C:\Inetpub\AdminScripts\adsutil.vbs SET W3SVC/AppPools/DefaultAppPool/AppPoolCommand 2",
     );
     assert!(stop.contains("exit 0"), "{stop}");
-    let answer = exchange(addr, b"GET /portal/default.aspx HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let answer = exchange(addr, b"GET /legacy/default.aspx HTTP/1.1\r\nHost: localhost\r\n\r\n");
     assert_http_sys(&answer, "503 Service Unavailable", "Service Unavailable", false);
     let log = admin(&h, "GET", "/httperr", "");
     let line = log.lines().find(|l| !l.starts_with('#')).unwrap_or_default();
     let f: Vec<&str> = line.split(' ').collect();
-    assert_eq!(&f[6..], ["HTTP/1.1", "GET", "/portal/default.aspx", "503", "1", "Disabled", "-"], "{log}");
+    assert_eq!(&f[6..], ["HTTP/1.1", "GET", "/legacy/default.aspx", "503", "1", "Disabled", "-"], "{log}");
     h.stop();
 }
 
