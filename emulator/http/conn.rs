@@ -232,12 +232,13 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
         let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
         (digits(major) && digits(minor)).then_some((major, minor))
     });
-    let logged = match number {
-        Some((major, minor)) if major.len() > 1 || minor.len() > 1 => "HTTP/?.?".to_string(),
-        Some(_) => text(version),
-        None => "-".into(),
+    // Borrowed: the good path builds no string.
+    let logged: &str = match number {
+        Some((major, minor)) if major.len() > 1 || minor.len() > 1 => "HTTP/?.?",
+        Some(_) => std::str::from_utf8(version).unwrap_or("-"),
+        None => "-",
     };
-    let shown = (method, target, logged.as_str());
+    let shown = (method, target, logged);
     let Some((major, minor)) = number else {
         let why = if version.is_empty() {
             "HTTP.sys: a request line without a version (HTTP/0.9): 400 BadRequest (policy httpsys.http09)".to_string()
@@ -330,12 +331,11 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
     if l.http_sys {
         if let Some(r) = wire::check(l, size, method_str, http11, cl.as_deref(), te.as_deref()) {
             let head = method == b"HEAD";
-            let v = logged.clone();
             return Inspected::Refuse(Box::new(Refusal {
                 rejection: r,
                 method: text(method),
                 url: text(target),
-                version: v,
+                version: logged.to_string(),
                 head,
                 iis5: false,
             }));
@@ -928,9 +928,9 @@ impl AsyncWrite for Conn {
                     me.acc.extend_from_slice(buf);
                     return Poll::Ready(Ok(buf.len()));
                 };
-                let mut head = std::mem::take(&mut me.acc);
-                head.extend_from_slice(&buf[..end]);
-                let (status, length) = fix_head(&mut head);
+                // The head is fixed in `acc`, whose room is kept from one response to the next.
+                me.acc.extend_from_slice(&buf[..end]);
+                let (status, length) = fix_head(&mut me.acc);
                 let body = if (100..200).contains(&status) {
                     Some(0)
                 } else {
@@ -954,27 +954,31 @@ impl AsyncWrite for Conn {
                     Writing::Unbounded => buf.len() - end,
                     Writing::Head => 0,
                 };
-                let bufs = [IoSlice::new(&head), IoSlice::new(&buf[end..end + take])];
-                match Pin::new(&mut me.io).poll_write_vectored(cx, &bufs) {
-                    Poll::Ready(Ok(n)) if n >= head.len() => {
-                        let body_n = n - head.len();
+                let bufs = [IoSlice::new(&me.acc), IoSlice::new(&buf[end..end + take])];
+                let written = Pin::new(&mut me.io).poll_write_vectored(cx, &bufs);
+                let head_len = me.acc.len();
+                let answer = match written {
+                    Poll::Ready(Ok(n)) if n >= head_len => {
+                        let body_n = n - head_len;
                         if let Writing::Body(_) = me.writing {
                             me.body_sent(body_n as u64);
                         }
                         Poll::Ready(Ok(end + body_n))
                     }
-                    Poll::Ready(Ok(n)) => {
-                        me.pending = head;
-                        me.pending_at = n;
-                        Poll::Ready(Ok(end))
-                    }
                     Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-                    Poll::Pending => {
-                        me.pending = head;
-                        me.pending_at = 0;
+                    // What the socket did not take of the head waits in `pending`; hyper's
+                    // bytes of it count as written.
+                    Poll::Ready(Ok(n)) => {
+                        me.pending.extend_from_slice(&me.acc[n..]);
                         Poll::Ready(Ok(end))
                     }
-                }
+                    Poll::Pending => {
+                        me.pending.extend_from_slice(&me.acc);
+                        Poll::Ready(Ok(end))
+                    }
+                };
+                me.acc.clear();
+                answer
             }
         }
     }
