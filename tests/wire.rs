@@ -434,18 +434,10 @@ fn iis5_answers_bad_requests_itself_and_serves_other_versions_as_1_0() {
 
 #[test]
 fn a_head_that_does_not_arrive_in_header_wait_timeout_is_reset() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("box.toml");
-    std::fs::write(&path, BOX).unwrap();
-    let (_, mut m, w) = iisim::scenario::load(&path).unwrap().run_to_end();
     // W3SVC pushes HeaderWaitTimeout from /LM/W3SVC to HTTP.sys (HTTP-11).
-    m.mb_set("/LM/W3SVC", "HeaderWaitTimeout", iisim::metabase::Value::Dword(1), &[]).unwrap();
-    let opts = http::Options {
-        listen: vec![http::Listen { addr: "127.0.0.1:0".parse().unwrap(), port: 80 }],
-        admin: Some("127.0.0.1:0".parse().unwrap()),
-        ctrl_c: false,
-    };
-    let h = http::start(std::sync::Arc::new(http::Shared::new(m, w)), &opts).unwrap();
+    let h = serving::start_edited(BOX, &[80], |m| {
+        m.mb_set("/LM/W3SVC", "HeaderWaitTimeout", iisim::metabase::Value::Dword(1), &[]).unwrap();
+    });
     let mut s = connect(h.listeners[0]);
     s.write_all(b"GET /legacy/logo.gif HTTP/1.1\r\nHost: loc").unwrap();
     let started = Instant::now();

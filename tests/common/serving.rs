@@ -34,10 +34,16 @@ files = ["default.aspx"]
 
 /// Starts a server for the scenario text with one 127.0.0.1:0 listener per emulated port.
 pub fn start_on(toml: &str, ports: &[u16]) -> http::Handle {
+    start_edited(toml, ports, |_| {})
+}
+
+/// Starts a server as [`start_on`] does, after `edit` changed the scenario's final machine.
+pub fn start_edited(toml: &str, ports: &[u16], edit: impl FnOnce(&mut iisim::machine::Machine)) -> http::Handle {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("box.toml");
     std::fs::write(&path, toml).unwrap();
-    let (_, m, w) = iisim::scenario::load(&path).unwrap().run_to_end();
+    let (_, mut m, w) = iisim::scenario::load(&path).unwrap().run_to_end();
+    edit(&mut m);
     let opts = Options {
         listen: ports.iter().map(|&port| Listen { addr: "127.0.0.1:0".parse().unwrap(), port }).collect(),
         admin: Some("127.0.0.1:0".parse().unwrap()),
