@@ -6,6 +6,7 @@
 //! nothing: its [`Fast`] answer borrows from the view and the request.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use super::canon::{canonicalize_into, Rejection, Shape};
 use super::view::{
@@ -31,13 +32,18 @@ const DAV_VERBS: &str =
 pub fn etag(modified: u64, change_number: u64) -> String {
     // FILETIME counts 100 ns from 1601-01-01; Unix time starts 11644473600 s later.
     let filetime = (crate::machine::EPOCH_UNIX + modified + 11_644_473_600) * 10_000_000;
-    format!("\"{filetime:x}:{change_number:x}\"")
+    let mut tag = String::with_capacity(40);
+    let _ = write!(tag, "\"{filetime:x}:{change_number:x}\"");
+    tag
 }
 
 /// A file time as HTTP writes it (RFC 1123, GMT).
 fn http_date(modified: u64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(crate::machine::EPOCH_UNIX + modified);
-    httpdate::fmt_http_date(t)
+    // One allocation: an RFC 1123 date is 29 bytes.
+    let mut date = String::with_capacity(29);
+    let _ = write!(date, "{}", httpdate::HttpDate::from(t));
+    date
 }
 
 /// A static file's validators in IIS 6's order: Last-Modified, Accept-Ranges, ETag (HTTP-22, HTTP-25).
@@ -160,7 +166,8 @@ impl Fast<'_, '_> {
         let mut outcome = match (&self.outcome, place) {
             (FastOutcome::Reply(r), _) => Outcome::Reply(r.clone()),
             (&FastOutcome::Static { mime, modified, change_number }, Some(p)) => {
-                let mut headers = vec![("Content-Type".to_string(), mime.to_string())];
+                let mut headers = Vec::with_capacity(4 + p.key.headers.len());
+                headers.push(("Content-Type".to_string(), mime.to_string()));
                 headers.extend(validators(modified, change_number));
                 headers.extend(p.key.headers.iter().cloned());
                 Outcome::Reply(Reply {
