@@ -27,8 +27,8 @@ use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::sync::watch;
 
-use crate::dispatch::{self, Request, View};
-use crate::machine::journal::Effect;
+use crate::dispatch::{self, Reply, Request, View};
+use crate::machine::journal::{Change, Effect};
 use crate::machine::Machine;
 use crate::process::{self, Load, Served, World};
 use wire::{Framing, HeadSize, Limits, Producer};
@@ -124,12 +124,59 @@ pub struct Published {
 }
 
 /// One entry of the transcript tail.
-#[derive(Debug, Clone)]
 enum Entry {
-    /// A request: its summary, what it did, how it went out.
-    Request { summary: String, effects: Vec<Effect>, framing: Option<Framing> },
+    /// A request the process model served.
+    Served(Box<ServedEntry>),
+    /// A request HTTP.sys answered itself: its summary, what it decided, how it went out.
+    Rejected { summary: String, effects: Vec<Effect>, framing: Framing },
     /// An administrative command: its heading, its output and what it did.
     Admin { heading: String, output: Vec<String>, effects: Vec<Effect> },
+}
+
+/// A served request as the transcript keeps it. The hot path records none of the filter's and
+/// resolution's decisions: they are a function of the published snapshot and the request alone,
+/// so they are derived again from the snapshot the request was resolved on when the transcript is
+/// read, or when a new snapshot is published (so that the tail keeps no old snapshot alive).
+struct ServedEntry {
+    request: Request,
+    /// How it was served, without the response's headers and body.
+    served: Served,
+    /// The snapshot to derive the decisions from; `None` once derived (or when there are none:
+    /// the connection was refused before dispatch).
+    snap: Option<Arc<Published>>,
+    /// The filter's and resolution's decisions, once derived.
+    decisions: Vec<Effect>,
+    /// What the process model recorded.
+    effects: Vec<Effect>,
+    framing: Framing,
+}
+
+impl ServedEntry {
+    /// Derives the decisions from the snapshot, once.
+    fn derive(&mut self) {
+        if let Some(snap) = self.snap.take() {
+            let prepared = process::prepare(&snap.machine, &snap.view, &self.request);
+            self.decisions = prepared
+                .decisions()
+                .iter()
+                .map(|d| Effect { change: Change::Decision { text: d.text.clone() }, rules: d.rules.clone() })
+                .collect();
+        }
+    }
+}
+
+impl Entry {
+    /// Everything the entry recorded, in order (derived when still pending).
+    fn effects(&mut self) -> impl Iterator<Item = &Effect> {
+        let (first, rest): (&[Effect], &[Effect]) = match self {
+            Entry::Served(e) => {
+                e.derive();
+                (&e.decisions, &e.effects)
+            }
+            Entry::Rejected { effects, .. } | Entry::Admin { effects, .. } => (effects, &[]),
+        };
+        first.iter().chain(rest)
+    }
 }
 
 /// The running state requests lock, briefly: the world, and the clients the front end named.
@@ -175,8 +222,15 @@ impl Shared {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn push(&self, e: Entry) {
+    fn push(&self, mut e: Entry) {
         let mut tail = self.tail();
+        // An administrative change published a new snapshot while this request ran: derive now,
+        // so that the tail holds no snapshot but the current one.
+        if let Entry::Served(s) = &mut e {
+            if s.snap.as_ref().is_some_and(|snap| !Arc::ptr_eq(snap, &self.published.load())) {
+                s.derive();
+            }
+        }
         if tail.len() == TRANSCRIPT_TAIL {
             tail.pop_front();
         }
@@ -201,18 +255,17 @@ impl Shared {
     /// `framing` says how the answer goes out, for the transcript.
     pub fn serve(
         &self,
-        snap: &Published,
-        req: &Request,
+        snap: &Arc<Published>,
+        req: Request,
         session_id: Option<&str>,
         framing: impl FnOnce(&Served) -> Framing,
-    ) -> Served {
-        // The ASP.NET filter and resolution read only the published view: no lock.
-        let prepared = process::prepare(&snap.machine, &snap.view, req);
-        let (served, effects) = {
+    ) -> (Reply, Framing) {
+        // The ASP.NET filter and resolution read only the published view: no lock, no record.
+        let prepared = process::prepare_quiet(&snap.machine, &snap.view, &req);
+        let (mut served, effects) = {
             let mut live = self.live();
-            let known = session_id.and_then(|id| live.world.sessions().client_of(id)).map(str::to_string);
-            let client = match known {
-                Some(c) => c,
+            let client = match session_id.and_then(|id| live.world.sessions().client_of(id)) {
+                Some(c) => c.to_string(),
                 None => {
                     live.next_client += 1;
                     let c = format!("client{}", live.next_client);
@@ -232,20 +285,22 @@ impl Shared {
             live.world.trim_events(EVENT_TAIL);
             (served, effects)
         };
-        let summary = crate::scenario::summary(req, &served);
-        let framing = Some(framing(&served));
-        self.push(Entry::Request { summary, effects, framing });
-        served
+        let framing = framing(&served);
+        // The transcript keeps the status, not the headers and body that go out.
+        let kept = Reply { status: served.reply.status, substatus: served.reply.substatus, ..Reply::default() };
+        let reply = std::mem::replace(&mut served.reply, kept);
+        // A refused connection never reached dispatch: no decision to derive.
+        let snap = (reply.status != 0).then(|| snap.clone());
+        let entry = ServedEntry { request: req, served, snap, decisions: Vec::new(), effects, framing };
+        self.push(Entry::Served(Box::new(entry)));
+        (reply, framing)
     }
 
     /// Records a request HTTP.sys answered itself.
     fn rejected(&self, req: &Request, r: &wire::Rejection, framing: Framing) {
-        let effects = vec![Effect {
-            change: crate::machine::journal::Change::Decision { text: r.text.clone() },
-            rules: r.rules.to_vec(),
-        }];
+        let effects = vec![Effect { change: Change::Decision { text: r.text.clone() }, rules: r.rules.to_vec() }];
         let summary = format!("{} {} -> {} from HTTP.sys", req.method, req.url, r.reply.status);
-        self.push(Entry::Request { summary, effects, framing: Some(framing) });
+        self.push(Entry::Rejected { summary, effects, framing });
     }
 
     /// Runs an administrative operation on the machine and the world, then publishes the result.
@@ -274,28 +329,41 @@ impl Shared {
         m.trim_events(EVENT_TAIL);
         let lines: Vec<String> = effects.iter().map(crate::scenario::transcript::render).collect();
         self.published.store(Arc::new(Published { limits: Limits::of(&m), machine: m.clone(), view }));
+        {
+            // The requests resolved on the old snapshot get their decisions now, from it.
+            let mut tail = self.tail();
+            for e in tail.iter_mut() {
+                if let Entry::Served(s) = e {
+                    s.derive();
+                }
+            }
+        }
         self.push(Entry::Admin { heading, output: output.clone(), effects });
         (value, output, lines)
     }
 
     /// The tail of the transcript, as `iisim run --transcript` prints a step.
     pub fn transcript(&self) -> Vec<String> {
-        let tail = self.tail();
+        let mut tail = self.tail();
         let mut out = Vec::new();
-        for e in tail.iter() {
-            match e {
-                Entry::Request { summary, effects, framing } => {
-                    out.push(format!("== request: {summary} =="));
-                    out.extend(effects.iter().map(|e| format!("  * {}", crate::scenario::transcript::render(e))));
-                    if let Some(f) = framing {
-                        out.push(format!("  * {}", f.render()));
-                    }
+        for e in tail.iter_mut() {
+            let (heading, framing) = match &*e {
+                Entry::Served(s) => {
+                    (format!("== request: {} ==", crate::scenario::summary(&s.request, &s.served)), Some(s.framing))
                 }
-                Entry::Admin { heading, output, effects } => {
+                Entry::Rejected { summary, framing, .. } => (format!("== request: {summary} =="), Some(*framing)),
+                Entry::Admin { heading, output, .. } => {
                     out.push(format!("== {heading} =="));
                     out.extend(output.iter().map(|l| format!("  | {l}")));
-                    out.extend(effects.iter().map(|e| format!("  * {}", crate::scenario::transcript::render(e))));
+                    (String::new(), None)
                 }
+            };
+            if !heading.is_empty() {
+                out.push(heading);
+            }
+            out.extend(e.effects().map(|e| format!("  * {}", crate::scenario::transcript::render(e))));
+            if let Some(f) = framing {
+                out.push(format!("  * {}", f.render()));
             }
         }
         out
@@ -303,15 +371,16 @@ impl Shared {
 
     /// Every rule the transcript tail cites.
     pub fn cited(&self) -> std::collections::BTreeSet<crate::rules::RuleId> {
-        let tail = self.tail();
+        let mut tail = self.tail();
         let mut out = std::collections::BTreeSet::new();
-        for e in tail.iter() {
-            let (effects, framing) = match e {
-                Entry::Request { effects, framing, .. } => (effects, framing.as_ref()),
-                Entry::Admin { effects, .. } => (effects, None),
+        for e in tail.iter_mut() {
+            let framing = match &*e {
+                Entry::Served(s) => Some(s.framing),
+                Entry::Rejected { framing, .. } => Some(*framing),
+                Entry::Admin { .. } => None,
             };
-            out.extend(effects.iter().flat_map(|e| e.rules.iter().copied()));
-            out.extend(framing.map(Framing::rules).unwrap_or_default());
+            out.extend(e.effects().flat_map(|e| e.rules.iter().copied()));
+            out.extend(framing.map(|f| f.rules()).unwrap_or_default());
         }
         out
     }
@@ -435,13 +504,11 @@ async fn handle(shared: Arc<Shared>, port: u16, req: hyper::Request<Incoming>) -
         return Ok(respond(r.reply, f));
     }
     let close = wants_close || !limits.keep_alive;
-    let mut f = None;
-    let served =
-        shared.serve(&snap, &request, cookie.as_deref(), |s| *f.insert(framing(&s.reply, &limits, close, head)));
-    match f {
-        Some(f) if served.reply.status != 0 => Ok(respond(served.reply, f)),
-        _ => Err(Refused),
+    let (reply, f) = shared.serve(&snap, request, cookie.as_deref(), |s| framing(&s.reply, &limits, close, head));
+    if reply.status == 0 {
+        return Err(Refused);
     }
+    Ok(respond(reply, f))
 }
 
 /// A running server: its bound addresses, and the way to stop it.
@@ -585,3 +652,6 @@ async fn admin_entry(
 ) -> Result<Response<Body>, Infallible> {
     Ok(admin::handle(shared, peer, req).await)
 }
+
+#[cfg(test)]
+mod tests;

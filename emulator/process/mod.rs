@@ -23,7 +23,7 @@ use crate::rules::RuleId;
 use crate::runtime::Version;
 use session::{SessionMode, Sessions};
 
-pub use serve::{prepare, serve, serve_prepared, Load, Prepared, Served};
+pub use serve::{prepare, prepare_quiet, serve, serve_prepared, Load, Prepared, Served};
 
 /// What a process is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -88,25 +88,59 @@ fn serve_one(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
 /// any lock ([`prepare`], then [`serve_prepared`]).
 #[derive(Debug)]
 pub struct Prepared {
+    /// The filter's decision (when it took a session ID out), then resolution's.
     res: Resolution,
-    /// The filter's runtime and what it took out of the URL (SES-10).
-    stripped: Option<(Version, dispatch::filter::Stripped)>,
+    /// The session ID the filter took out of the URL (SES-10).
+    url_session: Option<String>,
+}
+
+impl Prepared {
+    /// What the filter and resolution decided, in order; empty when prepared with [`prepare_quiet`].
+    pub fn decisions(&self) -> &[dispatch::Decision] {
+        &self.res.decisions
+    }
 }
 
 /// The global ISAPI filter sees the URL first and takes out a cookieless session ID (SES-10,
-/// SHR-01); then dispatch resolves what is left on view `v` of `m`.
+/// SHR-01); then dispatch resolves what is left on view `v` of `m`. Every decision is kept.
 pub fn prepare(m: &Machine, v: &View, req: &Request) -> Prepared {
+    prepare_with(m, v, req, true)
+}
+
+/// As [`prepare`], recording no decision: the HTTP front end's hot path, which derives them again
+/// from the same view only when someone reads the transcript.
+pub fn prepare_quiet(m: &Machine, v: &View, req: &Request) -> Prepared {
+    prepare_with(m, v, req, false)
+}
+
+fn prepare_with(m: &Machine, v: &View, req: &Request, record: bool) -> Prepared {
     // A URL without a `(` carries no session segment: it pays one byte scan, not the filter.
     let stripped = if req.url.as_bytes().contains(&b'(') {
         super::filter_version(m).and_then(|f| dispatch::filter::strip_session_id(&req.url, f).map(|st| (f, st)))
     } else {
         None
     };
-    let res = match &stripped {
-        Some((_, st)) => dispatch::resolve(v, &Request { url: st.url.clone(), ..req.clone() }),
-        None => dispatch::resolve(v, req),
+    let resolve = |req: &Request| {
+        if record {
+            dispatch::resolve(v, req)
+        } else {
+            let fast = dispatch::resolve_fast(v, req);
+            Resolution {
+                decisions: Vec::new(),
+                outcome: fast.outcome(),
+                target: fast.target.as_ref().map(|p| p.target()),
+            }
+        }
     };
-    Prepared { res, stripped }
+    let Some((f, st)) = stripped else {
+        return Prepared { res: resolve(req), url_session: None };
+    };
+    let mut res = resolve(&Request { url: st.url.clone(), ..req.clone() });
+    if record {
+        let text = format!("aspnet_filter.dll ({f}) takes the session ID {} out of the URL: {}", st.id, st.url);
+        res.decisions.insert(0, dispatch::Decision::new(text, &["SES-10", "SHR-01"]));
+    }
+    Prepared { res, url_session: Some(st.id) }
 }
 
 /// Serves a request [`prepare`]d on a published view of `m` (the HTTP front end prepares outside
@@ -122,15 +156,7 @@ pub fn serve_prepared(m: &Machine, w: &mut World, p: Prepared, load: &Load) -> S
 }
 
 fn run_prepared(m: &Machine, w: &mut World, p: Prepared, load: &Load) -> Served {
-    let url_session = p.stripped.map(|(f, st)| {
-        decide(
-            w,
-            format!("aspnet_filter.dll ({f}) takes the session ID {} out of the URL: {}", st.id, st.url),
-            &["SES-10", "SHR-01"],
-        );
-        st.id
-    });
-    run(m, w, p.res, load, url_session)
+    run(m, w, p.res, load, p.url_session)
 }
 
 fn refused(w: &mut World) -> Served {
