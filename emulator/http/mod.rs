@@ -450,22 +450,59 @@ fn framing(reply: &dispatch::Reply, limits: &Limits, close: bool, head: bool) ->
 /// Builds the hyper response for a reply.
 fn respond(reply: dispatch::Reply, framing: Framing) -> Response<Body> {
     let Framing { producer, close, reason, head, .. } = framing;
-    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
     let length = reply.body.len().to_string();
-    let mut builder =
-        Response::builder().status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
-    if let Some(h) = builder.headers_mut() {
-        for (k, v) in wire::ordered_headers(&reply, producer, &date, &length, close) {
-            if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_bytes(v.as_bytes())) {
-                h.append(k, v);
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut headers = hyper::HeaderMap::with_capacity(reply.headers.len() + 3);
+    with_date(|date| {
+        for (k, v) in wire::ordered_headers(&reply, producer, date, &length, close) {
+            if let (Some(k), Ok(v)) = (header_name(k), HeaderValue::from_str(v)) {
+                headers.append(k, v);
             }
         }
-    }
-    if !reason.is_empty() {
-        builder = builder.extension(hyper::ext::ReasonPhrase::from_static(reason.as_bytes()));
-    }
+    });
     let body = if head { Bytes::new() } else { Bytes::from(reply.body) };
-    builder.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    // hyper writes the canonical phrase itself; only IIS's own phrases need saying.
+    if !reason.is_empty() && status.canonical_reason() != Some(reason) {
+        response.extensions_mut().insert(hyper::ext::ReasonPhrase::from_static(reason.as_bytes()));
+    }
+    response
+}
+
+thread_local! {
+    /// The Date header of the current second (the wire's Date is real time, to the second).
+    static DATE: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
+    /// The header names replies used, parsed.
+    static NAMES: std::cell::RefCell<Vec<(String, HeaderName)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with the Date header's value for now, formatted once per second per thread.
+fn with_date<T>(f: impl FnOnce(&str) -> T) -> T {
+    let now = std::time::SystemTime::now();
+    let second = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    DATE.with_borrow_mut(|(at, text)| {
+        if *at != second {
+            *at = second;
+            *text = httpdate::fmt_http_date(now);
+        }
+        f(text)
+    })
+}
+
+/// The header name `k`, parsed once per thread (replies use a handful of names).
+fn header_name(k: &str) -> Option<HeaderName> {
+    NAMES.with_borrow_mut(|names| {
+        if let Some((_, n)) = names.iter().find(|(name, _)| name == k) {
+            return Some(n.clone());
+        }
+        let n = HeaderName::from_bytes(k.as_bytes()).ok()?;
+        if names.len() < 64 {
+            names.push((k.to_string(), n.clone()));
+        }
+        Some(n)
+    })
 }
 
 /// The connection is refused (W3SVC stopped): the service errors, hyper drops the connection.

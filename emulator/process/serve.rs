@@ -696,12 +696,14 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
     // maxWorkerThreads and, from 2.0, requestQueueLimit of the runtime's machine.config (PM6-02).
     let now = m.clock();
     let in_w3wp = image == "w3wp.exe";
-    let limits = match w.procs.get(&pid).and_then(|p| p.config.clone()) {
-        Some(pm) => Some(pm),
-        None if in_w3wp => Some(std::sync::Arc::new(m.process_model(v).clone())),
+    // Borrowed, not copied: a w3wp.exe reads the runtime's machine.config on every request.
+    let own = w.procs.get(&pid).and_then(|p| p.config.clone());
+    let limits = match &own {
+        Some(pm) => Some(&**pm),
+        None if in_w3wp => Some(m.process_model(v)),
         None => None,
     };
-    if let Some(pm) = &limits {
+    if let Some(pm) = limits {
         let cpus = u64::from(m.cpus());
         let threads = pm.count("maxWorkerThreads").unwrap_or(20) * cpus;
         let in_flight = w.procs.get(&pid).map(|p| p.busy.iter().filter(|t| **t > now).count()).unwrap_or(0) as u64;
