@@ -133,49 +133,24 @@ enum Entry {
     Admin { heading: String, output: Vec<String>, effects: Vec<Effect> },
 }
 
-/// A served request as the transcript keeps it. The hot path records none of the filter's and
-/// resolution's decisions: they are a function of the published snapshot and the request alone,
-/// so they are derived again from the snapshot the request was resolved on when the transcript is
-/// read, or when a new snapshot is published (so that the tail keeps no old snapshot alive).
+/// A served request as the transcript keeps it: what the process model changed, and what the
+/// summary line is rendered from when someone reads the transcript (not on the hot path).
 struct ServedEntry {
     request: Request,
     /// How it was served, without the response's headers and body.
     served: Served,
-    /// The snapshot to derive the decisions from; `None` once derived (or when there are none:
-    /// the connection was refused before dispatch).
-    snap: Option<Arc<Published>>,
-    /// The filter's and resolution's decisions, once derived.
-    decisions: Vec<Effect>,
     /// What the process model recorded.
     effects: Vec<Effect>,
     framing: Framing,
 }
 
-impl ServedEntry {
-    /// Derives the decisions from the snapshot, once.
-    fn derive(&mut self) {
-        if let Some(snap) = self.snap.take() {
-            let prepared = process::prepare(&snap.machine, &snap.view, &self.request);
-            self.decisions = prepared
-                .decisions()
-                .iter()
-                .map(|d| Effect { change: Change::Decision { text: d.text.clone() }, rules: d.rules.clone() })
-                .collect();
-        }
-    }
-}
-
 impl Entry {
-    /// Everything the entry recorded, in order (derived when still pending).
-    fn effects(&mut self) -> impl Iterator<Item = &Effect> {
-        let (first, rest): (&[Effect], &[Effect]) = match self {
-            Entry::Served(e) => {
-                e.derive();
-                (&e.decisions, &e.effects)
-            }
-            Entry::Rejected { effects, .. } | Entry::Admin { effects, .. } => (effects, &[]),
-        };
-        first.iter().chain(rest)
+    /// Everything the entry recorded, in order.
+    fn effects(&self) -> &[Effect] {
+        match self {
+            Entry::Served(e) => &e.effects,
+            Entry::Rejected { effects, .. } | Entry::Admin { effects, .. } => effects,
+        }
     }
 }
 
@@ -222,15 +197,8 @@ impl Shared {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn push(&self, mut e: Entry) {
+    fn push(&self, e: Entry) {
         let mut tail = self.tail();
-        // An administrative change published a new snapshot while this request ran: derive now,
-        // so that the tail holds no snapshot but the current one.
-        if let Entry::Served(s) = &mut e {
-            if s.snap.as_ref().is_some_and(|snap| !Arc::ptr_eq(snap, &self.published.load())) {
-                s.derive();
-            }
-        }
         if tail.len() == TRANSCRIPT_TAIL {
             tail.pop_front();
         }
@@ -255,13 +223,13 @@ impl Shared {
     /// `framing` says how the answer goes out, for the transcript.
     pub fn serve(
         &self,
-        snap: &Arc<Published>,
+        snap: &Published,
         req: Request,
         session_id: Option<&str>,
         framing: impl FnOnce(&Served) -> Framing,
     ) -> (Reply, Framing) {
-        // The ASP.NET filter and resolution read only the published view: no lock, no record.
-        let prepared = process::prepare_quiet(&snap.machine, &snap.view, &req);
+        // The ASP.NET filter and resolution read only the published view: no lock.
+        let prepared = process::prepare(&snap.machine, &snap.view, &req);
         let (mut served, effects) = {
             let mut live = self.live();
             let client = match session_id.and_then(|id| live.world.sessions().client_of(id)) {
@@ -289,9 +257,7 @@ impl Shared {
         // The transcript keeps the status, not the headers and body that go out.
         let kept = Reply { status: served.reply.status, substatus: served.reply.substatus, ..Reply::default() };
         let reply = std::mem::replace(&mut served.reply, kept);
-        // A refused connection never reached dispatch: no decision to derive.
-        let snap = (reply.status != 0).then(|| snap.clone());
-        let entry = ServedEntry { request: req, served, snap, decisions: Vec::new(), effects, framing };
+        let entry = ServedEntry { request: req, served, effects, framing };
         self.push(Entry::Served(Box::new(entry)));
         (reply, framing)
     }
@@ -329,25 +295,16 @@ impl Shared {
         m.trim_events(EVENT_TAIL);
         let lines: Vec<String> = effects.iter().map(crate::scenario::transcript::render).collect();
         self.published.store(Arc::new(Published { limits: Limits::of(&m), machine: m.clone(), view }));
-        {
-            // The requests resolved on the old snapshot get their decisions now, from it.
-            let mut tail = self.tail();
-            for e in tail.iter_mut() {
-                if let Entry::Served(s) = e {
-                    s.derive();
-                }
-            }
-        }
         self.push(Entry::Admin { heading, output: output.clone(), effects });
         (value, output, lines)
     }
 
     /// The tail of the transcript, as `iisim run --transcript` prints a step.
     pub fn transcript(&self) -> Vec<String> {
-        let mut tail = self.tail();
+        let tail = self.tail();
         let mut out = Vec::new();
-        for e in tail.iter_mut() {
-            let (heading, framing) = match &*e {
+        for e in tail.iter() {
+            let (heading, framing) = match e {
                 Entry::Served(s) => {
                     (format!("== request: {} ==", crate::scenario::summary(&s.request, &s.served)), Some(s.framing))
                 }
@@ -361,7 +318,7 @@ impl Shared {
             if !heading.is_empty() {
                 out.push(heading);
             }
-            out.extend(e.effects().map(|e| format!("  * {}", crate::scenario::transcript::render(e))));
+            out.extend(e.effects().iter().map(|e| format!("  * {}", crate::scenario::transcript::render(e))));
             if let Some(f) = framing {
                 out.push(format!("  * {}", f.render()));
             }
@@ -371,15 +328,15 @@ impl Shared {
 
     /// Every rule the transcript tail cites.
     pub fn cited(&self) -> std::collections::BTreeSet<crate::rules::RuleId> {
-        let mut tail = self.tail();
+        let tail = self.tail();
         let mut out = std::collections::BTreeSet::new();
-        for e in tail.iter_mut() {
-            let framing = match &*e {
+        for e in tail.iter() {
+            let framing = match e {
                 Entry::Served(s) => Some(s.framing),
                 Entry::Rejected { framing, .. } => Some(*framing),
                 Entry::Admin { .. } => None,
             };
-            out.extend(e.effects().flat_map(|e| e.rules.iter().copied()));
+            out.extend(e.effects().iter().flat_map(|e| e.rules.iter().copied()));
             out.extend(framing.map(|f| f.rules()).unwrap_or_default());
         }
         out

@@ -302,7 +302,13 @@ impl Machine {
 
     /// The web.config of application `app`.
     pub fn web_config(&self, app: &str) -> WebConfig {
-        self.web_configs.get(&app.to_ascii_lowercase()).cloned().unwrap_or_default()
+        // Read on every ASP.NET request: a key already in lower case is not copied.
+        let key = if app.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(app.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(app)
+        };
+        self.web_configs.get(&*key).cloned().unwrap_or_default()
     }
 
     /// Whether runtime `v`'s root configuration lets it send X-AspNet-Version (HDR-01, SES-08).
