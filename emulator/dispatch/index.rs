@@ -129,22 +129,29 @@ impl<V: PartialEq> PartialEq for CiMap<V> {
 impl<V: Eq> Eq for CiMap<V> {}
 
 /// A tree of path segments with a case-insensitive child index: one hash probe per segment.
+///
+/// The segments' text lives in one shared buffer and nodes hold plain offsets, so cloning the
+/// tree (a patched view starts as a copy of the view it patches) copies flat arrays and shares
+/// the text and the values.
 #[derive(Debug, Clone)]
 pub(super) struct SegTree<V> {
     nodes: Vec<SegNode<V>>,
     children: HashTable<u32>,
+    text: std::sync::Arc<String>,
 }
 
 impl<V> Default for SegTree<V> {
     fn default() -> Self {
-        SegTree { nodes: Vec::new(), children: HashTable::new() }
+        SegTree { nodes: Vec::new(), children: HashTable::new(), text: Default::default() }
     }
 }
 
 #[derive(Debug, Clone)]
 struct SegNode<V> {
     parent: u32,
-    seg: Box<str>,
+    /// Where the segment's text is in [`SegTree::text`], and its length.
+    at: u32,
+    len: u32,
     value: Option<V>,
 }
 
@@ -171,11 +178,11 @@ impl<V> SegTree<V> {
     /// [`SegTree::child`] with the hash of `(parent, seg)` already computed by [`SegTree::hasher`].
     #[inline]
     pub(super) fn child_hashed(&self, parent: u32, hash: u64, seg: &str) -> Option<u32> {
-        let nodes = &self.nodes;
+        let (nodes, text) = (&self.nodes, self.text.as_bytes());
         self.children
             .find(hash, |&i| {
                 let n = &nodes[i as usize];
-                n.parent == parent && n.seg.eq_ignore_ascii_case(seg)
+                n.parent == parent && text[n.at as usize..(n.at + n.len) as usize].eq_ignore_ascii_case(seg.as_bytes())
             })
             .copied()
     }
@@ -191,11 +198,14 @@ impl<V> SegTree<V> {
             return i;
         }
         let i = u32::try_from(self.nodes.len()).expect("fewer than 2^32 nodes");
-        self.nodes.push(SegNode { parent, seg: seg.into(), value: None });
-        let nodes = &self.nodes;
+        let text = std::sync::Arc::make_mut(&mut self.text);
+        let at = u32::try_from(text.len()).expect("segments under 4 GiB");
+        text.push_str(seg);
+        self.nodes.push(SegNode { parent, at, len: seg.len() as u32, value: None });
+        let (nodes, text) = (&self.nodes, self.text.as_str());
         self.children.insert_unique(Self::child_hash(parent, seg), i, |&j| {
             let n = &nodes[j as usize];
-            Self::child_hash(n.parent, &n.seg)
+            Self::child_hash(n.parent, &text[n.at as usize..(n.at + n.len) as usize])
         });
         i
     }
@@ -219,6 +229,27 @@ impl<V> SegTree<V> {
     /// How many values the tree holds.
     pub(super) fn len(&self) -> usize {
         self.nodes.iter().filter(|n| n.value.is_some()).count()
+    }
+
+    /// How many nodes the tree has, with a value or without.
+    pub(super) fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Takes the values of `node` and of every node below it.
+    pub(super) fn clear_below(&mut self, node: u32) {
+        // A node's parent comes before it, so one pass in order marks every descendant.
+        let mut below = vec![false; self.nodes.len()];
+        below[node as usize] = true;
+        for i in node as usize..self.nodes.len() {
+            let p = self.nodes[i].parent;
+            if p != NO_PARENT && below[p as usize] {
+                below[i] = true;
+            }
+            if below[i] {
+                self.nodes[i].value = None;
+            }
+        }
     }
 }
 

@@ -280,11 +280,7 @@ impl Shared {
         let (value, output) = op(&mut m, &mut self.live().world);
         // Compiling the new view takes no lock that requests need: they go on with the old one.
         let current = self.published();
-        let view = if current.machine.generation() == m.generation() {
-            current.view.clone()
-        } else {
-            Arc::new(View::compile(&m))
-        };
+        let view = View::update(&current.view, &m);
         let effects = {
             let mut live = self.live();
             process::adopt_view(&m, &mut live.world, view.clone());

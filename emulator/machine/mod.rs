@@ -292,7 +292,13 @@ impl Machine {
     /// changes, so compiled views know when to rebuild. Each store counts its own changes, so no
     /// operation can change one and leave this number as it was.
     pub fn generation(&self) -> u64 {
-        self.generation + self.metabase.version() + self.fs.version() + self.registry.version()
+        self.generation_besides_metabase() + self.metabase.version()
+    }
+
+    /// What [`Machine::generation`] counts but the metabase: it stays as it was while only the
+    /// metabase changes, whose own log then says which keys did (a view patches those).
+    pub fn generation_besides_metabase(&self) -> u64 {
+        self.generation + self.fs.version() + self.registry.version()
     }
 
     /// Runtime `v`'s processModel as its machine.config now says.

@@ -354,7 +354,7 @@ impl World {
     }
 }
 
-/// The compiled view of the machine for dispatch, rebuilt only when the machine changed.
+/// The compiled view of the machine for dispatch, patched or rebuilt only when the machine changed.
 pub fn view(m: &Machine, w: &mut World) -> Arc<View> {
     let generation = m.generation();
     if let Some((g, v)) = &w.view {
@@ -362,7 +362,11 @@ pub fn view(m: &Machine, w: &mut World) -> Arc<View> {
             return v.clone();
         }
     }
-    let v = Arc::new(View::compile(m));
+    // A change to web keys alone patches the view the world holds (MB-20).
+    let v = match &w.view {
+        Some((_, old)) => View::update(old, m),
+        None => Arc::new(View::compile(m)),
+    };
     adopt_view(m, w, v.clone());
     v
 }
