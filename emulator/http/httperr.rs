@@ -238,7 +238,7 @@ impl Shared {
         };
         let from = if r.iis5 { "inetinfo" } else { "HTTP.sys" };
         let summary = format!("{} {} {} -> {} from {from}", r.method, r.url, r.version, reply.status);
-        self.push(Entry::Request { summary, effects, framing: Some(framing) });
+        self.push(Entry::Rejected { summary, effects, framing: Some(framing) });
     }
 
     /// Records a connection one of HTTP.sys's timers ended (HTTP-11): its httperr line, all `-`
@@ -272,7 +272,7 @@ impl Shared {
             effects.extend(self.log_error(line));
         }
         let summary = format!("connection from {client} ended by {reason}");
-        self.push(Entry::Request { summary, effects, framing: None });
+        self.push(Entry::Rejected { summary, effects, framing: None });
     }
 
     /// Logs an answer HTTP.sys gave after the request was parsed (Invalid Hostname, Invalid URL,

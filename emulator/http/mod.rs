@@ -29,7 +29,7 @@ use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::sync::watch;
 
-use crate::dispatch::{self, Request, View};
+use crate::dispatch::{self, Reply, Request, View};
 use crate::machine::journal::Effect;
 use crate::machine::Machine;
 use crate::process::{self, Load, Served, World};
@@ -126,12 +126,35 @@ pub struct Published {
 }
 
 /// One entry of the transcript tail.
-#[derive(Debug, Clone)]
 enum Entry {
-    /// A request: its summary, what it did, how it went out.
-    Request { summary: String, effects: Vec<Effect>, framing: Option<Framing> },
+    /// A request the process model served.
+    Served(Box<ServedEntry>),
+    /// A request HTTP.sys answered itself, or a connection its timers ended: its summary, what it
+    /// decided, how the answer went out (none for a timer).
+    Rejected { summary: String, effects: Vec<Effect>, framing: Option<Framing> },
     /// An administrative command: its heading, its output and what it did.
     Admin { heading: String, output: Vec<String>, effects: Vec<Effect> },
+}
+
+/// A served request as the transcript keeps it: what the process model changed, and what the
+/// summary line is rendered from when someone reads the transcript (not on the hot path).
+struct ServedEntry {
+    request: Request,
+    /// How it was served, without the response's headers and body.
+    served: Served,
+    /// What the process model recorded.
+    effects: Vec<Effect>,
+    framing: Framing,
+}
+
+impl Entry {
+    /// Everything the entry recorded, in order.
+    fn effects(&self) -> &[Effect] {
+        match self {
+            Entry::Served(e) => &e.effects,
+            Entry::Rejected { effects, .. } | Entry::Admin { effects, .. } => effects,
+        }
+    }
 }
 
 /// The running state requests lock, briefly: the world, and the clients the front end named.
@@ -207,18 +230,17 @@ impl Shared {
     pub fn serve(
         &self,
         snap: &Published,
-        req: &Request,
+        req: Request,
         session_id: Option<&str>,
         client: SocketAddr,
         framing: impl FnOnce(&Served) -> Framing,
-    ) -> Served {
+    ) -> (Reply, Framing) {
         // The ASP.NET filter and resolution read only the published view: no lock.
-        let prepared = process::prepare(&snap.machine, &snap.view, req);
-        let (served, effects) = {
+        let prepared = process::prepare(&snap.machine, &snap.view, &req);
+        let (mut served, effects) = {
             let mut live = self.live();
-            let known = session_id.and_then(|id| live.world.sessions().client_of(id)).map(str::to_string);
-            let client = match known {
-                Some(c) => c,
+            let client = match session_id.and_then(|id| live.world.sessions().client_of(id)) {
+                Some(c) => c.to_string(),
                 None => {
                     live.next_client += 1;
                     let c = format!("client{}", live.next_client);
@@ -239,16 +261,19 @@ impl Shared {
             (served, effects)
         };
         let mut effects = effects;
-        let summary = crate::scenario::summary(req, &served);
         let framing = framing(&served);
         if framing.producer == Producer::HttpSys && served.reply.status != 0 {
             // HTTP.sys's answers after parsing (Invalid Hostname, Invalid URL, a stopped pool) are
             // in httperr too (HTTP-08).
             let site = served.target.as_ref().map(|t| t.site);
-            effects.extend(self.logged_reply(client, req, &served.reply, site));
+            effects.extend(self.logged_reply(client, &req, &served.reply, site));
         }
-        self.push(Entry::Request { summary, effects, framing: Some(framing) });
-        served
+        // The transcript keeps the status, not the headers and body that go out.
+        let kept = Reply { status: served.reply.status, substatus: served.reply.substatus, ..Reply::default() };
+        let reply = std::mem::replace(&mut served.reply, kept);
+        let entry = ServedEntry { request: req, served, effects, framing };
+        self.push(Entry::Served(Box::new(entry)));
+        (reply, framing)
     }
 
     /// Runs an administrative operation on the machine and the world, then publishes the result.
@@ -282,19 +307,23 @@ impl Shared {
         let tail = self.tail();
         let mut out = Vec::new();
         for e in tail.iter() {
-            match e {
-                Entry::Request { summary, effects, framing } => {
-                    out.push(format!("== request: {summary} =="));
-                    out.extend(effects.iter().map(|e| format!("  * {}", crate::scenario::transcript::render(e))));
-                    if let Some(f) = framing {
-                        out.push(format!("  * {}", f.render()));
-                    }
+            let (heading, framing) = match e {
+                Entry::Served(s) => {
+                    (format!("== request: {} ==", crate::scenario::summary(&s.request, &s.served)), Some(s.framing))
                 }
-                Entry::Admin { heading, output, effects } => {
+                Entry::Rejected { summary, framing, .. } => (format!("== request: {summary} =="), *framing),
+                Entry::Admin { heading, output, .. } => {
                     out.push(format!("== {heading} =="));
                     out.extend(output.iter().map(|l| format!("  | {l}")));
-                    out.extend(effects.iter().map(|e| format!("  * {}", crate::scenario::transcript::render(e))));
+                    (String::new(), None)
                 }
+            };
+            if !heading.is_empty() {
+                out.push(heading);
+            }
+            out.extend(e.effects().iter().map(|e| format!("  * {}", crate::scenario::transcript::render(e))));
+            if let Some(f) = framing {
+                out.push(format!("  * {}", f.render()));
             }
         }
         out
@@ -305,12 +334,13 @@ impl Shared {
         let tail = self.tail();
         let mut out = std::collections::BTreeSet::new();
         for e in tail.iter() {
-            let (effects, framing) = match e {
-                Entry::Request { effects, framing, .. } => (effects, framing.as_ref()),
-                Entry::Admin { effects, .. } => (effects, None),
+            let framing = match e {
+                Entry::Served(s) => Some(s.framing),
+                Entry::Rejected { framing, .. } => *framing,
+                Entry::Admin { .. } => None,
             };
-            out.extend(effects.iter().flat_map(|e| e.rules.iter().copied()));
-            out.extend(framing.map(Framing::rules).unwrap_or_default());
+            out.extend(e.effects().iter().flat_map(|e| e.rules.iter().copied()));
+            out.extend(framing.map(|f| f.rules()).unwrap_or_default());
         }
         out
     }
@@ -375,22 +405,59 @@ fn framing(reply: &dispatch::Reply, limits: &Limits, close: bool, keep_alive: bo
 /// Builds the hyper response for a reply.
 fn respond(reply: dispatch::Reply, framing: Framing) -> Response<Body> {
     let Framing { producer, close, keep_alive, reason, head, .. } = framing;
-    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
     let length = reply.body.len().to_string();
-    let mut builder =
-        Response::builder().status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
-    if let Some(h) = builder.headers_mut() {
-        for (k, v) in wire::ordered_headers(&reply, producer, &date, &length, close, keep_alive) {
-            if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_bytes(v.as_bytes())) {
-                h.append(k, v);
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut headers = hyper::HeaderMap::with_capacity(reply.headers.len() + 3);
+    with_date(|date| {
+        for (k, v) in wire::ordered_headers(&reply, producer, date, &length, close, keep_alive) {
+            if let (Some(k), Ok(v)) = (header_name(k), HeaderValue::from_str(v)) {
+                headers.append(k, v);
             }
         }
-    }
-    if !reason.is_empty() {
-        builder = builder.extension(hyper::ext::ReasonPhrase::from_static(reason.as_bytes()));
-    }
+    });
     let body = if head { Bytes::new() } else { Bytes::from(reply.body) };
-    builder.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    // hyper writes the canonical phrase itself; only IIS's own phrases need saying.
+    if !reason.is_empty() && status.canonical_reason() != Some(reason) {
+        response.extensions_mut().insert(hyper::ext::ReasonPhrase::from_static(reason.as_bytes()));
+    }
+    response
+}
+
+thread_local! {
+    /// The Date header of the current second (the wire's Date is real time, to the second).
+    static DATE: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
+    /// The header names replies used, parsed.
+    static NAMES: std::cell::RefCell<Vec<(String, HeaderName)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with the Date header's value for now, formatted once per second per thread.
+fn with_date<T>(f: impl FnOnce(&str) -> T) -> T {
+    let now = std::time::SystemTime::now();
+    let second = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    DATE.with_borrow_mut(|(at, text)| {
+        if *at != second {
+            *at = second;
+            *text = httpdate::fmt_http_date(now);
+        }
+        f(text)
+    })
+}
+
+/// The header name `k`, parsed once per thread (replies use a handful of names).
+fn header_name(k: &str) -> Option<HeaderName> {
+    NAMES.with_borrow_mut(|names| {
+        if let Some((_, n)) = names.iter().find(|(name, _)| name == k) {
+            return Some(n.clone());
+        }
+        let n = HeaderName::from_bytes(k.as_bytes()).ok()?;
+        if names.len() < 64 {
+            names.push((k.to_string(), n.clone()));
+        }
+        Some(n)
+    })
 }
 
 /// The connection is refused (W3SVC stopped): the service errors, hyper drops the connection.
@@ -432,14 +499,12 @@ async fn handle(
     let limits = snap.limits;
     let close = wants_close || !limits.keep_alive;
     let keep_alive10 = keep_alive10 && !close;
-    let mut f = None;
-    let served = shared.serve(&snap, &request, cookie.as_deref(), client, |s| {
-        *f.insert(framing(&s.reply, &limits, close, keep_alive10, head))
-    });
-    match f {
-        Some(f) if served.reply.status != 0 => Ok(respond(served.reply, f)),
-        _ => Err(Refused),
+    let (reply, f) = shared
+        .serve(&snap, request, cookie.as_deref(), client, |s| framing(&s.reply, &limits, close, keep_alive10, head));
+    if reply.status == 0 {
+        return Err(Refused);
     }
+    Ok(respond(reply, f))
 }
 
 /// A running server: its bound addresses, and the way to stop it.
@@ -593,3 +658,6 @@ async fn admin_entry(
 ) -> Result<Response<Body>, Infallible> {
     Ok(admin::handle(shared, peer, req).await)
 }
+
+#[cfg(test)]
+mod tests;

@@ -294,7 +294,7 @@ pub fn ordered_headers<'a>(
     let own = reply
         .headers
         .iter()
-        .filter(|(k, _)| !["content-length", "date", "connection"].contains(&k.to_ascii_lowercase().as_str()))
+        .filter(|(k, _)| !["content-length", "date", "connection"].iter().any(|n| k.eq_ignore_ascii_case(n)))
         .map(|(k, v)| (k.as_str(), v.as_str()));
     let mut out: Vec<(&str, &str)> = Vec::with_capacity(reply.headers.len() + 4);
     match producer {
