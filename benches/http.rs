@@ -13,6 +13,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use iisim::http::{self, Listen, Options, Shared};
 
+// The allocator `iisim serve` runs with (emulator/main.rs), for both servers alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CONNECTIONS: usize = 4;
 const PER_CONNECTION: usize = 250;
 

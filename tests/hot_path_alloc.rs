@@ -104,3 +104,23 @@ fn a_url_without_a_session_segment_does_not_pay_for_the_asp_net_filter() {
         assert_eq!(fast, 0, "{url}: the serve path's preparation allocated {fast} times");
     }
 }
+
+/// HTTP.sys's layer in front of hyper (`http::conn`) allocates nothing for a request head that
+/// passes, nor for fixing the response head on its way out.
+#[test]
+fn the_wire_layer_allocates_nothing_on_the_good_path() {
+    use iisim::http::conn::{fix_head, inspect, Inspected};
+    let limits = iisim::http::wire::Limits::default();
+    let head = b"GET /Site1/App1/default.aspx?x=1 HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/8\r\n\
+Accept: */*\r\nCookie: ASP.NET_SessionId=abc\r\n\r\n";
+    let response = b"HTTP/1.0 200 OK\r\ncontent-length: 12\r\netag: \"1:2\"\r\nx-aspnet-version: 2.0.50727\r\n\r\n";
+    let mut out = response.to_vec();
+    let (n, passed) = allocations(|| {
+        let passed = matches!(inspect(head, &limits), Inspected::Pass(p) if p.rewritten.is_none());
+        (passed, fix_head(&mut out))
+    });
+    assert!(passed.0, "the head passes as sent");
+    assert_eq!(passed.1, (200, Some(12)));
+    assert_eq!(n, 0, "allocations on the wire layer's good path");
+    assert!(out.starts_with(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nETag: "));
+}

@@ -258,6 +258,8 @@ impl<V> SegTree<V> {
 pub(super) struct Files {
     /// (path as written, is a folder), in case-insensitive path order.
     entries: Vec<(Box<str>, bool)>,
+    /// When each entry was last written (virtual seconds), by the same index.
+    times: Vec<u64>,
     table: HashTable<u32>,
 }
 
@@ -329,14 +331,20 @@ impl<'a> PathQuery<'a> {
 
 impl Files {
     /// The index of `entries`, given in case-insensitive path order.
-    pub(super) fn new<'a>(entries: impl Iterator<Item = (&'a str, bool)>) -> Files {
-        let entries: Vec<(Box<str>, bool)> = entries.map(|(p, d)| (p.into(), d)).collect();
+    pub(super) fn new<'a>(entries: impl Iterator<Item = (&'a str, bool, u64)>) -> Files {
+        let (entries, times): (Vec<(Box<str>, bool)>, Vec<u64>) = entries.map(|(p, d, t)| ((p.into(), d), t)).unzip();
         let mut table = HashTable::with_capacity(entries.len());
         for (i, (p, _)) in entries.iter().enumerate() {
             let i = u32::try_from(i).expect("fewer than 2^32 files");
             table.insert_unique(PathQuery::whole(p).hash(), i, |&j| PathQuery::whole(&entries[j as usize].0).hash());
         }
-        Files { entries, table }
+        Files { entries, times, table }
+    }
+
+    /// When the file or folder at the path was last written (virtual seconds).
+    pub(super) fn modified(&self, q: PathQuery<'_>) -> Option<u64> {
+        let entries = &self.entries;
+        self.table.find(q.hash(), |&i| q.matches(&entries[i as usize].0)).map(|&i| self.times[i as usize])
     }
 
     /// Whether the path exists: `Some(true)` a folder, `Some(false)` a file.
@@ -374,7 +382,8 @@ mod tests {
     #[test]
     fn files_compare_as_the_disk_does() {
         let f = Files::new(
-            [("C:\\a", true), ("C:\\a\\B.htm", false), ("C:\\a\\c", true), ("C:\\a\\c\\d.txt", false)].into_iter(),
+            [("C:\\a", true, 0), ("C:\\a\\B.htm", false, 7), ("C:\\a\\c", true, 0), ("C:\\a\\c\\d.txt", false, 9)]
+                .into_iter(),
         );
         assert_eq!(f.get(PathQuery::whole("c:/A/b.HTM")), Some(false));
         assert_eq!(f.get(PathQuery { base: "C:\\A\\", rest: "/c/D.txt" }), Some(false));
@@ -382,6 +391,7 @@ mod tests {
         assert_eq!(f.get(PathQuery { base: "C:\\A", rest: "" }), Some(true));
         assert_eq!(f.get(PathQuery { base: "C:\\A", rest: "/x" }), None);
         assert_eq!(f.list("c:\\a"), [("B.htm".to_string(), false), ("c".to_string(), true)]);
+        assert_eq!(f.modified(PathQuery { base: "C:\\A\\", rest: "/c/D.txt" }), Some(9));
     }
 
     #[test]

@@ -330,6 +330,10 @@ pub struct View {
     pub(super) pools: CiMap<PoolView>,
     /// `EnableTraceMethod` under [`W3SVC_PARAMETERS_KEY`] is 1 (HTTP-15).
     pub(super) trace_enabled: bool,
+    /// WebDAV is allowed: any IIS 5.x, or IIS 6 with the WebDAV extension allowed (HTTP-16).
+    pub(super) webdav: bool,
+    /// The metabase's change number, the second part of static files' ETags (HTTP-25).
+    pub(super) change_number: u64,
     pub(super) notes: Vec<Decision>,
     /// The state of the machine compiled.
     stamp: Stamp,
@@ -908,7 +912,16 @@ impl View {
             walk.visit(key, &mut sites, &mut keys, true);
         }
         drop(walk);
-        let files = Arc::new(Files::new(m.fs().entries()));
+        let files = Arc::new(Files::new(m.fs().entries_timed()));
+        // A row `1,<path>\httpext.dll,...` of WebSvcExtRestrictionList allows WebDAV (HTTP-16).
+        let webdav = !m.edition().is_iis6()
+            || mb.own("/LM/W3SVC", "WebSvcExtRestrictionList").and_then(Value::as_multi).is_some_and(|rows| {
+                rows.iter().any(|r| {
+                    let mut f = r.split(',');
+                    f.next().is_some_and(|a| a.trim() == "1")
+                        && f.next().is_some_and(|p| p.trim().to_ascii_lowercase().ends_with("\\httpext.dll"))
+                })
+            });
         View {
             edition: m.edition(),
             http,
@@ -922,6 +935,8 @@ impl View {
             files,
             pools,
             trace_enabled,
+            webdav,
+            change_number: mb.version(),
             notes,
             stamp: Stamp::of(m),
             base,
@@ -1013,6 +1028,8 @@ impl View {
         view.sites = sites;
         view.keys = tree;
         view.stamp = Stamp::of(m);
+        // Static files' ETags end with the metabase's change number (HTTP-25).
+        view.change_number = mb.version();
         Some(view)
     }
 
@@ -1097,6 +1114,12 @@ impl View {
     /// Whether `path` is a content folder.
     pub fn is_dir(&self, path: &str) -> bool {
         self.files.get(PathQuery::whole(path)) == Some(true)
+    }
+
+    /// When the file or folder `base` + `rest` (URL segments) was last written (virtual seconds).
+    #[inline]
+    pub(super) fn file_time(&self, base: &str, rest: &str) -> Option<u64> {
+        self.files.modified(PathQuery { base, rest })
     }
 
     /// Whether the file or folder `base` + `rest` (URL segments) exists: `Some(true)` a folder.

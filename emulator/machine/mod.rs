@@ -22,6 +22,10 @@ use fs::FileSystem;
 use journal::{Change, Effect, EventEntry, EventLog, Journal, Level};
 use registry::Registry;
 
+/// The virtual clock's zero as a Unix time: 2005-06-23 09:00:00 UTC, where `date /t` and
+/// `time /t` start on the emulated box; file times and HTTP.sys's logs count from it.
+pub const EPOCH_UNIX: u64 = 1_119_517_200;
+
 /// Where IIS setup puts `adsutil.vbs` (ADS-01).
 pub const ADSUTIL_PATH: &str = "C:\\Inetpub\\AdminScripts\\adsutil.vbs";
 
@@ -283,7 +287,7 @@ impl Machine {
         &self.events
     }
 
-    /// The virtual clock, in seconds since the scenario started.
+    /// The virtual clock, in seconds since the scenario started (at [`EPOCH_UNIX`]).
     pub fn clock(&self) -> u64 {
         self.clock
     }
@@ -464,6 +468,7 @@ impl Machine {
     /// Moves the virtual clock forward to `time` (never back).
     pub fn set_clock(&mut self, time: u64) {
         self.clock = self.clock.max(time);
+        self.fs.set_now(self.clock);
     }
 
     /// Keeps only the newest `keep` event-log entries (a long-running server's bounded tail).
