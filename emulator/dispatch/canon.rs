@@ -161,6 +161,32 @@ pub struct Shape {
     pub suspect: bool,
 }
 
+/// Byte classes [`already_canonical`] looks for, as bits of [`CLASS`].
+const SLASH: u8 = 1;
+const QUERY: u8 = 2;
+/// `:` or `;` (SEC-05, SEC-08).
+const COLON: u8 = 4;
+/// Anything that takes the whole procedure: `%`, `\`, control characters, non-ASCII.
+const BAD: u8 = 8;
+
+/// Each byte's class, so the scan of a path tests a table entry rather than branching per byte
+/// (a mixed-case URL would otherwise steer a branch differently at every letter).
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b as u8 {
+            b'/' => SLASH,
+            b'?' => QUERY,
+            b':' | b';' => COLON,
+            b'%' | b'\\' | 0..=0x1f | 0x7f.. => BAD,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+};
+
 /// The path of a target that needs no change, and its shape: origin form, no escape, no `\\`,
 /// no non-ASCII byte, no control character, no dot segment. Anything else takes the whole procedure.
 fn already_canonical(raw: &str) -> Option<(&str, Shape)> {
@@ -172,33 +198,34 @@ fn already_canonical(raw: &str) -> Option<(&str, Shape)> {
     let mut seg = 1;
     let mut shape = Shape::default();
     let mut slashes = 0;
-    let mut prev = b'/';
+    let mut seen = 0u8;
     let dot_segment = |s: &[u8]| s == b"." || s == b"..";
-    for (i, &b) in bytes.iter().enumerate().skip(1) {
-        match b {
-            b'?' => {
+    let mut i = 1;
+    while i < bytes.len() {
+        let class = CLASS[usize::from(bytes[i])];
+        seen |= class;
+        if class & (SLASH | QUERY) != 0 {
+            if class == QUERY {
                 end = i;
                 break;
             }
-            b'/' => {
-                if dot_segment(&bytes[seg..i]) {
-                    return None;
-                }
-                shape.longest = shape.longest.max(i - seg);
-                shape.empty_segment |= prev == b'/';
-                shape.suspect |= matches!(prev, b'.' | b' ');
-                slashes += 1;
-                seg = i + 1;
+            if dot_segment(&bytes[seg..i]) {
+                return None;
             }
-            b':' | b';' => shape.suspect = true,
-            b'%' | b'\\' | 0..=0x1f | 0x7f.. => return None,
-            _ => {}
+            let prev = bytes[i - 1];
+            shape.longest = shape.longest.max(i - seg);
+            shape.empty_segment |= prev == b'/';
+            shape.suspect |= matches!(prev, b'.' | b' ');
+            slashes += 1;
+            seg = i + 1;
         }
-        prev = b;
+        i += 1;
     }
-    if dot_segment(&bytes[seg..end]) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
+    let prev = bytes[end - 1];
+    if seen & BAD != 0 || dot_segment(&bytes[seg..end]) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
         return None;
     }
+    shape.suspect |= seen & COLON != 0;
     shape.longest = shape.longest.max(end - seg);
     shape.suspect |= matches!(prev, b'.' | b' ');
     let trailing = end > 1 && prev == b'/';

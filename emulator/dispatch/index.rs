@@ -2,19 +2,86 @@
 //! at a time, bindings, extensions, MIME types and content files, all looked up without allocating.
 //!
 //! Every table hashes ASCII-lower-cased bytes and compares with `eq_ignore_ascii_case`, so a URL
-//! is matched as written, never copied into a lower-cased string first.
+//! is matched as written, never copied into a lower-cased string first. Whole names are hashed
+//! eight bytes at a time, lower-cased in the word itself.
 
 use hashbrown::HashTable;
 
-/// FNV-1a over ASCII-lower-cased bytes, finished with a 64-bit mixer so that the table's control
-/// bytes (the top bits) are spread.
+/// The multiplier of the word hash (the golden ratio's, odd).
+const MUL: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// The 64-bit finalizer (MurmurHash3's), so that the table's control bytes (the top bits) are spread.
+#[inline]
+fn finish(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// The starting state of a hash seeded by `seed` (a parent node, a port).
+#[inline]
+fn start(seed: u64) -> u64 {
+    0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(MUL)
+}
+
+/// Folds one word into a hash state.
+#[inline]
+fn mix(h: u64, w: u64) -> u64 {
+    (h.rotate_left(26) ^ w).wrapping_mul(MUL)
+}
+
+/// The eight bytes of `w` with ASCII capitals lower-cased (other bytes unchanged).
+#[inline]
+fn lower_word(w: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = w & LOW7;
+    // Per byte, no carry between bytes: the high bit says `>= 'A'` and `> 'Z'`.
+    let ge_a = low.wrapping_add(0x3f3f_3f3f_3f3f_3f3f);
+    let gt_z = low.wrapping_add(0x2525_2525_2525_2525);
+    let upper = ge_a & !gt_z & !w & HIGH;
+    w | (upper >> 2)
+}
+
+/// The bytes of a slice shorter than eight as one little-endian word, zero-padded.
+#[inline]
+fn tail_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    if n >= 4 {
+        let lo = u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let hi = u64::from(u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]));
+        lo | (hi << (8 * (n - 4)))
+    } else if n > 0 {
+        u64::from(b[0]) | (u64::from(b[n / 2]) << (8 * (n / 2))) | (u64::from(b[n - 1]) << (8 * (n - 1)))
+    } else {
+        0
+    }
+}
+
+/// Feeds `b`'s bytes, lower-cased, a word at a time, then its length.
+#[inline]
+fn feed(mut h: u64, b: &[u8]) -> u64 {
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        h = mix(h, lower_word(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])));
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        h = mix(h, lower_word(tail_word(rest)));
+    }
+    mix(h, b.len() as u64)
+}
+
+/// A byte-at-a-time case-insensitive hash, for keys made of several parts (bindings).
 #[derive(Clone, Copy)]
 pub(super) struct CiHash(u64);
 
 impl CiHash {
-    /// A hash started from `seed` (a parent node, a port).
+    /// A hash started from `seed` (a port).
     pub(super) fn new(seed: u64) -> CiHash {
-        CiHash(0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        CiHash(start(seed))
     }
 
     /// Feeds one byte, lower-cased.
@@ -26,51 +93,144 @@ impl CiHash {
     /// Feeds a string's bytes, lower-cased.
     #[inline]
     pub(super) fn str(&mut self, s: &str) {
-        for b in s.bytes() {
-            self.byte(b);
-        }
+        self.0 = feed(self.0, s.as_bytes());
     }
 
     /// The finished hash.
     #[inline]
     pub(super) fn finish(self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
+        finish(self.0)
     }
 }
 
-/// The hash of one string, case-insensitively.
+/// The hash of one string, case-insensitively, a word at a time.
+#[inline]
 pub(super) fn ci_hash(seed: u64, s: &str) -> u64 {
-    let mut h = CiHash::new(seed);
-    h.str(s);
-    h.finish()
+    finish(feed(start(seed), s.as_bytes()))
+}
+
+/// The longest name [`Folded`] holds.
+const FOLDED: usize = 24;
+
+/// A short name lower-cased into little-endian words (zero-padded): the words [`feed`] hashes, so
+/// a name is read once for both its hash and its comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Folded {
+    words: [u64; FOLDED / 8],
+    len: u8,
+}
+
+impl Folded {
+    /// The folded name, if it is at most [`FOLDED`] bytes long.
+    #[inline]
+    fn new(b: &[u8]) -> Option<Folded> {
+        if b.len() > FOLDED {
+            return None;
+        }
+        let mut words = [0; FOLDED / 8];
+        for (k, w) in b.chunks(8).enumerate() {
+            words[k] = lower_word(if w.len() == 8 {
+                u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
+            } else {
+                tail_word(w)
+            });
+        }
+        Some(Folded { words, len: b.len() as u8 })
+    }
+
+    /// [`ci_hash`] of the name.
+    #[inline]
+    fn hash(&self, seed: u64) -> u64 {
+        let len = usize::from(self.len);
+        let mut h = start(seed);
+        for &w in &self.words[..len.div_ceil(8)] {
+            h = mix(h, w);
+        }
+        finish(mix(h, len as u64))
+    }
 }
 
 /// A map from case-insensitive names to values; the first value inserted for a name stays unless
 /// [`CiMap::insert_last`] is used.
+///
+/// Names of up to eight bytes (extensions, most pool names) live in a small open-addressed table
+/// of their lower-cased word, so looking one up is a load, a multiply and a compare.
 #[derive(Debug, Clone)]
 pub(super) struct CiMap<V> {
     items: Vec<(Box<str>, V)>,
     table: HashTable<u32>,
+    /// Names of 1 to 8 bytes: (lower-cased word, length, item), a power of two long, half full
+    /// at most; a length of 0 marks a free slot.
+    short: Box<[Short]>,
+    shorts: usize,
+    /// Two bits per longer name's hash (a Bloom filter), so most misses end before probing.
+    filter: u128,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Short {
+    word: u64,
+    len: u32,
+    item: u32,
 }
 
 impl<V> Default for CiMap<V> {
     fn default() -> Self {
-        CiMap { items: Vec::new(), table: HashTable::new() }
+        CiMap { items: Vec::new(), table: HashTable::new(), short: Box::default(), shorts: 0, filter: 0 }
     }
 }
 
+/// The filter bits of a hash (bits the table's index and tag do not favour).
+#[inline]
+fn filter_bits(hash: u64) -> u128 {
+    (1 << ((hash >> 32) & 127)) | (1 << ((hash >> 40) & 127))
+}
+
+/// Where a short name's probe starts, in a table of `mask + 1` slots.
+#[inline]
+fn short_home(word: u64, len: usize, mask: usize) -> usize {
+    ((word ^ len as u64).wrapping_mul(MUL) >> 40) as usize & mask
+}
+
 impl<V> CiMap<V> {
+    #[inline]
     fn slot(&self, name: &str) -> Option<u32> {
+        let b = name.as_bytes();
+        if (1..=8).contains(&b.len()) {
+            return self.short_slot(b);
+        }
         self.slot_hashed(ci_hash(0, name), name)
     }
 
     #[inline]
+    fn short_slot(&self, b: &[u8]) -> Option<u32> {
+        if self.short.is_empty() {
+            return None;
+        }
+        let word = Folded::new(b)?.words[0];
+        let mask = self.short.len() - 1;
+        let mut i = short_home(word, b.len(), mask);
+        loop {
+            let s = self.short[i];
+            if s.len == 0 {
+                return None;
+            }
+            if s.word == word && s.len as usize == b.len() {
+                return Some(s.item);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
     fn slot_hashed(&self, hash: u64, name: &str) -> Option<u32> {
+        if (1..=8).contains(&name.len()) {
+            return self.short_slot(name.as_bytes());
+        }
+        let bits = filter_bits(hash);
+        if self.filter & bits != bits {
+            return None;
+        }
         let items = &self.items;
         self.table.find(hash, |&i| items[i as usize].0.eq_ignore_ascii_case(name)).copied()
     }
@@ -99,8 +259,41 @@ impl<V> CiMap<V> {
     fn push(&mut self, name: &str, value: V) {
         let i = u32::try_from(self.items.len()).expect("fewer than 2^32 entries");
         self.items.push((name.into(), value));
+        if (1..=8).contains(&name.len()) {
+            self.shorts += 1;
+            if self.shorts * 2 > self.short.len() {
+                self.rebuild_short();
+            } else {
+                Self::place(&mut self.short, name, i);
+            }
+            return;
+        }
+        let hash = ci_hash(0, name);
+        self.filter |= filter_bits(hash);
         let items = &self.items;
-        self.table.insert_unique(ci_hash(0, name), i, |&j| ci_hash(0, &items[j as usize].0));
+        self.table.insert_unique(hash, i, |&j| ci_hash(0, &items[j as usize].0));
+    }
+
+    /// Puts short name `name` (item `item`) in the first free slot from its home.
+    fn place(short: &mut [Short], name: &str, item: u32) {
+        let word = Folded::new(name.as_bytes()).map_or(0, |f| f.words[0]);
+        let mask = short.len() - 1;
+        let mut i = short_home(word, name.len(), mask);
+        while short[i].len != 0 {
+            i = (i + 1) & mask;
+        }
+        short[i] = Short { word, len: name.len() as u32, item };
+    }
+
+    /// Grows the short-name table to twice its names, at least 8 slots, and places them again.
+    fn rebuild_short(&mut self) {
+        let mut short = vec![Short::default(); (self.shorts * 2).next_power_of_two().max(8)].into_boxed_slice();
+        for (i, (name, _)) in self.items.iter().enumerate() {
+            if (1..=8).contains(&name.len()) {
+                Self::place(&mut short, name, i as u32);
+            }
+        }
+        self.short = short;
     }
 
     /// The value for `name`, compared without regard to ASCII case.
@@ -128,7 +321,8 @@ impl<V: PartialEq> PartialEq for CiMap<V> {
 
 impl<V: Eq> Eq for CiMap<V> {}
 
-/// A tree of path segments with a case-insensitive child index: one hash probe per segment.
+/// A tree of path segments with a case-insensitive child index: one hash probe per segment, none
+/// below a node without children.
 #[derive(Debug, Clone)]
 pub(super) struct SegTree<V> {
     nodes: Vec<SegNode<V>>,
@@ -144,38 +338,75 @@ impl<V> Default for SegTree<V> {
 #[derive(Debug, Clone)]
 struct SegNode<V> {
     parent: u32,
-    seg: Box<str>,
+    /// Some node has this one as its parent.
+    has_children: bool,
+    seg: Seg,
     value: Option<V>,
+}
+
+/// A segment's name: lower-cased in the node when short, so that comparing it reads no other
+/// memory and compares words.
+#[derive(Debug, Clone)]
+enum Seg {
+    Folded(Folded),
+    Long(Box<str>),
+}
+
+impl Seg {
+    fn new(s: &str) -> Seg {
+        Folded::new(s.as_bytes()).map_or_else(|| Seg::Long(s.into()), Seg::Folded)
+    }
+
+    /// The name's [`ci_hash`].
+    fn hash(&self, seed: u64) -> u64 {
+        match self {
+            Seg::Folded(f) => f.hash(seed),
+            Seg::Long(s) => ci_hash(seed, s),
+        }
+    }
+}
+
+/// A segment being looked up: folded once when short.
+enum Probe<'a> {
+    Folded(Folded),
+    Long(&'a str),
+}
+
+impl Probe<'_> {
+    #[inline]
+    fn hash(&self, seed: u64) -> u64 {
+        match self {
+            Probe::Folded(f) => f.hash(seed),
+            Probe::Long(s) => ci_hash(seed, s),
+        }
+    }
+
+    #[inline]
+    fn matches(&self, seg: &Seg) -> bool {
+        match (self, seg) {
+            (Probe::Folded(a), Seg::Folded(b)) => a == b,
+            (Probe::Long(a), Seg::Long(b)) => a.eq_ignore_ascii_case(b),
+            _ => false,
+        }
+    }
 }
 
 /// The parent of a tree's roots.
 const NO_PARENT: u32 = u32::MAX;
 
 impl<V> SegTree<V> {
-    fn child_hash(parent: u32, seg: &str) -> u64 {
-        ci_hash(u64::from(parent), seg)
-    }
-
     /// The child of `parent` named `seg`.
     #[inline]
     pub(super) fn child(&self, parent: u32, seg: &str) -> Option<u32> {
-        self.child_hashed(parent, Self::child_hash(parent, seg), seg)
-    }
-
-    /// The hash [`SegTree::child_hashed`] wants, started: feed the segment's bytes, then finish.
-    #[inline]
-    pub(super) fn hasher(parent: u32) -> CiHash {
-        CiHash::new(u64::from(parent))
-    }
-
-    /// [`SegTree::child`] with the hash of `(parent, seg)` already computed by [`SegTree::hasher`].
-    #[inline]
-    pub(super) fn child_hashed(&self, parent: u32, hash: u64, seg: &str) -> Option<u32> {
+        if parent != NO_PARENT && !self.nodes[parent as usize].has_children {
+            return None;
+        }
+        let probe = Folded::new(seg.as_bytes()).map_or(Probe::Long(seg), Probe::Folded);
         let nodes = &self.nodes;
         self.children
-            .find(hash, |&i| {
+            .find(probe.hash(u64::from(parent)), |&i| {
                 let n = &nodes[i as usize];
-                n.parent == parent && n.seg.eq_ignore_ascii_case(seg)
+                n.parent == parent && probe.matches(&n.seg)
             })
             .copied()
     }
@@ -191,11 +422,15 @@ impl<V> SegTree<V> {
             return i;
         }
         let i = u32::try_from(self.nodes.len()).expect("fewer than 2^32 nodes");
-        self.nodes.push(SegNode { parent, seg: seg.into(), value: None });
+        self.nodes.push(SegNode { parent, has_children: false, seg: Seg::new(seg), value: None });
+        if let Some(p) = self.nodes.get_mut(parent as usize) {
+            p.has_children = true;
+        }
         let nodes = &self.nodes;
-        self.children.insert_unique(Self::child_hash(parent, seg), i, |&j| {
+        let hash = nodes[i as usize].seg.hash(u64::from(parent));
+        self.children.insert_unique(hash, i, |&j| {
             let n = &nodes[j as usize];
-            Self::child_hash(n.parent, &n.seg)
+            n.seg.hash(u64::from(n.parent))
         });
         i
     }
@@ -240,59 +475,144 @@ fn fs_byte(b: u8) -> u8 {
     }
 }
 
+/// The hash state of a path's components (split at `\` and `/`, empty ones skipped), each fed a
+/// word at a time and lower-cased: a folder's state, kept, lets a probe hash only the rest.
+#[inline]
+fn feed_components(mut h: u64, path: &str) -> u64 {
+    let bytes = path.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\\' || b == b'/' {
+            if i > start {
+                h = feed(h, &bytes[start..i]);
+            }
+            start = i + 1;
+        }
+    }
+    if bytes.len() > start {
+        h = feed(h, &bytes[start..]);
+    }
+    h
+}
+
+/// Whether `text` may have something `trim` (or trimming `extra`) would take from its end.
+#[inline]
+fn ragged_end(text: &str, extra: &[u8]) -> bool {
+    text.as_bytes().last().is_some_and(|&b| !b.is_ascii_graphic() || extra.contains(&b))
+}
+
+/// Whether `text` may have white space at its start.
+#[inline]
+fn ragged_start(text: &str) -> bool {
+    text.as_bytes().first().is_some_and(|&b| !b.is_ascii_graphic())
+}
+
+/// The hash state of folder `base` that [`PathQuery::under_known`] wants, computed once per key.
+pub(super) fn folder_state(base: &str) -> u64 {
+    feed_components(start(0), base.trim_start().trim_end_matches('\\'))
+}
+
+/// Whether two paths' bytes are the same as the disk compares them (see [`fs_byte`]).
+#[inline]
+fn fs_eq(a: &[u8], b: &[u8]) -> bool {
+    a.eq_ignore_ascii_case(b) || (a.len() == b.len() && a.iter().zip(b).all(|(&x, &y)| fs_byte(x) == fs_byte(y)))
+}
+
 /// A path given as a folder and segments below it (`base\seg\seg`), without building the string.
 #[derive(Clone, Copy)]
 pub(super) struct PathQuery<'a> {
     /// The folder (or the whole path, when `rest` is empty).
-    pub base: &'a str,
+    base: &'a str,
     /// `/`-separated segments below `base` (empty segments skipped), `""` for none.
-    pub rest: &'a str,
+    rest: &'a str,
+    /// The folder's [`folder_state`], when known.
+    base_state: Option<u64>,
 }
 
 impl<'a> PathQuery<'a> {
     /// A whole path.
     pub(super) fn whole(path: &'a str) -> PathQuery<'a> {
-        PathQuery { base: path, rest: "" }
+        PathQuery { base: path, rest: "", base_state: None }
+    }
+
+    /// The segments `rest` (`/`-separated) below folder `base`.
+    #[cfg(test)]
+    pub(super) fn under(base: &'a str, rest: &'a str) -> PathQuery<'a> {
+        PathQuery { base, rest, base_state: None }
+    }
+
+    /// [`PathQuery::under`] with the folder's [`folder_state`] already computed.
+    #[inline]
+    pub(super) fn under_known(base: &'a str, base_state: u64, rest: &'a str) -> PathQuery<'a> {
+        PathQuery { base, rest, base_state: Some(base_state) }
     }
 
     /// The pieces of the path as the disk compares them (see `fs_key`): ends trimmed of spaces,
-    /// then of trailing separators.
-    fn pieces(&self) -> (&'a str, impl Iterator<Item = &'a str> + Clone) {
+    /// then of trailing separators; and whether the folder is the one [`folder_state`] hashes.
+    #[inline]
+    fn pieces(&self) -> (&'a str, &'a str, bool) {
         let segs: &'a str = self.rest;
-        let mut last_trim = segs.trim_end_matches('/');
-        if !last_trim.is_empty() {
-            last_trim = last_trim.trim_end();
-        }
-        let base = if last_trim.is_empty() {
-            self.base.trim().trim_end_matches(['\\', '/'])
-        } else {
-            self.base.trim_start().trim_end_matches('\\')
-        };
-        (base, last_trim.split('/').filter(|s| !s.is_empty()))
-    }
-
-    fn hash(&self) -> u64 {
-        let (base, segs) = self.pieces();
-        let mut h = CiHash::new(0);
-        for b in base.bytes() {
-            h.byte(fs_byte(b));
-        }
-        for s in segs {
-            h.byte(b'\\');
-            for b in s.bytes() {
-                h.byte(fs_byte(b));
+        let mut last_trim = segs;
+        if ragged_end(segs, b"/") {
+            last_trim = segs.trim_end_matches('/');
+            if !last_trim.is_empty() {
+                last_trim = last_trim.trim_end();
             }
         }
-        h.finish()
+        let base = if ragged_start(self.base) { self.base.trim_start() } else { self.base };
+        if last_trim.is_empty() {
+            let base = if ragged_end(base, b"\\/") { base.trim_end().trim_end_matches(['\\', '/']) } else { base };
+            // Only trailing white space (a component of its own, or a component's end) differs.
+            (base, last_trim, !self.base.ends_with(char::is_whitespace))
+        } else {
+            (if ragged_end(base, b"\\") { base.trim_end_matches('\\') } else { base }, last_trim, true)
+        }
+    }
+
+    #[inline]
+    fn hash(&self) -> u64 {
+        let (base, segs, same) = self.pieces();
+        let h = match self.base_state {
+            Some(state) if same => state,
+            _ => feed_components(start(0), base),
+        };
+        finish(feed_components(h, segs))
     }
 
     fn bytes(&self) -> impl Iterator<Item = u8> + 'a {
-        let (base, segs) = self.pieces();
+        let (base, segs, _) = self.pieces();
+        let segs = segs.split('/').filter(|s| !s.is_empty());
         base.bytes().chain(segs.flat_map(|s| std::iter::once(b'\\').chain(s.bytes()))).map(fs_byte)
     }
 
+    /// Whether the path is `stored` (the disk's comparison: `/` as `\`, any case).
+    #[inline]
     fn matches(&self, stored: &str) -> bool {
-        self.bytes().eq(PathQuery::whole(stored).bytes())
+        let s = PathQuery::whole(stored).pieces().0.as_bytes();
+        let (base, segs, _) = self.pieces();
+        let b = base.as_bytes();
+        if s.len() < b.len() || !fs_eq(&s[..b.len()], b) {
+            return false;
+        }
+        let mut at = b.len();
+        let segs = segs.as_bytes();
+        let mut from = 0;
+        // Each non-empty `/`-separated segment of the rest is `\\segment` in the stored path.
+        for (i, &c) in segs.iter().enumerate().chain(std::iter::once((segs.len(), &b'/'))) {
+            if c != b'/' {
+                continue;
+            }
+            if i > from {
+                let seg = &segs[from..i];
+                let end = at + 1 + seg.len();
+                if s.len() < end || fs_byte(s[at]) != b'\\' || !fs_eq(&s[at + 1..end], seg) {
+                    return false;
+                }
+                at = end;
+            }
+            from = i + 1;
+        }
+        at == s.len()
     }
 }
 
@@ -346,10 +666,10 @@ mod tests {
             [("C:\\a", true), ("C:\\a\\B.htm", false), ("C:\\a\\c", true), ("C:\\a\\c\\d.txt", false)].into_iter(),
         );
         assert_eq!(f.get(PathQuery::whole("c:/A/b.HTM")), Some(false));
-        assert_eq!(f.get(PathQuery { base: "C:\\A\\", rest: "/c/D.txt" }), Some(false));
-        assert_eq!(f.get(PathQuery { base: "C:\\A", rest: "/c/" }), Some(true));
-        assert_eq!(f.get(PathQuery { base: "C:\\A", rest: "" }), Some(true));
-        assert_eq!(f.get(PathQuery { base: "C:\\A", rest: "/x" }), None);
+        assert_eq!(f.get(PathQuery::under("C:\\A\\", "/c/D.txt")), Some(false));
+        assert_eq!(f.get(PathQuery::under("C:\\A", "/c/")), Some(true));
+        assert_eq!(f.get(PathQuery::under("C:\\A", "")), Some(true));
+        assert_eq!(f.get(PathQuery::under("C:\\A", "/x")), None);
         assert_eq!(f.list("c:\\a"), [("B.htm".to_string(), false), ("c".to_string(), true)]);
     }
 

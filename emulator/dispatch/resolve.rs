@@ -247,18 +247,60 @@ fn extension(seg: &str) -> Option<&str> {
     (ext.len() > 1).then_some(ext)
 }
 
+/// Where the segment of `path` starting at `start` ends (its `/` or the path's end), its first `;`,
+/// and its last `.` before that `;`: one pass, no search set up per call.
+#[inline]
+fn scan_segment(path: &[u8], start: usize) -> (usize, Option<usize>, Option<usize>) {
+    let (mut semi, mut dot) = (None, None);
+    let mut i = start;
+    while i < path.len() {
+        let class = SEGMENT_CLASS[usize::from(path[i])];
+        if class != 0 {
+            match class {
+                SEG_END => break,
+                SEG_SEMI if semi.is_none() => semi = Some(i),
+                SEG_DOT if semi.is_none() => dot = Some(i),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    (i, semi, dot)
+}
+
+/// What [`scan_segment`] stops at: `/`, `;`, `.`; every other byte is 0 (a test, not a branch each).
+const SEG_END: u8 = 1;
+const SEG_SEMI: u8 = 2;
+const SEG_DOT: u8 = 3;
+static SEGMENT_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'/' as usize] = SEG_END;
+    t[b';' as usize] = SEG_SEMI;
+    t[b'.' as usize] = SEG_DOT;
+    t
+};
+
+/// `text.trim()`, without its set-up when neither end is white space (as a Host header's ends).
+#[inline]
+fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
 /// The Host header's name without `:port`, trimmed; `None` when empty.
 fn host_name(host: &str) -> Option<&str> {
-    let h = host.trim();
+    let h = trim(host);
     let name = if h.starts_with('[') {
         h.split_inclusive(']').next().unwrap_or(h)
     } else {
-        match h.rsplit_once(':') {
-            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        match h.bytes().rposition(|b| b == b':') {
+            Some(at) if h.as_bytes()[at + 1..].iter().all(u8::is_ascii_digit) => &h[..at],
             _ => h,
         }
     };
-    let name = name.trim();
+    let name = trim(name);
     (!name.is_empty()).then_some(name)
 }
 
@@ -548,37 +590,16 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         let dotstar = !self.iis6() && self.view.policies.iis5_wildcards == "dotstar_only";
         let mut walk = self.view.walk(site);
         let text: &str = &url.text;
-        let bytes = text.as_bytes();
         let mut start = 1;
-        // One pass over each segment: its hash for the key tree, its first `;` and last dot before.
-        while start < bytes.len() {
-            let mut hash = walk.hasher();
-            let (mut end, mut semi, mut dot) = (bytes.len(), None, None);
-            for (i, &b) in bytes.iter().enumerate().skip(start) {
-                match b {
-                    b'/' => {
-                        end = i;
-                        break;
-                    }
-                    b';' if semi.is_none() => semi = Some(i),
-                    b'.' if semi.is_none() => dot = Some(i),
-                    _ => {}
-                }
-                if let Some(h) = &mut hash {
-                    h.byte(b);
-                }
-            }
+        while start < text.len() {
+            let (end, semi, dot) = scan_segment(text.as_bytes(), start);
             if end > start {
-                let seg = &text[start..end];
-                match hash {
-                    Some(h) => walk.step_hashed(h.finish(), seg, end),
-                    None => walk.step(seg, end),
-                }
+                walk.step(&text[start..end], end);
+                // The extension: from the last dot before the first `;` (SM-10).
                 let name_end = semi.unwrap_or(end);
                 if let Some(d) = dot.filter(|&d| scripts && name_end - d > 1) {
-                    let ext = &text[d..name_end];
                     let maps = &walk.key.maps;
-                    let found = maps.get(ext).or_else(|| if dotstar { maps.dotstar() } else { None });
+                    let found = maps.get(&text[d..name_end]).or_else(|| if dotstar { maps.dotstar() } else { None });
                     if let Some(mapped) = found {
                         let script = Some((mapped, end, semi.is_some()));
                         return Found { script, key: walk.key, key_end: walk.end, upto: end, last: start };
@@ -712,7 +733,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         }
 
         let rest = &url.text[found.key_end..found.upto];
-        match self.view.file(&key.physical, rest) {
+        match self.view.file(key, rest) {
             Some(true) => self.directory(site, key, url, depth),
             _ if url.slash => {
                 let physical = self.physical();
@@ -730,7 +751,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     /// Whether the target's physical path is a file (`Some(false)`) or folder (`Some(true)`).
     fn target_file(&self) -> Option<bool> {
         let p = self.target.as_ref()?;
-        self.view.file(&p.key.physical, p.rest_segments())
+        self.view.file(p.key, p.rest_segments())
     }
 
     /// IIS 6 wildcard maps, in order (REQ-09, SM-05, SM-07); inert on IIS 5.x (SM-06).

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 
 use super::canon::{HttpSysParams, HTTP_PARAMETERS_KEY};
-use super::index::{ci_hash, CiHash, CiMap, Files, PathQuery, SegTree};
+use super::index::{ci_hash, folder_state, CiHash, CiMap, Files, PathQuery, SegTree};
 use super::Decision;
 use crate::edition::Edition;
 use crate::machine::Machine;
@@ -130,7 +130,8 @@ impl AppInfo {
 pub struct IsapiSet {
     /// The entries, expanded and lower-cased, in order.
     pub entries: Vec<String>,
-    paths: CiMap<()>,
+    /// The full paths, with their [`ci_hash`]: a processor is compared only on an equal hash.
+    paths: Vec<(u64, Box<str>)>,
     names: CiMap<()>,
 }
 
@@ -139,7 +140,7 @@ impl IsapiSet {
         let mut set = IsapiSet::default();
         for e in &entries {
             if e.contains(['\\', '/']) {
-                set.paths.insert_first(e, ());
+                set.paths.push((ci_hash(0, e), e.as_str().into()));
             } else {
                 set.names.insert_first(e, ());
             }
@@ -151,7 +152,8 @@ impl IsapiSet {
     #[inline]
     fn lists(&self, m: &Mapped) -> bool {
         let dll = &m.entry.processor;
-        self.paths.get_hashed(m.dll_hash, dll).is_some()
+        // Entries are lower-cased already, as is `dll_lc`: a plain comparison.
+        self.paths.iter().any(|(h, e)| *h == m.dll_hash && **e == *m.dll_lc)
             || self.names.get_hashed(m.file_hash, &dll[m.file_at..]).is_some()
     }
 }
@@ -167,6 +169,8 @@ pub struct Mapped {
     pub allowed: bool,
     /// Where the processor's file name starts, and the hashes of its path and name.
     file_at: usize,
+    /// The processor, lower-cased (InProcessIsapiApps entries are compared with it).
+    dll_lc: Box<str>,
     dll_hash: u64,
     file_hash: u64,
 }
@@ -229,6 +233,8 @@ pub struct KeyView {
     vpath_at: usize,
     /// Nearest ancestor Path plus the remaining segments, `%windir%` expanded (MB-21).
     pub physical: String,
+    /// The hash state of `physical`, so a file probe hashes only the URL below it.
+    pub(super) physical_state: u64,
     /// The application it belongs to (MB-21).
     pub app: Arc<AppInfo>,
     /// Effective AccessFlags.
@@ -546,6 +552,7 @@ impl<'m> Compiler<'m> {
                         aspnet: aspnet.get(&key).copied(),
                         allowed: extension_allowed(ext, &key),
                         file_at,
+                        dll_lc: dll.to_ascii_lowercase().into(),
                         dll_hash: ci_hash(0, dll),
                         file_hash: ci_hash(0, &dll[file_at..]),
                         entry,
@@ -899,10 +906,11 @@ impl View {
         self.files.get(PathQuery::whole(path)) == Some(true)
     }
 
-    /// Whether the file or folder `base` + `rest` (URL segments) exists: `Some(true)` a folder.
+    /// Whether the file or folder under `key`'s physical path at `rest` (URL segments) exists:
+    /// `Some(true)` a folder.
     #[inline]
-    pub(super) fn file(&self, base: &str, rest: &str) -> Option<bool> {
-        self.files.get(PathQuery { base, rest })
+    pub(super) fn file(&self, key: &KeyView, rest: &str) -> Option<bool> {
+        self.files.get(PathQuery::under_known(&key.physical, key.physical_state, rest))
     }
 
     /// The entries directly inside content folder `dir`: (name as written, is a folder), in order.
@@ -943,20 +951,6 @@ impl<'v> KeyWalk<'v> {
     pub(super) fn step(&mut self, seg: &str, end: usize) {
         let Some(node) = self.node else { return };
         self.node = self.view.keys.child(node, seg);
-        self.arrive(end);
-    }
-
-    /// The hash [`KeyWalk::step_hashed`] wants for the next segment, when the walk goes on.
-    #[inline]
-    pub(super) fn hasher(&self) -> Option<CiHash> {
-        self.node.map(SegTree::<Arc<KeyView>>::hasher)
-    }
-
-    /// [`KeyWalk::step`] with the segment's hash fed to [`KeyWalk::hasher`]'s hasher.
-    #[inline]
-    pub(super) fn step_hashed(&mut self, hash: u64, seg: &str, end: usize) {
-        let Some(node) = self.node else { return };
-        self.node = self.view.keys.child_hashed(node, hash, seg);
         self.arrive(end);
     }
 
@@ -1096,6 +1090,7 @@ fn compile_key<'m>(
         path: path.to_string(),
         site: site.id,
         vpath_at: site.root.len(),
+        physical_state: folder_state(&physical),
         physical,
         app,
         access: c.dword(frame, ACCESS_FLAGS, ACCESS_READ),

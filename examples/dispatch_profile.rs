@@ -1,0 +1,53 @@
+//! Loops the hot path over the dispatch benchmark's table and URLs, for `perf record` and
+//! `perf stat` (criterion's own loop hides the hot path among its statistics).
+//!
+//! `cargo run --release --example dispatch_profile [APPS] [ROUNDS]`
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use iisim::dispatch::{resolve_fast, Request, View};
+
+#[path = "../tests/common/hosting.rs"]
+mod hosting;
+use hosting::hosting;
+
+/// The benchmark's generator (xorshift), so the same mixed-case URLs come out.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>().ok());
+    let apps = args.next().flatten().unwrap_or(10);
+    let rounds = args.next().flatten().unwrap_or(2_000);
+    let view = View::compile(&hosting(apps, &["Default.aspx"]));
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ apps as u64);
+    let reqs: Vec<Request> = (0..4096)
+        .map(|_| {
+            let app = (rng.next() % apps as u64) as usize;
+            let url = format!("/Site{}/App{}/Default.aspx", app / 10, app % 10);
+            let mixed: String = url
+                .chars()
+                .map(|c| if rng.next() & 1 == 0 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+                .collect();
+            Request::get(&mixed)
+        })
+        .collect();
+    let t = Instant::now();
+    let mut sum = 0u64;
+    for _ in 0..rounds {
+        for r in &reqs {
+            sum += u64::from(resolve_fast(black_box(&view), black_box(r)).status());
+        }
+    }
+    let n = (rounds * reqs.len()) as f64;
+    println!("{apps} apps: {:.1} ns per request ({sum})", t.elapsed().as_secs_f64() * 1e9 / n);
+}
