@@ -1,7 +1,8 @@
 //! Loops the hot path over the dispatch benchmark's table and URLs, for `perf record` and
-//! `perf stat` (criterion's own loop hides the hot path among its statistics).
+//! `valgrind --tool=callgrind` (criterion's own loop hides the hot path among its statistics),
+//! then matchit on the same URLs, lower-cased, as the benchmark times it.
 //!
-//! `cargo run --release --example dispatch_profile [APPS] [ROUNDS]`
+//! `cargo run --release --example dispatch_profile [APPS] [ROUNDS] [iisim|matchit|both]`
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -28,26 +29,42 @@ fn main() {
     let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>().ok());
     let apps = args.next().flatten().unwrap_or(10);
     let rounds = args.next().flatten().unwrap_or(2_000);
+    let which = std::env::args().nth(3).unwrap_or_else(|| "both".into());
     let view = View::compile(&hosting(apps, &["Default.aspx"]));
+    let mut router = matchit::Router::new();
+    for app in 0..apps {
+        router.insert(format!("/site{}/app{}/{{*rest}}", app / 10, app % 10), app).expect("routes do not conflict");
+    }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ apps as u64);
-    let reqs: Vec<Request> = (0..4096)
+    let urls: Vec<String> = (0..4096)
         .map(|_| {
             let app = (rng.next() % apps as u64) as usize;
             let url = format!("/Site{}/App{}/Default.aspx", app / 10, app % 10);
-            let mixed: String = url
-                .chars()
+            url.chars()
                 .map(|c| if rng.next() & 1 == 0 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
-                .collect();
-            Request::get(&mixed)
+                .collect()
         })
         .collect();
-    let t = Instant::now();
-    let mut sum = 0u64;
-    for _ in 0..rounds {
-        for r in &reqs {
-            sum += u64::from(resolve_fast(black_box(&view), black_box(r)).status());
-        }
-    }
+    let reqs: Vec<Request> = urls.iter().map(|u| Request::get(u)).collect();
     let n = (rounds * reqs.len()) as f64;
-    println!("{apps} apps: {:.1} ns per request ({sum})", t.elapsed().as_secs_f64() * 1e9 / n);
+    if which != "matchit" {
+        let t = Instant::now();
+        let mut sum = 0u64;
+        for _ in 0..rounds {
+            for r in &reqs {
+                sum += u64::from(resolve_fast(black_box(&view), black_box(r)).status());
+            }
+        }
+        println!("{apps} apps, iisim: {:.1} ns per request ({sum})", t.elapsed().as_secs_f64() * 1e9 / n);
+    }
+    if which != "iisim" {
+        let t = Instant::now();
+        let mut sum = 0usize;
+        for _ in 0..rounds {
+            for u in &urls {
+                sum += router.at(&black_box(u).to_ascii_lowercase()).map_or(0, |m| *m.value);
+            }
+        }
+        println!("{apps} apps, matchit: {:.1} ns per request ({sum})", t.elapsed().as_secs_f64() * 1e9 / n);
+    }
 }

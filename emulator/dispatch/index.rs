@@ -60,6 +60,16 @@ fn tail_word(b: &[u8]) -> u64 {
     }
 }
 
+/// [`tail_word`] for up to eight bytes.
+#[inline]
+fn tail_word_full(b: &[u8]) -> u64 {
+    if b.len() == 8 {
+        u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+    } else {
+        tail_word(b)
+    }
+}
+
 /// Feeds `b`'s bytes, lower-cased, a word at a time, then its length.
 #[inline]
 fn feed(mut h: u64, b: &[u8]) -> u64 {
@@ -107,47 +117,6 @@ impl CiHash {
 #[inline]
 pub(super) fn ci_hash(seed: u64, s: &str) -> u64 {
     finish(feed(start(seed), s.as_bytes()))
-}
-
-/// The longest name [`Folded`] holds.
-const FOLDED: usize = 24;
-
-/// A short name lower-cased into little-endian words (zero-padded): the words [`feed`] hashes, so
-/// a name is read once for both its hash and its comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Folded {
-    words: [u64; FOLDED / 8],
-    len: u8,
-}
-
-impl Folded {
-    /// The folded name, if it is at most [`FOLDED`] bytes long.
-    #[inline]
-    fn new(b: &[u8]) -> Option<Folded> {
-        if b.len() > FOLDED {
-            return None;
-        }
-        let mut words = [0; FOLDED / 8];
-        for (k, w) in b.chunks(8).enumerate() {
-            words[k] = lower_word(if w.len() == 8 {
-                u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
-            } else {
-                tail_word(w)
-            });
-        }
-        Some(Folded { words, len: b.len() as u8 })
-    }
-
-    /// [`ci_hash`] of the name.
-    #[inline]
-    fn hash(&self, seed: u64) -> u64 {
-        let len = usize::from(self.len);
-        let mut h = start(seed);
-        for &w in &self.words[..len.div_ceil(8)] {
-            h = mix(h, w);
-        }
-        finish(mix(h, len as u64))
-    }
 }
 
 /// A map from case-insensitive names to values; the first value inserted for a name stays unless
@@ -207,7 +176,7 @@ impl<V> CiMap<V> {
         if self.short.is_empty() {
             return None;
         }
-        let word = Folded::new(b)?.words[0];
+        let word = lower_word(tail_word_full(b));
         let mask = self.short.len() - 1;
         let mut i = short_home(word, b.len(), mask);
         loop {
@@ -276,7 +245,7 @@ impl<V> CiMap<V> {
 
     /// Puts short name `name` (item `item`) in the first free slot from its home.
     fn place(short: &mut [Short], name: &str, item: u32) {
-        let word = Folded::new(name.as_bytes()).map_or(0, |f| f.words[0]);
+        let word = lower_word(tail_word_full(name.as_bytes()));
         let mask = short.len() - 1;
         let mut i = short_home(word, name.len(), mask);
         while short[i].len != 0 {
@@ -321,94 +290,184 @@ impl<V: PartialEq> PartialEq for CiMap<V> {
 
 impl<V: Eq> Eq for CiMap<V> {}
 
-/// A tree of path segments with a case-insensitive child index: one hash probe per segment, none
-/// below a node without children.
+/// A tree of path segments with a case-insensitive child index, walked one URL at a time.
+///
+/// A node's hash chains its parent's with its own segment, so the hash of every segment of a URL
+/// is known from the URL alone: [`SegTree::path`] loads every level's slot and node at once (the
+/// loads do not wait on one another) and then checks that each node's parent is the one before.
 #[derive(Debug, Clone)]
 pub(super) struct SegTree<V> {
     nodes: Vec<SegNode<V>>,
-    children: HashTable<u32>,
+    /// Each node's chained hash (its parent's, then its segment).
+    hashes: Vec<u64>,
+    /// Open addressing over `hashes`: a power of two long, at most half full.
+    slots: Box<[Slot]>,
+    /// Segments longer than [`SHORT`] bytes, as written.
+    long: Vec<Box<str>>,
 }
 
 impl<V> Default for SegTree<V> {
     fn default() -> Self {
-        SegTree { nodes: Vec::new(), children: HashTable::new() }
+        SegTree { nodes: Vec::new(), hashes: Vec::new(), slots: Box::default(), long: Vec::new() }
     }
 }
 
+/// A slot of the child index: the top half of the node's hash, and the node plus one (0: free).
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    tag: u32,
+    node: u32,
+}
+
+/// How long a segment a node holds in itself, lower-cased.
+const SHORT: usize = 16;
+/// The `len` of a node whose segment is in `long` (at index `words[0]`).
+const LONG: u8 = u8::MAX;
+
+/// One node: 32 bytes, aligned so that reading one never touches two cache lines.
 #[derive(Debug, Clone)]
+#[repr(C, align(32))]
 struct SegNode<V> {
+    /// The segment lower-cased into words (zero-padded), or its index in `long`.
+    words: [u64; 2],
+    value: Option<V>,
     parent: u32,
+    len: u8,
     /// Some node has this one as its parent.
     has_children: bool,
-    seg: Seg,
-    value: Option<V>,
-}
-
-/// A segment's name: lower-cased in the node when short, so that comparing it reads no other
-/// memory and compares words.
-#[derive(Debug, Clone)]
-enum Seg {
-    Folded(Folded),
-    Long(Box<str>),
-}
-
-impl Seg {
-    fn new(s: &str) -> Seg {
-        Folded::new(s.as_bytes()).map_or_else(|| Seg::Long(s.into()), Seg::Folded)
-    }
-
-    /// The name's [`ci_hash`].
-    fn hash(&self, seed: u64) -> u64 {
-        match self {
-            Seg::Folded(f) => f.hash(seed),
-            Seg::Long(s) => ci_hash(seed, s),
-        }
-    }
-}
-
-/// A segment being looked up: folded once when short.
-enum Probe<'a> {
-    Folded(Folded),
-    Long(&'a str),
-}
-
-impl Probe<'_> {
-    #[inline]
-    fn hash(&self, seed: u64) -> u64 {
-        match self {
-            Probe::Folded(f) => f.hash(seed),
-            Probe::Long(s) => ci_hash(seed, s),
-        }
-    }
-
-    #[inline]
-    fn matches(&self, seg: &Seg) -> bool {
-        match (self, seg) {
-            (Probe::Folded(a), Seg::Folded(b)) => a == b,
-            (Probe::Long(a), Seg::Long(b)) => a.eq_ignore_ascii_case(b),
-            _ => false,
-        }
-    }
 }
 
 /// The parent of a tree's roots.
 const NO_PARENT: u32 = u32::MAX;
 
+/// The most URL segments [`SegTree::path`] looks up at once.
+pub(super) const MAX_LEVELS: usize = 8;
+
+/// A segment as the tree compares it, with its chained hash.
+#[derive(Clone, Copy)]
+struct Key<'a> {
+    hash: u64,
+    words: [u64; 2],
+    /// At most [`SHORT`] bytes long (`words` holds it).
+    short: bool,
+    seg: &'a str,
+}
+
+impl<'a> Key<'a> {
+    /// The key of `seg` below a node whose chained hash is `parent_hash`.
+    #[inline]
+    fn new(parent_hash: u64, seg: &'a str) -> Key<'a> {
+        let b = seg.as_bytes();
+        if b.len() > SHORT {
+            return Key { hash: finish(feed(start(parent_hash), b)), words: [0; 2], short: false, seg };
+        }
+        let n = b.len();
+        let mut words = [0; 2];
+        if n > 8 {
+            words[0] = lower_word(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]));
+            words[1] = lower_word(tail_word(&b[8..]));
+        } else {
+            words[0] = lower_word(tail_word_full(b));
+        }
+        let mut h = mix(start(parent_hash), words[0]);
+        if n > 8 {
+            h = mix(h, words[1]);
+        }
+        // The same words [`feed`] would mix (an empty segment mixes none).
+        if n == 0 {
+            h = start(parent_hash);
+        }
+        Key { hash: finish(mix(h, n as u64)), words, short: true, seg }
+    }
+}
+
 impl<V> SegTree<V> {
+    /// The chained hash a child of `parent` starts from.
+    #[inline]
+    fn seed(&self, parent: u32) -> u64 {
+        match parent {
+            NO_PARENT => 0x51_7cc1_b727_220a,
+            p => self.hashes[p as usize],
+        }
+    }
+
+    #[inline]
+    fn node_matches(&self, n: &SegNode<V>, key: &Key<'_>) -> bool {
+        if key.short {
+            usize::from(n.len) == key.seg.len() && n.words == key.words
+        } else {
+            n.len == LONG && self.long[n.words[0] as usize].eq_ignore_ascii_case(key.seg)
+        }
+    }
+
+    /// The node whose slot tag and segment match `key`, under `parent` when given.
+    #[inline]
+    fn find(&self, key: &Key<'_>, parent: Option<u32>) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let tag = (key.hash >> 32) as u32;
+        let mut i = key.hash as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s.node == 0 {
+                return None;
+            }
+            if s.tag == tag {
+                let at = s.node - 1;
+                let n = &self.nodes[at as usize];
+                if parent.is_none_or(|p| n.parent == p) && self.node_matches(n, key) {
+                    return Some(at);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     /// The child of `parent` named `seg`.
     #[inline]
     pub(super) fn child(&self, parent: u32, seg: &str) -> Option<u32> {
         if parent != NO_PARENT && !self.nodes[parent as usize].has_children {
             return None;
         }
-        let probe = Folded::new(seg.as_bytes()).map_or(Probe::Long(seg), Probe::Folded);
-        let nodes = &self.nodes;
-        self.children
-            .find(probe.hash(u64::from(parent)), |&i| {
-                let n = &nodes[i as usize];
-                n.parent == parent && probe.matches(&n.seg)
-            })
-            .copied()
+        self.find(&Key::new(self.seed(parent), seg), Some(parent))
+    }
+
+    /// The nodes of segments `seg(0)..seg(n)` below `from`, level by level, into `out`; how many
+    /// levels exist. At most [`MAX_LEVELS`] segments are looked up.
+    #[inline]
+    pub(super) fn path<'s>(
+        &self,
+        from: u32,
+        seg: impl Fn(usize) -> &'s str,
+        n: usize,
+        out: &mut [u32; MAX_LEVELS],
+    ) -> usize {
+        let n = n.min(MAX_LEVELS);
+        // Every level at once, trusting the chained hash: no probe waits on the one before.
+        let mut h = self.seed(from);
+        for (level, o) in out.iter_mut().enumerate().take(n) {
+            let key = Key::new(h, seg(level));
+            h = key.hash;
+            *o = self.find(&key, None).unwrap_or(NO_PARENT);
+        }
+        // Then each node's parent must be the level before's.
+        let mut parent = from;
+        for (level, o) in out.iter_mut().enumerate().take(n) {
+            if !self.nodes[parent as usize].has_children {
+                return level;
+            }
+            if *o == NO_PARENT || self.nodes[*o as usize].parent != parent {
+                // Missing, or another node with the same hash tag and name: look again, parent checked.
+                match self.find(&Key::new(self.seed(parent), seg(level)), Some(parent)) {
+                    Some(node) => *o = node,
+                    None => return level,
+                }
+            }
+            parent = *o;
+        }
+        n
     }
 
     /// The root node named `seg` (created if missing).
@@ -421,18 +480,45 @@ impl<V> SegTree<V> {
         if let Some(i) = self.child(parent, seg) {
             return i;
         }
+        let key = Key::new(self.seed(parent), seg);
         let i = u32::try_from(self.nodes.len()).expect("fewer than 2^32 nodes");
-        self.nodes.push(SegNode { parent, has_children: false, seg: Seg::new(seg), value: None });
+        assert!(i < u32::MAX - 1, "fewer than 2^32 - 2 nodes");
+        let (words, len) = if key.short {
+            (key.words, seg.len() as u8)
+        } else {
+            self.long.push(seg.into());
+            ([self.long.len() as u64 - 1, 0], LONG)
+        };
+        self.nodes.push(SegNode { words, value: None, parent, len, has_children: false });
+        self.hashes.push(key.hash);
         if let Some(p) = self.nodes.get_mut(parent as usize) {
             p.has_children = true;
         }
-        let nodes = &self.nodes;
-        let hash = nodes[i as usize].seg.hash(u64::from(parent));
-        self.children.insert_unique(hash, i, |&j| {
-            let n = &nodes[j as usize];
-            n.seg.hash(u64::from(n.parent))
-        });
+        if self.nodes.len() * 2 > self.slots.len() {
+            self.rebuild();
+        } else {
+            Self::place(&mut self.slots, key.hash, i);
+        }
         i
+    }
+
+    /// Puts node `node` with chained hash `hash` in the first free slot from its home.
+    fn place(slots: &mut [Slot], hash: u64, node: u32) {
+        let mask = slots.len() - 1;
+        let mut i = hash as usize & mask;
+        while slots[i].node != 0 {
+            i = (i + 1) & mask;
+        }
+        slots[i] = Slot { tag: (hash >> 32) as u32, node: node + 1 };
+    }
+
+    /// Grows the slots to three per node or more (at least 16) and places every node again.
+    fn rebuild(&mut self) {
+        let mut slots = vec![Slot::default(); (self.nodes.len() * 3).next_power_of_two().max(16)].into_boxed_slice();
+        for (i, &h) in self.hashes.iter().enumerate() {
+            Self::place(&mut slots, h, i as u32);
+        }
+        self.slots = slots;
     }
 
     /// Sets the value of a node.

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 
 use super::canon::{canonicalize_into, Rejection, Shape};
+use super::index::MAX_LEVELS;
 use super::view::{
     ErrorSource, KeyView, Mapped, SiteView, ACCESS_EXECUTE, ACCESS_READ, ACCESS_SCRIPT, ENABLE_DEFAULT_DOC,
     ENABLE_DIR_BROWSING,
@@ -253,15 +254,19 @@ fn extension(seg: &str) -> Option<&str> {
 fn scan_segment(path: &[u8], start: usize) -> (usize, Option<usize>, Option<usize>) {
     let (mut semi, mut dot) = (None, None);
     let mut i = start;
-    while i < path.len() {
-        let class = SEGMENT_CLASS[usize::from(path[i])];
-        if class != 0 {
-            match class {
-                SEG_END => break,
-                SEG_SEMI if semi.is_none() => semi = Some(i),
-                SEG_DOT if semi.is_none() => dot = Some(i),
-                _ => {}
-            }
+    loop {
+        // Plain bytes in a tight loop; the three that matter are rare.
+        while i < path.len() && SEGMENT_CLASS[usize::from(path[i])] == 0 {
+            i += 1;
+        }
+        if i == path.len() {
+            break;
+        }
+        match SEGMENT_CLASS[usize::from(path[i])] {
+            SEG_END => break,
+            SEG_SEMI if semi.is_none() => semi = Some(i),
+            SEG_DOT if semi.is_none() => dot = Some(i),
+            _ => {}
         }
         i += 1;
     }
@@ -588,28 +593,48 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     /// (SM-06), and the deepest key up to it (REQ-06, MB-15); without a script, up to the end.
     fn find(&self, site: &SiteView, url: &UrlPath<'_>, scripts: bool) -> Found<'v> {
         let dotstar = !self.iis6() && self.view.policies.iis5_wildcards == "dotstar_only";
-        let mut walk = self.view.walk(site);
+        let view = self.view;
         let text: &str = &url.text;
+        let (mut key, mut key_end) = (view.root_key(site), 0);
+        // The node reached so far, while the URL is still on the key tree.
+        let mut node = Some(site.node);
         let mut start = 1;
+        // Up to MAX_LEVELS segments at a time: their keys are looked up at once.
         while start < text.len() {
-            let (end, semi, dot) = scan_segment(text.as_bytes(), start);
-            if end > start {
-                walk.step(&text[start..end], end);
+            let mut spans = [(0, 0, None, None); MAX_LEVELS];
+            let mut n = 0;
+            while start < text.len() && n < MAX_LEVELS {
+                let (end, semi, dot) = scan_segment(text.as_bytes(), start);
+                if end > start {
+                    spans[n] = (start, end, semi, dot);
+                    n += 1;
+                }
+                start = end + 1;
+            }
+            let mut nodes = [0; MAX_LEVELS];
+            let seg = |level: usize| &text[spans[level].0..spans[level].1];
+            let depth = node.map_or(0, |from| view.key_nodes(from, seg, n, &mut nodes));
+            for (level, &(seg_start, end, semi, dot)) in spans[..n].iter().enumerate() {
+                if level < depth {
+                    if let Some(k) = view.node_key(nodes[level]) {
+                        (key, key_end) = (k, end);
+                    }
+                }
                 // The extension: from the last dot before the first `;` (SM-10).
                 let name_end = semi.unwrap_or(end);
                 if let Some(d) = dot.filter(|&d| scripts && name_end - d > 1) {
-                    let maps = &walk.key.maps;
+                    let maps = &key.maps;
                     let found = maps.get(&text[d..name_end]).or_else(|| if dotstar { maps.dotstar() } else { None });
                     if let Some(mapped) = found {
                         let script = Some((mapped, end, semi.is_some()));
-                        return Found { script, key: walk.key, key_end: walk.end, upto: end, last: start };
+                        return Found { script, key, key_end, upto: end, last: seg_start };
                     }
                 }
             }
-            start = end + 1;
+            node = (depth == n && n > 0).then(|| nodes[n - 1]).or(node.filter(|_| n == 0));
         }
         let last = url.last().map_or(url.end(), |(_, at)| at);
-        Found { script: None, key: walk.key, key_end: walk.end, upto: url.end(), last }
+        Found { script: None, key, key_end, upto: url.end(), last }
     }
 
     fn set_target(&mut self, site: &'v SiteView, key: &'v KeyView, url: &UrlPath<'r>, rest: (usize, usize)) {

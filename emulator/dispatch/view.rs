@@ -11,7 +11,7 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 
 use super::canon::{HttpSysParams, HTTP_PARAMETERS_KEY};
-use super::index::{ci_hash, folder_state, CiHash, CiMap, Files, PathQuery, SegTree};
+use super::index::{ci_hash, folder_state, CiHash, CiMap, Files, PathQuery, SegTree, MAX_LEVELS};
 use super::Decision;
 use crate::edition::Edition;
 use crate::machine::Machine;
@@ -874,11 +874,29 @@ impl View {
         self.keys.values().map(|k| &**k)
     }
 
-    /// A walk down `site`'s keys from its ROOT (REQ-06, MB-15).
+    /// The site's ROOT key.
     #[inline]
-    pub(super) fn walk<'v>(&'v self, site: &SiteView) -> KeyWalk<'v> {
-        let root = self.keys.value(site.node).expect("every site's ROOT is compiled");
-        KeyWalk { view: self, node: Some(site.node), key: root, end: 0 }
+    pub(super) fn root_key(&self, site: &SiteView) -> &KeyView {
+        self.keys.value(site.node).expect("every site's ROOT is compiled")
+    }
+
+    /// The tree nodes of URL segments `seg(0)..seg(n)` below node `from` (a site's ROOT to start), as deep
+    /// as they exist, into `out` (REQ-06, MB-15); how many levels exist.
+    #[inline]
+    pub(super) fn key_nodes<'s>(
+        &self,
+        from: u32,
+        seg: impl Fn(usize) -> &'s str,
+        n: usize,
+        out: &mut [u32; MAX_LEVELS],
+    ) -> usize {
+        self.keys.path(from, seg, n, out)
+    }
+
+    /// The key at a tree node, when the node is a key (not only a segment on the way to one).
+    #[inline]
+    pub(super) fn node_key(&self, node: u32) -> Option<&KeyView> {
+        self.keys.value(node).map(|k| &**k)
     }
 
     /// The application pool named `name` (IIS 6), if its key exists.
@@ -932,34 +950,6 @@ impl View {
     /// `*.dll` or `*.exe` row; unlisted means prohibited.
     pub fn extension_allowed(&self, dll: &str) -> bool {
         extension_allowed(&self.extensions, &fs_key(dll))
-    }
-}
-
-/// A walk down the key tree, one URL segment at a time (REQ-06, MB-15).
-pub(super) struct KeyWalk<'v> {
-    view: &'v View,
-    node: Option<u32>,
-    /// The deepest key found so far.
-    pub key: &'v KeyView,
-    /// Where in the URL the segments `key` covers end (0 for the ROOT).
-    pub end: usize,
-}
-
-impl<'v> KeyWalk<'v> {
-    /// Steps into segment `seg`, which ends at byte `end` of the URL.
-    #[inline]
-    pub(super) fn step(&mut self, seg: &str, end: usize) {
-        let Some(node) = self.node else { return };
-        self.node = self.view.keys.child(node, seg);
-        self.arrive(end);
-    }
-
-    #[inline]
-    fn arrive(&mut self, end: usize) {
-        if let Some(k) = self.node.and_then(|n| self.view.keys.value(n)) {
-            self.key = k;
-            self.end = end;
-        }
     }
 }
 
