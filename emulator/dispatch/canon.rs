@@ -781,4 +781,28 @@ mod tests {
         assert_eq!(target_host("/x"), None);
         assert_eq!(target_host("http:///x"), None);
     }
+
+    #[test]
+    fn the_one_scan_of_a_canonical_path_reads_its_shape() {
+        let shape = |segments, longest, empty_segment, suspect| Shape { segments, longest, empty_segment, suspect };
+        let cases = [
+            ("/", Some(("/", shape(0, 0, false, false)))),
+            ("/Site1/App2/Default.aspx?a=%41", Some(("/Site1/App2/Default.aspx", shape(3, 12, false, false)))),
+            ("/a//b/", Some(("/a//b/", shape(3, 1, true, false)))),
+            ("/a;b/c", Some(("/a;b/c", shape(2, 3, false, true)))),
+            ("/a:b", Some(("/a:b", shape(1, 3, false, true)))),
+            ("/a./b", Some(("/a./b", shape(2, 2, false, true)))),
+            ("/a/b ", Some(("/a/b ", shape(2, 2, false, true)))),
+            ("/a/../b", None),
+            ("/a/.", None),
+            ("/a%20b", None),
+            ("/a\\b", None),
+            ("/caf\u{e9}", None),
+            ("/a?\u{7f}", None),
+            ("a/b", None),
+        ];
+        for (target, want) in cases {
+            assert_eq!(already_canonical(target), want, "{target}");
+        }
+    }
 }

@@ -768,4 +768,127 @@ mod tests {
         assert_eq!(t.child(r, "sHOP").and_then(|n| t.value(n)), Some(&7));
         assert_eq!(t.child(a, "shop"), None);
     }
+
+    #[test]
+    fn words_fold_ascii_capitals_only() {
+        let cases: [(&[u8], &[u8]); 6] = [
+            (b"ABCDEFGH", b"abcdefgh"),
+            (b"@[`{Zz09", b"@[`{zz09"),
+            (b"\xc3\x89T\xc3\xa9!", b"\xc3\x89t\xc3\xa9!"),
+            (b"", b""),
+            (b"A", b"a"),
+            (b"Default.", b"default."),
+        ];
+        for (text, lower) in cases {
+            assert_eq!(lower_word(tail_word_full(text)), tail_word_full(lower), "{text:?}");
+            assert_eq!(tail_word_full(text), tail_word_full(text).to_le(), "little-endian");
+        }
+        for n in 0..=8 {
+            let text = &b"abcdefgh"[..n];
+            let mut padded = [0u8; 8];
+            padded[..n].copy_from_slice(text);
+            assert_eq!(tail_word_full(text), u64::from_le_bytes(padded), "{n} bytes");
+        }
+    }
+
+    #[test]
+    fn hashes_ignore_ascii_case_and_tell_names_apart() {
+        let same = [
+            ("Default.aspx", "DEFAULT.ASPX"),
+            ("a", "A"),
+            ("", ""),
+            ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"),
+        ];
+        for (a, b) in same {
+            assert_eq!(ci_hash(3, a), ci_hash(3, b), "{a} / {b}");
+        }
+        let differ = [("a", "a\0"), ("ab", "ba"), ("abcdefgh", "abcdefgh\0"), ("x", "y")];
+        for (a, b) in differ {
+            assert_ne!(ci_hash(0, a), ci_hash(0, b), "{a:?} / {b:?}");
+        }
+        assert_ne!(ci_hash(1, "a"), ci_hash(2, "a"), "the seed counts");
+    }
+
+    #[test]
+    fn ci_map_finds_short_and_long_names_in_any_case() {
+        let mut m = CiMap::default();
+        let names: Vec<String> =
+            (0..300).map(|i| if i % 3 == 0 { format!(".e{i}") } else { format!(".extension{i}") }).collect();
+        for (i, n) in names.iter().enumerate() {
+            m.insert_first(n, i);
+        }
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(m.get(&n.to_ascii_uppercase()), Some(&i), "{n}");
+            assert_eq!(m.get_hashed(ci_hash(0, n), n), Some(&i), "{n} hashed");
+        }
+        for missing in [".e1", ".e", "", ".extension0", ".E30x", ".extension10000"] {
+            assert_eq!(m.get(missing), None, "{missing}");
+        }
+        m.insert_first(".E3", 7);
+        m.insert_last(".EXTENSION1", 9);
+        assert_eq!((m.get(".e3"), m.get(".extension1"), m.len()), (Some(&3), Some(&9), 300));
+        m.insert_last(".e3", 8);
+        assert_eq!(m.get(".E3"), Some(&8));
+    }
+
+    #[test]
+    fn seg_tree_walks_a_whole_path_as_child_by_child() {
+        let mut t = SegTree::default();
+        let root = t.root("1");
+        let long = "A-Segment-Longer-Than-Sixteen-Bytes";
+        // Same names under different parents, a long segment, a node without a value.
+        for path in [&["Site1", "App1"][..], &["Site2", "App1"], &["Site2", long, "x"], &["Site3"]] {
+            let mut node = root;
+            for seg in path {
+                node = t.child_or_new(node, seg);
+            }
+            t.set(node, path.join("/"));
+        }
+        let cases: [(&[&str], usize); 8] = [
+            (&["SITE1", "app1", "Default.aspx"], 2),
+            (&["site2", "APP1"], 2),
+            (&["Site2", "a-segment-longer-than-sixteen-bytes", "X"], 3),
+            (&["Site3", "App1"], 1),
+            (&["Site4", "App1"], 0),
+            (&["Site1", "App2"], 1),
+            (&[], 0),
+            (&["Site2", "App1", "a", "b", "c", "d", "e", "f", "g"], 2),
+        ];
+        for (segs, depth) in cases {
+            let mut out = [0; MAX_LEVELS];
+            let got = t.path(root, |i| segs[i], segs.len(), &mut out);
+            assert_eq!(got, depth, "{segs:?}");
+            let mut node = root;
+            for (level, seg) in segs.iter().take(depth).enumerate() {
+                node = t.child(node, seg).expect("child by child agrees");
+                assert_eq!(out[level], node, "{segs:?} level {level}");
+            }
+            assert!(segs.get(depth).is_none_or(|s| t.child(node, s).is_none()), "{segs:?} stops where child does");
+        }
+        let mut out = [0; MAX_LEVELS];
+        let at = t.path(root, |i| ["site2", "App1"][i], 2, &mut out);
+        assert_eq!(t.value(out[at - 1]).map(String::as_str), Some("Site2/App1"));
+    }
+
+    #[test]
+    fn a_known_folder_state_finds_what_the_whole_path_does() {
+        let f = Files::new(
+            [("D:\\Sites\\S1", true), ("D:\\Sites\\S1\\App1", true), ("D:\\Sites\\S1\\App1\\Default.aspx", false)]
+                .into_iter(),
+        );
+        let cases = [
+            ("D:\\Sites\\S1", "/App1/default.ASPX", Some(false)),
+            ("d:/sites/s1", "/App1/", Some(true)),
+            ("D:\\Sites\\S1\\", "/app1//Default.aspx", Some(false)),
+            (" D:\\Sites\\S1", "/App1/Default.aspx ", Some(false)),
+            ("D:\\Sites\\S1\\App1", "", Some(true)),
+            ("D:\\Sites\\S1\\App1 ", "", Some(true)),
+            ("D:\\Sites\\S1", "/App1/Default.asp", None),
+            ("D:\\Sites\\S1", "/App1/Default.aspx/x", None),
+        ];
+        for (base, rest, want) in cases {
+            assert_eq!(f.get(PathQuery::under(base, rest)), want, "{base} + {rest}");
+            assert_eq!(f.get(PathQuery::under_known(base, folder_state(base), rest)), want, "{base} + {rest}, known");
+        }
+    }
 }

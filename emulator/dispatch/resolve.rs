@@ -518,7 +518,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             decide!(self.sink, &["REQ-04"], "HTTP/1.1 request without a Host name: no binding can match");
             return None;
         }
-        let ip = req.ip.trim();
+        let ip = trim(&req.ip);
         for &i in &view.stopped {
             let site = &view.sites[i];
             for b in &site.bindings {
@@ -601,20 +601,25 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         let mut start = 1;
         // Up to MAX_LEVELS segments at a time: their keys are looked up at once.
         while start < text.len() {
-            let mut spans = [(0, 0, None, None); MAX_LEVELS];
+            // (start, end) of each segment, and its first `;` and last dot before it (0: none).
+            let mut spans = [(0u32, 0u32, 0u32, 0u32); MAX_LEVELS];
             let mut n = 0;
             while start < text.len() && n < MAX_LEVELS {
                 let (end, semi, dot) = scan_segment(text.as_bytes(), start);
                 if end > start {
-                    spans[n] = (start, end, semi, dot);
+                    let at = |i: Option<usize>| i.map_or(0, |i| i as u32);
+                    spans[n] = (start as u32, end as u32, at(semi), at(dot));
                     n += 1;
                 }
                 start = end + 1;
             }
             let mut nodes = [0; MAX_LEVELS];
-            let seg = |level: usize| &text[spans[level].0..spans[level].1];
+            let seg = |level: usize| text.get(spans[level].0 as usize..spans[level].1 as usize).unwrap_or_default();
             let depth = node.map_or(0, |from| view.key_nodes(from, seg, n, &mut nodes));
             for (level, &(seg_start, end, semi, dot)) in spans[..n].iter().enumerate() {
+                let (seg_start, end) = (seg_start as usize, end as usize);
+                let semi = (semi != 0).then_some(semi as usize);
+                let dot = (dot != 0).then_some(dot as usize);
                 if level < depth {
                     if let Some(k) = view.node_key(nodes[level]) {
                         (key, key_end) = (k, end);
@@ -790,7 +795,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         }
         let method = self.req.method.as_str();
         for w in key.wildcards.iter() {
-            if !w.entry.allows_verb(method) {
+            if !w.allows_verb(method) {
                 decide!(
                     self.sink,
                     &["SM-05", "SM-04"],
@@ -836,7 +841,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     fn extension_map(&mut self, key: &'v KeyView, mapped: &'v Mapped, script_end: usize) -> FastOutcome<'v> {
         let entry = &mapped.entry;
         let method = self.req.method.as_str();
-        if !entry.allows_verb(method) {
+        if !mapped.allows_verb(method) {
             let (status, sub) = self.view.policies.verb_not_allowed;
             let why = format!("{method} is not in the verbs of {} ({})", entry.extension, entry.verbs.join(","));
             return self.fail(key, status, sub, &why, &["REQ-10", "SM-04"]);

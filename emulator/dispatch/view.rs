@@ -171,8 +171,24 @@ pub struct Mapped {
     file_at: usize,
     /// The processor, lower-cased (InProcessIsapiApps entries are compared with it).
     dll_lc: Box<str>,
+    /// Whether the entry takes GET, HEAD, POST (bits 0, 1, 2), the verbs most requests use.
+    common_verbs: u8,
     dll_hash: u64,
     file_hash: u64,
+}
+
+/// The verbs [`Mapped::allows_verb`] answers without reading the entry's list.
+const COMMON_VERBS: [&str; 3] = ["GET", "HEAD", "POST"];
+
+impl Mapped {
+    /// Whether the entry's verbs take `method` (SM-04).
+    #[inline]
+    pub fn allows_verb(&self, method: &str) -> bool {
+        match COMMON_VERBS.iter().position(|v| *v == method) {
+            Some(i) => self.common_verbs & (1 << i) != 0,
+            None => self.entry.allows_verb(method),
+        }
+    }
 }
 
 /// The non-wildcard entries of a ScriptMaps value, by extension (first entry wins, SM-02).
@@ -355,6 +371,8 @@ pub struct PoolView {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Bindings {
     table: HashTable<(u32, u32)>,
+    /// The all-unassigned bindings (`:port:`) by port, the one lookup most requests need.
+    open: Vec<(u16, u32, u32)>,
     /// Some binding names a host / an IP address: otherwise those lookups are skipped.
     pub(super) host_named: bool,
     pub(super) ip_bound: bool,
@@ -377,6 +395,9 @@ impl Bindings {
         self.host_named |= !b.host.is_empty();
         self.ip_bound |= !b.ip.is_empty();
         let at = (u32::try_from(site).expect("few sites"), u32::try_from(binding).expect("few bindings"));
+        if b.ip.is_empty() && b.host.is_empty() {
+            self.open.push((b.port, at.0, at.1));
+        }
         self.table.insert_unique(Self::hash(b.port, &b.ip, &b.host), at, |&(s, i)| {
             let b = &sites[s as usize].bindings[i as usize];
             Self::hash(b.port, &b.ip, &b.host)
@@ -386,6 +407,9 @@ impl Bindings {
     /// The started site with binding `ip:port:host` exactly (IP and host without regard to case).
     #[inline]
     pub(super) fn get(&self, sites: &[SiteView], port: u16, ip: &str, host: &str) -> Option<(usize, usize)> {
+        if ip.is_empty() && host.is_empty() {
+            return self.open.iter().find(|o| o.0 == port).map(|&(_, s, i)| (s as usize, i as usize));
+        }
         self.table
             .find(Self::hash(port, ip, host), |&(s, i)| {
                 let b = &sites[s as usize].bindings[i as usize];
@@ -553,6 +577,11 @@ impl<'m> Compiler<'m> {
                         allowed: extension_allowed(ext, &key),
                         file_at,
                         dll_lc: dll.to_ascii_lowercase().into(),
+                        common_verbs: COMMON_VERBS
+                            .iter()
+                            .enumerate()
+                            .map(|(i, v)| u8::from(e.allows_verb(v)) << i)
+                            .sum(),
                         dll_hash: ci_hash(0, dll),
                         file_hash: ci_hash(0, &dll[file_at..]),
                         entry,
