@@ -54,6 +54,7 @@ impl Session {
         self.frames.push(frame);
         let flow = loop {
             let Some((text, quiet)) = self.next_line() else { break Flow::Next };
+            self.clock = m.clock();
             let expanded = self.expand(&text, true);
             if self.echo && !quiet && !expanded.trim().is_empty() {
                 // With echo on, each line shows after a blank line and the prompt (CMD-17).

@@ -182,28 +182,9 @@ impl Session {
         self.dirs = s.dirs;
     }
 
-    /// `%DATE%` and `%TIME%` from the virtual clock, which starts on Thursday 06/23/2005 at 9:00.
+    /// `%DATE%` and `%TIME%` from the virtual clock now.
     pub(super) fn clock_strings(&self, m: &Machine) -> (String, String) {
-        let t = m.clock() + 9 * 3600;
-        let days = t / 86_400;
-        let secs = t % 86_400;
-        let names = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-        // Day counting from 2005-06-23 through the months of 2005 and beyond, no leap day until 2008.
-        let mut y = 2005u64;
-        let mut month = 6usize;
-        let mut day = 23 + days;
-        let lengths = |y: u64| [31, if y.is_multiple_of(4) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-        while day > lengths(y)[month - 1] {
-            day -= lengths(y)[month - 1];
-            month += 1;
-            if month > 12 {
-                month = 1;
-                y += 1;
-            }
-        }
-        let date = format!("{} {month:02}/{day:02}/{y}", names[(days % 7) as usize]);
-        let time = format!("{:>2}:{:02}:{:02}.00", secs / 3600, secs % 3600 / 60, secs % 60);
-        (date, time)
+        clock_texts(m.clock())
     }
 
     fn echo_cmd(&mut self, m: &mut Machine, rest: &str, io: &Io) -> Flow {
@@ -1122,4 +1103,28 @@ fn binop(op: &str, a: i32, b: i32) -> ArithResult {
         ">>" => a.wrapping_shr(b as u32),
         _ => return Err("Missing operator."),
     })
+}
+
+/// `%DATE%` and `%TIME%` at virtual second `clock`; the clock starts on Thursday 06/23/2005 at 9:00.
+pub(super) fn clock_texts(clock: u64) -> (String, String) {
+    let t = clock + 9 * 3600;
+    let days = t / 86_400;
+    let secs = t % 86_400;
+    let names = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    // Day counting from 2005-06-23 through the months of 2005 and beyond, no leap day until 2008.
+    let mut y = 2005u64;
+    let mut month = 6usize;
+    let mut day = 23 + days;
+    let lengths = |y: u64| [31, if y.is_multiple_of(4) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    while day > lengths(y)[month - 1] {
+        day -= lengths(y)[month - 1];
+        month += 1;
+        if month > 12 {
+            month = 1;
+            y += 1;
+        }
+    }
+    let date = format!("{} {month:02}/{day:02}/{y}", names[(days % 7) as usize]);
+    let time = format!("{:>2}:{:02}:{:02}.00", secs / 3600, secs % 3600 / 60, secs % 60);
+    (date, time)
 }

@@ -213,6 +213,8 @@ pub struct Session {
     steps: usize,
     ended: Option<i32>,
     random: u32,
+    /// The virtual clock when the line being expanded was read (`%DATE%`, `%TIME%`).
+    clock: u64,
     delayed: bool,
     cited: std::collections::BTreeSet<crate::rules::RuleId>,
     /// How many `cmd /c` (or `for /f '...'`) sessions enclose this one.
@@ -251,6 +253,7 @@ impl Session {
             steps: 0,
             ended: None,
             random: 0x2545_F491,
+            clock: m.clock(),
             delayed: false,
             cited: std::collections::BTreeSet::new(),
             depth: 0,
@@ -337,6 +340,7 @@ impl Session {
             if self.ended.is_some() {
                 break;
             }
+            self.clock = m.clock();
             let expanded = self.expand(text, false);
             match parse::parse(&expanded) {
                 Ok(node) => {
@@ -560,11 +564,13 @@ impl Session {
             return Some(v.to_string());
         }
         let upper = name.to_ascii_uppercase();
-        if ["CD", "ERRORLEVEL", "RANDOM", "CMDEXTVERSION", "CMDCMDLINE"].contains(&upper.as_str()) {
+        if ["CD", "DATE", "TIME", "ERRORLEVEL", "RANDOM", "CMDEXTVERSION", "CMDCMDLINE"].contains(&upper.as_str()) {
             self.cite("CMD-03");
         }
         Some(match upper.as_str() {
             "CD" => self.cwd(),
+            "DATE" => builtins::clock_texts(self.clock).0,
+            "TIME" => builtins::clock_texts(self.clock).1,
             "ERRORLEVEL" => self.errorlevel.to_string(),
             "CMDEXTVERSION" => "2".into(),
             "CMDCMDLINE" => format!("\"{}\"", self.env.get("ComSpec").unwrap_or("cmd.exe")),

@@ -33,6 +33,8 @@ fn expansion_at_the_prompt() {
         ("echo %ProgramFiles:~-5%", "Files"),
         ("echo %COMPUTERNAME:BOX=HOST%", "IISHOST"),
         ("echo %CD%", "C:\\Documents and Settings\\Administrator"),
+        ("echo %DATE% [%TIME%]", "Thu 06/23/2005 [ 9:00:00.00]"),
+        ("echo %date:~-4%", "2005"),
         ("echo a ^& b", "a & b"),
         ("echo \"a & b\"", "\"a & b\""),
         ("echo.", ""),
@@ -44,6 +46,16 @@ fn expansion_at_the_prompt() {
         let (out, err, _) = run(&mut m, &[line]);
         assert_eq!(out, vec![want.to_string()], "{line} (stderr {err:?})");
     }
+}
+
+#[test]
+fn date_and_time_follow_the_virtual_clock() {
+    let mut m = machine();
+    m.set_clock(3 * 86_400 + 5 * 3600 + 61);
+    let (out, _, _) = run(&mut m, &["echo %DATE%/%TIME%"]);
+    assert_eq!(out, ["Sun 06/26/2005/14:01:01.00"]);
+    let (out, _, _) = run(&mut m, &["set DATE=frozen", "echo %DATE%"]);
+    assert_eq!(out, ["frozen"], "a real variable hides the dynamic one (CMD-03)");
 }
 
 #[test]
