@@ -447,10 +447,17 @@ impl<V> SegTree<V> {
         let n = n.min(MAX_LEVELS);
         // Every level at once, trusting the chained hash: no probe waits on the one before.
         let mut h = self.seed(from);
+        let mut leaf = false;
         for (level, o) in out.iter_mut().enumerate().take(n) {
+            // Below a node without children nothing is probed (the check below finds it missing).
+            if leaf {
+                *o = NO_PARENT;
+                continue;
+            }
             let key = Key::new(h, seg(level));
             h = key.hash;
             *o = self.find(&key, None).unwrap_or(NO_PARENT);
+            leaf = *o == NO_PARENT || !self.nodes[*o as usize].has_children;
         }
         // Then each node's parent must be the level before's.
         let mut parent = from;
