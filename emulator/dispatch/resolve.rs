@@ -879,7 +879,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
 
     fn isapi(&mut self, key: &KeyView, mapped: &'v Mapped, wildcard: bool, script_end: usize) -> FastOutcome<'v> {
         let dll = &mapped.entry.processor;
-        let in_process = key.app.runs_in_process(mapped);
+        let in_process = key.in_process.lists(mapped);
         if self.sink.keeps() {
             let runtime = mapped.aspnet.map(|v| format!(" (ASP.NET {v})")).unwrap_or_default();
             let step = if wildcard { "REQ-09" } else { "REQ-10" };

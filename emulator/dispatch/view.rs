@@ -150,7 +150,7 @@ impl IsapiSet {
     }
 
     #[inline]
-    fn lists(&self, m: &Mapped) -> bool {
+    pub(super) fn lists(&self, m: &Mapped) -> bool {
         let dll = &m.entry.processor;
         // Entries are lower-cased already, as is `dll_lc`: a plain comparison.
         self.paths.iter().any(|(h, e)| *h == m.dll_hash && **e == *m.dll_lc)
@@ -253,6 +253,8 @@ pub struct KeyView {
     pub(super) physical_state: u64,
     /// The application it belongs to (MB-21).
     pub app: Arc<AppInfo>,
+    /// The application's InProcessIsapiApps, here so the hot path need not read the application.
+    pub(super) in_process: Arc<IsapiSet>,
     /// Effective AccessFlags.
     pub access: u32,
     /// Effective DirBrowseFlags.
@@ -1111,6 +1113,7 @@ fn compile_key<'m>(
         vpath_at: site.root.len(),
         physical_state: folder_state(&physical),
         physical,
+        in_process: app.in_process.clone(),
         app,
         access: c.dword(frame, ACCESS_FLAGS, ACCESS_READ),
         dir_browse: c.dword(frame, DIR_BROWSE_FLAGS, 0),
