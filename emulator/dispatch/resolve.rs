@@ -1027,7 +1027,8 @@ mod tests {
     #[test]
     fn one_pass_finds_a_segments_end_its_semicolon_and_its_extension_dot() {
         // (path, start, (end, first `;`, last `.` before it))
-        let cases: [(&str, usize, (usize, Option<usize>, Option<usize>)); 9] = [
+        type Scan = (usize, Option<usize>, Option<usize>);
+        let cases: [(&str, usize, Scan); 9] = [
             ("/Site0/App3/Default.aspx", 1, (6, None, None)),
             ("/Site0/App3/Default.aspx", 12, (24, None, Some(19))),
             ("/a.b.c/d", 1, (6, None, Some(4))),
