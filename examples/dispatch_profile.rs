@@ -12,18 +12,9 @@ use iisim::dispatch::{resolve_fast, Request, View};
 #[path = "../tests/common/hosting.rs"]
 mod hosting;
 use hosting::hosting;
-
-/// The benchmark's generator (xorshift), so the same mixed-case URLs come out.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+#[path = "../tests/common/urls.rs"]
+mod urls;
+use urls::{mixed_case, url_of, Rng};
 
 fn main() {
     let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>().ok());
@@ -38,11 +29,8 @@ fn main() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ apps as u64);
     let urls: Vec<String> = (0..4096)
         .map(|_| {
-            let app = (rng.next() % apps as u64) as usize;
-            let url = format!("/Site{}/App{}/Default.aspx", app / 10, app % 10);
-            url.chars()
-                .map(|c| if rng.next() & 1 == 0 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
-                .collect()
+            let app = rng.below(apps);
+            mixed_case(&mut rng, &url_of(app))
         })
         .collect();
     let reqs: Vec<Request> = urls.iter().map(|u| Request::get(u)).collect();
