@@ -9,11 +9,17 @@
 //! - `dispatch/matchit/<apps>/<fixed|random>`: matchit on the same applications, given the path
 //!   lower-cased (IIS compares without regard to case); the lower-casing is timed.
 //! - `dispatch/compile/<apps>`: [`View::compile`] of the whole machine.
+//! - `dispatch/change/<apps>`: one application key's AccessFlags set (as `adsutil SET` does), then
+//!   the next request's view ([`View::update`] of the view before, which patches that key) and
+//!   its resolution.
 //! - `dispatch/explain/<apps>`: [`resolve`] with every decision's text, as transcripts get it.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 
+use std::sync::Arc;
+
 use iisim::dispatch::{resolve, resolve_fast, FastOutcome, Request, View};
+use iisim::metabase::Value;
 
 #[path = "../tests/common/hosting.rs"]
 mod hosting;
@@ -36,12 +42,28 @@ fn matchit_router(apps: usize) -> matchit::Router<usize> {
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("dispatch");
     for apps in [10usize, 1_000, 100_000] {
-        let m = hosting(apps, &["Default.aspx"]);
+        let mut m = hosting(apps, &["Default.aspx"]);
         if apps <= 1_000 {
             g.bench_function(BenchmarkId::new("compile", apps), |b| b.iter(|| View::compile(black_box(&m))));
         }
         let view = View::compile(&m);
-        drop(m);
+        let app = apps / 2;
+        let key = format!("/LM/W3SVC/1/ROOT/Site{}/App{}", app / 10, app % 10);
+        let req = Request::get(&url_of(app));
+        let mut current = Arc::new(view.clone());
+        let mut flip = false;
+        g.bench_function(BenchmarkId::new("change", apps), |b| {
+            b.iter(|| {
+                // Script and Read, or Read alone: ASP.NET runs, or 403.1 (REQ-11).
+                flip = !flip;
+                let flags = if flip { 1 } else { 513 };
+                m.mb_set(&key, "AccessFlags", Value::Dword(flags), &[]).expect("the key exists");
+                m.drain_effects();
+                current = View::update(&current, &m);
+                resolve_fast(&current, black_box(&req)).status()
+            })
+        });
+        drop((m, current));
         let router = matchit_router(apps);
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ apps as u64);
         let fixed = mixed_case(&mut rng, &url_of(apps * 7 / 10));

@@ -1,22 +1,13 @@
-//! A whole request through the process model on a warm worker (`serve/process_model`) next to
-//! its resolution alone (`serve/resolve`), on the same machine and URL, in one run.
+//! A whole request through the process model on a warm worker next to its resolution alone, on
+//! the same machine and URL, in one run: `serve/process_model` and `serve/resolve` on the serve
+//! path (`iisim serve`: no decision recorded), `serve/process_model_explain` and
+//! `serve/resolve_explain` with every decision recorded (scenarios, explain, transcripts).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use iisim::dispatch::{resolve, Request, View};
+use iisim::dispatch::{resolve, resolve_fast, Decision, Discard, Request, View};
 use iisim::process::{self, Load, World};
 
-const BOX: &str = r#"
-title = "bench box"
-rules = []
-[machine]
-edition = "2003"
-runtimes = ["1.1", "2.0"]
-[[machine.app]]
-path = "W3SVC/1/ROOT/shop"
-physical_path = 'C:\Sites\shop'
-runtime = "2.0"
-files = ["Default.aspx", "logo.gif"]
-"#;
+const BOX: &str = include_str!("../tests/fixtures/warm_worker_box.toml");
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
@@ -32,10 +23,18 @@ fn bench(c: &mut Criterion) {
     process::serve(&m, &mut w, &req, &load);
     w.drain_effects();
     let mut g = c.benchmark_group("serve");
-    g.bench_function("resolve", |b| b.iter(|| resolve(black_box(&view), black_box(&req))));
+    g.bench_function("resolve", |b| b.iter(|| resolve_fast(black_box(&view), black_box(&req)).status()));
     g.bench_function("process_model", |b| {
         b.iter(|| {
-            let s = process::serve(black_box(&m), black_box(&mut w), black_box(&req), &load);
+            let s = process::serve_with::<Discard>(black_box(&m), black_box(&mut w), black_box(&req), &load);
+            w.drain_effects();
+            s
+        })
+    });
+    g.bench_function("resolve_explain", |b| b.iter(|| resolve(black_box(&view), black_box(&req))));
+    g.bench_function("process_model_explain", |b| {
+        b.iter(|| {
+            let s = process::serve_with::<Vec<Decision>>(black_box(&m), black_box(&mut w), black_box(&req), &load);
             w.drain_effects();
             s
         })

@@ -69,11 +69,19 @@ fn parse_duration(text: &str) -> Result<Option<u64>, String> {
     if t.eq_ignore_ascii_case("infinite") {
         return Ok(None);
     }
-    let parts: Vec<&str> = t.split(':').collect();
-    let nums: Result<Vec<u64>, _> = parts.iter().map(|p| p.trim().parse::<u64>()).collect();
-    match (nums, parts.len()) {
-        (Ok(n), 3) => Ok(Some(n[0] * 3600 + n[1] * 60 + n[2])),
-        (Ok(n), 1) => Ok(Some(n[0])),
+    // Read on every request (responseDeadlockInterval): parsed without collecting the parts.
+    let mut n = [0u64; 3];
+    let mut parts = 0;
+    for p in t.split(':') {
+        match (n.get_mut(parts), p.trim().parse::<u64>()) {
+            (Some(slot), Ok(v)) => *slot = v,
+            _ => return Err(format!("`{text}` is not a time span (Infinite or hh:mm:ss)")),
+        }
+        parts += 1;
+    }
+    match parts {
+        3 => Ok(Some(n[0] * 3600 + n[1] * 60 + n[2])),
+        1 => Ok(Some(n[0])),
         _ => Err(format!("`{text}` is not a time span (Infinite or hh:mm:ss)")),
     }
 }

@@ -28,14 +28,22 @@ impl Bitness {
     /// The bitness of a Framework DLL by its folder (`\Framework64\` or `\Framework\`); `None`
     /// for DLLs outside the Framework folders.
     pub fn of_framework_dll(path: &str) -> Option<Bitness> {
-        let p = path.to_ascii_lowercase();
-        if p.contains("\\framework64\\") {
-            Some(Bitness::X64)
-        } else if p.contains("\\framework\\") {
-            Some(Bitness::X86)
-        } else {
-            None
+        // Asked on every request in worker mode: each folder compared in place, not on a
+        // lower-cased copy.
+        let mut folders = path.split('\\');
+        // A folder is between two backslashes.
+        folders.next();
+        folders.next_back();
+        let mut bits = None;
+        for f in folders {
+            if f.eq_ignore_ascii_case("framework64") {
+                return Some(Bitness::X64);
+            }
+            if f.eq_ignore_ascii_case("framework") {
+                bits = Some(Bitness::X86);
+            }
         }
+        bits
     }
 }
 
@@ -167,6 +175,16 @@ impl Version {
         v
     }
 
+    /// Whether `ext` (with its dot, any case) is one of [`Version::forbidden_extensions`].
+    pub fn forbids_extension(self, ext: &str) -> bool {
+        let lists: [&[&str]; 3] = [
+            FORBID_1X,
+            if self >= Version::V2_0 { FORBID_20 } else { &[] },
+            if self == Version::V4_0 { FORBID_40 } else { &[] },
+        ];
+        lists.iter().flat_map(|l| l.iter()).any(|e| e.eq_ignore_ascii_case(ext))
+    }
+
     /// Extensions this runtime refuses to serve (flags 5, or 1 in 1.0) (MAP-02..04, MAP-09).
     pub fn forbidden_extensions(self) -> Vec<&'static str> {
         let mut v: Vec<&'static str> = FORBID_1X.to_vec();
@@ -250,4 +268,30 @@ pub fn folder_files(v: Version) -> Vec<&'static str> {
         files.push("CONFIG\\web.config");
     }
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_framework_dll_has_the_bitness_of_its_folder() {
+        let of = Bitness::of_framework_dll;
+        assert_eq!(of(r"C:\WINDOWS\Microsoft.NET\Framework\v2.0.50727\aspnet_isapi.dll"), Some(Bitness::X86));
+        assert_eq!(of(r"c:\windows\microsoft.net\FRAMEWORK64\v2.0.50727\aspnet_isapi.dll"), Some(Bitness::X64));
+        assert_eq!(of(r"C:\WINDOWS\system32\inetsrv\asp.dll"), None);
+        assert_eq!(of(r"framework\aspnet_isapi.dll"), None, "a folder is between two backslashes");
+        assert_eq!(of(r"C:\x\aspnet_framework.dll"), None);
+        assert_eq!(of(r"C:\Framework"), None, "the file name is no folder");
+    }
+
+    #[test]
+    fn forbidden_extensions_are_matched_in_any_case() {
+        for v in Version::ALL {
+            for e in v.forbidden_extensions() {
+                assert!(v.forbids_extension(&e.to_ascii_uppercase()), "{v} {e}");
+            }
+            assert!(!v.forbids_extension(".aspx"), "{v}");
+        }
+    }
 }

@@ -25,7 +25,9 @@ fn cited_by_scenarios() -> BTreeSet<&'static str> {
 fn cited_on_the_wire() -> BTreeSet<&'static str> {
     use std::io::{Read, Write};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/30_iis6_pool_collision.toml");
-    let (_, m, w) = iisim::scenario::load(&dir).unwrap().run_to_end();
+    let (_, mut m, w) = iisim::scenario::load(&dir).unwrap().run_to_end();
+    // Idle connections end after a second, so that HTTP.sys's idle timer is seen (HTTP-11).
+    let _ = m.mb_set("/LM/W3SVC", "ConnectionTimeout", iisim::metabase::Value::Dword(1), &[]);
     let opts = iisim::http::Options {
         listen: vec![iisim::http::Listen { addr: "127.0.0.1:0".parse().unwrap(), port: 80 }],
         admin: None,
@@ -38,6 +40,9 @@ fn cited_on_the_wire() -> BTreeSet<&'static str> {
         b"HEAD /legacy/default.aspx HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".to_vec(),
         b"get / HTTP/1.1\r\nHost: localhost\r\n\r\n".to_vec(),
         b"POST / HTTP/1.1\r\nHost: localhost\r\n\r\n".to_vec(),
+        b"GET / HTTP/2.0\r\n\r\n".to_vec(),
+        // Nothing sent: the connection ends when ConnectionTimeout runs out.
+        Vec::new(),
         long.into_bytes(),
     ];
     for r in requests {

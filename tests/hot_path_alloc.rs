@@ -2,60 +2,22 @@
 //! and the compiled view stays small per application: both counted by a global allocator of this
 //! test binary alone.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use iisim::dispatch::canon::{canonicalize_into, HttpSysParams};
-use iisim::dispatch::{resolve, resolve_fast, Discard, FastOutcome, Outcome, Request, View};
+use iisim::dispatch::{resolve, resolve_fast, Decision, Discard, FastOutcome, Outcome, Request, View};
 use iisim::machine::Machine;
 
 #[path = "common/hosting.rs"]
 mod hosting;
 use hosting::hosting;
 
-/// Counts the allocations of the thread that asks, so the test harness's threads do not count.
-struct Counting;
-
-thread_local! {
-    static COUNT: Cell<Option<usize>> = const { Cell::new(None) };
-    /// Bytes allocated minus bytes freed on this thread.
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-fn live(delta: isize) {
-    // try_with: the thread-local may already be gone while a thread shuts down.
-    let _ = LIVE.try_with(|l| l.set(l.get() + delta));
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = COUNT.try_with(|c| c.set(c.get().map(|n| n + 1)));
-        live(layout.size() as isize);
-        System.alloc(layout)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        live(-(layout.size() as isize));
-        System.dealloc(ptr, layout)
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = COUNT.try_with(|c| c.set(c.get().map(|n| n + 1)));
-        live(new_size as isize - layout.size() as isize);
-        System.realloc(ptr, layout, new_size)
-    }
-}
+#[path = "common/counting.rs"]
+mod counting;
+use counting::{allocations, Counting, LIVE};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// How many allocations `f` makes on this thread.
-fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
-    COUNT.with(|c| c.set(Some(0)));
-    let out = f();
-    let n = COUNT.with(|c| c.replace(None)).unwrap_or(0);
-    (n, out)
-}
 
 /// Two customers' folders of ten applications, each with a page, an image and a sub-folder.
 fn machine() -> Machine {
@@ -133,8 +95,32 @@ fn a_url_without_a_session_segment_does_not_pay_for_the_asp_net_filter() {
     for url in ["/Site1/App2/Default.aspx", "/SITE1/app2/IMG/A.JPG"] {
         let req = Request::get(url);
         let (resolved, res) = allocations(|| resolve(&view, &req));
-        let (prepared, _) = allocations(|| iisim::process::prepare(&m, &view, &req));
-        assert_eq!(prepared, resolved, "{url}: the filter step allocated");
+        let (prepared, _) = allocations(|| iisim::process::prepare_with::<Vec<Decision>>(&m, &view, &req));
+        // The explain path's preparation is its resolution, boxed.
+        assert_eq!(prepared, resolved + 1, "{url}: the filter step allocated");
         assert!(res.target.is_some(), "{url}");
+        // The serve path's preparation allocates nothing, as its resolution does not.
+        let (fast, _) = allocations(|| iisim::process::prepare(&m, &view, &req));
+        assert_eq!(fast, 0, "{url}: the serve path's preparation allocated {fast} times");
     }
+}
+
+/// HTTP.sys's layer in front of hyper (`http::conn`) allocates nothing for a request head that
+/// passes, nor for fixing the response head on its way out.
+#[test]
+fn the_wire_layer_allocates_nothing_on_the_good_path() {
+    use iisim::http::conn::{fix_head, inspect, Inspected};
+    let limits = iisim::http::wire::Limits::default();
+    let head = b"GET /Site1/App1/default.aspx?x=1 HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/8\r\n\
+Accept: */*\r\nCookie: ASP.NET_SessionId=abc\r\n\r\n";
+    let response = b"HTTP/1.0 200 OK\r\ncontent-length: 12\r\netag: \"1:2\"\r\nx-aspnet-version: 2.0.50727\r\n\r\n";
+    let mut out = response.to_vec();
+    let (n, passed) = allocations(|| {
+        let passed = matches!(inspect(head, &limits), Inspected::Pass(p) if p.rewritten.is_none());
+        (passed, fix_head(&mut out))
+    });
+    assert!(passed.0, "the head passes as sent");
+    assert_eq!(passed.1, (200, Some(12)));
+    assert_eq!(n, 0, "allocations on the wire layer's good path");
+    assert!(out.starts_with(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nETag: "));
 }

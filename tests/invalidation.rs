@@ -91,3 +91,33 @@ fn iis5_redirects_folders_with_302_and_iis6_with_301() {
         assert_eq!(r.header("Location"), Some("http://localhost/shop/"));
     }
 }
+
+#[test]
+fn a_patched_view_follows_removals_and_key_types() {
+    use iisim::dispatch::View;
+    use std::sync::Arc;
+    let (mut m, _) = machine();
+    let full = |m: &Machine, v: &View, url: &str| {
+        let (patched, whole) = (iisim::dispatch::resolve(v, &Request::get(url)), {
+            let w = View::compile(m);
+            iisim::dispatch::resolve(&w, &Request::get(url))
+        });
+        assert_eq!(patched, whole, "{url}: the patched view answers as a whole compile");
+        patched.outcome
+    };
+    let mut view = Arc::new(View::compile(&m));
+    m.mb_set(SHOP, "AccessFlags", Value::Dword(0), &[]).expect("key exists");
+    view = View::update(&view, &m);
+    assert!(
+        matches!(full(&m, &view, "/shop/index.htm"), iisim::dispatch::Outcome::Reply(r) if r.status_text() == "403.2")
+    );
+    // adsutil DELETE W3SVC/1/ROOT/shop/AccessFlags: the patch brings the inherited AccessRead back.
+    m.mb_remove(SHOP, "AccessFlags", &[]);
+    view = View::update(&view, &m);
+    assert!(matches!(full(&m, &view, "/shop/index.htm"), iisim::dispatch::Outcome::Reply(r) if r.status == 200));
+    m.mb_set_key_type(SHOP, "IIsWebDirectory", &[]).expect("key exists");
+    let before = view.clone();
+    view = View::update(&view, &m);
+    assert!(!Arc::ptr_eq(&before, &view), "a new KeyType is a new view");
+    full(&m, &view, "/shop/index.htm");
+}

@@ -254,3 +254,121 @@ fn every_way_of_stopping_w3svc_keeps_inetinfo_and_its_clr() {
         assert_eq!(get(&m, &mut w, "/old/default.aspx", None).reply.status, 200, "{edition:?} iisreset: a fresh CLR");
     }
 }
+
+/// A box whose requests reach every part of the process model: on IIS 6 two runtimes share the
+/// default pool (1062), on IIS 5 Low, High and Medium applications of two runtimes, each with a
+/// page, an image and a missing page's neighbour.
+fn mixed_box(iis6: bool) -> Machine {
+    let edition = if iis6 { Edition::Win2003 } else { Edition::WinXp };
+    let mut m = common::machine(edition, &[Version::V1_1, Version::V2_0]);
+    app(&mut m, "/LM/W3SVC/1/ROOT/a", 0, Some(Version::V1_1));
+    app(&mut m, "/LM/W3SVC/1/ROOT/b", 1, Some(Version::V2_0));
+    app(&mut m, "/LM/W3SVC/1/ROOT/c", 2, Some(Version::V2_0));
+    for dir in ["C:\\Sites\\a", "C:\\Sites\\b"] {
+        m.fs_create_files(dir, &["logo.gif", "service.asmx"], &[]);
+    }
+    m
+}
+
+const URLS: &[&str] = &[
+    "/a/default.aspx",
+    "/b/default.aspx",
+    "/c/DEFAULT.ASPX",
+    "/b/missing.aspx",
+    "/b/service.asmx/op",
+    "/a/logo.gif",
+    "/b/",
+    "/c/web.config",
+    "/nothing/here.htm",
+    "/a/default.aspx/extra<x>",
+    "/b/(S(abcdefghijklmnopqrstuvwx))/default.aspx",
+    "/c/trace.axd",
+];
+
+/// What a world went through, but for the explanations: processes, events, and the changes its
+/// journal recorded.
+fn changes(w: &mut World) -> Vec<String> {
+    w.drain_effects()
+        .into_iter()
+        .filter(|e| !matches!(e.change.kind(), "decision" | "note"))
+        .map(|e| format!("{:?} {:?}", e.change, e.rules))
+        .collect()
+}
+
+fn state(w: &World) -> (Vec<String>, Vec<iisim::machine::journal::EventEntry>) {
+    (w.processes().map(|p| p.summary()).collect(), w.events().to_vec())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The serve path (no decision recorded) and the explain path run one procedure: for any run
+    /// of requests, kills and waits they answer alike, change the world alike (processes, CLRs,
+    /// AppDomains, sessions, events, recycles), and only the explain path records decisions.
+    #[test]
+    fn the_serve_path_and_the_explain_path_give_the_same_outcome(
+        iis6 in any::<bool>(),
+        steps in proptest::collection::vec(
+            (0..URLS.len() + 1, "[ -~]{0,24}", 0..3usize, prop_oneof![Just(0u64), 0..400u64], 0..12u8),
+            1..14,
+        ),
+    ) {
+        let m = mixed_box(iis6);
+        let (mut explain, mut quiet) = (World::default(), World::default());
+        process::boot(&m, &mut explain);
+        process::boot(&m, &mut quiet);
+        changes(&mut explain);
+        changes(&mut quiet);
+        for (i, (pick, random, client, duration, action)) in steps.into_iter().enumerate() {
+            if action == 0 {
+                prop_assert_eq!(process::kill(&m, &mut explain, "w3wp.exe"), process::kill(&m, &mut quiet, "w3wp.exe"));
+                prop_assert_eq!(process::kill(&m, &mut explain, "aspnet_wp.exe"), process::kill(&m, &mut quiet, "aspnet_wp.exe"));
+                continue;
+            }
+            let url = URLS.get(pick).map_or(random.as_str(), |u| u);
+            let req = Request::new(if action == 1 { "HEAD" } else { "GET" }, url);
+            let load = Load {
+                client: ["alice", "bob"].get(client).map(|c| c.to_string()),
+                duration,
+                memory_mb: (action == 2).then_some(4000),
+                ..Default::default()
+            };
+            let full = process::serve_with::<Vec<iisim::dispatch::Decision>>(&m, &mut explain, &req, &load);
+            let fast = process::serve_with::<iisim::dispatch::Discard>(&m, &mut quiet, &req, &load);
+            prop_assert_eq!(&full, &fast, "step {}: {}", i, url);
+            let recorded: Vec<_> = quiet.journal_mut().since(0).iter().map(|e| e.change.kind()).collect();
+            prop_assert!(recorded.iter().all(|k| !matches!(*k, "decision")), "step {}: the serve path recorded {:?}", i, recorded);
+            prop_assert_eq!(changes(&mut explain), changes(&mut quiet), "step {}: {}", i, url);
+            prop_assert_eq!(state(&explain), state(&quiet), "step {}: {}", i, url);
+        }
+    }
+}
+
+#[test]
+fn the_serve_path_still_changes_the_world() {
+    // Nothing but the explanations is skipped: a worker starts, the CLR loads, an AppDomain and a
+    // session are created, and the loser's 1062 is written to the event log and the journal.
+    let m = mixed_box(true);
+    let mut w = World::default();
+    process::boot(&m, &mut w);
+    w.drain_effects();
+    let load = Load { client: Some("alice".into()), ..Default::default() };
+    let quiet =
+        |w: &mut World, url: &str| process::serve_with::<iisim::dispatch::Discard>(&m, w, &Request::get(url), &load);
+    let first = quiet(&mut w, "/b/default.aspx");
+    assert_eq!(
+        (first.reply.status, first.runtime, first.session.map(|f| f.name())),
+        (200, Some(Version::V2_0), Some("new"))
+    );
+    let kinds: Vec<&str> = w.journal_mut().since(0).iter().map(|e| e.change.kind()).collect();
+    assert_eq!(kinds, ["process", "process"], "w3wp.exe started, the AppDomain created: {kinds:?}");
+    assert_eq!(w.processes().filter(|p| p.image() == "w3wp.exe" && p.clr() == Some(Version::V2_0)).count(), 1);
+    w.drain_effects();
+    assert_eq!(quiet(&mut w, "/b/default.aspx").session.map(|f| f.name()), Some("kept"));
+    assert!(w.drain_effects().is_empty(), "a warm request changes nothing worth recording");
+    let loser = quiet(&mut w, "/a/default.aspx");
+    assert_eq!(loser.failed, Some("another CLR owns the process (event 1062)"));
+    assert_eq!(w.events().iter().filter(|e| e.id == 1062).count(), 1);
+    let kinds: Vec<&str> = w.drain_effects().iter().map(|e| e.change.kind()).collect();
+    assert_eq!(kinds, ["event"], "{kinds:?}");
+}

@@ -548,6 +548,27 @@ impl<V> SegTree<V> {
     pub(super) fn len(&self) -> usize {
         self.nodes.iter().filter(|n| n.value.is_some()).count()
     }
+
+    /// How many nodes the tree has, with a value or without.
+    pub(super) fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Takes the values of `node` and of every node below it.
+    pub(super) fn clear_below(&mut self, node: u32) {
+        // A node's parent comes before it, so one pass in order marks every descendant.
+        let mut below = vec![false; self.nodes.len()];
+        below[node as usize] = true;
+        for i in node as usize..self.nodes.len() {
+            let p = self.nodes[i].parent;
+            if p != NO_PARENT && below[p as usize] {
+                below[i] = true;
+            }
+            if below[i] {
+                self.nodes[i].value = None;
+            }
+        }
+    }
 }
 
 /// The content files: looked up by a folder and the URL segments below it, listed in path order.
@@ -555,6 +576,8 @@ impl<V> SegTree<V> {
 pub(super) struct Files {
     /// (path as written, is a folder), in case-insensitive path order.
     entries: Vec<(Box<str>, bool)>,
+    /// When each entry was last written (virtual seconds), by the same index.
+    times: Vec<u64>,
     table: HashTable<u32>,
 }
 
@@ -629,7 +652,6 @@ impl<'a> PathQuery<'a> {
     }
 
     /// The segments `rest` (`/`-separated) below folder `base`.
-    #[cfg(test)]
     pub(super) fn under(base: &'a str, rest: &'a str) -> PathQuery<'a> {
         PathQuery { base, rest, base_state: None }
     }
@@ -711,14 +733,20 @@ impl<'a> PathQuery<'a> {
 
 impl Files {
     /// The index of `entries`, given in case-insensitive path order.
-    pub(super) fn new<'a>(entries: impl Iterator<Item = (&'a str, bool)>) -> Files {
-        let entries: Vec<(Box<str>, bool)> = entries.map(|(p, d)| (p.into(), d)).collect();
+    pub(super) fn new<'a>(entries: impl Iterator<Item = (&'a str, bool, u64)>) -> Files {
+        let (entries, times): (Vec<(Box<str>, bool)>, Vec<u64>) = entries.map(|(p, d, t)| ((p.into(), d), t)).unzip();
         let mut table = HashTable::with_capacity(entries.len());
         for (i, (p, _)) in entries.iter().enumerate() {
             let i = u32::try_from(i).expect("fewer than 2^32 files");
             table.insert_unique(PathQuery::whole(p).hash(), i, |&j| PathQuery::whole(&entries[j as usize].0).hash());
         }
-        Files { entries, table }
+        Files { entries, times, table }
+    }
+
+    /// When the file or folder at the path was last written (virtual seconds).
+    pub(super) fn modified(&self, q: PathQuery<'_>) -> Option<u64> {
+        let entries = &self.entries;
+        self.table.find(q.hash(), |&i| q.matches(&entries[i as usize].0)).map(|&i| self.times[i as usize])
     }
 
     /// Whether the path exists: `Some(true)` a folder, `Some(false)` a file.
@@ -756,7 +784,8 @@ mod tests {
     #[test]
     fn files_compare_as_the_disk_does() {
         let f = Files::new(
-            [("C:\\a", true), ("C:\\a\\B.htm", false), ("C:\\a\\c", true), ("C:\\a\\c\\d.txt", false)].into_iter(),
+            [("C:\\a", true, 0), ("C:\\a\\B.htm", false, 7), ("C:\\a\\c", true, 0), ("C:\\a\\c\\d.txt", false, 9)]
+                .into_iter(),
         );
         assert_eq!(f.get(PathQuery::whole("c:/A/b.HTM")), Some(false));
         assert_eq!(f.get(PathQuery::under("C:\\A\\", "/c/D.txt")), Some(false));
@@ -764,6 +793,7 @@ mod tests {
         assert_eq!(f.get(PathQuery::under("C:\\A", "")), Some(true));
         assert_eq!(f.get(PathQuery::under("C:\\A", "/x")), None);
         assert_eq!(f.list("c:\\a"), [("B.htm".to_string(), false), ("c".to_string(), true)]);
+        assert_eq!(f.modified(PathQuery::under("C:\\A\\", "/c/D.txt")), Some(9));
     }
 
     #[test]
@@ -881,7 +911,8 @@ mod tests {
     fn a_known_folder_state_finds_what_the_whole_path_does() {
         let f = Files::new(
             [("D:\\Sites\\S1", true), ("D:\\Sites\\S1\\App1", true), ("D:\\Sites\\S1\\App1\\Default.aspx", false)]
-                .into_iter(),
+                .into_iter()
+                .map(|(p, d)| (p, d, 0)),
         );
         let cases = [
             ("D:\\Sites\\S1", "/App1/default.ASPX", Some(false)),

@@ -6,6 +6,7 @@
 //! nothing: its [`Fast`] answer borrows from the view and the request.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use super::canon::{canonicalize_into, Rejection, Shape};
 use super::index::MAX_LEVELS;
@@ -19,6 +20,41 @@ use crate::rules::RuleId;
 
 /// How deep default documents may nest into another resolution (one level is all IIS does).
 const MAX_DEPTH: u8 = 2;
+
+/// The verbs OPTIONS names on a box where WebDAV is prohibited (HTTP-16).
+const PLAIN_VERBS: &str = "OPTIONS, TRACE, GET, HEAD, POST";
+
+/// The verbs OPTIONS names where WebDAV is allowed, as IIS 5.1 lists them (HTTP-16).
+const DAV_VERBS: &str =
+    "OPTIONS, TRACE, GET, HEAD, DELETE, PUT, POST, COPY, MOVE, MKCOL, PROPFIND, PROPPATCH, LOCK, UNLOCK, SEARCH";
+
+/// A static file's `ETag`: the file time as a Windows FILETIME and the metabase change number,
+/// both in lower-case hex (HTTP-25).
+pub fn etag(modified: u64, change_number: u64) -> String {
+    // FILETIME counts 100 ns from 1601-01-01; Unix time starts 11644473600 s later.
+    let filetime = (crate::machine::EPOCH_UNIX + modified + 11_644_473_600) * 10_000_000;
+    let mut tag = String::with_capacity(40);
+    let _ = write!(tag, "\"{filetime:x}:{change_number:x}\"");
+    tag
+}
+
+/// A file time as HTTP writes it (RFC 1123, GMT).
+fn http_date(modified: u64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(crate::machine::EPOCH_UNIX + modified);
+    // One allocation: an RFC 1123 date is 29 bytes.
+    let mut date = String::with_capacity(29);
+    let _ = write!(date, "{}", httpdate::HttpDate::from(t));
+    date
+}
+
+/// A static file's validators in IIS 6's order: Last-Modified, Accept-Ranges, ETag (HTTP-22, HTTP-25).
+fn validators(modified: u64, change_number: u64) -> [(String, String); 3] {
+    [
+        ("Last-Modified".to_string(), http_date(modified)),
+        ("Accept-Ranges".to_string(), "bytes".to_string()),
+        ("ETag".to_string(), etag(modified, change_number)),
+    ]
+}
 
 /// Resolves a request against a view, recording every decision.
 pub fn resolve(view: &View, req: &Request) -> Resolution {
@@ -104,6 +140,10 @@ pub enum FastOutcome<'v> {
     Static {
         /// The Content-Type.
         mime: &'v str,
+        /// When the file was last written (virtual seconds), for Last-Modified and ETag (HTTP-25).
+        modified: u64,
+        /// The metabase change number the ETag ends with (HTTP-25).
+        change_number: u64,
     },
     /// Any other answer: an error, a redirect, a listing.
     Reply(Reply),
@@ -126,8 +166,10 @@ impl Fast<'_, '_> {
         let place = self.target.as_ref();
         let mut outcome = match (&self.outcome, place) {
             (FastOutcome::Reply(r), _) => Outcome::Reply(r.clone()),
-            (FastOutcome::Static { mime }, Some(p)) => {
-                let mut headers = vec![("Content-Type".to_string(), mime.to_string())];
+            (&FastOutcome::Static { mime, modified, change_number }, Some(p)) => {
+                let mut headers = Vec::with_capacity(4 + p.key.headers.len());
+                headers.push(("Content-Type".to_string(), mime.to_string()));
+                headers.extend(validators(modified, change_number));
                 headers.extend(p.key.headers.iter().cloned());
                 Outcome::Reply(Reply {
                     status: 200,
@@ -459,9 +501,26 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         FastOutcome::Reply(Reply { status, substatus: 0, headers, body })
     }
 
+    /// The site the request's host (or the absolute URL's) selects, or HTTP.sys's Invalid Hostname.
+    fn site_for(&mut self, url_host: Option<&'r str>) -> Result<&'v SiteView, FastOutcome<'v>> {
+        let host = url_host.or(self.req.host.as_deref()).and_then(host_name);
+        self.select_site(host).ok_or_else(|| {
+            let (h1, heading) = ("Bad Request (Invalid Hostname)", "Bad Request - Invalid Hostname");
+            self.httpsys_reply(400, h1, heading, "The request hostname is invalid.")
+        })
+    }
+
     fn start(&mut self) -> FastOutcome<'v> {
         let req = self.req;
         let (url_host, target) = split_absolute(&req.url);
+        // `OPTIONS *` asks about the server, not a URL (HTTP-16).
+        if req.method == "OPTIONS" && target == "*" {
+            let site = match self.site_for(url_host) {
+                Ok(site) => site,
+                Err(out) => return out,
+            };
+            return self.options(site, &UrlPath::new(Cow::Borrowed("/"), None), "*");
+        }
         let canon = match canonicalize_into(target, &self.view.http, self.view.policies.canon_failure_status, self.sink)
         {
             Ok(c) => c,
@@ -473,10 +532,9 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             }
         };
         self.query = canon.query;
-        let host = url_host.or(req.host.as_deref()).and_then(host_name);
-        let Some(site) = self.select_site(host) else {
-            let (h1, heading) = ("Bad Request (Invalid Hostname)", "Bad Request - Invalid Hostname");
-            return self.httpsys_reply(400, h1, heading, "The request hostname is invalid.");
+        let site = match self.site_for(url_host) {
+            Ok(site) => site,
+            Err(out) => return out,
         };
         let suspect = canon.shape.is_none_or(|s| s.suspect);
         let mut url = UrlPath::new(canon.path, canon.shape);
@@ -488,7 +546,68 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         if req.method == "TRACE" {
             return self.trace(site, &url);
         }
+        if req.method == "OPTIONS" {
+            let shown: &str = &url.text;
+            return self.options(site, &url, shown);
+        }
         self.resolve_path(site, url, 0)
+    }
+
+    /// OPTIONS: 200 without a body, the verbs of the resource (Allow) and of the server (Public),
+    /// with WebDAV's verbs and headers only where WebDAV is allowed (HTTP-16). IIS answers it
+    /// before any script map.
+    fn options(&mut self, site: &'v SiteView, url: &UrlPath<'r>, shown: &str) -> FastOutcome<'v> {
+        let key = self.target_all(site, url);
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let headers = if self.view.webdav {
+            decide!(
+                self.sink,
+                &["HTTP-16"],
+                "OPTIONS {shown}: 200, Allow and Public name WebDAV's verbs (WebDAV is allowed)"
+            );
+            vec![
+                pair("Allow", DAV_VERBS),
+                pair("Public", DAV_VERBS),
+                pair("MS-Author-Via", "DAV"),
+                pair("DAV", "1, 2"),
+                pair("DASL", "<DAV:sql>"),
+            ]
+        } else {
+            decide!(
+                self.sink,
+                &["HTTP-16"],
+                "OPTIONS {shown}: 200, Allow and Public without WebDAV's verbs (WebDAV is prohibited)"
+            );
+            vec![pair("Allow", PLAIN_VERBS), pair("Public", PLAIN_VERBS)]
+        };
+        self.ok(key, 200, headers, String::new())
+    }
+
+    /// A conditional GET of a static file the client holds current: 304 with the validators and
+    /// no body (HTTP-25). `If-None-Match` decides when sent, else `If-Modified-Since`.
+    fn not_modified(&mut self, key: &KeyView, modified: u64) -> Option<FastOutcome<'v>> {
+        let req = self.req;
+        let (none_match, since) = (req.header("If-None-Match"), req.header("If-Modified-Since"));
+        if none_match.is_none() && since.is_none() {
+            return None;
+        }
+        let change_number = self.view.change_number;
+        let why = match (none_match, since) {
+            (Some(tags), _) => {
+                let tag = etag(modified, change_number);
+                let hit = tags.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == tag);
+                hit.then(|| format!("If-None-Match names its ETag {tag}"))?
+            }
+            (None, Some(date)) => {
+                let file =
+                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(crate::machine::EPOCH_UNIX + modified);
+                let current = httpdate::parse_http_date(date.trim()).is_ok_and(|d| d >= file);
+                current.then(|| format!("it has not changed since If-Modified-Since ({})", date.trim()))?
+            }
+            (None, None) => return None,
+        };
+        decide!(self.sink, &["HTTP-25"], "static file {}: {why}: 304 Not Modified, no body", self.physical());
+        Some(self.ok(key, 304, validators(modified, change_number).to_vec(), String::new()))
     }
 
     /// TRACE: IIS 6 answers 501 while EnableTraceMethod is 0; when it is 1, and on IIS 5.x, the
@@ -796,6 +915,12 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         self.target.as_ref().map(Place::physical).unwrap_or_default()
     }
 
+    /// When the target's file was last written (virtual seconds).
+    fn target_file_time(&self) -> Option<u64> {
+        let p = self.target.as_ref()?;
+        self.view.file_time(&p.key.physical, p.rest_segments())
+    }
+
     /// Whether the target's physical path is a file (`Some(false)`) or folder (`Some(true)`).
     fn target_file(&self) -> Option<bool> {
         let p = self.target.as_ref()?;
@@ -1015,8 +1140,12 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         if !matches!(method, "GET" | "HEAD") {
             return self.fail(key, 405, 0, &format!("{method} on a static file"), &["REQ-11", "REQ-14"]);
         }
+        let modified = self.target_file_time().unwrap_or(0);
+        if let Some(out) = self.not_modified(key, modified) {
+            return out;
+        }
         decide!(self.sink, &["REQ-11"], "static file {} as {mime}", self.physical());
-        FastOutcome::Static { mime }
+        FastOutcome::Static { mime, modified, change_number: self.view.change_number }
     }
 }
 

@@ -354,7 +354,49 @@ pub struct View {
     pub(super) pools: CiMap<PoolView>,
     /// `EnableTraceMethod` under [`W3SVC_PARAMETERS_KEY`] is 1 (HTTP-15).
     pub(super) trace_enabled: bool,
+    /// WebDAV is allowed: any IIS 5.x, or IIS 6 with the WebDAV extension allowed (HTTP-16).
+    pub(super) webdav: bool,
+    /// The metabase's change number, the second part of static files' ETags (HTTP-25).
+    pub(super) change_number: u64,
     pub(super) notes: Vec<Decision>,
+    /// The state of the machine compiled.
+    stamp: Stamp,
+    /// The values keys fall back to, shared by a patched view with the view it patches.
+    base: Base,
+}
+
+/// What a key holds when no key on its way sets a value: the machine's MIME map, no script maps,
+/// no custom errors.
+#[derive(Debug, Clone)]
+struct Base {
+    machine_mime: Arc<MimeMap>,
+    empty_maps: (Arc<Maps>, Arc<[Mapped]>),
+    no_errors: Arc<[CustomError]>,
+}
+
+impl Base {
+    fn of(m: &Machine) -> Base {
+        let mime = mime_map(&m.metabase().own_list("/LM/MimeMap", "MimeMap"));
+        Base {
+            machine_mime: Arc::new(mime),
+            empty_maps: (Arc::new(Maps::default()), Vec::new().into()),
+            no_errors: Vec::new().into(),
+        }
+    }
+}
+
+/// Which state of a machine a view was compiled from: the metabase's version and the count of
+/// every other change ([`Machine::generation_besides_metabase`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    besides: u64,
+    metabase: u64,
+}
+
+impl Stamp {
+    fn of(m: &Machine) -> Stamp {
+        Stamp { besides: m.generation_besides_metabase(), metabase: m.metabase().version() }
+    }
 }
 
 /// The registry key of W3SVC's own settings (HTTP-15).
@@ -503,6 +545,12 @@ const IN_PROCESS: usize = 7;
 const APP_ISOLATED: usize = 8;
 const APP_POOL_ID: usize = 9;
 
+/// The schema defaults of [`PROPS`], the effective values where no key sets one (MB-20).
+fn defaults() -> &'static [Option<Value>; PROPS.len()] {
+    static DEFAULTS: std::sync::OnceLock<[Option<Value>; PROPS.len()]> = std::sync::OnceLock::new();
+    DEFAULTS.get_or_init(|| PROPS.map(crate::metabase::schema_default))
+}
+
 /// What a metabase key passes down to the keys below it, during the one walk of [`View::compile`].
 #[derive(Clone)]
 struct Frame<'m> {
@@ -518,11 +566,15 @@ struct Frame<'m> {
     site: Option<(usize, u32, Option<Arc<AppInfo>>)>,
 }
 
+/// A ScriptMaps value compiled: its non-wildcard entries and its wildcards, each once known.
+type MapsSlot = (Option<Arc<Maps>>, Option<Arc<[Mapped]>>);
+
 /// Values compiled once per metabase value they come from, so keys inheriting it share them.
 struct Compiler<'m> {
     m: &'m Machine,
     defaults: &'m [Option<Value>; PROPS.len()],
-    maps: HashMap<usize, (Arc<Maps>, Arc<[Mapped]>)>,
+    /// Either half may be known before the other: a patch starts from the parent's.
+    maps: HashMap<usize, MapsSlot>,
     mime: HashMap<usize, Arc<MimeMap>>,
     errors: HashMap<usize, Arc<[CustomError]>>,
     headers: HashMap<usize, Arc<[(String, String)]>>,
@@ -533,6 +585,14 @@ struct Compiler<'m> {
     pools: &'m CiMap<PoolView>,
     empty_maps: (Arc<Maps>, Arc<[Mapped]>),
     no_errors: Arc<[CustomError]>,
+    /// When patching: compiled keys of the view patched, whose values equal ones are taken from.
+    known: Vec<Arc<KeyView>>,
+}
+
+/// `new`, or the equal value one of the `known` keys holds in `field`, so that a patched view
+/// shares what a whole compile would have shared.
+fn share<T: PartialEq + ?Sized>(new: Arc<T>, known: &[Arc<KeyView>], field: impl Fn(&KeyView) -> &Arc<T>) -> Arc<T> {
+    known.iter().map(|k| field(k)).find(|k| ***k == *new).cloned().unwrap_or(new)
 }
 
 /// A cache slot for a value: its address while the metabase is borrowed (0 for "none").
@@ -562,51 +622,74 @@ impl<'m> Compiler<'m> {
     ) -> (Arc<Maps>, Arc<[Mapped]>) {
         let Some(lines) = v.and_then(Value::as_multi) else { return self.empty_maps.clone() };
         let m = self.m;
-        self.maps
-            .entry(addr(v))
-            .or_insert_with(|| {
-                let mut maps = Maps::default();
-                let mut wild = Vec::new();
-                for line in scriptmap::parse_list(lines) {
-                    let Some(e) = line.entry() else { continue };
-                    let mut entry = e.clone();
-                    entry.processor = m.expand(&processor_path(&entry.processor));
-                    let key = fs_key(&entry.processor);
-                    let dll = entry.processor.as_str();
-                    let file_at = dll.rfind(['\\', '/']).map_or(0, |i| i + 1);
-                    let mapped = Mapped {
-                        aspnet: aspnet.get(&key).copied(),
-                        allowed: extension_allowed(ext, &key),
-                        file_at,
-                        dll_lc: dll.to_ascii_lowercase().into(),
-                        common_verbs: COMMON_VERBS
-                            .iter()
-                            .enumerate()
-                            .map(|(i, v)| u8::from(e.allows_verb(v)) << i)
-                            .sum(),
-                        dll_hash: ci_hash(0, dll),
-                        file_hash: ci_hash(0, &dll[file_at..]),
-                        entry,
-                    };
-                    if mapped.entry.is_wildcard() {
-                        wild.push(mapped);
-                    } else {
-                        if mapped.entry.extension == ".*" && maps.dotstar.is_none() {
-                            maps.dotstar = Some(mapped.clone());
-                        }
-                        let ext = mapped.entry.extension.clone();
-                        maps.by_ext.insert_first(&ext, mapped);
+        let slot = self.maps.entry(addr(v)).or_default();
+        if let (Some(maps), Some(wild)) = &slot {
+            return (maps.clone(), wild.clone());
+        }
+        let (maps, wild) = {
+            let mut maps = Maps::default();
+            let mut wild = Vec::new();
+            for line in scriptmap::parse_list(lines) {
+                let Some(e) = line.entry() else { continue };
+                let mut entry = e.clone();
+                entry.processor = m.expand(&processor_path(&entry.processor));
+                let key = fs_key(&entry.processor);
+                let dll = entry.processor.as_str();
+                let file_at = dll.rfind(['\\', '/']).map_or(0, |i| i + 1);
+                let mapped = Mapped {
+                    aspnet: aspnet.get(&key).copied(),
+                    allowed: extension_allowed(ext, &key),
+                    file_at,
+                    dll_lc: dll.to_ascii_lowercase().into(),
+                    common_verbs: COMMON_VERBS.iter().enumerate().map(|(i, v)| u8::from(e.allows_verb(v)) << i).sum(),
+                    dll_hash: ci_hash(0, dll),
+                    file_hash: ci_hash(0, &dll[file_at..]),
+                    entry,
+                };
+                if mapped.entry.is_wildcard() {
+                    wild.push(mapped);
+                } else {
+                    if mapped.entry.extension == ".*" && maps.dotstar.is_none() {
+                        maps.dotstar = Some(mapped.clone());
                     }
+                    let ext = mapped.entry.extension.clone();
+                    maps.by_ext.insert_first(&ext, mapped);
                 }
-                (Arc::new(maps), wild.into())
-            })
-            .clone()
+            }
+            (maps, wild)
+        };
+        let known = &self.known;
+        let maps = slot.0.get_or_insert_with(|| share(Arc::new(maps), known, |k| &k.maps)).clone();
+        let wild = slot.1.get_or_insert_with(|| share(wild.into(), known, |k| &k.wildcards)).clone();
+        (maps, wild)
+    }
+
+    /// Takes `parent`'s compiled values as those of the metabase values its `frame` holds, so that
+    /// keys below it inheriting them share them without compiling them again.
+    fn seed(&mut self, frame: &Frame<'m>, parent: &KeyView, policies: &DispatchPolicies) {
+        let multi = |v: Option<&Value>| v.and_then(Value::as_multi).is_some();
+        if multi(frame.eff[SCRIPT_MAPS]) {
+            self.maps.entry(addr(frame.eff[SCRIPT_MAPS])).or_default().0 = Some(parent.maps.clone());
+        }
+        let wild_src = if policies.wildcard_inherit_separate { frame.wild_sep } else { frame.wild_first };
+        if multi(wild_src) {
+            self.maps.entry(addr(wild_src)).or_default().1 = Some(parent.wildcards.clone());
+        }
+        if matches!(frame.eff[MIME_MAP], Some(Value::MultiSz(_))) {
+            self.mime.insert(addr(frame.eff[MIME_MAP]), parent.mime.clone());
+        }
+        if multi(frame.eff[HTTP_ERRORS]) {
+            self.errors.insert(addr(frame.eff[HTTP_ERRORS]), parent.errors.clone());
+        }
+        self.headers.insert(addr(frame.eff[CUSTOM_HEADERS]), parent.headers.clone());
+        self.docs.insert(addr(self.value(frame, DEFAULT_DOC)), parent.default_docs.clone());
     }
 
     fn mime(&mut self, v: Option<&Value>) -> Arc<MimeMap> {
         match v {
             Some(Value::MultiSz(lines)) => {
-                self.mime.entry(addr(v)).or_insert_with(|| Arc::new(mime_map(lines))).clone()
+                let known = &self.known;
+                self.mime.entry(addr(v)).or_insert_with(|| share(Arc::new(mime_map(lines)), known, |k| &k.mime)).clone()
             }
             _ => self.machine_mime.clone(),
         }
@@ -617,11 +700,15 @@ impl<'m> Compiler<'m> {
             return self.no_errors.clone();
         }
         let m = self.m;
-        self.errors.entry(addr(v)).or_insert_with(|| custom_errors(m, list(v)).into()).clone()
+        let known = &self.known;
+        self.errors
+            .entry(addr(v))
+            .or_insert_with(|| share(custom_errors(m, list(v)).into(), known, |k| &k.errors))
+            .clone()
     }
 
     fn headers(&mut self, v: Option<&Value>) -> Arc<[(String, String)]> {
-        let server = &self.server;
+        let (server, known) = (&self.server, &self.known);
         self.headers
             .entry(addr(v))
             .or_insert_with(|| {
@@ -630,17 +717,19 @@ impl<'m> Compiler<'m> {
                     Some((n, v)) => (n.trim().to_string(), v.trim().to_string()),
                     None => (h.trim().to_string(), String::new()),
                 }));
-                h.into()
+                share(h.into(), known, |k| &k.headers)
             })
             .clone()
     }
 
     fn docs(&mut self, v: Option<&Value>) -> Arc<[String]> {
+        let known = &self.known;
         self.docs
             .entry(addr(v))
             .or_insert_with(|| {
                 let text = v.and_then(Value::as_str).unwrap_or_default();
-                text.split(',').map(str::trim).filter(|d| !d.is_empty()).map(str::to_string).collect()
+                let docs = text.split(',').map(str::trim).filter(|d| !d.is_empty()).map(str::to_string).collect();
+                share(docs, known, |k| &k.default_docs)
             })
             .clone()
     }
@@ -665,8 +754,12 @@ impl<'m> Compiler<'m> {
     fn app_info(&mut self, frame: &Frame<'m>, path: &str, root: &str, in_app: bool) -> AppInfo {
         let v = self.value(frame, IN_PROCESS);
         let m = self.m;
-        let in_process =
-            self.in_process.entry(addr(v)).or_insert_with(|| Arc::new(IsapiSet::new(isapi_list(m, list(v))))).clone();
+        let known = &self.known;
+        let in_process = self
+            .in_process
+            .entry(addr(v))
+            .or_insert_with(|| share(Arc::new(IsapiSet::new(isapi_list(m, list(v)))), known, |k| &k.app.in_process))
+            .clone();
         let pool = if self.m.edition().is_iis6() { self.string(frame, APP_POOL_ID) } else { String::new() };
         AppInfo {
             path: path.to_string(),
@@ -678,6 +771,12 @@ impl<'m> Compiler<'m> {
             in_process,
         }
     }
+}
+
+/// Whether a ScriptMaps value holds a well-formed wildcard (`*`) entry (SM-05); only lines whose
+/// extension is `*` are parsed.
+fn has_wildcard(lines: &[String]) -> bool {
+    lines.iter().filter(|l| l.split(',').next().map(str::trim) == Some("*")).any(|l| MapEntry::parse(l).is_ok())
 }
 
 /// HttpErrors lines as (code, sub, source); malformed lines are skipped (REQ-13).
@@ -840,8 +939,22 @@ impl View {
             };
             pools.insert_first(name, pool);
         }
-        compile_keys(m, &policies, &mut sites, &mut keys, (&aspnet, &extensions, &pools));
-        let files = Arc::new(Files::new(m.fs().entries()));
+        let base = Base::of(m);
+        let mut walk = Walk::new(m, &policies, &sites, &base, (&aspnet, &extensions, &pools));
+        for key in mb.keys() {
+            walk.visit(key, &mut sites, &mut keys, true);
+        }
+        drop(walk);
+        let files = Arc::new(Files::new(m.fs().entries_timed()));
+        // A row `1,<path>\httpext.dll,...` of WebSvcExtRestrictionList allows WebDAV (HTTP-16).
+        let webdav = !m.edition().is_iis6()
+            || mb.own("/LM/W3SVC", "WebSvcExtRestrictionList").and_then(Value::as_multi).is_some_and(|rows| {
+                rows.iter().any(|r| {
+                    let mut f = r.split(',');
+                    f.next().is_some_and(|a| a.trim() == "1")
+                        && f.next().is_some_and(|p| p.trim().to_ascii_lowercase().ends_with("\\httpext.dll"))
+                })
+            });
         View {
             edition: m.edition(),
             http,
@@ -855,8 +968,102 @@ impl View {
             files,
             pools,
             trace_enabled,
+            webdav,
+            change_number: mb.version(),
             notes,
+            stamp: Stamp::of(m),
+            base,
         }
+    }
+
+    /// The view of `m` made from `old`, a view of an earlier state of the same machine: `old`
+    /// itself when nothing changed; when only web keys under sites' ROOTs changed, `old` with the
+    /// changed keys' subtrees compiled again from their parents' inherited values and everything
+    /// else shared; otherwise (sites, bindings, pools, a change log that no longer reaches back,
+    /// the disk, the registry, runtimes) compiled whole.
+    pub fn update(old: &Arc<View>, m: &Machine) -> Arc<View> {
+        let stamp = Stamp::of(m);
+        if old.stamp == stamp {
+            return old.clone();
+        }
+        if old.stamp.besides == stamp.besides {
+            if let Some(v) = old.patched(m) {
+                return Arc::new(v);
+            }
+        }
+        Arc::new(View::compile(m))
+    }
+
+    /// This view with the web keys changed since it was compiled compiled again, or `None` when a
+    /// change is not confined to web keys under a site's ROOT.
+    fn patched(&self, m: &Machine) -> Option<View> {
+        let mb = m.metabase();
+        let changed = mb.changes_since(self.stamp.metabase)?;
+        // The topmost changed keys, each with its site: a change below another is inside its subtree.
+        let mut tops: Vec<(String, usize)> = Vec::new();
+        let mut paths: Vec<String> = changed.into_iter().map(crate::metabase::normalize).collect();
+        // Segment by segment, so that a key's subtree follows it at once (`/a`, `/a/b`, `/a-x`).
+        paths.sort_by_key(|p| p.to_ascii_lowercase().replace('/', "\u{1}"));
+        paths.dedup_by(|b, a| b.eq_ignore_ascii_case(a) || is_below(b, a));
+        for path in paths {
+            let site =
+                self.sites.iter().position(|s| path.eq_ignore_ascii_case(&s.root) || is_below(&path, &s.root))?;
+            if !mb.exists(&self.sites[site].root) {
+                return None;
+            }
+            tops.push((path, site));
+        }
+        // Nodes of deleted keys stay (without a key); past a bound the tree is compiled afresh.
+        if self.keys.node_count() > 2 * self.keys.len() + 1024 {
+            return None;
+        }
+        let mut view = self.clone();
+        let mut sites = std::mem::take(&mut view.sites);
+        let mut tree = std::mem::take(&mut view.keys);
+        let mut walk = Walk::new(m, &self.policies, &sites, &self.base, (&self.aspnet, &self.extensions, &self.pools));
+        for (path, site) in &tops {
+            let root = &sites[*site].root;
+            let mut node = Some(sites[*site].node);
+            for seg in path[root.len()..].split('/').filter(|s| !s.is_empty()) {
+                node = node.and_then(|n| tree.child(n, seg));
+            }
+            // What the key and its parent held: values equal to theirs are shared, not copied.
+            walk.c.known.clear();
+            walk.c.known.extend(node.and_then(|n| tree.value(n)).cloned());
+            if let Some(n) = node {
+                tree.clear_below(n);
+            }
+            walk.stack.clear();
+            let mut at = String::new();
+            let mut ancestors = vec![mb.key("/")];
+            for seg in path.split('/').filter(|s| !s.is_empty()) {
+                at.push('/');
+                at.push_str(seg);
+                ancestors.push(mb.key(&at));
+            }
+            ancestors.pop();
+            for key in ancestors.into_iter().flatten() {
+                if !walk.visit(key, &mut sites, &mut tree, false) {
+                    return None;
+                }
+            }
+            if let Some(parent) = walk.stack.last() {
+                if let Some(kv) = parent.site.as_ref().and_then(|&(_, node, _)| tree.value(node)) {
+                    walk.c.seed(parent, kv, &self.policies);
+                    walk.c.known.push(kv.clone());
+                }
+            }
+            for key in mb.subtree(path) {
+                walk.visit(key, &mut sites, &mut tree, true);
+            }
+        }
+        drop(walk);
+        view.sites = sites;
+        view.keys = tree;
+        view.stamp = Stamp::of(m);
+        // Static files' ETags end with the metabase's change number (HTTP-25).
+        view.change_number = mb.version();
+        Some(view)
     }
 
     /// The Windows edition (and so the IIS version).
@@ -955,6 +1162,12 @@ impl View {
         self.files.get(PathQuery::whole(path)) == Some(true)
     }
 
+    /// When the file or folder `base` + `rest` (URL segments) was last written (virtual seconds).
+    #[inline]
+    pub(super) fn file_time(&self, base: &str, rest: &str) -> Option<u64> {
+        self.files.modified(PathQuery::under(base, rest))
+    }
+
     /// Whether the file or folder under `key`'s physical path at `rest` (URL segments) exists:
     /// `Some(true)` a folder.
     #[inline]
@@ -994,44 +1207,58 @@ fn vpath(root: &str, path: &str) -> String {
     }
 }
 
-/// Compiles every web key under the sites' ROOTs in one walk of the metabase, passing inherited
-/// values down (MB-16, MB-20, MB-21) instead of looking each one up again.
-fn compile_keys(
-    m: &Machine,
-    policies: &DispatchPolicies,
-    sites: &mut [SiteView],
-    tree: &mut SegTree<Arc<KeyView>>,
-    (aspnet, extensions, pools): (&BTreeMap<String, Version>, &[ExtensionRow], &CiMap<PoolView>),
-) {
-    let mb = m.metabase();
-    let machine_mime = Arc::new(mime_map(&mb.own_list("/LM/MimeMap", "MimeMap")));
-    let defaults = PROPS.map(crate::metabase::schema_default);
-    let mut c = Compiler {
-        m,
-        defaults: &defaults,
-        maps: HashMap::new(),
-        mime: HashMap::new(),
-        errors: HashMap::new(),
-        headers: HashMap::new(),
-        docs: HashMap::new(),
-        in_process: HashMap::new(),
-        machine_mime,
-        server: format!("Microsoft-IIS/{}", m.edition().iis_version()),
-        pools,
-        empty_maps: (Arc::new(Maps::default()), Vec::new().into()),
-        no_errors: Vec::new().into(),
-    };
-    let roots: HashMap<String, usize> =
-        sites.iter().enumerate().map(|(i, s)| (s.root.to_ascii_lowercase(), i)).collect();
-    let mut stack: Vec<Frame<'_>> = Vec::new();
-    let mut stand_in: Vec<Option<Arc<AppInfo>>> = vec![None; sites.len()];
-    for key in mb.keys() {
+/// The walk of the metabase's keys, in path order, that compiles the web keys under the sites'
+/// ROOTs, passing inherited values down (MB-16, MB-20, MB-21) instead of looking each one up again.
+struct Walk<'m> {
+    c: Compiler<'m>,
+    policies: &'m DispatchPolicies,
+    aspnet: &'m BTreeMap<String, Version>,
+    extensions: &'m [ExtensionRow],
+    /// Each site's ROOT path, lower-cased, to its index.
+    roots: HashMap<String, usize>,
+    stack: Vec<Frame<'m>>,
+    /// Per site: the application keys in no application share, computed at the ROOT.
+    stand_in: Vec<Option<Arc<AppInfo>>>,
+}
+
+impl<'m> Walk<'m> {
+    fn new(
+        m: &'m Machine,
+        policies: &'m DispatchPolicies,
+        sites: &[SiteView],
+        base: &Base,
+        (aspnet, extensions, pools): (&'m BTreeMap<String, Version>, &'m [ExtensionRow], &'m CiMap<PoolView>),
+    ) -> Walk<'m> {
+        let c = Compiler {
+            m,
+            defaults: defaults(),
+            maps: HashMap::new(),
+            mime: HashMap::new(),
+            errors: HashMap::new(),
+            headers: HashMap::new(),
+            docs: HashMap::new(),
+            in_process: HashMap::new(),
+            machine_mime: base.machine_mime.clone(),
+            server: format!("Microsoft-IIS/{}", m.edition().iis_version()),
+            pools,
+            empty_maps: base.empty_maps.clone(),
+            no_errors: base.no_errors.clone(),
+            known: Vec::new(),
+        };
+        let roots = sites.iter().enumerate().map(|(i, s)| (s.root.to_ascii_lowercase(), i)).collect();
+        Walk { c, policies, aspnet, extensions, roots, stack: Vec::new(), stand_in: vec![None; sites.len()] }
+    }
+
+    /// Visits `key`, the next in path order. With `emit` the key is compiled into `tree`; without,
+    /// its values only pass down to the keys below, and its application is the one `tree` already
+    /// holds for it (false when `tree` holds no compiled form of it).
+    fn visit(&mut self, key: &'m Key, sites: &mut [SiteView], tree: &mut SegTree<Arc<KeyView>>, emit: bool) -> bool {
         let path = key.path();
-        while stack.last().is_some_and(|f| !is_below(path, f.path)) {
-            stack.pop();
+        while self.stack.last().is_some_and(|f| !is_below(path, f.path)) {
+            self.stack.pop();
         }
-        let parent_path = stack.last().map_or("", |f| f.path);
-        let mut frame = match stack.last() {
+        let parent_path = self.stack.last().map_or("", |f| f.path);
+        let mut frame = match self.stack.last() {
             Some(parent) => Frame { path, ..parent.clone() },
             None => {
                 Frame { path, eff: [None; PROPS.len()], wild_first: None, wild_sep: None, path_src: None, site: None }
@@ -1042,9 +1269,9 @@ fn compile_keys(
                 frame.eff[i] = Some(v);
             }
         }
-        if let Some(v @ Value::MultiSz(_)) = key.get("ScriptMaps") {
+        if let Some(v @ Value::MultiSz(lines)) = key.get("ScriptMaps") {
             frame.wild_first = Some(v);
-            if !c.maps(Some(v), aspnet, extensions).1.is_empty() {
+            if has_wildcard(lines) {
                 frame.wild_sep = Some(v);
             }
         }
@@ -1053,7 +1280,7 @@ fn compile_keys(
         }
         // A site's ROOT starts its subtree; keys below it continue their parent's.
         let parent_site = frame.site.take();
-        let site = match roots.get(&path.to_ascii_lowercase()) {
+        let site = match self.roots.get(&path.to_ascii_lowercase()) {
             Some(&i) => Some((i, sites[i].node, None)),
             // Keys missing on the way become nodes without a key, so the walk still reaches this one.
             None => parent_site.map(|(i, mut node, app)| {
@@ -1065,20 +1292,33 @@ fn compile_keys(
         };
         if let Some((i, node, parent_app)) = site {
             let root = sites[i].root.as_str();
+            if !emit {
+                let Some(kv) = tree.value(node) else { return false };
+                let app = kv.app.in_app.then(|| kv.app.clone());
+                if path.len() == root.len() && !kv.app.in_app {
+                    self.stand_in[i] = Some(kv.app.clone());
+                }
+                frame.site = Some((i, node, app));
+                self.stack.push(frame);
+                return true;
+            }
+            let c = &mut self.c;
             let app = c.app(&frame, key, root, parent_app);
             // Keys in no application share their ROOT's stand-in (computed at the ROOT).
             let app_for_key = match &app {
                 Some(a) => a.clone(),
-                None => stand_in[i].get_or_insert_with(|| Arc::new(c.app_info(&frame, root, root, false))).clone(),
+                None => self.stand_in[i].get_or_insert_with(|| Arc::new(c.app_info(&frame, root, root, false))).clone(),
             };
-            let kv = compile_key(&mut c, &frame, policies, aspnet, extensions, (&sites[i], path), app_for_key);
+            let kv =
+                compile_key(c, &frame, self.policies, self.aspnet, self.extensions, (&sites[i], path), app_for_key);
             if path.len() == root.len() {
                 sites[i].root_physical = kv.physical.clone();
             }
             tree.set(node, Arc::new(kv));
             frame.site = Some((i, node, app));
         }
-        stack.push(frame);
+        self.stack.push(frame);
+        true
     }
 }
 

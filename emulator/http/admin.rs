@@ -1,7 +1,8 @@
 //! The admin listener: the administrator's console on a running box (loopback only).
 //!
 //! `POST /run` runs a command line exactly as a scenario's `run` step; `POST /advance` moves the
-//! virtual clock; `GET /events`, `GET /processes` and `GET /transcript` read bounded tails.
+//! virtual clock; `GET /events`, `GET /processes` and `GET /transcript` read bounded tails, and
+//! `GET /httperr` HTTP.sys's current error log.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -94,7 +95,9 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &str) -> Response<F
         (&Method::GET, "/events") => text(StatusCode::OK, lines(shared.events())),
         (&Method::GET, "/processes") => text(StatusCode::OK, lines(shared.processes())),
         (&Method::GET, "/transcript") => text(StatusCode::OK, lines(shared.transcript())),
-        (_, "/run" | "/advance" | "/events" | "/processes" | "/transcript") => {
+        // The current C:\WINDOWS\system32\LogFiles\HTTPERR\httperr<n>.log (HTTP-05, HTTP-06).
+        (&Method::GET, "/httperr") => text(StatusCode::OK, shared.httperr().1),
+        (_, "/run" | "/advance" | "/events" | "/processes" | "/transcript" | "/httperr") => {
             text(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {path}\n"))
         }
         _ => text(

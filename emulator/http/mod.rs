@@ -8,6 +8,8 @@
 //! snapshot, so every request sees one whole view.
 
 pub mod admin;
+pub mod conn;
+pub mod httperr;
 pub mod wire;
 
 use std::collections::VecDeque;
@@ -31,7 +33,7 @@ use crate::dispatch::{self, Request, View};
 use crate::machine::journal::Effect;
 use crate::machine::Machine;
 use crate::process::{self, Load, Served, World};
-use wire::{Framing, HeadSize, Limits, Producer};
+use wire::{Framing, Limits, Producer};
 
 /// The address scenario requests arrive on unless they say otherwise; a listener stands for it.
 pub const SERVER_IP: &str = "10.0.0.1";
@@ -48,8 +50,8 @@ pub const MAX_CLIENTS: usize = 10_000;
 /// The largest request body read; larger bodies are cut off (the emulated handlers never read one).
 const MAX_BODY: usize = 1 << 20;
 
-/// Room hyper gets for a request head: larger than MaxRequestBytes' default so that HTTP.sys's own
-/// 400s (HTTP-10) are ours to send; past it hyper answers 431 itself.
+/// Room hyper gets for a request head at least: [`conn`] refuses heads over MaxRequestBytes before
+/// hyper reads them, and hyper's room grows with it.
 const HEAD_BUFFER: usize = 64 * 1024;
 
 /// One real address and the emulated port it stands for.
@@ -147,6 +149,8 @@ pub struct Shared {
     admin: Mutex<Machine>,
     /// The admin listener's one cmd.exe window: `cd`, `set` and ERRORLEVEL persist across `POST /run`.
     console: Mutex<crate::cmd::Session>,
+    /// HTTP.sys's error log (HTTP-05).
+    httperr: Mutex<httperr::Log>,
 }
 
 impl Shared {
@@ -161,6 +165,7 @@ impl Shared {
             live: Mutex::new(Live { world, next_client: 0, clients: VecDeque::new() }),
             tail: Mutex::new(VecDeque::with_capacity(TRANSCRIPT_TAIL)),
             console: Mutex::new(crate::cmd::Session::new(&machine)),
+            httperr: Mutex::new(httperr::Log::of(&machine)),
             admin: Mutex::new(machine),
         }
     }
@@ -204,6 +209,7 @@ impl Shared {
         snap: &Published,
         req: &Request,
         session_id: Option<&str>,
+        client: SocketAddr,
         framing: impl FnOnce(&Served) -> Framing,
     ) -> Served {
         // The ASP.NET filter and resolution read only the published view: no lock.
@@ -232,20 +238,17 @@ impl Shared {
             live.world.trim_events(EVENT_TAIL);
             (served, effects)
         };
+        let mut effects = effects;
         let summary = crate::scenario::summary(req, &served);
-        let framing = Some(framing(&served));
-        self.push(Entry::Request { summary, effects, framing });
-        served
-    }
-
-    /// Records a request HTTP.sys answered itself.
-    fn rejected(&self, req: &Request, r: &wire::Rejection, framing: Framing) {
-        let effects = vec![Effect {
-            change: crate::machine::journal::Change::Decision { text: r.text.clone() },
-            rules: r.rules.to_vec(),
-        }];
-        let summary = format!("{} {} -> {} from HTTP.sys", req.method, req.url, r.reply.status);
+        let framing = framing(&served);
+        if framing.producer == Producer::HttpSys && served.reply.status != 0 {
+            // HTTP.sys's answers after parsing (Invalid Hostname, Invalid URL, a stopped pool) are
+            // in httperr too (HTTP-08).
+            let site = served.target.as_ref().map(|t| t.site);
+            effects.extend(self.logged_reply(client, req, &served.reply, site));
+        }
         self.push(Entry::Request { summary, effects, framing: Some(framing) });
+        served
     }
 
     /// Runs an administrative operation on the machine and the world, then publishes the result.
@@ -259,11 +262,7 @@ impl Shared {
         let (value, output) = op(&mut m, &mut self.live().world);
         // Compiling the new view takes no lock that requests need: they go on with the old one.
         let current = self.published();
-        let view = if current.machine.generation() == m.generation() {
-            current.view.clone()
-        } else {
-            Arc::new(View::compile(&m))
-        };
+        let view = View::update(&current.view, &m);
         let effects = {
             let mut live = self.live();
             process::adopt_view(&m, &mut live.world, view.clone());
@@ -342,20 +341,16 @@ fn session_cookie(req: &hyper::Request<Incoming>) -> Option<String> {
     })
 }
 
-/// The request as dispatch sees it, and the size of its head as HTTP.sys measures it.
-fn to_request(req: &hyper::Request<Incoming>, port: u16) -> (Request, HeadSize) {
+/// The request as dispatch sees it (HTTP.sys's checks of its head ran in [`conn`]).
+fn to_request(req: &hyper::Request<Incoming>, port: u16) -> Request {
     let url = match req.uri().scheme() {
         Some(_) => req.uri().to_string(),
         None => req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
     };
     let mut host = None;
     let mut headers = Vec::with_capacity(req.headers().len());
-    let mut size = HeadSize { total: req.method().as_str().len() + url.len() + 12, longest_field: url.len() };
     for (k, v) in req.headers() {
         let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
-        let line = k.as_str().len() + 2 + value.len();
-        size.total += line + 2;
-        size.longest_field = size.longest_field.max(line);
         if k == hyper::header::HOST {
             host.get_or_insert(value);
         } else {
@@ -363,30 +358,29 @@ fn to_request(req: &hyper::Request<Incoming>, port: u16) -> (Request, HeadSize) 
         }
     }
     let http10 = req.version() <= hyper::Version::HTTP_10;
-    let r =
-        Request { method: req.method().as_str().to_string(), url, host, ip: SERVER_IP.into(), port, headers, http10 };
-    (r, size)
+    Request { method: req.method().as_str().to_string(), url, host, ip: SERVER_IP.into(), port, headers, http10 }
 }
 
 type Body = Full<Bytes>;
 
-/// How a reply goes out: producer, status line, length, whether the connection closes.
-fn framing(reply: &dispatch::Reply, limits: &Limits, close: bool, head: bool) -> Framing {
+/// How a reply goes out: producer, status line, length, whether the connection closes or (for an
+/// HTTP/1.0 client that asked) says Keep-Alive.
+fn framing(reply: &dispatch::Reply, limits: &Limits, close: bool, keep_alive: bool, head: bool) -> Framing {
     let producer = Producer::of(reply, limits);
     let close = close || producer == Producer::HttpSys;
     let reason = wire::reason(reply.status, producer == Producer::Iis5);
-    Framing { status: reply.status, reason, length: reply.body.len(), producer, close, head }
+    Framing { status: reply.status, reason, length: reply.body.len(), producer, close, keep_alive, head }
 }
 
 /// Builds the hyper response for a reply.
 fn respond(reply: dispatch::Reply, framing: Framing) -> Response<Body> {
-    let Framing { producer, close, reason, head, .. } = framing;
+    let Framing { producer, close, keep_alive, reason, head, .. } = framing;
     let date = httpdate::fmt_http_date(std::time::SystemTime::now());
     let length = reply.body.len().to_string();
     let mut builder =
         Response::builder().status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     if let Some(h) = builder.headers_mut() {
-        for (k, v) in wire::ordered_headers(&reply, producer, &date, &length, close) {
+        for (k, v) in wire::ordered_headers(&reply, producer, &date, &length, close, keep_alive) {
             if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_bytes(v.as_bytes())) {
                 h.append(k, v);
             }
@@ -411,33 +405,37 @@ impl fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
-/// Answers one request on a listener standing for emulated `port`.
-async fn handle(shared: Arc<Shared>, port: u16, req: hyper::Request<Incoming>) -> Result<Response<Body>, Refused> {
-    let (request, size) = to_request(&req, port);
+/// Answers one request from `client` on a listener standing for emulated `port`.
+async fn handle(
+    shared: Arc<Shared>,
+    port: u16,
+    client: SocketAddr,
+    req: hyper::Request<Incoming>,
+) -> Result<Response<Body>, Refused> {
+    let request = to_request(&req, port);
     let head = req.method() == hyper::Method::HEAD;
     let header =
         |name: hyper::header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let content_length = header(hyper::header::CONTENT_LENGTH);
-    let transfer_encoding = header(hyper::header::TRANSFER_ENCODING);
-    let wants_close = header(hyper::header::CONNECTION).is_some_and(|c| c.eq_ignore_ascii_case("close"));
+    let connection = header(hyper::header::CONNECTION);
+    let wants =
+        |token: &str| connection.as_deref().is_some_and(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)));
+    // HTTP/1.0 stays open only when it asks to (HTTP-17).
+    let (wants_close, keep_alive10) = match req.version() {
+        hyper::Version::HTTP_10 => (!wants("keep-alive"), wants("keep-alive")),
+        _ => (wants("close"), false),
+    };
     let cookie = session_cookie(&req);
-    let http11 = req.version() == hyper::Version::HTTP_11;
     // Read (and drop) the body before anything else, so the connection stays usable.
     let _ = Limited::new(req.into_body(), MAX_BODY).collect().await;
     // One snapshot for the whole request: HTTP.sys's limits, the view, the configuration.
     let snap = shared.published();
     let limits = snap.limits;
-    if let Some(r) =
-        wire::check(&limits, size, &request.method, http11, content_length.as_deref(), transfer_encoding.as_deref())
-    {
-        let f = framing(&r.reply, &limits, true, head);
-        shared.rejected(&request, &r, f);
-        return Ok(respond(r.reply, f));
-    }
     let close = wants_close || !limits.keep_alive;
+    let keep_alive10 = keep_alive10 && !close;
     let mut f = None;
-    let served =
-        shared.serve(&snap, &request, cookie.as_deref(), |s| *f.insert(framing(&s.reply, &limits, close, head)));
+    let served = shared.serve(&snap, &request, cookie.as_deref(), client, |s| {
+        *f.insert(framing(&s.reply, &limits, close, keep_alive10, head))
+    });
     match f {
         Some(f) if served.reply.status != 0 => Ok(respond(served.reply, f)),
         _ => Err(Refused),
@@ -554,18 +552,28 @@ async fn accept(l: tokio::net::TcpListener, shared: Arc<Shared>, role: Role, mut
         let shared = shared.clone();
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
-            let io = TokioIo::new(stream);
             let mut b = hyper::server::conn::http1::Builder::new();
-            b.keep_alive(true).title_case_headers(true).max_buf_size(HEAD_BUFFER);
+            b.keep_alive(true).max_buf_size(HEAD_BUFFER);
             match role {
                 Role::Requests(port) => {
-                    let svc = service_fn(move |req| handle(shared.clone(), port, req));
+                    // HTTP.sys's checks and IIS's spelling sit between the socket and hyper.
+                    let limits = shared.published().limits;
+                    b.max_buf_size(HEAD_BUFFER.max(limits.max_request + 1024));
+                    let client = peer;
+                    let io = TokioIo::new(conn::Conn::new(
+                        stream,
+                        conn::Peer { shared: shared.clone(), client, port },
+                        limits,
+                    ));
+                    let svc = service_fn(move |req| handle(shared.clone(), port, client, req));
                     tokio::select! {
                         _ = b.serve_connection(io, svc) => {}
                         _ = stopped.changed() => {}
                     }
                 }
                 Role::Admin => {
+                    let io = TokioIo::new(stream);
+                    b.title_case_headers(true);
                     let local = peer.ip();
                     let svc = service_fn(move |req| admin_entry(shared.clone(), local, req));
                     tokio::select! {

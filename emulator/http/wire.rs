@@ -22,6 +22,29 @@ pub struct Limits {
     pub http_sys: bool,
     /// IIS 5.x phrases and header order (HTTP-21, HTTP-22).
     pub iis5: bool,
+    /// `ConnectionTimeout` at `/LM/W3SVC` in seconds: idle keep-alive connections and stalled
+    /// bodies end after it (HTTP-11).
+    pub connection_timeout: u32,
+    /// `HeaderWaitTimeout` at `/LM/W3SVC` in seconds, 0 read as HTTP.sys's own 2 minutes (HTTP-11).
+    pub header_wait: u32,
+    /// The `Server` header IIS sends (HTTP-23).
+    pub server: &'static str,
+}
+
+impl Default for Limits {
+    /// HTTP.sys's defaults on a fresh IIS 6 (HTTP-09, HTTP-11, HTTP-17).
+    fn default() -> Limits {
+        Limits {
+            max_field: 16384,
+            max_request: 16384,
+            keep_alive: true,
+            http_sys: true,
+            iis5: false,
+            connection_timeout: 120,
+            header_wait: 120,
+            server: "Microsoft-IIS/6.0",
+        }
+    }
 }
 
 impl Limits {
@@ -42,8 +65,30 @@ impl Limits {
             .effective("/LM/W3SVC", "AllowKeepAlive")
             .and_then(|(v, _)| v.as_dword())
             .is_none_or(|d| d != 0);
+        let w3svc_dword = |name: &str, default: u32| {
+            m.metabase().effective("/LM/W3SVC", name).and_then(|(v, _)| v.as_dword()).unwrap_or(default)
+        };
+        let connection_timeout = w3svc_dword("ConnectionTimeout", 120);
+        let header_wait = match w3svc_dword("HeaderWaitTimeout", 0) {
+            0 => 120,
+            s => s,
+        };
         let iis6 = m.edition().is_iis6();
-        Limits { max_field, max_request, keep_alive, http_sys: iis6, iis5: !iis6 }
+        let server = match m.edition().iis_version() {
+            "5.0" => "Microsoft-IIS/5.0",
+            "5.1" => "Microsoft-IIS/5.1",
+            _ => "Microsoft-IIS/6.0",
+        };
+        Limits {
+            max_field,
+            max_request,
+            keep_alive,
+            http_sys: iis6,
+            iis5: !iis6,
+            connection_timeout,
+            header_wait,
+            server,
+        }
     }
 }
 
@@ -56,6 +101,8 @@ pub struct Rejection {
     pub text: String,
     /// The rules that decided it.
     pub rules: &'static [RuleId],
+    /// The httperr log's `s-reason` (HTTP-07).
+    pub reason: &'static str,
 }
 
 /// The bytes of a request's head as HTTP.sys measures them.
@@ -77,6 +124,24 @@ pub fn http_sys_error(status: u16, text: &str) -> Reply {
     }
 }
 
+/// The httperr `s-reason` of HTTP.sys's own answer `status` with `<h1>` text `h1` (HTTP-03, HTTP-07).
+pub fn s_reason(status: u16, h1: &str) -> &'static str {
+    match (status, h1) {
+        (400, "Bad Request (Invalid Hostname)") => "Hostname",
+        (400, "Bad Request (Header Field Too Long)") => "FieldLength",
+        (400, "Bad Request (Request Header Too Long)") => "RequestLength",
+        (400, "Bad Request (Invalid Header Name)") => "Header",
+        (400, "Bad Request (Invalid Verb)") => "Verb",
+        (400, "Bad Request (Invalid URL)") => "URL",
+        (404, _) => "URL",
+        (411, _) => "LengthRequired",
+        (501, _) => "N/I",
+        (505, _) => "Version_N/S",
+        (503, _) => "Disabled",
+        _ => "BadRequest",
+    }
+}
+
 /// What HTTP.sys checks before any site sees the request (HTTP-03), in the order it parses:
 /// the head's size, the verb, the body's framing. `None` lets the request through.
 pub fn check(
@@ -91,7 +156,7 @@ pub fn check(
         return None;
     }
     let reject = |status: u16, body: &str, text: String, rules: &'static [RuleId]| {
-        Some(Rejection { reply: http_sys_error(status, body), text, rules })
+        Some(Rejection { reply: http_sys_error(status, body), text, rules, reason: s_reason(status, body) })
     };
     // One over-long line is FieldLength even when the whole head is over its limit too (HTTP-10).
     if size.longest_field > limits.max_field {
@@ -126,12 +191,9 @@ pub fn check(
     }
     if let Some(cl) = content_length {
         if cl.trim().parse::<u64>().is_err() {
-            return reject(
-                400,
-                "Bad Request",
-                format!("HTTP.sys: Content-Length `{cl}` is not a number: 400 Number"),
-                &["HTTP-03", "HTTP-18"],
-            );
+            let text = format!("HTTP.sys: Content-Length `{cl}` is not a number: 400 Number");
+            return reject(400, "Bad Request", text, &["HTTP-03", "HTTP-18"])
+                .map(|r| Rejection { reason: "Number", ..r });
         }
     }
     if let Some(te) = transfer_encoding {
@@ -214,14 +276,21 @@ pub fn reason(status: u16, iis5: bool) -> &'static str {
 }
 
 /// The headers of a response in the order its producer sends them (HTTP-02, HTTP-22), with
-/// `Content-Length` always stated (HTTP-30) and `Connection: close` when the connection ends.
+/// `Content-Length` always stated (HTTP-30) and `Connection: close` when the connection ends, or
+/// `Connection: Keep-Alive` when an HTTP/1.0 client asked to keep it (HTTP-17).
 pub fn ordered_headers<'a>(
     reply: &'a Reply,
     producer: Producer,
     date: &'a str,
     length: &'a str,
     close: bool,
+    keep_alive: bool,
 ) -> Vec<(&'a str, &'a str)> {
+    let connection = match (close, keep_alive) {
+        (true, _) => Some("close"),
+        (false, true) => Some("Keep-Alive"),
+        (false, false) => None,
+    };
     let own = reply
         .headers
         .iter()
@@ -235,19 +304,21 @@ pub fn ordered_headers<'a>(
             out.push(("Connection", "close"));
             out.push(("Content-Length", length));
         }
+        // A 304 has no body and states no length (HTTP-25, modeled).
+        Producer::Iis6 if reply.status == 304 => {
+            out.extend(own);
+            out.push(("Date", date));
+            out.extend(connection.map(|c| ("Connection", c)));
+        }
         Producer::Iis6 => {
             out.push(("Content-Length", length));
             out.extend(own);
             out.push(("Date", date));
-            if close {
-                out.push(("Connection", "close"));
-            }
+            out.extend(connection.map(|c| ("Connection", c)));
         }
         Producer::Iis5 => {
             out.extend(own);
-            if close {
-                out.push(("Connection", "close"));
-            }
+            out.extend(connection.map(|c| ("Connection", c)));
             out.push(("Date", date));
             out.push(("Content-Length", length));
         }
@@ -268,6 +339,8 @@ pub struct Framing {
     pub producer: Producer,
     /// The connection closes after it.
     pub close: bool,
+    /// It says `Connection: Keep-Alive`: an HTTP/1.0 client asked to keep the connection (HTTP-17).
+    pub keep_alive: bool,
     /// A HEAD request: headers only.
     pub head: bool,
 }
@@ -294,7 +367,11 @@ impl Framing {
         };
         let rules = self.rules();
         let body = if self.head { ", no body (HEAD)" } else { "" };
-        let conn = if self.close { "connection closed" } else { "kept alive" };
+        let conn = match (self.close, self.keep_alive) {
+            (true, _) => "connection closed",
+            (false, true) => "Connection: Keep-Alive for an HTTP/1.0 client",
+            (false, false) => "kept alive",
+        };
         format!(
             "wire: HTTP/1.1 {} {}, {order}, Content-Length {}{body}, {conn} {}",
             self.status,
@@ -310,7 +387,7 @@ mod tests {
     use super::*;
 
     fn limits() -> Limits {
-        Limits { max_field: 16384, max_request: 16384, keep_alive: true, http_sys: true, iis5: false }
+        Limits::default()
     }
 
     #[test]
@@ -343,7 +420,7 @@ mod tests {
         let r = http_sys_error(503, "Service Unavailable");
         assert_eq!(r.body.len(), 28);
         let names: Vec<&str> =
-            ordered_headers(&r, Producer::HttpSys, "d", "28", true).iter().map(|(k, _)| *k).collect();
+            ordered_headers(&r, Producer::HttpSys, "d", "28", true, false).iter().map(|(k, _)| *k).collect();
         assert_eq!(names, ["Content-Type", "Date", "Connection", "Content-Length"]);
         let iis = Reply {
             status: 404,
@@ -355,7 +432,8 @@ mod tests {
             ],
             body: String::new(),
         };
-        let names: Vec<&str> = ordered_headers(&iis, Producer::Iis6, "d", "0", false).iter().map(|(k, _)| *k).collect();
+        let names: Vec<&str> =
+            ordered_headers(&iis, Producer::Iis6, "d", "0", false, false).iter().map(|(k, _)| *k).collect();
         assert_eq!(names, ["Content-Length", "Content-Type", "Server", "X-Powered-By", "Date"]);
         assert_eq!(reason(404, true), "Object Not Found");
         assert_eq!(reason(404, false), "Not Found");

@@ -21,6 +21,8 @@ struct Entry {
     text: String,
     /// Whether the text was ever written (a file that only exists has none to model).
     written: bool,
+    /// When it was created or last written, in virtual seconds (HTTP-25's Last-Modified).
+    modified: u64,
 }
 
 /// Files and folders present on the emulated disk; files keep their text (`>`, `type`, batch files).
@@ -30,9 +32,21 @@ pub struct FileSystem {
     entries: BTreeMap<String, Entry>,
     /// Moves on every change, so whatever was compiled from the disk knows it is stale.
     version: u64,
+    /// The virtual clock, stamped on what is created or written.
+    now: u64,
 }
 
 impl FileSystem {
+    /// Sets the virtual time stamped on files created or written from now on.
+    pub fn set_now(&mut self, now: u64) {
+        self.now = now;
+    }
+
+    /// When the file or folder at `path` was created or last written (virtual seconds).
+    pub fn modified(&self, path: &str) -> Option<u64> {
+        self.entries.get(&key(path)).map(|e| e.modified)
+    }
+
     /// A number that changes whenever a file or folder is created, written or deleted.
     pub fn version(&self) -> u64 {
         self.version
@@ -65,7 +79,11 @@ impl FileSystem {
                 self.create_dir(parent);
             }
         }
-        self.entries.insert(k, Entry { path: path.trim_end_matches('\\').to_string(), dir: true, ..Entry::default() });
+        let modified = self.now;
+        self.entries.insert(
+            k,
+            Entry { path: path.trim_end_matches('\\').to_string(), dir: true, modified, ..Entry::default() },
+        );
         self.version += 1;
         true
     }
@@ -79,7 +97,8 @@ impl FileSystem {
         if let Some(idx) = path.rfind('\\') {
             self.create_dir(&path[..idx]);
         }
-        self.entries.insert(k, Entry { path: path.to_string(), dir: false, ..Entry::default() });
+        let modified = self.now;
+        self.entries.insert(k, Entry { path: path.to_string(), dir: false, modified, ..Entry::default() });
         self.version += 1;
         true
     }
@@ -105,6 +124,7 @@ impl FileSystem {
         }
         e.text.push_str(text);
         e.written = true;
+        e.modified = self.now;
         self.version += 1;
         true
     }
@@ -140,6 +160,11 @@ impl FileSystem {
     /// Every file and folder as (path as written, is a folder), in case-insensitive path order.
     pub fn entries(&self) -> impl Iterator<Item = (&str, bool)> {
         self.entries.values().map(|e| (e.path.as_str(), e.dir))
+    }
+
+    /// Every file and folder as (path as written, is a folder, when last written), in order.
+    pub fn entries_timed(&self) -> impl Iterator<Item = (&str, bool, u64)> {
+        self.entries.values().map(|e| (e.path.as_str(), e.dir, e.modified))
     }
 
     /// The entries directly inside folder `dir`, as written, in order.

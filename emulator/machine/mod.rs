@@ -22,6 +22,10 @@ use fs::FileSystem;
 use journal::{Change, Effect, EventEntry, EventLog, Journal, Level};
 use registry::Registry;
 
+/// The virtual clock's zero as a Unix time: 2005-06-23 09:00:00 UTC, where `date /t` and
+/// `time /t` start on the emulated box; file times and HTTP.sys's logs count from it.
+pub const EPOCH_UNIX: u64 = 1_119_517_200;
+
 /// Where IIS setup puts `adsutil.vbs` (ADS-01).
 pub const ADSUTIL_PATH: &str = "C:\\Inetpub\\AdminScripts\\adsutil.vbs";
 
@@ -283,7 +287,7 @@ impl Machine {
         &self.events
     }
 
-    /// The virtual clock, in seconds since the scenario started.
+    /// The virtual clock, in seconds since the scenario started (at [`EPOCH_UNIX`]).
     pub fn clock(&self) -> u64 {
         self.clock
     }
@@ -292,7 +296,13 @@ impl Machine {
     /// changes, so compiled views know when to rebuild. Each store counts its own changes, so no
     /// operation can change one and leave this number as it was.
     pub fn generation(&self) -> u64 {
-        self.generation + self.metabase.version() + self.fs.version() + self.registry.version()
+        self.generation_besides_metabase() + self.metabase.version()
+    }
+
+    /// What [`Machine::generation`] counts but the metabase: it stays as it was while only the
+    /// metabase changes, whose own log then says which keys did (a view patches those).
+    pub fn generation_besides_metabase(&self) -> u64 {
+        self.generation + self.fs.version() + self.registry.version()
     }
 
     /// Runtime `v`'s processModel as its machine.config now says.
@@ -302,7 +312,13 @@ impl Machine {
 
     /// The web.config of application `app`.
     pub fn web_config(&self, app: &str) -> WebConfig {
-        self.web_configs.get(&app.to_ascii_lowercase()).cloned().unwrap_or_default()
+        // Read on every ASP.NET request: a key already in lower case is not copied.
+        let key = if app.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(app.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(app)
+        };
+        self.web_configs.get(&*key).cloned().unwrap_or_default()
     }
 
     /// Whether runtime `v`'s root configuration lets it send X-AspNet-Version (HDR-01, SES-08).
@@ -452,6 +468,7 @@ impl Machine {
     /// Moves the virtual clock forward to `time` (never back).
     pub fn set_clock(&mut self, time: u64) {
         self.clock = self.clock.max(time);
+        self.fs.set_now(self.clock);
     }
 
     /// Keeps only the newest `keep` event-log entries (a long-running server's bounded tail).

@@ -6,7 +6,7 @@ mod schema_iis6;
 pub mod scriptmap;
 pub mod xml;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
 use schema::{Kind, PropDef};
@@ -96,12 +96,74 @@ pub struct Prop {
     pub meta: ValueMeta,
 }
 
+/// A key's properties by slot (the lower-cased name), in slot order. A key sets a handful, so a
+/// sorted vector sized exactly costs a fraction of a map's node (100,000 keys make this count).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Props(Vec<(Box<str>, Prop)>);
+
+impl Props {
+    fn find(&self, slot: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(s, _)| (**s).cmp(slot))
+    }
+
+    fn get(&self, slot: &str) -> Option<&Prop> {
+        self.find(slot).ok().map(|i| &self.0[i].1)
+    }
+
+    /// The property named `name` in any case, found without lower-casing it into a new string.
+    fn get_named(&self, name: &str) -> Option<&Prop> {
+        let lower = || name.bytes().map(|b| b.to_ascii_lowercase());
+        let i = self.0.binary_search_by(|(s, _)| s.bytes().cmp(lower())).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    fn contains_key(&self, slot: &str) -> bool {
+        self.find(slot).is_ok()
+    }
+
+    /// Stores `prop` under `slot`; returns what the slot held.
+    fn insert(&mut self, slot: String, prop: Prop) -> Option<Prop> {
+        match self.find(&slot) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, prop)),
+            Err(i) => {
+                self.0.reserve_exact(1);
+                self.0.insert(i, (slot.into_boxed_str(), prop));
+                None
+            }
+        }
+    }
+
+    fn remove(&mut self, slot: &str) -> Option<Prop> {
+        let i = self.find(slot).ok()?;
+        let (_, prop) = self.0.remove(i);
+        self.0.shrink_to_fit();
+        Some(prop)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Prop> {
+        self.0.iter().map(|(_, p)| p)
+    }
+
+    /// (slot, property), in slot order.
+    fn iter(&self) -> impl Iterator<Item = (&str, &Prop)> {
+        self.0.iter().map(|(s, p)| (&**s, p))
+    }
+}
+
+impl Extend<(String, Prop)> for Props {
+    fn extend<I: IntoIterator<Item = (String, Prop)>>(&mut self, iter: I) {
+        for (slot, prop) in iter {
+            self.insert(slot, prop);
+        }
+    }
+}
+
 /// One metabase key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {
     path: String,
     key_type: String,
-    props: BTreeMap<String, Prop>,
+    props: Props,
     /// The comment a file put before the key, written back with it.
     comment: Option<String>,
 }
@@ -119,7 +181,7 @@ impl Key {
 
     /// The key's own value of a property.
     pub fn get(&self, prop: &str) -> Option<&Value> {
-        self.props.get(&prop.to_ascii_lowercase()).map(|p| &p.value)
+        self.props.get_named(prop).map(|p| &p.value)
     }
 
     /// The properties the key sets, as (name, value), in name order.
@@ -167,10 +229,37 @@ pub struct Metabase {
     keys: BTreeMap<Box<str>, Key>,
     /// Moves on every change, so whatever was compiled from the metabase knows it is stale.
     version: u64,
+    /// The keys the latest changes touched, so that a view compiled at an earlier version can be
+    /// patched rather than compiled again.
+    log: ChangeLog,
     /// The `IIS_Global` key (Location `.`), outside the path tree (MB-04).
     global: Option<Key>,
     /// The namespace of the file the metabase was read from (MB-04).
     namespace: Option<String>,
+}
+
+/// How many changes [`ChangeLog`] remembers: a view older than that is compiled again whole.
+pub const CHANGE_LOG_LEN: usize = 256;
+
+/// The latest changes, as (version after the change, the key's path; empty for a change that is
+/// not one key's, such as the `IIS_Global` key or the namespace), oldest first, bounded.
+#[derive(Debug, Clone, Default)]
+struct ChangeLog {
+    entries: VecDeque<(u64, Box<str>)>,
+    /// The version before the oldest entry: changes since an earlier version are forgotten.
+    floor: u64,
+}
+
+impl ChangeLog {
+    /// Records that the change making `version` touched the key at `path` (as the key stores it).
+    fn push(&mut self, version: u64, path: Option<&str>) {
+        if self.entries.len() == CHANGE_LOG_LEN {
+            if let Some((v, _)) = self.entries.pop_front() {
+                self.floor = v;
+            }
+        }
+        self.entries.push_back((version, path.filter(|p| *p != ".").unwrap_or_default().into()));
+    }
 }
 
 // Two metabases are equal when they hold the same keys, whatever their change counts.
@@ -241,6 +330,31 @@ impl Metabase {
     /// Takes the place of a metabase at `earlier` version: versions keep moving forward.
     pub fn follow(&mut self, earlier: u64) {
         self.version += earlier + 1;
+        self.log = ChangeLog { entries: VecDeque::new(), floor: self.version };
+    }
+
+    /// Counts one change to the key at `path` (`None`: a change that is no key's).
+    fn changed(&mut self, path: Option<&str>) {
+        self.version += 1;
+        self.log.push(self.version, path);
+    }
+
+    /// The paths of the keys changed (set, removed, created or deleted, with their subtrees) since
+    /// `version`, oldest first, possibly repeated; `None` when the log no longer reaches back that
+    /// far or a change since then was not one key's (MB-20: whatever was compiled then is stale).
+    pub fn changes_since(&self, version: u64) -> Option<Vec<&str>> {
+        if version < self.log.floor || version > self.version {
+            return None;
+        }
+        let mut paths = Vec::new();
+        for (v, path) in self.log.entries.iter().filter(|(v, _)| *v > version) {
+            debug_assert!(*v <= self.version);
+            if path.is_empty() {
+                return None;
+            }
+            paths.push(&**path);
+        }
+        Some(paths)
     }
 
     /// Whether a key exists at `path`.
@@ -265,9 +379,9 @@ impl Metabase {
                 created.extend(self.create_key(&p, "IIsConfigObject")?);
             }
         }
-        let key = Key { path: path.clone(), key_type: key_type.to_string(), props: BTreeMap::new(), comment: None };
+        let key = Key { path: path.clone(), key_type: key_type.to_string(), props: Props::default(), comment: None };
         self.keys.insert(order_key(&path), key);
-        self.version += 1;
+        self.changed(Some(&path));
         created.push(path);
         Ok(created)
     }
@@ -285,8 +399,8 @@ impl Metabase {
         key_type: &str,
         comment: Option<String>,
     ) -> Result<(), MbError> {
-        let key = Key { path: path.to_string(), key_type: key_type.to_string(), props: BTreeMap::new(), comment };
-        self.version += 1;
+        let key = Key { path: path.to_string(), key_type: key_type.to_string(), props: Props::default(), comment };
+        self.changed(Some(path));
         if path == "." {
             if self.global.is_some() {
                 return Err(MbError::AlreadyExists(".".into()));
@@ -314,7 +428,7 @@ impl Metabase {
 
     /// Records the namespace a file declared (MB-04).
     pub fn set_namespace(&mut self, ns: Option<String>) {
-        self.version += 1;
+        self.changed(None);
         self.namespace = ns;
     }
 
@@ -327,7 +441,7 @@ impl Metabase {
             return Ok(false);
         }
         key.props.insert(slot.to_string(), prop);
-        self.version += 1;
+        self.changed(Some(path));
         Ok(true)
     }
 
@@ -336,7 +450,7 @@ impl Metabase {
         let key = if path == "." { self.global.as_mut() } else { self.keys.get_mut(&order_key(path)) };
         let key = key.ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
         key.props.extend(props);
-        self.version += 1;
+        self.changed(Some(path));
         Ok(())
     }
 
@@ -346,7 +460,7 @@ impl Metabase {
             return Err(MbError::PathNotFound(normalize(path)));
         }
         let doomed: Vec<Box<str>> = self.subtree(path).map(|k| order_key(&k.path)).collect();
-        self.version += 1;
+        self.changed(Some(path));
         Ok(doomed.iter().filter_map(|s| self.keys.remove(s)).map(|k| k.path).collect())
     }
 
@@ -356,6 +470,7 @@ impl Metabase {
         let name = schema::lookup(prop).map(|d| d.name.to_string()).unwrap_or_else(|| prop.to_string());
         let slot = prop.to_ascii_lowercase();
         self.version += 1;
+        self.log.push(self.version, Some(&key.path));
         // A value set again keeps what the file said of it (its Custom ID, type, attributes).
         let mut meta = key.props.get(&slot).map(|p| p.meta.clone()).unwrap_or_default();
         if meta.verbatim && !matches!(value, Value::String(_)) {
@@ -368,6 +483,7 @@ impl Metabase {
     pub fn set_key_type(&mut self, path: &str, key_type: &str) -> Result<String, MbError> {
         let key = self.keys.get_mut(&order_key(path)).ok_or_else(|| MbError::PathNotFound(normalize(path)))?;
         self.version += 1;
+        self.log.push(self.version, Some(&key.path));
         Ok(std::mem::replace(&mut key.key_type, key_type.to_string()))
     }
 
@@ -375,7 +491,10 @@ impl Metabase {
     pub fn remove(&mut self, path: &str, prop: &str) -> Option<Value> {
         let key = self.keys.get_mut(&order_key(path))?;
         let removed = key.props.remove(&prop.to_ascii_lowercase()).map(|p| p.value);
-        self.version += u64::from(removed.is_some());
+        if removed.is_some() {
+            self.version += 1;
+            self.log.push(self.version, Some(&key.path));
+        }
         removed
     }
 
@@ -533,6 +652,42 @@ mod tests {
         assert!(matches!(mb.create_key("/lm/w3svc/1/root/A", "x"), Err(MbError::AlreadyExists(_))));
         let gone = mb.delete_key("/LM/W3SVC/1/ROOT/a").unwrap();
         assert_eq!(gone.len(), 2);
+    }
+
+    #[test]
+    fn the_change_log_names_the_keys_changed_and_stays_bounded() {
+        let mut mb = tree();
+        let v = mb.version();
+        assert_eq!(mb.changes_since(v), Some(vec![]));
+        mb.set("/lm/w3svc/1/root/APP", "AccessFlags", Value::Dword(0)).unwrap();
+        mb.remove("/LM/W3SVC/1/ROOT/app", "AccessFlags");
+        mb.remove("/LM/W3SVC/1/ROOT/app", "AccessFlags");
+        mb.create_key("/LM/W3SVC/1/ROOT/a/b", "IIsWebDirectory").unwrap();
+        mb.delete_key("/LM/W3SVC/1/ROOT/a").unwrap();
+        let changed = mb.changes_since(v).unwrap();
+        assert_eq!(
+            changed,
+            [
+                "/LM/W3SVC/1/ROOT/app",
+                "/LM/W3SVC/1/ROOT/app",
+                "/LM/W3SVC/1/ROOT/a",
+                "/LM/W3SVC/1/ROOT/a/b",
+                "/LM/W3SVC/1/ROOT/a"
+            ],
+            "a removal that removed nothing is no change"
+        );
+        assert_eq!(mb.changes_since(v + 2).map(|c| c.len()), Some(3));
+        // A change that is no key's (the namespace) leaves nothing to patch from.
+        let before = mb.version();
+        mb.set_namespace(Some("urn:x".into()));
+        assert_eq!(mb.changes_since(before), None);
+        // Older than the log: forgotten.
+        let old = mb.version();
+        for i in 0..=CHANGE_LOG_LEN as u32 {
+            mb.set("/LM/W3SVC/1/ROOT", "AccessFlags", Value::Dword(i)).unwrap();
+        }
+        assert_eq!(mb.changes_since(old), None);
+        assert_eq!(mb.changes_since(mb.version() - 3).map(|c| c.len()), Some(3));
     }
 
     #[test]

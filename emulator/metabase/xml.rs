@@ -683,7 +683,7 @@ pub fn import_node(
     for key in keys {
         let rest = &key.path[sp.len().min(key.path.len())..];
         let to = normalize(&format!("{dp}{rest}"));
-        let mut props: Vec<(String, Prop)> = key.props.iter().map(|(s, p)| (s.clone(), p.clone())).collect();
+        let mut props: Vec<(String, Prop)> = key.props.iter().map(|(s, p)| (s.to_string(), p.clone())).collect();
         // An application's AppRoot names its own key: it moves with the key (modeled).
         for (slot, p) in props.iter_mut() {
             if let (true, Value::String(root)) = (slot == "approot", &mut p.value) {
@@ -696,14 +696,14 @@ pub fn import_node(
         }
         if flags.inherited && std::ptr::eq(key, src) {
             if let Some(inh) = file.inherited.key(&sp) {
-                for (slot, p) in &inh.props {
+                for (slot, p) in inh.props.iter() {
                     if !key.props.contains_key(slot) {
-                        props.push((slot.clone(), p.clone()));
+                        props.push((slot.to_string(), p.clone()));
                     }
                 }
             }
         }
-        match mb.key(&to).map(|k| k.props.keys().cloned().collect::<Vec<_>>()) {
+        match mb.key(&to).map(|k| k.props.iter().map(|(s, _)| s.to_string()).collect::<Vec<_>>()) {
             Some(slots) => {
                 if !flags.merge {
                     for slot in slots {

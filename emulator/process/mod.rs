@@ -5,7 +5,8 @@
 //! (PM5). IIS 6 worker process isolation mode runs everything in the w3wp.exe of the
 //! application's pool (PM6). Whatever the process, the first runtime to run managed code in it
 //! owns it (CLR). Every operation here records what it did, and which sessions it ended, through
-//! the machine's journal.
+//! the world's journal; a request's decisions are recorded only when its sink keeps them
+//! ([`serve()`] does, the serve path of `iisim serve` does not).
 
 pub mod pages;
 pub mod serve;
@@ -23,7 +24,7 @@ use crate::rules::RuleId;
 use crate::runtime::Version;
 use session::{SessionMode, Sessions};
 
-pub use serve::{prepare, serve, serve_prepared, Load, Prepared, Served};
+pub use serve::{prepare, prepare_with, serve, serve_prepared, serve_with, Load, Prepared, Served};
 
 /// What a process is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -117,6 +118,8 @@ pub struct Process {
     overflows: u32,
     /// 32- or 64-bit, fixed when the process starts (PM6-08).
     bitness: crate::runtime::Bitness,
+    /// The ISAPI DLLs a w3wp.exe loaded, their bitness checked (PM6-08).
+    loaded: Vec<String>,
     config: Option<Arc<ProcessModel>>,
     limits: PoolLimits,
 }
@@ -230,7 +233,8 @@ impl World {
 
     /// Whether a pool is stopped, and why.
     pub fn pool_stopped(&self, pool: &str) -> Option<&str> {
-        self.pools.get(&pool.to_ascii_lowercase()).and_then(|p| p.stopped.as_deref())
+        // Asked on every request in worker mode; the pools that ever ran are few.
+        self.pools.iter().find(|(k, _)| k.eq_ignore_ascii_case(pool)).and_then(|(_, p)| p.stopped.as_deref())
     }
 
     /// The sessions and clients.
@@ -350,7 +354,7 @@ impl World {
     }
 }
 
-/// The compiled view of the machine for dispatch, rebuilt only when the machine changed.
+/// The compiled view of the machine for dispatch, patched or rebuilt only when the machine changed.
 pub fn view(m: &Machine, w: &mut World) -> Arc<View> {
     let generation = m.generation();
     if let Some((g, v)) = &w.view {
@@ -358,7 +362,11 @@ pub fn view(m: &Machine, w: &mut World) -> Arc<View> {
             return v.clone();
         }
     }
-    let v = Arc::new(View::compile(m));
+    // A change to web keys alone patches the view the world holds (MB-20).
+    let v = match &w.view {
+        Some((_, old)) => View::update(old, m),
+        None => Arc::new(View::compile(m)),
+    };
     adopt_view(m, w, v.clone());
     v
 }
@@ -460,6 +468,7 @@ fn start(
         queued: Vec::new(),
         overflows: 0,
         bitness: m.iis_bitness(),
+        loaded: Vec::new(),
         config: config.map(Arc::new),
         limits,
     };

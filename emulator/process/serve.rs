@@ -1,7 +1,9 @@
 //! One request end to end: dispatch, then the process that runs it, then the response.
 
+use std::fmt::Write as _;
+
 use crate::dispatch::view::{PoolView, View};
-use crate::dispatch::{self, IsapiCall, Outcome, Reply, Request, Resolution, Target};
+use crate::dispatch::{self, Decision, Discard, IsapiCall, Outcome, Reply, Request, Resolution, Sink, Target};
 use crate::machine::journal::Level;
 use crate::machine::Machine;
 use crate::messages::Catalog;
@@ -28,8 +30,8 @@ pub struct Load {
 /// How a request was served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Served {
-    /// The response; status 0 when the connection was refused. Every decision from
-    /// canonicalisation to the process is in the world's journal.
+    /// The response; status 0 when the connection was refused. On the explain path every
+    /// decision from canonicalisation to the process is in the world's journal.
     pub reply: Reply,
     /// Image name and PID of the process that answered.
     pub process: Option<(&'static str, u32)>,
@@ -63,57 +65,93 @@ impl Served {
     }
 }
 
-fn decide(w: &mut World, text: impl Into<String>, rules: &[RuleId]) {
-    w.record_decision(text, rules);
+/// Records a decision in the world's journal when sink `S` keeps decisions: on the serve path
+/// ([`Discard`]) its text is never built.
+#[inline(always)]
+fn decide<S: Sink, T: Into<String>>(w: &mut World, text: impl FnOnce() -> T, rules: &[RuleId]) {
+    if S::KEEPS {
+        w.record_decision(text(), rules);
+    }
 }
 
-/// Serves one request on the machine, as of the current virtual time.
+/// Serves one request on the machine, as of the current virtual time, recording every decision
+/// with its rules in the world's journal (scenarios, explain, the console).
 pub fn serve(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
+    serve_with::<Vec<Decision>>(m, w, req, load)
+}
+
+/// Serves one request as [`serve`] does, recording its decisions only when sink `S` keeps them:
+/// with [`Discard`] only what changed (a process started or ended, an event written) reaches the
+/// journal. Both run the same procedure.
+pub fn serve_with<S: Sink>(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
     let id = w.begin_request();
-    let mut s = serve_one(m, w, req, load);
+    let mut s = if web_running(m, w) {
+        let v = view(m, w);
+        run_prepared(m, w, prepare_with::<S>(m, &v, req), load)
+    } else {
+        refused::<S>(w)
+    };
     s.id = id;
     s
 }
 
-fn serve_one(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
-    if !web_running(m, w) {
-        return refused(w);
-    }
-    let v = view(m, w);
-    run_prepared(m, w, prepare(m, &v, req), load)
-}
-
 /// A request through the global ASP.NET filter and dispatch, ready for the process model: the
 /// part of serving that reads only the configuration, so the HTTP front end computes it outside
-/// any lock ([`prepare`], then [`serve_prepared`]).
+/// any lock ([`prepare`], then [`serve_prepared`]). It borrows the view and the request.
 #[derive(Debug)]
-pub struct Prepared {
-    res: Resolution,
+pub struct Prepared<'a, S: Sink = Discard> {
+    view: &'a View,
+    resolved: Resolved<'a>,
     /// The filter's runtime and what it took out of the URL (SES-10).
     stripped: Option<(Version, dispatch::filter::Stripped)>,
+    sink: std::marker::PhantomData<fn() -> S>,
+}
+
+/// What dispatch decided: borrowed from the view on the serve path, owned with its decisions
+/// when they are kept or when the filter rewrote the URL.
+#[derive(Debug)]
+enum Resolved<'a> {
+    Fast(dispatch::Fast<'a, 'a>),
+    Owned(Box<Resolution>),
+}
+
+/// The serve path's [`prepare_with`]: no decision is recorded (the HTTP front end).
+pub fn prepare<'a>(m: &Machine, v: &'a View, req: &'a Request) -> Prepared<'a> {
+    prepare_with::<Discard>(m, v, req)
 }
 
 /// The global ISAPI filter sees the URL first and takes out a cookieless session ID (SES-10,
-/// SHR-01); then dispatch resolves what is left on view `v` of `m`.
-pub fn prepare(m: &Machine, v: &View, req: &Request) -> Prepared {
+/// SHR-01); then dispatch resolves what is left on view `v` of `m`, keeping its decisions when
+/// sink `S` keeps them.
+pub fn prepare_with<'a, S: Sink>(m: &Machine, v: &'a View, req: &'a Request) -> Prepared<'a, S> {
     // A URL without a `(` carries no session segment: it pays one byte scan, not the filter.
     let stripped = if req.url.as_bytes().contains(&b'(') {
         super::filter_version(m).and_then(|f| dispatch::filter::strip_session_id(&req.url, f).map(|st| (f, st)))
     } else {
         None
     };
-    let res = match &stripped {
-        Some((_, st)) => dispatch::resolve(v, &Request { url: st.url.clone(), ..req.clone() }),
-        None => dispatch::resolve(v, req),
+    let resolved = match &stripped {
+        Some((_, st)) => {
+            let req = Request { url: st.url.clone(), ..req.clone() };
+            if S::KEEPS {
+                Resolved::Owned(Box::new(dispatch::resolve(v, &req)))
+            } else {
+                let fast = dispatch::resolve_fast(v, &req);
+                let target = fast.target.as_ref().map(dispatch::Place::target);
+                Resolved::Owned(Box::new(Resolution { decisions: Vec::new(), outcome: fast.outcome(), target }))
+            }
+        }
+        None if S::KEEPS => Resolved::Owned(Box::new(dispatch::resolve(v, req))),
+        None => Resolved::Fast(dispatch::resolve_fast(v, req)),
     };
-    Prepared { res, stripped }
+    Prepared { view: v, resolved, stripped, sink: std::marker::PhantomData }
 }
 
 /// Serves a request [`prepare`]d on a published view of `m` (the HTTP front end prepares outside
 /// any lock): the process model runs it as of the current virtual time.
-pub fn serve_prepared(m: &Machine, w: &mut World, p: Prepared, load: &Load) -> Served {
+pub fn serve_prepared<S: Sink>(m: &Machine, w: &mut World, p: Prepared<'_, S>, load: &Load) -> Served {
     if !web_running(m, w) {
-        return refused(w);
+        return refused::<S>(w);
     }
     let id = w.begin_request();
     let mut s = run_prepared(m, w, p, load);
@@ -121,44 +159,120 @@ pub fn serve_prepared(m: &Machine, w: &mut World, p: Prepared, load: &Load) -> S
     s
 }
 
-fn run_prepared(m: &Machine, w: &mut World, p: Prepared, load: &Load) -> Served {
+fn run_prepared<S: Sink>(m: &Machine, w: &mut World, p: Prepared<'_, S>, load: &Load) -> Served {
     let url_session = p.stripped.map(|(f, st)| {
-        decide(
+        decide::<S, _>(
             w,
-            format!("aspnet_filter.dll ({f}) takes the session ID {} out of the URL: {}", st.id, st.url),
+            || format!("aspnet_filter.dll ({f}) takes the session ID {} out of the URL: {}", st.id, st.url),
             &["SES-10", "SHR-01"],
         );
         st.id
     });
-    run(m, w, p.res, load, url_session)
+    let mut s = Served::new(Reply::default());
+    s.url_session = url_session;
+    match p.resolved {
+        Resolved::Owned(res) => {
+            let res = *res;
+            for d in res.decisions {
+                w.record_decision(d.text, &d.rules);
+            }
+            let Some(target) = res.target else {
+                if let Outcome::Reply(r) = res.outcome {
+                    s.reply = r;
+                }
+                return s;
+            };
+            let handler = match res.outcome {
+                Outcome::Reply(r) => Handler::Reply(r),
+                Outcome::Isapi(ref call) => Handler::Isapi(Call::of(call, p.view)),
+            };
+            run::<S>(m, w, &mut s, handler, &target, load);
+            s.target = Some(target);
+        }
+        Resolved::Fast(fast) => {
+            let Some(place) = &fast.target else {
+                // As the explain path has it (a HEAD answer loses its body).
+                if let Outcome::Reply(r) = fast.outcome() {
+                    s.reply = r;
+                }
+                return s;
+            };
+            let target = place.target();
+            let handler = match &fast.outcome {
+                &dispatch::FastOutcome::Isapi { mapped, wildcard: _, script_end, in_process } => Handler::Isapi(Call {
+                    view: p.view,
+                    target: &target,
+                    dll: &mapped.entry.processor,
+                    aspnet: mapped.aspnet,
+                    script_url: &place.url()[..script_end],
+                    path_info: &place.url()[script_end..],
+                    app_isolated: place.key.app.isolated,
+                    in_process,
+                    base_headers: &place.key.headers,
+                }),
+                _ => match fast.outcome() {
+                    Outcome::Reply(r) => Handler::Reply(r),
+                    Outcome::Isapi(_) => unreachable!("an ISAPI outcome is matched above"),
+                },
+            };
+            run::<S>(m, w, &mut s, handler, &target, load);
+            s.target = Some(target);
+        }
+    }
+    s
 }
 
-fn refused(w: &mut World) -> Served {
+fn refused<S: Sink>(w: &mut World) -> Served {
     let s = Served::new(Reply::default());
-    decide(w, "W3SVC is not running: the connection is refused", &["IIR-02"]);
+    decide::<S, _>(w, || "W3SVC is not running: the connection is refused", &["IIR-02"]);
     s
+}
+
+/// What runs a request that reached a site: an answer dispatch already has, or an ISAPI.
+enum Handler<'a> {
+    Reply(Reply),
+    Isapi(Call<'a>),
+}
+
+/// An ISAPI extension chosen to run a request, as the process model reads it: borrowed from the
+/// view on the serve path, from an [`IsapiCall`] on the explain path.
+#[derive(Debug, Clone, Copy)]
+struct Call<'a> {
+    /// The view the request was resolved on: its content files answer HDR-08's question.
+    view: &'a View,
+    target: &'a Target,
+    dll: &'a str,
+    aspnet: Option<Version>,
+    script_url: &'a str,
+    path_info: &'a str,
+    app_isolated: u32,
+    in_process: bool,
+    base_headers: &'a [(String, String)],
+}
+
+impl<'a> Call<'a> {
+    fn of(call: &'a IsapiCall, view: &'a View) -> Call<'a> {
+        Call {
+            view,
+            target: &call.target,
+            dll: &call.dll,
+            aspnet: call.aspnet,
+            script_url: &call.script_url,
+            path_info: &call.path_info,
+            app_isolated: call.app_isolated,
+            in_process: call.in_process,
+            base_headers: &call.base_headers,
+        }
+    }
 }
 
 /// The process model's part of a request: the worker, the CLR, the AppDomain, the session.
-fn run(m: &Machine, w: &mut World, res: Resolution, load: &Load, url_session: Option<String>) -> Served {
-    let mut s = Served::new(Reply::default());
-    s.url_session = url_session;
-    for d in res.decisions {
-        w.record_decision(d.text, &d.rules);
-    }
-    s.target = res.target.clone();
-    let Some(target) = res.target else {
-        if let Outcome::Reply(r) = res.outcome {
-            s.reply = r;
-        }
-        return s;
-    };
+fn run<S: Sink>(m: &Machine, w: &mut World, s: &mut Served, handler: Handler<'_>, target: &Target, load: &Load) {
     if iis5_style(m, w) {
-        serve_iis5(m, w, &mut s, res.outcome, load);
+        serve_iis5::<S>(m, w, s, handler, load);
     } else {
-        serve_worker_mode(m, w, &mut s, res.outcome, &target, load);
+        serve_worker_mode::<S>(m, w, s, handler, target, load);
     }
-    s
 }
 
 fn touch(m: &Machine, w: &mut World, pid: u32, s: &mut Served) {
@@ -170,12 +284,23 @@ fn touch(m: &Machine, w: &mut World, pid: u32, s: &mut Served) {
 }
 
 /// IIS 6 worker process isolation mode: the application's pool, its w3wp.exe (PM6-02).
-fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, target: &Target, load: &Load) {
-    let pool = target.pool.clone();
+fn serve_worker_mode<S: Sink>(
+    m: &Machine,
+    w: &mut World,
+    s: &mut Served,
+    handler: Handler<'_>,
+    target: &Target,
+    load: &Load,
+) {
+    let pool = target.pool.as_str();
     // The pool's settings travel with the request from the view it was resolved on: the live
     // metabase is not read per request.
     let Some(settings) = target.pool_settings else {
-        decide(w, format!("application pool {pool} does not exist: HTTP.sys answers 503"), &["REQ-07", "MB-23"]);
+        decide::<S, _>(
+            w,
+            || format!("application pool {pool} does not exist: HTTP.sys answers 503"),
+            &["REQ-07", "MB-23"],
+        );
         if w.warned.insert(format!("pool:{}", pool.to_ascii_lowercase())) {
             w.log_event_to(m.clock(),
                 "System",
@@ -189,41 +314,53 @@ fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcom
         s.reply = pages::http_sys_unavailable();
         return;
     };
-    if let Some(why) = w.pool_stopped(&pool).map(str::to_string) {
-        decide(w, format!("application pool {pool} is stopped ({why}): HTTP.sys answers 503"), &["REQ-07", "PM6-07"]);
+    if let Some(why) = w.pool_stopped(pool).map(str::to_string) {
+        decide::<S, _>(
+            w,
+            || format!("application pool {pool} is stopped ({why}): HTTP.sys answers 503"),
+            &["REQ-07", "PM6-07"],
+        );
         s.reply = pages::http_sys_unavailable();
         return;
     }
-    let Some(pid) = w3wp(m, w, &pool, settings, load) else {
+    let Some(pid) = w3wp::<S>(m, w, pool, settings, load) else {
         s.reply = pages::http_sys_unavailable();
         return;
     };
     touch(m, w, pid, s);
     // A w3wp.exe loads only ISAPIs of its own bitness (PM6-08): a 32-bit worker cannot load a
     // Framework64 aspnet_isapi.dll, nor a 64-bit one a Framework DLL.
-    if let Outcome::Isapi(call) = &outcome {
-        let bits = w.procs.get(&pid).map(|p| p.bitness);
-        if let (Some(dll_bits), Some(bits)) = (Bitness::of_framework_dll(&call.dll), bits) {
+    // The check is made when the worker loads the DLL: one it loaded is not checked again.
+    let worker = w.procs.get(&pid).map(|p| (p.bitness, &p.loaded));
+    if let (Handler::Isapi(call), Some((bits, loaded))) = (&handler, worker) {
+        let loaded = loaded.iter().any(|d| d == call.dll);
+        let dll_bits = if loaded { None } else { Bitness::of_framework_dll(call.dll) };
+        if let Some(dll_bits) = dll_bits {
             if dll_bits != bits {
-                decide(
+                decide::<S, _>(
                     w,
-                    format!("w3wp.exe PID {pid} is {} and cannot load {}: 500", bits_name(bits), call.dll),
+                    || format!("w3wp.exe PID {pid} is {} and cannot load {}: 500", bits_name(bits), call.dll),
                     &["PM6-08"],
                 );
                 s.runtime = call.aspnet;
                 s.failed = Some("w3wp.exe cannot load an ISAPI of the other bitness");
-                s.reply = pages::not_valid_win32(&call.base_headers);
+                s.reply = pages::not_valid_win32(call.base_headers);
                 count_request(w, pid);
                 return;
             }
         }
+        if !loaded {
+            if let Some(p) = w.procs.get_mut(&pid) {
+                p.loaded.push(call.dll.to_string());
+            }
+        }
     }
-    match outcome {
-        Outcome::Reply(r) => {
+    match handler {
+        Handler::Reply(r) => {
             s.reply = r;
             count_request(w, pid);
         }
-        Outcome::Isapi(call) => {
+        Handler::Isapi(call) => {
             let Some(v) = call.aspnet else {
                 s.reply = isapi_reply(&call, "w3wp.exe", pid);
                 count_request(w, pid);
@@ -231,17 +368,25 @@ fn serve_worker_mode(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcom
             };
             s.runtime = Some(v);
             if v == Version::V1_0 && m.policies().is(policy::PM6_V10_IN_WORKER_MODE, "unavailable") {
-                decide(w, "ASP.NET 1.0 cannot run in worker process isolation mode", &["PM6-04", "CLR-03", "HDR-05"]);
+                decide::<S, _>(
+                    w,
+                    || "ASP.NET 1.0 cannot run in worker process isolation mode",
+                    &["PM6-04", "CLR-03", "HDR-05"],
+                );
                 unavailable(m, s, &call, "1.0 cannot run in worker process isolation mode");
                 return;
             }
-            decide(w, format!(
+            decide::<S, _>(
+                w,
+                || {
+                    format!(
                     "worker process isolation mode: ASP.NET {v} runs inside w3wp.exe PID {pid}; processModel ignored but for maxWorkerThreads, maxIoThreads, responseDeadlockInterval{}",
                     if v.is_20_or_later() { ", requestQueueLimit, minWorkerThreads, minIoThreads" } else { "" }
-                ),
+                )
+                },
                 &["PM6-02"],
             );
-            run_managed(m, w, s, pid, &call, v, load);
+            run_managed::<S>(m, w, s, pid, &call, v, load);
         }
     }
 }
@@ -256,14 +401,14 @@ fn bits_name(b: Bitness) -> &'static str {
 
 /// The pool's worker for this request, started if needed; `None` when a new worker cannot load
 /// the global ISAPI filter (a Framework DLL of the other bitness: event 2268, PM6-08).
-fn w3wp(m: &Machine, w: &mut World, pool: &str, settings: PoolView, load: &Load) -> Option<u32> {
+fn w3wp<S: Sink>(m: &Machine, w: &mut World, pool: &str, settings: PoolView, load: &Load) -> Option<u32> {
     let max = settings.max_processes.max(1);
     let slot = garden_slot(m, w, pool, max, load);
     if let Some(pid) = w.find_w3wp(pool, slot) {
         if max > 1 {
-            decide(
+            decide::<S, _>(
                 w,
-                format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1),
+                || format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1),
                 &["PM6-05", "SES-05"],
             );
         }
@@ -273,9 +418,9 @@ fn w3wp(m: &Machine, w: &mut World, pool: &str, settings: PoolView, load: &Load)
     if let Some(filter) =
         super::global_filters(m).into_iter().find(|f| Bitness::of_framework_dll(f).is_some_and(|b| b != bits))
     {
-        decide(
+        decide::<S, _>(
             w,
-            format!("a {} w3wp.exe cannot load the ISAPI filter {filter}: startup aborted, 503", bits_name(bits)),
+            || format!("a {} w3wp.exe cannot load the ISAPI filter {filter}: startup aborted, 503", bits_name(bits)),
             &["PM6-08"],
         );
         w.log_event(
@@ -296,9 +441,9 @@ fn w3wp(m: &Machine, w: &mut World, pool: &str, settings: PoolView, load: &Load)
     };
     let pid = start(m, w, Role::W3wp(pool.to_string(), slot), &identity, None, &["PM6-02"]);
     if max > 1 {
-        decide(
+        decide::<S, _>(
             w,
-            format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1),
+            || format!("web garden of {max} workers (MaxProcesses): request goes to #{}, PID {pid}", slot + 1),
             &["PM6-05", "SES-05"],
         );
     }
@@ -322,55 +467,70 @@ fn garden_slot(m: &Machine, w: &mut World, key: &str, size: u32, load: &Load) ->
 }
 
 /// IIS 5.x and IIS 5.0 isolation mode: inetinfo or a dllhost runs the ISAPI (PM5-03).
-fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load: &Load) {
-    let call = match outcome {
-        Outcome::Reply(r) => {
+fn serve_iis5<S: Sink>(m: &Machine, w: &mut World, s: &mut Served, handler: Handler<'_>, load: &Load) {
+    let call = match handler {
+        Handler::Reply(r) => {
             let pid = inetinfo(m, w);
             touch(m, w, pid, s);
             s.reply = r;
             return;
         }
-        Outcome::Isapi(call) => call,
+        Handler::Isapi(call) => call,
     };
-    let in_process = super::in_process_at_start(m, w, &call.dll);
+    let in_process = super::in_process_at_start(m, w, call.dll);
     if in_process != call.in_process {
-        decide(
+        decide::<S, _>(
             w,
-            "InProcessIsapiApps changed since W3SVC started: the change waits for an IIS restart",
+            || "InProcessIsapiApps changed since W3SVC started: the change waits for an IIS restart",
             &["KB-06", "SHR-03"],
         );
     }
     if m.edition().is_iis6() {
-        decide(w, "IIS 5.0 isolation mode: inetinfo.exe, dllhost.exe and aspnet_wp.exe as on IIS 5", &["PM6-03"]);
+        decide::<S, _>(
+            w,
+            || "IIS 5.0 isolation mode: inetinfo.exe, dllhost.exe and aspnet_wp.exe as on IIS 5",
+            &["PM6-03"],
+        );
     }
     let host = if in_process {
-        decide(
+        decide::<S, _>(
             w,
-            format!("{} is listed in InProcessIsapiApps: it loads in inetinfo.exe whatever the protection", call.dll),
+            || {
+                format!(
+                    "{} is listed in InProcessIsapiApps: it loads in inetinfo.exe whatever the protection",
+                    call.dll
+                )
+            },
             &["SHR-03", "PM5-03"],
         );
         Role::Inetinfo
     } else {
         match call.app_isolated {
             0 => {
-                decide(w, format!("{} is Low (AppIsolated=0): inetinfo.exe", call.target.app), &["PM5-03", "KB-07"]);
+                decide::<S, _>(
+                    w,
+                    || format!("{} is Low (AppIsolated=0): inetinfo.exe", call.target.app),
+                    &["PM5-03", "KB-07"],
+                );
                 Role::Inetinfo
             }
             1 => {
-                decide(
+                decide::<S, _>(
                     w,
-                    format!("{} is High (AppIsolated=1): its own dllhost.exe", call.target.app),
+                    || format!("{} is High (AppIsolated=1): its own dllhost.exe", call.target.app),
                     &["PM5-03", "KB-01"],
                 );
                 Role::AppDllhost(call.target.app.clone())
             }
             _ => {
-                decide(
+                decide::<S, _>(
                     w,
-                    format!(
+                    || {
+                        format!(
                         "{} is Medium (AppIsolated=2): the pooled dllhost.exe, shared with every Medium application",
                         call.target.app
-                    ),
+                    )
+                    },
                     &["PM5-03", "KB-07"],
                 );
                 Role::PooledDllhost
@@ -400,13 +560,15 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
             if let Some(p) = w.procs.get_mut(&host_pid) {
                 p.isapis.insert(v, l);
             }
-            decide(
+            decide::<S, _>(
                 w,
-                format!(
-                    "aspnet_isapi.dll ({v}) loads in {} PID {host_pid} and reads <processModel enable=\"{}\">",
-                    host.image(),
-                    l.enabled
-                ),
+                || {
+                    format!(
+                        "aspnet_isapi.dll ({v}) loads in {} PID {host_pid} and reads <processModel enable=\"{}\">",
+                        host.image(),
+                        l.enabled
+                    )
+                },
                 &["PM5-05"],
             );
             l
@@ -415,9 +577,9 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
     let enabled = load_state.enabled;
     if host.is_dllhost() && !load_state.kb {
         let why = if super::has_kb812833(m, v) { " (the update came after this dllhost.exe loaded it)" } else { "" };
-        decide(
+        decide::<S, _>(
             w,
-            format!("aspnet_isapi.dll ({v}) is in dllhost.exe without the KB 812833 update{why}: refused"),
+            || format!("aspnet_isapi.dll ({v}) is in dllhost.exe without the KB 812833 update{why}: refused"),
             &["PM5-11", "KB-06", "CLR-03", "HDR-05"],
         );
         let source = Catalog::of(v).source();
@@ -433,26 +595,38 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
     }
     if enabled {
         let rules: &[RuleId] = if host.is_dllhost() { &["PM5-01", "PM5-02", "KB-06"] } else { &["PM5-01", "PM5-02"] };
-        decide(w, format!("processModel enable=\"true\": the request is forwarded to aspnet_wp.exe ({v})"), rules);
-        let Some(wp) = aspnet_wp(m, w, v, load) else {
+        decide::<S, _>(
+            w,
+            || format!("processModel enable=\"true\": the request is forwarded to aspnet_wp.exe ({v})"),
+            rules,
+        );
+        let Some(wp) = aspnet_wp::<S>(m, w, v, load) else {
             unavailable(m, s, &call, "aspnet_wp.exe could not start");
             return;
         };
         touch(m, w, wp, s);
-        run_managed(m, w, s, wp, &call, v, load);
+        run_managed::<S>(m, w, s, wp, &call, v, load);
         return;
     }
-    decide(
+    decide::<S, _>(
         w,
-        format!(
+        || {
+            format!(
             "processModel enable=\"false\": ASP.NET {v} runs inside {} PID {host_pid}; processModel limits are ignored",
             host.image()
-        ),
+        )
+        },
         &["PM5-10", "KB-04"],
     );
     if host.is_dllhost() && m.policies().flag(policy::KB812833_IWAM_CHECK) && !super::iwam_granted(m) {
         let iwam = format!("IWAM_{}", m.name());
-        decide(w, format!("dllhost.exe runs as {iwam}, which lacks ASPNET's permissions on the application and Temporary ASP.NET Files"), &["KB-06", "CLR-03", "HDR-05"]);
+        decide::<S, _>(
+            w,
+            || {
+                format!("dllhost.exe runs as {iwam}, which lacks ASPNET's permissions on the application and Temporary ASP.NET Files")
+            },
+            &["KB-06", "CLR-03", "HDR-05"],
+        );
         let source = Catalog::of(v).source();
         w.log_event(m.clock(),
             Level::Error,
@@ -465,19 +639,19 @@ fn serve_iis5(m: &Machine, w: &mut World, s: &mut Served, outcome: Outcome, load
         return;
     }
     match &host {
-        Role::AppDllhost(_) => decide(
+        Role::AppDllhost(_) => decide::<S, _>(
             w,
-            format!("KB 812833: ASP.NET {v} runs in the High application's own dllhost.exe"),
+            || format!("KB 812833: ASP.NET {v} runs in the High application's own dllhost.exe"),
             &["KB-03", "PM5-12"],
         ),
-        Role::PooledDllhost => decide(
+        Role::PooledDllhost => decide::<S, _>(
             w,
-            format!("KB 812833: ASP.NET {v} runs in the pooled dllhost.exe shared by Medium applications"),
+            || format!("KB 812833: ASP.NET {v} runs in the pooled dllhost.exe shared by Medium applications"),
             &["KB-07", "PM5-12"],
         ),
         _ => {}
     }
-    run_managed(m, w, s, host_pid, &call, v, load);
+    run_managed::<S>(m, w, s, host_pid, &call, v, load);
 }
 
 fn inetinfo(m: &Machine, w: &mut World) -> u32 {
@@ -489,7 +663,7 @@ fn inetinfo(m: &Machine, w: &mut World) -> u32 {
 
 /// The runtime's aspnet_wp.exe (one per runtime, or a web garden), started on demand with the
 /// machine.config of that moment (PM5-02, PM5-05, PM5-06, PM5-09).
-fn aspnet_wp(m: &Machine, w: &mut World, v: Version, load: &Load) -> Option<u32> {
+fn aspnet_wp<S: Sink>(m: &Machine, w: &mut World, v: Version, load: &Load) -> Option<u32> {
     let per_runtime = m.policies().flag(policy::PM5_WEBGARDEN_PER_RUNTIME);
     let garden_from = if per_runtime { v } else { m.highest_registered().unwrap_or(v) };
     let size = match w.gardens.get(&garden_from) {
@@ -509,9 +683,9 @@ fn aspnet_wp(m: &Machine, w: &mut World, v: Version, load: &Load) -> Option<u32>
     };
     let slot = garden_slot(m, w, &format!("aspnet_wp:{v}"), size, load);
     if size > 1 {
-        decide(
+        decide::<S, _>(
             w,
-            format!("webGarden=\"true\": {size} aspnet_wp.exe ({v}) by cpuMask; this request goes to #{}", slot + 1),
+            || format!("webGarden=\"true\": {size} aspnet_wp.exe ({v}) by cpuMask; this request goes to #{}", slot + 1),
             &["PM5-06", "SES-05"],
         );
     }
@@ -521,12 +695,14 @@ fn aspnet_wp(m: &Machine, w: &mut World, v: Version, load: &Load) -> Option<u32>
     let pm = m.process_model(v);
     if !pm.credentials_valid() {
         let source = Catalog::of(v).source();
-        decide(
+        decide::<S, _>(
             w,
-            format!(
-                "processModel userName=\"{}\" has no valid password: aspnet_wp.exe cannot start",
-                pm.get("userName")
-            ),
+            || {
+                format!(
+                    "processModel userName=\"{}\" has no valid password: aspnet_wp.exe cannot start",
+                    pm.get("userName")
+                )
+            },
             &["PM5-09", "CLR-03"],
         );
         w.log_event(m.clock(),
@@ -549,9 +725,10 @@ fn count_request(w: &mut World, pid: u32) {
 }
 
 /// The reply of an ISAPI other than ASP.NET's (ASP, SSI, a CGI...).
-fn isapi_reply(call: &IsapiCall, image: &str, pid: u32) -> Reply {
-    let name = call.dll.rsplit('\\').next().unwrap_or(&call.dll).to_string();
-    let mut headers = call.base_headers.clone();
+fn isapi_reply(call: &Call<'_>, image: &str, pid: u32) -> Reply {
+    let name = call.dll.rsplit('\\').next().unwrap_or(call.dll).to_string();
+    let mut headers = Vec::with_capacity(call.base_headers.len() + 4);
+    headers.extend_from_slice(call.base_headers);
     headers.push(("Content-Type".into(), "text/html".into()));
     if name.eq_ignore_ascii_case("asp.dll") {
         headers.push(("Cache-control".into(), "private".into()));
@@ -566,9 +743,9 @@ fn isapi_reply(call: &IsapiCall, image: &str, pid: u32) -> Reply {
 
 /// The runtime could not run the request: Server Application Unavailable, and the request is
 /// marked failed for the reason given.
-fn unavailable(m: &Machine, s: &mut Served, call: &IsapiCall, why: &'static str) {
+fn unavailable(m: &Machine, s: &mut Served, call: &Call<'_>, why: &'static str) {
     let status = if m.policies().is(policy::CLR_UNAVAILABLE_STATUS, "503") { 503 } else { 500 };
-    s.reply = pages::unavailable(status, &call.base_headers);
+    s.reply = pages::unavailable(status, call.base_headers);
     s.failed = Some(why);
 }
 
@@ -580,7 +757,15 @@ fn state_service_version(m: &Machine) -> Option<Version> {
 
 /// Managed code runs in process `pid`: CLR ownership, the AppDomain, session state, the
 /// response, then the worker's limits.
-fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &IsapiCall, v: Version, load: &Load) {
+fn run_managed<S: Sink>(
+    m: &Machine,
+    w: &mut World,
+    s: &mut Served,
+    pid: u32,
+    call: &Call<'_>,
+    v: Version,
+    load: &Load,
+) {
     let (image, owner, already_refused) = match w.procs.get(&pid) {
         Some(p) => (p.role.image(), p.clr, p.refused.contains(&v)),
         None => return,
@@ -596,9 +781,9 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
             } else {
                 ""
             };
-            decide(
+            decide::<S, _>(
                 w,
-                format!("first managed code in {image} PID {pid}: the {v} CLR loads and owns the process{how}"),
+                || format!("first managed code in {image} PID {pid}: the {v} CLR loads and owns the process{how}"),
                 rules,
             );
         }
@@ -608,9 +793,9 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
             } else {
                 &["CLR-01", "CLR-04", "CLR-03", "HDR-05"]
             };
-            decide(
+            decide::<S, _>(
                 w,
-                format!("{image} PID {pid} already runs the {o} CLR: ASP.NET {v} fails until the process ends"),
+                || format!("{image} PID {pid} already runs the {o} CLR: ASP.NET {v} fails until the process ends"),
                 rules,
             );
             let every = m.policies().is(policy::CLR_EVENT1062, "every_request");
@@ -632,60 +817,75 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
         }
         Some(_) => {}
     }
-    if let Some(r) = path_check(m, w, call, v) {
+    if let Some(r) = path_check::<S>(m, w, call, v) {
         s.reply = r;
         return;
     }
-    let wc = m.web_config(&call.target.app);
-    let versions = (m.file_version(v), m.file_version(v));
+    // The application's key, lower-cased once for the AppDomain, web.config and the session.
+    let app_key = call.target.app.to_ascii_lowercase();
+    let wc = m.web_config(&app_key);
+    // The versions an error page shows, read only when one is sent.
+    let versions = || (m.file_version(v), m.file_version(v));
     if let Some(target) = wc.target {
         if target > v && m.policies().is(policy::CMP_TARGET_NEWER, "config_error") {
-            decide(
+            decide::<S, _>(
                 w,
-                format!("{} was built for {target} but its map runs {v}: configuration error", call.target.app),
+                || format!("{} was built for {target} but its map runs {v}: configuration error", call.target.app),
                 &["CMP-02", "HDR-04"],
             );
             s.reply = pages::managed_error(
                 500,
-                &call.base_headers,
+                call.base_headers,
                 &call.target.app_vpath,
                 "Configuration Error",
                 load.local,
-                versions,
+                versions(),
             );
             return;
         }
     }
-    let ext = extension_of(&call.script_url);
-    if v.forbidden_extensions().iter().any(|e| e.eq_ignore_ascii_case(&ext)) {
-        decide(
+    let ext = extension_of(call.script_url);
+    if v.forbids_extension(ext) {
+        decide::<S, _>(
             w,
-            format!("{ext} is a forbidden type: ASP.NET's HttpForbiddenHandler answers 403"),
+            || format!("{} is a forbidden type: ASP.NET's HttpForbiddenHandler answers 403", ext.to_ascii_lowercase()),
             &["HDR-07", "SEC-10"],
         );
-        s.reply = pages::forbidden(&call.base_headers, &call.target.app_vpath, load.local, versions);
+        s.reply = pages::forbidden(call.base_headers, &call.target.app_vpath, load.local, versions());
         return;
     }
     // The request queue: aspnet_wp's processModel (PM5-08); in worker mode w3wp.exe keeps
     // maxWorkerThreads and, from 2.0, requestQueueLimit of the runtime's machine.config (PM6-02).
     let now = m.clock();
     let in_w3wp = image == "w3wp.exe";
-    let limits = match w.procs.get(&pid).and_then(|p| p.config.clone()) {
+    // The worker's own processModel, read when it started; w3wp.exe reads the runtime's.
+    let config = w.procs.get(&pid).and_then(|p| p.config.clone());
+    let limits = match config.as_deref() {
         Some(pm) => Some(pm),
-        None if in_w3wp => Some(std::sync::Arc::new(m.process_model(v).clone())),
+        None if in_w3wp => Some(m.process_model(v)),
         None => None,
     };
-    if let Some(pm) = &limits {
+    let (in_flight, overflows) =
+        w.procs.get(&pid).map_or((0, 0), |p| (p.busy.iter().filter(|t| **t > now).count() as u64, p.overflows));
+    // A request that finds no other in flight, has no overflow to forget and no time to wait in
+    // the queue cannot meet these limits: they are not read (the warm worker's usual case).
+    let unqueued = in_flight == 0 && overflows == 0 && load.duration == 0;
+    if let Some(pm) = limits.filter(|_| !unqueued) {
         let cpus = u64::from(m.cpus());
         let threads = pm.count("maxWorkerThreads").unwrap_or(20) * cpus;
-        let in_flight = w.procs.get(&pid).map(|p| p.busy.iter().filter(|t| **t > now).count()).unwrap_or(0) as u64;
         let queued = in_flight.saturating_sub(threads.saturating_sub(1));
         let queue_limit = if in_w3wp && !v.is_20_or_later() { None } else { pm.count("requestQueueLimit") };
         if let Some(limit) = queue_limit {
             if in_flight >= threads && queued > limit {
                 let rules: &[RuleId] = if in_w3wp { &["PM6-02", "PM5-08"] } else { &["PM5-08"] };
-                decide(w, format!("{in_flight} requests in flight exceed {threads} threads + requestQueueLimit={limit}: 503 Server is too busy"), rules);
-                s.reply = pages::too_busy(&call.base_headers);
+                decide::<S, _>(
+                    w,
+                    || {
+                        format!("{in_flight} requests in flight exceed {threads} threads + requestQueueLimit={limit}: 503 Server is too busy")
+                    },
+                    rules,
+                );
+                s.reply = pages::too_busy(call.base_headers);
                 let overflows = w.procs.get_mut(&pid).map(|p| {
                     p.overflows += 1;
                     p.overflows
@@ -716,7 +916,6 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
         }
     }
     // The AppDomain.
-    let app_key = call.target.app.to_ascii_lowercase();
     let has_domain = w.procs.get(&pid).is_some_and(|p| p.domains.contains_key(&app_key));
     if !has_domain {
         if let Some(p) = w.procs.get_mut(&pid) {
@@ -732,7 +931,8 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
         };
         w.record_process(format!("AppDomain for {} ({v}) created in {image} PID {pid}", call.target.app), rules);
     }
-    let mut headers = call.base_headers.clone();
+    let mut headers = Vec::with_capacity(call.base_headers.len() + 4);
+    headers.extend_from_slice(call.base_headers);
     let version_header = if v == Version::V1_0 {
         m.policies().flag(policy::HDR_VERSION_HEADER_V10)
     } else {
@@ -741,20 +941,27 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
     if version_header {
         headers.push(("X-AspNet-Version".into(), v.short().to_string()));
     } else {
-        decide(
+        decide::<S, _>(
             w,
-            format!(
-                "no X-AspNet-Version header ({})",
-                if v == Version::V1_0 { "1.0 sends none" } else { "enableVersionHeader=\"false\"" }
-            ),
+            || {
+                format!(
+                    "no X-AspNet-Version header ({})",
+                    if v == Version::V1_0 { "1.0 sends none" } else { "enableVersionHeader=\"false\"" }
+                )
+            },
             &["HDR-01"],
         );
     }
     // A page, service or handler whose file is missing: the handler's own 404 (HDR-08).
-    if needs_file(&call.script_url, v) && !m.fs().exists(&call.target.physical) {
-        decide(w, format!("{} does not exist: ASP.NET {v} answers its own 404", call.target.physical), &["HDR-08"]);
-        s.reply = pages::not_found(&headers, &call.target.app_vpath, &call.script_url, v, versions);
-        after_request(m, w, s, pid, call, v, load);
+    let physical = call.target.physical.as_str();
+    if needs_file(call.script_url, v) && !call.view.is_file(physical) && !call.view.is_dir(physical) {
+        decide::<S, _>(
+            w,
+            || format!("{} does not exist: ASP.NET {v} answers its own 404", call.target.physical),
+            &["HDR-08"],
+        );
+        s.reply = pages::not_found(&headers, &call.target.app_vpath, call.script_url, v, versions());
+        after_request::<S>(m, w, s, pid, call, v, load);
         return;
     }
     // Session state (SES-01..08); cookieless, the ID comes from the URL (SES-10).
@@ -765,34 +972,38 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
         let Some(id) = s.url_session.clone() else {
             let id = w.sessions.issue();
             let rest =
-                call.script_url.strip_prefix(call.target.app_vpath.trim_end_matches('/')).unwrap_or(&call.script_url);
+                call.script_url.strip_prefix(call.target.app_vpath.trim_end_matches('/')).unwrap_or(call.script_url);
             let location = format!("{}/{}{rest}", call.target.app_vpath.trim_end_matches('/'), token(&id));
-            decide(w, format!("cookieless session state: a new session ID, and a redirect to {location}"), &["SES-10"]);
+            decide::<S, _>(
+                w,
+                || format!("cookieless session state: a new session ID, and a redirect to {location}"),
+                &["SES-10"],
+            );
             s.session = Some(SessionFate::New);
             s.reply = pages::object_moved(&headers, &location);
-            after_request(m, w, s, pid, call, v, load);
+            after_request::<S>(m, w, s, pid, call, v, load);
             return;
         };
         let client = format!("URL session {id}");
         w.sessions.adopt(&client, &id);
-        if let Err(message) = session(m, w, s, (pid, v), call, (wc.session, &client), load) {
+        if let Err(message) = session::<S>(m, w, s, (pid, v), call, (wc.session, &client, &app_key), load) {
             s.reply =
-                pages::managed_error(500, &call.base_headers, &call.target.app_vpath, &message, load.local, versions);
+                pages::managed_error(500, call.base_headers, &call.target.app_vpath, &message, load.local, versions());
             return;
         }
         url_token = Some(token(&id));
     } else if load.client.is_some() && wc.session != SessionMode::Off {
-        let client = load.client.clone().unwrap_or_default();
-        match session(m, w, s, (pid, v), call, (wc.session, &client), load) {
+        let client = load.client.as_deref().unwrap_or_default();
+        match session::<S>(m, w, s, (pid, v), call, (wc.session, client, &app_key), load) {
             Ok(cookie) => set_cookie = cookie,
             Err(message) => {
                 s.reply = pages::managed_error(
                     500,
-                    &call.base_headers,
+                    call.base_headers,
                     &call.target.app_vpath,
                     &message,
                     load.local,
-                    versions,
+                    versions(),
                 );
                 return;
             }
@@ -803,38 +1014,42 @@ fn run_managed(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Isap
     if let Some(id) = set_cookie {
         headers.push(("Set-Cookie".into(), format!("ASP.NET_SessionId={id}; path=/")));
     }
-    let mut body = format!(
+    // One allocation for the whole page: it is written into a buffer of its final size.
+    let mut body = String::with_capacity(96 + call.script_url.len() + 3 * call.target.app_vpath.len());
+    let _ = write!(
+        body,
         "<html><body>ASP.NET {v} ran {} for application {} in {image} (PID {pid})",
         call.script_url, call.target.app_vpath
     );
     // Cookieless: the page's links carry the session in the URL (SES-10).
     if let Some(token) = url_token {
-        let page = call.script_url.rsplit('/').next().unwrap_or_default();
-        body.push_str(&format!(
-            " <a href=\"{}/{token}/{page}\">{page}</a>",
-            call.target.app_vpath.trim_end_matches('/')
-        ));
+        let page = last_segment(call.script_url);
+        let _ = write!(body, " <a href=\"{}/{token}/{page}\">{page}</a>", call.target.app_vpath.trim_end_matches('/'));
     }
     body.push_str("</body></html>");
     s.reply = Reply { status: 200, substatus: 0, headers, body };
-    after_request(m, w, s, pid, call, v, load);
+    after_request::<S>(m, w, s, pid, call, v, load);
 }
 
 /// Whether the handler ASP.NET `v` picks for `script_url` serves a file (HDR-08): every one but
 /// trace.axd, 2.0's WebResource.axd and the remoting endpoints.
 fn needs_file(script_url: &str, v: Version) -> bool {
-    let name = script_url.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+    let name = last_segment(script_url);
     let ext = extension_of(script_url);
-    let virtual_handler = name == "trace.axd" || (v.is_20_or_later() && name == "webresource.axd");
-    !virtual_handler && !matches!(ext.as_str(), ".rem" | ".soap")
+    let virtual_handler =
+        name.eq_ignore_ascii_case("trace.axd") || (v.is_20_or_later() && name.eq_ignore_ascii_case("webresource.axd"));
+    !virtual_handler && !ext.eq_ignore_ascii_case(".rem") && !ext.eq_ignore_ascii_case(".soap")
 }
 
 /// HDR-06: 4.0 refuses requestPathInvalidCharacters; 1.1 and 2.0 (policy) dangerous PATH_INFO.
-fn path_check(m: &Machine, w: &mut World, call: &IsapiCall, v: Version) -> Option<Reply> {
+fn path_check<S: Sink>(m: &Machine, w: &mut World, call: &Call<'_>, v: Version) -> Option<Reply> {
     let bad = if v == Version::V4_0 {
-        let path = format!("{}{}", call.script_url, call.path_info);
-        path.chars().find(|c| "<>*%&:\\?".contains(*c)).map(|c| format!("'{c}' in the path"))
-    } else if matches!(v, Version::V1_1 | Version::V2_0) && m.policies().flag(policy::ASPNET_ISAPI_PATH_CHECK) {
+        let mut path = call.script_url.chars().chain(call.path_info.chars());
+        path.find(|c| "<>*%&:\\?".contains(*c)).map(|c| format!("'{c}' in the path"))
+    } else if matches!(v, Version::V1_1 | Version::V2_0)
+        && !call.path_info.is_empty()
+        && m.policies().flag(policy::ASPNET_ISAPI_PATH_CHECK)
+    {
         let pi = &call.path_info;
         pi.chars()
             .find(|c| "<>*%&:".contains(*c) || c.is_control())
@@ -844,80 +1059,98 @@ fn path_check(m: &Machine, w: &mut World, call: &IsapiCall, v: Version) -> Optio
         None
     };
     let why = bad?;
-    decide(w, format!("ASP.NET {v} refuses the request before managed code: {why} (400)"), &["HDR-06"]);
-    Some(pages::bad_path(&call.base_headers))
+    decide::<S, _>(w, || format!("ASP.NET {v} refuses the request before managed code: {why} (400)"), &["HDR-06"]);
+    Some(pages::bad_path(call.base_headers))
 }
 
-fn extension_of(url: &str) -> String {
-    let last = url.rsplit('/').next().unwrap_or("");
-    last.rfind('.').map(|i| last[i..].to_ascii_lowercase()).unwrap_or_default()
+/// The last segment's extension with its dot, as written (`.ASPX`), or empty.
+fn extension_of(url: &str) -> &str {
+    let last = last_segment(url);
+    last.bytes().rposition(|b| b == b'.').map(|i| &last[i..]).unwrap_or_default()
+}
+
+/// What follows the last `/`.
+fn last_segment(url: &str) -> &str {
+    url.bytes().rposition(|b| b == b'/').map(|i| &url[i + 1..]).unwrap_or(url)
 }
 
 /// Finds or creates the client's session; returns the ID to send in Set-Cookie, if new.
-fn session(
+fn session<S: Sink>(
     m: &Machine,
     w: &mut World,
     s: &mut Served,
     (pid, v): (u32, Version),
-    call: &IsapiCall,
-    (mode, client): (SessionMode, &str),
+    call: &Call<'_>,
+    (mode, client, key): (SessionMode, &str, &str),
     load: &Load,
 ) -> Result<Option<String>, String> {
     let duration = load.duration;
-    let app = call.target.app.clone();
+    let app = call.target.app.as_str();
     if mode == SessionMode::StateServer {
         let Some(sv) = state_service_version(m) else {
-            decide(w, "the ASP.NET State Service is not running: the session cannot be read", &["SES-04", "SHR-06"]);
+            decide::<S, _>(
+                w,
+                || "the ASP.NET State Service is not running: the session cannot be read",
+                &["SES-04", "SHR-06"],
+            );
             return Err("Unable to make the session state request to the session state server.".into());
         };
         if v.is_20_or_later() && !sv.is_20_or_later() {
-            decide(
+            decide::<S, _>(
                 w,
-                format!("the state service runs {sv}, older than this {v} application requires"),
+                || format!("the state service runs {sv}, older than this {v} application requires"),
                 &["SES-08", "SHR-06"],
             );
             return Err("Unable to use session state server because this version of ASP.NET requires session state server version 2.0 or above.".into());
         }
         if v.is_20_or_later() && !m.root_version_header(sv) && !w.state_version_checked {
             w.state_version_checked = true;
-            decide(w, format!("the {sv} state service omits X-AspNet-Version (enableVersionHeader=\"false\"): the first use after its restart fails"), &["SES-08"]);
+            decide::<S, _>(
+                w,
+                || {
+                    format!("the {sv} state service omits X-AspNet-Version (enableVersionHeader=\"false\"): the first use after its restart fails")
+                },
+                &["SES-08"],
+            );
             return Err("Unable to use session state server because this version of ASP.NET requires session state server version 2.0 or above.".into());
         }
         if v.is_20_or_later() {
             w.state_version_checked = true;
         }
         if !v.is_20_or_later() && sv.is_20_or_later() && !m.policies().flag(policy::STATE_V11_CLIENT_OK) {
-            decide(w, format!("a {v} application cannot use the {sv} state service (policy)"), &["SES-08"]);
+            decide::<S, _>(w, || format!("a {v} application cannot use the {sv} state service (policy)"), &["SES-08"]);
             return Err("Unable to make the session state request to the session state server.".into());
         }
     }
-    let cross = m.policies().is(policy::SESSION_CROSS_RUNTIME_ITEMS, "keep");
     let (id, fresh) = w.sessions.cookie(client);
-    let had = w.sessions.had(client, &app);
-    let key = app.to_ascii_lowercase();
-    let writer = if mode == SessionMode::InProc { None } else { w.sessions.writer(mode, &app, &id) };
+    let had = w.sessions.had(client, key);
+    let writer = if mode == SessionMode::InProc { None } else { w.sessions.writer(mode, app, &id) };
     let found = match mode {
         SessionMode::InProc => {
-            w.procs.get(&pid).and_then(|p| p.domains.get(&key)).is_some_and(|d| d.sessions.contains(&id))
+            w.procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(&id))
         }
-        _ => w.sessions.find_oop(mode, &app, &id, v, cross),
+        _ => {
+            let cross = m.policies().is(policy::SESSION_CROSS_RUNTIME_ITEMS, "keep");
+            w.sessions.find_oop(mode, app, &id, v, cross)
+        }
     };
     let elsewhere = mode == SessionMode::InProc
         && !found
-        && w.procs.values().any(|p| p.pid != pid && p.domains.get(&key).is_some_and(|d| d.sessions.contains(&id)));
+        && w.procs.values().any(|p| p.pid != pid && p.domains.get(key).is_some_and(|d| d.sessions.contains(&id)));
     match mode {
-        SessionMode::InProc => {
-            if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(&key)) {
+        SessionMode::InProc if !found => {
+            if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(key)) {
                 d.sessions.insert(id.clone());
             }
         }
-        _ => w.sessions.put_oop(mode, &app, &id, v),
+        SessionMode::InProc => {}
+        _ => w.sessions.put_oop(mode, app, &id, v),
     }
     if !had {
-        w.sessions.remember(client, &app);
+        w.sessions.remember(client, app);
     }
     if mode == SessionMode::StateServer {
-        state_timeout(m, w, duration);
+        state_timeout::<S>(m, w, duration);
     }
     let fate = if found {
         SessionFate::Kept
@@ -942,21 +1175,21 @@ fn session(
     } else {
         ""
     };
-    decide(w, format!("{client}'s {} session in {app}: {}{note}", mode.name(), fate.name()), rules);
+    decide::<S, _>(w, || format!("{client}'s {} session in {app}: {}{note}", mode.name(), fate.name()), rules);
     Ok(fresh.then_some(id))
 }
 
 /// A StateServer request that keeps its connection longer than the service's SocketTimeout
 /// (registry, default 10 s) has it closed by the service: event 1078 (SES-09).
-fn state_timeout(m: &Machine, w: &mut World, duration: u64) {
+fn state_timeout<S: Sink>(m: &Machine, w: &mut World, duration: u64) {
     let key = format!("{}\\Parameters", crate::machine::STATE_SERVICE_REG);
     let timeout = m.registry().get(&key, "SocketTimeout").and_then(|t| t.parse::<u64>().ok()).unwrap_or(10);
     if duration <= timeout {
         return;
     }
-    decide(
+    decide::<S, _>(
         w,
-        format!("the request holds its state-service connection {duration} s, past SocketTimeout ({timeout} s)"),
+        || format!("the request holds its state-service connection {duration} s, past SocketTimeout ({timeout} s)"),
         &["SES-09"],
     );
     let began = m.clock();
@@ -971,15 +1204,31 @@ fn state_timeout(m: &Machine, w: &mut World, duration: u64) {
 
 /// What the recycling limits read of a worker after a request.
 struct Worker {
-    role: Role,
+    kind: Kind,
     config: Option<std::sync::Arc<crate::config::ProcessModel>>,
     limits: super::PoolLimits,
     served: u64,
     memory_mb: u32,
 }
 
+/// Which of the workers with recycling limits a process is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    AspnetWp,
+    W3wp,
+    Other,
+}
+
 /// Accounting after a request, and the limits that recycle the process (PM5-07, PM6-05).
-fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &IsapiCall, v: Version, load: &Load) {
+fn after_request<S: Sink>(
+    m: &Machine,
+    w: &mut World,
+    s: &mut Served,
+    pid: u32,
+    call: &Call<'_>,
+    v: Version,
+    load: &Load,
+) {
     let now = m.clock();
     let phys = m.memory_mb();
     let Some(p) = w.procs.get_mut(&pid) else { return };
@@ -992,7 +1241,11 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
     }
     // What the limits below read; the AppDomains (and their sessions) are not copied.
     let p = Worker {
-        role: p.role.clone(),
+        kind: match p.role {
+            Role::AspnetWp(..) => Kind::AspnetWp,
+            Role::W3wp(..) => Kind::W3wp,
+            _ => Kind::Other,
+        },
         config: p.config.clone(),
         limits: p.limits,
         served: p.served,
@@ -1000,17 +1253,17 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
     };
     let deadlock = match &p.config {
         Some(pm) => pm.seconds("responseDeadlockInterval"),
-        None if matches!(p.role, Role::W3wp(..)) => m.process_model(v).seconds("responseDeadlockInterval"),
+        None if p.kind == Kind::W3wp => m.process_model(v).seconds("responseDeadlockInterval"),
         None => None,
     };
-    match &p.role {
-        Role::AspnetWp(..) => {
+    match p.kind {
+        Kind::AspnetWp => {
             let Some(pm) = &p.config else { return };
             let log = pm.log_level();
             if let Some(limit) = deadlock.filter(|d| load.duration >= *d) {
-                decide(
+                decide::<S, _>(
                     w,
-                    format!("no response for {limit} s (responseDeadlockInterval): the worker is deemed deadlocked"),
+                    || format!("no response for {limit} s (responseDeadlockInterval): the worker is deemed deadlocked"),
                     &["PM5-07", "CLR-03", "HDR-05"],
                 );
                 worker_event(m, w, v, log, Level::Error, 1003, format!("aspnet_wp.exe  (PID: {pid}) was recycled because it was suspected to be in a deadlocked state. It did not send any responses for pending requests in the last {limit} seconds."));
@@ -1038,15 +1291,21 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
                 super::recycle(m, w, pid, &format!("requestLimit ({limit}) reached"), &["PM5-07"]);
             }
         }
-        Role::W3wp(pool, _) => {
-            let pool = pool.clone();
-            let dll = call.dll.to_ascii_lowercase();
+        Kind::W3wp => {
+            // The pool's name as the worker was started for it, for the recycle events.
+            let pool = match w.procs.get(&pid).map(|p| &p.role) {
+                Some(Role::W3wp(pool, _)) => pool.as_str(),
+                _ => "",
+            };
             if let Some(limit) = deadlock.filter(|d| load.duration >= *d) {
-                decide(
+                let dll = call.dll.to_ascii_lowercase();
+                decide::<S, _>(
                     w,
-                    format!(
+                    || {
+                        format!(
                         "no response for {limit} s (responseDeadlockInterval): ASP.NET reports the worker unhealthy"
-                    ),
+                    )
+                    },
                     &["PM6-02", "CLR-03", "HDR-05"],
                 );
                 w.log_event_to(
@@ -1087,11 +1346,11 @@ fn after_request(m: &Machine, w: &mut World, s: &mut Served, pid: u32, call: &Is
                 );
             }
         }
-        _ => {
+        Kind::Other => {
             if load.memory_mb.is_some() || deadlock.is_some() {
-                decide(
+                decide::<S, _>(
                     w,
-                    "processModel is not in force here: memoryLimit and responseDeadlockInterval are ignored",
+                    || "processModel is not in force here: memoryLimit and responseDeadlockInterval are ignored",
                     &["KB-04", "PM5-10"],
                 );
             }

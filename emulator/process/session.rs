@@ -49,6 +49,15 @@ pub struct Sessions {
     issued: u64,
 }
 
+/// `text` in lower case, copied only when it has an upper-case letter.
+pub(crate) fn lower(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// One ended session, for reports: `alice@/LM/W3SVC/1/ROOT/app (InProc)`.
 pub fn describe(client: &str, app: &str, mode: SessionMode) -> String {
     format!("{client}@{app} ({})", mode.name())
@@ -113,7 +122,9 @@ impl Sessions {
 
     /// Whether the client has had a session in application `app` before.
     pub fn had(&self, client: &str, app: &str) -> bool {
-        self.clients.get(client).is_some_and(|c| c.apps.contains(&app.to_ascii_lowercase()))
+        // Asked on every request with a session, usually with the key already lower-cased.
+        let key = lower(app);
+        self.clients.get(client).is_some_and(|c| c.apps.contains(&*key))
     }
 
     /// Notes that the client now has a session in `app`.

@@ -267,7 +267,9 @@ pub static KINDS: &[(&str, &[&str])] = &[
     ("HTTP-02", &["decision"]),
     ("HTTP-03", &["decision"]),
     ("HTTP-15", &["decision"]),
+    ("HTTP-16", &["decision"]),
     ("HTTP-23", &["decision"]),
+    ("HTTP-25", &["decision"]),
     ("HTTP-29", &["decision"]),
 ];
 

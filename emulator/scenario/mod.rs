@@ -59,11 +59,55 @@ pub struct Scenario {
     spec: ScenarioFile,
     start: Machine,
     start_world: World,
-    start_effects: Vec<String>,
-    start_citations: Vec<Citation>,
-    cited: BTreeSet<RuleId>,
+    start_log: StartLog,
     /// The text of each `copy_file` step's source, by step index, read when the file loads.
     copies: BTreeMap<usize, String>,
+}
+
+/// The start's transcript lines with their citations, kept compactly: a scenario of 100,000
+/// applications starts with close to a million lines, and a run that writes no transcript
+/// (explain, serve) never reads them.
+#[derive(Default)]
+struct StartLog {
+    lines: Vec<Box<str>>,
+    /// Per line: its change's kind and its rules, as an index into `rule_sets`.
+    cites: Vec<(&'static str, u32)>,
+    rule_sets: Vec<Vec<RuleId>>,
+    known: BTreeMap<Vec<RuleId>, u32>,
+    cited: BTreeSet<RuleId>,
+}
+
+impl StartLog {
+    /// Renders and keeps the effects both machines' journals hold so far.
+    fn absorb(&mut self, m: &mut Machine, w: &mut World) {
+        for e in m.drain_effects_with(w.journal_mut()) {
+            self.cited.extend(e.rules.iter().copied());
+            let set = match self.known.get(&e.rules) {
+                Some(&i) => i,
+                None => {
+                    let i = u32::try_from(self.rule_sets.len()).expect("few distinct rule lists");
+                    self.rule_sets.push(e.rules.clone());
+                    self.known.insert(e.rules.clone(), i);
+                    i
+                }
+            };
+            self.cites.push((e.change.kind(), set));
+            self.lines.push(transcript::render(&e).into_boxed_str());
+        }
+    }
+
+    /// The citation of every line, in order.
+    fn citations(&self) -> Vec<Citation> {
+        self.cites
+            .iter()
+            .zip(&self.lines)
+            .map(|(&(kind, set), line)| Citation {
+                kind,
+                rules: self.rule_sets[set as usize].clone(),
+                line: line.to_string(),
+            })
+            .collect()
+    }
 }
 
 /// One line of a transcript that cites rules: its kind (a change's [`Change::kind`], or `check`
@@ -250,30 +294,12 @@ pub fn load_str(file: &str, name: &str, text: &str) -> Result<Scenario, Scenario
     };
     let mut m = Machine::new(config);
     let mut w = World::default();
-    build(&mut m, &mut w, &spec, imported).map_err(|(offset, msg)| err_at(offset, msg))?;
-    let effects = m.drain_effects_with(w.journal_mut());
-    let mut cited = BTreeSet::new();
-    let mut start_citations = Vec::new();
-    // Each effect is freed once rendered, so the two forms never both hold the whole start.
-    let start_effects = effects
-        .into_iter()
-        .map(|e| {
-            cited.extend(e.rules.iter().copied());
-            let line = transcript::render(&e);
-            start_citations.push(Citation { kind: e.change.kind(), rules: e.rules.clone(), line: line.clone() });
-            line
-        })
-        .collect();
-    Ok(Scenario {
-        name: name.to_string(),
-        spec,
-        start: m,
-        start_world: w,
-        start_effects,
-        start_citations,
-        cited,
-        copies,
-    })
+    let mut start_log = StartLog::default();
+    build(&mut m, &mut w, &spec, imported, &mut start_log).map_err(|(offset, msg)| err_at(offset, msg))?;
+    start_log.absorb(&mut m, &mut w);
+    start_log.lines.shrink_to_fit();
+    start_log.cites.shrink_to_fit();
+    Ok(Scenario { name: name.to_string(), spec, start: m, start_world: w, start_log, copies })
 }
 
 fn validate_step(step: &StepSpec) -> Result<(), String> {
@@ -471,7 +497,13 @@ fn adopt_file(m: &mut Machine, x: LoadedXml) {
 }
 
 /// Builds the starting machine: pools, sites, applications, hand-set properties, runtimes, pins.
-fn build(m: &mut Machine, w: &mut World, spec: &ScenarioFile, imported: Option<LoadedXml>) -> Result<(), BuildError> {
+fn build(
+    m: &mut Machine,
+    w: &mut World,
+    spec: &ScenarioFile,
+    imported: Option<LoadedXml>,
+    log: &mut StartLog,
+) -> Result<(), BuildError> {
     let ms = &spec.machine;
     let from_file = imported.is_some();
     if let Some(x) = imported {
@@ -499,9 +531,13 @@ fn build(m: &mut Machine, w: &mut World, spec: &ScenarioFile, imported: Option<L
         needs_iis("a site", site.span().start)?;
         add_site(m, site.get_ref()).map_err(|e| (Some(site.span().start), e))?;
     }
-    for app in &ms.app {
+    for (i, app) in ms.app.iter().enumerate() {
         needs_iis("an application", app.span().start)?;
         add_app(m, app.get_ref(), false).map_err(|e| (Some(app.span().start), e))?;
+        // Rendered as they come, so the journal never holds every application's effects at once.
+        if i % 1024 == 1023 {
+            log.absorb(m, w);
+        }
     }
     for product in &ms.runtimes {
         if from_file {
@@ -524,9 +560,12 @@ fn build(m: &mut Machine, w: &mut World, spec: &ScenarioFile, imported: Option<L
     if from_file {
         registration::adopt_metabase(m, w);
     }
-    for app in &ms.app {
+    for (i, app) in ms.app.iter().enumerate() {
         pin_app(m, app.get_ref())
             .map_err(|e| (Some(app.span().start), format!("{e} (list it in machine.runtimes)")))?;
+        if i % 1024 == 1023 {
+            log.absorb(m, w);
+        }
     }
     // Hand-set properties come last: they describe the machine as the scenario starts.
     for set in &ms.metabase {
@@ -717,31 +756,31 @@ impl Scenario {
         let blank = Machine::new(MachineConfig::new(self.start.edition()));
         let start = std::mem::replace(&mut self.start, blank);
         let world = std::mem::take(&mut self.start_world);
-        self.start_effects = Vec::new();
-        let (report, m, w, _) = self.run_on(start, world, Vec::new(), None);
+        self.start_log = StartLog { cited: std::mem::take(&mut self.start_log.cited), ..StartLog::default() };
+        let (report, m, w, _) = self.run_on(start, world, false, None);
         (report.failures, m, w)
     }
 
     fn run_session(&self, last: Option<usize>) -> (Report, Machine, World, Session) {
-        self.run_on(self.start.clone(), self.start_world.clone(), self.start_effects.clone(), last)
+        self.run_on(self.start.clone(), self.start_world.clone(), true, last)
     }
 
     fn run_on(
         &self,
         mut m: Machine,
         mut w: World,
-        start_effects: Vec<String>,
+        with_start: bool,
         last: Option<usize>,
     ) -> (Report, Machine, World, Session) {
         let mut session = Session::new(&m);
         let mut t = Transcript::default();
-        let mut cited = self.cited.clone();
-        let mut citations = self.start_citations.clone();
+        let mut cited = self.start_log.cited.clone();
+        let mut citations = if with_start { self.start_log.citations() } else { Vec::new() };
         let mut failures = Vec::new();
         self.header(&m, &mut t);
         t.push("");
         t.push("== start ==");
-        for line in start_effects {
+        for line in self.start_log.lines.iter().filter(|_| with_start) {
             t.push(format!("  * {line}"));
         }
         let limit = last.unwrap_or(self.spec.step.len());

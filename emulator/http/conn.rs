@@ -1,0 +1,1108 @@
+//! HTTP.sys between the socket and hyper (HTTP-01): every request head is read and checked on the
+//! raw bytes before hyper sees any of it, so what HTTP.sys refuses gets HTTP.sys's answer (HTTP-02,
+//! HTTP-03, HTTP-10, HTTP-12, HTTP-14, HTTP-18) and never hyper's own; every response head hyper
+//! writes goes out with IIS's status line and header spelling (HTTP-12, HTTP-21); idle and stalled
+//! connections end as HTTP.sys's timers say (HTTP-11).
+//!
+//! The read side is a small state machine over the inbound bytes: a head is held back until it is
+//! complete and has passed [`inspect`] (one `httparse` scan), then handed to hyper with the body
+//! that follows it (Content-Length counted down, chunked coding followed) up to the next head. On a
+//! refusal it stops feeding hyper, waits until hyper has written the answers of the requests before
+//! it, writes HTTP.sys's answer itself, and closes. The write side follows the response stream
+//! (heads, then Content-Length bytes) to fix each head in place: the fixes never change a length.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll, Waker};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
+
+use super::wire::{self, HeadSize, Limits, Producer, Rejection};
+use super::Shared;
+use crate::dispatch::Reply;
+use crate::rules::RuleId;
+
+/// How many headers hyper parses in one request (its default); more are folded away before it.
+const HYPER_MAX_HEADERS: usize = 100;
+
+/// Room for the headers of a usual head on the stack; more take a second parse into the heap.
+const FEW_HEADERS: usize = 24;
+
+/// How long a refused connection is drained after the answer, so that unread request bytes do
+/// not turn the close into a reset that loses the answer.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// The largest head IIS 5.x's inetinfo reads (there is no HTTP.sys to limit it); modeled.
+const IIS5_MAX_HEAD: usize = 64 * 1024;
+
+/// How a request body is delimited (HTTP-18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyLen {
+    /// No body.
+    None,
+    /// `Content-Length` bytes.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// A request head HTTP.sys lets through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passed {
+    /// Bytes of the head as sent, its blank line included.
+    pub len: usize,
+    /// How its body is delimited.
+    pub body: BodyLen,
+    /// A HEAD request: its answer has no body.
+    pub head: bool,
+    /// The head as hyper must read it, when it differs from what was sent (HTTP/1.x above 1.1 as
+    /// 1.1, URL bytes hyper refuses escaped, headers past hyper's count folded away).
+    pub rewritten: Option<Vec<u8>>,
+}
+
+/// A request HTTP.sys answers itself, with what its httperr line says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The answer and the decision.
+    pub rejection: Rejection,
+    /// `cs-method`, `-` when the request line was not parsed that far.
+    pub method: String,
+    /// `cs-uri`, `-` when not parsed.
+    pub url: String,
+    /// `cs-version`: `-` when not parsed, `HTTP/?.?` for a number of 10 or more (HTTP-06).
+    pub version: String,
+    /// A HEAD request: the answer goes without its body (HTTP-03).
+    pub head: bool,
+    /// IIS 5.x's inetinfo answers, as an ordinary IIS response (HTTP-01).
+    pub iis5: bool,
+}
+
+/// What [`inspect`] made of the bytes so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inspected {
+    /// The head is not complete yet and no limit is exceeded.
+    Partial,
+    /// A complete head that passes.
+    Pass(Passed),
+    /// A head HTTP.sys refuses.
+    Refuse(Box<Refusal>),
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A refusal of `status` with `<h1>` text `h1`, decided by `rules`.
+fn refuse(
+    l: &Limits,
+    status: u16,
+    h1: &str,
+    why: String,
+    rules: &'static [RuleId],
+    line: (&[u8], &[u8], &str),
+) -> Inspected {
+    let (method, url, version) = line;
+    let head = method == b"HEAD";
+    let reply = if l.http_sys { wire::http_sys_error(status, h1) } else { iis5_error(l, status) };
+    let reason = wire::s_reason(status, h1);
+    let dash = |b: &[u8]| if b.is_empty() { "-".to_string() } else { text(b) };
+    Inspected::Refuse(Box::new(Refusal {
+        rejection: Rejection { reply, text: why, rules, reason },
+        method: dash(method),
+        url: dash(url),
+        version: if version.is_empty() { "-".into() } else { version.into() },
+        head,
+        iis5: !l.http_sys,
+    }))
+}
+
+/// IIS 5.x's own answer to a request inetinfo cannot parse: an ordinary IIS response (HTTP-01).
+fn iis5_error(l: &Limits, status: u16) -> Reply {
+    let reason = wire::reason(status, true);
+    Reply {
+        status,
+        substatus: 0,
+        headers: vec![("Server".into(), l.server.into()), ("Content-Type".into(), "text/html".into())],
+        body: format!("<html><head><title>Error</title></head><body>{status} {reason}</body></html>"),
+    }
+}
+
+/// The longest line of a head (CR and LF not counted).
+fn longest_line(buf: &[u8]) -> usize {
+    buf.split(|&b| b == b'\n').map(|l| trim_cr(l).len()).max().unwrap_or(0)
+}
+
+/// Size limits on a head that has not ended (or did not parse): FieldLength wins (HTTP-10).
+fn oversize(buf: &[u8], l: &Limits, line: (&[u8], &[u8], &str)) -> Option<Inspected> {
+    if !l.http_sys {
+        return (buf.len() > IIS5_MAX_HEAD).then(|| {
+            refuse(l, 400, "", format!("inetinfo: a head of over {IIS5_MAX_HEAD} bytes: 400"), &["HTTP-01"], line)
+        });
+    }
+    let longest = longest_line(buf);
+    if longest > l.max_field {
+        let why =
+            format!("HTTP.sys: a field of {longest} bytes is over MaxFieldLength ({}): 400 FieldLength", l.max_field);
+        return Some(refuse(
+            l,
+            400,
+            "Bad Request (Header Field Too Long)",
+            why,
+            &["HTTP-03", "HTTP-09", "HTTP-10"],
+            line,
+        ));
+    }
+    if buf.len() > l.max_request {
+        let why = format!(
+            "HTTP.sys: request line and headers of over {} bytes are over MaxRequestBytes ({}): 400 RequestLength",
+            buf.len(),
+            l.max_request
+        );
+        return Some(refuse(
+            l,
+            400,
+            "Bad Request (Request Header Too Long)",
+            why,
+            &["HTTP-03", "HTTP-09", "HTTP-10"],
+            line,
+        ));
+    }
+    None
+}
+
+/// A request target byte hyper's URI parser refuses that HTTP.sys passes on to be decoded.
+fn needs_escape(b: u8) -> bool {
+    matches!(b, b'<' | b'>' | b'`' | 0x80..=0xFF)
+}
+
+/// Checks the head at the start of `buf` as HTTP.sys parses it (HTTP-03's table, in the order
+/// the bytes arrive: request line, header section, limits, framing).
+pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
+    let no_line: (&[u8], &[u8], &str) = (b"", b"", "");
+    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+        return oversize(buf, l, no_line).unwrap_or(Inspected::Partial);
+    };
+    let line = trim_cr(&buf[..nl]);
+    let mut parts = line.splitn(3, |&b| b == b' ');
+    let method = parts.next().unwrap_or_default();
+    let target = parts.next().unwrap_or_default();
+    let version = parts.next().unwrap_or_default();
+    // An over-long URL is a FieldLength 400, whatever else is wrong (HTTP-03).
+    if l.http_sys && target.len() > l.max_field {
+        let why = format!(
+            "HTTP.sys: a URL of {} bytes is over MaxFieldLength ({}): 400 FieldLength",
+            target.len(),
+            l.max_field
+        );
+        let v = std::str::from_utf8(version).unwrap_or("-");
+        return refuse(
+            l,
+            400,
+            "Bad Request (Header Field Too Long)",
+            why,
+            &["HTTP-03", "HTTP-09", "HTTP-10"],
+            (method, target, v),
+        );
+    }
+    let verb_ok = !method.is_empty() && method.iter().all(|&b| b.is_ascii_uppercase() || b == b'-' || b == b'_');
+    if !verb_ok {
+        let shown = text(method);
+        if l.http_sys {
+            let why = format!("HTTP.sys: verb `{shown}` is not an upper-case token: 400 Verb");
+            return refuse(l, 400, "Bad Request (Invalid Verb)", why, &["HTTP-03", "HTTP-14"], (method, b"", ""));
+        }
+        let why = format!("inetinfo: verb `{shown}` is not an upper-case token: 501 (policy iis5.bad_verb_status)");
+        return refuse(l, 501, "", why, &["HTTP-14"], (method, b"", ""));
+    }
+    // The protocol: HTTP/<major>.<minor> (HTTP-12).
+    let number = version.strip_prefix(b"HTTP/").and_then(|v| {
+        let dot = v.iter().position(|&b| b == b'.')?;
+        let (major, minor) = (&v[..dot], &v[dot + 1..]);
+        let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+        (digits(major) && digits(minor)).then_some((major, minor))
+    });
+    // Borrowed: the good path builds no string.
+    let logged: &str = match number {
+        Some((major, minor)) if major.len() > 1 || minor.len() > 1 => "HTTP/?.?",
+        Some(_) => std::str::from_utf8(version).unwrap_or("-"),
+        None => "-",
+    };
+    let shown = (method, target, logged);
+    let Some((major, minor)) = number else {
+        let why = if version.is_empty() {
+            "HTTP.sys: a request line without a version (HTTP/0.9): 400 BadRequest (policy httpsys.http09)".to_string()
+        } else {
+            format!("HTTP.sys: `{}` is not an HTTP version: 400 BadRequest", text(version))
+        };
+        return refuse(l, 400, "Bad Request", why, &["HTTP-03", "HTTP-12"], shown);
+    };
+    let minor_n = std::str::from_utf8(minor).ok().and_then(|m| m.parse::<u32>().ok()).unwrap_or(u32::MAX);
+    let major_one = major == b"1";
+    let http10 = major_one && minor_n == 0;
+    // The version hyper reads: 1.0 and 1.1 as sent; IIS 6 serves 1.x above 1.1 as 1.1, IIS 5.x
+    // answers every other version like HTTP/1.0 (HTTP-12).
+    let as_read: Option<&[u8]> = if version == b"HTTP/1.0" || version == b"HTTP/1.1" {
+        None
+    } else if http10 {
+        Some(b"HTTP/1.0")
+    } else if major_one && l.http_sys {
+        Some(b"HTTP/1.1")
+    } else if l.http_sys {
+        let why = format!("HTTP.sys: {} is not HTTP/1.x: 505 Version_N/S", text(version));
+        return refuse(l, 505, "HTTP Version Not Supported", why, &["HTTP-03", "HTTP-12"], shown);
+    } else {
+        Some(b"HTTP/1.0")
+    };
+    // hyper's view of the version decides keep-alive (HTTP-17): IIS 5.x's 2.0 is a 1.0 client.
+    let http10 = http10 || as_read == Some(b"HTTP/1.0");
+    // The URL: restricted bytes are refused; absolute targets must parse (HTTP-03, HTTP-13).
+    // One pass over the URL: restricted bytes, and bytes hyper would refuse.
+    let (mut restricted, mut escape) = (false, false);
+    for &b in target {
+        restricted |= b <= 0x20 || b == 0x7F;
+        escape |= needs_escape(b);
+    }
+    let url_ok = !target.is_empty()
+        && !restricted
+        && (target[0] == b'/'
+            || target == b"*"
+            || hyper::Uri::try_from(target).is_ok_and(|u| u.scheme().is_some() && u.authority().is_some()));
+    if !url_ok {
+        let why = format!("HTTP.sys: the URL `{}` cannot be parsed: 400 URL", text(target).escape_debug());
+        return refuse(l, 400, "Bad Request (Invalid URL)", why, &["HTTP-03"], shown);
+    }
+    // The header section.
+    let rest = &buf[nl + 1..];
+    let mut few = [httparse::EMPTY_HEADER; FEW_HEADERS];
+    let mut many;
+    let parsed = match httparse::parse_headers(rest, &mut few) {
+        Err(httparse::Error::TooManyHeaders) => {
+            many = vec![httparse::EMPTY_HEADER; rest.iter().filter(|&&b| b == b'\n').count() + 1];
+            httparse::parse_headers(rest, &mut many)
+        }
+        other => other,
+    };
+    let (section, headers) = match parsed {
+        Ok(httparse::Status::Complete(done)) => done,
+        Ok(httparse::Status::Partial) => return oversize(buf, l, shown).unwrap_or(Inspected::Partial),
+        Err(e) => {
+            // Past a limit the size answer comes first: HTTP.sys stops reading there (HTTP-10).
+            let end = find_blank(buf).unwrap_or(buf.len());
+            if let Some(r) = oversize(&buf[..end], l, shown) {
+                return r;
+            }
+            let (h1, reason) = match e {
+                httparse::Error::HeaderName => ("Bad Request (Invalid Header Name)", "a header name is not a token"),
+                _ => ("Bad Request", "a header line is not CRLF- or LF-terminated text"),
+            };
+            let why = format!("HTTP.sys: {reason}: 400 {}", wire::s_reason(400, h1));
+            return refuse(l, 400, h1, why, &["HTTP-03"], shown);
+        }
+    };
+    let len = nl + 1 + section;
+    let mut size = HeadSize { total: line.len() + 2, longest_field: target.len() };
+    let (mut content_length, mut lengths, mut transfer_encoding) = (None, 0, None);
+    for h in headers.iter() {
+        let field = h.name.len() + 2 + h.value.len();
+        size.total += field + 2;
+        size.longest_field = size.longest_field.max(field);
+        if h.name.len() == 14 && h.name.eq_ignore_ascii_case("content-length") {
+            lengths += 1;
+            content_length = Some(h.value);
+        } else if h.name.len() == 17 && h.name.eq_ignore_ascii_case("transfer-encoding") {
+            transfer_encoding = Some(h.value);
+        }
+    }
+    let cl = content_length.map(|v| String::from_utf8_lossy(v));
+    let te = transfer_encoding.map(|v| String::from_utf8_lossy(v));
+    let http11 = !http10;
+    let method_str = std::str::from_utf8(method).unwrap_or_default();
+    if l.http_sys {
+        if let Some(r) = wire::check(l, size, method_str, http11, cl.as_deref(), te.as_deref()) {
+            let head = method == b"HEAD";
+            return Inspected::Refuse(Box::new(Refusal {
+                rejection: r,
+                method: text(method),
+                url: text(target),
+                version: logged.to_string(),
+                head,
+                iis5: false,
+            }));
+        }
+    } else if size.total > IIS5_MAX_HEAD {
+        return oversize(&buf[..len], l, shown).unwrap_or(Inspected::Partial);
+    }
+    if lengths > 1 {
+        let why = "HTTP.sys: more than one Content-Length: 400 BadRequest".to_string();
+        return refuse(l, 400, "Bad Request", why, &["HTTP-03", "HTTP-18"], shown);
+    }
+    if te.is_some() && http10 {
+        let why = "HTTP.sys: Transfer-Encoding on an HTTP/1.0 request: 400 BadRequest".to_string();
+        return refuse(l, 400, "Bad Request", why, &["HTTP-03", "HTTP-18"], shown);
+    }
+    let body = match (te.is_some(), cl.as_deref().map(|v| v.trim().parse::<u64>())) {
+        (true, _) => BodyLen::Chunked,
+        (false, Some(Ok(0))) | (false, None) => BodyLen::None,
+        (false, Some(Ok(n))) => BodyLen::Length(n),
+        (false, Some(Err(_))) => {
+            // Only IIS 5.x gets here (HTTP.sys refused it above): inetinfo answers 400 itself.
+            let why = "inetinfo: Content-Length is not a number: 400".to_string();
+            return refuse(l, 400, "Bad Request", why, &["HTTP-18"], shown);
+        }
+    };
+    let fold = headers.len() > HYPER_MAX_HEADERS;
+    let rewritten = (as_read.is_some() || escape || fold).then(|| {
+        let mut out = Vec::with_capacity(len + 64);
+        out.extend_from_slice(method);
+        out.push(b' ');
+        for &b in target {
+            if needs_escape(b) {
+                out.extend_from_slice(format!("%{b:02X}").as_bytes());
+            } else {
+                out.push(b);
+            }
+        }
+        out.push(b' ');
+        out.extend_from_slice(as_read.unwrap_or(version));
+        out.extend_from_slice(b"\r\n");
+        if fold {
+            // hyper holds 100 headers: the ones that frame the request and name its client
+            // first, then the others in order.
+            let framing = ["host", "content-length", "transfer-encoding", "connection", "cookie", "expect"];
+            let is_framing = |h: &httparse::Header| framing.iter().any(|f| h.name.eq_ignore_ascii_case(f));
+            let kept = headers
+                .iter()
+                .filter(|h| is_framing(h))
+                .chain(headers.iter().filter(|h| !is_framing(h)).take(HYPER_MAX_HEADERS - framing.len()));
+            for h in kept {
+                out.extend_from_slice(h.name.as_bytes());
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(h.value);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"\r\n");
+        } else {
+            out.extend_from_slice(rest.get(..section).unwrap_or_default());
+        }
+        out
+    });
+    Inspected::Pass(Passed { len, body, head: method == b"HEAD", rewritten })
+}
+
+/// Where the first blank line of `buf` ends (the end of a head).
+fn find_blank(buf: &[u8]) -> Option<usize> {
+    let mut at_line_start = false;
+    let mut i = 0;
+    while i < buf.len() {
+        match buf[i] {
+            b'\n' if at_line_start => return Some(i + 1),
+            b'\n' => at_line_start = true,
+            b'\r' if at_line_start && buf.get(i + 1) == Some(&b'\n') => return Some(i + 2),
+            _ => at_line_start = false,
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Where a chunked body stands (RFC 2616 §3.6.1), followed only to find where it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chunk {
+    /// Reading a size line: the size so far, past the digits (an extension or CR).
+    Size { size: u64, digits: bool, past: bool },
+    /// Inside a chunk's data.
+    Data(u64),
+    /// The CRLF after a chunk's data.
+    DataEnd,
+    /// Trailer lines after the last chunk: whether the current line has anything on it.
+    Trailer { content: bool },
+}
+
+impl Chunk {
+    fn start() -> Chunk {
+        Chunk::Size { size: 0, digits: false, past: false }
+    }
+
+    /// Follows `bytes`: how many belong to the body, and whether it ended; `None` when the coding
+    /// is broken (the rest is left to hyper).
+    fn feed(&mut self, bytes: &[u8]) -> Option<(usize, bool)> {
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            match self {
+                Chunk::Size { size, digits, past } => match b {
+                    b'\n' if !*digits => return None,
+                    b'\n' if *size == 0 => *self = Chunk::Trailer { content: false },
+                    b'\n' => *self = Chunk::Data(*size),
+                    _ if *past => {}
+                    b';' | b'\r' | b' ' | b'\t' => *past = true,
+                    _ => {
+                        let d = (b as char).to_digit(16)?;
+                        *size = size.checked_mul(16)?.checked_add(u64::from(d))?;
+                        *digits = true;
+                    }
+                },
+                Chunk::Data(n) => {
+                    let take = (*n).min((bytes.len() - i) as u64);
+                    *n -= take;
+                    i += take as usize;
+                    if *n == 0 {
+                        *self = Chunk::DataEnd;
+                    }
+                    continue;
+                }
+                Chunk::DataEnd => match b {
+                    b'\r' => {}
+                    b'\n' => *self = Chunk::start(),
+                    _ => return None,
+                },
+                Chunk::Trailer { content } => match b {
+                    b'\n' if !*content => return Some((i + 1, true)),
+                    b'\n' => *content = false,
+                    b'\r' => {}
+                    _ => *content = true,
+                },
+            }
+            i += 1;
+        }
+        Some((i, false))
+    }
+}
+
+/// The read side's state.
+#[derive(Debug)]
+enum Reading {
+    /// Waiting for (the rest of) a request head.
+    Head,
+    /// Inside a Content-Length body: bytes left.
+    Body(u64),
+    /// Inside a chunked body.
+    Chunked(Chunk),
+    /// A chunked body that could not be followed: everything goes to hyper from here.
+    Through,
+    /// HTTP.sys refused a head; its answer waits for hyper's earlier answers.
+    Refused(Box<Refusal>),
+    /// Writing HTTP.sys's answer.
+    Answering,
+    /// Answered and shut down; reading what the client still sends, until it closes.
+    Lingering,
+    /// Finished: hyper reads the end of the stream.
+    Done,
+    /// Reset by a timer (HTTP-11): nothing more is read or written.
+    Reset,
+}
+
+/// The write side's state.
+#[derive(Debug, Clone, Copy)]
+enum Writing {
+    /// At (or inside) a response head.
+    Head,
+    /// Inside a body: bytes left.
+    Body(u64),
+    /// A body without a length: the rest of the stream.
+    Unbounded,
+}
+
+/// Header names as IIS and ASP.NET spell them where title case would not (HTTP-22..26).
+const SPELLINGS: &[&str] = &[
+    "ETag",
+    "X-AspNet-Version",
+    "X-AspNetMvc-Version",
+    "MS-Author-Via",
+    "DAV",
+    "DASL",
+    "WWW-Authenticate",
+    "Content-MD5",
+    "X-UA-Compatible",
+];
+
+/// Fixes a complete response head in place (never changing its length): the `HTTP/1.1` status
+/// line IIS always writes (HTTP-12, HTTP-21) and IIS's header spelling. Returns the status and
+/// the Content-Length.
+pub fn fix_head(head: &mut [u8]) -> (u16, Option<u64>) {
+    if head.starts_with(b"HTTP/1.0 ") {
+        head[7] = b'1';
+    }
+    let status = std::str::from_utf8(head.get(9..12).unwrap_or_default()).ok().and_then(|s| s.parse().ok());
+    let mut length = None;
+    let mut rest = match memchr::memchr(b'\n', head) {
+        Some(p) => &mut head[p + 1..],
+        None => &mut [][..],
+    };
+    while !rest.is_empty() {
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        let (line, after) = rest.split_at_mut(end);
+        if let Some(colon) = memchr::memchr(b':', line) {
+            let (name, value) = line.split_at_mut(colon);
+            respell(name);
+            if name == b"Content-Length" {
+                length = std::str::from_utf8(&value[1..]).ok().and_then(|v| v.trim().parse().ok());
+            }
+        }
+        rest = after.get_mut(1..).unwrap_or_default();
+    }
+    (status.unwrap_or(0), length)
+}
+
+/// Spells header name `name` in place as IIS writes it: the names title case gets wrong from
+/// the table, else title case.
+fn respell(name: &mut [u8]) {
+    if let Some(s) = SPELLINGS.iter().find(|s| s.len() == name.len() && s.as_bytes().eq_ignore_ascii_case(name)) {
+        name.copy_from_slice(s.as_bytes());
+        return;
+    }
+    let mut upper = true;
+    for b in name.iter_mut() {
+        let c = *b;
+        *b = if upper { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() };
+        upper = c == b'-';
+    }
+}
+
+/// Who the connection is, for the transcript and the httperr log.
+pub struct Peer {
+    /// The server's shared state.
+    pub shared: Arc<Shared>,
+    /// The client's real address.
+    pub client: SocketAddr,
+    /// The emulated port the listener stands for.
+    pub port: u16,
+}
+
+/// One client connection with HTTP.sys's checks in front of hyper.
+pub struct Conn {
+    io: TcpStream,
+    peer: Peer,
+    limits: Limits,
+    /// Inbound bytes: `inb[lo..hi]` are read and not yet handed over; the first `released` of
+    /// them are cleared for hyper.
+    inb: Vec<u8>,
+    lo: usize,
+    hi: usize,
+    released: usize,
+    reading: Reading,
+    writing: Writing,
+    /// A response head being assembled when hyper wrote it in pieces.
+    acc: Vec<u8>,
+    /// Bytes taken from hyper (or HTTP.sys's answer) not yet on the socket.
+    pending: Vec<u8>,
+    pending_at: usize,
+    /// Per request handed to hyper and not yet answered: whether it was a HEAD.
+    heads: VecDeque<bool>,
+    released_heads: u64,
+    answered: u64,
+    /// The read side waiting for hyper's answers before HTTP.sys's own.
+    waiting: Option<Waker>,
+    timer: Option<Pin<Box<Sleep>>>,
+    /// When bytes last arrived, and when the current head's first byte did.
+    active: Instant,
+    head_started: Option<Instant>,
+    /// When the last answer went out (the connection has been idle since, when nothing came).
+    idle_since: Instant,
+}
+
+impl Conn {
+    /// Wraps an accepted connection from `peer` under HTTP.sys's `limits`.
+    pub fn new(io: TcpStream, peer: Peer, limits: Limits) -> Conn {
+        Conn {
+            io,
+            peer,
+            limits,
+            inb: vec![0; 4096],
+            lo: 0,
+            hi: 0,
+            released: 0,
+            reading: Reading::Head,
+            writing: Writing::Head,
+            acc: Vec::new(),
+            pending: Vec::new(),
+            pending_at: 0,
+            heads: VecDeque::new(),
+            released_heads: 0,
+            answered: 0,
+            waiting: None,
+            timer: None,
+            active: Instant::now(),
+            head_started: None,
+            idle_since: Instant::now(),
+        }
+    }
+
+    /// Reads more bytes from the socket into `inb`.
+    fn fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.lo == self.hi {
+            self.lo = 0;
+            self.hi = 0;
+        }
+        if self.hi == self.inb.len() {
+            if self.lo > 0 {
+                self.inb.copy_within(self.lo..self.hi, 0);
+                self.hi -= self.lo;
+                self.lo = 0;
+            } else {
+                let grown = (self.inb.len() * 2).min(self.limits.max_request.max(IIS5_MAX_HEAD) + 8192);
+                self.inb.resize(grown.max(self.inb.len() + 1024), 0);
+            }
+        }
+        let mut rb = ReadBuf::new(&mut self.inb[self.hi..]);
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut rb))?;
+        let n = rb.filled().len();
+        self.hi += n;
+        Poll::Ready(Ok(n))
+    }
+
+    /// Moves the read side on over the bytes already read. `Ready(true)` when something changed,
+    /// `Ready(false)` when more bytes are needed, `Pending` while hyper's answers are awaited.
+    fn advance(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        let avail = self.hi - self.lo;
+        let in_body = matches!(self.reading, Reading::Body(_) | Reading::Chunked(_) | Reading::Through);
+        match &mut self.reading {
+            Reading::Head if avail == 0 => Poll::Ready(Ok(false)),
+            Reading::Head => {
+                self.head_started.get_or_insert(self.active);
+                match inspect(&self.inb[self.lo..self.hi], &self.limits) {
+                    Inspected::Partial => Poll::Ready(Ok(false)),
+                    Inspected::Pass(p) => {
+                        if let Some(head) = p.rewritten {
+                            let mut inb = head;
+                            let len = inb.len();
+                            inb.extend_from_slice(&self.inb[self.lo + p.len..self.hi]);
+                            inb.resize(inb.len().max(4096), 0);
+                            self.hi = len + (self.hi - self.lo - p.len);
+                            self.lo = 0;
+                            self.inb = inb;
+                            self.released = len;
+                        } else {
+                            self.released = p.len;
+                        }
+                        self.heads.push_back(p.head);
+                        self.released_heads += 1;
+                        self.head_started = None;
+                        self.reading = match p.body {
+                            BodyLen::None => Reading::Head,
+                            BodyLen::Length(n) => Reading::Body(n),
+                            BodyLen::Chunked => Reading::Chunked(Chunk::start()),
+                        };
+                        Poll::Ready(Ok(true))
+                    }
+                    Inspected::Refuse(r) => {
+                        self.peer.shared.refused_on_wire(&r, self.peer.client, self.peer.port);
+                        self.reading = Reading::Refused(r);
+                        Poll::Ready(Ok(true))
+                    }
+                }
+            }
+            _ if avail == 0 && in_body => Poll::Ready(Ok(false)),
+            Reading::Body(n) => {
+                let take = (*n).min(avail as u64);
+                *n -= take;
+                self.released = take as usize;
+                if *n == 0 {
+                    self.reading = Reading::Head;
+                }
+                Poll::Ready(Ok(true))
+            }
+            Reading::Chunked(c) => {
+                match c.feed(&self.inb[self.lo..self.hi]) {
+                    Some((taken, done)) => {
+                        self.released = taken;
+                        if done {
+                            self.reading = Reading::Head;
+                        }
+                    }
+                    None => {
+                        self.released = avail;
+                        self.reading = Reading::Through;
+                    }
+                }
+                Poll::Ready(Ok(true))
+            }
+            Reading::Through => {
+                self.released = avail;
+                Poll::Ready(Ok(true))
+            }
+            Reading::Refused(_) if self.answered < self.released_heads => {
+                self.waiting = Some(cx.waker().clone());
+                Poll::Pending
+            }
+            Reading::Refused(r) => {
+                let bytes = answer(r, &self.limits);
+                self.pending.extend_from_slice(&bytes);
+                self.reading = Reading::Answering;
+                Poll::Ready(Ok(true))
+            }
+            Reading::Answering => {
+                ready!(self.flush_pending(cx))?;
+                let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
+                self.reading = Reading::Lingering;
+                self.active = Instant::now();
+                Poll::Ready(Ok(true))
+            }
+            Reading::Lingering => {
+                self.lo = self.hi;
+                Poll::Ready(Ok(false))
+            }
+            Reading::Done | Reading::Reset => Poll::Ready(Ok(false)),
+        }
+    }
+
+    /// The timer of the state the connection waits in (HTTP-11); `Ready` when it ran out.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let l = &self.limits;
+        let secs = |s: u32| Duration::from_secs(u64::from(s));
+        let busy = self.answered < self.released_heads;
+        let (deadline, reason) = match self.reading {
+            // While hyper is busy the timer stays armed (it is only checked when it fires), so
+            // that the idle wait needs no wake-up of its own when the answer goes out.
+            Reading::Head if self.lo == self.hi && busy => (self.active + secs(l.connection_timeout), None),
+            Reading::Head if self.lo == self.hi => {
+                (self.idle_since.max(self.active) + secs(l.connection_timeout), Some("Timer_ConnectionIdle"))
+            }
+            Reading::Head if self.lo < self.hi => {
+                (self.head_started.unwrap_or(self.active) + secs(l.header_wait), Some("Timer_HeaderWait"))
+            }
+            Reading::Body(_) | Reading::Chunked(_) => {
+                (self.active + secs(l.connection_timeout), Some("Timer_EntityBody"))
+            }
+            Reading::Lingering => (self.active + LINGER, None),
+            _ => return Poll::Pending,
+        };
+        let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        // The timer is moved on lazily: only when it fires early, or must fire sooner.
+        if timer.deadline() > deadline {
+            timer.as_mut().reset(deadline);
+        }
+        loop {
+            ready!(timer.as_mut().poll(cx));
+            let now = Instant::now();
+            if now >= deadline && (reason.is_some() || matches!(self.reading, Reading::Lingering)) {
+                break;
+            }
+            timer.as_mut().reset(deadline.max(now + secs(l.connection_timeout)));
+        }
+        self.reading = Reading::Done;
+        if let Some(reason) = reason {
+            if reason != "Timer_ConnectionIdle" {
+                // HTTP.sys resets the connection without a response (HTTP-11). A zero linger
+                // never blocks the drop: the kernel sends a reset at once.
+                #[allow(deprecated)]
+                let _ = self.io.set_linger(Some(Duration::ZERO));
+                self.reading = Reading::Reset;
+            }
+            self.peer.shared.timed_out(reason, self.peer.client, self.peer.port, &self.limits);
+        }
+        Poll::Ready(())
+    }
+
+    /// Writes what is pending to the socket.
+    fn flush_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.pending_at < self.pending.len() {
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.pending[self.pending_at..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.pending_at += n;
+        }
+        self.pending.clear();
+        self.pending_at = 0;
+        Poll::Ready(Ok(()))
+    }
+
+    /// `n` bytes of the current response body went out.
+    fn body_sent(&mut self, n: u64) {
+        if let Writing::Body(left) = &mut self.writing {
+            *left -= n.min(*left);
+            if *left == 0 {
+                self.writing = Writing::Head;
+                self.answered();
+            }
+        }
+    }
+
+    fn answered(&mut self) {
+        self.answered += 1;
+        self.idle_since = Instant::now();
+        if let Some(w) = self.waiting.take() {
+            w.wake();
+        }
+    }
+}
+
+/// The bytes of HTTP.sys's (or on IIS 5.x inetinfo's) answer to a refused request (HTTP-02).
+fn answer(r: &Refusal, l: &Limits) -> Vec<u8> {
+    let reply = &r.rejection.reply;
+    let producer = if r.iis5 { Producer::Iis5 } else { Producer::HttpSys };
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let length = reply.body.len().to_string();
+    let mut out = format!("HTTP/1.1 {} {}\r\n", reply.status, wire::reason(reply.status, l.iis5));
+    for (k, v) in wire::ordered_headers(reply, producer, &date, &length, true, false) {
+        out.push_str(k);
+        out.push_str(": ");
+        out.push_str(v);
+        out.push_str("\r\n");
+    }
+    out.push_str("\r\n");
+    if !r.head {
+        out.push_str(&reply.body);
+    }
+    out.into_bytes()
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let me = self.get_mut();
+        loop {
+            if me.released > 0 {
+                let n = me.released.min(out.remaining());
+                out.put_slice(&me.inb[me.lo..me.lo + n]);
+                me.lo += n;
+                me.released -= n;
+                return Poll::Ready(Ok(()));
+            }
+            if ready!(me.advance(cx))? {
+                continue;
+            }
+            if matches!(me.reading, Reading::Done) {
+                return Poll::Ready(Ok(()));
+            }
+            match me.fill(cx) {
+                Poll::Ready(Ok(0)) => {
+                    // The client closed: hyper reads the end of the stream (a partial head is dropped).
+                    me.reading = Reading::Done;
+                    return Poll::Ready(Ok(()));
+                }
+                Poll::Ready(Ok(_)) => me.active = Instant::now(),
+                Poll::Ready(Err(e)) if matches!(me.reading, Reading::Lingering) => {
+                    let _ = e;
+                    me.reading = Reading::Done;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    ready!(me.poll_timer(cx));
+                    if matches!(me.reading, Reading::Reset) {
+                        return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+                    }
+                    return Poll::Ready(Ok(()));
+                }
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let me = self.get_mut();
+        if matches!(me.reading, Reading::Reset) {
+            return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+        }
+        ready!(me.flush_pending(cx))?;
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        match me.writing {
+            Writing::Body(left) => {
+                let take = left.min(buf.len() as u64) as usize;
+                let n = ready!(Pin::new(&mut me.io).poll_write(cx, &buf[..take]))?;
+                me.body_sent(n as u64);
+                Poll::Ready(Ok(n))
+            }
+            Writing::Unbounded => Pin::new(&mut me.io).poll_write(cx, buf),
+            Writing::Head => {
+                let mut matched = me.acc.iter().fold(0, |m, &b| crlf_step(m, b));
+                let end = buf.iter().position(|&b| {
+                    matched = crlf_step(matched, b);
+                    matched == 4
+                });
+                let Some(end) = end.map(|e| e + 1) else {
+                    me.acc.extend_from_slice(buf);
+                    return Poll::Ready(Ok(buf.len()));
+                };
+                // The head is fixed in `acc`, whose room is kept from one response to the next.
+                me.acc.extend_from_slice(&buf[..end]);
+                let (status, length) = fix_head(&mut me.acc);
+                let body = if (100..200).contains(&status) {
+                    Some(0)
+                } else {
+                    let is_head = me.heads.pop_front().unwrap_or(false);
+                    if is_head || status == 204 || status == 304 {
+                        Some(0)
+                    } else {
+                        length
+                    }
+                };
+                me.writing = match body {
+                    Some(0) => Writing::Head,
+                    Some(n) => Writing::Body(n),
+                    None => Writing::Unbounded,
+                };
+                if body == Some(0) && !(100..200).contains(&status) {
+                    me.answered();
+                }
+                let take = match me.writing {
+                    Writing::Body(n) => n.min((buf.len() - end) as u64) as usize,
+                    Writing::Unbounded => buf.len() - end,
+                    Writing::Head => 0,
+                };
+                let bufs = [IoSlice::new(&me.acc), IoSlice::new(&buf[end..end + take])];
+                let written = Pin::new(&mut me.io).poll_write_vectored(cx, &bufs);
+                let head_len = me.acc.len();
+                let answer = match written {
+                    Poll::Ready(Ok(n)) if n >= head_len => {
+                        let body_n = n - head_len;
+                        if let Writing::Body(_) = me.writing {
+                            me.body_sent(body_n as u64);
+                        }
+                        Poll::Ready(Ok(end + body_n))
+                    }
+                    Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                    // What the socket did not take of the head waits in `pending`; hyper's
+                    // bytes of it count as written.
+                    Poll::Ready(Ok(n)) => {
+                        me.pending.extend_from_slice(&me.acc[n..]);
+                        Poll::Ready(Ok(end))
+                    }
+                    Poll::Pending => {
+                        me.pending.extend_from_slice(&me.acc);
+                        Poll::Ready(Ok(end))
+                    }
+                };
+                me.acc.clear();
+                answer
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let me = self.get_mut();
+        ready!(me.flush_pending(cx))?;
+        Pin::new(&mut me.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let me = self.get_mut();
+        ready!(me.flush_pending(cx))?;
+        Pin::new(&mut me.io).poll_shutdown(cx)
+    }
+}
+
+/// One step of matching `\r\n\r\n`: how much of it the bytes so far end with.
+fn crlf_step(matched: u8, b: u8) -> u8 {
+    match (matched, b) {
+        (0 | 2, b'\r') => matched + 1,
+        (1 | 3, b'\n') => matched + 1,
+        (_, b'\r') => 1,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits::default()
+    }
+
+    fn refused(req: &str) -> (u16, String, String) {
+        match inspect(req.as_bytes(), &limits()) {
+            Inspected::Refuse(r) => (r.rejection.reply.status, r.rejection.reply.body, r.rejection.reason.to_string()),
+            other => panic!("{req:?} passed: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_refused_head_gets_its_row_of_the_table() {
+        let table: &[(&str, u16, &str, &str)] = &[
+            ("GET / HTTP/2.0\r\n\r\n", 505, "<h1>HTTP Version Not Supported</h1>", "Version_N/S"),
+            ("GET / HTTP/10.0\r\n\r\n", 505, "<h1>HTTP Version Not Supported</h1>", "Version_N/S"),
+            ("GET / JUNK/1.0\r\n\r\n", 400, "<h1>Bad Request</h1>", "BadRequest"),
+            ("GET /\r\n\r\n", 400, "<h1>Bad Request</h1>", "BadRequest"),
+            ("get / HTTP/1.1\r\n\r\n", 400, "<h1>Bad Request (Invalid Verb)</h1>", "Verb"),
+            ("G(T / HTTP/1.1\r\n\r\n", 400, "<h1>Bad Request (Invalid Verb)</h1>", "Verb"),
+            ("GET foo HTTP/1.1\r\n\r\n", 400, "<h1>Bad Request (Invalid URL)</h1>", "URL"),
+            ("GET /a\x01b HTTP/1.1\r\n\r\n", 400, "<h1>Bad Request (Invalid URL)</h1>", "URL"),
+            ("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", 400, "<h1>Bad Request (Invalid Header Name)</h1>", "Header"),
+            ("GET / HTTP/1.1\r\nA(b: x\r\n\r\n", 400, "<h1>Bad Request (Invalid Header Name)</h1>", "Header"),
+            ("GET / HTTP/1.1\r\nA: x\rB: y\r\n\r\n", 400, "<h1>Bad Request</h1>", "BadRequest"),
+            ("POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400, "<h1>Bad Request</h1>", "Number"),
+            (
+                "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
+                400,
+                "<h1>Bad Request</h1>",
+                "BadRequest",
+            ),
+            ("POST / HTTP/1.1\r\n\r\n", 411, "<h1>Length Required</h1>", "LengthRequired"),
+            ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "<h1>Not Implemented</h1>", "N/I"),
+            ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "<h1>Bad Request</h1>", "BadRequest"),
+        ];
+        for (req, status, body, reason) in table {
+            let (s, b, r) = refused(req);
+            assert_eq!((s, b.as_str(), r.as_str()), (*status, *body, *reason), "{req:?}");
+        }
+    }
+
+    #[test]
+    fn limits_apply_to_partial_and_complete_heads() {
+        let field = format!("GET / HTTP/1.1\r\nX-A: {}", "a".repeat(17000));
+        assert_eq!(refused(&field).2, "FieldLength", "a line over the limit before the head ends");
+        let url = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(17000));
+        assert_eq!(refused(&url).2, "FieldLength", "the URL counts as a field");
+        let head = format!("GET / HTTP/1.1\r\nX-A: {}\r\nX-B: {}\r\n", "a".repeat(9000), "b".repeat(9000));
+        assert_eq!(refused(&head).2, "RequestLength");
+        assert_eq!(inspect(b"GET / HTTP/1.1\r\nHost: a", &limits()), Inspected::Partial);
+        assert_eq!(inspect(b"GET / HT", &limits()), Inspected::Partial);
+    }
+
+    #[test]
+    fn passing_heads_say_how_their_bodies_end() {
+        let pass = |req: &str| match inspect(req.as_bytes(), &limits()) {
+            Inspected::Pass(p) => p,
+            other => panic!("{req:?}: {other:?}"),
+        };
+        let p = pass("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /next");
+        assert_eq!((p.len, p.body, p.head, p.rewritten.is_none()), (27, BodyLen::None, false, true));
+        assert_eq!(pass("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nx=1").body, BodyLen::Length(3));
+        assert_eq!(pass("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").body, BodyLen::Chunked);
+        assert!(pass("HEAD / HTTP/1.0\n\n").head, "bare LF lines are accepted");
+        let p = pass("GET /a<b> HTTP/1.2\r\nHost: a\r\n\r\n");
+        assert_eq!(p.rewritten.unwrap(), b"GET /a%3Cb%3E HTTP/1.1\r\nHost: a\r\n\r\n", "1.2 is served as 1.1");
+        let many: String = (0..150).map(|i| format!("X-{i}: v\r\n")).collect();
+        let p = pass(&format!("GET / HTTP/1.1\r\n{many}Host: a\r\n\r\n"));
+        let folded = String::from_utf8(p.rewritten.unwrap()).unwrap();
+        assert!(folded.starts_with("GET / HTTP/1.1\r\nHost: a\r\nX-0: v\r\n"), "{folded}");
+        assert_eq!(folded.matches("\r\n").count(), 1 + 1 + 94 + 1, "request line, Host, 94 others, blank line");
+    }
+
+    #[test]
+    fn chunked_bodies_are_followed_to_their_end() {
+        let mut c = Chunk::start();
+        assert_eq!(c.feed(b"3;x=y\r\nabc\r\n0\r\nTrailer: t\r\n\r\nGET"), Some((29, true)));
+        let mut c = Chunk::start();
+        assert_eq!(c.feed(b"a\r\n01234"), Some((8, false)));
+        assert_eq!(c.feed(b"56789\r\n0\r\n\r\n"), Some((12, true)));
+        assert_eq!(Chunk::start().feed(b"zz\r\n"), None);
+    }
+
+    #[test]
+    fn response_heads_get_iis_status_lines_and_spelling() {
+        let mut head =
+            b"HTTP/1.0 200 OK\r\ncontent-length: 12\r\netag: \"a:1\"\r\nx-aspnet-version: 2.0.50727\r\nx-powered-by: ASP.NET\r\n\r\n"
+                .to_vec();
+        assert_eq!(fix_head(&mut head), (200, Some(12)));
+        assert_eq!(
+            String::from_utf8(head).unwrap(),
+            "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nETag: \"a:1\"\r\nX-AspNet-Version: 2.0.50727\r\nX-Powered-By: ASP.NET\r\n\r\n"
+        );
+    }
+}

@@ -1,0 +1,82 @@
+//! A warm-worker request to an existing session, whole, on the serve path (`iisim serve`): it
+//! records nothing and allocates a small constant, counted by a global allocator of this test
+//! binary alone. The explain path runs the same procedure and records every decision.
+
+use iisim::dispatch::{Decision, Discard, Request};
+use iisim::machine::Machine;
+use iisim::process::{self, Load, Served, World};
+
+#[path = "common/counting.rs"]
+mod counting;
+use counting::{allocations, Counting};
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// One ASP.NET 2.0 application with a page and an image on `edition`.
+fn box_on(edition: &str) -> Machine {
+    let text = include_str!("fixtures/warm_worker_box.toml")
+        .replace(r#"edition = "2003""#, &format!(r#"edition = "{edition}""#));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("box.toml");
+    std::fs::write(&path, text).unwrap();
+    let (_, m, _) = iisim::scenario::load(&path).unwrap().run_to_end();
+    m
+}
+
+/// A world whose worker has served alice once: CLR loaded, AppDomain up, her session kept.
+fn warm(m: &Machine, req: &Request, load: &Load) -> World {
+    let mut w = World::default();
+    process::boot(m, &mut w);
+    process::serve(m, &mut w, req, load);
+    w.drain_effects();
+    w
+}
+
+/// The allocations of one request on the serve path, its answer, and what it recorded.
+fn quiet(m: &Machine, w: &mut World, req: &Request, load: &Load) -> (usize, Served, usize) {
+    let (n, s) = allocations(|| process::serve_with::<Discard>(m, w, req, load));
+    (n, s, w.drain_effects().len())
+}
+
+/// What a warm ASP.NET request costs: `Served`'s target (key, application, its path, the physical
+/// path built in two steps, the pool: 6), the reply (its header list, 5 headers of two strings,
+/// the body: 12), the session ID and the application's lower-cased key. Nothing is recorded.
+const WARM_ASPNET_BUDGET: usize = 20;
+
+/// A static file: the target (6) and the reply dispatch builds (its header list, sized once, its
+/// headers and body), of which Last-Modified, Accept-Ranges and ETag are 6 strings (HTTP-25).
+const STATIC_BUDGET: usize = 23;
+
+#[test]
+fn a_warm_worker_request_to_an_existing_session_allocates_a_small_constant() {
+    for edition in ["2003", "xp"] {
+        let m = box_on(edition);
+        let req = Request::get("/shop/Default.aspx");
+        let load = Load { client: Some("alice".into()), ..Default::default() };
+        let mut w = warm(&m, &req, &load);
+        let explained = process::serve_with::<Vec<Decision>>(&m, &mut w, &req, &load);
+        let decisions = w.drain_effects();
+        assert!(decisions.iter().all(|e| e.change.kind() == "decision") && decisions.len() >= 3, "{decisions:?}");
+        for _ in 0..3 {
+            let (n, s, recorded) = quiet(&m, &mut w, &req, &load);
+            println!("{edition}: a warm request on the serve path allocates {n} times");
+            assert_eq!(s.session.map(|f| f.name()), Some("kept"), "{edition}");
+            assert_eq!(recorded, 0, "{edition}: the serve path records nothing when nothing changes");
+            assert!(n <= WARM_ASPNET_BUDGET, "{edition}: a warm request allocated {n} times");
+            assert_eq!(Served { id: 0, ..s }, Served { id: 0, ..explained.clone() }, "{edition}");
+        }
+    }
+}
+
+#[test]
+fn a_static_file_on_the_serve_path_allocates_its_reply_only() {
+    let m = box_on("2003");
+    let req = Request::get("/shop/logo.gif");
+    let mut w = warm(&m, &req, &Load::default());
+    let (n, s, recorded) = quiet(&m, &mut w, &req, &Load::default());
+    println!("a static file on the serve path allocates {n} times");
+    assert_eq!((s.reply.status, s.reply.header("Content-Type")), (200, Some("image/gif")));
+    assert_eq!(recorded, 0);
+    assert!(n <= STATIC_BUDGET, "a static file allocated {n} times");
+}
