@@ -24,35 +24,12 @@ use iisim::metabase::Value;
 #[path = "../tests/common/hosting.rs"]
 mod hosting;
 use hosting::hosting;
+#[path = "../tests/common/urls.rs"]
+mod urls;
+use urls::{mixed_case, url_of, Rng};
 
 /// How many distinct URLs the `random` benchmarks cycle through.
 const URLS: usize = 4096;
-
-/// A small deterministic generator (xorshift), so every run times the same URLs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-/// `text` with each letter's case flipped at random.
-fn mixed_case(rng: &mut Rng, text: &str) -> String {
-    text.chars().map(|c| if rng.next() & 1 == 0 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }).collect()
-}
-
-/// The URL of application `app` (of `apps`).
-fn url_of(app: usize) -> String {
-    format!("/Site{}/App{}/Default.aspx", app / 10, app % 10)
-}
 
 fn matchit_router(apps: usize) -> matchit::Router<usize> {
     let mut r = matchit::Router::new();

@@ -161,6 +161,32 @@ pub struct Shape {
     pub suspect: bool,
 }
 
+/// Byte classes [`already_canonical`] looks for, as bits of [`CLASS`].
+const SLASH: u8 = 1;
+const QUERY: u8 = 2;
+/// `:` or `;` (SEC-05, SEC-08).
+const COLON: u8 = 4;
+/// Anything that takes the whole procedure: `%`, `\`, control characters, non-ASCII.
+const BAD: u8 = 8;
+
+/// Each byte's class, so the scan of a path tests a table entry rather than branching per byte
+/// (a mixed-case URL would otherwise steer a branch differently at every letter).
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b as u8 {
+            b'/' => SLASH,
+            b'?' => QUERY,
+            b':' | b';' => COLON,
+            b'%' | b'\\' | 0..=0x1f | 0x7f.. => BAD,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+};
+
 /// The path of a target that needs no change, and its shape: origin form, no escape, no `\\`,
 /// no non-ASCII byte, no control character, no dot segment. Anything else takes the whole procedure.
 fn already_canonical(raw: &str) -> Option<(&str, Shape)> {
@@ -172,33 +198,34 @@ fn already_canonical(raw: &str) -> Option<(&str, Shape)> {
     let mut seg = 1;
     let mut shape = Shape::default();
     let mut slashes = 0;
-    let mut prev = b'/';
+    let mut seen = 0u8;
     let dot_segment = |s: &[u8]| s == b"." || s == b"..";
-    for (i, &b) in bytes.iter().enumerate().skip(1) {
-        match b {
-            b'?' => {
+    let mut i = 1;
+    while i < bytes.len() {
+        let class = CLASS[usize::from(bytes[i])];
+        seen |= class;
+        if class & (SLASH | QUERY) != 0 {
+            if class == QUERY {
                 end = i;
                 break;
             }
-            b'/' => {
-                if dot_segment(&bytes[seg..i]) {
-                    return None;
-                }
-                shape.longest = shape.longest.max(i - seg);
-                shape.empty_segment |= prev == b'/';
-                shape.suspect |= matches!(prev, b'.' | b' ');
-                slashes += 1;
-                seg = i + 1;
+            if dot_segment(&bytes[seg..i]) {
+                return None;
             }
-            b':' | b';' => shape.suspect = true,
-            b'%' | b'\\' | 0..=0x1f | 0x7f.. => return None,
-            _ => {}
+            let prev = bytes[i - 1];
+            shape.longest = shape.longest.max(i - seg);
+            shape.empty_segment |= prev == b'/';
+            shape.suspect |= matches!(prev, b'.' | b' ');
+            slashes += 1;
+            seg = i + 1;
         }
-        prev = b;
+        i += 1;
     }
-    if dot_segment(&bytes[seg..end]) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
+    let prev = bytes[end - 1];
+    if seen & BAD != 0 || dot_segment(&bytes[seg..end]) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
         return None;
     }
+    shape.suspect |= seen & COLON != 0;
     shape.longest = shape.longest.max(end - seg);
     shape.suspect |= matches!(prev, b'.' | b' ');
     let trailing = end > 1 && prev == b'/';
@@ -753,5 +780,29 @@ mod tests {
         assert_eq!(target_host("HTTPS://b?x"), Some("b"));
         assert_eq!(target_host("/x"), None);
         assert_eq!(target_host("http:///x"), None);
+    }
+
+    #[test]
+    fn the_one_scan_of_a_canonical_path_reads_its_shape() {
+        let shape = |segments, longest, empty_segment, suspect| Shape { segments, longest, empty_segment, suspect };
+        let cases = [
+            ("/", Some(("/", shape(0, 0, false, false)))),
+            ("/Site1/App2/Default.aspx?a=%41", Some(("/Site1/App2/Default.aspx", shape(3, 12, false, false)))),
+            ("/a//b/", Some(("/a//b/", shape(3, 1, true, false)))),
+            ("/a;b/c", Some(("/a;b/c", shape(2, 3, false, true)))),
+            ("/a:b", Some(("/a:b", shape(1, 3, false, true)))),
+            ("/a./b", Some(("/a./b", shape(2, 2, false, true)))),
+            ("/a/b ", Some(("/a/b ", shape(2, 2, false, true)))),
+            ("/a/../b", None),
+            ("/a/.", None),
+            ("/a%20b", None),
+            ("/a\\b", None),
+            ("/caf\u{e9}", None),
+            ("/a?\u{7f}", None),
+            ("a/b", None),
+        ];
+        for (target, want) in cases {
+            assert_eq!(already_canonical(target), want, "{target}");
+        }
     }
 }

@@ -2,19 +2,96 @@
 //! at a time, bindings, extensions, MIME types and content files, all looked up without allocating.
 //!
 //! Every table hashes ASCII-lower-cased bytes and compares with `eq_ignore_ascii_case`, so a URL
-//! is matched as written, never copied into a lower-cased string first.
+//! is matched as written, never copied into a lower-cased string first. Whole names are hashed
+//! eight bytes at a time, lower-cased in the word itself.
 
 use hashbrown::HashTable;
 
-/// FNV-1a over ASCII-lower-cased bytes, finished with a 64-bit mixer so that the table's control
-/// bytes (the top bits) are spread.
+/// The multiplier of the word hash (the golden ratio's, odd).
+const MUL: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// The 64-bit finalizer (MurmurHash3's), so that the table's control bytes (the top bits) are spread.
+#[inline]
+fn finish(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// The starting state of a hash seeded by `seed` (a parent node, a port).
+#[inline]
+fn start(seed: u64) -> u64 {
+    0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(MUL)
+}
+
+/// Folds one word into a hash state.
+#[inline]
+fn mix(h: u64, w: u64) -> u64 {
+    (h.rotate_left(26) ^ w).wrapping_mul(MUL)
+}
+
+/// The eight bytes of `w` with ASCII capitals lower-cased (other bytes unchanged).
+#[inline]
+fn lower_word(w: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = w & LOW7;
+    // Per byte, no carry between bytes: the high bit says `>= 'A'` and `> 'Z'`.
+    let ge_a = low.wrapping_add(0x3f3f_3f3f_3f3f_3f3f);
+    let gt_z = low.wrapping_add(0x2525_2525_2525_2525);
+    let upper = ge_a & !gt_z & !w & HIGH;
+    w | (upper >> 2)
+}
+
+/// The bytes of a slice shorter than eight as one little-endian word, zero-padded.
+#[inline]
+fn tail_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    if n >= 4 {
+        let lo = u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let hi = u64::from(u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]));
+        lo | (hi << (8 * (n - 4)))
+    } else if n > 0 {
+        u64::from(b[0]) | (u64::from(b[n / 2]) << (8 * (n / 2))) | (u64::from(b[n - 1]) << (8 * (n - 1)))
+    } else {
+        0
+    }
+}
+
+/// [`tail_word`] for up to eight bytes.
+#[inline]
+fn tail_word_full(b: &[u8]) -> u64 {
+    if b.len() == 8 {
+        u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+    } else {
+        tail_word(b)
+    }
+}
+
+/// Feeds `b`'s bytes, lower-cased, a word at a time, then its length.
+#[inline]
+fn feed(mut h: u64, b: &[u8]) -> u64 {
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        h = mix(h, lower_word(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])));
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        h = mix(h, lower_word(tail_word(rest)));
+    }
+    mix(h, b.len() as u64)
+}
+
+/// A byte-at-a-time case-insensitive hash, for keys made of several parts (bindings).
 #[derive(Clone, Copy)]
 pub(super) struct CiHash(u64);
 
 impl CiHash {
-    /// A hash started from `seed` (a parent node, a port).
+    /// A hash started from `seed` (a port).
     pub(super) fn new(seed: u64) -> CiHash {
-        CiHash(0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        CiHash(start(seed))
     }
 
     /// Feeds one byte, lower-cased.
@@ -26,51 +103,103 @@ impl CiHash {
     /// Feeds a string's bytes, lower-cased.
     #[inline]
     pub(super) fn str(&mut self, s: &str) {
-        for b in s.bytes() {
-            self.byte(b);
-        }
+        self.0 = feed(self.0, s.as_bytes());
     }
 
     /// The finished hash.
     #[inline]
     pub(super) fn finish(self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
+        finish(self.0)
     }
 }
 
-/// The hash of one string, case-insensitively.
+/// The hash of one string, case-insensitively, a word at a time.
+#[inline]
 pub(super) fn ci_hash(seed: u64, s: &str) -> u64 {
-    let mut h = CiHash::new(seed);
-    h.str(s);
-    h.finish()
+    finish(feed(start(seed), s.as_bytes()))
 }
 
 /// A map from case-insensitive names to values; the first value inserted for a name stays unless
 /// [`CiMap::insert_last`] is used.
+///
+/// Names of up to eight bytes (extensions, most pool names) live in a small open-addressed table
+/// of their lower-cased word, so looking one up is a load, a multiply and a compare.
 #[derive(Debug, Clone)]
 pub(super) struct CiMap<V> {
     items: Vec<(Box<str>, V)>,
     table: HashTable<u32>,
+    /// Names of 1 to 8 bytes: (lower-cased word, length, item), a power of two long, half full
+    /// at most; a length of 0 marks a free slot.
+    short: Box<[Short]>,
+    shorts: usize,
+    /// Two bits per longer name's hash (a Bloom filter), so most misses end before probing.
+    filter: u128,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Short {
+    word: u64,
+    len: u32,
+    item: u32,
 }
 
 impl<V> Default for CiMap<V> {
     fn default() -> Self {
-        CiMap { items: Vec::new(), table: HashTable::new() }
+        CiMap { items: Vec::new(), table: HashTable::new(), short: Box::default(), shorts: 0, filter: 0 }
     }
 }
 
+/// The filter bits of a hash (bits the table's index and tag do not favour).
+#[inline]
+fn filter_bits(hash: u64) -> u128 {
+    (1 << ((hash >> 32) & 127)) | (1 << ((hash >> 40) & 127))
+}
+
+/// Where a short name's probe starts, in a table of `mask + 1` slots.
+#[inline]
+fn short_home(word: u64, len: usize, mask: usize) -> usize {
+    ((word ^ len as u64).wrapping_mul(MUL) >> 40) as usize & mask
+}
+
 impl<V> CiMap<V> {
+    #[inline]
     fn slot(&self, name: &str) -> Option<u32> {
+        let b = name.as_bytes();
+        if (1..=8).contains(&b.len()) {
+            return self.short_slot(b);
+        }
         self.slot_hashed(ci_hash(0, name), name)
     }
 
     #[inline]
+    fn short_slot(&self, b: &[u8]) -> Option<u32> {
+        if self.short.is_empty() {
+            return None;
+        }
+        let word = lower_word(tail_word_full(b));
+        let mask = self.short.len() - 1;
+        let mut i = short_home(word, b.len(), mask);
+        loop {
+            let s = self.short[i];
+            if s.len == 0 {
+                return None;
+            }
+            if s.word == word && s.len as usize == b.len() {
+                return Some(s.item);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
     fn slot_hashed(&self, hash: u64, name: &str) -> Option<u32> {
+        if (1..=8).contains(&name.len()) {
+            return self.short_slot(name.as_bytes());
+        }
+        let bits = filter_bits(hash);
+        if self.filter & bits != bits {
+            return None;
+        }
         let items = &self.items;
         self.table.find(hash, |&i| items[i as usize].0.eq_ignore_ascii_case(name)).copied()
     }
@@ -99,8 +228,41 @@ impl<V> CiMap<V> {
     fn push(&mut self, name: &str, value: V) {
         let i = u32::try_from(self.items.len()).expect("fewer than 2^32 entries");
         self.items.push((name.into(), value));
+        if (1..=8).contains(&name.len()) {
+            self.shorts += 1;
+            if self.shorts * 2 > self.short.len() {
+                self.rebuild_short();
+            } else {
+                Self::place(&mut self.short, name, i);
+            }
+            return;
+        }
+        let hash = ci_hash(0, name);
+        self.filter |= filter_bits(hash);
         let items = &self.items;
-        self.table.insert_unique(ci_hash(0, name), i, |&j| ci_hash(0, &items[j as usize].0));
+        self.table.insert_unique(hash, i, |&j| ci_hash(0, &items[j as usize].0));
+    }
+
+    /// Puts short name `name` (item `item`) in the first free slot from its home.
+    fn place(short: &mut [Short], name: &str, item: u32) {
+        let word = lower_word(tail_word_full(name.as_bytes()));
+        let mask = short.len() - 1;
+        let mut i = short_home(word, name.len(), mask);
+        while short[i].len != 0 {
+            i = (i + 1) & mask;
+        }
+        short[i] = Short { word, len: name.len() as u32, item };
+    }
+
+    /// Grows the short-name table to twice its names, at least 8 slots, and places them again.
+    fn rebuild_short(&mut self) {
+        let mut short = vec![Short::default(); (self.shorts * 2).next_power_of_two().max(8)].into_boxed_slice();
+        for (i, (name, _)) in self.items.iter().enumerate() {
+            if (1..=8).contains(&name.len()) {
+                Self::place(&mut short, name, i as u32);
+            }
+        }
+        self.short = short;
     }
 
     /// The value for `name`, compared without regard to ASCII case.
@@ -128,63 +290,191 @@ impl<V: PartialEq> PartialEq for CiMap<V> {
 
 impl<V: Eq> Eq for CiMap<V> {}
 
-/// A tree of path segments with a case-insensitive child index: one hash probe per segment.
+/// A tree of path segments with a case-insensitive child index, walked one URL at a time.
 ///
-/// The segments' text lives in one shared buffer and nodes hold plain offsets, so cloning the
-/// tree (a patched view starts as a copy of the view it patches) copies flat arrays and shares
-/// the text and the values.
+/// A node's hash chains its parent's with its own segment, so the hash of every segment of a URL
+/// is known from the URL alone: [`SegTree::path`] loads every level's slot and node at once (the
+/// loads do not wait on one another) and then checks that each node's parent is the one before.
 #[derive(Debug, Clone)]
 pub(super) struct SegTree<V> {
     nodes: Vec<SegNode<V>>,
-    children: HashTable<u32>,
-    text: std::sync::Arc<String>,
+    /// Each node's chained hash (its parent's, then its segment).
+    hashes: Vec<u64>,
+    /// Open addressing over `hashes`: a power of two long, at most half full.
+    slots: Box<[Slot]>,
+    /// Segments longer than [`SHORT`] bytes, as written.
+    long: Vec<Box<str>>,
 }
 
 impl<V> Default for SegTree<V> {
     fn default() -> Self {
-        SegTree { nodes: Vec::new(), children: HashTable::new(), text: Default::default() }
+        SegTree { nodes: Vec::new(), hashes: Vec::new(), slots: Box::default(), long: Vec::new() }
     }
 }
 
+/// A slot of the child index: the top half of the node's hash, and the node plus one (0: free).
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    tag: u32,
+    node: u32,
+}
+
+/// How long a segment a node holds in itself, lower-cased.
+const SHORT: usize = 16;
+/// The `len` of a node whose segment is in `long` (at index `words[0]`).
+const LONG: u8 = u8::MAX;
+
+/// One node: 32 bytes, aligned so that reading one never touches two cache lines.
 #[derive(Debug, Clone)]
+#[repr(C, align(32))]
 struct SegNode<V> {
-    parent: u32,
-    /// Where the segment's text is in [`SegTree::text`], and its length.
-    at: u32,
-    len: u32,
+    /// The segment lower-cased into words (zero-padded), or its index in `long`.
+    words: [u64; 2],
     value: Option<V>,
+    parent: u32,
+    len: u8,
+    /// Some node has this one as its parent.
+    has_children: bool,
 }
 
 /// The parent of a tree's roots.
 const NO_PARENT: u32 = u32::MAX;
 
+/// The most URL segments [`SegTree::path`] looks up at once.
+pub(super) const MAX_LEVELS: usize = 8;
+
+/// A segment as the tree compares it, with its chained hash.
+#[derive(Clone, Copy)]
+struct Key<'a> {
+    hash: u64,
+    words: [u64; 2],
+    /// At most [`SHORT`] bytes long (`words` holds it).
+    short: bool,
+    seg: &'a str,
+}
+
+impl<'a> Key<'a> {
+    /// The key of `seg` below a node whose chained hash is `parent_hash`.
+    #[inline]
+    fn new(parent_hash: u64, seg: &'a str) -> Key<'a> {
+        let b = seg.as_bytes();
+        if b.len() > SHORT {
+            return Key { hash: finish(feed(start(parent_hash), b)), words: [0; 2], short: false, seg };
+        }
+        let n = b.len();
+        let mut words = [0; 2];
+        if n > 8 {
+            words[0] = lower_word(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]));
+            words[1] = lower_word(tail_word(&b[8..]));
+        } else {
+            words[0] = lower_word(tail_word_full(b));
+        }
+        let mut h = mix(start(parent_hash), words[0]);
+        if n > 8 {
+            h = mix(h, words[1]);
+        }
+        // The same words [`feed`] would mix (an empty segment mixes none).
+        if n == 0 {
+            h = start(parent_hash);
+        }
+        Key { hash: finish(mix(h, n as u64)), words, short: true, seg }
+    }
+}
+
 impl<V> SegTree<V> {
-    fn child_hash(parent: u32, seg: &str) -> u64 {
-        ci_hash(u64::from(parent), seg)
+    /// The chained hash a child of `parent` starts from.
+    #[inline]
+    fn seed(&self, parent: u32) -> u64 {
+        match parent {
+            NO_PARENT => 0x51_7cc1_b727_220a,
+            p => self.hashes[p as usize],
+        }
+    }
+
+    #[inline]
+    fn node_matches(&self, n: &SegNode<V>, key: &Key<'_>) -> bool {
+        if key.short {
+            usize::from(n.len) == key.seg.len() && n.words == key.words
+        } else {
+            n.len == LONG && self.long[n.words[0] as usize].eq_ignore_ascii_case(key.seg)
+        }
+    }
+
+    /// The node whose slot tag and segment match `key`, under `parent` when given.
+    #[inline]
+    fn find(&self, key: &Key<'_>, parent: Option<u32>) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let tag = (key.hash >> 32) as u32;
+        let mut i = key.hash as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s.node == 0 {
+                return None;
+            }
+            if s.tag == tag {
+                let at = s.node - 1;
+                let n = &self.nodes[at as usize];
+                if parent.is_none_or(|p| n.parent == p) && self.node_matches(n, key) {
+                    return Some(at);
+                }
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     /// The child of `parent` named `seg`.
     #[inline]
     pub(super) fn child(&self, parent: u32, seg: &str) -> Option<u32> {
-        self.child_hashed(parent, Self::child_hash(parent, seg), seg)
+        if parent != NO_PARENT && !self.nodes[parent as usize].has_children {
+            return None;
+        }
+        self.find(&Key::new(self.seed(parent), seg), Some(parent))
     }
 
-    /// The hash [`SegTree::child_hashed`] wants, started: feed the segment's bytes, then finish.
+    /// The nodes of segments `seg(0)..seg(n)` below `from`, level by level, into `out`; how many
+    /// levels exist. At most [`MAX_LEVELS`] segments are looked up.
     #[inline]
-    pub(super) fn hasher(parent: u32) -> CiHash {
-        CiHash::new(u64::from(parent))
-    }
-
-    /// [`SegTree::child`] with the hash of `(parent, seg)` already computed by [`SegTree::hasher`].
-    #[inline]
-    pub(super) fn child_hashed(&self, parent: u32, hash: u64, seg: &str) -> Option<u32> {
-        let (nodes, text) = (&self.nodes, self.text.as_bytes());
-        self.children
-            .find(hash, |&i| {
-                let n = &nodes[i as usize];
-                n.parent == parent && text[n.at as usize..(n.at + n.len) as usize].eq_ignore_ascii_case(seg.as_bytes())
-            })
-            .copied()
+    pub(super) fn path<'s>(
+        &self,
+        from: u32,
+        seg: impl Fn(usize) -> &'s str,
+        n: usize,
+        out: &mut [u32; MAX_LEVELS],
+    ) -> usize {
+        let n = n.min(MAX_LEVELS);
+        // Every level at once, trusting the chained hash: no probe waits on the one before.
+        let mut h = self.seed(from);
+        let mut leaf = false;
+        for (level, o) in out.iter_mut().enumerate().take(n) {
+            // Below a node without children nothing is probed (the check below finds it missing).
+            if leaf {
+                *o = NO_PARENT;
+                continue;
+            }
+            let key = Key::new(h, seg(level));
+            h = key.hash;
+            *o = self.find(&key, None).unwrap_or(NO_PARENT);
+            leaf = *o == NO_PARENT || !self.nodes[*o as usize].has_children;
+        }
+        // Then each node's parent must be the level before's.
+        let mut parent = from;
+        for (level, o) in out.iter_mut().enumerate().take(n) {
+            if !self.nodes[parent as usize].has_children {
+                return level;
+            }
+            if *o == NO_PARENT || self.nodes[*o as usize].parent != parent {
+                // Missing, or another node with the same hash tag and name: look again, parent checked.
+                match self.find(&Key::new(self.seed(parent), seg(level)), Some(parent)) {
+                    Some(node) => *o = node,
+                    None => return level,
+                }
+            }
+            parent = *o;
+        }
+        n
     }
 
     /// The root node named `seg` (created if missing).
@@ -197,17 +487,45 @@ impl<V> SegTree<V> {
         if let Some(i) = self.child(parent, seg) {
             return i;
         }
+        let key = Key::new(self.seed(parent), seg);
         let i = u32::try_from(self.nodes.len()).expect("fewer than 2^32 nodes");
-        let text = std::sync::Arc::make_mut(&mut self.text);
-        let at = u32::try_from(text.len()).expect("segments under 4 GiB");
-        text.push_str(seg);
-        self.nodes.push(SegNode { parent, at, len: seg.len() as u32, value: None });
-        let (nodes, text) = (&self.nodes, self.text.as_str());
-        self.children.insert_unique(Self::child_hash(parent, seg), i, |&j| {
-            let n = &nodes[j as usize];
-            Self::child_hash(n.parent, &text[n.at as usize..(n.at + n.len) as usize])
-        });
+        assert!(i < u32::MAX - 1, "fewer than 2^32 - 2 nodes");
+        let (words, len) = if key.short {
+            (key.words, seg.len() as u8)
+        } else {
+            self.long.push(seg.into());
+            ([self.long.len() as u64 - 1, 0], LONG)
+        };
+        self.nodes.push(SegNode { words, value: None, parent, len, has_children: false });
+        self.hashes.push(key.hash);
+        if let Some(p) = self.nodes.get_mut(parent as usize) {
+            p.has_children = true;
+        }
+        if self.nodes.len() * 2 > self.slots.len() {
+            self.rebuild();
+        } else {
+            Self::place(&mut self.slots, key.hash, i);
+        }
         i
+    }
+
+    /// Puts node `node` with chained hash `hash` in the first free slot from its home.
+    fn place(slots: &mut [Slot], hash: u64, node: u32) {
+        let mask = slots.len() - 1;
+        let mut i = hash as usize & mask;
+        while slots[i].node != 0 {
+            i = (i + 1) & mask;
+        }
+        slots[i] = Slot { tag: (hash >> 32) as u32, node: node + 1 };
+    }
+
+    /// Grows the slots to three per node or more (at least 16) and places every node again.
+    fn rebuild(&mut self) {
+        let mut slots = vec![Slot::default(); (self.nodes.len() * 3).next_power_of_two().max(16)].into_boxed_slice();
+        for (i, &h) in self.hashes.iter().enumerate() {
+            Self::place(&mut slots, h, i as u32);
+        }
+        self.slots = slots;
     }
 
     /// Sets the value of a node.
@@ -273,59 +591,143 @@ fn fs_byte(b: u8) -> u8 {
     }
 }
 
+/// The hash state of a path's components (split at `\` and `/`, empty ones skipped), each fed a
+/// word at a time and lower-cased: a folder's state, kept, lets a probe hash only the rest.
+#[inline]
+fn feed_components(mut h: u64, path: &str) -> u64 {
+    let bytes = path.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\\' || b == b'/' {
+            if i > start {
+                h = feed(h, &bytes[start..i]);
+            }
+            start = i + 1;
+        }
+    }
+    if bytes.len() > start {
+        h = feed(h, &bytes[start..]);
+    }
+    h
+}
+
+/// Whether `text` may have something `trim` (or trimming `extra`) would take from its end.
+#[inline]
+fn ragged_end(text: &str, extra: &[u8]) -> bool {
+    text.as_bytes().last().is_some_and(|&b| !b.is_ascii_graphic() || extra.contains(&b))
+}
+
+/// Whether `text` may have white space at its start.
+#[inline]
+fn ragged_start(text: &str) -> bool {
+    text.as_bytes().first().is_some_and(|&b| !b.is_ascii_graphic())
+}
+
+/// The hash state of folder `base` that [`PathQuery::under_known`] wants, computed once per key.
+pub(super) fn folder_state(base: &str) -> u64 {
+    feed_components(start(0), base.trim_start().trim_end_matches('\\'))
+}
+
+/// Whether two paths' bytes are the same as the disk compares them (see [`fs_byte`]).
+#[inline]
+fn fs_eq(a: &[u8], b: &[u8]) -> bool {
+    a.eq_ignore_ascii_case(b) || (a.len() == b.len() && a.iter().zip(b).all(|(&x, &y)| fs_byte(x) == fs_byte(y)))
+}
+
 /// A path given as a folder and segments below it (`base\seg\seg`), without building the string.
 #[derive(Clone, Copy)]
 pub(super) struct PathQuery<'a> {
     /// The folder (or the whole path, when `rest` is empty).
-    pub base: &'a str,
+    base: &'a str,
     /// `/`-separated segments below `base` (empty segments skipped), `""` for none.
-    pub rest: &'a str,
+    rest: &'a str,
+    /// The folder's [`folder_state`], when known.
+    base_state: Option<u64>,
 }
 
 impl<'a> PathQuery<'a> {
     /// A whole path.
     pub(super) fn whole(path: &'a str) -> PathQuery<'a> {
-        PathQuery { base: path, rest: "" }
+        PathQuery { base: path, rest: "", base_state: None }
+    }
+
+    /// The segments `rest` (`/`-separated) below folder `base`.
+    pub(super) fn under(base: &'a str, rest: &'a str) -> PathQuery<'a> {
+        PathQuery { base, rest, base_state: None }
+    }
+
+    /// [`PathQuery::under`] with the folder's [`folder_state`] already computed.
+    #[inline]
+    pub(super) fn under_known(base: &'a str, base_state: u64, rest: &'a str) -> PathQuery<'a> {
+        PathQuery { base, rest, base_state: Some(base_state) }
     }
 
     /// The pieces of the path as the disk compares them (see `fs_key`): ends trimmed of spaces,
-    /// then of trailing separators.
-    fn pieces(&self) -> (&'a str, impl Iterator<Item = &'a str> + Clone) {
+    /// then of trailing separators; and whether the folder is the one [`folder_state`] hashes.
+    #[inline]
+    fn pieces(&self) -> (&'a str, &'a str, bool) {
         let segs: &'a str = self.rest;
-        let mut last_trim = segs.trim_end_matches('/');
-        if !last_trim.is_empty() {
-            last_trim = last_trim.trim_end();
-        }
-        let base = if last_trim.is_empty() {
-            self.base.trim().trim_end_matches(['\\', '/'])
-        } else {
-            self.base.trim_start().trim_end_matches('\\')
-        };
-        (base, last_trim.split('/').filter(|s| !s.is_empty()))
-    }
-
-    fn hash(&self) -> u64 {
-        let (base, segs) = self.pieces();
-        let mut h = CiHash::new(0);
-        for b in base.bytes() {
-            h.byte(fs_byte(b));
-        }
-        for s in segs {
-            h.byte(b'\\');
-            for b in s.bytes() {
-                h.byte(fs_byte(b));
+        let mut last_trim = segs;
+        if ragged_end(segs, b"/") {
+            last_trim = segs.trim_end_matches('/');
+            if !last_trim.is_empty() {
+                last_trim = last_trim.trim_end();
             }
         }
-        h.finish()
+        let base = if ragged_start(self.base) { self.base.trim_start() } else { self.base };
+        if last_trim.is_empty() {
+            let base = if ragged_end(base, b"\\/") { base.trim_end().trim_end_matches(['\\', '/']) } else { base };
+            // Only trailing white space (a component of its own, or a component's end) differs.
+            (base, last_trim, !self.base.ends_with(char::is_whitespace))
+        } else {
+            (if ragged_end(base, b"\\") { base.trim_end_matches('\\') } else { base }, last_trim, true)
+        }
+    }
+
+    #[inline]
+    fn hash(&self) -> u64 {
+        let (base, segs, same) = self.pieces();
+        let h = match self.base_state {
+            Some(state) if same => state,
+            _ => feed_components(start(0), base),
+        };
+        finish(feed_components(h, segs))
     }
 
     fn bytes(&self) -> impl Iterator<Item = u8> + 'a {
-        let (base, segs) = self.pieces();
+        let (base, segs, _) = self.pieces();
+        let segs = segs.split('/').filter(|s| !s.is_empty());
         base.bytes().chain(segs.flat_map(|s| std::iter::once(b'\\').chain(s.bytes()))).map(fs_byte)
     }
 
+    /// Whether the path is `stored` (the disk's comparison: `/` as `\`, any case).
+    #[inline]
     fn matches(&self, stored: &str) -> bool {
-        self.bytes().eq(PathQuery::whole(stored).bytes())
+        let s = PathQuery::whole(stored).pieces().0.as_bytes();
+        let (base, segs, _) = self.pieces();
+        let b = base.as_bytes();
+        if s.len() < b.len() || !fs_eq(&s[..b.len()], b) {
+            return false;
+        }
+        let mut at = b.len();
+        let segs = segs.as_bytes();
+        let mut from = 0;
+        // Each non-empty `/`-separated segment of the rest is `\\segment` in the stored path.
+        for (i, &c) in segs.iter().enumerate().chain(std::iter::once((segs.len(), &b'/'))) {
+            if c != b'/' {
+                continue;
+            }
+            if i > from {
+                let seg = &segs[from..i];
+                let end = at + 1 + seg.len();
+                if s.len() < end || fs_byte(s[at]) != b'\\' || !fs_eq(&s[at + 1..end], seg) {
+                    return false;
+                }
+                at = end;
+            }
+            from = i + 1;
+        }
+        at == s.len()
     }
 }
 
@@ -386,12 +788,12 @@ mod tests {
                 .into_iter(),
         );
         assert_eq!(f.get(PathQuery::whole("c:/A/b.HTM")), Some(false));
-        assert_eq!(f.get(PathQuery { base: "C:\\A\\", rest: "/c/D.txt" }), Some(false));
-        assert_eq!(f.get(PathQuery { base: "C:\\A", rest: "/c/" }), Some(true));
-        assert_eq!(f.get(PathQuery { base: "C:\\A", rest: "" }), Some(true));
-        assert_eq!(f.get(PathQuery { base: "C:\\A", rest: "/x" }), None);
+        assert_eq!(f.get(PathQuery::under("C:\\A\\", "/c/D.txt")), Some(false));
+        assert_eq!(f.get(PathQuery::under("C:\\A", "/c/")), Some(true));
+        assert_eq!(f.get(PathQuery::under("C:\\A", "")), Some(true));
+        assert_eq!(f.get(PathQuery::under("C:\\A", "/x")), None);
         assert_eq!(f.list("c:\\a"), [("B.htm".to_string(), false), ("c".to_string(), true)]);
-        assert_eq!(f.modified(PathQuery { base: "C:\\A\\", rest: "/c/D.txt" }), Some(9));
+        assert_eq!(f.modified(PathQuery::under("C:\\A\\", "/c/D.txt")), Some(9));
     }
 
     #[test]
@@ -402,5 +804,129 @@ mod tests {
         t.set(a, 7);
         assert_eq!(t.child(r, "sHOP").and_then(|n| t.value(n)), Some(&7));
         assert_eq!(t.child(a, "shop"), None);
+    }
+
+    #[test]
+    fn words_fold_ascii_capitals_only() {
+        let cases: [(&[u8], &[u8]); 6] = [
+            (b"ABCDEFGH", b"abcdefgh"),
+            (b"@[`{Zz09", b"@[`{zz09"),
+            (b"\xc3\x89T\xc3\xa9!", b"\xc3\x89t\xc3\xa9!"),
+            (b"", b""),
+            (b"A", b"a"),
+            (b"Default.", b"default."),
+        ];
+        for (text, lower) in cases {
+            assert_eq!(lower_word(tail_word_full(text)), tail_word_full(lower), "{text:?}");
+            assert_eq!(tail_word_full(text), tail_word_full(text).to_le(), "little-endian");
+        }
+        for n in 0..=8 {
+            let text = &b"abcdefgh"[..n];
+            let mut padded = [0u8; 8];
+            padded[..n].copy_from_slice(text);
+            assert_eq!(tail_word_full(text), u64::from_le_bytes(padded), "{n} bytes");
+        }
+    }
+
+    #[test]
+    fn hashes_ignore_ascii_case_and_tell_names_apart() {
+        let same = [
+            ("Default.aspx", "DEFAULT.ASPX"),
+            ("a", "A"),
+            ("", ""),
+            ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"),
+        ];
+        for (a, b) in same {
+            assert_eq!(ci_hash(3, a), ci_hash(3, b), "{a} / {b}");
+        }
+        let differ = [("a", "a\0"), ("ab", "ba"), ("abcdefgh", "abcdefgh\0"), ("x", "y")];
+        for (a, b) in differ {
+            assert_ne!(ci_hash(0, a), ci_hash(0, b), "{a:?} / {b:?}");
+        }
+        assert_ne!(ci_hash(1, "a"), ci_hash(2, "a"), "the seed counts");
+    }
+
+    #[test]
+    fn ci_map_finds_short_and_long_names_in_any_case() {
+        let mut m = CiMap::default();
+        let names: Vec<String> =
+            (0..300).map(|i| if i % 3 == 0 { format!(".e{i}") } else { format!(".extension{i}") }).collect();
+        for (i, n) in names.iter().enumerate() {
+            m.insert_first(n, i);
+        }
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(m.get(&n.to_ascii_uppercase()), Some(&i), "{n}");
+            assert_eq!(m.get_hashed(ci_hash(0, n), n), Some(&i), "{n} hashed");
+        }
+        for missing in [".e1", ".e", "", ".extension0", ".E30x", ".extension10000"] {
+            assert_eq!(m.get(missing), None, "{missing}");
+        }
+        m.insert_first(".E3", 7);
+        m.insert_last(".EXTENSION1", 9);
+        assert_eq!((m.get(".e3"), m.get(".extension1"), m.len()), (Some(&3), Some(&9), 300));
+        m.insert_last(".e3", 8);
+        assert_eq!(m.get(".E3"), Some(&8));
+    }
+
+    #[test]
+    fn seg_tree_walks_a_whole_path_as_child_by_child() {
+        let mut t = SegTree::default();
+        let root = t.root("1");
+        let long = "A-Segment-Longer-Than-Sixteen-Bytes";
+        // Same names under different parents, a long segment, a node without a value.
+        for path in [&["Site1", "App1"][..], &["Site2", "App1"], &["Site2", long, "x"], &["Site3"]] {
+            let mut node = root;
+            for seg in path {
+                node = t.child_or_new(node, seg);
+            }
+            t.set(node, path.join("/"));
+        }
+        let cases: [(&[&str], usize); 8] = [
+            (&["SITE1", "app1", "Default.aspx"], 2),
+            (&["site2", "APP1"], 2),
+            (&["Site2", "a-segment-longer-than-sixteen-bytes", "X"], 3),
+            (&["Site3", "App1"], 1),
+            (&["Site4", "App1"], 0),
+            (&["Site1", "App2"], 1),
+            (&[], 0),
+            (&["Site2", "App1", "a", "b", "c", "d", "e", "f", "g"], 2),
+        ];
+        for (segs, depth) in cases {
+            let mut out = [0; MAX_LEVELS];
+            let got = t.path(root, |i| segs[i], segs.len(), &mut out);
+            assert_eq!(got, depth, "{segs:?}");
+            let mut node = root;
+            for (level, seg) in segs.iter().take(depth).enumerate() {
+                node = t.child(node, seg).expect("child by child agrees");
+                assert_eq!(out[level], node, "{segs:?} level {level}");
+            }
+            assert!(segs.get(depth).is_none_or(|s| t.child(node, s).is_none()), "{segs:?} stops where child does");
+        }
+        let mut out = [0; MAX_LEVELS];
+        let at = t.path(root, |i| ["site2", "App1"][i], 2, &mut out);
+        assert_eq!(t.value(out[at - 1]).map(String::as_str), Some("Site2/App1"));
+    }
+
+    #[test]
+    fn a_known_folder_state_finds_what_the_whole_path_does() {
+        let f = Files::new(
+            [("D:\\Sites\\S1", true), ("D:\\Sites\\S1\\App1", true), ("D:\\Sites\\S1\\App1\\Default.aspx", false)]
+                .into_iter()
+                .map(|(p, d)| (p, d, 0)),
+        );
+        let cases = [
+            ("D:\\Sites\\S1", "/App1/default.ASPX", Some(false)),
+            ("d:/sites/s1", "/App1/", Some(true)),
+            ("D:\\Sites\\S1\\", "/app1//Default.aspx", Some(false)),
+            (" D:\\Sites\\S1", "/App1/Default.aspx ", Some(false)),
+            ("D:\\Sites\\S1\\App1", "", Some(true)),
+            ("D:\\Sites\\S1\\App1 ", "", Some(true)),
+            ("D:\\Sites\\S1", "/App1/Default.asp", None),
+            ("D:\\Sites\\S1", "/App1/Default.aspx/x", None),
+        ];
+        for (base, rest, want) in cases {
+            assert_eq!(f.get(PathQuery::under(base, rest)), want, "{base} + {rest}");
+            assert_eq!(f.get(PathQuery::under_known(base, folder_state(base), rest)), want, "{base} + {rest}, known");
+        }
     }
 }

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::canon::{canonicalize_into, Rejection, Shape};
+use super::index::MAX_LEVELS;
 use super::view::{
     ErrorSource, KeyView, Mapped, SiteView, ACCESS_EXECUTE, ACCESS_READ, ACCESS_SCRIPT, ENABLE_DEFAULT_DOC,
     ENABLE_DIR_BROWSING,
@@ -108,6 +109,12 @@ impl Place<'_, '_> {
     /// The URL path as resolution saw it (canonical, trailing dots stripped, default document added).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Whether the physical path is a content file or folder of `view`, the view the place was
+    /// resolved on: only the URL below the key's folder is hashed.
+    pub fn exists(&self, view: &View) -> bool {
+        view.file(self.key, self.rest_segments()).is_some()
     }
 
     /// As an owned [`Target`].
@@ -292,18 +299,82 @@ fn extension(seg: &str) -> Option<&str> {
     (ext.len() > 1).then_some(ext)
 }
 
+/// Where the segment of `path` starting at `start` ends (its `/` or the path's end), its first `;`,
+/// and its last `.` before that `;`: one pass, no search set up per call.
+#[inline]
+fn scan_segment(path: &[u8], start: usize) -> (usize, Option<usize>, Option<usize>) {
+    let (mut semi, mut dot) = (None, None);
+    let mut i = start;
+    loop {
+        // Eight plain bytes at a time; the three that matter are rare.
+        while let Some(w) = path.get(i..i + 8) {
+            let word = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            let found = has_byte(word, b'/') | has_byte(word, b';') | has_byte(word, b'.');
+            if found != 0 {
+                i += found.trailing_zeros() as usize / 8;
+                break;
+            }
+            i += 8;
+        }
+        while i < path.len() && SEGMENT_CLASS[usize::from(path[i])] == 0 {
+            i += 1;
+        }
+        if i == path.len() {
+            break;
+        }
+        match SEGMENT_CLASS[usize::from(path[i])] {
+            SEG_END => break,
+            SEG_SEMI if semi.is_none() => semi = Some(i),
+            SEG_DOT if semi.is_none() => dot = Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    (i, semi, dot)
+}
+
+/// The high bit of each byte of `word` equal to `b`; exact up to and including the lowest one
+/// (bytes above a match may be flagged too), which is all [`scan_segment`] reads.
+#[inline]
+fn has_byte(word: u64, b: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let x = word ^ (ONES * u64::from(b));
+    x.wrapping_sub(ONES) & !x & (ONES << 7)
+}
+
+/// What [`scan_segment`] stops at: `/`, `;`, `.`; every other byte is 0 (a test, not a branch each).
+const SEG_END: u8 = 1;
+const SEG_SEMI: u8 = 2;
+const SEG_DOT: u8 = 3;
+static SEGMENT_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'/' as usize] = SEG_END;
+    t[b';' as usize] = SEG_SEMI;
+    t[b'.' as usize] = SEG_DOT;
+    t
+};
+
+/// `text.trim()`, without its set-up when neither end is white space (as a Host header's ends).
+#[inline]
+fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
 /// The Host header's name without `:port`, trimmed; `None` when empty.
 fn host_name(host: &str) -> Option<&str> {
-    let h = host.trim();
+    let h = trim(host);
     let name = if h.starts_with('[') {
         h.split_inclusive(']').next().unwrap_or(h)
     } else {
-        match h.rsplit_once(':') {
-            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        match h.bytes().rposition(|b| b == b':') {
+            Some(at) if h.as_bytes()[at + 1..].iter().all(u8::is_ascii_digit) => &h[..at],
             _ => h,
         }
     };
-    let name = name.trim();
+    let name = trim(name);
     (!name.is_empty()).then_some(name)
 }
 
@@ -592,7 +663,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             decide!(self.sink, &["REQ-04"], "HTTP/1.1 request without a Host name: no binding can match");
             return None;
         }
-        let ip = req.ip.trim();
+        let ip = trim(&req.ip);
         for &i in &view.stopped {
             let site = &view.sites[i];
             for b in &site.bindings {
@@ -667,49 +738,53 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     /// (SM-06), and the deepest key up to it (REQ-06, MB-15); without a script, up to the end.
     fn find(&self, site: &SiteView, url: &UrlPath<'_>, scripts: bool) -> Found<'v> {
         let dotstar = !self.iis6() && self.view.policies.iis5_wildcards == "dotstar_only";
-        let mut walk = self.view.walk(site);
+        let view = self.view;
         let text: &str = &url.text;
-        let bytes = text.as_bytes();
+        let (mut key, mut key_end) = (view.root_key(site), 0);
+        // The node reached so far, while the URL is still on the key tree.
+        let mut node = Some(site.node);
         let mut start = 1;
-        // One pass over each segment: its hash for the key tree, its first `;` and last dot before.
-        while start < bytes.len() {
-            let mut hash = walk.hasher();
-            let (mut end, mut semi, mut dot) = (bytes.len(), None, None);
-            for (i, &b) in bytes.iter().enumerate().skip(start) {
-                match b {
-                    b'/' => {
-                        end = i;
-                        break;
-                    }
-                    b';' if semi.is_none() => semi = Some(i),
-                    b'.' if semi.is_none() => dot = Some(i),
-                    _ => {}
+        // Up to MAX_LEVELS segments at a time: their keys are looked up at once.
+        while start < text.len() {
+            // (start, end) of each segment, and its first `;` and last dot before it (0: none).
+            let mut spans = [(0u32, 0u32, 0u32, 0u32); MAX_LEVELS];
+            let mut n = 0;
+            while start < text.len() && n < MAX_LEVELS {
+                let (end, semi, dot) = scan_segment(text.as_bytes(), start);
+                if end > start {
+                    let at = |i: Option<usize>| i.map_or(0, |i| i as u32);
+                    spans[n] = (start as u32, end as u32, at(semi), at(dot));
+                    n += 1;
                 }
-                if let Some(h) = &mut hash {
-                    h.byte(b);
-                }
+                start = end + 1;
             }
-            if end > start {
-                let seg = &text[start..end];
-                match hash {
-                    Some(h) => walk.step_hashed(h.finish(), seg, end),
-                    None => walk.step(seg, end),
+            let mut nodes = [0; MAX_LEVELS];
+            let seg = |level: usize| text.get(spans[level].0 as usize..spans[level].1 as usize).unwrap_or_default();
+            let depth = node.map_or(0, |from| view.key_nodes(from, seg, n, &mut nodes));
+            for (level, &(seg_start, end, semi, dot)) in spans[..n].iter().enumerate() {
+                let (seg_start, end) = (seg_start as usize, end as usize);
+                let semi = (semi != 0).then_some(semi as usize);
+                let dot = (dot != 0).then_some(dot as usize);
+                if level < depth {
+                    if let Some(k) = view.node_key(nodes[level]) {
+                        (key, key_end) = (k, end);
+                    }
                 }
+                // The extension: from the last dot before the first `;` (SM-10).
                 let name_end = semi.unwrap_or(end);
                 if let Some(d) = dot.filter(|&d| scripts && name_end - d > 1) {
-                    let ext = &text[d..name_end];
-                    let maps = &walk.key.maps;
-                    let found = maps.get(ext).or_else(|| if dotstar { maps.dotstar() } else { None });
+                    let maps = &key.maps;
+                    let found = maps.get(&text[d..name_end]).or_else(|| if dotstar { maps.dotstar() } else { None });
                     if let Some(mapped) = found {
                         let script = Some((mapped, end, semi.is_some()));
-                        return Found { script, key: walk.key, key_end: walk.end, upto: end, last: start };
+                        return Found { script, key, key_end, upto: end, last: seg_start };
                     }
                 }
             }
-            start = end + 1;
+            node = (depth == n && n > 0).then(|| nodes[n - 1]).or(node.filter(|_| n == 0));
         }
         let last = url.last().map_or(url.end(), |(_, at)| at);
-        Found { script: None, key: walk.key, key_end: walk.end, upto: url.end(), last }
+        Found { script: None, key, key_end, upto: url.end(), last }
     }
 
     fn set_target(&mut self, site: &'v SiteView, key: &'v KeyView, url: &UrlPath<'r>, rest: (usize, usize)) {
@@ -833,7 +908,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         }
 
         let rest = &url.text[found.key_end..found.upto];
-        match self.view.file(&key.physical, rest) {
+        match self.view.file(key, rest) {
             Some(true) => self.directory(site, key, url, depth),
             _ if url.slash => {
                 let physical = self.physical();
@@ -857,7 +932,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     /// Whether the target's physical path is a file (`Some(false)`) or folder (`Some(true)`).
     fn target_file(&self) -> Option<bool> {
         let p = self.target.as_ref()?;
-        self.view.file(&p.key.physical, p.rest_segments())
+        self.view.file(p.key, p.rest_segments())
     }
 
     /// IIS 6 wildcard maps, in order (REQ-09, SM-05, SM-07); inert on IIS 5.x (SM-06).
@@ -871,7 +946,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         }
         let method = self.req.method.as_str();
         for w in key.wildcards.iter() {
-            if !w.entry.allows_verb(method) {
+            if !w.allows_verb(method) {
                 decide!(
                     self.sink,
                     &["SM-05", "SM-04"],
@@ -917,7 +992,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     fn extension_map(&mut self, key: &'v KeyView, mapped: &'v Mapped, script_end: usize) -> FastOutcome<'v> {
         let entry = &mapped.entry;
         let method = self.req.method.as_str();
-        if !entry.allows_verb(method) {
+        if !mapped.allows_verb(method) {
             let (status, sub) = self.view.policies.verb_not_allowed;
             let why = format!("{method} is not in the verbs of {} ({})", entry.extension, entry.verbs.join(","));
             return self.fail(key, status, sub, &why, &["REQ-10", "SM-04"]);
@@ -955,7 +1030,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
 
     fn isapi(&mut self, key: &KeyView, mapped: &'v Mapped, wildcard: bool, script_end: usize) -> FastOutcome<'v> {
         let dll = &mapped.entry.processor;
-        let in_process = key.app.runs_in_process(mapped);
+        let in_process = key.in_process.lists(mapped);
         if self.sink.keeps() {
             let runtime = mapped.aspnet.map(|v| format!(" (ASP.NET {v})")).unwrap_or_default();
             let step = if wildcard { "REQ-09" } else { "REQ-10" };
@@ -1079,5 +1154,46 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         }
         decide!(self.sink, &["REQ-11"], "static file {} as {mime}", self.physical());
         FastOutcome::Static { mime, modified, change_number: self.view.change_number }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_pass_finds_a_segments_end_its_semicolon_and_its_extension_dot() {
+        // (path, start, (end, first `;`, last `.` before it))
+        type Scan = (usize, Option<usize>, Option<usize>);
+        let cases: [(&str, usize, Scan); 9] = [
+            ("/Site0/App3/Default.aspx", 1, (6, None, None)),
+            ("/Site0/App3/Default.aspx", 12, (24, None, Some(19))),
+            ("/a.b.c/d", 1, (6, None, Some(4))),
+            ("/x.asp;y.aspx/z", 1, (13, Some(6), Some(2))),
+            ("/abcdefghijklmnopqrstuvwxyz.0123456789/", 1, (38, None, Some(27))),
+            ("/abcdefgh;ijklmnop.q", 1, (20, Some(9), None)),
+            ("/", 1, (1, None, None)),
+            ("//a", 1, (1, None, None)),
+            ("/caf\u{e9}.htm", 1, (10, None, Some(6))),
+        ];
+        for (path, start, want) in cases {
+            assert_eq!(scan_segment(path.as_bytes(), start), want, "{path} from {start}");
+        }
+    }
+
+    #[test]
+    fn host_names_lose_their_port_and_white_space() {
+        let cases = [
+            ("localhost", Some("localhost")),
+            (" www.a.com:8080 ", Some("www.a.com")),
+            ("[::1]:80", Some("[::1]")),
+            ("a:b", Some("a:b")),
+            (":80", None),
+            ("  ", None),
+            ("\u{a0}x\u{a0}", Some("x")),
+        ];
+        for (host, want) in cases {
+            assert_eq!(host_name(host), want, "{host:?}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 
 use super::canon::{HttpSysParams, HTTP_PARAMETERS_KEY};
-use super::index::{ci_hash, CiHash, CiMap, Files, PathQuery, SegTree};
+use super::index::{ci_hash, folder_state, CiHash, CiMap, Files, PathQuery, SegTree, MAX_LEVELS};
 use super::{Decision, HeaderText};
 use crate::edition::Edition;
 use crate::machine::Machine;
@@ -130,7 +130,8 @@ impl AppInfo {
 pub struct IsapiSet {
     /// The entries, expanded and lower-cased, in order.
     pub entries: Vec<String>,
-    paths: CiMap<()>,
+    /// The full paths, with their [`ci_hash`]: a processor is compared only on an equal hash.
+    paths: Vec<(u64, Box<str>)>,
     names: CiMap<()>,
 }
 
@@ -139,7 +140,7 @@ impl IsapiSet {
         let mut set = IsapiSet::default();
         for e in &entries {
             if e.contains(['\\', '/']) {
-                set.paths.insert_first(e, ());
+                set.paths.push((ci_hash(0, e), e.as_str().into()));
             } else {
                 set.names.insert_first(e, ());
             }
@@ -149,9 +150,10 @@ impl IsapiSet {
     }
 
     #[inline]
-    fn lists(&self, m: &Mapped) -> bool {
+    pub(super) fn lists(&self, m: &Mapped) -> bool {
         let dll = &m.entry.processor;
-        self.paths.get_hashed(m.dll_hash, dll).is_some()
+        // Entries are lower-cased already, as is `dll_lc`: a plain comparison.
+        self.paths.iter().any(|(h, e)| *h == m.dll_hash && **e == *m.dll_lc)
             || self.names.get_hashed(m.file_hash, &dll[m.file_at..]).is_some()
     }
 }
@@ -167,8 +169,26 @@ pub struct Mapped {
     pub allowed: bool,
     /// Where the processor's file name starts, and the hashes of its path and name.
     file_at: usize,
+    /// The processor, lower-cased (InProcessIsapiApps entries are compared with it).
+    dll_lc: Box<str>,
+    /// Whether the entry takes GET, HEAD, POST (bits 0, 1, 2), the verbs most requests use.
+    common_verbs: u8,
     dll_hash: u64,
     file_hash: u64,
+}
+
+/// The verbs [`Mapped::allows_verb`] answers without reading the entry's list.
+const COMMON_VERBS: [&str; 3] = ["GET", "HEAD", "POST"];
+
+impl Mapped {
+    /// Whether the entry's verbs take `method` (SM-04).
+    #[inline]
+    pub fn allows_verb(&self, method: &str) -> bool {
+        match COMMON_VERBS.iter().position(|v| *v == method) {
+            Some(i) => self.common_verbs & (1 << i) != 0,
+            None => self.entry.allows_verb(method),
+        }
+    }
 }
 
 /// The non-wildcard entries of a ScriptMaps value, by extension (first entry wins, SM-02).
@@ -229,8 +249,12 @@ pub struct KeyView {
     vpath_at: usize,
     /// Nearest ancestor Path plus the remaining segments, `%windir%` expanded (MB-21).
     pub physical: String,
+    /// The hash state of `physical`, so a file probe hashes only the URL below it.
+    pub(super) physical_state: u64,
     /// The application it belongs to (MB-21).
     pub app: Arc<AppInfo>,
+    /// The application's InProcessIsapiApps, here so the hot path need not read the application.
+    pub(super) in_process: Arc<IsapiSet>,
     /// Effective AccessFlags.
     pub access: u32,
     /// Effective DirBrowseFlags.
@@ -391,6 +415,8 @@ pub struct PoolView {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Bindings {
     table: HashTable<(u32, u32)>,
+    /// The all-unassigned bindings (`:port:`) by port, the one lookup most requests need.
+    open: Vec<(u16, u32, u32)>,
     /// Some binding names a host / an IP address: otherwise those lookups are skipped.
     pub(super) host_named: bool,
     pub(super) ip_bound: bool,
@@ -413,6 +439,9 @@ impl Bindings {
         self.host_named |= !b.host.is_empty();
         self.ip_bound |= !b.ip.is_empty();
         let at = (u32::try_from(site).expect("few sites"), u32::try_from(binding).expect("few bindings"));
+        if b.ip.is_empty() && b.host.is_empty() {
+            self.open.push((b.port, at.0, at.1));
+        }
         self.table.insert_unique(Self::hash(b.port, &b.ip, &b.host), at, |&(s, i)| {
             let b = &sites[s as usize].bindings[i as usize];
             Self::hash(b.port, &b.ip, &b.host)
@@ -422,6 +451,9 @@ impl Bindings {
     /// The started site with binding `ip:port:host` exactly (IP and host without regard to case).
     #[inline]
     pub(super) fn get(&self, sites: &[SiteView], port: u16, ip: &str, host: &str) -> Option<(usize, usize)> {
+        if ip.is_empty() && host.is_empty() {
+            return self.open.iter().find(|o| o.0 == port).map(|&(_, s, i)| (s as usize, i as usize));
+        }
         self.table
             .find(Self::hash(port, ip, host), |&(s, i)| {
                 let b = &sites[s as usize].bindings[i as usize];
@@ -608,6 +640,8 @@ impl<'m> Compiler<'m> {
                     aspnet: aspnet.get(&key).copied(),
                     allowed: extension_allowed(ext, &key),
                     file_at,
+                    dll_lc: dll.to_ascii_lowercase().into(),
+                    common_verbs: COMMON_VERBS.iter().enumerate().map(|(i, v)| u8::from(e.allows_verb(v)) << i).sum(),
                     dll_hash: ci_hash(0, dll),
                     file_hash: ci_hash(0, &dll[file_at..]),
                     entry,
@@ -1079,11 +1113,29 @@ impl View {
         self.keys.values().map(|k| &**k)
     }
 
-    /// A walk down `site`'s keys from its ROOT (REQ-06, MB-15).
+    /// The site's ROOT key.
     #[inline]
-    pub(super) fn walk<'v>(&'v self, site: &SiteView) -> KeyWalk<'v> {
-        let root = self.keys.value(site.node).expect("every site's ROOT is compiled");
-        KeyWalk { view: self, node: Some(site.node), key: root, end: 0 }
+    pub(super) fn root_key(&self, site: &SiteView) -> &KeyView {
+        self.keys.value(site.node).expect("every site's ROOT is compiled")
+    }
+
+    /// The tree nodes of URL segments `seg(0)..seg(n)` below node `from` (a site's ROOT to start), as deep
+    /// as they exist, into `out` (REQ-06, MB-15); how many levels exist.
+    #[inline]
+    pub(super) fn key_nodes<'s>(
+        &self,
+        from: u32,
+        seg: impl Fn(usize) -> &'s str,
+        n: usize,
+        out: &mut [u32; MAX_LEVELS],
+    ) -> usize {
+        self.keys.path(from, seg, n, out)
+    }
+
+    /// The key at a tree node, when the node is a key (not only a segment on the way to one).
+    #[inline]
+    pub(super) fn node_key(&self, node: u32) -> Option<&KeyView> {
+        self.keys.value(node).map(|k| &**k)
     }
 
     /// The application pool named `name` (IIS 6), if its key exists.
@@ -1119,13 +1171,14 @@ impl View {
     /// When the file or folder `base` + `rest` (URL segments) was last written (virtual seconds).
     #[inline]
     pub(super) fn file_time(&self, base: &str, rest: &str) -> Option<u64> {
-        self.files.modified(PathQuery { base, rest })
+        self.files.modified(PathQuery::under(base, rest))
     }
 
-    /// Whether the file or folder `base` + `rest` (URL segments) exists: `Some(true)` a folder.
+    /// Whether the file or folder under `key`'s physical path at `rest` (URL segments) exists:
+    /// `Some(true)` a folder.
     #[inline]
-    pub(super) fn file(&self, base: &str, rest: &str) -> Option<bool> {
-        self.files.get(PathQuery { base, rest })
+    pub(super) fn file(&self, key: &KeyView, rest: &str) -> Option<bool> {
+        self.files.get(PathQuery::under_known(&key.physical, key.physical_state, rest))
     }
 
     /// The entries directly inside content folder `dir`: (name as written, is a folder), in order.
@@ -1147,48 +1200,6 @@ impl View {
     /// `*.dll` or `*.exe` row; unlisted means prohibited.
     pub fn extension_allowed(&self, dll: &str) -> bool {
         extension_allowed(&self.extensions, &fs_key(dll))
-    }
-}
-
-/// A walk down the key tree, one URL segment at a time (REQ-06, MB-15).
-pub(super) struct KeyWalk<'v> {
-    view: &'v View,
-    node: Option<u32>,
-    /// The deepest key found so far.
-    pub key: &'v KeyView,
-    /// Where in the URL the segments `key` covers end (0 for the ROOT).
-    pub end: usize,
-}
-
-impl<'v> KeyWalk<'v> {
-    /// Steps into segment `seg`, which ends at byte `end` of the URL.
-    #[inline]
-    pub(super) fn step(&mut self, seg: &str, end: usize) {
-        let Some(node) = self.node else { return };
-        self.node = self.view.keys.child(node, seg);
-        self.arrive(end);
-    }
-
-    /// The hash [`KeyWalk::step_hashed`] wants for the next segment, when the walk goes on.
-    #[inline]
-    pub(super) fn hasher(&self) -> Option<CiHash> {
-        self.node.map(SegTree::<Arc<KeyView>>::hasher)
-    }
-
-    /// [`KeyWalk::step`] with the segment's hash fed to [`KeyWalk::hasher`]'s hasher.
-    #[inline]
-    pub(super) fn step_hashed(&mut self, hash: u64, seg: &str, end: usize) {
-        let Some(node) = self.node else { return };
-        self.node = self.view.keys.child_hashed(node, hash, seg);
-        self.arrive(end);
-    }
-
-    #[inline]
-    fn arrive(&mut self, end: usize) {
-        if let Some(k) = self.node.and_then(|n| self.view.keys.value(n)) {
-            self.key = k;
-            self.end = end;
-        }
     }
 }
 
@@ -1346,7 +1357,9 @@ fn compile_key<'m>(
         path: path.into(),
         site: site.id,
         vpath_at: site.root.len(),
+        physical_state: folder_state(&physical),
         physical,
+        in_process: app.in_process.clone(),
         app,
         access: c.dword(frame, ACCESS_FLAGS, ACCESS_READ),
         dir_browse: c.dword(frame, DIR_BROWSE_FLAGS, 0),

@@ -201,6 +201,7 @@ fn run_prepared<S: Sink>(m: &Machine, w: &mut World, p: Prepared<'_, S>, load: &
             let handler = match &fast.outcome {
                 &dispatch::FastOutcome::Isapi { mapped, wildcard: _, script_end, in_process } => Handler::Isapi(Call {
                     view: p.view,
+                    place: Some(place),
                     target: &target,
                     dll: &mapped.entry.processor,
                     aspnet: mapped.aspnet,
@@ -240,6 +241,8 @@ enum Handler<'a> {
 struct Call<'a> {
     /// The view the request was resolved on: its content files answer HDR-08's question.
     view: &'a View,
+    /// Where the request landed in that view, on the serve path (HDR-08 probes below its key).
+    place: Option<&'a dispatch::Place<'a, 'a>>,
     target: &'a Target,
     dll: &'a str,
     aspnet: Option<Version>,
@@ -254,6 +257,7 @@ impl<'a> Call<'a> {
     fn of(call: &'a IsapiCall, view: &'a View) -> Call<'a> {
         Call {
             view,
+            place: None,
             target: &call.target,
             dll: &call.dll,
             aspnet: call.aspnet,
@@ -955,7 +959,8 @@ fn run_managed<S: Sink>(
     }
     // A page, service or handler whose file is missing: the handler's own 404 (HDR-08).
     let physical = call.target.physical.as_str();
-    if needs_file(call.script_url, v) && !call.view.exists(physical) {
+    let exists = || call.place.map_or_else(|| call.view.exists(physical), |p| p.exists(call.view));
+    if needs_file(call.script_url, v) && !exists() {
         decide::<S, _>(
             w,
             || format!("{} does not exist: ASP.NET {v} answers its own 404", call.target.physical),
