@@ -385,7 +385,17 @@ fn http_sys_answers_after_parsing_are_logged_with_their_site() {
     let log = admin(&h, "GET", "/httperr", "");
     let line = log.lines().find(|l| !l.starts_with('#')).unwrap_or_default();
     let f: Vec<&str> = line.split(' ').collect();
-    assert_eq!(&f[6..], ["HTTP/1.1", "GET", "/legacy/default.aspx", "503", "1", "Disabled", "-"], "{log}");
+    assert_eq!(&f[6..], ["HTTP/1.1", "GET", "/legacy/default.aspx", "503", "1", "Disabled", "DefaultAppPool"], "{log}");
+    // The log is a file on the emulated disk: the administrator's cmd.exe lists and types it (HTTP-05).
+    let dir = admin(&h, "POST", "/run", r"dir /b %windir%\system32\LogFiles\HTTPERR");
+    assert!(dir.contains("| httperr1.log"), "{dir}");
+    let typed = admin(&h, "POST", "/run", r"type %windir%\system32\LogFiles\HTTPERR\httperr1.log");
+    assert!(typed.contains("| #Software: Microsoft HTTP API 1.0"), "{typed}");
+    assert!(typed.contains(&format!("| {line}")), "{typed}");
+    // A refusal on the wire after that reaches the file by the next command.
+    exchange(addr, b"GET / HTTP/2.0\r\n\r\n");
+    let typed = admin(&h, "POST", "/run", r"type %windir%\system32\LogFiles\HTTPERR\httperr1.log");
+    assert!(typed.contains(" HTTP/2.0 GET / 505 - Version_N/S -"), "{typed}");
     h.stop();
 }
 

@@ -409,6 +409,8 @@ pub struct PoolView {
     pub max_processes: u32,
     /// Effective AppPoolIdentityType.
     pub identity_type: u32,
+    /// Effective AppPoolQueueLength: how many requests HTTP.sys queues for the pool (HTTP-03).
+    pub queue_length: u32,
 }
 
 /// Started sites' bindings by (port, IP, host): the first started site with a binding wins (REQ-04).
@@ -937,6 +939,7 @@ impl View {
             let pool = PoolView {
                 max_processes: dword(mb, key.path(), "MaxProcesses", 0),
                 identity_type: dword(mb, key.path(), "AppPoolIdentityType", 0),
+                queue_length: dword(mb, key.path(), "AppPoolQueueLength", 1000),
             };
             pools.insert_first(name, pool);
         }

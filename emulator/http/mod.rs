@@ -265,8 +265,7 @@ impl Shared {
         if framing.producer == Producer::HttpSys && served.reply.status != 0 {
             // HTTP.sys's answers after parsing (Invalid Hostname, Invalid URL, a stopped pool) are
             // in httperr too (HTTP-08).
-            let site = served.target.as_ref().map(|t| t.site);
-            effects.extend(self.logged_reply(client, &req, &served.reply, site));
+            effects.extend(self.logged_reply(client, &req, &served));
         }
         // The transcript keeps the status, not the headers and body that go out.
         let kept = Reply { status: served.reply.status, substatus: served.reply.substatus, ..Reply::default() };
@@ -284,6 +283,8 @@ impl Shared {
         op: impl FnOnce(&mut Machine, &mut World) -> (T, Vec<String>),
     ) -> (T, Vec<String>, Vec<String>) {
         let mut m = self.admin();
+        // What HTTP.sys logged since is on the disk the command sees (HTTP-05).
+        self.flush_httperr(&mut m);
         let (value, output) = op(&mut m, &mut self.live().world);
         // Compiling the new view takes no lock that requests need: they go on with the old one.
         let current = self.published();
