@@ -457,3 +457,88 @@ fn a_head_that_does_not_arrive_in_header_wait_timeout_is_reset() {
     assert!(log.contains(" - - - - - Timer_HeaderWait -"), "{log}");
     h.stop();
 }
+
+/// Sends a request on `s` and reads its answer's status line.
+fn status_of(s: &mut TcpStream, url: &str) -> String {
+    s.write_all(format!("GET {url} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes()).unwrap();
+    let (head, _) = read_response(s, false);
+    head.lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_site_at_its_max_connections_gets_http_sys_503_conn_limit() {
+    let h = start(BOX);
+    let addr = h.listeners[0];
+    let set =
+        admin(&h, "POST", "/run", r"cscript //nologo C:\Inetpub\AdminScripts\adsutil.vbs SET W3SVC/1/MaxConnections 2");
+    assert!(set.contains("exit 0"), "{set}");
+    // Two keep-alive connections take the site's two (HTTP-03).
+    let mut first = connect(addr);
+    let mut second = connect(addr);
+    for s in [&mut first, &mut second] {
+        assert_eq!(status_of(s, "/legacy/logo.gif"), "HTTP/1.1 200 OK");
+        assert_eq!(status_of(s, "/legacy/logo.gif"), "HTTP/1.1 200 OK", "a counted connection goes on");
+    }
+    // A third: HTTP.sys's own 503, no worker, the connection closed.
+    let answer = exchange(addr, b"GET /legacy/default.aspx HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert_http_sys(&answer, "503 Service Unavailable", "Service Unavailable", false);
+    // One ends: a new connection is taken again (the server sees the close asynchronously).
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut s = connect(addr);
+        let status = status_of(&mut s, "/legacy/logo.gif");
+        if status == "HTTP/1.1 200 OK" {
+            break;
+        }
+        assert_eq!(status, "HTTP/1.1 503 Service Unavailable");
+        assert!(Instant::now() < deadline, "the ended connection was never taken off the count");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = admin(&h, "GET", "/httperr", "");
+    let line = log.lines().find(|l| l.contains("ConnLimit")).unwrap_or_else(|| panic!("{log}"));
+    let f: Vec<&str> = line.split(' ').collect();
+    assert_eq!(&f[6..], ["HTTP/1.1", "GET", "/legacy/default.aspx", "503", "1", "ConnLimit", "-"], "{log}");
+    assert!(admin(&h, "GET", "/transcript", "").contains("503 ConnLimit [HTTP-01, HTTP-03]"));
+    drop(second);
+    h.stop();
+}
+
+#[test]
+fn past_the_registry_max_connections_http_sys_accepts_no_connection() {
+    // The smallest MaxConnections HTTP\Parameters takes is 1024 (HTTP-09).
+    let h = serving::start_edited(BOX, &[80], |m| {
+        m.reg_set(http::wire::HTTP_PARAMETERS, "MaxConnections", "1024", &[]);
+    });
+    let addr = h.listeners[0];
+    let mut open: Vec<TcpStream> = (0..1024).map(|_| connect(addr)).collect();
+    assert_eq!(status_of(&mut open[0], "/legacy/logo.gif"), "HTTP/1.1 200 OK");
+    assert_eq!(status_of(&mut open[1023], "/legacy/logo.gif"), "HTTP/1.1 200 OK", "the 1024th is accepted");
+    // The 1025th is reset without a byte.
+    let mut refused = connect(addr);
+    let _ = refused.write_all(b"GET /legacy/logo.gif HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let mut got = Vec::new();
+    match refused.read_to_end(&mut got) {
+        Ok(_) => assert!(got.is_empty(), "nothing is sent: {}", String::from_utf8_lossy(&got)),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+    }
+    // One closes: the next connection is accepted once the server has seen it go.
+    drop(open.pop());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut s = connect(addr);
+        if s.write_all(b"GET /legacy/logo.gif HTTP/1.1\r\nHost: localhost\r\n\r\n").is_ok() {
+            let mut line = [0u8; 15];
+            if s.read_exact(&mut line).is_ok() {
+                assert_eq!(&line, b"HTTP/1.1 200 OK");
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "the closed connection was never taken off the count");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(admin(&h, "GET", "/transcript", "").contains("[HTTP-09]"));
+    assert!(admin(&h, "GET", "/httperr", "").is_empty(), "HTTP.sys 1.0 logs no refused connection");
+    drop(open);
+    h.stop();
+}

@@ -76,6 +76,8 @@ pub struct SiteView {
     pub root_physical: String,
     /// The site's ROOT in the key tree.
     pub(super) node: u32,
+    /// Effective MaxConnections of the site: HTTP.sys's limit on its connections (HTTP-03).
+    pub max_connections: u32,
 }
 
 /// Where a custom error's body comes from (REQ-13).
@@ -878,7 +880,17 @@ impl View {
             }
             let name = string(mb, &site_path, "ServerComment");
             let node = keys.root(&id.to_string());
-            sites.push(SiteView { id, name, bindings, started, root, root_physical: String::new(), node });
+            let max_connections = dword(mb, &site_path, "MaxConnections", u32::MAX);
+            sites.push(SiteView {
+                id,
+                name,
+                bindings,
+                started,
+                root,
+                root_physical: String::new(),
+                node,
+                max_connections,
+            });
         }
         let mut index = Bindings::default();
         let mut stopped = Vec::new();

@@ -296,7 +296,7 @@ impl Shared {
     }
 
     /// Buffers an httperr line (when logging is on); returns the transcript note saying so.
-    fn log_error(&self, line: Line<'_>) -> Option<Effect> {
+    pub(super) fn log_error(&self, line: Line<'_>) -> Option<Effect> {
         let text = line.render();
         let full = {
             let mut log = self.errlog();

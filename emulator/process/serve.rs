@@ -118,6 +118,19 @@ enum Resolved<'a> {
     Owned(Box<Resolution>),
 }
 
+impl<S: Sink> Prepared<'_, S> {
+    /// The site the request reached and its MaxConnections, when it reached one (HTTP-03).
+    pub fn site(&self) -> Option<(u32, u32)> {
+        match &self.resolved {
+            Resolved::Fast(f) => f.target.as_ref().map(|p| (p.site.id, p.site.max_connections)),
+            Resolved::Owned(r) => {
+                let id = r.target.as_ref()?.site;
+                self.view.site(id).map(|s| (id, s.max_connections))
+            }
+        }
+    }
+}
+
 /// The serve path's [`prepare_with`]: no decision is recorded (the HTTP front end).
 pub fn prepare<'a>(m: &Machine, v: &'a View, req: &'a Request) -> Prepared<'a> {
     prepare_with::<Discard>(m, v, req)
