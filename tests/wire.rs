@@ -444,10 +444,16 @@ fn iis5_answers_bad_requests_itself_and_serves_other_versions_as_1_0() {
 
 #[test]
 fn a_head_that_does_not_arrive_in_header_wait_timeout_is_reset() {
-    // W3SVC pushes HeaderWaitTimeout from /LM/W3SVC to HTTP.sys (HTTP-11).
-    let h = serving::start_edited(BOX, &[80], |m| {
-        m.mb_set("/LM/W3SVC", "HeaderWaitTimeout", iisim::metabase::Value::Dword(1), &[]).unwrap();
-    });
+    // W3SVC pushes HeaderWaitTimeout from /LM/W3SVC to HTTP.sys (HTTP-11); adsutil knows the
+    // property (MD_HEADER_WAIT_TIMEOUT, 9204).
+    let h = start(BOX);
+    let set = admin(
+        &h,
+        "POST",
+        "/run",
+        r"cscript //nologo C:\Inetpub\AdminScripts\adsutil.vbs SET W3SVC/HeaderWaitTimeout 1",
+    );
+    assert!(set.contains("HeaderWaitTimeout               : (INTEGER) 1") && set.contains("exit 0"), "{set}");
     let mut s = connect(h.listeners[0]);
     s.write_all(b"GET /legacy/logo.gif HTTP/1.1\r\nHost: loc").unwrap();
     let started = Instant::now();
@@ -540,5 +546,34 @@ fn past_the_registry_max_connections_http_sys_accepts_no_connection() {
     assert!(admin(&h, "GET", "/transcript", "").contains("[HTTP-09]"));
     assert!(admin(&h, "GET", "/httperr", "").is_empty(), "HTTP.sys 1.0 logs no refused connection");
     drop(open);
+    h.stop();
+}
+
+#[test]
+fn a_client_that_closes_before_its_answer_is_logged_connection_dropped() {
+    let h = start(BOX);
+    let mut s = connect(h.listeners[0]);
+    // Half the body, then the client closes: no answer can be complete (HTTP-08).
+    s.write_all(b"POST /portal/default.aspx HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nx=1").unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_closed(&mut s);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let line = loop {
+        let log = admin(&h, "GET", "/httperr", "");
+        if let Some(l) = log.lines().find(|l| l.contains("Connection_Dropped")) {
+            break l.to_string();
+        }
+        assert!(Instant::now() < deadline, "no Connection_Dropped line: {log}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let f: Vec<&str> = line.split(' ').collect();
+    assert_eq!(&f[6..], ["HTTP/1.1", "POST", "/portal/default.aspx", "-", "-", "Connection_Dropped", "-"], "{line}");
+    // A client that closes after its answers dropped nothing.
+    let mut s = connect(h.listeners[0]);
+    assert_eq!(status_of(&mut s, "/legacy/logo.gif"), "HTTP/1.1 200 OK");
+    drop(s);
+    std::thread::sleep(Duration::from_millis(100));
+    let log = admin(&h, "GET", "/httperr", "");
+    assert_eq!(log.matches("Connection_Dropped").count(), 1, "{log}");
     h.stop();
 }

@@ -610,6 +610,20 @@ pub struct Conn {
     head_started: Option<Instant>,
     /// When the last answer went out (the connection has been idle since, when nothing came).
     idle_since: Instant,
+    /// The request line of the last head handed to hyper, for a Connection_Dropped line.
+    last_line: Vec<u8>,
+    /// The client closed its side.
+    client_closed: bool,
+}
+
+impl Drop for Conn {
+    /// A client that closed with a request unanswered dropped it (HTTP-08).
+    fn drop(&mut self) {
+        let unanswered = self.answered < self.released_heads;
+        if unanswered && self.client_closed && !matches!(self.reading, Reading::Reset) {
+            self.peer.shared.dropped(&self.last_line, self.peer.client, self.peer.port, &self.limits);
+        }
+    }
 }
 
 impl Conn {
@@ -636,6 +650,8 @@ impl Conn {
             active: Instant::now(),
             head_started: None,
             idle_since: Instant::now(),
+            last_line: Vec::new(),
+            client_closed: false,
         }
     }
 
@@ -674,6 +690,10 @@ impl Conn {
                 match inspect(&self.inb[self.lo..self.hi], &self.limits) {
                     Inspected::Partial => Poll::Ready(Ok(false)),
                     Inspected::Pass(p) => {
+                        let head = &self.inb[self.lo..self.lo + p.len];
+                        let line = memchr::memchr(b'\n', head).map_or(head, |n| trim_cr(&head[..n]));
+                        self.last_line.clear();
+                        self.last_line.extend_from_slice(line);
                         if let Some(head) = p.rewritten {
                             let mut inb = head;
                             let len = inb.len();
@@ -879,6 +899,7 @@ impl AsyncRead for Conn {
             match me.fill(cx) {
                 Poll::Ready(Ok(0)) => {
                     // The client closed: hyper reads the end of the stream (a partial head is dropped).
+                    me.client_closed = true;
                     me.reading = Reading::Done;
                     return Poll::Ready(Ok(()));
                 }

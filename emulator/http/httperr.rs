@@ -395,6 +395,34 @@ impl Shared {
         self.push(Entry::Rejected { summary, effects, framing: None });
     }
 
+    /// Records a request whose client closed the connection before its answer was complete
+    /// (HTTP-08): logged `Connection_Dropped` with the request line's fields and no status.
+    pub(crate) fn dropped(&self, request_line: &[u8], client: SocketAddr, port: u16, limits: &Limits) {
+        let line = String::from_utf8_lossy(request_line);
+        let mut parts = line.splitn(3, ' ');
+        let (method, uri, version) =
+            (parts.next().unwrap_or_default(), parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+        let text = format!("HTTP.sys: the client closed the connection before the answer to {line} was complete");
+        let mut effects = vec![Effect { change: Change::Decision { text }, rules: vec!["HTTP-08"] }];
+        if limits.http_sys {
+            let entry = Line {
+                time: self.published().machine.clock(),
+                client,
+                port,
+                version,
+                method,
+                uri,
+                status: None,
+                site: None,
+                reason: "Connection_Dropped",
+                queue: "",
+            };
+            effects.extend(self.log_error(entry));
+        }
+        let summary = format!("{line} -> dropped by the client");
+        self.push(Entry::Rejected { summary, effects, framing: None });
+    }
+
     /// Logs an answer HTTP.sys gave after the request was parsed (Invalid Hostname, Invalid URL,
     /// a pool's 503: HTTP-03) and returns the transcript note.
     pub(crate) fn logged_reply(

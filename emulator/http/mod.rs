@@ -472,17 +472,25 @@ fn header_name(k: &str) -> Option<HeaderName> {
     })
 }
 
-/// The connection is refused (W3SVC stopped): the service errors, hyper drops the connection.
+/// Why a request gets no response: hyper drops the connection.
 #[derive(Debug)]
-struct Refused;
+enum Unanswered {
+    /// W3SVC is stopped: the connection is refused.
+    Refused,
+    /// The client closed the connection inside the request's body (HTTP-08).
+    Dropped,
+}
 
-impl fmt::Display for Refused {
+impl fmt::Display for Unanswered {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("W3SVC is not running")
+        f.write_str(match self {
+            Unanswered::Refused => "W3SVC is not running",
+            Unanswered::Dropped => "the client closed the connection inside the request body",
+        })
     }
 }
 
-impl std::error::Error for Refused {}
+impl std::error::Error for Unanswered {}
 
 /// Answers one request from `client` on a listener standing for emulated `port`.
 async fn handle(
@@ -491,7 +499,7 @@ async fn handle(
     client: SocketAddr,
     slot: Arc<connlimit::Slot>,
     req: hyper::Request<Incoming>,
-) -> Result<Response<Body>, Refused> {
+) -> Result<Response<Body>, Unanswered> {
     let request = to_request(&req, port);
     let head = req.method() == hyper::Method::HEAD;
     let header =
@@ -505,8 +513,13 @@ async fn handle(
         _ => (wants("close"), false),
     };
     let cookie = session_cookie(&req);
-    // Read (and drop) the body before anything else, so the connection stays usable.
-    let _ = Limited::new(req.into_body(), MAX_BODY).collect().await;
+    // Read (and drop) the body before anything else, so the connection stays usable. A body
+    // over MAX_BODY is cut off; one the client never finished is no request to serve.
+    if let Err(e) = Limited::new(req.into_body(), MAX_BODY).collect().await {
+        if !e.is::<http_body_util::LengthLimitError>() {
+            return Err(Unanswered::Dropped);
+        }
+    }
     // One snapshot for the whole request: HTTP.sys's limits, the view, the configuration.
     let snap = shared.published();
     let limits = snap.limits;
@@ -516,7 +529,7 @@ async fn handle(
         framing(&s.reply, &limits, close, keep_alive10, head)
     });
     if reply.status == 0 {
-        return Err(Refused);
+        return Err(Unanswered::Refused);
     }
     Ok(respond(reply, f))
 }
