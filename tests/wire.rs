@@ -577,3 +577,43 @@ fn a_client_that_closes_before_its_answer_is_logged_connection_dropped() {
     assert_eq!(log.matches("Connection_Dropped").count(), 1, "{log}");
     h.stop();
 }
+
+#[test]
+fn a_static_default_document_names_itself_in_content_location() {
+    let h = start(
+        r#"
+title = "a static default document"
+rules = []
+
+[machine]
+edition = "2003"
+runtimes = ["2.0"]
+
+[[machine.app]]
+path = "W3SVC/1/ROOT/docs"
+physical_path = 'C:\docs'
+files = ["index.htm"]
+"#,
+    );
+    let mut s = connect(h.listeners[0]);
+    s.write_all(b"GET /docs/ HTTP/1.1\r\nHost: www.example.com\r\n\r\n").unwrap();
+    let (head, _) = read_response(&mut s, false);
+    assert_eq!(header(&head, "Content-Location"), Some("http://www.example.com/docs/index.htm"), "{head}");
+    // HTTP-22: between Content-Type and Last-Modified.
+    assert_eq!(
+        names(&head),
+        [
+            "Content-Length",
+            "Content-Type",
+            "Content-Location",
+            "Last-Modified",
+            "Accept-Ranges",
+            "ETag",
+            "Server",
+            "X-Powered-By",
+            "Date"
+        ],
+        "{head}"
+    );
+    h.stop();
+}
