@@ -438,6 +438,11 @@ fn iis5_answers_bad_requests_itself_and_serves_other_versions_as_1_0() {
             "{answer}"
         );
     }
+    // HTTP/0.9: a request line without a version is served, the body alone, then closed (HTTP-12).
+    let answer = exchange(addr, b"GET /legacy/logo.gif\r\n");
+    assert_eq!(answer, r"(contents of C:\Sites\legacy\logo.gif)", "no status line, no headers");
+    let answer = exchange(addr, b"GET /legacy/missing.htm\r\n\r\n");
+    assert!(answer.contains("The page cannot be found") && !answer.starts_with("HTTP/"), "{answer}");
     assert_eq!(admin(&h, "GET", "/httperr", ""), "", "no HTTP.sys, no httperr log");
     h.stop();
 }
