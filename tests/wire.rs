@@ -399,26 +399,24 @@ fn http_sys_answers_after_parsing_are_logged_with_their_site() {
     h.stop();
 }
 
+/// A box of `edition` with one application of `runtime` at `/<app>` holding `file`.
+fn one_app(title: &str, edition: &str, runtime: &str, app: &str, file: &str) -> String {
+    format!(
+        "title = \"{title}\"\nrules = []\n\n[machine]\nedition = \"{edition}\"\nruntimes = [\"{runtime}\"]\n\n\
+         [[machine.app]]\npath = \"W3SVC/1/ROOT/{app}\"\nphysical_path = 'C:\\Sites\\{app}'\nruntime = \"{runtime}\"\n\
+         files = [\"{file}\"]\n"
+    )
+}
+
 /// An IIS 5.1 box: no HTTP.sys; inetinfo is lenient about versions and answers what it cannot
 /// parse itself, as IIS (HTTP-01, HTTP-12, HTTP-14).
-const IIS5: &str = r#"
-title = "IIS 5.1 on the wire"
-rules = []
-
-[machine]
-edition = "xp"
-runtimes = ["1.1"]
-
-[[machine.app]]
-path = "W3SVC/1/ROOT/legacy"
-physical_path = 'C:\Sites\legacy'
-runtime = "1.1"
-files = ["logo.gif"]
-"#;
+fn iis5() -> String {
+    one_app("IIS 5.1 on the wire", "xp", "1.1", "legacy", "logo.gif")
+}
 
 #[test]
 fn iis5_answers_bad_requests_itself_and_serves_other_versions_as_1_0() {
-    let h = start(IIS5);
+    let h = start(&iis5());
     let addr = h.listeners[0];
     for version in ["2.0", "1.2", "3.0"] {
         let answer = exchange(addr, format!("GET /legacy/logo.gif HTTP/{version}\r\n\r\n").as_bytes());
@@ -585,21 +583,7 @@ fn a_client_that_closes_before_its_answer_is_logged_connection_dropped() {
 
 #[test]
 fn a_static_default_document_names_itself_in_content_location() {
-    let h = start(
-        r#"
-title = "a static default document"
-rules = []
-
-[machine]
-edition = "2003"
-runtimes = ["2.0"]
-
-[[machine.app]]
-path = "W3SVC/1/ROOT/docs"
-physical_path = 'C:\docs'
-files = ["index.htm"]
-"#,
-    );
+    let h = start(&one_app("a static default document", "2003", "2.0", "docs", "index.htm"));
     let mut s = connect(h.listeners[0]);
     s.write_all(b"GET /docs/ HTTP/1.1\r\nHost: www.example.com\r\n\r\n").unwrap();
     let (head, _) = read_response(&mut s, false);
