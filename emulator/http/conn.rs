@@ -58,6 +58,8 @@ pub enum BodyLen {
 pub struct Passed {
     /// Bytes of the head as sent, its blank line included.
     pub len: usize,
+    /// Bytes of its request line, without the line end.
+    pub line: usize,
     /// How its body is delimited.
     pub body: BodyLen,
     /// A HEAD request: its answer has no body.
@@ -249,6 +251,7 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
         head.extend_from_slice(b" HTTP/1.0\r\n\r\n");
         return Inspected::Pass(Passed {
             len: nl + 1,
+            line: line.len(),
             body: BodyLen::None,
             head: false,
             rewritten: Some(head),
@@ -413,7 +416,7 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
         }
         out
     });
-    Inspected::Pass(Passed { len, body, head: method == b"HEAD", rewritten, http09: false })
+    Inspected::Pass(Passed { len, line: line.len(), body, head: method == b"HEAD", rewritten, http09: false })
 }
 
 /// Where the first blank line of `buf` ends (the end of a head).
@@ -706,10 +709,8 @@ impl Conn {
                 match inspect(&self.inb[self.lo..self.hi], &self.limits) {
                     Inspected::Partial => Poll::Ready(Ok(false)),
                     Inspected::Pass(p) => {
-                        let head = &self.inb[self.lo..self.lo + p.len];
-                        let line = memchr::memchr(b'\n', head).map_or(head, |n| trim_cr(&head[..n]));
                         self.last_line.clear();
-                        self.last_line.extend_from_slice(line);
+                        self.last_line.extend_from_slice(&self.inb[self.lo..self.lo + p.line]);
                         if let Some(head) = p.rewritten {
                             let mut inb = head;
                             let len = inb.len();

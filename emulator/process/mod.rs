@@ -193,6 +193,9 @@ pub struct World {
     events: EventLog,
     /// The number of the request being served.
     request_seq: u64,
+    /// How many requests ever ran for a while (a duration): HTTP.sys's queue for a pool cannot
+    /// be full of running requests while fewer ran at all (HTTP-03).
+    pub(crate) long_requests: u64,
     /// Queued requests a recycle moved to a replacement worker, and the worker that ran them.
     moved: BTreeMap<u64, (&'static str, u32)>,
 }
@@ -215,6 +218,7 @@ impl Default for World {
             journal: Journal::default(),
             events: EventLog::default(),
             request_seq: 0,
+            long_requests: 0,
             moved: BTreeMap::new(),
         }
     }

@@ -436,11 +436,11 @@ fn http_sys_unavailable(s: &mut Served, reason: &'static str) {
 /// fill it up to AppPoolQueueLength, and the next one gets 503 QueueFull (HTTP-03, modeled).
 fn queue_full<S: Sink>(m: &Machine, w: &mut World, pool: &str, settings: PoolView) -> bool {
     let limit = settings.queue_length.max(1) as usize;
-    let workers = || w.procs.values().filter(move |p| matches!(&p.role, Role::W3wp(name, _) if name == pool));
-    // Every request that ever ran long is an upper bound: the usual worker has none.
-    if workers().map(|p| p.busy.len()).sum::<usize>() < limit {
+    // Every request that ever ran long is an upper bound: the usual box (and the wire) has none.
+    if w.long_requests < limit as u64 {
         return false;
     }
+    let workers = || w.procs.values().filter(move |p| matches!(&p.role, Role::W3wp(name, _) if name == pool));
     let now = m.clock();
     let queued: usize = workers().map(|p| p.busy.iter().filter(|t| **t > now).count()).sum();
     if queued < limit {
@@ -1302,6 +1302,7 @@ fn after_request<S: Sink>(
     }
     if load.duration > 0 {
         p.busy.push(now + load.duration);
+        w.long_requests += 1;
     }
     // What the limits below read; the AppDomains (and their sessions) are not copied.
     let p = Worker {
