@@ -103,12 +103,15 @@ impl Line<'_> {
 }
 
 /// HTTP.sys's error-log settings from the HTTP service's registry values (HTTP-05).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// `EnableErrorLogging`.
     pub enabled: bool,
     /// `ErrorLogFileTruncateSize`: a file rolls to the next number past it.
     pub truncate: u64,
+    /// The folder the files go to: `ErrorLoggingDir` with `HTTPERR` appended, by default
+    /// `%SystemRoot%\System32\LogFiles\HTTPERR`.
+    pub dir: String,
 }
 
 impl Settings {
@@ -119,13 +122,31 @@ impl Settings {
             enabled: dword("EnableErrorLogging").is_none_or(|v| v != 0),
             // Never less than 1 MB (HTTP-05).
             truncate: dword("ErrorLogFileTruncateSize").unwrap_or(0x10_0000).max(0x10_0000),
+            dir: folder(m),
         }
     }
 }
 
-/// The folder HTTP.sys writes to on machine `m` (HTTP-05).
+/// The folder HTTP.sys writes to on machine `m` (HTTP-05): `ErrorLoggingDir` (a fully qualified
+/// local path, `%SystemRoot%` expanded) with `HTTPERR` appended; a value that is not one (a
+/// network path, a relative path) leaves the default (modeled).
 pub fn folder(m: &Machine) -> String {
-    format!(r"{}\system32\LogFiles\HTTPERR", m.windir())
+    let configured = m.registry().get(wire::HTTP_PARAMETERS, "ErrorLoggingDir").map(|v| {
+        let v = v.trim().trim_end_matches('\\');
+        let lower = v.to_ascii_lowercase();
+        match lower.find("%systemroot%") {
+            Some(at) => format!("{}{}{}", &v[..at], m.windir(), &v[at + "%systemroot%".len()..]),
+            None => v.to_string(),
+        }
+    });
+    let local = |p: &str| {
+        let b = p.as_bytes();
+        b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\'
+    };
+    match configured.filter(|p| local(p)) {
+        Some(dir) => format!(r"{dir}\HTTPERR"),
+        None => format!(r"{}\system32\LogFiles\HTTPERR", m.windir()),
+    }
 }
 
 /// The directives a new file starts with (policy `httpsys.errlog_format = w3c_directives`).
@@ -153,15 +174,15 @@ fn current_file(m: &Machine, dir: &str) -> Option<(u32, u64)> {
 /// HTTP.sys writes it: `httperr<n>.log` under `System32\LogFiles\HTTPERR`, a new file starting
 /// with the W3C directives and rolling to the next number at ErrorLogFileTruncateSize (HTTP-05,
 /// HTTP-06). Returns the file each line went to. Nothing is written when logging is off.
-pub fn append(m: &mut Machine, settings: Settings, lines: &[(u64, String)]) -> Vec<String> {
+pub fn append(m: &mut Machine, settings: &Settings, lines: &[(u64, String)]) -> Vec<String> {
     if !settings.enabled || lines.is_empty() {
         return Vec::new();
     }
-    let dir = folder(m);
-    if !m.fs().is_dir(&dir) {
-        m.fs_create_files(&dir, &[], &["HTTP-05"]);
+    let dir = settings.dir.as_str();
+    if !m.fs().is_dir(dir) {
+        m.fs_create_files(dir, &[], &["HTTP-05"]);
     }
-    let (mut number, mut size) = current_file(m, &dir).unwrap_or((1, 0));
+    let (mut number, mut size) = current_file(m, dir).unwrap_or((1, 0));
     let mut files = Vec::with_capacity(lines.len());
     let mut text = String::new();
     let flush = |m: &mut Machine, number: u32, text: &mut String| {
@@ -191,10 +212,10 @@ pub fn append(m: &mut Machine, settings: Settings, lines: &[(u64, String)]) -> V
     files
 }
 
-/// The current `httperr<n>.log` on the disk of `m`: its path and text (empty before the first).
-pub fn current(m: &Machine) -> (String, String) {
-    let dir = folder(m);
-    match current_file(m, &dir) {
+/// The current `httperr<n>.log` in folder `dir` on the disk of `m`: its path and text (empty
+/// before the first).
+pub fn current(m: &Machine, dir: &str) -> (String, String) {
+    match current_file(m, dir) {
         Some((n, _)) => {
             let path = format!("{dir}\\httperr{n}.log");
             let text = m.fs().read(&path).unwrap_or_default().to_string();
@@ -223,7 +244,7 @@ pub fn log_served(m: &mut Machine, req: &Request, served: &crate::process::Serve
     }
     let Some(line) = served_line(m.clock(), client, req, served) else { return };
     let text = line.render();
-    let files = append(m, Settings::of(m), &[(line.time, text.clone())]);
+    let files = append(m, &Settings::of(m), &[(line.time, text.clone())]);
     if let Some(file) = files.first() {
         m.note(format!("HTTP.sys logs to {file}: {text}"), RULES);
     }
@@ -319,9 +340,9 @@ impl Shared {
     pub(crate) fn flush_httperr(&self, m: &mut Machine) {
         let (settings, lines) = {
             let mut log = self.errlog();
-            (log.settings, std::mem::take(&mut log.pending))
+            (log.settings.clone(), std::mem::take(&mut log.pending))
         };
-        append(m, settings, &lines);
+        append(m, &settings, &lines);
     }
 
     /// Records a request HTTP.sys refused on the wire: the transcript, and on IIS 6 its httperr line.
@@ -439,7 +460,8 @@ impl Shared {
     pub fn httperr(&self) -> (String, String) {
         let mut m = self.admin();
         self.flush_httperr(&mut m);
-        current(&m)
+        let dir = self.errlog().settings.dir.clone();
+        current(&m, &dir)
     }
 }
 
@@ -478,26 +500,44 @@ mod tests {
     #[test]
     fn the_file_rolls_at_its_size_limit() {
         let mut m = Machine::new(crate::machine::MachineConfig::new(crate::edition::Edition::Win2003));
-        assert_eq!(current(&m).1, "", "no file before the first error");
         let settings = Settings::of(&m);
+        let dir = r"C:\WINDOWS\system32\LogFiles\HTTPERR";
+        assert_eq!(settings.dir, dir);
+        assert_eq!(current(&m, dir).1, "", "no file before the first error");
         let line = "x".repeat(1000);
         let lines: Vec<(u64, String)> = (0..1100).map(|i| (i, line.clone())).collect();
-        let names: std::collections::BTreeSet<String> = append(&mut m, settings, &lines).into_iter().collect();
+        let names: std::collections::BTreeSet<String> = append(&mut m, &settings, &lines).into_iter().collect();
         assert_eq!(names.into_iter().collect::<Vec<_>>(), ["httperr1.log", "httperr2.log"], "1 MB per file");
-        let dir = r"C:\WINDOWS\system32\LogFiles\HTTPERR";
         let first = m.fs().read(&format!(r"{dir}\httperr1.log")).unwrap().to_string();
         assert!(first.len() as u64 <= settings.truncate, "{}", first.len());
         assert!(
             first.starts_with("#Software: Microsoft HTTP API 1.0\r\n#Version: 1.0\r\n#Date: 2005-06-23 09:00:00\r\n")
         );
-        let (path, second) = current(&m);
+        let (path, second) = current(&m, dir);
         assert_eq!(path, format!(r"{dir}\httperr2.log"));
         assert!(second.starts_with("#Software: "), "the next file has its own directives");
         assert_eq!(first.matches(&line).count() + second.matches(&line).count(), 1100, "no line lost");
         // A later append goes on in the newest file.
-        append(&mut m, settings, &[(5000, "y".into())]);
-        assert!(current(&m).1.ends_with("\r\ny\r\n"));
+        append(&mut m, &settings, &[(5000, "y".into())]);
+        assert!(current(&m, dir).1.ends_with("\r\ny\r\n"));
         let off = Settings { enabled: false, ..settings };
-        assert!(append(&mut m, off, &[(5001, "z".into())]).is_empty(), "EnableErrorLogging 0 writes nothing");
+        assert!(append(&mut m, &off, &[(5001, "z".into())]).is_empty(), "EnableErrorLogging 0 writes nothing");
+    }
+
+    #[test]
+    fn error_logging_dir_moves_the_files() {
+        let mut m = Machine::new(crate::machine::MachineConfig::new(crate::edition::Edition::Win2003));
+        let set = |m: &mut Machine, v: &str| m.reg_set(wire::HTTP_PARAMETERS, "ErrorLoggingDir", v, &[]);
+        set(&mut m, r"%SystemRoot%\Logs\");
+        assert_eq!(folder(&m), r"C:\WINDOWS\Logs\HTTPERR", "%SystemRoot% expanded, HTTPERR appended");
+        set(&mut m, r"D:\weblogs");
+        assert_eq!(folder(&m), r"D:\weblogs\HTTPERR");
+        let settings = Settings::of(&m);
+        append(&mut m, &settings, &[(0, "a".into())]);
+        assert!(m.fs().is_file(r"D:\weblogs\HTTPERR\httperr1.log"));
+        for bad in [r"\\server\share\logs", r"logs\here"] {
+            set(&mut m, bad);
+            assert_eq!(folder(&m), r"C:\WINDOWS\system32\LogFiles\HTTPERR", "{bad}: no network or relative path");
+        }
     }
 }

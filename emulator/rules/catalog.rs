@@ -1387,7 +1387,7 @@ pub(super) static CATALOG: &[Rule] = &[
     Rule {
         id: "HTTP-05",
         title: "httperr files and settings",
-        summary: "HTTP.sys writes httperr<n>.log as files under System32\\LogFiles\\HTTPERR on the box's disk, each starting with its W3C directives and rolling to the next number at ErrorLogFileTruncateSize, as EnableErrorLogging and the size in the HTTP service's registry values say.",
+        summary: "HTTP.sys writes httperr<n>.log as files under System32\\LogFiles\\HTTPERR on the box's disk, each starting with its W3C directives and rolling to the next number at ErrorLogFileTruncateSize, as EnableErrorLogging, the size and ErrorLoggingDir in the HTTP service's registry values say.",
         source: Source::Documented,
         scope: Scope::Modeled,
     },
