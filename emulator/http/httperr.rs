@@ -22,6 +22,14 @@ pub const FIELDS: &str =
 /// How many lines a request may leave in memory before they are written to the disk.
 pub const PENDING: usize = 1000;
 
+/// The largest httperr file the emulated disk holds, whatever ErrorLogFileTruncateSize says
+/// (bounded memory, modeled).
+pub const MAX_FILE: u64 = 16 << 20;
+
+/// How many httperr files the emulated disk keeps: an older one is deleted when a new one opens,
+/// so that a server under a flood of bad requests keeps bounded memory (modeled).
+pub const KEPT_FILES: u32 = 4;
+
 /// The rules an httperr line follows.
 const RULES: &[&str] = &["HTTP-05", "HTTP-06", "HTTP-07", "HTTP-08"];
 
@@ -120,8 +128,8 @@ impl Settings {
         let dword = |name: &str| m.registry().get(wire::HTTP_PARAMETERS, name).and_then(parse_dword);
         Settings {
             enabled: dword("EnableErrorLogging").is_none_or(|v| v != 0),
-            // Never less than 1 MB (HTTP-05).
-            truncate: dword("ErrorLogFileTruncateSize").unwrap_or(0x10_0000).max(0x10_0000),
+            // Never less than 1 MB (HTTP-05); at most MAX_FILE on the emulated disk.
+            truncate: dword("ErrorLogFileTruncateSize").unwrap_or(0x10_0000).clamp(0x10_0000, MAX_FILE),
             dir: folder(m),
         }
     }
@@ -197,6 +205,9 @@ pub fn append(m: &mut Machine, settings: &Settings, lines: &[(u64, String)]) -> 
             flush(m, number, &mut text);
             number += 1;
             size = 0;
+            if number > KEPT_FILES {
+                m.fs_delete(&format!("{dir}\\httperr{}.log", number - KEPT_FILES), &["HTTP-05"]);
+            }
         }
         if size == 0 {
             let d = directives(*time);
@@ -520,6 +531,11 @@ mod tests {
         // A later append goes on in the newest file.
         append(&mut m, &settings, &[(5000, "y".into())]);
         assert!(current(&m, dir).1.ends_with("\r\ny\r\n"));
+        // The disk keeps the newest KEPT_FILES files.
+        let more: Vec<(u64, String)> = (0..3300).map(|i| (6000 + i, line.clone())).collect();
+        append(&mut m, &settings, &more);
+        let kept: Vec<String> = m.fs().list(dir).iter().map(|p| p.rsplit('\\').next().unwrap().to_string()).collect();
+        assert_eq!(kept, ["httperr2.log", "httperr3.log", "httperr4.log", "httperr5.log"]);
         let off = Settings { enabled: false, ..settings };
         assert!(append(&mut m, &off, &[(5001, "z".into())]).is_empty(), "EnableErrorLogging 0 writes nothing");
     }
