@@ -304,6 +304,10 @@ fn idle_and_stalled_connections_end_after_connection_timeout() {
     let reasons: Vec<&str> = log.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split(' ').nth(11)).collect();
     assert_eq!(reasons, ["Timer_ConnectionIdle", "Timer_EntityBody"], "{log}");
     assert!(log.contains(" - - - - - Timer_ConnectionIdle -"), "no request pending: every field -: {log}");
+    assert!(
+        log.contains(" HTTP/1.1 POST /portal/default.aspx - - Timer_EntityBody -"),
+        "the pending request supplies the fields (HTTP-08): {log}"
+    );
     assert!(admin(&h, "GET", "/transcript", "").contains("HTTP-11"));
     h.stop();
 }

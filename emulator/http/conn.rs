@@ -840,7 +840,9 @@ impl Conn {
                 let _ = self.io.set_linger(Some(Duration::ZERO));
                 self.reading = Reading::Reset;
             }
-            self.peer.shared.timed_out(reason, self.peer.client, self.peer.port, &self.limits);
+            // A body that stalls belongs to the request whose head went to hyper (HTTP-08).
+            let pending = (reason == "Timer_EntityBody").then_some(self.last_line.as_slice());
+            self.peer.shared.timed_out(reason, pending, self.peer.client, self.peer.port, &self.limits);
         }
         Poll::Ready(())
     }

@@ -1,7 +1,9 @@
-//! HTTP.sys's error log (HTTP-05..08): a line for every answer HTTP.sys gives itself and every
-//! connection its timers end, in `httperr<n>.log` under `System32\LogFiles\HTTPERR`, rolling to
-//! the next number at `ErrorLogFileTruncateSize`. `GET /httperr` on the admin listener reads the
-//! current file.
+//! HTTP.sys's error log (HTTP-05..08): a line for every answer HTTP.sys gives itself, every
+//! connection its timers end and every request its client dropped, written as `httperr<n>.log`
+//! files on the emulated disk (`System32\LogFiles\HTTPERR`, or ErrorLoggingDir), each opening
+//! with the W3C directives and rolling to the next number at `ErrorLogFileTruncateSize`.
+//! Scenario and console requests write their lines at once; `iisim serve` buffers its requests'
+//! lines and writes them before each admin command, so `type` and `dir` see every line so far.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -314,6 +316,12 @@ impl Log {
     }
 }
 
+/// `cs-method`, `cs-uri` and `cs-version` of a request line (empty, logged `-`, when missing).
+fn request_fields(line: &str) -> (&str, &str, &str) {
+    let mut parts = line.splitn(3, ' ');
+    (parts.next().unwrap_or_default(), parts.next().unwrap_or_default(), parts.next().unwrap_or_default())
+}
+
 fn parse_dword(v: &str) -> Option<u64> {
     let v = v.trim();
     match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
@@ -392,9 +400,17 @@ impl Shared {
         self.push(Entry::Rejected { summary, effects, framing: Some(framing) });
     }
 
-    /// Records a connection one of HTTP.sys's timers ended (HTTP-11): its httperr line, all `-`
-    /// but the addresses, as no request was pending.
-    pub(crate) fn timed_out(&self, reason: &str, client: SocketAddr, port: u16, limits: &Limits) {
+    /// Records a connection one of HTTP.sys's timers ended (HTTP-11): its httperr line, whose
+    /// request fields come from `pending`, the request line of a request pending at the time,
+    /// else are `-` (HTTP-08).
+    pub(crate) fn timed_out(
+        &self,
+        reason: &str,
+        pending: Option<&[u8]>,
+        client: SocketAddr,
+        port: u16,
+        limits: &Limits,
+    ) {
         let why = match reason {
             "Timer_ConnectionIdle" => {
                 format!("the connection was idle for ConnectionTimeout ({} s)", limits.connection_timeout)
@@ -408,14 +424,16 @@ impl Shared {
             },
             rules: vec!["HTTP-11"],
         }];
+        let request = pending.map(String::from_utf8_lossy).unwrap_or_default();
+        let (method, uri, version) = request_fields(&request);
         if limits.http_sys {
             let line = Line {
                 time: self.published().machine.clock(),
                 client,
                 port,
-                version: "",
-                method: "",
-                uri: "",
+                version,
+                method,
+                uri,
                 status: None,
                 site: None,
                 reason,
@@ -431,9 +449,7 @@ impl Shared {
     /// (HTTP-08): logged `Connection_Dropped` with the request line's fields and no status.
     pub(crate) fn dropped(&self, request_line: &[u8], client: SocketAddr, port: u16, limits: &Limits) {
         let line = String::from_utf8_lossy(request_line);
-        let mut parts = line.splitn(3, ' ');
-        let (method, uri, version) =
-            (parts.next().unwrap_or_default(), parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+        let (method, uri, version) = request_fields(&line);
         let text = format!("HTTP.sys: the client closed the connection before the answer to {line} was complete");
         let mut effects = vec![Effect { change: Change::Decision { text }, rules: vec!["HTTP-08"] }];
         if limits.http_sys {
