@@ -418,15 +418,31 @@ impl Shared {
             "Timer_HeaderWait" => format!("the request head did not arrive within {} s", limits.header_wait),
             _ => format!("the request body stalled for ConnectionTimeout ({} s)", limits.connection_timeout),
         };
-        let mut effects = vec![Effect {
+        let decided = Effect {
             change: Change::Decision {
                 text: format!("HTTP.sys: {why}: connection closed without a response ({reason})"),
             },
             rules: vec!["HTTP-11"],
-        }];
+        };
         let request = pending.map(String::from_utf8_lossy).unwrap_or_default();
-        let (method, uri, version) = request_fields(&request);
+        let summary = format!("connection from {client} ended by {reason}");
+        self.connection_ended(decided, &request, reason, (client, port), limits, summary);
+    }
+
+    /// Records a connection that ended without an answer: the decision, the httperr line (status
+    /// and site `-`, the request fields from `request` when one was pending) and the transcript entry.
+    fn connection_ended(
+        &self,
+        decided: Effect,
+        request: &str,
+        reason: &str,
+        (client, port): (SocketAddr, u16),
+        limits: &Limits,
+        summary: String,
+    ) {
+        let mut effects = vec![decided];
         if limits.http_sys {
+            let (method, uri, version) = request_fields(request);
             let line = Line {
                 time: self.published().machine.clock(),
                 client,
@@ -441,7 +457,6 @@ impl Shared {
             };
             effects.extend(self.log_error(line));
         }
-        let summary = format!("connection from {client} ended by {reason}");
         self.push(Entry::Rejected { summary, effects, framing: None });
     }
 
@@ -449,26 +464,10 @@ impl Shared {
     /// (HTTP-08): logged `Connection_Dropped` with the request line's fields and no status.
     pub(crate) fn dropped(&self, request_line: &[u8], client: SocketAddr, port: u16, limits: &Limits) {
         let line = String::from_utf8_lossy(request_line);
-        let (method, uri, version) = request_fields(&line);
         let text = format!("HTTP.sys: the client closed the connection before the answer to {line} was complete");
-        let mut effects = vec![Effect { change: Change::Decision { text }, rules: vec!["HTTP-08"] }];
-        if limits.http_sys {
-            let entry = Line {
-                time: self.published().machine.clock(),
-                client,
-                port,
-                version,
-                method,
-                uri,
-                status: None,
-                site: None,
-                reason: "Connection_Dropped",
-                queue: "",
-            };
-            effects.extend(self.log_error(entry));
-        }
+        let decided = Effect { change: Change::Decision { text }, rules: vec!["HTTP-08"] };
         let summary = format!("{line} -> dropped by the client");
-        self.push(Entry::Rejected { summary, effects, framing: None });
+        self.connection_ended(decided, &line, "Connection_Dropped", (client, port), limits, summary);
     }
 
     /// Logs an answer HTTP.sys gave after the request was parsed (Invalid Hostname, Invalid URL,
