@@ -25,6 +25,7 @@
 
 use std::borrow::Cow;
 
+use super::index::{word_at, MAX_LEVELS};
 use super::{decide, Decision, Sink};
 use crate::rules::RuleId;
 
@@ -159,76 +160,130 @@ pub struct Shape {
     pub empty_segment: bool,
     /// A `:` or `;`, or a segment ending with a dot or a space: resolution must look (SEC-03..08).
     pub suspect: bool,
+    /// The path's first non-empty segments, for the walk of the key tree.
+    pub(super) spans: Spans,
 }
 
-/// Byte classes [`already_canonical`] looks for, as bits of [`CLASS`].
-const SLASH: u8 = 1;
-const QUERY: u8 = 2;
-/// `:` or `;` (SEC-05, SEC-08).
-const COLON: u8 = 4;
-/// Anything that takes the whole procedure: `%`, `\`, control characters, non-ASCII.
-const BAD: u8 = 8;
+/// One non-empty segment of a URL path: where it starts and ends (its `/` or the path's end), its
+/// first `;`, and its last `.` before that `;` (0: none; no segment starts at 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Span {
+    pub(super) start: u32,
+    pub(super) end: u32,
+    pub(super) semi: u32,
+    pub(super) dot: u32,
+}
 
-/// Each byte's class, so the scan of a path tests a table entry rather than branching per byte
-/// (a mixed-case URL would otherwise steer a branch differently at every letter).
-static CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = match b as u8 {
-            b'/' => SLASH,
-            b'?' => QUERY,
-            b':' | b';' => COLON,
-            b'%' | b'\\' | 0..=0x1f | 0x7f.. => BAD,
-            _ => 0,
-        };
-        b += 1;
-    }
-    t
-};
+/// Up to [`MAX_LEVELS`] non-empty segments of a path, and where the segments after them start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Spans {
+    pub(super) at: [Span; MAX_LEVELS],
+    pub(super) n: usize,
+    pub(super) next: usize,
+}
+
+/// Byte classes of a word of a target, as the high bit of each byte: exact, so that positions
+/// can be read from them.
+#[inline(always)]
+pub(super) fn eq_bytes(word: u64, b: u8) -> u64 {
+    let x = word ^ (ONES * u64::from(b));
+    !((x & LOW7).wrapping_add(LOW7) | x) & HIGH
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The bytes of `word` that take the whole procedure: `%`, `\\`, control characters, DEL, non-ASCII.
+#[inline(always)]
+fn bad_bytes(word: u64) -> u64 {
+    let low = word & LOW7;
+    let control = !(low.wrapping_add(ONES * 0x60) | word) & HIGH;
+    let del_or_high = (low.wrapping_add(ONES) | word) & HIGH;
+    control | del_or_high | eq_bytes(word, b'%') | eq_bytes(word, b'\\')
+}
 
 /// The path of a target that needs no change, and its shape: origin form, no escape, no `\\`,
 /// no non-ASCII byte, no control character, no dot segment. Anything else takes the whole procedure.
+/// Eight bytes at a time: only `/`, `.`, `;`, `:` and `?` stop the scan.
 fn already_canonical(raw: &str) -> Option<(&str, Shape)> {
     let bytes = raw.as_bytes();
     if bytes.first() != Some(&b'/') {
         return None;
     }
-    let mut end = bytes.len();
-    let mut seg = 1;
+    let len = bytes.len();
+    let mut end = len;
     let mut shape = Shape::default();
     let mut slashes = 0;
-    let mut seen = 0u8;
-    let dot_segment = |s: &[u8]| s == b"." || s == b"..";
-    let mut i = 1;
-    while i < bytes.len() {
-        let class = CLASS[usize::from(bytes[i])];
-        seen |= class;
-        if class & (SLASH | QUERY) != 0 {
-            if class == QUERY {
-                end = i;
-                break;
-            }
-            if dot_segment(&bytes[seg..i]) {
-                return None;
-            }
-            let prev = bytes[i - 1];
-            shape.longest = shape.longest.max(i - seg);
-            shape.empty_segment |= prev == b'/';
-            shape.suspect |= matches!(prev, b'.' | b' ');
-            slashes += 1;
-            seg = i + 1;
+    let spans = &mut shape.spans;
+    let mut seg = Span { start: 1, ..Span::default() };
+    // Where the segment starting at `start` ends: its checks, and its span while there is room.
+    let mut close = |seg: Span, at: usize, shape_longest: &mut usize, empty: &mut bool, suspect: &mut bool| {
+        let start = seg.start as usize;
+        let n = at - start;
+        if n <= 2 && n > 0 && bytes[start..at].iter().all(|&b| b == b'.') {
+            return false;
         }
-        i += 1;
+        *shape_longest = (*shape_longest).max(n);
+        *empty |= n == 0;
+        *suspect |= n > 0 && matches!(bytes[at - 1], b'.' | b' ');
+        if n > 0 && spans.n < MAX_LEVELS {
+            spans.at[spans.n] = Span { end: at as u32, ..seg };
+            spans.n += 1;
+            spans.next = at + 1;
+        }
+        true
+    };
+    let (mut longest, mut empty, mut suspect) = (0, false, false);
+    let mut i = 1;
+    while i < len {
+        let w = word_at(bytes, i);
+        let mut limit = if i + 8 <= len { u64::MAX } else { (1u64 << (8 * (len - i))) - 1 };
+        let query = eq_bytes(w, b'?') & limit;
+        if query != 0 {
+            end = i + query.trailing_zeros() as usize / 8;
+            limit = (query & query.wrapping_neg()) - 1;
+        }
+        if bad_bytes(w) & limit != 0 {
+            return None;
+        }
+        let (slash, semi) = (eq_bytes(w, b'/') & limit, eq_bytes(w, b';') & limit);
+        suspect |= (semi | eq_bytes(w, b':') & limit) != 0;
+        let mut events = slash | semi | eq_bytes(w, b'.') & limit;
+        while events != 0 {
+            let bit = events & events.wrapping_neg();
+            events ^= bit;
+            let at = i + bit.trailing_zeros() as usize / 8;
+            if slash & bit != 0 {
+                if !close(seg, at, &mut longest, &mut empty, &mut suspect) {
+                    return None;
+                }
+                slashes += 1;
+                seg = Span { start: at as u32 + 1, ..Span::default() };
+            } else if seg.semi == 0 {
+                if semi & bit != 0 {
+                    seg.semi = at as u32;
+                } else {
+                    seg.dot = at as u32;
+                }
+            }
+        }
+        if query != 0 {
+            break;
+        }
+        i += 8;
     }
-    let prev = bytes[end - 1];
-    if seen & BAD != 0 || dot_segment(&bytes[seg..end]) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
+    // A trailing `/` leaves an empty last segment, which is no `//`.
+    if !close(seg, end, &mut longest, &mut false, &mut suspect) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
         return None;
     }
-    shape.suspect |= seen & COLON != 0;
-    shape.longest = shape.longest.max(end - seg);
-    shape.suspect |= matches!(prev, b'.' | b' ');
-    let trailing = end > 1 && prev == b'/';
+    if spans.n < MAX_LEVELS {
+        spans.next = end + 1;
+    }
+    shape.longest = longest;
+    shape.empty_segment = empty;
+    shape.suspect = suspect;
+    let trailing = end > 1 && bytes[end - 1] == b'/';
     let inner = end - 1 - usize::from(trailing);
     shape.segments = if inner == 0 { 0 } else { slashes - usize::from(trailing) + 1 };
     Some((&raw[..end], shape))
@@ -342,7 +397,11 @@ pub fn target_host(raw_target: &str) -> Option<&str> {
 }
 
 /// Refuses a target over MaxFieldLength or MaxRequestBytes (REQ-02).
+#[inline]
 fn check_target_length(raw: &str, params: &HttpSysParams) -> Result<(), Rejection> {
+    if raw.len() <= params.max_field_length.min(params.max_request_bytes) {
+        return Ok(());
+    }
     let limits = [("MaxFieldLength", params.max_field_length), ("MaxRequestBytes", params.max_request_bytes)];
     match limits.iter().find(|(_, max)| raw.len() > *max) {
         Some((name, max)) => {
@@ -643,8 +702,26 @@ fn show(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// The segments of `path` from `from` as a byte at a time finds them.
+    pub(in crate::dispatch) fn spans_one_by_one(path: &str, from: usize) -> Vec<Span> {
+        let mut out = Vec::new();
+        let mut start = from;
+        for piece in path.get(from..).unwrap_or_default().split('/') {
+            let end = start + piece.len();
+            if !piece.is_empty() {
+                let semi = piece.find(';').map(|i| start + i);
+                let name = &path[start..semi.unwrap_or(end)];
+                let dot = name.rfind('.').map(|i| start + i);
+                let at = |i: Option<usize>| i.map_or(0, |i| i as u32);
+                out.push(Span { start: start as u32, end: end as u32, semi: at(semi), dot: at(dot) });
+            }
+            start = end + 1;
+        }
+        out
+    }
 
     /// `(target, Ok(path) or Err(status))` with default parameters and failure status 400.
     const TABLE: &[(&str, Result<&str, u16>)] = &[
@@ -783,8 +860,39 @@ mod tests {
     }
 
     #[test]
+    fn the_one_scan_of_a_canonical_path_finds_its_first_segments() {
+        let paths = [
+            "/",
+            "/Site1/App2/Default.aspx",
+            "/Site1/App2/Default.aspx?x=/y.z",
+            "/a/b/",
+            "/x.asp;y.aspx/z.b;c",
+            "/a.b.c/d.e",
+            "/abcdefghijklmnopqrstuvwxyz.0123456789/abc",
+            "/1/2/3/4/5/6/7/8",
+            "/1/2/3/4/5/6/7/8/",
+            "/1/2/3/4/5/6/7/8/9/10.x?q",
+            "/a:b/.c/d./e ",
+        ];
+        for raw in paths {
+            let (path, shape) = already_canonical(raw).expect("canonical");
+            let all = spans_one_by_one(path, 1);
+            let n = all.len().min(MAX_LEVELS);
+            assert_eq!(&shape.spans.at[..shape.spans.n], &all[..n], "{raw}");
+            let next = if all.len() >= MAX_LEVELS { all[MAX_LEVELS - 1].end as usize + 1 } else { path.len() + 1 };
+            assert_eq!(shape.spans.next, next, "{raw}");
+        }
+    }
+
+    #[test]
     fn the_one_scan_of_a_canonical_path_reads_its_shape() {
-        let shape = |segments, longest, empty_segment, suspect| Shape { segments, longest, empty_segment, suspect };
+        let shape = |segments, longest, empty_segment, suspect| Shape {
+            segments,
+            longest,
+            empty_segment,
+            suspect,
+            spans: Spans::default(),
+        };
         let cases = [
             ("/", Some(("/", shape(0, 0, false, false)))),
             ("/Site1/App2/Default.aspx?a=%41", Some(("/Site1/App2/Default.aspx", shape(3, 12, false, false)))),
@@ -802,7 +910,8 @@ mod tests {
             ("a/b", None),
         ];
         for (target, want) in cases {
-            assert_eq!(already_canonical(target), want, "{target}");
+            let got = already_canonical(target).map(|(p, s)| (p, Shape { spans: Spans::default(), ..s }));
+            assert_eq!(got, want, "{target}");
         }
     }
 }

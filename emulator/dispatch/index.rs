@@ -11,7 +11,7 @@ use hashbrown::HashTable;
 const MUL: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// The 64-bit finalizer (MurmurHash3's), so that the table's control bytes (the top bits) are spread.
-#[inline]
+#[inline(always)]
 fn finish(mut h: u64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -21,19 +21,19 @@ fn finish(mut h: u64) -> u64 {
 }
 
 /// The starting state of a hash seeded by `seed` (a parent node, a port).
-#[inline]
-fn start(seed: u64) -> u64 {
+#[inline(always)]
+fn start_state(seed: u64) -> u64 {
     0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(MUL)
 }
 
 /// Folds one word into a hash state.
-#[inline]
+#[inline(always)]
 fn mix(h: u64, w: u64) -> u64 {
     (h.rotate_left(26) ^ w).wrapping_mul(MUL)
 }
 
 /// The eight bytes of `w` with ASCII capitals lower-cased (other bytes unchanged).
-#[inline]
+#[inline(always)]
 fn lower_word(w: u64) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -46,7 +46,7 @@ fn lower_word(w: u64) -> u64 {
 }
 
 /// The bytes of a slice shorter than eight as one little-endian word, zero-padded.
-#[inline]
+#[inline(always)]
 fn tail_word(b: &[u8]) -> u64 {
     let n = b.len();
     if n >= 4 {
@@ -61,7 +61,7 @@ fn tail_word(b: &[u8]) -> u64 {
 }
 
 /// [`tail_word`] for up to eight bytes.
-#[inline]
+#[inline(always)]
 fn tail_word_full(b: &[u8]) -> u64 {
     if b.len() == 8 {
         u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
@@ -91,7 +91,7 @@ pub(super) struct CiHash(u64);
 impl CiHash {
     /// A hash started from `seed` (a port).
     pub(super) fn new(seed: u64) -> CiHash {
-        CiHash(start(seed))
+        CiHash(start_state(seed))
     }
 
     /// Feeds one byte, lower-cased.
@@ -116,7 +116,7 @@ impl CiHash {
 /// The hash of one string, case-insensitively, a word at a time.
 #[inline]
 pub(super) fn ci_hash(seed: u64, s: &str) -> u64 {
-    finish(feed(start(seed), s.as_bytes()))
+    finish(feed(start_state(seed), s.as_bytes()))
 }
 
 /// A map from case-insensitive names to values; the first value inserted for a name stays unless
@@ -271,6 +271,12 @@ impl<V> CiMap<V> {
         self.slot(name).map(|i| &self.items[i as usize].1)
     }
 
+    /// The value of the `i`th entry inserted.
+    #[inline]
+    pub(super) fn item(&self, i: usize) -> Option<&V> {
+        self.items.get(i).map(|(_, v)| v)
+    }
+
     /// The entries in insertion order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
         self.items.iter().map(|(n, v)| (&**n, v))
@@ -357,33 +363,52 @@ impl<'a> Key<'a> {
     /// The key of `seg` below a node whose chained hash is `parent_hash`.
     #[inline]
     fn new(parent_hash: u64, seg: &'a str) -> Key<'a> {
-        let b = seg.as_bytes();
-        if b.len() > SHORT {
-            return Key { hash: finish(feed(start(parent_hash), b)), words: [0; 2], short: false, seg };
+        Key::at(parent_hash, seg, 0, seg.len())
+    }
+
+    /// The key of segment `text[start..end]`, its words read from `text` in place.
+    #[inline(always)]
+    fn at(parent_hash: u64, text: &'a str, start: usize, end: usize) -> Key<'a> {
+        let seg = text.get(start..end).unwrap_or_default();
+        let n = seg.len();
+        if n > SHORT {
+            return Key { hash: finish(feed(start_state(parent_hash), seg.as_bytes())), words: [0; 2], short: false, seg };
         }
-        let n = b.len();
-        let mut words = [0; 2];
-        if n > 8 {
-            words[0] = lower_word(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]));
-            words[1] = lower_word(tail_word(&b[8..]));
-        } else {
-            words[0] = lower_word(tail_word_full(b));
-        }
-        let mut h = mix(start(parent_hash), words[0]);
-        if n > 8 {
-            h = mix(h, words[1]);
-        }
-        // The same words [`feed`] would mix (an empty segment mixes none).
         if n == 0 {
-            h = start(parent_hash);
+            // An empty segment mixes no word, as [`feed`] does.
+            return Key { hash: finish(mix(start_state(parent_hash), 0)), words: [0; 2], short: true, seg };
+        }
+        let b = text.as_bytes();
+        // Zero-padded, as [`tail_word`] reads them: the bytes past the segment masked off.
+        let keep = |len: usize| if len >= 8 { u64::MAX } else { (1u64 << (8 * len)) - 1 };
+        let mut words = [lower_word(word_at(b, start) & keep(n)), 0];
+        let mut h = mix(start_state(parent_hash), words[0]);
+        if n > 8 {
+            words[1] = lower_word(word_at(b, start + 8) & keep(n - 8));
+            h = mix(h, words[1]);
         }
         Key { hash: finish(mix(h, n as u64)), words, short: true, seg }
     }
 }
 
+/// The eight bytes of `b` from `i` as a little-endian word, zero past the end (`i < b.len()`).
+#[inline(always)]
+pub(super) fn word_at(b: &[u8], i: usize) -> u64 {
+    if let Some(w) = b.get(i..i + 8) {
+        return u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+    }
+    let len = b.len();
+    if let Some(w) = len.checked_sub(8).and_then(|at| b.get(at..)) {
+        // The last eight bytes, shifted down past the ones before `i`.
+        let last = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        return last >> (8 * (i + 8 - len));
+    }
+    b.iter().skip(i).enumerate().fold(0, |w, (k, &x)| w | u64::from(x) << (8 * k))
+}
+
 impl<V> SegTree<V> {
     /// The chained hash a child of `parent` starts from.
-    #[inline]
+    #[inline(always)]
     fn seed(&self, parent: u32) -> u64 {
         match parent {
             NO_PARENT => 0x51_7cc1_b727_220a,
@@ -391,7 +416,7 @@ impl<V> SegTree<V> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn node_matches(&self, n: &SegNode<V>, key: &Key<'_>) -> bool {
         if key.short {
             usize::from(n.len) == key.seg.len() && n.words == key.words
@@ -401,7 +426,7 @@ impl<V> SegTree<V> {
     }
 
     /// The node whose slot tag and segment match `key`, under `parent` when given.
-    #[inline]
+    #[inline(always)]
     fn find(&self, key: &Key<'_>, parent: Option<u32>) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
@@ -437,24 +462,29 @@ impl<V> SegTree<V> {
     /// The nodes of segments `seg(0)..seg(n)` below `from`, level by level, into `out`; how many
     /// levels exist. At most [`MAX_LEVELS`] segments are looked up.
     #[inline]
-    pub(super) fn path<'s>(
+    pub(super) fn path(
         &self,
         from: u32,
-        seg: impl Fn(usize) -> &'s str,
+        text: &str,
+        seg: impl Fn(usize) -> (usize, usize),
         n: usize,
         out: &mut [u32; MAX_LEVELS],
     ) -> usize {
         let n = n.min(MAX_LEVELS);
+        let key = |h: u64, level: usize| {
+            let (start, end) = seg(level);
+            Key::at(h, text, start, end)
+        };
         // Every level at once, trusting the chained hash: no probe waits on the one before.
         let mut h = self.seed(from);
-        let mut leaf = false;
+        let mut leaf = !self.nodes[from as usize].has_children;
         for (level, o) in out.iter_mut().enumerate().take(n) {
             // Below a node without children nothing is probed (the check below finds it missing).
             if leaf {
                 *o = NO_PARENT;
                 continue;
             }
-            let key = Key::new(h, seg(level));
+            let key = key(h, level);
             h = key.hash;
             *o = self.find(&key, None).unwrap_or(NO_PARENT);
             leaf = *o == NO_PARENT || !self.nodes[*o as usize].has_children;
@@ -467,7 +497,7 @@ impl<V> SegTree<V> {
             }
             if *o == NO_PARENT || self.nodes[*o as usize].parent != parent {
                 // Missing, or another node with the same hash tag and name: look again, parent checked.
-                match self.find(&Key::new(self.seed(parent), seg(level)), Some(parent)) {
+                match self.find(&key(self.seed(parent), level), Some(parent)) {
                     Some(node) => *o = node,
                     None => return level,
                 }
@@ -625,7 +655,7 @@ fn ragged_start(text: &str) -> bool {
 
 /// The hash state of folder `base` that [`PathQuery::under_known`] wants, computed once per key.
 pub(super) fn folder_state(base: &str) -> u64 {
-    feed_components(start(0), base.trim_start().trim_end_matches('\\'))
+    feed_components(start_state(0), base.trim_start().trim_end_matches('\\'))
 }
 
 /// Whether two paths' bytes are the same as the disk compares them (see [`fs_byte`]).
@@ -689,7 +719,7 @@ impl<'a> PathQuery<'a> {
         let (base, segs, same) = self.pieces();
         let h = match self.base_state {
             Some(state) if same => state,
-            _ => feed_components(start(0), base),
+            _ => feed_components(start_state(0), base),
         };
         finish(feed_components(h, segs))
     }
@@ -868,20 +898,34 @@ mod tests {
         assert_eq!(m.get(".E3"), Some(&8));
     }
 
+    /// `/a/b/c` and where each segment starts and ends in it.
+    fn joined(segs: &[&str]) -> (String, Vec<(usize, usize)>) {
+        let mut text = String::new();
+        let mut spans = Vec::new();
+        for s in segs {
+            text.push('/');
+            spans.push((text.len(), text.len() + s.len()));
+            text.push_str(s);
+        }
+        (text, spans)
+    }
+
     #[test]
     fn seg_tree_walks_a_whole_path_as_child_by_child() {
         let mut t = SegTree::default();
         let root = t.root("1");
         let long = "A-Segment-Longer-Than-Sixteen-Bytes";
         // Same names under different parents, a long segment, a node without a value.
-        for path in [&["Site1", "App1"][..], &["Site2", "App1"], &["Site2", long, "x"], &["Site3"]] {
+        for path in [&["Site1", "App1"][..], &["Site2", "App1"], &["Site2", long, "x"], &["Site3"], &["S4", "Fourteen-Bytes", "x"]] {
             let mut node = root;
             for seg in path {
                 node = t.child_or_new(node, seg);
             }
             t.set(node, path.join("/"));
         }
-        let cases: [(&[&str], usize); 8] = [
+        let cases: [(&[&str], usize); 10] = [
+            (&["s4", "FOURTEEN-bytes", "X"], 3),
+            (&["s4", "FOURTEEN-bytes", "Y"], 2),
             (&["SITE1", "app1", "Default.aspx"], 2),
             (&["site2", "APP1"], 2),
             (&["Site2", "a-segment-longer-than-sixteen-bytes", "X"], 3),
@@ -893,7 +937,8 @@ mod tests {
         ];
         for (segs, depth) in cases {
             let mut out = [0; MAX_LEVELS];
-            let got = t.path(root, |i| segs[i], segs.len(), &mut out);
+            let (text, spans) = joined(segs);
+            let got = t.path(root, &text, |i| spans[i], segs.len(), &mut out);
             assert_eq!(got, depth, "{segs:?}");
             let mut node = root;
             for (level, seg) in segs.iter().take(depth).enumerate() {
@@ -903,7 +948,8 @@ mod tests {
             assert!(segs.get(depth).is_none_or(|s| t.child(node, s).is_none()), "{segs:?} stops where child does");
         }
         let mut out = [0; MAX_LEVELS];
-        let at = t.path(root, |i| ["site2", "App1"][i], 2, &mut out);
+        let (text, spans) = joined(&["site2", "App1"]);
+        let at = t.path(root, &text, |i| spans[i], 2, &mut out);
         assert_eq!(t.value(out[at - 1]).map(String::as_str), Some("Site2/App1"));
     }
 
