@@ -25,7 +25,7 @@
 
 use std::borrow::Cow;
 
-use super::index::{word_at, MAX_LEVELS};
+use super::index::MAX_LEVELS;
 use super::{decide, Decision, Sink};
 use crate::rules::RuleId;
 
@@ -160,8 +160,6 @@ pub struct Shape {
     pub empty_segment: bool,
     /// A `:` or `;`, or a segment ending with a dot or a space: resolution must look (SEC-03..08).
     pub suspect: bool,
-    /// The path's first non-empty segments, for the walk of the key tree.
-    pub(super) spans: Spans,
 }
 
 /// One non-empty segment of a URL path: where it starts and ends (its `/` or the path's end), its
@@ -182,108 +180,112 @@ pub(super) struct Spans {
     pub(super) next: usize,
 }
 
-/// Byte classes of a word of a target, as the high bit of each byte: exact, so that positions
-/// can be read from them.
+/// The high bit of each byte of `word` equal to `b`, exactly (no borrow between bytes).
 #[inline(always)]
 pub(super) fn eq_bytes(word: u64, b: u8) -> u64 {
-    let x = word ^ (ONES * u64::from(b));
-    !((x & LOW7).wrapping_add(LOW7) | x) & HIGH
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ (0x0101_0101_0101_0101 * u64::from(b));
+    !((x & LOW7).wrapping_add(LOW7) | x) & !LOW7
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-const HIGH: u64 = 0x8080_8080_8080_8080;
+/// Byte classes [`already_canonical`] looks for, as bits of [`CLASS`].
+const SLASH: u8 = 1;
+const QUERY: u8 = 2;
+/// `:` or `;` (SEC-05, SEC-08).
+const COLON: u8 = 4;
+/// Anything that takes the whole procedure: `%`, `\\`, control characters, non-ASCII.
+const BAD: u8 = 8;
+/// `;` (SM-10: an extension ends there).
+const SEMI: u8 = 16;
+/// `.` (an extension starts at the last one).
+const DOT: u8 = 32;
 
-/// The bytes of `word` that take the whole procedure: `%`, `\\`, control characters, DEL, non-ASCII.
-#[inline(always)]
-fn bad_bytes(word: u64) -> u64 {
-    let low = word & LOW7;
-    let control = !(low.wrapping_add(ONES * 0x60) | word) & HIGH;
-    let del_or_high = (low.wrapping_add(ONES) | word) & HIGH;
-    control | del_or_high | eq_bytes(word, b'%') | eq_bytes(word, b'\\')
-}
+/// Each byte's class, so the scan of a path tests a table entry rather than branching per byte
+/// (a mixed-case URL would otherwise steer a branch differently at every letter).
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b as u8 {
+            b'/' => SLASH,
+            b'?' => QUERY,
+            b':' => COLON,
+            b';' => COLON | SEMI,
+            b'.' => DOT,
+            b'%' | b'\\' | 0..=0x1f | 0x7f.. => BAD,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+};
 
 /// The path of a target that needs no change, and its shape: origin form, no escape, no `\\`,
 /// no non-ASCII byte, no control character, no dot segment. Anything else takes the whole procedure.
-/// Eight bytes at a time: only `/`, `.`, `;`, `:` and `?` stop the scan.
-fn already_canonical(raw: &str) -> Option<(&str, Shape)> {
+/// The same scan puts the path's first segments in `spans`.
+fn already_canonical<'a>(raw: &'a str, spans: &mut Spans) -> Option<(&'a str, Shape)> {
     let bytes = raw.as_bytes();
     if bytes.first() != Some(&b'/') {
         return None;
     }
-    let len = bytes.len();
-    let mut end = len;
+    let mut end = bytes.len();
+    let mut seg = Span { start: 1, ..Span::default() };
     let mut shape = Shape::default();
     let mut slashes = 0;
-    let spans = &mut shape.spans;
-    let mut seg = Span { start: 1, ..Span::default() };
-    // Where the segment starting at `start` ends: its checks, and its span while there is room.
-    let mut close = |seg: Span, at: usize, shape_longest: &mut usize, empty: &mut bool, suspect: &mut bool| {
-        let start = seg.start as usize;
-        let n = at - start;
-        if n <= 2 && n > 0 && bytes[start..at].iter().all(|&b| b == b'.') {
-            return false;
-        }
-        *shape_longest = (*shape_longest).max(n);
-        *empty |= n == 0;
-        *suspect |= n > 0 && matches!(bytes[at - 1], b'.' | b' ');
-        if n > 0 && spans.n < MAX_LEVELS {
-            spans.at[spans.n] = Span { end: at as u32, ..seg };
-            spans.n += 1;
-            spans.next = at + 1;
-        }
-        true
-    };
-    let (mut longest, mut empty, mut suspect) = (0, false, false);
+    let mut seen = 0u8;
+    let dot_segment = |s: &[u8]| s == b"." || s == b"..";
+    spans.n = 0;
     let mut i = 1;
-    while i < len {
-        let w = word_at(bytes, i);
-        let mut limit = if i + 8 <= len { u64::MAX } else { (1u64 << (8 * (len - i))) - 1 };
-        let query = eq_bytes(w, b'?') & limit;
-        if query != 0 {
-            end = i + query.trailing_zeros() as usize / 8;
-            limit = (query & query.wrapping_neg()) - 1;
-        }
-        if bad_bytes(w) & limit != 0 {
-            return None;
-        }
-        let (slash, semi) = (eq_bytes(w, b'/') & limit, eq_bytes(w, b';') & limit);
-        suspect |= (semi | eq_bytes(w, b':') & limit) != 0;
-        let mut events = slash | semi | eq_bytes(w, b'.') & limit;
-        while events != 0 {
-            let bit = events & events.wrapping_neg();
-            events ^= bit;
-            let at = i + bit.trailing_zeros() as usize / 8;
-            if slash & bit != 0 {
-                if !close(seg, at, &mut longest, &mut empty, &mut suspect) {
+    while i < bytes.len() {
+        let class = CLASS[usize::from(bytes[i])];
+        seen |= class;
+        if class & (SLASH | QUERY | SEMI | DOT) != 0 {
+            if class == QUERY {
+                end = i;
+                break;
+            }
+            if class == SLASH {
+                let start = seg.start as usize;
+                if dot_segment(&bytes[start..i]) {
                     return None;
                 }
+                let prev = bytes[i - 1];
+                shape.longest = shape.longest.max(i - start);
+                shape.empty_segment |= prev == b'/';
+                shape.suspect |= matches!(prev, b'.' | b' ');
                 slashes += 1;
-                seg = Span { start: at as u32 + 1, ..Span::default() };
+                if i > start && spans.n < MAX_LEVELS {
+                    spans.at[spans.n] = Span { end: i as u32, ..seg };
+                    spans.n += 1;
+                    spans.next = i + 1;
+                }
+                seg = Span { start: i as u32 + 1, ..Span::default() };
             } else if seg.semi == 0 {
-                if semi & bit != 0 {
-                    seg.semi = at as u32;
+                if class & SEMI != 0 {
+                    seg.semi = i as u32;
                 } else {
-                    seg.dot = at as u32;
+                    seg.dot = i as u32;
                 }
             }
         }
-        if query != 0 {
-            break;
-        }
-        i += 8;
+        i += 1;
     }
-    // A trailing `/` leaves an empty last segment, which is no `//`.
-    if !close(seg, end, &mut longest, &mut false, &mut suspect) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
+    let start = seg.start as usize;
+    let prev = bytes[end - 1];
+    if seen & BAD != 0 || dot_segment(&bytes[start..end]) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
         return None;
     }
     if spans.n < MAX_LEVELS {
+        if end > start {
+            spans.at[spans.n] = Span { end: end as u32, ..seg };
+            spans.n += 1;
+        }
         spans.next = end + 1;
     }
-    shape.longest = longest;
-    shape.empty_segment = empty;
-    shape.suspect = suspect;
-    let trailing = end > 1 && bytes[end - 1] == b'/';
+    shape.suspect |= seen & COLON != 0;
+    shape.longest = shape.longest.max(end - start);
+    shape.suspect |= matches!(prev, b'.' | b' ');
+    let trailing = end > 1 && prev == b'/';
     let inner = end - 1 - usize::from(trailing);
     shape.segments = if inner == 0 { 0 } else { slashes - usize::from(trailing) + 1 };
     Some((&raw[..end], shape))
@@ -296,8 +298,20 @@ pub fn canonicalize_into<'a, S: Sink>(
     canon_failure_status: u16,
     sink: &mut S,
 ) -> Result<Canon<'a>, Rejection> {
+    canonicalize_spans(raw_target, params, canon_failure_status, sink, &mut Spans::default())
+}
+
+/// [`canonicalize_into`], putting the first segments of a path canonical as sent in `spans`
+/// (none for any other path).
+pub(super) fn canonicalize_spans<'a, S: Sink>(
+    raw_target: &'a str,
+    params: &HttpSysParams,
+    canon_failure_status: u16,
+    sink: &mut S,
+    spans: &mut Spans,
+) -> Result<Canon<'a>, Rejection> {
     check_target_length(raw_target, params)?;
-    if let Some((path, shape)) = already_canonical(raw_target) {
+    if let Some((path, shape)) = already_canonical(raw_target, spans) {
         let (len, count) = (params.url_segment_max_length, params.url_segment_max_count);
         // Over a limit, the whole procedure below words the refusal.
         if (len == 0 || shape.longest <= len) && (count == 0 || shape.segments <= count) {
@@ -875,24 +889,19 @@ pub(super) mod tests {
             "/a:b/.c/d./e ",
         ];
         for raw in paths {
-            let (path, shape) = already_canonical(raw).expect("canonical");
+            let mut spans = Spans::default();
+            let (path, _) = already_canonical(raw, &mut spans).expect("canonical");
             let all = spans_one_by_one(path, 1);
             let n = all.len().min(MAX_LEVELS);
-            assert_eq!(&shape.spans.at[..shape.spans.n], &all[..n], "{raw}");
+            assert_eq!(&spans.at[..spans.n], &all[..n], "{raw}");
             let next = if all.len() >= MAX_LEVELS { all[MAX_LEVELS - 1].end as usize + 1 } else { path.len() + 1 };
-            assert_eq!(shape.spans.next, next, "{raw}");
+            assert_eq!(spans.next, next, "{raw}");
         }
     }
 
     #[test]
     fn the_one_scan_of_a_canonical_path_reads_its_shape() {
-        let shape = |segments, longest, empty_segment, suspect| Shape {
-            segments,
-            longest,
-            empty_segment,
-            suspect,
-            spans: Spans::default(),
-        };
+        let shape = |segments, longest, empty_segment, suspect| Shape { segments, longest, empty_segment, suspect };
         let cases = [
             ("/", Some(("/", shape(0, 0, false, false)))),
             ("/Site1/App2/Default.aspx?a=%41", Some(("/Site1/App2/Default.aspx", shape(3, 12, false, false)))),
@@ -910,8 +919,7 @@ pub(super) mod tests {
             ("a/b", None),
         ];
         for (target, want) in cases {
-            let got = already_canonical(target).map(|(p, s)| (p, Shape { spans: Spans::default(), ..s }));
-            assert_eq!(got, want, "{target}");
+            assert_eq!(already_canonical(target, &mut Spans::default()), want, "{target}");
         }
     }
 }

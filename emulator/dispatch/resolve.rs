@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use super::canon::{canonicalize_into, eq_bytes, Rejection, Shape, Span, Spans};
+use super::canon::{canonicalize_spans, eq_bytes, Rejection, Shape, Span, Spans};
 use super::index::{word_at, MAX_LEVELS};
 use super::view::{
     ErrorSource, KeyView, Mapped, SiteView, ACCESS_EXECUTE, ACCESS_READ, ACCESS_SCRIPT, ENABLE_DEFAULT_DOC,
@@ -69,7 +69,7 @@ pub fn resolve_fast<'v, 'r>(view: &'v View, req: &'r Request) -> Fast<'v, 'r> {
 }
 
 fn run<'v, 'r, S: Sink>(view: &'v View, req: &'r Request, sink: &mut S) -> Fast<'v, 'r> {
-    let mut run = Run { view, req, sink, target: None, query: "" };
+    let mut run = Run { view, req, sink, target: None, query: "", spans: Spans::default() };
     let outcome = run.start();
     Fast { outcome, target: run.target, method: &req.method, query: run.query }
 }
@@ -227,6 +227,8 @@ struct Run<'v, 'r, 's, S: Sink> {
     sink: &'s mut S,
     target: Option<Place<'v, 'r>>,
     query: &'r str,
+    /// The first segments of the request's path, when it was canonical as sent.
+    spans: Spans,
 }
 
 /// A URL path as resolution walks it: `/` and the segments joined with `/` (no empty segment),
@@ -236,8 +238,8 @@ struct UrlPath<'r> {
     text: Cow<'r, str>,
     /// Ends with `/`.
     slash: bool,
-    /// The first segments of `text`, when canonicalisation found them in this very text.
-    spans: Option<Spans>,
+    /// The run's `spans` are this very text's first segments, as canonicalisation found them.
+    spans: bool,
 }
 
 impl<'r> UrlPath<'r> {
@@ -247,7 +249,7 @@ impl<'r> UrlPath<'r> {
         let slash = path.ends_with('/') && !empty;
         let empty_segment = shape.map_or_else(|| path.as_bytes().windows(2).any(|w| w == b"//"), |s| s.empty_segment);
         if !empty_segment {
-            return UrlPath { text: path, slash, spans: shape.map(|s| s.spans) };
+            return UrlPath { text: path, slash, spans: shape.is_some() };
         }
         let mut text = String::with_capacity(path.len());
         for s in path.split('/').filter(|s| !s.is_empty()) {
@@ -257,7 +259,7 @@ impl<'r> UrlPath<'r> {
         if text.is_empty() || slash {
             text.push('/');
         }
-        UrlPath { text: Cow::Owned(text), slash, spans: None }
+        UrlPath { text: Cow::Owned(text), slash, spans: false }
     }
 
     /// The segments with the byte offset each ends at.
@@ -538,8 +540,8 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             };
             return self.options(site, &UrlPath::new(Cow::Borrowed("/"), None), "*");
         }
-        let canon = match canonicalize_into(target, &self.view.http, self.view.policies.canon_failure_status, self.sink)
-        {
+        let (http, status) = (&self.view.http, self.view.policies.canon_failure_status);
+        let canon = match canonicalize_spans(target, http, status, self.sink, &mut self.spans) {
             Ok(c) => c,
             Err(Rejection { status, reason, rules, text: h1 }) => {
                 decide!(self.sink, &rules, "HTTP.sys refuses the URL ({reason}): {status}, not customisable");
@@ -755,15 +757,19 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         let mut node = Some(site.node);
         let mut start = 1;
         // The first segments as canonicalisation found them, if it did.
-        let mut known = url.spans;
+        let mut known = url.spans.then_some(&self.spans);
         // Up to MAX_LEVELS segments at a time: their keys are looked up at once.
         while start < text.len() {
-            let Spans { at: spans, n, next } = known.take().unwrap_or_else(|| {
-                let mut spans = Spans::default();
-                (spans.n, spans.next) = scan_spans(text.as_bytes(), start, &mut spans.at);
-                spans
-            });
-            start = next;
+            let mut scanned = Spans::default();
+            let Spans { at: spans, n, next } = match known.take() {
+                Some(spans) => spans,
+                None => {
+                    (scanned.n, scanned.next) = scan_spans(text.as_bytes(), start, &mut scanned.at);
+                    &scanned
+                }
+            };
+            let (n, spans) = (*n, spans);
+            start = *next;
             let mut nodes = [0; MAX_LEVELS];
             let span = |level: usize| (spans[level].start as usize, spans[level].end as usize);
             let depth = node.map_or(0, |from| view.key_nodes(from, text, span, n, &mut nodes));
@@ -849,7 +855,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                     );
                     let text = format!("{}{stripped}", &url.text[..at]);
                     url.text = Cow::Owned(text);
-                    url.spans = None;
+                    url.spans = false;
                 }
             }
         }
@@ -1078,7 +1084,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             if let Some(doc) = found {
                 decide!(self.sink, &["REQ-08"], "default document {doc} in {full}");
                 let text = format!("{}/{doc}", full.trim_end_matches('/'));
-                return self.resolve_path(site, UrlPath { text: Cow::Owned(text), slash: false, spans: None }, depth + 1);
+                return self.resolve_path(site, UrlPath { text: Cow::Owned(text), slash: false, spans: false }, depth + 1);
             }
             decide!(
                 self.sink,
