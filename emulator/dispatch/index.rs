@@ -173,22 +173,39 @@ impl<V> CiMap<V> {
 
     #[inline]
     fn short_slot(&self, b: &[u8]) -> Option<u32> {
+        self.short_word_slot(lower_word(tail_word_full(b)), b.len())
+    }
+
+    /// The slot of the short name whose lower-cased, zero-padded word is `word`.
+    #[inline(always)]
+    fn short_word_slot(&self, word: u64, len: usize) -> Option<u32> {
         if self.short.is_empty() {
             return None;
         }
-        let word = lower_word(tail_word_full(b));
         let mask = self.short.len() - 1;
-        let mut i = short_home(word, b.len(), mask);
+        let mut i = short_home(word, len, mask);
         loop {
             let s = self.short[i];
             if s.len == 0 {
                 return None;
             }
-            if s.word == word && s.len as usize == b.len() {
+            if s.word == word && s.len as usize == len {
                 return Some(s.item);
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// [`CiMap::get`] of `text[start..end]`, a short name's word read from `text` in place.
+    #[inline(always)]
+    pub(super) fn get_in(&self, text: &str, start: usize, end: usize) -> Option<&V> {
+        let len = end - start;
+        let slot = if (1..=8).contains(&len) {
+            self.short_word_slot(lower_word(word_at(text.as_bytes(), start) & keep(len)), len)
+        } else {
+            self.slot(text.get(start..end).unwrap_or_default())
+        };
+        slot.map(|i| &self.items[i as usize].1)
     }
 
     #[inline]
@@ -299,8 +316,8 @@ impl<V: Eq> Eq for CiMap<V> {}
 /// A tree of path segments with a case-insensitive child index, walked one URL at a time.
 ///
 /// A node's hash chains its parent's with its own segment, so the hash of every segment of a URL
-/// is known from the URL alone: [`SegTree::path`] loads every level's slot and node at once (the
-/// loads do not wait on one another) and then checks that each node's parent is the one before.
+/// is known from the URL alone: [`SegTree::step`] computes the next level's hash without waiting
+/// for this level's node, so the probes of a URL's levels overlap.
 #[derive(Debug, Clone)]
 pub(super) struct SegTree<V> {
     nodes: Vec<SegNode<V>>,
@@ -346,7 +363,7 @@ struct SegNode<V> {
 /// The parent of a tree's roots.
 const NO_PARENT: u32 = u32::MAX;
 
-/// The most URL segments [`SegTree::path`] looks up at once.
+/// The most URL segments a batch of the walk holds (canonicalisation finds the first batch).
 pub(super) const MAX_LEVELS: usize = 8;
 
 /// A segment as the tree compares it, with its chained hash.
@@ -380,7 +397,6 @@ impl<'a> Key<'a> {
         }
         let b = text.as_bytes();
         // Zero-padded, as [`tail_word`] reads them: the bytes past the segment masked off.
-        let keep = |len: usize| if len >= 8 { u64::MAX } else { (1u64 << (8 * len)) - 1 };
         let mut words = [lower_word(word_at(b, start) & keep(n)), 0];
         let mut h = mix(start_state(parent_hash), words[0]);
         if n > 8 {
@@ -388,6 +404,16 @@ impl<'a> Key<'a> {
             h = mix(h, words[1]);
         }
         Key { hash: finish(mix(h, n as u64)), words, short: true, seg }
+    }
+}
+
+/// The mask of the first `len` bytes of a word (all of it from eight on).
+#[inline(always)]
+fn keep(len: usize) -> u64 {
+    if len >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * len)) - 1
     }
 }
 
@@ -459,52 +485,23 @@ impl<V> SegTree<V> {
         self.find(&Key::new(self.seed(parent), seg), Some(parent))
     }
 
-    /// The nodes of segments `seg(0)..seg(n)` below `from`, level by level, into `out`; how many
-    /// levels exist. At most [`MAX_LEVELS`] segments are looked up.
+    /// The chained hash of `node`, from which its children's are computed.
     #[inline]
-    pub(super) fn path(
-        &self,
-        from: u32,
-        text: &str,
-        seg: impl Fn(usize) -> (usize, usize),
-        n: usize,
-        out: &mut [u32; MAX_LEVELS],
-    ) -> usize {
-        let n = n.min(MAX_LEVELS);
-        let key = |h: u64, level: usize| {
-            let (start, end) = seg(level);
-            Key::at(h, text, start, end)
-        };
-        // Every level at once, trusting the chained hash: no probe waits on the one before.
-        let mut h = self.seed(from);
-        let mut leaf = !self.nodes[from as usize].has_children;
-        for (level, o) in out.iter_mut().enumerate().take(n) {
-            // Below a node without children nothing is probed (the check below finds it missing).
-            if leaf {
-                *o = NO_PARENT;
-                continue;
-            }
-            let key = key(h, level);
-            h = key.hash;
-            *o = self.find(&key, None).unwrap_or(NO_PARENT);
-            leaf = *o == NO_PARENT || !self.nodes[*o as usize].has_children;
+    pub(super) fn hash_of(&self, node: u32) -> u64 {
+        self.seed(node)
+    }
+
+    /// One level down: the child of `parent` named `text[start..end]`, given `h`, the chained
+    /// hash of `parent` ([`SegTree::hash_of`]), and the child's chained hash. Below a node
+    /// without children nothing is hashed or probed. The hash comes from the URL alone, so the
+    /// next level's probe need not wait for this one's node.
+    #[inline(always)]
+    pub(super) fn step(&self, parent: u32, h: u64, text: &str, start: usize, end: usize) -> (u64, Option<u32>) {
+        if !self.nodes[parent as usize].has_children {
+            return (h, None);
         }
-        // Then each node's parent must be the level before's.
-        let mut parent = from;
-        for (level, o) in out.iter_mut().enumerate().take(n) {
-            if !self.nodes[parent as usize].has_children {
-                return level;
-            }
-            if *o == NO_PARENT || self.nodes[*o as usize].parent != parent {
-                // Missing, or another node with the same hash tag and name: look again, parent checked.
-                match self.find(&key(self.seed(parent), level), Some(parent)) {
-                    Some(node) => *o = node,
-                    None => return level,
-                }
-            }
-            parent = *o;
-        }
-        n
+        let key = Key::at(h, text, start, end);
+        (key.hash, self.find(&key, Some(parent)))
     }
 
     /// The root node named `seg` (created if missing).
@@ -936,21 +933,24 @@ mod tests {
             (&["Site2", "App1", "a", "b", "c", "d", "e", "f", "g"], 2),
         ];
         for (segs, depth) in cases {
-            let mut out = [0; MAX_LEVELS];
             let (text, spans) = joined(segs);
-            let got = t.path(root, &text, |i| spans[i], segs.len(), &mut out);
-            assert_eq!(got, depth, "{segs:?}");
+            let (mut h, mut at, mut out) = (t.hash_of(root), Some(root), Vec::new());
+            for &(start, end) in &spans {
+                let Some(parent) = at else { break };
+                (h, at) = t.step(parent, h, &text, start, end);
+                out.extend(at);
+            }
+            assert_eq!(out.len(), depth, "{segs:?}");
             let mut node = root;
             for (level, seg) in segs.iter().take(depth).enumerate() {
                 node = t.child(node, seg).expect("child by child agrees");
                 assert_eq!(out[level], node, "{segs:?} level {level}");
             }
+            if depth == segs.len() {
+                assert_eq!(h, t.hash_of(node), "{segs:?}: the chained hash is the last node's");
+            }
             assert!(segs.get(depth).is_none_or(|s| t.child(node, s).is_none()), "{segs:?} stops where child does");
         }
-        let mut out = [0; MAX_LEVELS];
-        let (text, spans) = joined(&["site2", "App1"]);
-        let at = t.path(root, &text, |i| spans[i], 2, &mut out);
-        assert_eq!(t.value(out[at - 1]).map(String::as_str), Some("Site2/App1"));
     }
 
     #[test]

@@ -753,30 +753,27 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         let view = self.view;
         let text: &str = &url.text;
         let (mut key, mut key_end) = (view.root_key(site), 0);
-        // The node reached so far, while the URL is still on the key tree.
-        let mut node = Some(site.node);
+        // The node reached so far while the URL is still on the key tree, and its chained hash.
+        let tree = &view.keys;
+        let (mut node, mut h) = (Some(site.node), tree.hash_of(site.node));
         let mut start = 1;
         // The first segments as canonicalisation found them, if it did.
         let mut known = url.spans.then_some(&self.spans);
-        // Up to MAX_LEVELS segments at a time: their keys are looked up at once.
         while start < text.len() {
             let mut scanned = Spans::default();
-            let Spans { at: spans, n, next } = match known.take() {
+            let spans = match known.take() {
                 Some(spans) => spans,
                 None => {
                     (scanned.n, scanned.next) = scan_spans(text.as_bytes(), start, &mut scanned.at);
                     &scanned
                 }
             };
-            let (n, spans) = (*n, spans);
-            start = *next;
-            let mut nodes = [0; MAX_LEVELS];
-            let span = |level: usize| (spans[level].start as usize, spans[level].end as usize);
-            let depth = node.map_or(0, |from| view.key_nodes(from, text, span, n, &mut nodes));
-            for (level, s) in spans[..n].iter().enumerate() {
+            start = spans.next;
+            for s in &spans.at[..spans.n] {
                 let end = s.end as usize;
-                if level < depth {
-                    if let Some(k) = view.node_key(nodes[level]) {
+                if let Some(parent) = node {
+                    (h, node) = tree.step(parent, h, text, s.start as usize, end);
+                    if let Some(k) = node.and_then(|n| view.node_key(n)) {
                         (key, key_end) = (k, end);
                     }
                 }
@@ -785,14 +782,13 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                 let dot = s.dot as usize;
                 if scripts && dot != 0 && name_end - dot > 1 {
                     let maps = &key.maps;
-                    let found = maps.get(&text[dot..name_end]).or_else(|| if dotstar { maps.dotstar() } else { None });
+                    let found = maps.get_in(text, dot, name_end).or_else(|| if dotstar { maps.dotstar() } else { None });
                     if let Some(mapped) = found {
                         let script = Some((mapped, end, s.semi != 0));
                         return Found { script, key, key_end, upto: end, last: s.start as usize };
                     }
                 }
             }
-            node = (depth == n && n > 0).then(|| nodes[n - 1]).or(node.filter(|_| n == 0));
         }
         let last = url.last().map_or(url.end(), |(_, at)| at);
         Found { script: None, key, key_end, upto: url.end(), last }

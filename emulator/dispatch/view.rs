@@ -11,7 +11,7 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 
 use super::canon::{HttpSysParams, HTTP_PARAMETERS_KEY};
-use super::index::{ci_hash, folder_state, CiHash, CiMap, Files, PathQuery, SegTree, MAX_LEVELS};
+use super::index::{ci_hash, folder_state, CiHash, CiMap, Files, PathQuery, SegTree};
 use super::{Decision, HeaderText};
 use crate::edition::Edition;
 use crate::machine::Machine;
@@ -205,6 +205,12 @@ impl Maps {
     #[inline]
     pub fn get(&self, ext: &str) -> Option<&Mapped> {
         self.by_ext.get(ext)
+    }
+
+    /// [`Maps::get`] of the extension `text[start..end]`.
+    #[inline]
+    pub(super) fn get_in(&self, text: &str, start: usize, end: usize) -> Option<&Mapped> {
+        self.by_ext.get_in(text, start, end)
     }
 
     /// The first `.*` entry (SM-06).
@@ -1133,20 +1139,6 @@ impl View {
     #[inline]
     pub(super) fn root_key(&self, site: &SiteView) -> &KeyView {
         self.keys.value(site.node).expect("every site's ROOT is compiled")
-    }
-
-    /// The tree nodes of URL segments `text[seg(0)]..text[seg(n)]` below node `from` (a site's ROOT to start), as deep
-    /// as they exist, into `out` (REQ-06, MB-15); how many levels exist.
-    #[inline]
-    pub(super) fn key_nodes(
-        &self,
-        from: u32,
-        text: &str,
-        seg: impl Fn(usize) -> (usize, usize),
-        n: usize,
-        out: &mut [u32; MAX_LEVELS],
-    ) -> usize {
-        self.keys.path(from, text, seg, n, out)
     }
 
     /// The key at a tree node, when the node is a key (not only a segment on the way to one).
