@@ -760,10 +760,11 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         // The first segments as canonicalisation found them, if it did.
         let mut known = url.spans.then_some(&self.spans);
         while start < text.len() {
-            let mut scanned = Spans::default();
+            let mut scanned;
             let spans = match known.take() {
                 Some(spans) => spans,
                 None => {
+                    scanned = Spans::default();
                     (scanned.n, scanned.next) = scan_spans(text.as_bytes(), start, &mut scanned.at);
                     &scanned
                 }
