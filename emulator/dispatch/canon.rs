@@ -25,7 +25,7 @@
 
 use std::borrow::Cow;
 
-use super::index::{word_at, MAX_LEVELS};
+use super::index::MAX_LEVELS;
 use super::{decide, Decision, Sink};
 use crate::rules::RuleId;
 
@@ -228,59 +228,51 @@ fn already_canonical<'a>(raw: &'a str, spans: &mut Spans) -> Option<(&'a str, Sh
     if bytes.first() != Some(&b'/') {
         return None;
     }
-    let end = raw.find('?').unwrap_or(bytes.len());
-    let path = &bytes[..end];
-    // Every byte's class at once, without a branch per byte; then only `/`, `.` and `;` are visited.
-    let seen = path[1..].iter().fold(0, |seen, &b| seen | CLASS[usize::from(b)]);
-    if seen & BAD != 0 || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
-        return None;
-    }
-    let dot_segment = |s: &[u8]| s == b"." || s == b"..";
-    let mut shape = Shape { suspect: seen & COLON != 0, ..Shape::default() };
+    let mut end = bytes.len();
     let mut seg = Span { start: 1, ..Span::default() };
+    let mut shape = Shape::default();
     let mut slashes = 0;
+    let mut seen = 0u8;
+    let dot_segment = |s: &[u8]| s == b"." || s == b"..";
     spans.n = 0;
     let mut i = 1;
-    while i < end && seen & (SLASH | DOT | SEMI) != 0 {
-        let w = word_at(path, i);
-        let slash = eq_bytes(w, b'/');
-        let semi = if seen & SEMI != 0 { eq_bytes(w, b';') } else { 0 };
-        let mut events = slash | semi | eq_bytes(w, b'.');
-        while events != 0 {
-            let bit = events & events.wrapping_neg();
-            events ^= bit;
-            let at = i + bit.trailing_zeros() as usize / 8;
-            if slash & bit == 0 {
-                if seg.semi == 0 {
-                    if semi & bit != 0 {
-                        seg.semi = at as u32;
-                    } else {
-                        seg.dot = at as u32;
-                    }
+    while i < bytes.len() {
+        let class = CLASS[usize::from(bytes[i])];
+        seen |= class;
+        if class & (SLASH | QUERY | SEMI | DOT) != 0 {
+            if class == QUERY {
+                end = i;
+                break;
+            }
+            if class == SLASH {
+                let start = seg.start as usize;
+                if dot_segment(&bytes[start..i]) {
+                    return None;
                 }
-                continue;
+                let prev = bytes[i - 1];
+                shape.longest = shape.longest.max(i - start);
+                shape.empty_segment |= prev == b'/';
+                shape.suspect |= matches!(prev, b'.' | b' ');
+                slashes += 1;
+                if i > start && spans.n < MAX_LEVELS {
+                    spans.at[spans.n] = Span { end: i as u32, ..seg };
+                    spans.n += 1;
+                    spans.next = i + 1;
+                }
+                seg = Span { start: i as u32 + 1, ..Span::default() };
+            } else if seg.semi == 0 {
+                if class & SEMI != 0 {
+                    seg.semi = i as u32;
+                } else {
+                    seg.dot = i as u32;
+                }
             }
-            let start = seg.start as usize;
-            if dot_segment(&path[start..at]) {
-                return None;
-            }
-            let prev = path[at - 1];
-            shape.longest = shape.longest.max(at - start);
-            shape.empty_segment |= prev == b'/';
-            shape.suspect |= matches!(prev, b'.' | b' ');
-            slashes += 1;
-            if at > start && spans.n < MAX_LEVELS {
-                spans.at[spans.n] = Span { end: at as u32, ..seg };
-                spans.n += 1;
-                spans.next = at + 1;
-            }
-            seg = Span { start: at as u32 + 1, ..Span::default() };
         }
-        i += 8;
+        i += 1;
     }
     let start = seg.start as usize;
     let prev = bytes[end - 1];
-    if dot_segment(&path[start..]) {
+    if seen & BAD != 0 || dot_segment(&bytes[start..end]) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
         return None;
     }
     if spans.n < MAX_LEVELS {
@@ -290,6 +282,7 @@ fn already_canonical<'a>(raw: &'a str, spans: &mut Spans) -> Option<(&'a str, Sh
         }
         spans.next = end + 1;
     }
+    shape.suspect |= seen & COLON != 0;
     shape.longest = shape.longest.max(end - start);
     shape.suspect |= matches!(prev, b'.' | b' ');
     let trailing = end > 1 && prev == b'/';
