@@ -411,7 +411,7 @@ pub fn target_host(raw_target: &str) -> Option<&str> {
 }
 
 /// Refuses a target over MaxFieldLength or MaxRequestBytes (REQ-02).
-#[inline]
+#[inline(always)]
 fn check_target_length(raw: &str, params: &HttpSysParams) -> Result<(), Rejection> {
     if raw.len() <= params.max_field_length.min(params.max_request_bytes) {
         return Ok(());

@@ -373,6 +373,9 @@ struct Key<'a> {
     words: [u64; 2],
     /// At most [`SHORT`] bytes long (`words` holds it).
     short: bool,
+    /// Its length in bytes.
+    len: usize,
+    /// The segment itself, when it is longer than [`SHORT`] bytes.
     seg: &'a str,
 }
 
@@ -386,14 +389,15 @@ impl<'a> Key<'a> {
     /// The key of segment `text[start..end]`, its words read from `text` in place.
     #[inline(always)]
     fn at(parent_hash: u64, text: &'a str, start: usize, end: usize) -> Key<'a> {
-        let seg = text.get(start..end).unwrap_or_default();
-        let n = seg.len();
+        let n = end.saturating_sub(start);
         if n > SHORT {
-            return Key { hash: finish(feed(start_state(parent_hash), seg.as_bytes())), words: [0; 2], short: false, seg };
+            let seg = text.get(start..end).unwrap_or_default();
+            let hash = finish(feed(start_state(parent_hash), seg.as_bytes()));
+            return Key { hash, words: [0; 2], short: false, len: n, seg };
         }
         if n == 0 {
             // An empty segment mixes no word, as [`feed`] does.
-            return Key { hash: finish(mix(start_state(parent_hash), 0)), words: [0; 2], short: true, seg };
+            return Key { hash: finish(mix(start_state(parent_hash), 0)), words: [0; 2], short: true, len: 0, seg: "" };
         }
         let b = text.as_bytes();
         // Zero-padded, as [`tail_word`] reads them: the bytes past the segment masked off.
@@ -403,7 +407,7 @@ impl<'a> Key<'a> {
             words[1] = lower_word(word_at(b, start + 8) & keep(n - 8));
             h = mix(h, words[1]);
         }
-        Key { hash: finish(mix(h, n as u64)), words, short: true, seg }
+        Key { hash: finish(mix(h, n as u64)), words, short: true, len: n, seg: "" }
     }
 }
 
@@ -445,7 +449,7 @@ impl<V> SegTree<V> {
     #[inline(always)]
     fn node_matches(&self, n: &SegNode<V>, key: &Key<'_>) -> bool {
         if key.short {
-            usize::from(n.len) == key.seg.len() && n.words == key.words
+            usize::from(n.len) == key.len && n.words == key.words
         } else {
             n.len == LONG && self.long[n.words[0] as usize].eq_ignore_ascii_case(key.seg)
         }

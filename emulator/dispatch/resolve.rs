@@ -244,6 +244,7 @@ struct UrlPath<'r> {
 
 impl<'r> UrlPath<'r> {
     /// The path of a canonical URL, borrowed unless it has empty segments to drop.
+    #[inline]
     fn new(path: Cow<'r, str>, shape: Option<Shape>) -> UrlPath<'r> {
         let empty = path.bytes().all(|b| b == b'/');
         let slash = path.ends_with('/') && !empty;
@@ -395,7 +396,12 @@ struct Found<'v> {
 }
 
 /// Splits an absolute request target (`http://host/x`) into its host and path.
+#[inline]
 fn split_absolute(url: &str) -> (Option<&str>, &str) {
+    // Most targets are origin form: no scheme to compare.
+    if url.starts_with('/') {
+        return (None, url);
+    }
     for scheme in ["http://", "https://"] {
         if url.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme)) {
             let rest = &url[scheme.len()..];
