@@ -317,29 +317,40 @@ impl<V: Eq> Eq for CiMap<V> {}
 ///
 /// A node's hash chains its parent's with its own segment, so the hash of every segment of a URL
 /// is known from the URL alone: [`SegTree::step`] computes the next level's hash without waiting
-/// for this level's node, so the probes of a URL's levels overlap.
+/// for this level's node, so the probes of a URL's levels overlap. A node's value lives in its
+/// slot, so reaching it waits on the slot alone (the node is read to check the name meanwhile).
 #[derive(Debug, Clone)]
 pub(super) struct SegTree<V> {
-    nodes: Vec<SegNode<V>>,
+    nodes: Vec<SegNode>,
     /// Each node's chained hash (its parent's, then its segment).
     hashes: Vec<u64>,
     /// Open addressing over `hashes`: a power of two long, at most half full.
-    slots: Box<[Slot]>,
+    slots: Box<[Slot<V>]>,
+    /// Where each node's slot is.
+    slot_of: Vec<u32>,
     /// Segments longer than [`SHORT`] bytes, as written.
     long: Vec<Box<str>>,
 }
 
 impl<V> Default for SegTree<V> {
     fn default() -> Self {
-        SegTree { nodes: Vec::new(), hashes: Vec::new(), slots: Box::default(), long: Vec::new() }
+        SegTree { nodes: Vec::new(), hashes: Vec::new(), slots: Box::default(), slot_of: Vec::new(), long: Vec::new() }
     }
 }
 
-/// A slot of the child index: the top half of the node's hash, and the node plus one (0: free).
-#[derive(Debug, Clone, Copy, Default)]
-struct Slot {
+/// A slot of the child index: the top half of the node's hash, the node plus one (0: free), and
+/// the node's value.
+#[derive(Debug, Clone)]
+struct Slot<V> {
     tag: u32,
     node: u32,
+    value: Option<V>,
+}
+
+impl<V> Default for Slot<V> {
+    fn default() -> Self {
+        Slot { tag: 0, node: 0, value: None }
+    }
 }
 
 /// How long a segment a node holds in itself, lower-cased.
@@ -350,10 +361,9 @@ const LONG: u8 = u8::MAX;
 /// One node: 32 bytes, aligned so that reading one never touches two cache lines.
 #[derive(Debug, Clone)]
 #[repr(C, align(32))]
-struct SegNode<V> {
+struct SegNode {
     /// The segment lower-cased into words (zero-padded), or its index in `long`.
     words: [u64; 2],
-    value: Option<V>,
     parent: u32,
     len: u8,
     /// Some node has this one as its parent.
@@ -447,7 +457,7 @@ impl<V> SegTree<V> {
     }
 
     #[inline(always)]
-    fn node_matches(&self, n: &SegNode<V>, key: &Key<'_>) -> bool {
+    fn node_matches(&self, n: &SegNode, key: &Key<'_>) -> bool {
         if key.short {
             usize::from(n.len) == key.len && n.words == key.words
         } else {
@@ -455,9 +465,9 @@ impl<V> SegTree<V> {
         }
     }
 
-    /// The node whose slot tag and segment match `key`, under `parent` when given.
+    /// The slot of the node whose tag and segment match `key`, under `parent` when given.
     #[inline(always)]
-    fn find(&self, key: &Key<'_>, parent: Option<u32>) -> Option<u32> {
+    fn find(&self, key: &Key<'_>, parent: Option<u32>) -> Option<&Slot<V>> {
         if self.slots.is_empty() {
             return None;
         }
@@ -465,15 +475,14 @@ impl<V> SegTree<V> {
         let tag = (key.hash >> 32) as u32;
         let mut i = key.hash as usize & mask;
         loop {
-            let s = self.slots[i];
+            let s = &self.slots[i];
             if s.node == 0 {
                 return None;
             }
             if s.tag == tag {
-                let at = s.node - 1;
-                let n = &self.nodes[at as usize];
+                let n = &self.nodes[s.node as usize - 1];
                 if parent.is_none_or(|p| n.parent == p) && self.node_matches(n, key) {
-                    return Some(at);
+                    return Some(s);
                 }
             }
             i = (i + 1) & mask;
@@ -486,7 +495,7 @@ impl<V> SegTree<V> {
         if parent != NO_PARENT && !self.nodes[parent as usize].has_children {
             return None;
         }
-        self.find(&Key::new(self.seed(parent), seg), Some(parent))
+        self.find(&Key::new(self.seed(parent), seg), Some(parent)).map(|s| s.node - 1)
     }
 
     /// The chained hash of `node`, from which its children's are computed.
@@ -498,14 +507,20 @@ impl<V> SegTree<V> {
     /// One level down: the child of `parent` named `text[start..end]`, given `h`, the chained
     /// hash of `parent` ([`SegTree::hash_of`]), and the child's chained hash. Below a node
     /// without children nothing is hashed or probed. The hash comes from the URL alone, so the
-    /// next level's probe need not wait for this one's node.
+    /// next level's probe need not wait for this one's node. The child comes with its value.
     #[inline(always)]
-    pub(super) fn step(&self, parent: u32, h: u64, text: &str, start: usize, end: usize) -> (u64, Option<u32>) {
+    pub(super) fn step(
+        &self,
+        parent: u32,
+        h: u64,
+        text: &str,
+        (start, end): (usize, usize),
+    ) -> (u64, Option<(u32, Option<&V>)>) {
         if !self.nodes[parent as usize].has_children {
             return (h, None);
         }
         let key = Key::at(h, text, start, end);
-        (key.hash, self.find(&key, Some(parent)))
+        (key.hash, self.find(&key, Some(parent)).map(|s| (s.node - 1, s.value.as_ref())))
     }
 
     /// The root node named `seg` (created if missing).
@@ -527,57 +542,64 @@ impl<V> SegTree<V> {
             self.long.push(seg.into());
             ([self.long.len() as u64 - 1, 0], LONG)
         };
-        self.nodes.push(SegNode { words, value: None, parent, len, has_children: false });
+        self.nodes.push(SegNode { words, parent, len, has_children: false });
         self.hashes.push(key.hash);
+        self.slot_of.push(0);
         if let Some(p) = self.nodes.get_mut(parent as usize) {
             p.has_children = true;
         }
         if self.nodes.len() * 2 > self.slots.len() {
             self.rebuild();
         } else {
-            Self::place(&mut self.slots, key.hash, i);
+            self.slot_of[i as usize] = Self::place(&mut self.slots, key.hash, i, None);
         }
         i
     }
 
-    /// Puts node `node` with chained hash `hash` in the first free slot from its home.
-    fn place(slots: &mut [Slot], hash: u64, node: u32) {
+    /// Puts node `node` with chained hash `hash` and its value in the first free slot from its
+    /// home; where.
+    fn place(slots: &mut [Slot<V>], hash: u64, node: u32, value: Option<V>) -> u32 {
         let mask = slots.len() - 1;
         let mut i = hash as usize & mask;
         while slots[i].node != 0 {
             i = (i + 1) & mask;
         }
-        slots[i] = Slot { tag: (hash >> 32) as u32, node: node + 1 };
+        slots[i] = Slot { tag: (hash >> 32) as u32, node: node + 1, value };
+        i as u32
     }
 
     /// Grows the slots to three per node or more (at least 16) and places every node again.
     fn rebuild(&mut self) {
-        let mut slots = vec![Slot::default(); (self.nodes.len() * 3).next_power_of_two().max(16)].into_boxed_slice();
+        let size = (self.nodes.len() * 3).next_power_of_two().max(16);
+        let mut slots: Box<[Slot<V>]> = (0..size).map(|_| Slot::default()).collect();
         for (i, &h) in self.hashes.iter().enumerate() {
-            Self::place(&mut slots, h, i as u32);
+            // A node just pushed has no slot yet (nor a value).
+            let old = self.slots.get_mut(self.slot_of[i] as usize).filter(|s| s.node as usize == i + 1);
+            let value = old.and_then(|s| s.value.take());
+            self.slot_of[i] = Self::place(&mut slots, h, i as u32, value);
         }
         self.slots = slots;
     }
 
     /// Sets the value of a node.
     pub(super) fn set(&mut self, node: u32, value: V) {
-        self.nodes[node as usize].value = Some(value);
+        self.slots[self.slot_of[node as usize] as usize].value = Some(value);
     }
 
     /// The value of a node, if it has one.
     #[inline]
     pub(super) fn value(&self, node: u32) -> Option<&V> {
-        self.nodes[node as usize].value.as_ref()
+        self.slots[self.slot_of[node as usize] as usize].value.as_ref()
     }
 
     /// Every value, in insertion order.
     pub(super) fn values(&self) -> impl Iterator<Item = &V> {
-        self.nodes.iter().filter_map(|n| n.value.as_ref())
+        self.slot_of.iter().filter_map(|&s| self.slots[s as usize].value.as_ref())
     }
 
     /// How many values the tree holds.
     pub(super) fn len(&self) -> usize {
-        self.nodes.iter().filter(|n| n.value.is_some()).count()
+        self.slots.iter().filter(|s| s.value.is_some()).count()
     }
 
     /// How many nodes the tree has, with a value or without.
@@ -596,7 +618,7 @@ impl<V> SegTree<V> {
                 below[i] = true;
             }
             if below[i] {
-                self.nodes[i].value = None;
+                self.slots[self.slot_of[i] as usize].value = None;
             }
         }
     }
@@ -941,7 +963,12 @@ mod tests {
             let (mut h, mut at, mut out) = (t.hash_of(root), Some(root), Vec::new());
             for &(start, end) in &spans {
                 let Some(parent) = at else { break };
-                (h, at) = t.step(parent, h, &text, start, end);
+                (h, at) = match t.step(parent, h, &text, (start, end)) {
+                    (h, found) => (h, found.map(|(n, v)| {
+                        assert_eq!(v, t.value(n), "the slot's value is the node's");
+                        n
+                    })),
+                };
                 out.extend(at);
             }
             assert_eq!(out.len(), depth, "{segs:?}");

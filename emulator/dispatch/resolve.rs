@@ -779,9 +779,11 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             for s in &spans.at[..spans.n] {
                 let end = s.end as usize;
                 if let Some(parent) = node {
-                    (h, node) = tree.step(parent, h, text, s.start as usize, end);
-                    if let Some(k) = node.and_then(|n| view.node_key(n)) {
-                        (key, key_end) = (k, end);
+                    let found;
+                    (h, found) = tree.step(parent, h, text, (s.start as usize, end));
+                    node = found.map(|(n, _)| n);
+                    if let Some(k) = found.and_then(|(_, k)| k) {
+                        (key, key_end) = (&**k, end);
                     }
                 }
                 // The extension: from the last dot before the first `;` (SM-10).

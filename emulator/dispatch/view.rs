@@ -1141,12 +1141,6 @@ impl View {
         self.keys.value(site.node).expect("every site's ROOT is compiled")
     }
 
-    /// The key at a tree node, when the node is a key (not only a segment on the way to one).
-    #[inline]
-    pub(super) fn node_key(&self, node: u32) -> Option<&KeyView> {
-        self.keys.value(node).map(|k| &**k)
-    }
-
     /// The application pool named `name` (IIS 6), if its key exists.
     pub fn pool(&self, name: &str) -> Option<&PoolView> {
         self.pools.get(name)
