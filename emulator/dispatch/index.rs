@@ -939,7 +939,13 @@ mod tests {
         let root = t.root("1");
         let long = "A-Segment-Longer-Than-Sixteen-Bytes";
         // Same names under different parents, a long segment, a node without a value.
-        for path in [&["Site1", "App1"][..], &["Site2", "App1"], &["Site2", long, "x"], &["Site3"], &["S4", "Fourteen-Bytes", "x"]] {
+        for path in [
+            &["Site1", "App1"][..],
+            &["Site2", "App1"],
+            &["Site2", long, "x"],
+            &["Site3"],
+            &["S4", "Fourteen-Bytes", "x"],
+        ] {
             let mut node = root;
             for seg in path {
                 node = t.child_or_new(node, seg);
@@ -964,10 +970,13 @@ mod tests {
             for &(start, end) in &spans {
                 let Some(parent) = at else { break };
                 (h, at) = match t.step(parent, h, &text, (start, end)) {
-                    (h, found) => (h, found.map(|(n, v)| {
-                        assert_eq!(v, t.value(n), "the slot's value is the node's");
-                        n
-                    })),
+                    (h, found) => (
+                        h,
+                        found.map(|(n, v)| {
+                            assert_eq!(v, t.value(n), "the slot's value is the node's");
+                            n
+                        }),
+                    ),
                 };
                 out.extend(at);
             }

@@ -809,7 +809,8 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                 let dot = s.dot as usize;
                 if scripts && dot != 0 && name_end - dot > 1 {
                     let maps = &key.maps;
-                    let found = maps.get_in(text, dot, name_end).or_else(|| if dotstar { maps.dotstar() } else { None });
+                    let found =
+                        maps.get_in(text, dot, name_end).or_else(|| if dotstar { maps.dotstar() } else { None });
                     if let Some(mapped) = found {
                         let script = Some((mapped, end, s.semi != 0));
                         return Found { script, key, key_end, upto: end, last: s.start as usize };
@@ -1113,7 +1114,11 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                 decide!(self.sink, &["REQ-08"], "default document {doc} in {full}");
                 self.default_doc = true;
                 let text = format!("{}/{doc}", full.trim_end_matches('/'));
-                return self.resolve_path(site, UrlPath { text: Cow::Owned(text), slash: false, spans: false }, depth + 1);
+                return self.resolve_path(
+                    site,
+                    UrlPath { text: Cow::Owned(text), slash: false, spans: false },
+                    depth + 1,
+                );
             }
             decide!(
                 self.sink,
@@ -1252,7 +1257,8 @@ mod tests {
         }
         for b in 0..=255u8 {
             let word = u64::from_le_bytes([b, 0, b'/', b ^ 0x80, 0xff, b, 0x7f, b.wrapping_add(1)]);
-            let want: u64 = word.to_le_bytes().iter().enumerate().filter(|(_, x)| **x == b).map(|(i, _)| 0x80 << (8 * i)).sum();
+            let want: u64 =
+                word.to_le_bytes().iter().enumerate().filter(|(_, x)| **x == b).map(|(i, _)| 0x80 << (8 * i)).sum();
             assert_eq!(eq_bytes(word, b), want, "byte {b:#x}");
         }
     }
