@@ -969,15 +969,12 @@ mod tests {
             let (mut h, mut at, mut out) = (t.hash_of(root), Some(root), Vec::new());
             for &(start, end) in &spans {
                 let Some(parent) = at else { break };
-                (h, at) = match t.step(parent, h, &text, (start, end)) {
-                    (h, found) => (
-                        h,
-                        found.map(|(n, v)| {
-                            assert_eq!(v, t.value(n), "the slot's value is the node's");
-                            n
-                        }),
-                    ),
-                };
+                let found;
+                (h, found) = t.step(parent, h, &text, (start, end));
+                if let Some((n, v)) = found {
+                    assert_eq!(v, t.value(n), "the slot's value is the node's");
+                }
+                at = found.map(|(n, _)| n);
                 out.extend(at);
             }
             assert_eq!(out.len(), depth, "{segs:?}");
