@@ -1,7 +1,9 @@
 //! A whole request through the process model on a warm worker next to its resolution alone, on
 //! the same machine and URL, in one run: `serve/process_model` and `serve/resolve` on the serve
-//! path (`iisim serve`: no decision recorded), `serve/process_model_explain` and
-//! `serve/resolve_explain` with every decision recorded (scenarios, explain, transcripts).
+//! path (`iisim serve`: no decision recorded; the answer keeps the page as its parts),
+//! `serve/process_model_served` the same with the owned reply built (headers, body, target),
+//! `serve/process_model_explain` and `serve/resolve_explain` with every decision recorded
+//! (scenarios, explain, transcripts).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use iisim::dispatch::{resolve, resolve_fast, Decision, Discard, Request, View};
@@ -25,6 +27,15 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("serve");
     g.bench_function("resolve", |b| b.iter(|| resolve_fast(black_box(&view), black_box(&req)).status()));
     g.bench_function("process_model", |b| {
+        b.iter(|| {
+            // The world's view, checked against the machine's generation as every request is.
+            let v = process::view(&m, &mut w);
+            let status = process::answer::<Discard>(black_box(&m), black_box(&mut w), &v, black_box(&req), &load).status();
+            w.drain_effects();
+            status
+        })
+    });
+    g.bench_function("process_model_served", |b| {
         b.iter(|| {
             let s = process::serve_with::<Discard>(black_box(&m), black_box(&mut w), black_box(&req), &load);
             w.drain_effects();

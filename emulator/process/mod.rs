@@ -24,7 +24,7 @@ use crate::rules::RuleId;
 use crate::runtime::Version;
 use session::{SessionMode, Sessions};
 
-pub use serve::{prepare, prepare_with, serve, serve_prepared, serve_with, Load, Prepared, Served};
+pub use serve::{answer, prepare, prepare_with, serve, serve_prepared, serve_with, Answer, Load, Prepared, Served};
 
 /// What a process is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
