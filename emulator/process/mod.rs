@@ -77,6 +77,39 @@ struct Domain {
     mode: SessionMode,
     /// InProc session IDs.
     sessions: BTreeSet<String>,
+    /// The pages it has compiled.
+    pages: Pages,
+}
+
+/// The pages an AppDomain compiled, as of the machine's generation it compiled them in: ASP.NET
+/// keeps a compiled page until its files change, so a page it knows is neither a forbidden type
+/// nor missing (HDR-07, HDR-08) and its next request reads no file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Pages {
+    generation: u64,
+    /// Script URLs as requested (at most [`Pages::MAX`]: a page past them is checked each time).
+    known: BTreeSet<Box<str>>,
+}
+
+impl Pages {
+    /// How many script URLs an AppDomain remembers (case variants of one page count apart).
+    const MAX: usize = 1024;
+
+    /// Whether the page at `script_url` was compiled in generation `generation`.
+    fn knows(&self, generation: u64, script_url: &str) -> bool {
+        self.generation == generation && self.known.contains(script_url)
+    }
+
+    /// Notes that the page at `script_url` is compiled, in generation `generation`.
+    fn remember(&mut self, generation: u64, script_url: &str) {
+        if self.generation != generation {
+            self.generation = generation;
+            self.known.clear();
+        }
+        if self.known.len() < Pages::MAX {
+            self.known.insert(script_url.into());
+        }
+    }
 }
 
 /// What an `aspnet_isapi.dll` read when it loaded into a host process (PM5-05, KB-02).

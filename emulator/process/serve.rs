@@ -1039,8 +1039,15 @@ fn run_managed<S: Sink>(
             return;
         }
     }
-    let ext = extension_of(call.script_url);
-    if v.forbids_extension(ext) {
+    // A page the AppDomain compiled under this configuration is neither forbidden nor missing.
+    let generation = m.generation();
+    let compiled = w
+        .procs
+        .get(&pid)
+        .and_then(|p| p.domains.get(app_key))
+        .is_some_and(|d| d.version == v && d.pages.knows(generation, call.script_url));
+    let ext = if compiled { "" } else { extension_of(call.script_url) };
+    if !compiled && v.forbids_extension(ext) {
         decide::<S, _>(
             w,
             || format!("{} is a forbidden type: ASP.NET's HttpForbiddenHandler answers 403", ext.to_ascii_lowercase()),
@@ -1116,7 +1123,13 @@ fn run_managed<S: Sink>(
         if let Some(p) = w.procs.get_mut(&pid) {
             p.domains.insert(
                 app_key.to_string(),
-                Domain { app: call.app().to_string(), version: v, mode: wc.session, sessions: Default::default() },
+                Domain {
+                    app: call.app().to_string(),
+                    version: v,
+                    mode: wc.session,
+                    sessions: Default::default(),
+                    pages: Default::default(),
+                },
             );
         }
         let rules: &[RuleId] = match image {
@@ -1153,7 +1166,7 @@ fn run_managed<S: Sink>(
         headers
     };
     // A page, service or handler whose file is missing: the handler's own 404 (HDR-08).
-    if needs_file(call.script_url, v) && !call.landing.exists(call.view) {
+    if !compiled && needs_file(call.script_url, v) && !call.landing.exists(call.view) {
         decide::<S, _>(
             w,
             || format!("{} does not exist: ASP.NET {v} answers its own 404", call.landing.physical()),
@@ -1162,6 +1175,11 @@ fn run_managed<S: Sink>(
         s.reply = pages::not_found(&headers(), call.app_vpath(), call.script_url, v, versions());
         after_request::<S>(m, w, s, pid, call, v, load);
         return;
+    }
+    if !compiled {
+        if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(app_key)) {
+            d.pages.remember(generation, call.script_url);
+        }
     }
     // Session state (SES-01..08); cookieless, the ID comes from the URL (SES-10).
     let mut set_cookie = None;
@@ -1326,42 +1344,53 @@ fn session<S: Sink>(
             return Err("Unable to make the session state request to the session state server.".into());
         }
     }
-    let (id, fresh) = w.sessions.cookie(client);
-    let had = w.sessions.had(client, key);
-    let writer = if mode == SessionMode::InProc { None } else { w.sessions.writer(mode, app, &id) };
-    let found = match mode {
-        SessionMode::InProc => {
-            w.procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(&*id))
-        }
-        _ => {
-            let cross = m.policies().is(policy::SESSION_CROSS_RUNTIME_ITEMS, "keep");
-            w.sessions.find_oop(mode, app, &id, v, cross)
-        }
-    };
-    let elsewhere = mode == SessionMode::InProc
-        && !found
-        && w.procs.values().any(|p| p.pid != pid && p.domains.get(key).is_some_and(|d| d.sessions.contains(&*id)));
-    match mode {
-        SessionMode::InProc if !found => {
-            if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(key)) {
-                d.sessions.insert(id.to_string());
-            }
-        }
-        SessionMode::InProc => {}
-        _ => w.sessions.put_oop(mode, app, &id, v),
-    }
-    if !had {
-        w.sessions.remember(client, app);
-    }
-    if mode == SessionMode::StateServer {
-        state_timeout::<S>(m, w, duration);
-    }
-    let fate = if found {
-        SessionFate::Kept
-    } else if had {
-        SessionFate::Lost
+    // An InProc session the client holds, in this AppDomain: found by the ID the client holds,
+    // which is not copied, and nothing changes (the warm worker's usual case).
+    let inproc_kept = mode == SessionMode::InProc
+        && w.sessions.known(client, key).is_some_and(|(id, had)| {
+            had && w.procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(id))
+        });
+    let (fate, fresh, writer, elsewhere) = if inproc_kept {
+        (SessionFate::Kept, None, None, false)
     } else {
-        SessionFate::New
+        let (id, fresh) = w.sessions.cookie(client);
+        let had = w.sessions.had(client, key);
+        let writer = if mode == SessionMode::InProc { None } else { w.sessions.writer(mode, app, &id) };
+        let found = match mode {
+            SessionMode::InProc => {
+                w.procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(&*id))
+            }
+            _ => {
+                let cross = m.policies().is(policy::SESSION_CROSS_RUNTIME_ITEMS, "keep");
+                w.sessions.find_oop(mode, app, &id, v, cross)
+            }
+        };
+        let elsewhere = mode == SessionMode::InProc
+            && !found
+            && w.procs.values().any(|p| p.pid != pid && p.domains.get(key).is_some_and(|d| d.sessions.contains(&*id)));
+        match mode {
+            SessionMode::InProc if !found => {
+                if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(key)) {
+                    d.sessions.insert(id.to_string());
+                }
+            }
+            SessionMode::InProc => {}
+            _ => w.sessions.put_oop(mode, app, &id, v),
+        }
+        if !had {
+            w.sessions.remember(client, app);
+        }
+        if mode == SessionMode::StateServer {
+            state_timeout::<S>(m, w, duration);
+        }
+        let fate = if found {
+            SessionFate::Kept
+        } else if had {
+            SessionFate::Lost
+        } else {
+            SessionFate::New
+        };
+        (fate, fresh.then(|| id.to_string()), writer, elsewhere)
     };
     s.session = Some(fate);
     let cross_runtime = writer.is_some_and(|w| w != v);
@@ -1380,7 +1409,7 @@ fn session<S: Sink>(
         ""
     };
     decide::<S, _>(w, || format!("{client}'s {} session in {app}: {}{note}", mode.name(), fate.name()), rules);
-    Ok(fresh.then(|| id.to_string()))
+    Ok(fresh)
 }
 
 /// A StateServer request that keeps its connection longer than the service's SocketTimeout
