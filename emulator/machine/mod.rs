@@ -752,6 +752,8 @@ impl Machine {
 
     /// Registers, re-registers or (with `None`) deletes a service, recording what happened.
     pub fn set_service(&mut self, name: &str, service: Option<Service>, action: &str, rules: &[RuleId]) {
+        // Whether W3SVC serves is read once per generation (the serve path).
+        self.generation += 1;
         match service {
             Some(s) => self.services.insert(name.into(), s),
             None => self.services.remove(name),

@@ -218,6 +218,8 @@ pub struct World {
     gardens: BTreeMap<Version, u32>,
     sessions: Sessions,
     view: Option<(u64, Arc<View>)>,
+    /// Whether W3SVC serves, as of the machine's generation (see [`serving`]).
+    serving: Option<(u64, bool)>,
     warned: BTreeSet<String>,
     in_process: Option<Vec<String>>,
     view_notes: Vec<String>,
@@ -241,6 +243,7 @@ impl Default for World {
             gardens: BTreeMap::new(),
             sessions: Sessions::default(),
             view: None,
+            serving: None,
             warned: BTreeSet::new(),
             in_process: None,
             view_notes: Vec::new(),
@@ -787,6 +790,20 @@ fn w3svc_unloaded(w: &mut World, pid: u32) {
 pub fn web_running(m: &Machine, _w: &World) -> bool {
     // One truth: whether W3SVC serves is the W3SVC service's state on the machine (IIR-02).
     m.iis() == crate::machine::IisState::Installed && m.service("W3SVC").is_some_and(|s| s.running)
+}
+
+/// [`web_running`], read once per generation of the machine: every change to a service or to
+/// IIS's installation counts in it.
+pub(crate) fn serving(m: &Machine, w: &mut World) -> bool {
+    let generation = m.generation();
+    match w.serving {
+        Some((g, running)) if g == generation => running,
+        _ => {
+            let running = web_running(m, w);
+            w.serving = Some((generation, running));
+            running
+        }
+    }
 }
 
 /// Kills processes by PID or image name; returns how many died. A pool's worker that dies

@@ -12,7 +12,7 @@ use crate::rules::RuleId;
 use crate::runtime::{Bitness, Version};
 
 use super::session::{SessionFate, SessionMode};
-use super::{end, iis5_style, pages, start, view, web_running, worker_event, Domain, Ending, Role, World};
+use super::{end, iis5_style, pages, serving, start, view, worker_event, Domain, Ending, Role, World};
 
 /// What a request costs the process that runs it, and who sends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -147,6 +147,14 @@ impl Landing<'_> {
         }
     }
 
+    /// The application's key in lower case: the view has it on the serve path.
+    fn app_key(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Landing::Place(p) => (*p.key.app.key).into(),
+            Landing::Target(t) => t.app.to_ascii_lowercase().into(),
+        }
+    }
+
     fn pool(&self) -> &str {
         match self {
             Landing::Place(p) => &p.key.app.pool,
@@ -266,7 +274,7 @@ pub fn serve_with<S: Sink>(m: &Machine, w: &mut World, req: &Request, load: &Loa
 /// need (the serve path).
 pub fn answer<'a, S: Sink>(m: &Machine, w: &mut World, v: &'a View, req: &'a Request, load: &Load) -> Answer<'a> {
     let id = w.begin_request();
-    let mut a = if web_running(m, w) { run_prepared(m, w, prepare_with::<S>(m, v, req), load) } else { refused::<S>(w) };
+    let mut a = if serving(m, w) { run_prepared(m, w, prepare_with::<S>(m, v, req), load) } else { refused::<S>(w) };
     a.fate.id = id;
     a
 }
@@ -327,7 +335,7 @@ pub fn prepare_with<'a, S: Sink>(m: &Machine, v: &'a View, req: &'a Request) -> 
 /// any lock): the process model runs it as of the current virtual time. The answer borrows the
 /// view and the request, not the world.
 pub fn serve_prepared<'a, S: Sink>(m: &Machine, w: &mut World, p: Prepared<'a, S>, load: &Load) -> Answer<'a> {
-    if !web_running(m, w) {
+    if !serving(m, w) {
         return refused::<S>(w);
     }
     let id = w.begin_request();
@@ -1016,8 +1024,8 @@ fn run_managed<S: Sink>(
         return;
     }
     // The application's key, lower-cased once for the AppDomain, web.config and the session.
-    let mut lowered = Lowered::new();
-    let app_key = lowered.of(call.app());
+    let app_key = call.landing.app_key();
+    let app_key = &*app_key;
     let wc = m.web_config(app_key);
     // The versions an error page shows, read only when one is sent.
     let versions = || (m.file_version(v), m.file_version(v));
@@ -1226,31 +1234,6 @@ fn run_managed<S: Sink>(
         Landing::Target(_) => s.reply = page.render(call.base_headers, call.script_url, call.app_vpath()),
     }
     after_request::<S>(m, w, s, pid, call, v, load);
-}
-
-/// Text lower-cased into a buffer on the stack, or on the heap when it does not fit: the
-/// application's key a warm request finds its AppDomain, web.config and session by.
-struct Lowered {
-    buf: [u8; 128],
-    heap: String,
-}
-
-impl Lowered {
-    fn new() -> Lowered {
-        Lowered { buf: [0; 128], heap: String::new() }
-    }
-
-    /// `text` in ASCII lower case.
-    fn of<'s>(&'s mut self, text: &'s str) -> &'s str {
-        let Some(buf) = self.buf.get_mut(..text.len()) else {
-            self.heap = text.to_ascii_lowercase();
-            return &self.heap;
-        };
-        buf.copy_from_slice(text.as_bytes());
-        buf.make_ascii_lowercase();
-        // ASCII lower-casing keeps UTF-8 valid: the fallback is never taken.
-        std::str::from_utf8(buf).unwrap_or(text)
-    }
 }
 
 /// Whether the handler ASP.NET `v` picks for `script_url` serves a file (HDR-08): every one but
