@@ -807,6 +807,8 @@ impl Machine {
 
     /// Replaces application `app`'s web.config settings, recording `text` (SES-01).
     pub fn set_web_config(&mut self, app: &str, wc: WebConfig, text: String, rules: &[RuleId]) {
+        // An AppDomain keeps the web.config it read for this generation (the serve path).
+        self.generation += 1;
         self.web_configs.insert(app.to_ascii_lowercase(), wc);
         self.journal.record(Change::Process { text }, rules);
     }

@@ -77,37 +77,47 @@ struct Domain {
     mode: SessionMode,
     /// InProc session IDs.
     sessions: BTreeSet<String>,
-    /// The pages it has compiled.
-    pages: Pages,
+    /// What it read and compiled in the machine's current generation.
+    compiled: Compiled,
 }
 
-/// The pages an AppDomain compiled, as of the machine's generation it compiled them in: ASP.NET
-/// keeps a compiled page until its files change, so a page it knows is neither a forbidden type
-/// nor missing (HDR-07, HDR-08) and its next request reads no file.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-struct Pages {
+/// What an AppDomain read and compiled as of one generation of the machine: its web.config and
+/// the pages it compiled. ASP.NET keeps both until a file changes (the AppDomain restarts on a
+/// web.config change, a page recompiles when its file does), so a page it knows is neither a
+/// forbidden type nor missing (HDR-07, HDR-08) and its next request reads no file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Compiled {
     generation: u64,
-    /// Script URLs as requested (at most [`Pages::MAX`]: a page past them is checked each time).
-    known: BTreeSet<Box<str>>,
+    config: WebConfig,
+    /// Script URLs as requested (at most [`Compiled::MAX`]: a page past them is checked each time).
+    pages: BTreeSet<Box<str>>,
 }
 
-impl Pages {
+impl Compiled {
     /// How many script URLs an AppDomain remembers (case variants of one page count apart).
     const MAX: usize = 1024;
 
-    /// Whether the page at `script_url` was compiled in generation `generation`.
-    fn knows(&self, generation: u64, script_url: &str) -> bool {
-        self.generation == generation && self.known.contains(script_url)
+    fn new(generation: u64, config: WebConfig) -> Compiled {
+        Compiled { generation, config, pages: BTreeSet::new() }
     }
 
-    /// Notes that the page at `script_url` is compiled, in generation `generation`.
-    fn remember(&mut self, generation: u64, script_url: &str) {
+    /// The web.config read in generation `generation`, if that is when it was read.
+    fn config(&self, generation: u64) -> Option<WebConfig> {
+        (self.generation == generation).then_some(self.config)
+    }
+
+    /// Whether the page at `script_url` was compiled in generation `generation`.
+    fn knows(&self, generation: u64, script_url: &str) -> bool {
+        self.generation == generation && self.pages.contains(script_url)
+    }
+
+    /// Notes that the page at `script_url` is compiled with `config`, in generation `generation`.
+    fn remember(&mut self, generation: u64, config: WebConfig, script_url: &str) {
         if self.generation != generation {
-            self.generation = generation;
-            self.known.clear();
+            *self = Compiled::new(generation, config);
         }
-        if self.known.len() < Pages::MAX {
-            self.known.insert(script_url.into());
+        if self.pages.len() < Compiled::MAX {
+            self.pages.insert(script_url.into());
         }
     }
 }

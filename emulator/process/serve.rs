@@ -12,7 +12,7 @@ use crate::rules::RuleId;
 use crate::runtime::{Bitness, Version};
 
 use super::session::{SessionFate, SessionMode};
-use super::{end, iis5_style, pages, serving, start, view, worker_event, Domain, Ending, Role, World};
+use super::{end, iis5_style, pages, serving, start, view, worker_event, Compiled, Domain, Ending, Role, World};
 
 /// What a request costs the process that runs it, and who sends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -1026,7 +1026,17 @@ fn run_managed<S: Sink>(
     // The application's key, lower-cased once for the AppDomain, web.config and the session.
     let app_key = call.landing.app_key();
     let app_key = &*app_key;
-    let wc = m.web_config(app_key);
+    // The AppDomain, if it is up, with what it read and compiled in this generation.
+    let generation = m.generation();
+    let domain = w.procs.get(&pid).and_then(|p| p.domains.get(app_key));
+    let has_domain = domain.is_some();
+    let current = domain.filter(|d| d.version == v).map(|d| &d.compiled).filter(|c| c.generation == generation);
+    // A page the AppDomain compiled under this configuration is neither forbidden nor missing.
+    let compiled = current.is_some_and(|c| c.knows(generation, call.script_url));
+    let wc = match current.and_then(|c| c.config(generation)) {
+        Some(wc) => wc,
+        None => m.web_config(app_key),
+    };
     // The versions an error page shows, read only when one is sent.
     let versions = || (m.file_version(v), m.file_version(v));
     if let Some(target) = wc.target {
@@ -1047,13 +1057,6 @@ fn run_managed<S: Sink>(
             return;
         }
     }
-    // A page the AppDomain compiled under this configuration is neither forbidden nor missing.
-    let generation = m.generation();
-    let compiled = w
-        .procs
-        .get(&pid)
-        .and_then(|p| p.domains.get(app_key))
-        .is_some_and(|d| d.version == v && d.pages.knows(generation, call.script_url));
     let ext = if compiled { "" } else { extension_of(call.script_url) };
     if !compiled && v.forbids_extension(ext) {
         decide::<S, _>(
@@ -1126,7 +1129,6 @@ fn run_managed<S: Sink>(
         }
     }
     // The AppDomain.
-    let has_domain = w.procs.get(&pid).is_some_and(|p| p.domains.contains_key(app_key));
     if !has_domain {
         if let Some(p) = w.procs.get_mut(&pid) {
             p.domains.insert(
@@ -1136,7 +1138,7 @@ fn run_managed<S: Sink>(
                     version: v,
                     mode: wc.session,
                     sessions: Default::default(),
-                    pages: Default::default(),
+                    compiled: Compiled::new(generation, wc),
                 },
             );
         }
@@ -1186,7 +1188,7 @@ fn run_managed<S: Sink>(
     }
     if !compiled {
         if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(app_key)) {
-            d.pages.remember(generation, call.script_url);
+            d.compiled.remember(generation, wc, call.script_url);
         }
     }
     // Session state (SES-01..08); cookieless, the ID comes from the URL (SES-10).
