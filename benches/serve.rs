@@ -30,7 +30,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             // The world's view, checked against the machine's generation as every request is.
             let v = process::view(&m, &mut w);
-            let status = process::answer::<Discard>(black_box(&m), black_box(&mut w), &v, black_box(&req), &load).status();
+            let status =
+                process::answer::<Discard>(black_box(&m), black_box(&mut w), &v, black_box(&req), &load).status();
             w.drain_effects();
             status
         })

@@ -42,7 +42,8 @@ fn main() {
             }
             _ => {
                 let v = process::view(&m, &mut w);
-                let status = process::answer::<Discard>(black_box(&m), black_box(&mut w), &v, black_box(&req), &load).status();
+                let status =
+                    process::answer::<Discard>(black_box(&m), black_box(&mut w), &v, black_box(&req), &load).status();
                 w.drain_effects();
                 status
             }

@@ -959,15 +959,7 @@ fn state_service_version(m: &Machine) -> Option<Version> {
 
 /// Managed code runs in process `pid`: CLR ownership, the AppDomain, session state, the
 /// response, then the worker's limits.
-fn run_managed<S: Sink>(
-    m: &Machine,
-    w: &mut World,
-    s: &mut Fate,
-    pid: u32,
-    call: &Call<'_>,
-    v: Version,
-    load: &Load,
-) {
+fn run_managed<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, pid: u32, call: &Call<'_>, v: Version, load: &Load) {
     let (image, owner, already_refused) = match w.procs.get(&pid) {
         Some(p) => (p.role.image(), p.clr, p.refused.contains(&v)),
         None => return,
@@ -1049,7 +1041,7 @@ fn run_managed<S: Sink>(
             s.reply = pages::managed_error(
                 500,
                 call.base_headers,
-                &call.app_vpath(),
+                call.app_vpath(),
                 "Configuration Error",
                 load.local,
                 versions(),
@@ -1064,7 +1056,7 @@ fn run_managed<S: Sink>(
             || format!("{} is a forbidden type: ASP.NET's HttpForbiddenHandler answers 403", ext.to_ascii_lowercase()),
             &["HDR-07", "SEC-10"],
         );
-        s.reply = pages::forbidden(call.base_headers, &call.app_vpath(), load.local, versions());
+        s.reply = pages::forbidden(call.base_headers, call.app_vpath(), load.local, versions());
         return;
     }
     // The request queue: aspnet_wp's processModel (PM5-08); in worker mode w3wp.exe keeps
@@ -1198,8 +1190,7 @@ fn run_managed<S: Sink>(
         let token = |id: &str| if v.is_20_or_later() { format!("(S({id}))") } else { format!("({id})") };
         let Some(id) = s.url_session.clone() else {
             let id = w.sessions.issue();
-            let rest =
-                call.script_url.strip_prefix(call.app_vpath().trim_end_matches('/')).unwrap_or(call.script_url);
+            let rest = call.script_url.strip_prefix(call.app_vpath().trim_end_matches('/')).unwrap_or(call.script_url);
             let location = format!("{}/{}{rest}", call.app_vpath().trim_end_matches('/'), token(&id));
             decide::<S, _>(
                 w,
@@ -1292,7 +1283,7 @@ fn session<S: Sink>(
     load: &Load,
 ) -> Result<Option<String>, String> {
     let duration = load.duration;
-    let app = &*call.app();
+    let app = call.app();
     if mode == SessionMode::StateServer {
         let Some(sv) = state_service_version(m) else {
             decide::<S, _>(
