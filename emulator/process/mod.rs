@@ -102,11 +102,13 @@ impl Compiled {
     }
 
     /// The web.config read in generation `generation`, if that is when it was read.
+    #[inline]
     fn config(&self, generation: u64) -> Option<WebConfig> {
         (self.generation == generation).then_some(self.config)
     }
 
     /// Whether the page at `script_url` was compiled in generation `generation`.
+    #[inline]
     fn knows(&self, generation: u64, script_url: &str) -> bool {
         self.generation == generation && self.pages.contains(script_url)
     }
@@ -278,6 +280,7 @@ impl World {
     }
 
     /// Whether a pool is stopped, and why.
+    #[inline]
     pub fn pool_stopped(&self, pool: &str) -> Option<&str> {
         // Asked on every request in worker mode; the pools that ever ran are few.
         self.pools.iter().find(|(k, _)| k.eq_ignore_ascii_case(pool)).and_then(|(_, p)| p.stopped.as_deref())
@@ -388,6 +391,7 @@ impl World {
     }
 
     /// The pool's web-garden member `slot`, found without building its Role.
+    #[inline]
     fn find_w3wp(&self, pool: &str, slot: u32) -> Option<u32> {
         self.procs
             .values()
@@ -433,6 +437,7 @@ pub fn adopt_view(m: &Machine, w: &mut World, v: Arc<View>) {
 
 /// Whether IIS runs in IIS 5 style (IIS 5.x, or IIS 6 in IIS 5.0 isolation mode), as decided
 /// when W3SVC last started (PM6-01, PM6-03).
+#[inline]
 pub fn iis5_style(m: &Machine, w: &mut World) -> bool {
     if !m.edition().is_iis6() {
         return true;
@@ -804,6 +809,7 @@ pub fn web_running(m: &Machine, _w: &World) -> bool {
 
 /// [`web_running`], read once per generation of the machine: every change to a service or to
 /// IIS's installation counts in it.
+#[inline]
 pub(crate) fn serving(m: &Machine, w: &mut World) -> bool {
     let generation = m.generation();
     match w.serving {

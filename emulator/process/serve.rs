@@ -133,6 +133,7 @@ enum Landing<'a> {
 }
 
 impl Landing<'_> {
+    #[inline]
     fn app(&self) -> &str {
         match self {
             Landing::Place(p) => &p.key.app.path,
@@ -140,6 +141,7 @@ impl Landing<'_> {
         }
     }
 
+    #[inline]
     fn app_vpath(&self) -> &str {
         match self {
             Landing::Place(p) => &p.key.app.vpath,
@@ -148,6 +150,7 @@ impl Landing<'_> {
     }
 
     /// The application's key in lower case: the view has it on the serve path.
+    #[inline]
     fn app_key(&self) -> std::borrow::Cow<'_, str> {
         match self {
             Landing::Place(p) => (*p.key.app.key).into(),
@@ -155,6 +158,7 @@ impl Landing<'_> {
         }
     }
 
+    #[inline]
     fn pool(&self) -> &str {
         match self {
             Landing::Place(p) => &p.key.app.pool,
@@ -162,6 +166,7 @@ impl Landing<'_> {
         }
     }
 
+    #[inline]
     fn pool_settings(&self) -> Option<PoolView> {
         match self {
             Landing::Place(p) => p.key.app.pool_settings,
@@ -455,11 +460,13 @@ impl<'a> Call<'a> {
     }
 
     /// The application's key, as written.
+    #[inline]
     fn app(&self) -> &'a str {
         self.landing.app()
     }
 
     /// The application's virtual path.
+    #[inline]
     fn app_vpath(&self) -> &'a str {
         self.landing.app_vpath()
     }
@@ -474,6 +481,7 @@ fn run<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, handler: Handler<'_>, 
     }
 }
 
+#[inline]
 fn touch(m: &Machine, w: &mut World, pid: u32, s: &mut Fate) {
     let now = m.clock();
     if let Some(p) = w.procs.get_mut(&pid) {
@@ -650,6 +658,7 @@ fn w3wp<S: Sink>(m: &Machine, w: &mut World, pool: &str, settings: PoolView, loa
 }
 
 /// The garden member the next request goes to (policy `garden.routing`).
+#[inline]
 fn garden_slot(m: &Machine, w: &mut World, key: &str, size: u32, load: &Load) -> u32 {
     if size <= 1 {
         return 0;
@@ -1428,6 +1437,14 @@ enum Kind {
     Other,
 }
 
+/// The pool's name as w3wp.exe `pid` was started for it, for its recycle events.
+fn pool_of(w: &World, pid: u32) -> String {
+    match w.procs.get(&pid).map(|p| &p.role) {
+        Some(Role::W3wp(pool, _)) => pool.clone(),
+        _ => String::new(),
+    }
+}
+
 /// Accounting after a request, and the limits that recycle the process (PM5-07, PM6-05).
 fn after_request<S: Sink>(
     m: &Machine,
@@ -1501,11 +1518,6 @@ fn after_request<S: Sink>(
             }
         }
         Kind::W3wp => {
-            // The pool's name as the worker was started for it, for the recycle events.
-            let pool = match w.procs.get(&pid).map(|p| &p.role) {
-                Some(Role::W3wp(pool, _)) => pool.as_str(),
-                _ => "",
-            };
             if let Some(limit) = deadlock.filter(|d| load.duration >= *d) {
                 let dll = call.dll.to_ascii_lowercase();
                 decide::<S, _>(
@@ -1533,17 +1545,20 @@ fn after_request<S: Sink>(
                 return;
             }
             if let Some(limit) = p.limits.restart_requests.filter(|l| p.served >= *l) {
+                let pool = pool_of(w, pid);
                 w.log_event_to(m.clock(), "System", Level::Information, "W3SVC", 1075, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its allowed request limit."), &["PM6-05"]);
                 end(m, w, pid, &format!("PeriodicRestartRequests ({limit}) reached"), Ending::Clean, &["PM6-05"]);
                 return;
             }
             let kb = u64::from(p.memory_mb) * 1024;
             if let Some(limit) = p.limits.restart_memory_kb.filter(|l| kb >= *l) {
+                let pool = pool_of(w, pid);
                 w.log_event_to(m.clock(), "System", Level::Information, "W3SVC", 1077, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its virtual memory limit."), &["PM6-05"]);
                 end(m, w, pid, &format!("PeriodicRestartMemory ({limit} KB) reached"), Ending::Clean, &["PM6-05"]);
                 return;
             }
             if let Some(limit) = p.limits.restart_private_kb.filter(|l| kb >= *l) {
+                let pool = pool_of(w, pid);
                 w.log_event_to(m.clock(), "System", Level::Information, "W3SVC", 1117, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its private bytes memory limit."), &["PM6-05"]);
                 end(
                     m,

@@ -124,6 +124,7 @@ impl Sessions {
 
     /// The session ID the client holds, if any, and whether it has had a session in the
     /// application whose key is `app_key` (lower case) before: one lookup, nothing copied.
+    #[inline]
     pub fn known(&self, client: &str, app_key: &str) -> Option<(&str, bool)> {
         let c = self.clients.get(client)?;
         Some((c.cookie.as_deref()?, c.apps.contains(app_key)))
