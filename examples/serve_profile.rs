@@ -8,23 +8,16 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use iisim::dispatch::{resolve_fast, Decision, Discard, Request, View};
-use iisim::process::{self, Load, World};
+use iisim::dispatch::{resolve_fast, Decision, Discard};
+use iisim::process;
 
-const BOX: &str = include_str!("../tests/fixtures/warm_worker_box.toml");
+#[path = "../tests/common/warm_worker.rs"]
+mod warm_worker;
 
 fn main() {
     let rounds = std::env::args().nth(1).and_then(|a| a.parse::<usize>().ok()).unwrap_or(1_000_000);
     let which = std::env::args().nth(2).unwrap_or_else(|| "serve".into());
-    let (_, m, _) = iisim::scenario::load_str("box.toml", "box", BOX).expect("the bench box loads").run_to_end();
-    let req = Request::get("/shop/Default.aspx");
-    let view = View::compile(&m);
-    // A warm w3wp.exe: the CLR loaded, the AppDomain up, alice's InProc session kept.
-    let mut w = World::default();
-    process::boot(&m, &mut w);
-    let load = Load { client: Some("alice".into()), ..Default::default() };
-    process::serve(&m, &mut w, &req, &load);
-    w.drain_effects();
+    let (m, view, mut w, req, load) = warm_worker::warm_worker();
     let t = Instant::now();
     let mut sum = 0u64;
     for _ in 0..rounds {
