@@ -76,6 +76,8 @@ pub struct SiteView {
     pub root_physical: String,
     /// The site's ROOT in the key tree.
     pub(super) node: u32,
+    /// Effective MaxConnections of the site: HTTP.sys's limit on its connections (HTTP-03).
+    pub max_connections: u32,
 }
 
 /// Where a custom error's body comes from (REQ-13).
@@ -412,6 +414,8 @@ pub struct PoolView {
     pub max_processes: u32,
     /// Effective AppPoolIdentityType.
     pub identity_type: u32,
+    /// Effective AppPoolQueueLength: how many requests HTTP.sys queues for the pool (HTTP-03).
+    pub queue_length: u32,
 }
 
 /// Started sites' bindings by (port, IP, host): the first started site with a binding wins (REQ-04).
@@ -880,7 +884,17 @@ impl View {
             }
             let name = string(mb, &site_path, "ServerComment");
             let node = keys.root(&id.to_string());
-            sites.push(SiteView { id, name, bindings, started, root, root_physical: String::new(), node });
+            let max_connections = dword(mb, &site_path, "MaxConnections", u32::MAX);
+            sites.push(SiteView {
+                id,
+                name,
+                bindings,
+                started,
+                root,
+                root_physical: String::new(),
+                node,
+                max_connections,
+            });
         }
         let mut index = Bindings::default();
         let mut stopped = Vec::new();
@@ -941,6 +955,7 @@ impl View {
             let pool = PoolView {
                 max_processes: dword(mb, key.path(), "MaxProcesses", 0),
                 identity_type: dword(mb, key.path(), "AppPoolIdentityType", 0),
+                queue_length: dword(mb, key.path(), "AppPoolQueueLength", 1000),
             };
             pools.insert_first(name, pool);
         }

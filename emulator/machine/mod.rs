@@ -164,6 +164,10 @@ impl Machine {
         if config.edition != Edition::Win2000 {
             fs.create_file(&format!("{windir}\\system32\\sc.exe"));
         }
+        // Windows Server 2003 ships HTTP.sys and the folder of its error log (HTTP-05).
+        if config.edition.is_iis6() {
+            fs.create_dir(&format!("{windir}\\system32\\LogFiles\\HTTPERR"));
+        }
         fs.create_dir("C:\\Documents and Settings\\Administrator\\Local Settings\\Temp");
         fs.create_dir("C:\\Documents and Settings\\All Users");
         fs.create_dir("C:\\Program Files\\Common Files");
