@@ -306,7 +306,13 @@ impl Machine {
     /// What [`Machine::generation`] counts but the metabase: it stays as it was while only the
     /// metabase changes, whose own log then says which keys did (a view patches those).
     pub fn generation_besides_metabase(&self) -> u64 {
-        self.generation + self.fs.version() + self.registry.version()
+        self.generation_of_settings() + self.fs.version()
+    }
+
+    /// What [`Machine::generation`] counts but the metabase and the disk (the registry, runtimes,
+    /// the service): a view refreshes only its file table when the disk alone changes.
+    pub fn generation_of_settings(&self) -> u64 {
+        self.generation + self.registry.version()
     }
 
     /// Runtime `v`'s processModel as its machine.config now says.
