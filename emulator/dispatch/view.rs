@@ -105,6 +105,9 @@ pub struct CustomError {
 pub struct AppInfo {
     /// The application root key; the site's ROOT when no key on the way is an application.
     pub path: Arc<str>,
+    /// That key in lower case: what the process model finds the application's AppDomain,
+    /// web.config and sessions by.
+    pub key: Arc<str>,
     /// The application's URL path.
     pub vpath: Arc<str>,
     /// Whether an application was found (false: ROOT stands in).
@@ -791,6 +794,7 @@ impl<'m> Compiler<'m> {
         let pool = if self.m.edition().is_iis6() { self.string(frame, APP_POOL_ID) } else { String::new() };
         AppInfo {
             path: path.into(),
+            key: path.to_ascii_lowercase().into(),
             vpath: vpath(root, path).into(),
             in_app,
             isolated: self.dword(frame, APP_ISOLATED, 2),
