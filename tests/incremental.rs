@@ -126,6 +126,15 @@ fn a_disk_change_reads_the_files_again_and_shares_the_keys() {
     assert_eq!(resolve_fast(&newer, &Request::get("/Site1/App1/more.htm")).status(), 403);
     assert!(shared(&new, &newer, &probe));
     assert_same(&newer, &View::compile(&m));
+    // A file's text written (as a redirection or HTTP.sys's error log does): only the files again.
+    assert!(m.fs_write(r"D:\Sites\Site0\App0\new.htm", "<p>hi</p>", true, &[]));
+    let written = View::update(&newer, &m);
+    assert!(shared(&newer, &written, &probe));
+    assert_same(&written, &View::compile(&m));
+    // A web.config or a service is the process model's to read: the view stays as it was.
+    m.set_web_config(&probe, Default::default(), "web.config written".into(), &[]);
+    assert!(Arc::ptr_eq(&View::update(&written, &m), &written));
+    let newer = written;
     // A copy of aspnet_isapi.dll under a Framework folder names a runtime keys may map to (VER-01).
     m.fs_create_files(r"D:\Copies\Microsoft.NET\Framework\v1.1.4322", &["aspnet_isapi.dll"], &[]);
     let newest = View::update(&newer, &m);

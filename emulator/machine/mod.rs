@@ -133,6 +133,8 @@ pub struct Machine {
     counters: BTreeMap<&'static str, u32>,
     /// Changes of what no store counts: runtimes' state, IIS installed.
     generation: u64,
+    /// Changes the process model reads but a compiled view does not: services, web.config files.
+    app_state: u64,
     process_models: BTreeMap<Version, ProcessModel>,
     web_configs: BTreeMap<String, WebConfig>,
     root_version_header: BTreeMap<Version, bool>,
@@ -230,6 +232,7 @@ impl Machine {
             journal,
             counters: BTreeMap::new(),
             generation: 0,
+            app_state: 0,
             process_models: BTreeMap::new(),
             web_configs: BTreeMap::new(),
             root_version_header: BTreeMap::new(),
@@ -296,11 +299,12 @@ impl Machine {
         self.clock
     }
 
-    /// A number that changes whenever the metabase, the disk, the registry or a runtime's state
-    /// changes, so compiled views know when to rebuild. Each store counts its own changes, so no
-    /// operation can change one and leave this number as it was.
+    /// A number that changes whenever the metabase, the disk, the registry, a runtime's state, a
+    /// service or a web.config changes, so what was compiled or read from them knows it is stale.
+    /// Each store counts its own changes, so no operation can change one and leave this number as
+    /// it was.
     pub fn generation(&self) -> u64 {
-        self.generation_besides_metabase() + self.metabase.version()
+        self.generation_besides_metabase() + self.metabase.version() + self.app_state
     }
 
     /// What [`Machine::generation`] counts but the metabase: it stays as it was while only the
@@ -617,7 +621,6 @@ impl Machine {
     /// Writes a file's text (`>` or, with `append`, `>>`), recording a file that is new; false when
     /// its folder is missing or `path` is a folder.
     pub fn fs_write(&mut self, path: &str, text: &str, append: bool, rules: &[RuleId]) -> bool {
-        self.generation += 1;
         let new = !self.fs.exists(path);
         if !self.fs.write(path, text, append) {
             return false;
@@ -631,7 +634,6 @@ impl Machine {
 
     /// Writes a text file on the emulated disk, recording it.
     pub fn fs_write_file(&mut self, path: &str, text: &str, rules: &[RuleId]) {
-        self.generation += 1;
         let created = self.fs.write_file(path, text);
         let how = if created { "written" } else { "overwritten" };
         self.journal.record(Change::Note { text: format!("{path} {how}: {} bytes", text.len()) }, rules);
@@ -763,7 +765,7 @@ impl Machine {
     /// Registers, re-registers or (with `None`) deletes a service, recording what happened.
     pub fn set_service(&mut self, name: &str, service: Option<Service>, action: &str, rules: &[RuleId]) {
         // Whether W3SVC serves is read once per generation (the serve path).
-        self.generation += 1;
+        self.app_state += 1;
         match service {
             Some(s) => self.services.insert(name.into(), s),
             None => self.services.remove(name),
@@ -818,7 +820,7 @@ impl Machine {
     /// Replaces application `app`'s web.config settings, recording `text` (SES-01).
     pub fn set_web_config(&mut self, app: &str, wc: WebConfig, text: String, rules: &[RuleId]) {
         // An AppDomain keeps the web.config it read for this generation (the serve path).
-        self.generation += 1;
+        self.app_state += 1;
         self.web_configs.insert(app.to_ascii_lowercase(), wc);
         self.journal.record(Change::Process { text }, rules);
     }
