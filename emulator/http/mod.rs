@@ -174,6 +174,9 @@ pub struct Shared {
     console: Mutex<crate::cmd::Session>,
     /// HTTP.sys's error log (HTTP-05).
     httperr: Mutex<httperr::Log>,
+    /// Every response head goes through hyper's `HeaderMap`, for tests that compare the two ways.
+    #[cfg(test)]
+    mapped_heads: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -190,6 +193,8 @@ impl Shared {
             console: Mutex::new(crate::cmd::Session::new(&machine)),
             httperr: Mutex::new(httperr::Log::of(&machine)),
             admin: Mutex::new(machine),
+            #[cfg(test)]
+            mapped_heads: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -402,19 +407,39 @@ fn framing(reply: &dispatch::Reply, limits: &Limits, close: bool, keep_alive: bo
     Framing { status: reply.status, reason, length: reply.body.len(), producer, close, keep_alive, head }
 }
 
-/// Builds the hyper response for a reply.
-fn respond(reply: dispatch::Reply, framing: Framing) -> Response<Body> {
+/// Builds the hyper response for a reply: its head written by the front end and left in `heads`
+/// for the connection to send, hyper given only what frames the body and decides keep-alive (the
+/// Connection header); or, for a reply hyper frames itself, every header in a `HeaderMap`.
+fn respond(reply: dispatch::Reply, framing: Framing, heads: &conn::HeadSlot, mapped: bool) -> Response<Body> {
+    if with_date(|date| mapped || !heads.fill(&reply, &framing, date)) {
+        return with_date(|date| respond_mapped(reply, framing, date));
+    }
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = if framing.head { Bytes::new() } else { Bytes::from(reply.body) };
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    let connection = match (framing.close, framing.keep_alive) {
+        (true, _) => Some("close"),
+        (false, true) => Some("Keep-Alive"),
+        (false, false) => None,
+    };
+    if let Some(c) = connection {
+        response.headers_mut().insert(hyper::header::CONNECTION, HeaderValue::from_static(c));
+    }
+    response
+}
+
+/// Builds the hyper response for a reply with every header in its `HeaderMap`.
+fn respond_mapped(reply: dispatch::Reply, framing: Framing, date: &str) -> Response<Body> {
     let Framing { producer, close, keep_alive, reason, head, .. } = framing;
     let length = reply.body.len().to_string();
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut headers = hyper::HeaderMap::with_capacity(reply.headers.len() + 3);
-    with_date(|date| {
-        for (k, v) in wire::ordered_headers(&reply, producer, date, &length, close, keep_alive) {
-            if let (Some(k), Ok(v)) = (header_name(k), HeaderValue::from_str(v)) {
-                headers.append(k, v);
-            }
+    for (k, v) in wire::ordered_headers(&reply, producer, date, &length, close, keep_alive) {
+        if let (Some(k), Ok(v)) = (header_name(k), HeaderValue::from_str(v)) {
+            headers.append(k, v);
         }
-    });
+    }
     let body = if head { Bytes::new() } else { Bytes::from(reply.body) };
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
@@ -477,10 +502,12 @@ async fn handle(
     shared: Arc<Shared>,
     port: u16,
     client: SocketAddr,
+    heads: conn::HeadSlot,
     req: hyper::Request<Incoming>,
 ) -> Result<Response<Body>, Refused> {
     let request = to_request(&req, port);
     let head = req.method() == hyper::Method::HEAD;
+    let connect = req.method() == hyper::Method::CONNECT;
     let header =
         |name: hyper::header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let connection = header(hyper::header::CONNECTION);
@@ -504,7 +531,10 @@ async fn handle(
     if reply.status == 0 {
         return Err(Refused);
     }
-    Ok(respond(reply, f))
+    // CONNECT's answer is framed by hyper's own rules.
+    #[cfg(test)]
+    let connect = connect || shared.mapped_heads.load(std::sync::atomic::Ordering::Relaxed);
+    Ok(respond(reply, f, &heads, connect))
 }
 
 /// A running server: its bound addresses, and the way to stop it.
@@ -625,12 +655,10 @@ async fn accept(l: tokio::net::TcpListener, shared: Arc<Shared>, role: Role, mut
                     let limits = shared.published().limits;
                     b.max_buf_size(HEAD_BUFFER.max(limits.max_request + 1024));
                     let client = peer;
-                    let io = TokioIo::new(conn::Conn::new(
-                        stream,
-                        conn::Peer { shared: shared.clone(), client, port },
-                        limits,
-                    ));
-                    let svc = service_fn(move |req| handle(shared.clone(), port, client, req));
+                    let c = conn::Conn::new(stream, conn::Peer { shared: shared.clone(), client, port }, limits);
+                    let heads = c.heads();
+                    let io = TokioIo::new(c);
+                    let svc = service_fn(move |req| handle(shared.clone(), port, client, heads.clone(), req));
                     tokio::select! {
                         _ = b.serve_connection(io, svc) => {}
                         _ = stopped.changed() => {}
