@@ -611,17 +611,70 @@ fn token_name(name: &[u8]) -> bool {
 
 /// A header value hyper accepts (`HeaderValue::from_str`): no control byte but tab.
 fn field_value(value: &[u8]) -> bool {
-    // Folded without an early exit, so that it runs many bytes at a time.
-    !value.iter().fold(false, |bad, &b| bad | ((b < 32) & (b != b'\t')) | (b == 127))
+    let ok = |b: u8| b >= 32 && b != 127 || b == b'\t';
+    let mut words = value.chunks_exact(8);
+    for w in &mut words {
+        // Eight bytes at a time: a byte below 32 or equal to 127 sets its high bit here (and a
+        // byte above it may too), so a flagged word is looked at byte by byte.
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        let below = x.wrapping_sub(0x2020_2020_2020_2020) & !x;
+        let y = x ^ 0x7f7f_7f7f_7f7f_7f7f;
+        let del = y.wrapping_sub(0x0101_0101_0101_0101) & !y;
+        if (below | del) & 0x8080_8080_8080_8080 != 0 && !w.iter().all(|&b| ok(b)) {
+            return false;
+        }
+    }
+    words.remainder().iter().all(|&b| ok(b))
+}
+
+thread_local! {
+    /// Literal header names as IIS spells them (`None`: not a token), by address: a literal's
+    /// text never changes, and replies use a handful of them.
+    static SPELLED: std::cell::RefCell<Vec<(usize, usize, Option<Box<[u8]>>)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many literal names [`SPELLED`] keeps per thread.
+const SPELLED_KEPT: usize = 64;
+
+/// Appends header name `name` to `out` as IIS spells it; false (nothing appended) when hyper
+/// would refuse it. A literal's spelling is looked up by its address.
+fn push_name(out: &mut Vec<u8>, name: &str, literal: Option<&'static str>) -> bool {
+    let fresh = |out: &mut Vec<u8>| {
+        if !token_name(name.as_bytes()) {
+            return false;
+        }
+        let at = out.len();
+        out.extend_from_slice(name.as_bytes());
+        respell(&mut out[at..]);
+        true
+    };
+    let Some(lit) = literal else { return fresh(out) };
+    let key = (lit.as_ptr() as usize, lit.len());
+    SPELLED.with_borrow_mut(|known| {
+        if let Some((_, _, spelled)) = known.iter().find(|(p, l, _)| (*p, *l) == key) {
+            return match spelled {
+                Some(s) => {
+                    out.extend_from_slice(s);
+                    true
+                }
+                None => false,
+            };
+        }
+        let at = out.len();
+        let ok = fresh(out);
+        if known.len() < SPELLED_KEPT {
+            known.push((key.0, key.1, ok.then(|| out[at..].into())));
+        }
+        ok
+    })
 }
 
 /// Writes into `out` the head that hyper and [`fix_head`] put on the wire for `reply` when hyper
 /// is handed its headers in a `HeaderMap`: IIS's status line, the producer's header order
 /// (HTTP-22), a name repeated later grouped with its first line as `HeaderMap` keeps it, IIS's
 /// spelling, headers hyper would refuse left out. Returns where the Connection value is, or `None`
-/// (and `out` is left as it was) for a reply hyper frames itself: a 1xx, 204 or 304, an empty body
-/// other than a HEAD's (hyper moves its Content-Length), a Transfer-Encoding or Trailer header,
-/// a status it cannot send.
+/// for a reply hyper frames itself: a 1xx, 204 or 304, an empty body other than a HEAD's (hyper
+/// moves its Content-Length), a Transfer-Encoding or Trailer header, a status it cannot send.
 pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>) -> Option<Option<Range<usize>>> {
     let status = hyper::StatusCode::from_u16(reply.status).ok()?;
     if status.is_informational() || matches!(reply.status, 204 | 304) || (reply.body.is_empty() && !f.head) {
@@ -629,12 +682,6 @@ pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>)
     }
     let mut digits = [0u8; 20];
     let length = decimal(reply.body.len(), &mut digits);
-    let mut headers = wire::ordered_headers(reply, f.producer, date, length, f.close, f.keep_alive);
-    headers.retain(|(k, v)| token_name(k.as_bytes()) && field_value(v.as_bytes()));
-    let framed = |k: &str| k.eq_ignore_ascii_case("transfer-encoding") || k.eq_ignore_ascii_case("trailer");
-    if headers.iter().any(|(k, _)| framed(k)) {
-        return None;
-    }
     let phrase = match f.reason {
         "" => status.canonical_reason().unwrap_or("<none>"),
         r => r,
@@ -645,23 +692,53 @@ pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>)
     out.push(b' ');
     out.extend_from_slice(phrase.as_bytes());
     out.extend_from_slice(b"\r\n");
-    let same = |a: &str, b: &str| a.len() == b.len() && a.eq_ignore_ascii_case(b);
-    let mut connection = None;
-    for (i, &(name, _)) in headers.iter().enumerate() {
-        if headers[..i].iter().any(|(k, _)| same(k, name)) {
-            continue;
+    // Each line as it comes (where its name ends, where it ends); grouped below if a name repeats.
+    let mut lines = [(0usize, 0usize, 0usize); 32];
+    let (mut n, mut framed, mut connection) = (0, false, None);
+    wire::each_header(reply, f.producer, date, length, f.close, f.keep_alive, |literal, k, v| {
+        let start = out.len();
+        if n == lines.len() || !field_value(v.as_bytes()) || !push_name(out, k, literal) {
+            framed |= n == lines.len();
+            out.truncate(start);
+            return;
         }
-        for &(k, v) in headers[i..].iter().filter(|(k, _)| same(k, name)) {
-            let at = out.len();
-            out.extend_from_slice(k.as_bytes());
-            respell(&mut out[at..]);
-            out.extend_from_slice(b": ");
-            if k.eq_ignore_ascii_case("connection") {
-                connection = Some(out.len()..out.len() + v.len());
+        let name_end = out.len();
+        match &out[start..] {
+            b"Transfer-Encoding" | b"Trailer" => framed = true,
+            b"Connection" => connection = Some(name_end + 2..name_end + 2 + v.len()),
+            _ => {}
+        }
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        lines[n] = (start, name_end, out.len());
+        n += 1;
+    });
+    if framed {
+        return None;
+    }
+    let lines = &lines[..n];
+    let name = |i: usize| &out[lines[i].0..lines[i].1];
+    let repeated = (1..n).any(|i| (0..i).any(|j| name(j) == name(i)));
+    if repeated {
+        // `HeaderMap` keeps a repeated name's values with its first line.
+        let mut grouped = Vec::with_capacity(out.len() + 2);
+        grouped.extend_from_slice(&out[..lines.first().map_or(out.len(), |l| l.0)]);
+        connection = None;
+        for i in 0..n {
+            if (0..i).any(|j| name(j) == name(i)) {
+                continue;
             }
-            out.extend_from_slice(v.as_bytes());
-            out.extend_from_slice(b"\r\n");
+            for k in (i..n).filter(|&k| name(k) == name(i)) {
+                let (start, name_end, end) = lines[k];
+                if &out[start..name_end] == b"Connection" {
+                    let at = grouped.len() + (name_end - start) + 2;
+                    connection = Some(at..at + (end - name_end - 4));
+                }
+                grouped.extend_from_slice(&out[start..end]);
+            }
         }
+        *out = grouped;
     }
     out.extend_from_slice(b"\r\n");
     Some(connection)

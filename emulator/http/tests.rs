@@ -212,3 +212,97 @@ fn heads_written_by_the_front_end_are_the_bytes_hyper_wrote_from_a_header_map() 
         server.stop();
     }
 }
+
+/// The head hyper writes for `reply` from a `HeaderMap`, as the connection's respelling leaves it.
+fn hyper_wrote(reply: Reply, f: Framing, date: &str, request: &'static str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let response = std::sync::Mutex::new(Some(respond_mapped(reply, f, date)));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async move {
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let svc = service_fn(move |_req| {
+            let r = response.lock().unwrap().take().unwrap();
+            async move { Ok::<_, Infallible>(r) }
+        });
+        tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(server), svc));
+        client.write_all(request.as_bytes()).await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        let end = loop {
+            if let Some(e) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                break e + 4;
+            }
+            let n = client.read(&mut buf).await.unwrap();
+            assert!(n > 0, "hyper closed before its head ended");
+            got.extend_from_slice(&buf[..n]);
+        };
+        let mut head = got[..end].to_vec();
+        conn::fix_head(&mut head);
+        head
+    })
+}
+
+#[test]
+fn own_heads_keep_hyper_s_grouping_refusals_and_phrases() {
+    let date = "Tue, 01 Dec 2026 19:00:00 GMT";
+    let headers: Vec<dispatch::Header> = vec![
+        ("set-cookie".into(), "a=1".into()),
+        ("X-CUSTOM".into(), String::from("x").into()),
+        (String::from("Set-Cookie").into(), "b=2".into()),
+        ("bad name".into(), "v".into()),
+        ("X-Bad".into(), "a\nb".into()),
+        ("etag".into(), "\"1:2\"".into()),
+        ("www-authenticate".into(), "NTLM".into()),
+        ("X-Tab".into(), "a\tb\u{e9}".into()),
+        ("Server".into(), "Microsoft-IIS/6.0".into()),
+    ];
+    let reply = |status: u16, body: &str| Reply { status, substatus: 0, headers: headers.clone(), body: body.into() };
+    let limits = Limits::default();
+    let iis5 = Limits { iis5: true, http_sys: false, ..limits };
+    let cases: [(Reply, Limits, bool, bool, &'static str); 6] = [
+        (reply(200, "hello"), limits, false, false, "GET / HTTP/1.1\r\n\r\n"),
+        (reply(599, "odd"), limits, true, false, "GET / HTTP/1.1\r\n\r\n"),
+        (reply(302, "moved"), iis5, false, false, "HEAD / HTTP/1.1\r\n\r\n"),
+        (reply(404, "gone"), iis5, false, true, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"),
+        (
+            Reply {
+                headers: vec![("Content-Type".into(), "text/html".into())],
+                ..wire::http_sys_error(400, "Bad Request")
+            },
+            limits,
+            true,
+            false,
+            "GET / HTTP/1.1\r\n\r\n",
+        ),
+        (reply(500, "x"), limits, false, false, "GET / HTTP/1.1\r\n\r\n"),
+    ];
+    for (reply, limits, close, keep_alive, request) in cases {
+        let head = request.starts_with("HEAD");
+        let f = framing(&reply, &limits, close, keep_alive, head);
+        let mut own = Vec::new();
+        let connection = conn::own_head(&reply, &f, date, &mut own).expect("written by the front end");
+        let theirs = hyper_wrote(reply.clone(), f, date, request);
+        assert_eq!(String::from_utf8_lossy(&own), String::from_utf8_lossy(&theirs), "{request:?} {}", reply.status);
+        let value = connection.map(|r| String::from_utf8_lossy(&own[r]).into_owned());
+        assert_eq!(
+            value.as_deref(),
+            if close {
+                Some("close")
+            } else if keep_alive {
+                Some("Keep-Alive")
+            } else {
+                None
+            }
+        );
+    }
+    let own = |reply: &Reply, head: bool| {
+        let f = framing(reply, &limits, false, false, head);
+        conn::own_head(reply, &f, date, &mut Vec::new())
+    };
+    let mut chunked = reply(200, "x");
+    chunked.headers.push(("Transfer-Encoding".into(), "chunked".into()));
+    assert!(own(&chunked, false).is_none(), "hyper frames a reply that names its own coding");
+    assert!(own(&reply(200, ""), false).is_none(), "hyper moves the Content-Length of an empty body");
+    assert!(own(&reply(200, ""), true).is_some(), "a HEAD answer's length stays where IIS puts it");
+    assert!(own(&reply(304, ""), false).is_none());
+}

@@ -2,7 +2,7 @@
 //! HTTP-10, HTTP-14, HTTP-18), its error responses (HTTP-02), and the status line, header order
 //! and lengths of every response (HTTP-17, HTTP-20, HTTP-21, HTTP-22, HTTP-30).
 
-use crate::dispatch::Reply;
+use crate::dispatch::{HeaderText, Reply};
 use crate::machine::Machine;
 use crate::rules::RuleId;
 
@@ -286,44 +286,61 @@ pub fn ordered_headers<'a>(
     close: bool,
     keep_alive: bool,
 ) -> Vec<(&'a str, &'a str)> {
+    let mut out: Vec<(&str, &str)> = Vec::with_capacity(reply.headers.len() + 4);
+    each_header(reply, producer, date, length, close, keep_alive, |_, k, v| out.push((k, v)));
+    out
+}
+
+/// Calls `f` with each header of [`ordered_headers`] in turn: its name, also as a `'static` literal
+/// when it is one (the name of a header the front end adds, or a reply's literal name), and value.
+pub fn each_header<'a>(
+    reply: &'a Reply,
+    producer: Producer,
+    date: &'a str,
+    length: &'a str,
+    close: bool,
+    keep_alive: bool,
+    mut f: impl FnMut(Option<&'static str>, &'a str, &'a str),
+) {
     let connection = match (close, keep_alive) {
         (true, _) => Some("close"),
         (false, true) => Some("Keep-Alive"),
         (false, false) => None,
     };
-    let own = reply
-        .headers
-        .iter()
-        .filter(|(k, _)| !["content-length", "date", "connection"].iter().any(|n| k.eq_ignore_ascii_case(n)))
-        .map(|(k, v)| (k.as_str(), v.as_str()));
-    let mut out: Vec<(&str, &str)> = Vec::with_capacity(reply.headers.len() + 4);
-    match producer {
-        Producer::HttpSys => {
-            out.extend(own);
-            out.push(("Date", date));
-            out.push(("Connection", "close"));
-            out.push(("Content-Length", length));
-        }
+    /// The reply's own headers, or one the front end adds.
+    enum Part<'a> {
+        Own,
+        Ours(&'static str, &'a str),
+    }
+    use Part::{Ours, Own};
+    let connection = connection.map(|c| Ours("Connection", c));
+    let parts = match producer {
+        Producer::HttpSys => [
+            Some(Own),
+            Some(Ours("Date", date)),
+            Some(Ours("Connection", "close")),
+            Some(Ours("Content-Length", length)),
+        ],
         // A 304 has no body and states no length (HTTP-25, modeled).
-        Producer::Iis6 if reply.status == 304 => {
-            out.extend(own);
-            out.push(("Date", date));
-            out.extend(connection.map(|c| ("Connection", c)));
-        }
-        Producer::Iis6 => {
-            out.push(("Content-Length", length));
-            out.extend(own);
-            out.push(("Date", date));
-            out.extend(connection.map(|c| ("Connection", c)));
-        }
-        Producer::Iis5 => {
-            out.extend(own);
-            out.extend(connection.map(|c| ("Connection", c)));
-            out.push(("Date", date));
-            out.push(("Content-Length", length));
+        Producer::Iis6 if reply.status == 304 => [Some(Own), Some(Ours("Date", date)), connection, None],
+        Producer::Iis6 => [Some(Ours("Content-Length", length)), Some(Own), Some(Ours("Date", date)), connection],
+        Producer::Iis5 => [Some(Own), connection, Some(Ours("Date", date)), Some(Ours("Content-Length", length))],
+    };
+    let framing = |k: &str| ["content-length", "date", "connection"].iter().any(|n| k.eq_ignore_ascii_case(n));
+    for part in parts.into_iter().flatten() {
+        match part {
+            Ours(k, v) => f(Some(k), k, v),
+            Own => {
+                for (k, v) in reply.headers.iter().filter(|(k, _)| !framing(k)) {
+                    let literal = match k {
+                        HeaderText::Static(s) => Some(*s),
+                        _ => None,
+                    };
+                    f(literal, k.as_str(), v.as_str());
+                }
+            }
         }
     }
-    out
 }
 
 /// How a response went out, for the transcript (rendered only when someone reads it).
