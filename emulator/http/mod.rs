@@ -367,33 +367,42 @@ impl Shared {
 }
 
 /// The session cookie a request carries.
-fn session_cookie(req: &hyper::Request<Incoming>) -> Option<String> {
-    req.headers().get_all(hyper::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+fn session_cookie(headers: &hyper::HeaderMap) -> Option<&str> {
+    headers.get_all(hyper::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
         v.split(';').find_map(|c| {
             let (k, val) = c.trim().split_once('=')?;
-            k.eq_ignore_ascii_case("ASP.NET_SessionId").then(|| val.trim().to_string())
+            k.eq_ignore_ascii_case("ASP.NET_SessionId").then(|| val.trim())
         })
     })
 }
 
+/// Bytes of a header value as text (invalid UTF-8 replaced, as dispatch reads it).
+fn text(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
 /// The request as dispatch sees it (HTTP.sys's checks of its head ran in [`conn`]).
-fn to_request(req: &hyper::Request<Incoming>, port: u16) -> Request {
-    let url = match req.uri().scheme() {
-        Some(_) => req.uri().to_string(),
-        None => req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
+fn to_request(req: &hyper::http::request::Parts, port: u16) -> Request {
+    let url = match req.uri.scheme() {
+        Some(_) => req.uri.to_string(),
+        None => req.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
     };
     let mut host = None;
-    let mut headers = Vec::with_capacity(req.headers().len());
-    for (k, v) in req.headers() {
-        let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+    let mut headers = Vec::with_capacity(req.headers.len());
+    for (k, v) in &req.headers {
         if k == hyper::header::HOST {
-            host.get_or_insert(value);
+            if host.is_none() {
+                host = Some(text(v.as_bytes()));
+            }
         } else {
-            headers.push((k.as_str().to_string(), value));
+            headers.push((k.as_str().to_string(), text(v.as_bytes())));
         }
     }
-    let http10 = req.version() <= hyper::Version::HTTP_10;
-    Request { method: req.method().as_str().to_string(), url, host, ip: SERVER_IP.into(), port, headers, http10 }
+    let http10 = req.version <= hyper::Version::HTTP_10;
+    Request { method: req.method.as_str().to_string(), url, host, ip: SERVER_IP.into(), port, headers, http10 }
 }
 
 type Body = Full<Bytes>;
@@ -505,29 +514,27 @@ async fn handle(
     heads: conn::HeadSlot,
     req: hyper::Request<Incoming>,
 ) -> Result<Response<Body>, Refused> {
+    let (req, body) = req.into_parts();
     let request = to_request(&req, port);
-    let head = req.method() == hyper::Method::HEAD;
-    let connect = req.method() == hyper::Method::CONNECT;
-    let header =
-        |name: hyper::header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let connection = header(hyper::header::CONNECTION);
-    let wants =
-        |token: &str| connection.as_deref().is_some_and(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)));
+    let head = req.method == hyper::Method::HEAD;
+    let connect = req.method == hyper::Method::CONNECT;
+    let connection = req.headers.get(hyper::header::CONNECTION).and_then(|v| v.to_str().ok());
+    let wants = |token: &str| connection.is_some_and(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)));
     // HTTP/1.0 stays open only when it asks to (HTTP-17).
-    let (wants_close, keep_alive10) = match req.version() {
+    let (wants_close, keep_alive10) = match req.version {
         hyper::Version::HTTP_10 => (!wants("keep-alive"), wants("keep-alive")),
         _ => (wants("close"), false),
     };
-    let cookie = session_cookie(&req);
+    let cookie = session_cookie(&req.headers);
     // Read (and drop) the body before anything else, so the connection stays usable.
-    let _ = Limited::new(req.into_body(), MAX_BODY).collect().await;
+    let _ = Limited::new(body, MAX_BODY).collect().await;
     // One snapshot for the whole request: HTTP.sys's limits, the view, the configuration.
     let snap = shared.published();
     let limits = snap.limits;
     let close = wants_close || !limits.keep_alive;
     let keep_alive10 = keep_alive10 && !close;
-    let (reply, f) = shared
-        .serve(&snap, request, cookie.as_deref(), client, |s| framing(&s.reply, &limits, close, keep_alive10, head));
+    let (reply, f) =
+        shared.serve(&snap, request, cookie, client, |s| framing(&s.reply, &limits, close, keep_alive10, head));
     if reply.status == 0 {
         return Err(Refused);
     }

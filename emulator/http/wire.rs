@@ -287,12 +287,13 @@ pub fn ordered_headers<'a>(
     keep_alive: bool,
 ) -> Vec<(&'a str, &'a str)> {
     let mut out: Vec<(&str, &str)> = Vec::with_capacity(reply.headers.len() + 4);
-    each_header(reply, producer, date, length, close, keep_alive, |_, k, v| out.push((k, v)));
+    each_header(reply, producer, date, length, close, keep_alive, |_, k, v, _| out.push((k, v)));
     out
 }
 
 /// Calls `f` with each header of [`ordered_headers`] in turn: its name, also as a `'static` literal
-/// when it is one (the name of a header the front end adds, or a reply's literal name), and value.
+/// when it is one (the name of a header the front end adds, or a reply's literal name), its value,
+/// and the value again when it is a literal.
 pub fn each_header<'a>(
     reply: &'a Reply,
     producer: Producer,
@@ -300,7 +301,7 @@ pub fn each_header<'a>(
     length: &'a str,
     close: bool,
     keep_alive: bool,
-    mut f: impl FnMut(Option<&'static str>, &'a str, &'a str),
+    mut f: impl FnMut(Option<&'static str>, &'a str, &'a str, Option<&'static str>),
 ) {
     let connection = match (close, keep_alive) {
         (true, _) => Some("close"),
@@ -310,33 +311,42 @@ pub fn each_header<'a>(
     /// The reply's own headers, or one the front end adds.
     enum Part<'a> {
         Own,
-        Ours(&'static str, &'a str),
+        Ours(&'static str, &'a str, Option<&'static str>),
     }
     use Part::{Ours, Own};
-    let connection = connection.map(|c| Ours("Connection", c));
+    let connection = connection.map(|c| Ours("Connection", c, Some(c)));
     let parts = match producer {
         Producer::HttpSys => [
             Some(Own),
-            Some(Ours("Date", date)),
-            Some(Ours("Connection", "close")),
-            Some(Ours("Content-Length", length)),
+            Some(Ours("Date", date, None)),
+            Some(Ours("Connection", "close", Some("close"))),
+            Some(Ours("Content-Length", length, None)),
         ],
         // A 304 has no body and states no length (HTTP-25, modeled).
-        Producer::Iis6 if reply.status == 304 => [Some(Own), Some(Ours("Date", date)), connection, None],
-        Producer::Iis6 => [Some(Ours("Content-Length", length)), Some(Own), Some(Ours("Date", date)), connection],
-        Producer::Iis5 => [Some(Own), connection, Some(Ours("Date", date)), Some(Ours("Content-Length", length))],
+        Producer::Iis6 if reply.status == 304 => [Some(Own), Some(Ours("Date", date, None)), connection, None],
+        Producer::Iis6 => {
+            [Some(Ours("Content-Length", length, None)), Some(Own), Some(Ours("Date", date, None)), connection]
+        }
+        Producer::Iis5 => {
+            [Some(Own), connection, Some(Ours("Date", date, None)), Some(Ours("Content-Length", length, None))]
+        }
     };
-    let framing = |k: &str| ["content-length", "date", "connection"].iter().any(|n| k.eq_ignore_ascii_case(n));
+    let framing = |k: &str| match k.len() {
+        4 => k.eq_ignore_ascii_case("date"),
+        10 => k.eq_ignore_ascii_case("connection"),
+        14 => k.eq_ignore_ascii_case("content-length"),
+        _ => false,
+    };
+    let literal = |t: &HeaderText| match t {
+        HeaderText::Static(s) => Some(*s),
+        _ => None,
+    };
     for part in parts.into_iter().flatten() {
         match part {
-            Ours(k, v) => f(Some(k), k, v),
+            Ours(k, v, value) => f(Some(k), k, v, value),
             Own => {
                 for (k, v) in reply.headers.iter().filter(|(k, _)| !framing(k)) {
-                    let literal = match k {
-                        HeaderText::Static(s) => Some(*s),
-                        _ => None,
-                    };
-                    f(literal, k.as_str(), v.as_str());
+                    f(literal(k), k.as_str(), v.as_str(), literal(v));
                 }
             }
         }
