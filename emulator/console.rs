@@ -123,6 +123,8 @@ impl Console {
     fn request(&mut self, method: &str, target: &Target) -> Vec<String> {
         let req = target.request(method);
         let served = process::serve(&self.m, &mut self.w, &req, &Load::default());
+        let client = crate::http::httperr::emulated_client(false, served.id);
+        crate::http::httperr::log_served(&mut self.m, &req, &served, client);
         self.m.drain_effects_with(self.w.journal_mut());
         let mut lines = vec![scenario::summary(&req, &served)];
         if served.reply.status != 0 {

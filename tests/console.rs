@@ -34,6 +34,14 @@ fn lines_requests_and_save_replay() {
     assert!(r.lines.iter().any(|l| l == "HTTP/1.1 200"));
     let r = c.handle("GET http://other.example.com:8080/shop/default.aspx");
     assert!(r.lines[0].starts_with("GET /shop/default.aspx -> 400"), "no site binds port 8080: {:?}", r.lines);
+    // HTTP.sys answered it itself: its line is in httperr1.log on the box's disk (HTTP-05, HTTP-08).
+    let r = c.handle(r"type %windir%\system32\LogFiles\HTTPERR\httperr1.log");
+    assert_eq!(r.lines[0], "#Software: Microsoft HTTP API 1.0", "{:?}", r.lines);
+    assert!(
+        r.lines.iter().any(|l| l.ends_with(" 10.0.0.1 8080 HTTP/1.1 GET /shop/default.aspx 400 - Hostname -")),
+        "{:?}",
+        r.lines
+    );
     let r = c.handle("advance 21m");
     assert_eq!(r.lines, ["virtual clock: +1260 s"]);
     let r = c.handle("nosuch");

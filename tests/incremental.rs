@@ -106,10 +106,31 @@ fn changes_outside_web_keys_compile_whole() {
     let new = View::update(&old, &m);
     assert!(!shared(&old, &new, &probe), "a service-level value reaches every key");
     assert_same(&new, &View::compile(&m));
+}
+
+#[test]
+fn a_disk_change_reads_the_files_again_and_shares_the_keys() {
+    let mut m = machine();
+    let old = Arc::new(View::compile(&m));
+    let probe = format!("{ROOT}/Site0/App0");
+    assert_eq!(resolve_fast(&old, &Request::get("/Site0/App0/new.htm")).status(), 404);
     m.fs_create_files(r"D:\Sites\Site0\App0", &["new.htm"], &[]);
+    let new = View::update(&old, &m);
+    assert_eq!(resolve_fast(&new, &Request::get("/Site0/App0/new.htm")).status(), 200);
+    assert!(shared(&old, &new, &probe), "a content file changes no key");
+    assert_same(&new, &View::compile(&m));
+    // The disk and a web key in one go: the files read again, the key's subtree patched.
+    m.fs_create_files(r"D:\Sites\Site1\App1", &["more.htm"], &[]);
+    m.mb_set(&format!("{ROOT}/Site1/App1"), "AccessFlags", Value::Dword(0), &[]).unwrap();
     let newer = View::update(&new, &m);
-    assert_eq!(resolve_fast(&newer, &Request::get("/Site0/App0/new.htm")).status(), 200);
+    assert_eq!(resolve_fast(&newer, &Request::get("/Site1/App1/more.htm")).status(), 403);
+    assert!(shared(&new, &newer, &probe));
     assert_same(&newer, &View::compile(&m));
+    // A copy of aspnet_isapi.dll under a Framework folder names a runtime keys may map to (VER-01).
+    m.fs_create_files(r"D:\Copies\Microsoft.NET\Framework\v1.1.4322", &["aspnet_isapi.dll"], &[]);
+    let newest = View::update(&newer, &m);
+    assert!(!shared(&newer, &newest, &probe), "compiled whole");
+    assert_same(&newest, &View::compile(&m));
 }
 
 #[test]

@@ -304,6 +304,10 @@ fn idle_and_stalled_connections_end_after_connection_timeout() {
     let reasons: Vec<&str> = log.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split(' ').nth(11)).collect();
     assert_eq!(reasons, ["Timer_ConnectionIdle", "Timer_EntityBody"], "{log}");
     assert!(log.contains(" - - - - - Timer_ConnectionIdle -"), "no request pending: every field -: {log}");
+    assert!(
+        log.contains(" HTTP/1.1 POST /portal/default.aspx - - Timer_EntityBody -"),
+        "the pending request supplies the fields (HTTP-08): {log}"
+    );
     assert!(admin(&h, "GET", "/transcript", "").contains("HTTP-11"));
     h.stop();
 }
@@ -385,30 +389,38 @@ fn http_sys_answers_after_parsing_are_logged_with_their_site() {
     let log = admin(&h, "GET", "/httperr", "");
     let line = log.lines().find(|l| !l.starts_with('#')).unwrap_or_default();
     let f: Vec<&str> = line.split(' ').collect();
-    assert_eq!(&f[6..], ["HTTP/1.1", "GET", "/legacy/default.aspx", "503", "1", "Disabled", "-"], "{log}");
+    assert_eq!(&f[6..], ["HTTP/1.1", "GET", "/legacy/default.aspx", "503", "1", "Disabled", "DefaultAppPool"], "{log}");
+    // The log is a file on the emulated disk: the administrator's cmd.exe lists and types it (HTTP-05).
+    let dir = admin(&h, "POST", "/run", r"dir /b %windir%\system32\LogFiles\HTTPERR");
+    assert!(dir.contains("| httperr1.log"), "{dir}");
+    let typed = admin(&h, "POST", "/run", r"type %windir%\system32\LogFiles\HTTPERR\httperr1.log");
+    assert!(typed.contains("| #Software: Microsoft HTTP API 1.0"), "{typed}");
+    assert!(typed.contains(&format!("| {line}")), "{typed}");
+    // A refusal on the wire after that reaches the file by the next command.
+    exchange(addr, b"GET / HTTP/2.0\r\n\r\n");
+    let typed = admin(&h, "POST", "/run", r"type %windir%\system32\LogFiles\HTTPERR\httperr1.log");
+    assert!(typed.contains(" HTTP/2.0 GET / 505 - Version_N/S -"), "{typed}");
     h.stop();
+}
+
+/// A box of `edition` with one application of `runtime` at `/<app>` holding `file`.
+fn one_app(title: &str, edition: &str, runtime: &str, app: &str, file: &str) -> String {
+    format!(
+        "title = \"{title}\"\nrules = []\n\n[machine]\nedition = \"{edition}\"\nruntimes = [\"{runtime}\"]\n\n\
+         [[machine.app]]\npath = \"W3SVC/1/ROOT/{app}\"\nphysical_path = 'C:\\Sites\\{app}'\nruntime = \"{runtime}\"\n\
+         files = [\"{file}\"]\n"
+    )
 }
 
 /// An IIS 5.1 box: no HTTP.sys; inetinfo is lenient about versions and answers what it cannot
 /// parse itself, as IIS (HTTP-01, HTTP-12, HTTP-14).
-const IIS5: &str = r#"
-title = "IIS 5.1 on the wire"
-rules = []
-
-[machine]
-edition = "xp"
-runtimes = ["1.1"]
-
-[[machine.app]]
-path = "W3SVC/1/ROOT/legacy"
-physical_path = 'C:\Sites\legacy'
-runtime = "1.1"
-files = ["logo.gif"]
-"#;
+fn iis5() -> String {
+    one_app("IIS 5.1 on the wire", "xp", "1.1", "legacy", "logo.gif")
+}
 
 #[test]
 fn iis5_answers_bad_requests_itself_and_serves_other_versions_as_1_0() {
-    let h = start(IIS5);
+    let h = start(&iis5());
     let addr = h.listeners[0];
     for version in ["2.0", "1.2", "3.0"] {
         let answer = exchange(addr, format!("GET /legacy/logo.gif HTTP/{version}\r\n\r\n").as_bytes());
@@ -428,16 +440,27 @@ fn iis5_answers_bad_requests_itself_and_serves_other_versions_as_1_0() {
             "{answer}"
         );
     }
+    // HTTP/0.9: a request line without a version is served, the body alone, then closed (HTTP-12).
+    let answer = exchange(addr, b"GET /legacy/logo.gif\r\n");
+    assert_eq!(answer, r"(contents of C:\Sites\legacy\logo.gif)", "no status line, no headers");
+    let answer = exchange(addr, b"GET /legacy/missing.htm\r\n\r\n");
+    assert!(answer.contains("The page cannot be found") && !answer.starts_with("HTTP/"), "{answer}");
     assert_eq!(admin(&h, "GET", "/httperr", ""), "", "no HTTP.sys, no httperr log");
     h.stop();
 }
 
 #[test]
 fn a_head_that_does_not_arrive_in_header_wait_timeout_is_reset() {
-    // W3SVC pushes HeaderWaitTimeout from /LM/W3SVC to HTTP.sys (HTTP-11).
-    let h = serving::start_edited(BOX, &[80], |m| {
-        m.mb_set("/LM/W3SVC", "HeaderWaitTimeout", iisim::metabase::Value::Dword(1), &[]).unwrap();
-    });
+    // W3SVC pushes HeaderWaitTimeout from /LM/W3SVC to HTTP.sys (HTTP-11); adsutil knows the
+    // property (MD_HEADER_WAIT_TIMEOUT, 9204).
+    let h = start(BOX);
+    let set = admin(
+        &h,
+        "POST",
+        "/run",
+        r"cscript //nologo C:\Inetpub\AdminScripts\adsutil.vbs SET W3SVC/HeaderWaitTimeout 1",
+    );
+    assert!(set.contains("HeaderWaitTimeout               : (INTEGER) 1") && set.contains("exit 0"), "{set}");
     let mut s = connect(h.listeners[0]);
     s.write_all(b"GET /legacy/logo.gif HTTP/1.1\r\nHost: loc").unwrap();
     let started = Instant::now();
@@ -445,5 +468,145 @@ fn a_head_that_does_not_arrive_in_header_wait_timeout_is_reset() {
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     let log = admin(&h, "GET", "/httperr", "");
     assert!(log.contains(" - - - - - Timer_HeaderWait -"), "{log}");
+    h.stop();
+}
+
+/// Sends a request on `s` and reads its answer's status line.
+fn status_of(s: &mut TcpStream, url: &str) -> String {
+    s.write_all(format!("GET {url} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes()).unwrap();
+    let (head, _) = read_response(s, false);
+    head.lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_site_at_its_max_connections_gets_http_sys_503_conn_limit() {
+    let h = start(BOX);
+    let addr = h.listeners[0];
+    let set =
+        admin(&h, "POST", "/run", r"cscript //nologo C:\Inetpub\AdminScripts\adsutil.vbs SET W3SVC/1/MaxConnections 2");
+    assert!(set.contains("exit 0"), "{set}");
+    // Two keep-alive connections take the site's two (HTTP-03).
+    let mut first = connect(addr);
+    let mut second = connect(addr);
+    for s in [&mut first, &mut second] {
+        assert_eq!(status_of(s, "/legacy/logo.gif"), "HTTP/1.1 200 OK");
+        assert_eq!(status_of(s, "/legacy/logo.gif"), "HTTP/1.1 200 OK", "a counted connection goes on");
+    }
+    // A third: HTTP.sys's own 503, no worker, the connection closed.
+    let answer = exchange(addr, b"GET /legacy/default.aspx HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert_http_sys(&answer, "503 Service Unavailable", "Service Unavailable", false);
+    // One ends: a new connection is taken again (the server sees the close asynchronously).
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut s = connect(addr);
+        let status = status_of(&mut s, "/legacy/logo.gif");
+        if status == "HTTP/1.1 200 OK" {
+            break;
+        }
+        assert_eq!(status, "HTTP/1.1 503 Service Unavailable");
+        assert!(Instant::now() < deadline, "the ended connection was never taken off the count");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = admin(&h, "GET", "/httperr", "");
+    let line = log.lines().find(|l| l.contains("ConnLimit")).unwrap_or_else(|| panic!("{log}"));
+    let f: Vec<&str> = line.split(' ').collect();
+    assert_eq!(&f[6..], ["HTTP/1.1", "GET", "/legacy/default.aspx", "503", "1", "ConnLimit", "-"], "{log}");
+    assert!(admin(&h, "GET", "/transcript", "").contains("503 ConnLimit [HTTP-01, HTTP-03]"));
+    drop(second);
+    h.stop();
+}
+
+#[test]
+fn past_the_registry_max_connections_http_sys_accepts_no_connection() {
+    // The smallest MaxConnections HTTP\Parameters takes is 1024 (HTTP-09).
+    let h = serving::start_edited(BOX, &[80], |m| {
+        m.reg_set(http::wire::HTTP_PARAMETERS, "MaxConnections", "1024", &[]);
+    });
+    let addr = h.listeners[0];
+    let mut open: Vec<TcpStream> = (0..1024).map(|_| connect(addr)).collect();
+    assert_eq!(status_of(&mut open[0], "/legacy/logo.gif"), "HTTP/1.1 200 OK");
+    assert_eq!(status_of(&mut open[1023], "/legacy/logo.gif"), "HTTP/1.1 200 OK", "the 1024th is accepted");
+    // The 1025th is reset without a byte.
+    let mut refused = connect(addr);
+    let _ = refused.write_all(b"GET /legacy/logo.gif HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let mut got = Vec::new();
+    match refused.read_to_end(&mut got) {
+        Ok(_) => assert!(got.is_empty(), "nothing is sent: {}", String::from_utf8_lossy(&got)),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+    }
+    // One closes: the next connection is accepted once the server has seen it go.
+    drop(open.pop());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut s = connect(addr);
+        if s.write_all(b"GET /legacy/logo.gif HTTP/1.1\r\nHost: localhost\r\n\r\n").is_ok() {
+            let mut line = [0u8; 15];
+            if s.read_exact(&mut line).is_ok() {
+                assert_eq!(&line, b"HTTP/1.1 200 OK");
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "the closed connection was never taken off the count");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(admin(&h, "GET", "/transcript", "").contains("[HTTP-09]"));
+    assert!(admin(&h, "GET", "/httperr", "").is_empty(), "HTTP.sys 1.0 logs no refused connection");
+    drop(open);
+    h.stop();
+}
+
+#[test]
+fn a_client_that_closes_before_its_answer_is_logged_connection_dropped() {
+    let h = start(BOX);
+    let mut s = connect(h.listeners[0]);
+    // Half the body, then the client closes: no answer can be complete (HTTP-08).
+    s.write_all(b"POST /portal/default.aspx HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nx=1").unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_closed(&mut s);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let line = loop {
+        let log = admin(&h, "GET", "/httperr", "");
+        if let Some(l) = log.lines().find(|l| l.contains("Connection_Dropped")) {
+            break l.to_string();
+        }
+        assert!(Instant::now() < deadline, "no Connection_Dropped line: {log}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let f: Vec<&str> = line.split(' ').collect();
+    assert_eq!(&f[6..], ["HTTP/1.1", "POST", "/portal/default.aspx", "-", "-", "Connection_Dropped", "-"], "{line}");
+    // A client that closes after its answers dropped nothing.
+    let mut s = connect(h.listeners[0]);
+    assert_eq!(status_of(&mut s, "/legacy/logo.gif"), "HTTP/1.1 200 OK");
+    drop(s);
+    std::thread::sleep(Duration::from_millis(100));
+    let log = admin(&h, "GET", "/httperr", "");
+    assert_eq!(log.matches("Connection_Dropped").count(), 1, "{log}");
+    h.stop();
+}
+
+#[test]
+fn a_static_default_document_names_itself_in_content_location() {
+    let h = start(&one_app("a static default document", "2003", "2.0", "docs", "index.htm"));
+    let mut s = connect(h.listeners[0]);
+    s.write_all(b"GET /docs/ HTTP/1.1\r\nHost: www.example.com\r\n\r\n").unwrap();
+    let (head, _) = read_response(&mut s, false);
+    assert_eq!(header(&head, "Content-Location"), Some("http://www.example.com/docs/index.htm"), "{head}");
+    // HTTP-22: between Content-Type and Last-Modified.
+    assert_eq!(
+        names(&head),
+        [
+            "Content-Length",
+            "Content-Type",
+            "Content-Location",
+            "Last-Modified",
+            "Accept-Ranges",
+            "ETag",
+            "Server",
+            "X-Powered-By",
+            "Date"
+        ],
+        "{head}"
+    );
     h.stop();
 }

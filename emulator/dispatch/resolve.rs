@@ -69,9 +69,9 @@ pub fn resolve_fast<'v, 'r>(view: &'v View, req: &'r Request) -> Fast<'v, 'r> {
 }
 
 fn run<'v, 'r, S: Sink>(view: &'v View, req: &'r Request, sink: &mut S) -> Fast<'v, 'r> {
-    let mut run = Run { view, req, sink, target: None, query: "" };
+    let mut run = Run { view, req, sink, target: None, query: "", default_doc: false, content_location: None };
     let outcome = run.start();
-    Fast { outcome, target: run.target, method: &req.method, query: run.query }
+    Fast { outcome, target: run.target, method: &req.method, query: run.query, content_location: run.content_location }
 }
 
 /// Where a request landed: the key and the physical path (the key's folder plus the URL segments
@@ -167,6 +167,8 @@ pub struct Fast<'v, 'r> {
     pub target: Option<Place<'v, 'r>>,
     method: &'r str,
     query: &'r str,
+    /// A static default document's `Content-Location` (HTTP-25).
+    content_location: Option<String>,
 }
 
 impl Fast<'_, '_> {
@@ -178,6 +180,9 @@ impl Fast<'_, '_> {
             (&FastOutcome::Static { mime, modified, change_number }, Some(p)) => {
                 let mut headers = Vec::with_capacity(4 + p.key.headers.len());
                 headers.push(("Content-Type".into(), mime.to_string().into()));
+                if let Some(l) = &self.content_location {
+                    headers.push(("Content-Location".into(), l.clone().into()));
+                }
                 headers.extend(validators(modified, change_number));
                 headers.extend(p.key.headers.iter().cloned());
                 Outcome::Reply(Reply {
@@ -227,6 +232,10 @@ struct Run<'v, 'r, 's, S: Sink> {
     sink: &'s mut S,
     target: Option<Place<'v, 'r>>,
     query: &'r str,
+    /// The path was reached through a default document (REQ-08).
+    default_doc: bool,
+    /// The `Content-Location` a static default document goes out with (HTTP-25).
+    content_location: Option<String>,
 }
 
 /// A URL path as resolution walks it: `/` and the segments joined with `/` (no empty segment),
@@ -1040,19 +1049,24 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         FastOutcome::Isapi { mapped, wildcard, script_end, in_process }
     }
 
+    /// The name an absolute URL back to the server uses: the absolute request target's host, the
+    /// Host header, or without one the server's IP address (and port unless 80) (HTTP-25, HTTP-29).
+    fn public_host(&self) -> String {
+        let req = self.req;
+        match (split_absolute(&req.url).0, &req.host) {
+            (Some(h), _) => h.to_string(),
+            (None, Some(h)) if !h.trim().is_empty() => h.trim().to_string(),
+            _ if req.port == 80 => req.ip.clone(),
+            _ => format!("{}:{}", req.ip, req.port),
+        }
+    }
+
     /// REQ-08: courtesy redirect, default document, listing or 403.14.
     fn directory(&mut self, site: &'v SiteView, key: &'v KeyView, url: UrlPath<'r>, depth: u8) -> FastOutcome<'v> {
         let full: &str = &url.text;
         let physical = self.physical();
         if !url.slash && !url.is_root() {
-            let req = self.req;
-            let host = match (split_absolute(&req.url).0, &req.host) {
-                (Some(h), _) => h.to_string(),
-                (None, Some(h)) if !h.trim().is_empty() => h.trim().to_string(),
-                _ if req.port == 80 => req.ip.clone(),
-                _ => format!("{}:{}", req.ip, req.port),
-            };
-            let location = format!("http://{host}{}/", url_escape(full));
+            let location = format!("http://{}{}/", self.public_host(), url_escape(full));
             let status = self.view.policies.courtesy_redirect_status;
             decide!(self.sink, &["REQ-08", "HTTP-29"], "{full} is a folder: courtesy redirect {status} to {location}");
             let body = format!(
@@ -1071,6 +1085,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             let found = key.default_docs.iter().filter(usable).find(|d| self.view.is_file(&format!("{physical}\\{d}")));
             if let Some(doc) = found {
                 decide!(self.sink, &["REQ-08"], "default document {doc} in {full}");
+                self.default_doc = true;
                 let text = format!("{}/{doc}", full.trim_end_matches('/'));
                 return self.resolve_path(site, UrlPath { text: Cow::Owned(text), slash: false }, depth + 1);
             }
@@ -1153,6 +1168,13 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             return out;
         }
         decide!(self.sink, &["REQ-11"], "static file {} as {mime}", self.physical());
+        if self.default_doc {
+            // The default document's own URL (HTTP-25).
+            let path = self.target.as_ref().map(|p| url_escape(&p.url)).unwrap_or_default();
+            let location = format!("http://{}{path}", self.public_host());
+            decide!(self.sink, &["HTTP-25"], "served as the folder's default document: Content-Location {location}");
+            self.content_location = Some(location);
+        }
         FastOutcome::Static { mime, modified, change_number: self.view.change_number }
     }
 }

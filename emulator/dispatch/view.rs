@@ -76,6 +76,8 @@ pub struct SiteView {
     pub root_physical: String,
     /// The site's ROOT in the key tree.
     pub(super) node: u32,
+    /// Effective MaxConnections of the site: HTTP.sys's limit on its connections (HTTP-03).
+    pub max_connections: u32,
 }
 
 /// Where a custom error's body comes from (REQ-13).
@@ -385,17 +387,18 @@ impl Base {
     }
 }
 
-/// Which state of a machine a view was compiled from: the metabase's version and the count of
-/// every other change ([`Machine::generation_besides_metabase`]).
+/// Which state of a machine a view was compiled from: the metabase's version, the disk's, and
+/// the count of every other change ([`Machine::generation_of_settings`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Stamp {
-    besides: u64,
+    settings: u64,
+    disk: u64,
     metabase: u64,
 }
 
 impl Stamp {
     fn of(m: &Machine) -> Stamp {
-        Stamp { besides: m.generation_besides_metabase(), metabase: m.metabase().version() }
+        Stamp { settings: m.generation_of_settings(), disk: m.fs().version(), metabase: m.metabase().version() }
     }
 }
 
@@ -409,6 +412,8 @@ pub struct PoolView {
     pub max_processes: u32,
     /// Effective AppPoolIdentityType.
     pub identity_type: u32,
+    /// Effective AppPoolQueueLength: how many requests HTTP.sys queues for the pool (HTTP-03).
+    pub queue_length: u32,
 }
 
 /// Started sites' bindings by (port, IP, host): the first started site with a binding wins (REQ-04).
@@ -876,7 +881,17 @@ impl View {
             }
             let name = string(mb, &site_path, "ServerComment");
             let node = keys.root(&id.to_string());
-            sites.push(SiteView { id, name, bindings, started, root, root_physical: String::new(), node });
+            let max_connections = dword(mb, &site_path, "MaxConnections", u32::MAX);
+            sites.push(SiteView {
+                id,
+                name,
+                bindings,
+                started,
+                root,
+                root_physical: String::new(),
+                node,
+                max_connections,
+            });
         }
         let mut index = Bindings::default();
         let mut stopped = Vec::new();
@@ -904,32 +919,7 @@ impl View {
             })
             .collect();
 
-        let mut aspnet = BTreeMap::new();
-        for v in Version::ALL {
-            for b in [Bitness::X86, Bitness::X64] {
-                aspnet.insert(format!("{}\\aspnet_isapi.dll", m.framework_dir_of(v, b)).to_ascii_lowercase(), v);
-            }
-        }
-        // Copies under other Framework folders still name their runtime by the folder (VER-01).
-        for (path, dir) in m.fs().entries() {
-            let named = path.len() >= 16
-                && path.is_char_boundary(path.len() - 16)
-                && path[path.len() - 16..].eq_ignore_ascii_case("aspnet_isapi.dll");
-            if dir || !named {
-                continue;
-            }
-            let lc = path.to_ascii_lowercase();
-            let mut parts = lc.rsplit('\\');
-            let (Some("aspnet_isapi.dll"), Some(folder), Some(fw)) = (parts.next(), parts.next(), parts.next()) else {
-                continue;
-            };
-            if fw != "framework" && fw != "framework64" {
-                continue;
-            }
-            if let Some(v) = Version::ALL.into_iter().find(|v| v.folder_name() == folder) {
-                aspnet.entry(lc.clone()).or_insert(v);
-            }
-        }
+        let aspnet = aspnet_dlls(m);
 
         let mut pools = CiMap::default();
         for key in mb.children("/LM/W3SVC/AppPools") {
@@ -937,6 +927,7 @@ impl View {
             let pool = PoolView {
                 max_processes: dword(mb, key.path(), "MaxProcesses", 0),
                 identity_type: dword(mb, key.path(), "AppPoolIdentityType", 0),
+                queue_length: dword(mb, key.path(), "AppPoolQueueLength", 1000),
             };
             pools.insert_first(name, pool);
         }
@@ -978,21 +969,40 @@ impl View {
     }
 
     /// The view of `m` made from `old`, a view of an earlier state of the same machine: `old`
-    /// itself when nothing changed; when only web keys under sites' ROOTs changed, `old` with the
-    /// changed keys' subtrees compiled again from their parents' inherited values and everything
-    /// else shared; otherwise (sites, bindings, pools, a change log that no longer reaches back,
-    /// the disk, the registry, runtimes) compiled whole.
+    /// itself when nothing changed; when only web keys under sites' ROOTs or files on the disk
+    /// changed, `old` with the changed keys' subtrees compiled again from their parents' inherited
+    /// values and the disk's file table read again, everything else shared; otherwise (sites,
+    /// bindings, pools, a change log that no longer reaches back, an aspnet_isapi.dll added or
+    /// removed, the registry, runtimes) compiled whole.
     pub fn update(old: &Arc<View>, m: &Machine) -> Arc<View> {
         let stamp = Stamp::of(m);
         if old.stamp == stamp {
             return old.clone();
         }
-        if old.stamp.besides == stamp.besides {
-            if let Some(v) = old.patched(m) {
+        if old.stamp.settings == stamp.settings {
+            let view = if old.stamp.disk == stamp.disk {
+                old.patched(m)
+            } else {
+                old.with_disk(m).and_then(|v| if v.stamp.metabase == stamp.metabase { Some(v) } else { v.patched(m) })
+            };
+            if let Some(mut v) = view {
+                v.stamp = stamp;
                 return Arc::new(v);
             }
         }
         Arc::new(View::compile(m))
+    }
+
+    /// This view with the disk's files read again, or `None` when the disk's change touches what
+    /// keys were compiled from (an aspnet_isapi.dll under a Framework folder, VER-01).
+    fn with_disk(&self, m: &Machine) -> Option<View> {
+        if aspnet_dlls(m) != self.aspnet {
+            return None;
+        }
+        let mut view = self.clone();
+        view.files = Arc::new(Files::new(m.fs().entries_timed()));
+        view.stamp.disk = m.fs().version();
+        Some(view)
     }
 
     /// This view with the web keys changed since it was compiled compiled again, or `None` when a
@@ -1211,6 +1221,38 @@ fn vpath(root: &str, path: &str) -> String {
     } else {
         rest.to_string()
     }
+}
+
+/// Every aspnet_isapi.dll a script map may name, lower-cased, with the runtime it belongs to: the
+/// machine's own, and copies on the disk under other Framework folders.
+fn aspnet_dlls(m: &Machine) -> BTreeMap<String, Version> {
+    let mut aspnet = BTreeMap::new();
+    for v in Version::ALL {
+        for b in [Bitness::X86, Bitness::X64] {
+            aspnet.insert(format!("{}\\aspnet_isapi.dll", m.framework_dir_of(v, b)).to_ascii_lowercase(), v);
+        }
+    }
+    // Copies under other Framework folders still name their runtime by the folder (VER-01).
+    for (path, dir) in m.fs().entries() {
+        let named = path.len() >= 16
+            && path.is_char_boundary(path.len() - 16)
+            && path[path.len() - 16..].eq_ignore_ascii_case("aspnet_isapi.dll");
+        if dir || !named {
+            continue;
+        }
+        let lc = path.to_ascii_lowercase();
+        let mut parts = lc.rsplit('\\');
+        let (Some("aspnet_isapi.dll"), Some(folder), Some(fw)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        if fw != "framework" && fw != "framework64" {
+            continue;
+        }
+        if let Some(v) = Version::ALL.into_iter().find(|v| v.folder_name() == folder) {
+            aspnet.entry(lc.clone()).or_insert(v);
+        }
+    }
+    aspnet
 }
 
 /// The walk of the metabase's keys, in path order, that compiles the web keys under the sites'

@@ -102,7 +102,7 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &str) -> Response<F
         }
         _ => text(
             StatusCode::NOT_FOUND,
-            "endpoints: POST /run, POST /advance, GET /events, GET /processes, GET /transcript\n".into(),
+            "endpoints: POST /run, POST /advance, GET /events, GET /processes, GET /transcript, GET /httperr\n".into(),
         ),
     }
 }

@@ -59,6 +59,8 @@ pub enum BodyLen {
 pub struct Passed {
     /// Bytes of the head as sent, its blank line included.
     pub len: usize,
+    /// Bytes of its request line, without the line end.
+    pub line: usize,
     /// How its body is delimited.
     pub body: BodyLen,
     /// A HEAD request: its answer has no body.
@@ -66,6 +68,9 @@ pub struct Passed {
     /// The head as hyper must read it, when it differs from what was sent (HTTP/1.x above 1.1 as
     /// 1.1, URL bytes hyper refuses escaped, headers past hyper's count folded away).
     pub rewritten: Option<Vec<u8>>,
+    /// An HTTP/0.9 request (IIS 5.x serves them, HTTP-12): its answer is the body alone and it
+    /// is the connection's last request.
+    pub http09: bool,
 }
 
 /// A request HTTP.sys answers itself, with what its httperr line says.
@@ -240,6 +245,20 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
         None => "-",
     };
     let shown = (method, target, logged);
+    if version.is_empty() && !l.http_sys {
+        // IIS 5.x serves a version-less request line as HTTP/0.9: hyper reads it as 1.0 (HTTP-12).
+        let mut head = Vec::with_capacity(line.len() + 13);
+        head.extend_from_slice(line);
+        head.extend_from_slice(b" HTTP/1.0\r\n\r\n");
+        return Inspected::Pass(Passed {
+            len: nl + 1,
+            line: line.len(),
+            body: BodyLen::None,
+            head: false,
+            rewritten: Some(head),
+            http09: true,
+        });
+    }
     let Some((major, minor)) = number else {
         let why = if version.is_empty() {
             "HTTP.sys: a request line without a version (HTTP/0.9): 400 BadRequest (policy httpsys.http09)".to_string()
@@ -398,7 +417,7 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
         }
         out
     });
-    Inspected::Pass(Passed { len, body, head: method == b"HEAD", rewritten })
+    Inspected::Pass(Passed { len, line: line.len(), body, head: method == b"HEAD", rewritten, http09: false })
 }
 
 /// Where the first blank line of `buf` ends (the end of a head).
@@ -900,8 +919,8 @@ pub struct Conn {
     /// Bytes taken from hyper (or HTTP.sys's answer) not yet on the socket.
     pending: Vec<u8>,
     pending_at: usize,
-    /// Per request handed to hyper and not yet answered: whether it was a HEAD.
-    heads: VecDeque<bool>,
+    /// Per request handed to hyper and not yet answered: whether it was a HEAD, and HTTP/0.9.
+    heads: VecDeque<(bool, bool)>,
     released_heads: u64,
     answered: u64,
     /// The read side waiting for hyper's answers before HTTP.sys's own.
@@ -912,6 +931,20 @@ pub struct Conn {
     head_started: Option<Instant>,
     /// When the last answer went out (the connection has been idle since, when nothing came).
     idle_since: Instant,
+    /// The request line of the last head handed to hyper, for a Connection_Dropped line.
+    last_line: Vec<u8>,
+    /// The client closed its side.
+    client_closed: bool,
+}
+
+impl Drop for Conn {
+    /// A client that closed with a request unanswered dropped it (HTTP-08).
+    fn drop(&mut self) {
+        let unanswered = self.answered < self.released_heads;
+        if unanswered && self.client_closed && !matches!(self.reading, Reading::Reset) {
+            self.peer.shared.dropped(&self.last_line, self.peer.client, self.peer.port, &self.limits);
+        }
+    }
 }
 
 impl Conn {
@@ -940,6 +973,8 @@ impl Conn {
             active: Instant::now(),
             head_started: None,
             idle_since: Instant::now(),
+            last_line: Vec::new(),
+            client_closed: false,
         }
     }
 
@@ -990,6 +1025,8 @@ impl Conn {
                 match inspected {
                     Inspected::Partial => Poll::Ready(Ok(false)),
                     Inspected::Pass(p) => {
+                        self.last_line.clear();
+                        self.last_line.extend_from_slice(&self.inb[self.lo..self.lo + p.line]);
                         if p.rewritten.is_none() {
                             let head = &self.inb[self.lo..self.lo + p.len];
                             match &mut self.last_passed {
@@ -1014,10 +1051,13 @@ impl Conn {
                         } else {
                             self.released = p.len;
                         }
-                        self.heads.push_back(p.head);
+                        self.heads.push_back((p.head, p.http09));
                         self.released_heads += 1;
                         self.head_started = None;
                         self.reading = match p.body {
+                            // Nothing follows an HTTP/0.9 request on its connection: what the
+                            // client still sends is read and dropped until hyper closes it.
+                            _ if p.http09 => Reading::Lingering,
                             BodyLen::None => Reading::Head,
                             BodyLen::Length(n) => Reading::Body(n),
                             BodyLen::Chunked => Reading::Chunked(Chunk::start()),
@@ -1128,7 +1168,9 @@ impl Conn {
                 let _ = self.io.set_linger(Some(Duration::ZERO));
                 self.reading = Reading::Reset;
             }
-            self.peer.shared.timed_out(reason, self.peer.client, self.peer.port, &self.limits);
+            // A body that stalls belongs to the request whose head went to hyper (HTTP-08).
+            let pending = (reason == "Timer_EntityBody").then_some(self.last_line.as_slice());
+            self.peer.shared.timed_out(reason, pending, self.peer.client, self.peer.port, &self.limits);
         }
         Poll::Ready(())
     }
@@ -1236,6 +1278,7 @@ impl AsyncRead for Conn {
             match me.fill(cx) {
                 Poll::Ready(Ok(0)) => {
                     // The client closed: hyper reads the end of the stream (a partial head is dropped).
+                    me.client_closed = true;
                     me.reading = Reading::Done;
                     return Poll::Ready(Ok(()));
                 }
@@ -1294,15 +1337,17 @@ impl AsyncWrite for Conn {
                 // The head is fixed in `acc`, whose room is kept from one response to the next.
                 me.acc.extend_from_slice(&buf[..end]);
                 let informational = me.acc.get(9) == Some(&b'1');
+                let mut http09 = false;
                 let body = if informational {
                     fix_head(&mut me.acc);
                     Some(0)
                 } else if let Some(length) = me.send_own_head() {
-                    me.heads.pop_front();
+                    http09 = me.heads.pop_front().is_some_and(|(_, nine)| nine);
                     Some(length)
                 } else {
                     let (status, length) = fix_head(&mut me.acc);
-                    let is_head = me.heads.pop_front().unwrap_or(false);
+                    let (is_head, nine) = me.heads.pop_front().unwrap_or((false, false));
+                    http09 = nine;
                     if is_head || status == 204 || status == 304 {
                         Some(0)
                     } else {
@@ -1322,6 +1367,10 @@ impl AsyncWrite for Conn {
                     Writing::Unbounded => buf.len() - end,
                     Writing::Head => 0,
                 };
+                if http09 {
+                    // HTTP/0.9 has no status line and no headers: the body alone goes out (HTTP-12).
+                    me.acc.clear();
+                }
                 let bufs = [IoSlice::new(&me.acc), IoSlice::new(&buf[end..end + take])];
                 let written = Pin::new(&mut me.io).poll_write_vectored(cx, &bufs);
                 let head_len = me.acc.len();
@@ -1450,6 +1499,20 @@ mod tests {
         let folded = String::from_utf8(p.rewritten.unwrap()).unwrap();
         assert!(folded.starts_with("GET / HTTP/1.1\r\nHost: a\r\nX-0: v\r\n"), "{folded}");
         assert_eq!(folded.matches("\r\n").count(), 1 + 1 + 94 + 1, "request line, Host, 94 others, blank line");
+    }
+
+    #[test]
+    fn iis5_reads_a_version_less_line_as_http_0_9() {
+        let iis5 = Limits { http_sys: false, iis5: true, ..limits() };
+        match inspect(b"GET /a.htm\r\n", &iis5) {
+            Inspected::Pass(p) => {
+                assert!(p.http09);
+                assert_eq!((p.len, p.body), (12, BodyLen::None));
+                assert_eq!(p.rewritten.unwrap(), b"GET /a.htm HTTP/1.0\r\n\r\n");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(refused("GET /a.htm\r\n").2, "BadRequest", "HTTP.sys refuses it (policy httpsys.http09)");
     }
 
     #[test]

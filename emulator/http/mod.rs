@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod conn;
+pub mod connlimit;
 pub mod httperr;
 pub mod wire;
 
@@ -174,6 +175,8 @@ pub struct Shared {
     console: Mutex<crate::cmd::Session>,
     /// HTTP.sys's error log (HTTP-05).
     httperr: Mutex<httperr::Log>,
+    /// HTTP.sys's open connections, overall and per site (HTTP-03, HTTP-09).
+    connections: connlimit::Connections,
     /// Every response head goes through hyper's `HeaderMap`, for tests that compare the two ways.
     #[cfg(test)]
     mapped_heads: std::sync::atomic::AtomicBool,
@@ -192,6 +195,7 @@ impl Shared {
             tail: Mutex::new(VecDeque::with_capacity(TRANSCRIPT_TAIL)),
             console: Mutex::new(crate::cmd::Session::new(&machine)),
             httperr: Mutex::new(httperr::Log::of(&machine)),
+            connections: connlimit::Connections::default(),
             admin: Mutex::new(machine),
             #[cfg(test)]
             mapped_heads: std::sync::atomic::AtomicBool::new(false),
@@ -230,7 +234,8 @@ impl Shared {
     }
 
     /// Serves one request as a scenario's request step would, with the client's cookie naming
-    /// its session (a request without one is a new client).
+    /// its session (a request without one is a new client). `slot` is the connection's place in
+    /// its site's connection count (none: not counted).
     /// `framing` says how the answer goes out, for the transcript.
     pub fn serve(
         &self,
@@ -238,10 +243,16 @@ impl Shared {
         req: Request,
         session_id: Option<&str>,
         client: SocketAddr,
+        slot: Option<&connlimit::Slot>,
         framing: impl FnOnce(&Served) -> Framing,
     ) -> (Reply, Framing) {
         // The ASP.NET filter and resolution read only the published view: no lock.
         let prepared = process::prepare(&snap.machine, &snap.view, &req);
+        if let (Some(slot), Some((site, max))) = (slot, prepared.site()) {
+            if let Err(open) = self.connections.admit(slot, site, max) {
+                return self.conn_limited(&req, client, site, max, open);
+            }
+        }
         let (mut served, effects) = {
             let mut live = self.live();
             let client = match session_id.and_then(|id| live.world.sessions().client_of(id)) {
@@ -270,8 +281,7 @@ impl Shared {
         if framing.producer == Producer::HttpSys && served.reply.status != 0 {
             // HTTP.sys's answers after parsing (Invalid Hostname, Invalid URL, a stopped pool) are
             // in httperr too (HTTP-08).
-            let site = served.target.as_ref().map(|t| t.site);
-            effects.extend(self.logged_reply(client, &req, &served.reply, site));
+            effects.extend(self.logged_reply(client, &req, &served));
         }
         // The transcript keeps the status, not the headers and body that go out.
         let kept = Reply { status: served.reply.status, substatus: served.reply.substatus, ..Reply::default() };
@@ -289,6 +299,8 @@ impl Shared {
         op: impl FnOnce(&mut Machine, &mut World) -> (T, Vec<String>),
     ) -> (T, Vec<String>, Vec<String>) {
         let mut m = self.admin();
+        // What HTTP.sys logged since is on the disk the command sees (HTTP-05).
+        self.flush_httperr(&mut m);
         let (value, output) = op(&mut m, &mut self.live().world);
         // Compiling the new view takes no lock that requests need: they go on with the old one.
         let current = self.published();
@@ -494,17 +506,25 @@ fn header_name(k: &str) -> Option<HeaderName> {
     })
 }
 
-/// The connection is refused (W3SVC stopped): the service errors, hyper drops the connection.
+/// Why a request gets no response: hyper drops the connection.
 #[derive(Debug)]
-struct Refused;
+enum Unanswered {
+    /// W3SVC is stopped: the connection is refused.
+    Refused,
+    /// The client closed the connection inside the request's body (HTTP-08).
+    Dropped,
+}
 
-impl fmt::Display for Refused {
+impl fmt::Display for Unanswered {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("W3SVC is not running")
+        f.write_str(match self {
+            Unanswered::Refused => "W3SVC is not running",
+            Unanswered::Dropped => "the client closed the connection inside the request body",
+        })
     }
 }
 
-impl std::error::Error for Refused {}
+impl std::error::Error for Unanswered {}
 
 /// Answers one request from `client` on a listener standing for emulated `port`.
 async fn handle(
@@ -512,8 +532,9 @@ async fn handle(
     port: u16,
     client: SocketAddr,
     heads: conn::HeadSlot,
+    slot: Arc<connlimit::Slot>,
     req: hyper::Request<Incoming>,
-) -> Result<Response<Body>, Refused> {
+) -> Result<Response<Body>, Unanswered> {
     let (req, body) = req.into_parts();
     let request = to_request(&req, port);
     let head = req.method == hyper::Method::HEAD;
@@ -526,17 +547,23 @@ async fn handle(
         _ => (wants("close"), false),
     };
     let cookie = session_cookie(&req.headers);
-    // Read (and drop) the body before anything else, so the connection stays usable.
-    let _ = Limited::new(body, MAX_BODY).collect().await;
+    // Read (and drop) the body before anything else, so the connection stays usable. A body
+    // over MAX_BODY is cut off; one the client never finished is no request to serve.
+    if let Err(e) = Limited::new(body, MAX_BODY).collect().await {
+        if !e.is::<http_body_util::LengthLimitError>() {
+            return Err(Unanswered::Dropped);
+        }
+    }
     // One snapshot for the whole request: HTTP.sys's limits, the view, the configuration.
     let snap = shared.published();
     let limits = snap.limits;
     let close = wants_close || !limits.keep_alive;
     let keep_alive10 = keep_alive10 && !close;
-    let (reply, f) =
-        shared.serve(&snap, request, cookie, client, |s| framing(&s.reply, &limits, close, keep_alive10, head));
+    let (reply, f) = shared.serve(&snap, request, cookie, client, Some(&slot), |s| {
+        framing(&s.reply, &limits, close, keep_alive10, head)
+    });
     if reply.status == 0 {
-        return Err(Refused);
+        return Err(Unanswered::Refused);
     }
     // CONNECT's answer is framed by hyper's own rules.
     #[cfg(test)]
@@ -651,9 +678,21 @@ async fn accept(l: tokio::net::TcpListener, shared: Arc<Shared>, role: Role, mut
             _ = stopped.changed() => return,
         };
         let _ = stream.set_nodelay(true);
+        // Past the registry's MaxConnections HTTP.sys accepts nothing more (HTTP-09).
+        let open = match role {
+            Role::Requests(port) => match shared.connections.accept(shared.published().limits.max_connections) {
+                Some(open) => Some(open),
+                None => {
+                    shared.connection_refused(&stream, peer, port);
+                    continue;
+                }
+            },
+            Role::Admin => None,
+        };
         let shared = shared.clone();
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
+            let _open = open;
             let mut b = hyper::server::conn::http1::Builder::new();
             b.keep_alive(true).max_buf_size(HEAD_BUFFER);
             match role {
@@ -665,7 +704,9 @@ async fn accept(l: tokio::net::TcpListener, shared: Arc<Shared>, role: Role, mut
                     let c = conn::Conn::new(stream, conn::Peer { shared: shared.clone(), client, port }, limits);
                     let heads = c.heads();
                     let io = TokioIo::new(c);
-                    let svc = service_fn(move |req| handle(shared.clone(), port, client, heads.clone(), req));
+                    let slot = Arc::new(connlimit::Slot::default());
+                    let svc =
+                        service_fn(move |req| handle(shared.clone(), port, client, heads.clone(), slot.clone(), req));
                     tokio::select! {
                         _ = b.serve_connection(io, svc) => {}
                         _ = stopped.changed() => {}

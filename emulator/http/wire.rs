@@ -29,6 +29,9 @@ pub struct Limits {
     pub header_wait: u32,
     /// The `Server` header IIS sends (HTTP-23).
     pub server: &'static str,
+    /// `MaxConnections` in HTTP\Parameters: past it no connection is accepted (HTTP-09). Unset
+    /// (computed from memory on a real box) it is unlimited.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -43,6 +46,7 @@ impl Default for Limits {
             connection_timeout: 120,
             header_wait: 120,
             server: "Microsoft-IIS/6.0",
+            max_connections: usize::MAX,
         }
     }
 }
@@ -74,6 +78,7 @@ impl Limits {
             s => s,
         };
         let iis6 = m.edition().is_iis6();
+        let max_connections = if iis6 { dword("MaxConnections", usize::MAX, 1024..=2_031_616) } else { usize::MAX };
         let server = match m.edition().iis_version() {
             "5.0" => "Microsoft-IIS/5.0",
             "5.1" => "Microsoft-IIS/5.1",
@@ -88,6 +93,7 @@ impl Limits {
             connection_timeout,
             header_wait,
             server,
+            max_connections,
         }
     }
 }

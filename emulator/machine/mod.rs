@@ -164,6 +164,10 @@ impl Machine {
         if config.edition != Edition::Win2000 {
             fs.create_file(&format!("{windir}\\system32\\sc.exe"));
         }
+        // Windows Server 2003 ships HTTP.sys and the folder of its error log (HTTP-05).
+        if config.edition.is_iis6() {
+            fs.create_dir(&format!("{windir}\\system32\\LogFiles\\HTTPERR"));
+        }
         fs.create_dir("C:\\Documents and Settings\\Administrator\\Local Settings\\Temp");
         fs.create_dir("C:\\Documents and Settings\\All Users");
         fs.create_dir("C:\\Program Files\\Common Files");
@@ -302,7 +306,13 @@ impl Machine {
     /// What [`Machine::generation`] counts but the metabase: it stays as it was while only the
     /// metabase changes, whose own log then says which keys did (a view patches those).
     pub fn generation_besides_metabase(&self) -> u64 {
-        self.generation + self.fs.version() + self.registry.version()
+        self.generation_of_settings() + self.fs.version()
+    }
+
+    /// What [`Machine::generation`] counts but the metabase and the disk (the registry, runtimes,
+    /// the service): a view refreshes only its file table when the disk alone changes.
+    pub fn generation_of_settings(&self) -> u64 {
+        self.generation + self.registry.version()
     }
 
     /// Runtime `v`'s processModel as its machine.config now says.

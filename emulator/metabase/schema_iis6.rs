@@ -377,6 +377,7 @@ pub static SCHEMA: &[PropDef] = &[
     prop!(9103, "AppAutoStart", Bool, true, D(1)),
     // Global settings (IIS_MD_GLOBAL_BASE 9200) and the IIS_Global key of MetaBase.xml.
     prop!(9201, "MaxGlobalBandwidth", Dword, false, D(4294967295)),
+    prop!(9204, "HeaderWaitTimeout", Dword, true, D(0)),
     prop!(9205, "MinFileBytesPerSec", Dword, false, D(240)),
     prop!(9206, "LogInUTF8", Bool, false, D(0)),
     prop!(9207, "DemandStartThreshold", Dword, false, NONE),

@@ -193,6 +193,9 @@ pub struct World {
     events: EventLog,
     /// The number of the request being served.
     request_seq: u64,
+    /// How many requests ever ran for a while (a duration): HTTP.sys's queue for a pool cannot
+    /// be full of running requests while fewer ran at all (HTTP-03).
+    pub(crate) long_requests: u64,
     /// Queued requests a recycle moved to a replacement worker, and the worker that ran them.
     moved: BTreeMap<u64, (&'static str, u32)>,
 }
@@ -215,6 +218,7 @@ impl Default for World {
             journal: Journal::default(),
             events: EventLog::default(),
             request_seq: 0,
+            long_requests: 0,
             moved: BTreeMap::new(),
         }
     }
@@ -322,7 +326,7 @@ impl World {
         self.gardens.clear();
         self.warned.clear();
         for run in self.pools.values_mut() {
-            if run.stopped.as_deref() == Some("rapid-fail protection") {
+            if run.stopped.as_deref() == Some(RAPID_FAIL) {
                 run.stopped = None;
             }
             run.crashes.clear();
@@ -619,6 +623,9 @@ pub fn answered_by(w: &World, id: u64) -> Option<(&'static str, u32)> {
     w.moved.get(&id).copied()
 }
 
+/// Why a pool that rapid-fail protection stopped is stopped (PM6-07).
+pub(crate) const RAPID_FAIL: &str = "rapid-fail protection";
+
 /// Records a crash of a pool's worker and stops the pool when rapid-fail protection trips (PM6-07).
 fn crashed_in_pool(m: &Machine, w: &mut World, pool: &str, pid: u32) {
     let now = m.clock();
@@ -637,7 +644,7 @@ fn crashed_in_pool(m: &Machine, w: &mut World, pool: &str, pid: u32) {
     run.crashes.push(now);
     run.crashes.retain(|t| now.saturating_sub(*t) < window.max(1));
     if enabled && max > 0 && run.crashes.len() >= max && run.stopped.is_none() {
-        run.stopped = Some("rapid-fail protection".into());
+        run.stopped = Some(RAPID_FAIL.into());
         w.log_event_to(m.clock(),
             "System",
             Level::Error,

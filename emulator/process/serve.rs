@@ -48,6 +48,8 @@ pub struct Served {
     /// The request's number in this world: a queued request that moves to a replacement worker
     /// is found by it ([`super::answered_by`]).
     pub id: u64,
+    /// HTTP.sys answered by itself after resolution: its httperr `s-reason` (HTTP-03, HTTP-07).
+    pub http_sys_reason: Option<&'static str>,
 }
 
 impl Served {
@@ -61,6 +63,7 @@ impl Served {
             session: None,
             url_session: None,
             id: 0,
+            http_sys_reason: None,
         }
     }
 }
@@ -113,6 +116,19 @@ pub struct Prepared<'a, S: Sink = Discard> {
 enum Resolved<'a> {
     Fast(dispatch::Fast<'a, 'a>),
     Owned(Box<Resolution>),
+}
+
+impl<S: Sink> Prepared<'_, S> {
+    /// The site the request reached and its MaxConnections, when it reached one (HTTP-03).
+    pub fn site(&self) -> Option<(u32, u32)> {
+        match &self.resolved {
+            Resolved::Fast(f) => f.target.as_ref().map(|p| (p.site.id, p.site.max_connections)),
+            Resolved::Owned(r) => {
+                let id = r.target.as_ref()?.site;
+                self.view.site(id).map(|s| (id, s.max_connections))
+            }
+        }
+    }
 }
 
 /// The serve path's [`prepare_with`]: no decision is recorded (the HTTP front end).
@@ -315,20 +331,27 @@ fn serve_worker_mode<S: Sink>(
                 &["REQ-07"],
             );
         }
-        s.reply = pages::http_sys_unavailable();
+        http_sys_unavailable(s, "Disabled");
         return;
     };
     if let Some(why) = w.pool_stopped(pool).map(str::to_string) {
+        // An administrator's stop is `Disabled`, rapid-fail protection's `AppOffline` (HTTP-03).
+        let reason = if why == super::RAPID_FAIL { "AppOffline" } else { "Disabled" };
         decide::<S, _>(
             w,
-            || format!("application pool {pool} is stopped ({why}): HTTP.sys answers 503"),
-            &["REQ-07", "PM6-07"],
+            || format!("application pool {pool} is stopped ({why}): HTTP.sys answers 503 {reason}"),
+            &["REQ-07", "PM6-07", "HTTP-03"],
         );
-        s.reply = pages::http_sys_unavailable();
+        http_sys_unavailable(s, reason);
+        return;
+    }
+    if queue_full::<S>(m, w, pool, settings) {
+        http_sys_unavailable(s, "QueueFull");
         return;
     }
     let Some(pid) = w3wp::<S>(m, w, pool, settings, load) else {
-        s.reply = pages::http_sys_unavailable();
+        // The worker could not start: an internal error of the service to HTTP.sys (HTTP-07).
+        http_sys_unavailable(s, "N/A");
         return;
     };
     touch(m, w, pid, s);
@@ -401,6 +424,38 @@ fn bits_name(b: Bitness) -> &'static str {
         Bitness::X86 => "32-bit",
         Bitness::X64 => "64-bit",
     }
+}
+
+/// HTTP.sys's own 503 for a pool, logged to httperr with `reason` (HTTP-03, HTTP-07).
+fn http_sys_unavailable(s: &mut Served, reason: &'static str) {
+    s.reply = pages::http_sys_unavailable();
+    s.http_sys_reason = Some(reason);
+}
+
+/// Whether HTTP.sys's queue for `pool` is full: the pool's requests still running in virtual time
+/// fill it up to AppPoolQueueLength, and the next one gets 503 QueueFull (HTTP-03, modeled).
+fn queue_full<S: Sink>(m: &Machine, w: &mut World, pool: &str, settings: PoolView) -> bool {
+    let limit = settings.queue_length.max(1) as usize;
+    // Every request that ever ran long is an upper bound: the usual box (and the wire) has none.
+    if w.long_requests < limit as u64 {
+        return false;
+    }
+    let workers = || w.procs.values().filter(move |p| matches!(&p.role, Role::W3wp(name, _) if name == pool));
+    let now = m.clock();
+    let queued: usize = workers().map(|p| p.busy.iter().filter(|t| **t > now).count()).sum();
+    if queued < limit {
+        return false;
+    }
+    decide::<S, _>(
+        w,
+        || {
+            format!(
+                "HTTP.sys's queue for pool {pool} holds {queued} requests (AppPoolQueueLength {limit}): 503 QueueFull"
+            )
+        },
+        &["HTTP-03", "REQ-07"],
+    );
+    true
 }
 
 /// The pool's worker for this request, started if needed; `None` when a new worker cannot load
@@ -1247,6 +1302,7 @@ fn after_request<S: Sink>(
     }
     if load.duration > 0 {
         p.busy.push(now + load.duration);
+        w.long_requests += 1;
     }
     // What the limits below read; the AppDomains (and their sessions) are not copied.
     let p = Worker {

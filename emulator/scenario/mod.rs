@@ -996,7 +996,14 @@ fn send(m: &mut Machine, w: &mut World, r: &spec::RequestSpec) -> (Output, Serve
         local: r.local,
     };
     let mut out = Output::default();
-    let mut all: Vec<Served> = (0..r.repeat.unwrap_or(1)).map(|_| process::serve(m, w, &req, &load)).collect();
+    let mut all: Vec<Served> = (0..r.repeat.unwrap_or(1))
+        .map(|_| {
+            let s = process::serve(m, w, &req, &load);
+            // What HTTP.sys answers itself is in its error log (HTTP-08).
+            crate::http::httperr::log_served(m, &req, &s, crate::http::httperr::emulated_client(load.local, s.id));
+            s
+        })
+        .collect();
     // A request that waited in a queue is answered by the worker it ended up in (PM5-07).
     for s in &mut all {
         if let Some(p) = process::answered_by(w, s.id) {
