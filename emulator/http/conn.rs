@@ -653,13 +653,16 @@ fn literal(s: &'static str) -> Literal {
     (s.as_ptr() as usize, s.len())
 }
 
+/// Bytes kept per key (`None`: hyper would refuse the header).
+type Kept<K> = std::cell::RefCell<Vec<(K, Option<Box<[u8]>>)>>;
+
 thread_local! {
     /// Literal header names as IIS spells them (`None`: not a token), by address: replies use a
     /// handful of them.
-    static SPELLED: std::cell::RefCell<Vec<(Literal, Option<Box<[u8]>>)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SPELLED: Kept<Literal> = const { std::cell::RefCell::new(Vec::new()) };
     /// Whole header lines of a literal name and a literal value, as they go out (`None`: hyper
     /// would refuse the header).
-    static LINES: std::cell::RefCell<Vec<((Literal, Literal), Option<Box<[u8]>>)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static LINES: Kept<(Literal, Literal)> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// How many literal names [`SPELLED`] keeps per thread.

@@ -559,9 +559,8 @@ async fn handle(
     let limits = snap.limits;
     let close = wants_close || !limits.keep_alive;
     let keep_alive10 = keep_alive10 && !close;
-    let (reply, f) = shared.serve(&snap, request, cookie, client, Some(&slot), |s| {
-        framing(&s.reply, &limits, close, keep_alive10, head)
-    });
+    let (reply, f) = shared
+        .serve(&snap, request, cookie, client, Some(&slot), |s| framing(&s.reply, &limits, close, keep_alive10, head));
     if reply.status == 0 {
         return Err(Unanswered::Refused);
     }
