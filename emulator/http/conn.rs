@@ -665,7 +665,7 @@ thread_local! {
     static LINES: Kept<(Literal, Literal)> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// How many literal names [`SPELLED`] keeps per thread.
+/// How many names [`SPELLED`] and lines [`LINES`] keep per thread.
 const SPELLED_KEPT: usize = 64;
 
 /// Appends header name `name` to `out` as IIS spells it; false (nothing appended) when hyper
@@ -681,24 +681,32 @@ fn push_name(out: &mut Vec<u8>, name: &str, literal: Option<&'static str>) -> bo
         true
     };
     let Some(lit) = literal else { return fresh(out) };
-    let key = self::literal(lit);
-    SPELLED.with_borrow_mut(|known| {
-        if let Some((_, spelled)) = known.iter().find(|(k, _)| *k == key) {
-            return match spelled {
-                Some(s) => {
-                    out.extend_from_slice(s);
-                    true
-                }
-                None => false,
-            };
-        }
-        let at = out.len();
-        let ok = fresh(out);
-        if known.len() < SPELLED_KEPT {
-            known.push((key, ok.then(|| out[at..].into())));
-        }
-        ok
-    })
+    SPELLED.with_borrow_mut(|known| kept(known, self::literal(lit), out, fresh))
+}
+
+/// Appends what `known` keeps for `key` to `out`, or what `fresh` appends (kept for next time
+/// while there is room); false when nothing was appended.
+fn kept<K: PartialEq>(
+    known: &mut Vec<(K, Option<Box<[u8]>>)>,
+    key: K,
+    out: &mut Vec<u8>,
+    fresh: impl FnOnce(&mut Vec<u8>) -> bool,
+) -> bool {
+    if let Some((_, bytes)) = known.iter().find(|(k, _)| *k == key) {
+        return match bytes {
+            Some(b) => {
+                out.extend_from_slice(b);
+                true
+            }
+            None => false,
+        };
+    }
+    let at = out.len();
+    let ok = fresh(out);
+    if known.len() < SPELLED_KEPT {
+        known.push((key, ok.then(|| out[at..].into())));
+    }
+    ok
 }
 
 /// Appends the header line `name: value` to `out` as it goes out; false (nothing appended) when
@@ -719,24 +727,7 @@ fn push_line(
         true
     };
     let (Some(n), Some(v)) = literals else { return fresh(out) };
-    let key = (literal(n), literal(v));
-    LINES.with_borrow_mut(|known| {
-        if let Some((_, line)) = known.iter().find(|(k, _)| *k == key) {
-            return match line {
-                Some(l) => {
-                    out.extend_from_slice(l);
-                    true
-                }
-                None => false,
-            };
-        }
-        let at = out.len();
-        let ok = fresh(out);
-        if known.len() < SPELLED_KEPT {
-            known.push((key, ok.then(|| out[at..].into())));
-        }
-        ok
-    })
+    LINES.with_borrow_mut(|known| kept(known, (literal(n), literal(v)), out, fresh))
 }
 
 /// Writes into `out` the head that hyper and [`fix_head`] put on the wire for `reply` when hyper
