@@ -1,30 +1,32 @@
 //! A whole request through the process model on a warm worker next to its resolution alone, on
 //! the same machine and URL, in one run: `serve/process_model` and `serve/resolve` on the serve
-//! path (`iisim serve`: no decision recorded), `serve/process_model_explain` and
-//! `serve/resolve_explain` with every decision recorded (scenarios, explain, transcripts).
+//! path (`iisim serve`: no decision recorded; the answer keeps the page as its parts),
+//! `serve/process_model_served` the same with the owned reply built (headers, body, target),
+//! `serve/process_model_explain` and `serve/resolve_explain` with every decision recorded
+//! (scenarios, explain, transcripts).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use iisim::dispatch::{resolve, resolve_fast, Decision, Discard, Request, View};
-use iisim::process::{self, Load, World};
+use iisim::dispatch::{resolve, resolve_fast, Decision, Discard};
+use iisim::process;
 
-const BOX: &str = include_str!("../tests/fixtures/warm_worker_box.toml");
+#[path = "../tests/common/warm_worker.rs"]
+mod warm_worker;
 
 fn bench(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("box.toml");
-    std::fs::write(&path, BOX).unwrap();
-    let (_, m, _) = iisim::scenario::load(&path).unwrap().run_to_end();
-    let req = Request::get("/shop/Default.aspx");
-    let view = View::compile(&m);
-    // A warm w3wp.exe: the CLR loaded, the AppDomain up, alice's InProc session kept.
-    let mut w = World::default();
-    process::boot(&m, &mut w);
-    let load = Load { client: Some("alice".into()), ..Default::default() };
-    process::serve(&m, &mut w, &req, &load);
-    w.drain_effects();
+    let (m, view, mut w, req, load) = warm_worker::warm_worker();
     let mut g = c.benchmark_group("serve");
     g.bench_function("resolve", |b| b.iter(|| resolve_fast(black_box(&view), black_box(&req)).status()));
     g.bench_function("process_model", |b| {
+        b.iter(|| {
+            // The world's view, checked against the machine's generation as every request is.
+            let v = process::view(&m, &mut w);
+            let status =
+                process::answer::<Discard>(black_box(&m), black_box(&mut w), &v, black_box(&req), &load).status();
+            w.drain_effects();
+            status
+        })
+    });
+    g.bench_function("process_model_served", |b| {
         b.iter(|| {
             let s = process::serve_with::<Discard>(black_box(&m), black_box(&mut w), black_box(&req), &load);
             w.drain_effects();

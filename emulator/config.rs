@@ -288,7 +288,7 @@ mod tests {
 }
 
 /// What an application's web.config says that the process model reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WebConfig {
     /// `<sessionState mode>` (SES-01).
     pub session: SessionMode,

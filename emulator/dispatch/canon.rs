@@ -25,6 +25,7 @@
 
 use std::borrow::Cow;
 
+use super::index::MAX_LEVELS;
 use super::{decide, Decision, Sink};
 use crate::rules::RuleId;
 
@@ -161,13 +162,43 @@ pub struct Shape {
     pub suspect: bool,
 }
 
+/// One non-empty segment of a URL path: where it starts and ends (its `/` or the path's end), its
+/// first `;`, and its last `.` before that `;` (0: none; no segment starts at 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Span {
+    pub(super) start: u32,
+    pub(super) end: u32,
+    pub(super) semi: u32,
+    pub(super) dot: u32,
+}
+
+/// Up to [`MAX_LEVELS`] non-empty segments of a path, and where the segments after them start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Spans {
+    pub(super) at: [Span; MAX_LEVELS],
+    pub(super) n: usize,
+    pub(super) next: usize,
+}
+
+/// The high bit of each byte of `word` equal to `b`, exactly (no borrow between bytes).
+#[inline(always)]
+pub(super) fn eq_bytes(word: u64, b: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ (0x0101_0101_0101_0101 * u64::from(b));
+    !((x & LOW7).wrapping_add(LOW7) | x) & !LOW7
+}
+
 /// Byte classes [`already_canonical`] looks for, as bits of [`CLASS`].
 const SLASH: u8 = 1;
 const QUERY: u8 = 2;
 /// `:` or `;` (SEC-05, SEC-08).
 const COLON: u8 = 4;
-/// Anything that takes the whole procedure: `%`, `\`, control characters, non-ASCII.
+/// Anything that takes the whole procedure: `%`, `\\`, control characters, non-ASCII.
 const BAD: u8 = 8;
+/// `;` (SM-10: an extension ends there).
+const SEMI: u8 = 16;
+/// `.` (an extension starts at the last one).
+const DOT: u8 = 32;
 
 /// Each byte's class, so the scan of a path tests a table entry rather than branching per byte
 /// (a mixed-case URL would otherwise steer a branch differently at every letter).
@@ -178,7 +209,9 @@ static CLASS: [u8; 256] = {
         t[b] = match b as u8 {
             b'/' => SLASH,
             b'?' => QUERY,
-            b':' | b';' => COLON,
+            b':' => COLON,
+            b';' => COLON | SEMI,
+            b'.' => DOT,
             b'%' | b'\\' | 0..=0x1f | 0x7f.. => BAD,
             _ => 0,
         };
@@ -189,44 +222,68 @@ static CLASS: [u8; 256] = {
 
 /// The path of a target that needs no change, and its shape: origin form, no escape, no `\\`,
 /// no non-ASCII byte, no control character, no dot segment. Anything else takes the whole procedure.
-fn already_canonical(raw: &str) -> Option<(&str, Shape)> {
+/// The same scan puts the path's first segments in `spans`.
+fn already_canonical<'a>(raw: &'a str, spans: &mut Spans) -> Option<(&'a str, Shape)> {
     let bytes = raw.as_bytes();
     if bytes.first() != Some(&b'/') {
         return None;
     }
     let mut end = bytes.len();
-    let mut seg = 1;
+    let mut seg = Span { start: 1, ..Span::default() };
     let mut shape = Shape::default();
     let mut slashes = 0;
     let mut seen = 0u8;
     let dot_segment = |s: &[u8]| s == b"." || s == b"..";
+    spans.n = 0;
     let mut i = 1;
     while i < bytes.len() {
         let class = CLASS[usize::from(bytes[i])];
         seen |= class;
-        if class & (SLASH | QUERY) != 0 {
+        if class & (SLASH | QUERY | SEMI | DOT) != 0 {
             if class == QUERY {
                 end = i;
                 break;
             }
-            if dot_segment(&bytes[seg..i]) {
-                return None;
+            if class == SLASH {
+                let start = seg.start as usize;
+                if dot_segment(&bytes[start..i]) {
+                    return None;
+                }
+                let prev = bytes[i - 1];
+                shape.longest = shape.longest.max(i - start);
+                shape.empty_segment |= prev == b'/';
+                shape.suspect |= matches!(prev, b'.' | b' ');
+                slashes += 1;
+                if i > start && spans.n < MAX_LEVELS {
+                    spans.at[spans.n] = Span { end: i as u32, ..seg };
+                    spans.n += 1;
+                    spans.next = i + 1;
+                }
+                seg = Span { start: i as u32 + 1, ..Span::default() };
+            } else if seg.semi == 0 {
+                if class & SEMI != 0 {
+                    seg.semi = i as u32;
+                } else {
+                    seg.dot = i as u32;
+                }
             }
-            let prev = bytes[i - 1];
-            shape.longest = shape.longest.max(i - seg);
-            shape.empty_segment |= prev == b'/';
-            shape.suspect |= matches!(prev, b'.' | b' ');
-            slashes += 1;
-            seg = i + 1;
         }
         i += 1;
     }
+    let start = seg.start as usize;
     let prev = bytes[end - 1];
-    if seen & BAD != 0 || dot_segment(&bytes[seg..end]) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
+    if seen & BAD != 0 || dot_segment(&bytes[start..end]) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
         return None;
     }
+    if spans.n < MAX_LEVELS {
+        if end > start {
+            spans.at[spans.n] = Span { end: end as u32, ..seg };
+            spans.n += 1;
+        }
+        spans.next = end + 1;
+    }
     shape.suspect |= seen & COLON != 0;
-    shape.longest = shape.longest.max(end - seg);
+    shape.longest = shape.longest.max(end - start);
     shape.suspect |= matches!(prev, b'.' | b' ');
     let trailing = end > 1 && prev == b'/';
     let inner = end - 1 - usize::from(trailing);
@@ -241,8 +298,20 @@ pub fn canonicalize_into<'a, S: Sink>(
     canon_failure_status: u16,
     sink: &mut S,
 ) -> Result<Canon<'a>, Rejection> {
+    canonicalize_spans(raw_target, params, canon_failure_status, sink, &mut Spans::default())
+}
+
+/// [`canonicalize_into`], putting the first segments of a path canonical as sent in `spans`
+/// (none for any other path).
+pub(super) fn canonicalize_spans<'a, S: Sink>(
+    raw_target: &'a str,
+    params: &HttpSysParams,
+    canon_failure_status: u16,
+    sink: &mut S,
+    spans: &mut Spans,
+) -> Result<Canon<'a>, Rejection> {
     check_target_length(raw_target, params)?;
-    if let Some((path, shape)) = already_canonical(raw_target) {
+    if let Some((path, shape)) = already_canonical(raw_target, spans) {
         let (len, count) = (params.url_segment_max_length, params.url_segment_max_count);
         // Over a limit, the whole procedure below words the refusal.
         if (len == 0 || shape.longest <= len) && (count == 0 || shape.segments <= count) {
@@ -342,7 +411,11 @@ pub fn target_host(raw_target: &str) -> Option<&str> {
 }
 
 /// Refuses a target over MaxFieldLength or MaxRequestBytes (REQ-02).
+#[inline(always)]
 fn check_target_length(raw: &str, params: &HttpSysParams) -> Result<(), Rejection> {
+    if raw.len() <= params.max_field_length.min(params.max_request_bytes) {
+        return Ok(());
+    }
     let limits = [("MaxFieldLength", params.max_field_length), ("MaxRequestBytes", params.max_request_bytes)];
     match limits.iter().find(|(_, max)| raw.len() > *max) {
         Some((name, max)) => {
@@ -643,8 +716,26 @@ fn show(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// The segments of `path` from `from` as a byte at a time finds them.
+    pub(in crate::dispatch) fn spans_one_by_one(path: &str, from: usize) -> Vec<Span> {
+        let mut out = Vec::new();
+        let mut start = from;
+        for piece in path.get(from..).unwrap_or_default().split('/') {
+            let end = start + piece.len();
+            if !piece.is_empty() {
+                let semi = piece.find(';').map(|i| start + i);
+                let name = &path[start..semi.unwrap_or(end)];
+                let dot = name.rfind('.').map(|i| start + i);
+                let at = |i: Option<usize>| i.map_or(0, |i| i as u32);
+                out.push(Span { start: start as u32, end: end as u32, semi: at(semi), dot: at(dot) });
+            }
+            start = end + 1;
+        }
+        out
+    }
 
     /// `(target, Ok(path) or Err(status))` with default parameters and failure status 400.
     const TABLE: &[(&str, Result<&str, u16>)] = &[
@@ -783,6 +874,32 @@ mod tests {
     }
 
     #[test]
+    fn the_one_scan_of_a_canonical_path_finds_its_first_segments() {
+        let paths = [
+            "/",
+            "/Site1/App2/Default.aspx",
+            "/Site1/App2/Default.aspx?x=/y.z",
+            "/a/b/",
+            "/x.asp;y.aspx/z.b;c",
+            "/a.b.c/d.e",
+            "/abcdefghijklmnopqrstuvwxyz.0123456789/abc",
+            "/1/2/3/4/5/6/7/8",
+            "/1/2/3/4/5/6/7/8/",
+            "/1/2/3/4/5/6/7/8/9/10.x?q",
+            "/a:b/.c/d./e ",
+        ];
+        for raw in paths {
+            let mut spans = Spans::default();
+            let (path, _) = already_canonical(raw, &mut spans).expect("canonical");
+            let all = spans_one_by_one(path, 1);
+            let n = all.len().min(MAX_LEVELS);
+            assert_eq!(&spans.at[..spans.n], &all[..n], "{raw}");
+            let next = if all.len() >= MAX_LEVELS { all[MAX_LEVELS - 1].end as usize + 1 } else { path.len() + 1 };
+            assert_eq!(spans.next, next, "{raw}");
+        }
+    }
+
+    #[test]
     fn the_one_scan_of_a_canonical_path_reads_its_shape() {
         let shape = |segments, longest, empty_segment, suspect| Shape { segments, longest, empty_segment, suspect };
         let cases = [
@@ -802,7 +919,7 @@ mod tests {
             ("a/b", None),
         ];
         for (target, want) in cases {
-            assert_eq!(already_canonical(target), want, "{target}");
+            assert_eq!(already_canonical(target, &mut Spans::default()), want, "{target}");
         }
     }
 }

@@ -11,7 +11,7 @@ use hashbrown::HashTable;
 const MUL: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// The 64-bit finalizer (MurmurHash3's), so that the table's control bytes (the top bits) are spread.
-#[inline]
+#[inline(always)]
 fn finish(mut h: u64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -21,19 +21,19 @@ fn finish(mut h: u64) -> u64 {
 }
 
 /// The starting state of a hash seeded by `seed` (a parent node, a port).
-#[inline]
-fn start(seed: u64) -> u64 {
+#[inline(always)]
+fn start_state(seed: u64) -> u64 {
     0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(MUL)
 }
 
 /// Folds one word into a hash state.
-#[inline]
+#[inline(always)]
 fn mix(h: u64, w: u64) -> u64 {
     (h.rotate_left(26) ^ w).wrapping_mul(MUL)
 }
 
 /// The eight bytes of `w` with ASCII capitals lower-cased (other bytes unchanged).
-#[inline]
+#[inline(always)]
 fn lower_word(w: u64) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -46,7 +46,7 @@ fn lower_word(w: u64) -> u64 {
 }
 
 /// The bytes of a slice shorter than eight as one little-endian word, zero-padded.
-#[inline]
+#[inline(always)]
 fn tail_word(b: &[u8]) -> u64 {
     let n = b.len();
     if n >= 4 {
@@ -61,7 +61,7 @@ fn tail_word(b: &[u8]) -> u64 {
 }
 
 /// [`tail_word`] for up to eight bytes.
-#[inline]
+#[inline(always)]
 fn tail_word_full(b: &[u8]) -> u64 {
     if b.len() == 8 {
         u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
@@ -91,7 +91,7 @@ pub(super) struct CiHash(u64);
 impl CiHash {
     /// A hash started from `seed` (a port).
     pub(super) fn new(seed: u64) -> CiHash {
-        CiHash(start(seed))
+        CiHash(start_state(seed))
     }
 
     /// Feeds one byte, lower-cased.
@@ -116,7 +116,7 @@ impl CiHash {
 /// The hash of one string, case-insensitively, a word at a time.
 #[inline]
 pub(super) fn ci_hash(seed: u64, s: &str) -> u64 {
-    finish(feed(start(seed), s.as_bytes()))
+    finish(feed(start_state(seed), s.as_bytes()))
 }
 
 /// A map from case-insensitive names to values; the first value inserted for a name stays unless
@@ -173,22 +173,39 @@ impl<V> CiMap<V> {
 
     #[inline]
     fn short_slot(&self, b: &[u8]) -> Option<u32> {
+        self.short_word_slot(lower_word(tail_word_full(b)), b.len())
+    }
+
+    /// The slot of the short name whose lower-cased, zero-padded word is `word`.
+    #[inline(always)]
+    fn short_word_slot(&self, word: u64, len: usize) -> Option<u32> {
         if self.short.is_empty() {
             return None;
         }
-        let word = lower_word(tail_word_full(b));
         let mask = self.short.len() - 1;
-        let mut i = short_home(word, b.len(), mask);
+        let mut i = short_home(word, len, mask);
         loop {
             let s = self.short[i];
             if s.len == 0 {
                 return None;
             }
-            if s.word == word && s.len as usize == b.len() {
+            if s.word == word && s.len as usize == len {
                 return Some(s.item);
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// [`CiMap::get`] of `text[start..end]`, a short name's word read from `text` in place.
+    #[inline(always)]
+    pub(super) fn get_in(&self, text: &str, start: usize, end: usize) -> Option<&V> {
+        let len = end - start;
+        let slot = if (1..=8).contains(&len) {
+            self.short_word_slot(lower_word(word_at(text.as_bytes(), start) & keep(len)), len)
+        } else {
+            self.slot(text.get(start..end).unwrap_or_default())
+        };
+        slot.map(|i| &self.items[i as usize].1)
     }
 
     #[inline]
@@ -271,6 +288,12 @@ impl<V> CiMap<V> {
         self.slot(name).map(|i| &self.items[i as usize].1)
     }
 
+    /// The value of the `i`th entry inserted.
+    #[inline]
+    pub(super) fn item(&self, i: usize) -> Option<&V> {
+        self.items.get(i).map(|(_, v)| v)
+    }
+
     /// The entries in insertion order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
         self.items.iter().map(|(n, v)| (&**n, v))
@@ -293,30 +316,41 @@ impl<V: Eq> Eq for CiMap<V> {}
 /// A tree of path segments with a case-insensitive child index, walked one URL at a time.
 ///
 /// A node's hash chains its parent's with its own segment, so the hash of every segment of a URL
-/// is known from the URL alone: [`SegTree::path`] loads every level's slot and node at once (the
-/// loads do not wait on one another) and then checks that each node's parent is the one before.
+/// is known from the URL alone: [`SegTree::step`] computes the next level's hash without waiting
+/// for this level's node, so the probes of a URL's levels overlap. A node's value lives in its
+/// slot, so reaching it waits on the slot alone (the node is read to check the name meanwhile).
 #[derive(Debug, Clone)]
 pub(super) struct SegTree<V> {
-    nodes: Vec<SegNode<V>>,
+    nodes: Vec<SegNode>,
     /// Each node's chained hash (its parent's, then its segment).
     hashes: Vec<u64>,
     /// Open addressing over `hashes`: a power of two long, at most half full.
-    slots: Box<[Slot]>,
+    slots: Box<[Slot<V>]>,
+    /// Where each node's slot is.
+    slot_of: Vec<u32>,
     /// Segments longer than [`SHORT`] bytes, as written.
     long: Vec<Box<str>>,
 }
 
 impl<V> Default for SegTree<V> {
     fn default() -> Self {
-        SegTree { nodes: Vec::new(), hashes: Vec::new(), slots: Box::default(), long: Vec::new() }
+        SegTree { nodes: Vec::new(), hashes: Vec::new(), slots: Box::default(), slot_of: Vec::new(), long: Vec::new() }
     }
 }
 
-/// A slot of the child index: the top half of the node's hash, and the node plus one (0: free).
-#[derive(Debug, Clone, Copy, Default)]
-struct Slot {
+/// A slot of the child index: the top half of the node's hash, the node plus one (0: free), and
+/// the node's value.
+#[derive(Debug, Clone)]
+struct Slot<V> {
     tag: u32,
     node: u32,
+    value: Option<V>,
+}
+
+impl<V> Default for Slot<V> {
+    fn default() -> Self {
+        Slot { tag: 0, node: 0, value: None }
+    }
 }
 
 /// How long a segment a node holds in itself, lower-cased.
@@ -327,10 +361,9 @@ const LONG: u8 = u8::MAX;
 /// One node: 32 bytes, aligned so that reading one never touches two cache lines.
 #[derive(Debug, Clone)]
 #[repr(C, align(32))]
-struct SegNode<V> {
+struct SegNode {
     /// The segment lower-cased into words (zero-padded), or its index in `long`.
     words: [u64; 2],
-    value: Option<V>,
     parent: u32,
     len: u8,
     /// Some node has this one as its parent.
@@ -340,7 +373,7 @@ struct SegNode<V> {
 /// The parent of a tree's roots.
 const NO_PARENT: u32 = u32::MAX;
 
-/// The most URL segments [`SegTree::path`] looks up at once.
+/// The most URL segments a batch of the walk holds (canonicalisation finds the first batch).
 pub(super) const MAX_LEVELS: usize = 8;
 
 /// A segment as the tree compares it, with its chained hash.
@@ -350,6 +383,9 @@ struct Key<'a> {
     words: [u64; 2],
     /// At most [`SHORT`] bytes long (`words` holds it).
     short: bool,
+    /// Its length in bytes.
+    len: usize,
+    /// The segment itself, when it is longer than [`SHORT`] bytes.
     seg: &'a str,
 }
 
@@ -357,33 +393,62 @@ impl<'a> Key<'a> {
     /// The key of `seg` below a node whose chained hash is `parent_hash`.
     #[inline]
     fn new(parent_hash: u64, seg: &'a str) -> Key<'a> {
-        let b = seg.as_bytes();
-        if b.len() > SHORT {
-            return Key { hash: finish(feed(start(parent_hash), b)), words: [0; 2], short: false, seg };
+        Key::at(parent_hash, seg, 0, seg.len())
+    }
+
+    /// The key of segment `text[start..end]`, its words read from `text` in place.
+    #[inline(always)]
+    fn at(parent_hash: u64, text: &'a str, start: usize, end: usize) -> Key<'a> {
+        let n = end.saturating_sub(start);
+        if n > SHORT {
+            let seg = text.get(start..end).unwrap_or_default();
+            let hash = finish(feed(start_state(parent_hash), seg.as_bytes()));
+            return Key { hash, words: [0; 2], short: false, len: n, seg };
         }
-        let n = b.len();
-        let mut words = [0; 2];
-        if n > 8 {
-            words[0] = lower_word(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]));
-            words[1] = lower_word(tail_word(&b[8..]));
-        } else {
-            words[0] = lower_word(tail_word_full(b));
+        if n == 0 {
+            // An empty segment mixes no word, as [`feed`] does.
+            return Key { hash: finish(mix(start_state(parent_hash), 0)), words: [0; 2], short: true, len: 0, seg: "" };
         }
-        let mut h = mix(start(parent_hash), words[0]);
+        let b = text.as_bytes();
+        // Zero-padded, as [`tail_word`] reads them: the bytes past the segment masked off.
+        let mut words = [lower_word(word_at(b, start) & keep(n)), 0];
+        let mut h = mix(start_state(parent_hash), words[0]);
         if n > 8 {
+            words[1] = lower_word(word_at(b, start + 8) & keep(n - 8));
             h = mix(h, words[1]);
         }
-        // The same words [`feed`] would mix (an empty segment mixes none).
-        if n == 0 {
-            h = start(parent_hash);
-        }
-        Key { hash: finish(mix(h, n as u64)), words, short: true, seg }
+        Key { hash: finish(mix(h, n as u64)), words, short: true, len: n, seg: "" }
     }
+}
+
+/// The mask of the first `len` bytes of a word (all of it from eight on).
+#[inline(always)]
+fn keep(len: usize) -> u64 {
+    if len >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * len)) - 1
+    }
+}
+
+/// The eight bytes of `b` from `i` as a little-endian word, zero past the end (`i < b.len()`).
+#[inline(always)]
+pub(super) fn word_at(b: &[u8], i: usize) -> u64 {
+    if let Some(w) = b.get(i..i + 8) {
+        return u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+    }
+    let len = b.len();
+    if let Some(w) = len.checked_sub(8).and_then(|at| b.get(at..)) {
+        // The last eight bytes, shifted down past the ones before `i`.
+        let last = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        return last >> (8 * (i + 8 - len));
+    }
+    b.iter().skip(i).enumerate().fold(0, |w, (k, &x)| w | u64::from(x) << (8 * k))
 }
 
 impl<V> SegTree<V> {
     /// The chained hash a child of `parent` starts from.
-    #[inline]
+    #[inline(always)]
     fn seed(&self, parent: u32) -> u64 {
         match parent {
             NO_PARENT => 0x51_7cc1_b727_220a,
@@ -391,18 +456,18 @@ impl<V> SegTree<V> {
         }
     }
 
-    #[inline]
-    fn node_matches(&self, n: &SegNode<V>, key: &Key<'_>) -> bool {
+    #[inline(always)]
+    fn node_matches(&self, n: &SegNode, key: &Key<'_>) -> bool {
         if key.short {
-            usize::from(n.len) == key.seg.len() && n.words == key.words
+            usize::from(n.len) == key.len && n.words == key.words
         } else {
             n.len == LONG && self.long[n.words[0] as usize].eq_ignore_ascii_case(key.seg)
         }
     }
 
-    /// The node whose slot tag and segment match `key`, under `parent` when given.
-    #[inline]
-    fn find(&self, key: &Key<'_>, parent: Option<u32>) -> Option<u32> {
+    /// The slot of the node whose tag and segment match `key`, under `parent` when given.
+    #[inline(always)]
+    fn find(&self, key: &Key<'_>, parent: Option<u32>) -> Option<&Slot<V>> {
         if self.slots.is_empty() {
             return None;
         }
@@ -410,15 +475,14 @@ impl<V> SegTree<V> {
         let tag = (key.hash >> 32) as u32;
         let mut i = key.hash as usize & mask;
         loop {
-            let s = self.slots[i];
+            let s = &self.slots[i];
             if s.node == 0 {
                 return None;
             }
             if s.tag == tag {
-                let at = s.node - 1;
-                let n = &self.nodes[at as usize];
+                let n = &self.nodes[s.node as usize - 1];
                 if parent.is_none_or(|p| n.parent == p) && self.node_matches(n, key) {
-                    return Some(at);
+                    return Some(s);
                 }
             }
             i = (i + 1) & mask;
@@ -431,50 +495,32 @@ impl<V> SegTree<V> {
         if parent != NO_PARENT && !self.nodes[parent as usize].has_children {
             return None;
         }
-        self.find(&Key::new(self.seed(parent), seg), Some(parent))
+        self.find(&Key::new(self.seed(parent), seg), Some(parent)).map(|s| s.node - 1)
     }
 
-    /// The nodes of segments `seg(0)..seg(n)` below `from`, level by level, into `out`; how many
-    /// levels exist. At most [`MAX_LEVELS`] segments are looked up.
+    /// The chained hash of `node`, from which its children's are computed.
     #[inline]
-    pub(super) fn path<'s>(
+    pub(super) fn hash_of(&self, node: u32) -> u64 {
+        self.seed(node)
+    }
+
+    /// One level down: the child of `parent` named `text[start..end]`, given `h`, the chained
+    /// hash of `parent` ([`SegTree::hash_of`]), and the child's chained hash. Below a node
+    /// without children nothing is hashed or probed. The hash comes from the URL alone, so the
+    /// next level's probe need not wait for this one's node. The child comes with its value.
+    #[inline(always)]
+    pub(super) fn step(
         &self,
-        from: u32,
-        seg: impl Fn(usize) -> &'s str,
-        n: usize,
-        out: &mut [u32; MAX_LEVELS],
-    ) -> usize {
-        let n = n.min(MAX_LEVELS);
-        // Every level at once, trusting the chained hash: no probe waits on the one before.
-        let mut h = self.seed(from);
-        let mut leaf = false;
-        for (level, o) in out.iter_mut().enumerate().take(n) {
-            // Below a node without children nothing is probed (the check below finds it missing).
-            if leaf {
-                *o = NO_PARENT;
-                continue;
-            }
-            let key = Key::new(h, seg(level));
-            h = key.hash;
-            *o = self.find(&key, None).unwrap_or(NO_PARENT);
-            leaf = *o == NO_PARENT || !self.nodes[*o as usize].has_children;
+        parent: u32,
+        h: u64,
+        text: &str,
+        (start, end): (usize, usize),
+    ) -> (u64, Option<(u32, Option<&V>)>) {
+        if !self.nodes[parent as usize].has_children {
+            return (h, None);
         }
-        // Then each node's parent must be the level before's.
-        let mut parent = from;
-        for (level, o) in out.iter_mut().enumerate().take(n) {
-            if !self.nodes[parent as usize].has_children {
-                return level;
-            }
-            if *o == NO_PARENT || self.nodes[*o as usize].parent != parent {
-                // Missing, or another node with the same hash tag and name: look again, parent checked.
-                match self.find(&Key::new(self.seed(parent), seg(level)), Some(parent)) {
-                    Some(node) => *o = node,
-                    None => return level,
-                }
-            }
-            parent = *o;
-        }
-        n
+        let key = Key::at(h, text, start, end);
+        (key.hash, self.find(&key, Some(parent)).map(|s| (s.node - 1, s.value.as_ref())))
     }
 
     /// The root node named `seg` (created if missing).
@@ -496,57 +542,64 @@ impl<V> SegTree<V> {
             self.long.push(seg.into());
             ([self.long.len() as u64 - 1, 0], LONG)
         };
-        self.nodes.push(SegNode { words, value: None, parent, len, has_children: false });
+        self.nodes.push(SegNode { words, parent, len, has_children: false });
         self.hashes.push(key.hash);
+        self.slot_of.push(0);
         if let Some(p) = self.nodes.get_mut(parent as usize) {
             p.has_children = true;
         }
         if self.nodes.len() * 2 > self.slots.len() {
             self.rebuild();
         } else {
-            Self::place(&mut self.slots, key.hash, i);
+            self.slot_of[i as usize] = Self::place(&mut self.slots, key.hash, i, None);
         }
         i
     }
 
-    /// Puts node `node` with chained hash `hash` in the first free slot from its home.
-    fn place(slots: &mut [Slot], hash: u64, node: u32) {
+    /// Puts node `node` with chained hash `hash` and its value in the first free slot from its
+    /// home; where.
+    fn place(slots: &mut [Slot<V>], hash: u64, node: u32, value: Option<V>) -> u32 {
         let mask = slots.len() - 1;
         let mut i = hash as usize & mask;
         while slots[i].node != 0 {
             i = (i + 1) & mask;
         }
-        slots[i] = Slot { tag: (hash >> 32) as u32, node: node + 1 };
+        slots[i] = Slot { tag: (hash >> 32) as u32, node: node + 1, value };
+        i as u32
     }
 
     /// Grows the slots to three per node or more (at least 16) and places every node again.
     fn rebuild(&mut self) {
-        let mut slots = vec![Slot::default(); (self.nodes.len() * 3).next_power_of_two().max(16)].into_boxed_slice();
+        let size = (self.nodes.len() * 3).next_power_of_two().max(16);
+        let mut slots: Box<[Slot<V>]> = (0..size).map(|_| Slot::default()).collect();
         for (i, &h) in self.hashes.iter().enumerate() {
-            Self::place(&mut slots, h, i as u32);
+            // A node just pushed has no slot yet (nor a value).
+            let old = self.slots.get_mut(self.slot_of[i] as usize).filter(|s| s.node as usize == i + 1);
+            let value = old.and_then(|s| s.value.take());
+            self.slot_of[i] = Self::place(&mut slots, h, i as u32, value);
         }
         self.slots = slots;
     }
 
     /// Sets the value of a node.
     pub(super) fn set(&mut self, node: u32, value: V) {
-        self.nodes[node as usize].value = Some(value);
+        self.slots[self.slot_of[node as usize] as usize].value = Some(value);
     }
 
     /// The value of a node, if it has one.
     #[inline]
     pub(super) fn value(&self, node: u32) -> Option<&V> {
-        self.nodes[node as usize].value.as_ref()
+        self.slots[self.slot_of[node as usize] as usize].value.as_ref()
     }
 
     /// Every value, in insertion order.
     pub(super) fn values(&self) -> impl Iterator<Item = &V> {
-        self.nodes.iter().filter_map(|n| n.value.as_ref())
+        self.slot_of.iter().filter_map(|&s| self.slots[s as usize].value.as_ref())
     }
 
     /// How many values the tree holds.
     pub(super) fn len(&self) -> usize {
-        self.nodes.iter().filter(|n| n.value.is_some()).count()
+        self.slots.iter().filter(|s| s.value.is_some()).count()
     }
 
     /// How many nodes the tree has, with a value or without.
@@ -565,7 +618,7 @@ impl<V> SegTree<V> {
                 below[i] = true;
             }
             if below[i] {
-                self.nodes[i].value = None;
+                self.slots[self.slot_of[i] as usize].value = None;
             }
         }
     }
@@ -625,7 +678,7 @@ fn ragged_start(text: &str) -> bool {
 
 /// The hash state of folder `base` that [`PathQuery::under_known`] wants, computed once per key.
 pub(super) fn folder_state(base: &str) -> u64 {
-    feed_components(start(0), base.trim_start().trim_end_matches('\\'))
+    feed_components(start_state(0), base.trim_start().trim_end_matches('\\'))
 }
 
 /// Whether two paths' bytes are the same as the disk compares them (see [`fs_byte`]).
@@ -689,7 +742,7 @@ impl<'a> PathQuery<'a> {
         let (base, segs, same) = self.pieces();
         let h = match self.base_state {
             Some(state) if same => state,
-            _ => feed_components(start(0), base),
+            _ => feed_components(start_state(0), base),
         };
         finish(feed_components(h, segs))
     }
@@ -868,20 +921,40 @@ mod tests {
         assert_eq!(m.get(".E3"), Some(&8));
     }
 
+    /// `/a/b/c` and where each segment starts and ends in it.
+    fn joined(segs: &[&str]) -> (String, Vec<(usize, usize)>) {
+        let mut text = String::new();
+        let mut spans = Vec::new();
+        for s in segs {
+            text.push('/');
+            spans.push((text.len(), text.len() + s.len()));
+            text.push_str(s);
+        }
+        (text, spans)
+    }
+
     #[test]
     fn seg_tree_walks_a_whole_path_as_child_by_child() {
         let mut t = SegTree::default();
         let root = t.root("1");
         let long = "A-Segment-Longer-Than-Sixteen-Bytes";
         // Same names under different parents, a long segment, a node without a value.
-        for path in [&["Site1", "App1"][..], &["Site2", "App1"], &["Site2", long, "x"], &["Site3"]] {
+        for path in [
+            &["Site1", "App1"][..],
+            &["Site2", "App1"],
+            &["Site2", long, "x"],
+            &["Site3"],
+            &["S4", "Fourteen-Bytes", "x"],
+        ] {
             let mut node = root;
             for seg in path {
                 node = t.child_or_new(node, seg);
             }
             t.set(node, path.join("/"));
         }
-        let cases: [(&[&str], usize); 8] = [
+        let cases: [(&[&str], usize); 10] = [
+            (&["s4", "FOURTEEN-bytes", "X"], 3),
+            (&["s4", "FOURTEEN-bytes", "Y"], 2),
             (&["SITE1", "app1", "Default.aspx"], 2),
             (&["site2", "APP1"], 2),
             (&["Site2", "a-segment-longer-than-sixteen-bytes", "X"], 3),
@@ -892,19 +965,29 @@ mod tests {
             (&["Site2", "App1", "a", "b", "c", "d", "e", "f", "g"], 2),
         ];
         for (segs, depth) in cases {
-            let mut out = [0; MAX_LEVELS];
-            let got = t.path(root, |i| segs[i], segs.len(), &mut out);
-            assert_eq!(got, depth, "{segs:?}");
+            let (text, spans) = joined(segs);
+            let (mut h, mut at, mut out) = (t.hash_of(root), Some(root), Vec::new());
+            for &(start, end) in &spans {
+                let Some(parent) = at else { break };
+                let found;
+                (h, found) = t.step(parent, h, &text, (start, end));
+                if let Some((n, v)) = found {
+                    assert_eq!(v, t.value(n), "the slot's value is the node's");
+                }
+                at = found.map(|(n, _)| n);
+                out.extend(at);
+            }
+            assert_eq!(out.len(), depth, "{segs:?}");
             let mut node = root;
             for (level, seg) in segs.iter().take(depth).enumerate() {
                 node = t.child(node, seg).expect("child by child agrees");
                 assert_eq!(out[level], node, "{segs:?} level {level}");
             }
+            if depth == segs.len() {
+                assert_eq!(h, t.hash_of(node), "{segs:?}: the chained hash is the last node's");
+            }
             assert!(segs.get(depth).is_none_or(|s| t.child(node, s).is_none()), "{segs:?} stops where child does");
         }
-        let mut out = [0; MAX_LEVELS];
-        let at = t.path(root, |i| ["site2", "App1"][i], 2, &mut out);
-        assert_eq!(t.value(out[at - 1]).map(String::as_str), Some("Site2/App1"));
     }
 
     #[test]

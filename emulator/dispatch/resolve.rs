@@ -8,8 +8,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use super::canon::{canonicalize_into, Rejection, Shape};
-use super::index::MAX_LEVELS;
+use super::canon::{canonicalize_spans, eq_bytes, Rejection, Shape, Span, Spans};
+use super::index::{word_at, MAX_LEVELS};
 use super::view::{
     ErrorSource, KeyView, Mapped, SiteView, ACCESS_EXECUTE, ACCESS_READ, ACCESS_SCRIPT, ENABLE_DEFAULT_DOC,
     ENABLE_DIR_BROWSING,
@@ -69,7 +69,16 @@ pub fn resolve_fast<'v, 'r>(view: &'v View, req: &'r Request) -> Fast<'v, 'r> {
 }
 
 fn run<'v, 'r, S: Sink>(view: &'v View, req: &'r Request, sink: &mut S) -> Fast<'v, 'r> {
-    let mut run = Run { view, req, sink, target: None, query: "", default_doc: false, content_location: None };
+    let mut run = Run {
+        view,
+        req,
+        sink,
+        target: None,
+        query: "",
+        default_doc: false,
+        content_location: None,
+        spans: Spans::default(),
+    };
     let outcome = run.start();
     Fast { outcome, target: run.target, method: &req.method, query: run.query, content_location: run.content_location }
 }
@@ -236,6 +245,8 @@ struct Run<'v, 'r, 's, S: Sink> {
     default_doc: bool,
     /// The `Content-Location` a static default document goes out with (HTTP-25).
     content_location: Option<String>,
+    /// The first segments of the request's path, when it was canonical as sent.
+    spans: Spans,
 }
 
 /// A URL path as resolution walks it: `/` and the segments joined with `/` (no empty segment),
@@ -245,16 +256,19 @@ struct UrlPath<'r> {
     text: Cow<'r, str>,
     /// Ends with `/`.
     slash: bool,
+    /// The run's `spans` are this very text's first segments, as canonicalisation found them.
+    spans: bool,
 }
 
 impl<'r> UrlPath<'r> {
     /// The path of a canonical URL, borrowed unless it has empty segments to drop.
+    #[inline]
     fn new(path: Cow<'r, str>, shape: Option<Shape>) -> UrlPath<'r> {
         let empty = path.bytes().all(|b| b == b'/');
         let slash = path.ends_with('/') && !empty;
         let empty_segment = shape.map_or_else(|| path.as_bytes().windows(2).any(|w| w == b"//"), |s| s.empty_segment);
         if !empty_segment {
-            return UrlPath { text: path, slash };
+            return UrlPath { text: path, slash, spans: shape.is_some() };
         }
         let mut text = String::with_capacity(path.len());
         for s in path.split('/').filter(|s| !s.is_empty()) {
@@ -264,7 +278,7 @@ impl<'r> UrlPath<'r> {
         if text.is_empty() || slash {
             text.push('/');
         }
-        UrlPath { text: Cow::Owned(text), slash }
+        UrlPath { text: Cow::Owned(text), slash, spans: false }
     }
 
     /// The segments with the byte offset each ends at.
@@ -308,60 +322,50 @@ fn extension(seg: &str) -> Option<&str> {
     (ext.len() > 1).then_some(ext)
 }
 
-/// Where the segment of `path` starting at `start` ends (its `/` or the path's end), its first `;`,
-/// and its last `.` before that `;`: one pass, no search set up per call.
+/// The non-empty segments of `path` from `from` (the byte after a `/`), up to [`MAX_LEVELS`] of
+/// them, into `out`: how many, and where the segments after them start. Eight bytes at a time:
+/// only `/`, `;` and `.` stop the scan.
 #[inline]
-fn scan_segment(path: &[u8], start: usize) -> (usize, Option<usize>, Option<usize>) {
-    let (mut semi, mut dot) = (None, None);
-    let mut i = start;
-    loop {
-        // Eight plain bytes at a time; the three that matter are rare.
-        while let Some(w) = path.get(i..i + 8) {
-            let word = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-            let found = has_byte(word, b'/') | has_byte(word, b';') | has_byte(word, b'.');
-            if found != 0 {
-                i += found.trailing_zeros() as usize / 8;
-                break;
+fn scan_spans(path: &[u8], from: usize, out: &mut [Span; MAX_LEVELS]) -> (usize, usize) {
+    let len = path.len();
+    let mut n = 0;
+    let mut seg = Span { start: from as u32, ..Span::default() };
+    let mut i = from;
+    while i < len {
+        let w = word_at(path, i);
+        let (slash, semi, dot) = (eq_bytes(w, b'/'), eq_bytes(w, b';'), eq_bytes(w, b'.'));
+        let mut events = slash | semi | dot;
+        while events != 0 {
+            let bit = events & events.wrapping_neg();
+            events ^= bit;
+            let at = (i + bit.trailing_zeros() as usize / 8) as u32;
+            if slash & bit != 0 {
+                if at > seg.start {
+                    seg.end = at;
+                    out[n] = seg;
+                    n += 1;
+                    if n == MAX_LEVELS {
+                        return (n, at as usize + 1);
+                    }
+                }
+                seg = Span { start: at + 1, ..Span::default() };
+            } else if seg.semi == 0 {
+                if semi & bit != 0 {
+                    seg.semi = at;
+                } else {
+                    seg.dot = at;
+                }
             }
-            i += 8;
         }
-        while i < path.len() && SEGMENT_CLASS[usize::from(path[i])] == 0 {
-            i += 1;
-        }
-        if i == path.len() {
-            break;
-        }
-        match SEGMENT_CLASS[usize::from(path[i])] {
-            SEG_END => break,
-            SEG_SEMI if semi.is_none() => semi = Some(i),
-            SEG_DOT if semi.is_none() => dot = Some(i),
-            _ => {}
-        }
-        i += 1;
+        i += 8;
     }
-    (i, semi, dot)
+    if len > seg.start as usize {
+        seg.end = len as u32;
+        out[n] = seg;
+        n += 1;
+    }
+    (n, len + 1)
 }
-
-/// The high bit of each byte of `word` equal to `b`; exact up to and including the lowest one
-/// (bytes above a match may be flagged too), which is all [`scan_segment`] reads.
-#[inline]
-fn has_byte(word: u64, b: u8) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let x = word ^ (ONES * u64::from(b));
-    x.wrapping_sub(ONES) & !x & (ONES << 7)
-}
-
-/// What [`scan_segment`] stops at: `/`, `;`, `.`; every other byte is 0 (a test, not a branch each).
-const SEG_END: u8 = 1;
-const SEG_SEMI: u8 = 2;
-const SEG_DOT: u8 = 3;
-static SEGMENT_CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    t[b'/' as usize] = SEG_END;
-    t[b';' as usize] = SEG_SEMI;
-    t[b'.' as usize] = SEG_DOT;
-    t
-};
 
 /// `text.trim()`, without its set-up when neither end is white space (as a Host header's ends).
 #[inline]
@@ -369,6 +373,16 @@ fn trim(text: &str) -> &str {
     match (text.as_bytes().first(), text.as_bytes().last()) {
         (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => text,
         _ => text.trim(),
+    }
+}
+
+/// Whether [`host_name`] finds a name in `host`, decided by its first byte when it can: a printable
+/// byte other than `:` starts a name that neither the port nor trimming can take away.
+#[inline]
+fn names_a_host(host: &str) -> bool {
+    match host.as_bytes().first() {
+        Some(&b) if b.is_ascii_graphic() && b != b':' => true,
+        _ => host_name(host).is_some(),
     }
 }
 
@@ -400,7 +414,12 @@ struct Found<'v> {
 }
 
 /// Splits an absolute request target (`http://host/x`) into its host and path.
+#[inline]
 fn split_absolute(url: &str) -> (Option<&str>, &str) {
+    // Most targets are origin form: no scheme to compare.
+    if url.starts_with('/') {
+        return (None, url);
+    }
     for scheme in ["http://", "https://"] {
         if url.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme)) {
             let rest = &url[scheme.len()..];
@@ -520,7 +539,14 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
 
     /// The site the request's host (or the absolute URL's) selects, or HTTP.sys's Invalid Hostname.
     fn site_for(&mut self, url_host: Option<&'r str>) -> Result<&'v SiteView, FastOutcome<'v>> {
-        let host = url_host.or(self.req.host.as_deref()).and_then(host_name);
+        let raw = url_host.or(self.req.host.as_deref());
+        // Only a host-named binding, or a decision's text, needs the name itself; otherwise whether
+        // the request names a host at all decides (REQ-04).
+        let host = if S::KEEPS || self.view.bindings.host_named {
+            raw.and_then(host_name)
+        } else {
+            raw.filter(|h| names_a_host(h))
+        };
         self.select_site(host).ok_or_else(|| {
             let (h1, heading) = ("Bad Request (Invalid Hostname)", "Bad Request - Invalid Hostname");
             self.httpsys_reply(400, h1, heading, "The request hostname is invalid.")
@@ -538,8 +564,8 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             };
             return self.options(site, &UrlPath::new(Cow::Borrowed("/"), None), "*");
         }
-        let canon = match canonicalize_into(target, &self.view.http, self.view.policies.canon_failure_status, self.sink)
-        {
+        let (http, status) = (&self.view.http, self.view.policies.canon_failure_status);
+        let canon = match canonicalize_spans(target, http, status, self.sink, &mut self.spans) {
             Ok(c) => c,
             Err(Rejection { status, reason, rules, text: h1 }) => {
                 decide!(self.sink, &rules, "HTTP.sys refuses the URL ({reason}): {status}, not customisable");
@@ -673,7 +699,8 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             return None;
         }
         let ip = trim(&req.ip);
-        for &i in &view.stopped {
+        // Stopped sites only add decisions.
+        for &i in view.stopped.iter().filter(|_| S::KEEPS) {
             let site = &view.sites[i];
             for b in &site.bindings {
                 if self.rank(b, host, ip).is_some() {
@@ -688,7 +715,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         }
         let port = req.port;
         let exact = |ip: &str, host: &str| view.bindings.get(&view.sites, port, ip, host);
-        let ip_bound = |host: &str| if ip.is_empty() || !view.bindings.ip_bound { None } else { exact(ip, host) };
+        let ip_bound = |host: &str| if !view.bindings.ip_bound || ip.is_empty() { None } else { exact(ip, host) };
         let found = match host {
             Some(h) if view.bindings.host_named => ip_bound(h).map(|f| (0, f)).or_else(|| exact("", h).map(|f| (1, f))),
             _ => None,
@@ -750,47 +777,46 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         let view = self.view;
         let text: &str = &url.text;
         let (mut key, mut key_end) = (view.root_key(site), 0);
-        // The node reached so far, while the URL is still on the key tree.
-        let mut node = Some(site.node);
+        // The node reached so far while the URL is still on the key tree, and its chained hash.
+        let tree = &view.keys;
+        let (mut node, mut h) = (Some(site.node), tree.hash_of(site.node));
         let mut start = 1;
-        // Up to MAX_LEVELS segments at a time: their keys are looked up at once.
+        // The first segments as canonicalisation found them, if it did.
+        let mut known = url.spans.then_some(&self.spans);
         while start < text.len() {
-            // (start, end) of each segment, and its first `;` and last dot before it (0: none).
-            let mut spans = [(0u32, 0u32, 0u32, 0u32); MAX_LEVELS];
-            let mut n = 0;
-            while start < text.len() && n < MAX_LEVELS {
-                let (end, semi, dot) = scan_segment(text.as_bytes(), start);
-                if end > start {
-                    let at = |i: Option<usize>| i.map_or(0, |i| i as u32);
-                    spans[n] = (start as u32, end as u32, at(semi), at(dot));
-                    n += 1;
+            let mut scanned;
+            let spans = match known.take() {
+                Some(spans) => spans,
+                None => {
+                    scanned = Spans::default();
+                    (scanned.n, scanned.next) = scan_spans(text.as_bytes(), start, &mut scanned.at);
+                    &scanned
                 }
-                start = end + 1;
-            }
-            let mut nodes = [0; MAX_LEVELS];
-            let seg = |level: usize| text.get(spans[level].0 as usize..spans[level].1 as usize).unwrap_or_default();
-            let depth = node.map_or(0, |from| view.key_nodes(from, seg, n, &mut nodes));
-            for (level, &(seg_start, end, semi, dot)) in spans[..n].iter().enumerate() {
-                let (seg_start, end) = (seg_start as usize, end as usize);
-                let semi = (semi != 0).then_some(semi as usize);
-                let dot = (dot != 0).then_some(dot as usize);
-                if level < depth {
-                    if let Some(k) = view.node_key(nodes[level]) {
-                        (key, key_end) = (k, end);
+            };
+            start = spans.next;
+            for s in &spans.at[..spans.n] {
+                let end = s.end as usize;
+                if let Some(parent) = node {
+                    let found;
+                    (h, found) = tree.step(parent, h, text, (s.start as usize, end));
+                    node = found.map(|(n, _)| n);
+                    if let Some(k) = found.and_then(|(_, k)| k) {
+                        (key, key_end) = (&**k, end);
                     }
                 }
                 // The extension: from the last dot before the first `;` (SM-10).
-                let name_end = semi.unwrap_or(end);
-                if let Some(d) = dot.filter(|&d| scripts && name_end - d > 1) {
+                let name_end = if s.semi != 0 { s.semi as usize } else { end };
+                let dot = s.dot as usize;
+                if scripts && dot != 0 && name_end - dot > 1 {
                     let maps = &key.maps;
-                    let found = maps.get(&text[d..name_end]).or_else(|| if dotstar { maps.dotstar() } else { None });
+                    let found =
+                        maps.get_in(text, dot, name_end).or_else(|| if dotstar { maps.dotstar() } else { None });
                     if let Some(mapped) = found {
-                        let script = Some((mapped, end, semi.is_some()));
-                        return Found { script, key, key_end, upto: end, last: seg_start };
+                        let script = Some((mapped, end, s.semi != 0));
+                        return Found { script, key, key_end, upto: end, last: s.start as usize };
                     }
                 }
             }
-            node = (depth == n && n > 0).then(|| nodes[n - 1]).or(node.filter(|_| n == 0));
         }
         let last = url.last().map_or(url.end(), |(_, at)| at);
         Found { script: None, key, key_end, upto: url.end(), last }
@@ -853,6 +879,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                     );
                     let text = format!("{}{stripped}", &url.text[..at]);
                     url.text = Cow::Owned(text);
+                    url.spans = false;
                 }
             }
         }
@@ -1039,7 +1066,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
 
     fn isapi(&mut self, key: &KeyView, mapped: &'v Mapped, wildcard: bool, script_end: usize) -> FastOutcome<'v> {
         let dll = &mapped.entry.processor;
-        let in_process = key.in_process.lists(mapped);
+        let in_process = key.runs_in_process(mapped);
         if self.sink.keeps() {
             let runtime = mapped.aspnet.map(|v| format!(" (ASP.NET {v})")).unwrap_or_default();
             let step = if wildcard { "REQ-09" } else { "REQ-10" };
@@ -1087,7 +1114,11 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                 decide!(self.sink, &["REQ-08"], "default document {doc} in {full}");
                 self.default_doc = true;
                 let text = format!("{}/{doc}", full.trim_end_matches('/'));
-                return self.resolve_path(site, UrlPath { text: Cow::Owned(text), slash: false }, depth + 1);
+                return self.resolve_path(
+                    site,
+                    UrlPath { text: Cow::Owned(text), slash: false, spans: false },
+                    depth + 1,
+                );
             }
             decide!(
                 self.sink,
@@ -1184,22 +1215,51 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_pass_finds_a_segments_end_its_semicolon_and_its_extension_dot() {
-        // (path, start, (end, first `;`, last `.` before it))
-        type Scan = (usize, Option<usize>, Option<usize>);
-        let cases: [(&str, usize, Scan); 9] = [
-            ("/Site0/App3/Default.aspx", 1, (6, None, None)),
-            ("/Site0/App3/Default.aspx", 12, (24, None, Some(19))),
-            ("/a.b.c/d", 1, (6, None, Some(4))),
-            ("/x.asp;y.aspx/z", 1, (13, Some(6), Some(2))),
-            ("/abcdefghijklmnopqrstuvwxyz.0123456789/", 1, (38, None, Some(27))),
-            ("/abcdefgh;ijklmnop.q", 1, (20, Some(9), None)),
-            ("/", 1, (1, None, None)),
-            ("//a", 1, (1, None, None)),
-            ("/caf\u{e9}.htm", 1, (10, None, Some(6))),
+    fn one_pass_finds_each_segments_end_its_semicolon_and_its_extension_dot() {
+        let cases = [
+            ("/Site0/App3/Default.aspx", 1),
+            ("/Site0/App3/Default.aspx", 12),
+            ("/a.b.c/d", 1),
+            ("/x.asp;y.aspx/z", 1),
+            ("/abcdefghijklmnopqrstuvwxyz.0123456789/", 1),
+            ("/abcdefgh;ijklmnop.q", 1),
+            ("/", 1),
+            ("//a", 1),
+            ("/caf\u{e9}.htm", 1),
+            ("/a", 1),
+            ("/a.b;c.d;e/.f./;/.", 1),
+            ("/1/2/3/4/5/6/7/8/9/10/11/12.x", 1),
+            ("/1/2/3/4/5/6/7/8/9/10/11/12.x", 17),
+            ("/a//b///c.d////", 1),
         ];
-        for (path, start, want) in cases {
-            assert_eq!(scan_segment(path.as_bytes(), start), want, "{path} from {start}");
+        for (path, from) in cases {
+            let want = crate::dispatch::canon::tests::spans_one_by_one(path, from);
+            let mut got = Vec::new();
+            let mut start = from;
+            while start < path.len() {
+                let mut out = [Span::default(); MAX_LEVELS];
+                let (n, next) = scan_spans(path.as_bytes(), start, &mut out);
+                assert!(n == MAX_LEVELS || next > path.len(), "{path}: a short batch ends the path");
+                got.extend_from_slice(&out[..n]);
+                start = next;
+            }
+            assert_eq!(got, want, "{path} from {from}");
+        }
+        // Word loads at every offset of every length agree with the bytes.
+        let text = b"0123456789abcdefXYZ";
+        for len in 1..text.len() {
+            for i in 0..len {
+                let mut want = [0u8; 8];
+                let n = (len - i).min(8);
+                want[..n].copy_from_slice(&text[i..i + n]);
+                assert_eq!(word_at(&text[..len], i), u64::from_le_bytes(want), "{len} bytes from {i}");
+            }
+        }
+        for b in 0..=255u8 {
+            let word = u64::from_le_bytes([b, 0, b'/', b ^ 0x80, 0xff, b, 0x7f, b.wrapping_add(1)]);
+            let want: u64 =
+                word.to_le_bytes().iter().enumerate().filter(|(_, x)| **x == b).map(|(i, _)| 0x80 << (8 * i)).sum();
+            assert_eq!(eq_bytes(word, b), want, "byte {b:#x}");
         }
     }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 
 use super::canon::{HttpSysParams, HTTP_PARAMETERS_KEY};
-use super::index::{ci_hash, folder_state, CiHash, CiMap, Files, PathQuery, SegTree, MAX_LEVELS};
+use super::index::{ci_hash, folder_state, CiHash, CiMap, Files, PathQuery, SegTree};
 use super::{Decision, HeaderText};
 use crate::edition::Edition;
 use crate::machine::Machine;
@@ -105,6 +105,9 @@ pub struct CustomError {
 pub struct AppInfo {
     /// The application root key; the site's ROOT when no key on the way is an application.
     pub path: Arc<str>,
+    /// That key in lower case: what the process model finds the application's AppDomain,
+    /// web.config and sessions by.
+    pub key: Arc<str>,
     /// The application's URL path.
     pub vpath: Arc<str>,
     /// Whether an application was found (false: ROOT stands in).
@@ -177,6 +180,8 @@ pub struct Mapped {
     common_verbs: u8,
     dll_hash: u64,
     file_hash: u64,
+    /// Its place among its map's entries by extension ([`KeyView::in_process_maps`] has a bit each).
+    at: u32,
 }
 
 /// The verbs [`Mapped::allows_verb`] answers without reading the entry's list.
@@ -205,6 +210,12 @@ impl Maps {
     #[inline]
     pub fn get(&self, ext: &str) -> Option<&Mapped> {
         self.by_ext.get(ext)
+    }
+
+    /// [`Maps::get`] of the extension `text[start..end]`.
+    #[inline]
+    pub(super) fn get_in(&self, text: &str, start: usize, end: usize) -> Option<&Mapped> {
+        self.by_ext.get_in(text, start, end)
     }
 
     /// The first `.*` entry (SM-06).
@@ -257,6 +268,8 @@ pub struct KeyView {
     pub app: Arc<AppInfo>,
     /// The application's InProcessIsapiApps, here so the hot path need not read the application.
     pub(super) in_process: Arc<IsapiSet>,
+    /// Which of the first 64 entries of `maps` that list names (bit [`Mapped::at`]).
+    in_process_maps: u64,
     /// Effective AccessFlags.
     pub access: u32,
     /// Effective DirBrowseFlags.
@@ -276,6 +289,17 @@ pub struct KeyView {
 }
 
 impl KeyView {
+    /// Whether the application's InProcessIsapiApps names the processor of `mapped`, an entry of
+    /// this key's maps or wildcards (SHR-03).
+    #[inline]
+    pub(super) fn runs_in_process(&self, mapped: &Mapped) -> bool {
+        let own = self.maps.by_ext.item(mapped.at as usize).is_some_and(|m| std::ptr::eq(m, mapped));
+        if own && mapped.at < 64 {
+            return self.in_process_maps & (1 << mapped.at) != 0;
+        }
+        self.in_process.lists(mapped)
+    }
+
     /// The URL path the key stands for (`/` for ROOT, `/shop/img`), case as written.
     pub fn vpath(&self) -> &str {
         match &self.path[self.vpath_at..] {
@@ -649,6 +673,7 @@ impl<'m> Compiler<'m> {
                     common_verbs: COMMON_VERBS.iter().enumerate().map(|(i, v)| u8::from(e.allows_verb(v)) << i).sum(),
                     dll_hash: ci_hash(0, dll),
                     file_hash: ci_hash(0, &dll[file_at..]),
+                    at: u32::try_from(maps.by_ext.len()).unwrap_or(u32::MAX),
                     entry,
                 };
                 if mapped.entry.is_wildcard() {
@@ -769,6 +794,7 @@ impl<'m> Compiler<'m> {
         let pool = if self.m.edition().is_iis6() { self.string(frame, APP_POOL_ID) } else { String::new() };
         AppInfo {
             path: path.into(),
+            key: path.to_ascii_lowercase().into(),
             vpath: vpath(root, path).into(),
             in_app,
             isolated: self.dword(frame, APP_ISOLATED, 2),
@@ -1129,25 +1155,6 @@ impl View {
         self.keys.value(site.node).expect("every site's ROOT is compiled")
     }
 
-    /// The tree nodes of URL segments `seg(0)..seg(n)` below node `from` (a site's ROOT to start), as deep
-    /// as they exist, into `out` (REQ-06, MB-15); how many levels exist.
-    #[inline]
-    pub(super) fn key_nodes<'s>(
-        &self,
-        from: u32,
-        seg: impl Fn(usize) -> &'s str,
-        n: usize,
-        out: &mut [u32; MAX_LEVELS],
-    ) -> usize {
-        self.keys.path(from, seg, n, out)
-    }
-
-    /// The key at a tree node, when the node is a key (not only a segment on the way to one).
-    #[inline]
-    pub(super) fn node_key(&self, node: u32) -> Option<&KeyView> {
-        self.keys.value(node).map(|k| &**k)
-    }
-
     /// The application pool named `name` (IIS 6), if its key exists.
     pub fn pool(&self, name: &str) -> Option<&PoolView> {
         self.pools.get(name)
@@ -1395,6 +1402,8 @@ fn compile_key<'m>(
     let (maps, _) = c.maps(frame.eff[SCRIPT_MAPS], aspnet, extensions);
     let wild_src = if policies.wildcard_inherit_separate { frame.wild_sep } else { frame.wild_first };
     let (_, wildcards) = c.maps(wild_src, aspnet, extensions);
+    let in_process_maps =
+        maps.iter().take(64).enumerate().filter(|(_, m)| app.in_process.lists(m)).fold(0, |bits, (i, _)| bits | 1 << i);
     KeyView {
         path: path.into(),
         site: site.id,
@@ -1402,6 +1411,7 @@ fn compile_key<'m>(
         physical_state: folder_state(&physical),
         physical,
         in_process: app.in_process.clone(),
+        in_process_maps,
         app,
         access: c.dword(frame, ACCESS_FLAGS, ACCESS_READ),
         dir_browse: c.dword(frame, DIR_BROWSE_FLAGS, 0),

@@ -253,7 +253,7 @@ impl Shared {
                 return self.conn_limited(&req, client, site, max, open);
             }
         }
-        let (mut served, effects) = {
+        let (answer, effects) = {
             let mut live = self.live();
             let client = match session_id.and_then(|id| live.world.sessions().client_of(id)) {
                 Some(c) => c.to_string(),
@@ -271,11 +271,13 @@ impl Shared {
                 }
             };
             let load = Load { client: Some(client), ..Load::default() };
-            let served = process::serve_prepared(&snap.machine, &mut live.world, prepared, &load);
+            let answer = process::serve_prepared(&snap.machine, &mut live.world, prepared, &load);
             let effects = live.world.drain_effects();
             live.world.trim_events(EVENT_TAIL);
-            (served, effects)
+            (answer, effects)
         };
+        // The reply is built outside the lock: the answer borrows the view and the request.
+        let mut served = answer.served();
         let mut effects = effects;
         let framing = framing(&served);
         if framing.producer == Producer::HttpSys && served.reply.status != 0 {

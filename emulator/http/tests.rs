@@ -47,7 +47,8 @@ impl Eager {
     fn serve(&mut self, req: &Request) -> (Served, Vec<String>) {
         self.clients += 1;
         let load = Load { client: Some(format!("client{}", self.clients)), ..Load::default() };
-        let served = process::serve_prepared(&self.m, &mut self.w, process::prepare(&self.m, &self.view, req), &load);
+        let served =
+            process::serve_prepared(&self.m, &mut self.w, process::prepare(&self.m, &self.view, req), &load).served();
         let mut lines = vec![format!("== request: {} ==", crate::scenario::summary(req, &served))];
         lines.extend(self.w.drain_effects().iter().map(|e| format!("  * {}", render(e))));
         (served, lines)

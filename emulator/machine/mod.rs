@@ -762,6 +762,8 @@ impl Machine {
 
     /// Registers, re-registers or (with `None`) deletes a service, recording what happened.
     pub fn set_service(&mut self, name: &str, service: Option<Service>, action: &str, rules: &[RuleId]) {
+        // Whether W3SVC serves is read once per generation (the serve path).
+        self.generation += 1;
         match service {
             Some(s) => self.services.insert(name.into(), s),
             None => self.services.remove(name),
@@ -815,6 +817,8 @@ impl Machine {
 
     /// Replaces application `app`'s web.config settings, recording `text` (SES-01).
     pub fn set_web_config(&mut self, app: &str, wc: WebConfig, text: String, rules: &[RuleId]) {
+        // An AppDomain keeps the web.config it read for this generation (the serve path).
+        self.generation += 1;
         self.web_configs.insert(app.to_ascii_lowercase(), wc);
         self.journal.record(Change::Process { text }, rules);
     }

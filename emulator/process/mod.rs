@@ -24,7 +24,7 @@ use crate::rules::RuleId;
 use crate::runtime::Version;
 use session::{SessionMode, Sessions};
 
-pub use serve::{prepare, prepare_with, serve, serve_prepared, serve_with, Load, Prepared, Served};
+pub use serve::{answer, prepare, prepare_with, serve, serve_prepared, serve_with, Answer, Load, Prepared, Served};
 
 /// What a process is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -77,6 +77,51 @@ struct Domain {
     mode: SessionMode,
     /// InProc session IDs.
     sessions: BTreeSet<String>,
+    /// What it read and compiled in the machine's current generation.
+    compiled: Compiled,
+}
+
+/// What an AppDomain read and compiled as of one generation of the machine: its web.config and
+/// the pages it compiled. ASP.NET keeps both until a file changes (the AppDomain restarts on a
+/// web.config change, a page recompiles when its file does), so a page it knows is neither a
+/// forbidden type nor missing (HDR-07, HDR-08) and its next request reads no file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Compiled {
+    generation: u64,
+    config: WebConfig,
+    /// Script URLs as requested (at most [`Compiled::MAX`]: a page past them is checked each time).
+    pages: BTreeSet<Box<str>>,
+}
+
+impl Compiled {
+    /// How many script URLs an AppDomain remembers (case variants of one page count apart).
+    const MAX: usize = 1024;
+
+    fn new(generation: u64, config: WebConfig) -> Compiled {
+        Compiled { generation, config, pages: BTreeSet::new() }
+    }
+
+    /// The web.config read in generation `generation`, if that is when it was read.
+    #[inline]
+    fn config(&self, generation: u64) -> Option<WebConfig> {
+        (self.generation == generation).then_some(self.config)
+    }
+
+    /// Whether the page at `script_url` was compiled in generation `generation`.
+    #[inline]
+    fn knows(&self, generation: u64, script_url: &str) -> bool {
+        self.generation == generation && self.pages.contains(script_url)
+    }
+
+    /// Notes that the page at `script_url` is compiled with `config`, in generation `generation`.
+    fn remember(&mut self, generation: u64, config: WebConfig, script_url: &str) {
+        if self.generation != generation {
+            *self = Compiled::new(generation, config);
+        }
+        if self.pages.len() < Compiled::MAX {
+            self.pages.insert(script_url.into());
+        }
+    }
 }
 
 /// What an `aspnet_isapi.dll` read when it loaded into a host process (PM5-05, KB-02).
@@ -185,6 +230,8 @@ pub struct World {
     gardens: BTreeMap<Version, u32>,
     sessions: Sessions,
     view: Option<(u64, Arc<View>)>,
+    /// Whether W3SVC serves, as of the machine's generation (see [`serving`]).
+    serving: Option<(u64, bool)>,
     warned: BTreeSet<String>,
     in_process: Option<Vec<String>>,
     view_notes: Vec<String>,
@@ -211,6 +258,7 @@ impl Default for World {
             gardens: BTreeMap::new(),
             sessions: Sessions::default(),
             view: None,
+            serving: None,
             warned: BTreeSet::new(),
             in_process: None,
             view_notes: Vec::new(),
@@ -236,6 +284,7 @@ impl World {
     }
 
     /// Whether a pool is stopped, and why.
+    #[inline]
     pub fn pool_stopped(&self, pool: &str) -> Option<&str> {
         // Asked on every request in worker mode; the pools that ever ran are few.
         self.pools.iter().find(|(k, _)| k.eq_ignore_ascii_case(pool)).and_then(|(_, p)| p.stopped.as_deref())
@@ -346,6 +395,7 @@ impl World {
     }
 
     /// The pool's web-garden member `slot`, found without building its Role.
+    #[inline]
     fn find_w3wp(&self, pool: &str, slot: u32) -> Option<u32> {
         self.procs
             .values()
@@ -391,6 +441,7 @@ pub fn adopt_view(m: &Machine, w: &mut World, v: Arc<View>) {
 
 /// Whether IIS runs in IIS 5 style (IIS 5.x, or IIS 6 in IIS 5.0 isolation mode), as decided
 /// when W3SVC last started (PM6-01, PM6-03).
+#[inline]
 pub fn iis5_style(m: &Machine, w: &mut World) -> bool {
     if !m.edition().is_iis6() {
         return true;
@@ -761,6 +812,21 @@ fn w3svc_unloaded(w: &mut World, pid: u32) {
 pub fn web_running(m: &Machine, _w: &World) -> bool {
     // One truth: whether W3SVC serves is the W3SVC service's state on the machine (IIR-02).
     m.iis() == crate::machine::IisState::Installed && m.service("W3SVC").is_some_and(|s| s.running)
+}
+
+/// [`web_running`], read once per generation of the machine: every change to a service or to
+/// IIS's installation counts in it.
+#[inline]
+pub(crate) fn serving(m: &Machine, w: &mut World) -> bool {
+    let generation = m.generation();
+    match w.serving {
+        Some((g, running)) if g == generation => running,
+        _ => {
+            let running = web_running(m, w);
+            w.serving = Some((generation, running));
+            running
+        }
+    }
 }
 
 /// Kills processes by PID or image name; returns how many died. A pool's worker that dies

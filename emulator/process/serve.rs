@@ -12,7 +12,7 @@ use crate::rules::RuleId;
 use crate::runtime::{Bitness, Version};
 
 use super::session::{SessionFate, SessionMode};
-use super::{end, iis5_style, pages, start, view, web_running, worker_event, Domain, Ending, Role, World};
+use super::{end, iis5_style, pages, serving, start, view, worker_event, Compiled, Domain, Ending, Role, World};
 
 /// What a request costs the process that runs it, and who sends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,18 +52,205 @@ pub struct Served {
     pub http_sys_reason: Option<&'static str>,
 }
 
-impl Served {
-    fn new(reply: Reply) -> Served {
+/// How a request was served, as the serve path keeps it: what the process model decided, with
+/// where the request landed borrowed from the view and the request, and an ASP.NET page kept as
+/// what it is made of. [`Answer::served`] builds the owned [`Served`] (target, headers, body).
+#[derive(Debug)]
+pub struct Answer<'a> {
+    fate: Fate,
+    landing: Option<Landing<'a>>,
+}
+
+/// What the process model decided for a request, but where it landed.
+#[derive(Debug, Default)]
+struct Fate {
+    /// The response, unless `page` is set.
+    reply: Reply,
+    /// The ASP.NET page that answered, built into `reply` only when asked for.
+    page: Option<Page>,
+    process: Option<(&'static str, u32)>,
+    runtime: Option<Version>,
+    failed: Option<&'static str>,
+    session: Option<SessionFate>,
+    url_session: Option<String>,
+    id: u64,
+    http_sys_reason: Option<&'static str>,
+}
+
+/// The page ASP.NET writes for a request it ran: its parts, the rest read from where the request
+/// landed (the base headers, the script's URL, the application's path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Page {
+    v: Version,
+    /// X-AspNet-Version is sent (HDR-01).
+    version_header: bool,
+    image: &'static str,
+    pid: u32,
+    /// A new session's ID, for Set-Cookie.
+    set_cookie: Option<String>,
+    /// Cookieless: the session's token the page's links carry (SES-10).
+    url_token: Option<String>,
+    /// Where the script's URL ends in the landing's URL.
+    script_end: usize,
+}
+
+impl Page {
+    /// The reply: headers after `base`, and the body.
+    fn render(&self, base: &[dispatch::Header], script_url: &str, app_vpath: &str) -> Reply {
+        let mut headers = Vec::with_capacity(base.len() + 4);
+        headers.extend_from_slice(base);
+        if self.version_header {
+            headers.push(("X-AspNet-Version".into(), self.v.short().into()));
+        }
+        headers.push(("Cache-Control".into(), "private".into()));
+        headers.push(("Content-Type".into(), "text/html; charset=utf-8".into()));
+        if let Some(id) = &self.set_cookie {
+            headers.push(("Set-Cookie".into(), format!("ASP.NET_SessionId={id}; path=/").into()));
+        }
+        // One allocation for the whole page: it is written into a buffer of its final size.
+        let mut body = String::with_capacity(96 + script_url.len() + 3 * app_vpath.len());
+        // Pushed piece by piece: write! of the whole page was a twelfth of the serve path under perf.
+        for piece in ["<html><body>ASP.NET ", self.v.short(), " ran ", script_url, " for application "] {
+            body.push_str(piece);
+        }
+        for piece in [app_vpath, " in ", self.image, " (PID "] {
+            body.push_str(piece);
+        }
+        let _ = write!(body, "{})", self.pid);
+        // Cookieless: the page's links carry the session in the URL (SES-10).
+        if let Some(token) = &self.url_token {
+            let page = last_segment(script_url);
+            let _ = write!(body, " <a href=\"{}/{token}/{page}\">{page}</a>", app_vpath.trim_end_matches('/'));
+        }
+        body.push_str("</body></html>");
+        Reply { status: 200, substatus: 0, headers, body }
+    }
+}
+
+/// Where a request landed: borrowed from the view and the request on the serve path, owned when
+/// dispatch recorded its decisions or the filter rewrote the URL.
+#[derive(Debug)]
+enum Landing<'a> {
+    Place(dispatch::Place<'a, 'a>),
+    Target(Target),
+}
+
+impl Landing<'_> {
+    #[inline]
+    fn app(&self) -> &str {
+        match self {
+            Landing::Place(p) => &p.key.app.path,
+            Landing::Target(t) => &t.app,
+        }
+    }
+
+    #[inline]
+    fn app_vpath(&self) -> &str {
+        match self {
+            Landing::Place(p) => &p.key.app.vpath,
+            Landing::Target(t) => &t.app_vpath,
+        }
+    }
+
+    /// The application's key in lower case: the view has it on the serve path.
+    #[inline]
+    fn app_key(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Landing::Place(p) => (*p.key.app.key).into(),
+            Landing::Target(t) => t.app.to_ascii_lowercase().into(),
+        }
+    }
+
+    #[inline]
+    fn pool(&self) -> &str {
+        match self {
+            Landing::Place(p) => &p.key.app.pool,
+            Landing::Target(t) => &t.pool,
+        }
+    }
+
+    #[inline]
+    fn pool_settings(&self) -> Option<PoolView> {
+        match self {
+            Landing::Place(p) => p.key.app.pool_settings,
+            Landing::Target(t) => t.pool_settings,
+        }
+    }
+
+    /// The physical path, built only when it is shown.
+    fn physical(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Landing::Place(p) => p.physical().into(),
+            Landing::Target(t) => t.physical.as_str().into(),
+        }
+    }
+
+    /// Whether the physical path is a content file or folder of `view`, the view the request was
+    /// resolved on (HDR-08): on the serve path only the URL below the key's folder is hashed.
+    fn exists(&self, view: &View) -> bool {
+        match self {
+            Landing::Place(p) => p.exists(view),
+            Landing::Target(t) => view.exists(&t.physical),
+        }
+    }
+
+    fn target(&self) -> Target {
+        match self {
+            Landing::Place(p) => p.target(),
+            Landing::Target(t) => t.clone(),
+        }
+    }
+}
+
+impl Answer<'_> {
+    /// The response's status; 0 when the connection was refused.
+    pub fn status(&self) -> u16 {
+        if self.fate.page.is_some() {
+            200
+        } else {
+            self.fate.reply.status
+        }
+    }
+
+    /// Image name and PID of the process that answered.
+    pub fn process(&self) -> Option<(&'static str, u32)> {
+        self.fate.process
+    }
+
+    /// The ASP.NET runtime the request was handed to.
+    pub fn runtime(&self) -> Option<Version> {
+        self.fate.runtime
+    }
+
+    /// What became of the client's session.
+    pub fn session(&self) -> Option<SessionFate> {
+        self.fate.session
+    }
+
+    /// The request's number in this world.
+    pub fn id(&self) -> u64 {
+        self.fate.id
+    }
+
+    /// How the request was served, owned: its target, the reply's headers and body built.
+    pub fn served(self) -> Served {
+        let Answer { fate, landing } = self;
+        let reply = match (&fate.page, &landing) {
+            (Some(page), Some(Landing::Place(p))) => {
+                page.render(&p.key.headers, &p.url()[..page.script_end], &p.key.app.vpath)
+            }
+            _ => fate.reply,
+        };
         Served {
             reply,
-            process: None,
-            runtime: None,
-            failed: None,
-            target: None,
-            session: None,
-            url_session: None,
-            id: 0,
-            http_sys_reason: None,
+            process: fate.process,
+            runtime: fate.runtime,
+            failed: fate.failed,
+            target: landing.as_ref().map(Landing::target),
+            session: fate.session,
+            url_session: fate.url_session,
+            id: fate.id,
+            http_sys_reason: fate.http_sys_reason,
         }
     }
 }
@@ -87,15 +274,18 @@ pub fn serve(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
 /// with [`Discard`] only what changed (a process started or ended, an event written) reaches the
 /// journal. Both run the same procedure.
 pub fn serve_with<S: Sink>(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
+    let v = view(m, w);
+    answer::<S>(m, w, &v, req, load).served()
+}
+
+/// Serves one request as [`serve_with`] does on `v`, the world's current view of `m`
+/// ([`super::view`]), and answers compactly: nothing is built that the process model did not
+/// need (the serve path).
+pub fn answer<'a, S: Sink>(m: &Machine, w: &mut World, v: &'a View, req: &'a Request, load: &Load) -> Answer<'a> {
     let id = w.begin_request();
-    let mut s = if web_running(m, w) {
-        let v = view(m, w);
-        run_prepared(m, w, prepare_with::<S>(m, &v, req), load)
-    } else {
-        refused::<S>(w)
-    };
-    s.id = id;
-    s
+    let mut a = if serving(m, w) { run_prepared(m, w, prepare_with::<S>(m, v, req), load) } else { refused::<S>(w) };
+    a.fate.id = id;
+    a
 }
 
 /// A request through the global ASP.NET filter and dispatch, ready for the process model: the
@@ -164,18 +354,19 @@ pub fn prepare_with<'a, S: Sink>(m: &Machine, v: &'a View, req: &'a Request) -> 
 }
 
 /// Serves a request [`prepare`]d on a published view of `m` (the HTTP front end prepares outside
-/// any lock): the process model runs it as of the current virtual time.
-pub fn serve_prepared<S: Sink>(m: &Machine, w: &mut World, p: Prepared<'_, S>, load: &Load) -> Served {
-    if !web_running(m, w) {
+/// any lock): the process model runs it as of the current virtual time. The answer borrows the
+/// view and the request, not the world.
+pub fn serve_prepared<'a, S: Sink>(m: &Machine, w: &mut World, p: Prepared<'a, S>, load: &Load) -> Answer<'a> {
+    if !serving(m, w) {
         return refused::<S>(w);
     }
     let id = w.begin_request();
-    let mut s = run_prepared(m, w, p, load);
-    s.id = id;
-    s
+    let mut a = run_prepared(m, w, p, load);
+    a.fate.id = id;
+    a
 }
 
-fn run_prepared<S: Sink>(m: &Machine, w: &mut World, p: Prepared<'_, S>, load: &Load) -> Served {
+fn run_prepared<'a, S: Sink>(m: &Machine, w: &mut World, p: Prepared<'a, S>, load: &Load) -> Answer<'a> {
     let url_session = p.stripped.map(|(f, st)| {
         decide::<S, _>(
             w,
@@ -184,8 +375,7 @@ fn run_prepared<S: Sink>(m: &Machine, w: &mut World, p: Prepared<'_, S>, load: &
         );
         st.id
     });
-    let mut s = Served::new(Reply::default());
-    s.url_session = url_session;
+    let mut s = Fate { url_session, ..Fate::default() };
     match p.resolved {
         Resolved::Owned(res) => {
             let res = *res;
@@ -196,29 +386,36 @@ fn run_prepared<S: Sink>(m: &Machine, w: &mut World, p: Prepared<'_, S>, load: &
                 if let Outcome::Reply(r) = res.outcome {
                     s.reply = r;
                 }
-                return s;
+                return Answer { fate: s, landing: None };
             };
+            let landing = Landing::Target(target);
             let handler = match res.outcome {
                 Outcome::Reply(r) => Handler::Reply(r),
-                Outcome::Isapi(ref call) => Handler::Isapi(Call::of(call, p.view)),
+                Outcome::Isapi(ref call) => Handler::Isapi(Call::of(call, &landing, p.view)),
             };
-            run::<S>(m, w, &mut s, handler, &target, load);
-            s.target = Some(target);
+            run::<S>(m, w, &mut s, handler, &landing, load);
+            Answer { fate: s, landing: Some(landing) }
         }
-        Resolved::Fast(fast) => {
-            let Some(place) = &fast.target else {
-                // As the explain path has it (a HEAD answer loses its body).
-                if let Outcome::Reply(r) = fast.outcome() {
+        Resolved::Fast(mut fast) => {
+            let isapi = match &fast.outcome {
+                &dispatch::FastOutcome::Isapi { mapped, wildcard: _, script_end, in_process } => {
+                    Some((mapped, script_end, in_process))
+                }
+                _ => None,
+            };
+            // As the explain path has it (a HEAD answer loses its body).
+            let reply = if isapi.is_none() { Some(fast.outcome()) } else { None };
+            let Some(place) = fast.target.take() else {
+                if let Some(Outcome::Reply(r)) = reply {
                     s.reply = r;
                 }
-                return s;
+                return Answer { fate: s, landing: None };
             };
-            let target = place.target();
-            let handler = match &fast.outcome {
-                &dispatch::FastOutcome::Isapi { mapped, wildcard: _, script_end, in_process } => Handler::Isapi(Call {
+            let landing = Landing::Place(place);
+            let handler = match (isapi, reply, &landing) {
+                (Some((mapped, script_end, in_process)), _, Landing::Place(place)) => Handler::Isapi(Call {
                     view: p.view,
-                    place: Some(place),
-                    target: &target,
+                    landing: &landing,
                     dll: &mapped.entry.processor,
                     aspnet: mapped.aspnet,
                     script_url: &place.url()[..script_end],
@@ -227,22 +424,18 @@ fn run_prepared<S: Sink>(m: &Machine, w: &mut World, p: Prepared<'_, S>, load: &
                     in_process,
                     base_headers: &place.key.headers,
                 }),
-                _ => match fast.outcome() {
-                    Outcome::Reply(r) => Handler::Reply(r),
-                    Outcome::Isapi(_) => unreachable!("an ISAPI outcome is matched above"),
-                },
+                (_, Some(Outcome::Reply(r)), _) => Handler::Reply(r),
+                _ => unreachable!("an ISAPI outcome is matched above"),
             };
-            run::<S>(m, w, &mut s, handler, &target, load);
-            s.target = Some(target);
+            run::<S>(m, w, &mut s, handler, &landing, load);
+            Answer { fate: s, landing: Some(landing) }
         }
     }
-    s
 }
 
-fn refused<S: Sink>(w: &mut World) -> Served {
-    let s = Served::new(Reply::default());
+fn refused<'a, S: Sink>(w: &mut World) -> Answer<'a> {
     decide::<S, _>(w, || "W3SVC is not running: the connection is refused", &["IIR-02"]);
-    s
+    Answer { fate: Fate::default(), landing: None }
 }
 
 /// What runs a request that reached a site: an answer dispatch already has, or an ISAPI.
@@ -257,9 +450,8 @@ enum Handler<'a> {
 struct Call<'a> {
     /// The view the request was resolved on: its content files answer HDR-08's question.
     view: &'a View,
-    /// Where the request landed in that view, on the serve path (HDR-08 probes below its key).
-    place: Option<&'a dispatch::Place<'a, 'a>>,
-    target: &'a Target,
+    /// Where the request landed in that view.
+    landing: &'a Landing<'a>,
     dll: &'a str,
     aspnet: Option<Version>,
     script_url: &'a str,
@@ -270,11 +462,10 @@ struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    fn of(call: &'a IsapiCall, view: &'a View) -> Call<'a> {
+    fn of(call: &'a IsapiCall, landing: &'a Landing<'a>, view: &'a View) -> Call<'a> {
         Call {
             view,
-            place: None,
-            target: &call.target,
+            landing,
             dll: &call.dll,
             aspnet: call.aspnet,
             script_url: &call.script_url,
@@ -284,18 +475,31 @@ impl<'a> Call<'a> {
             base_headers: &call.base_headers,
         }
     }
-}
 
-/// The process model's part of a request: the worker, the CLR, the AppDomain, the session.
-fn run<S: Sink>(m: &Machine, w: &mut World, s: &mut Served, handler: Handler<'_>, target: &Target, load: &Load) {
-    if iis5_style(m, w) {
-        serve_iis5::<S>(m, w, s, handler, load);
-    } else {
-        serve_worker_mode::<S>(m, w, s, handler, target, load);
+    /// The application's key, as written.
+    #[inline]
+    fn app(&self) -> &'a str {
+        self.landing.app()
+    }
+
+    /// The application's virtual path.
+    #[inline]
+    fn app_vpath(&self) -> &'a str {
+        self.landing.app_vpath()
     }
 }
 
-fn touch(m: &Machine, w: &mut World, pid: u32, s: &mut Served) {
+/// The process model's part of a request: the worker, the CLR, the AppDomain, the session.
+fn run<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, handler: Handler<'_>, landing: &Landing<'_>, load: &Load) {
+    if iis5_style(m, w) {
+        serve_iis5::<S>(m, w, s, handler, load);
+    } else {
+        serve_worker_mode::<S>(m, w, s, handler, landing, load);
+    }
+}
+
+#[inline]
+fn touch(m: &Machine, w: &mut World, pid: u32, s: &mut Fate) {
     let now = m.clock();
     if let Some(p) = w.procs.get_mut(&pid) {
         p.last_active = now;
@@ -307,15 +511,15 @@ fn touch(m: &Machine, w: &mut World, pid: u32, s: &mut Served) {
 fn serve_worker_mode<S: Sink>(
     m: &Machine,
     w: &mut World,
-    s: &mut Served,
+    s: &mut Fate,
     handler: Handler<'_>,
-    target: &Target,
+    landing: &Landing<'_>,
     load: &Load,
 ) {
-    let pool = &*target.pool;
+    let pool = landing.pool();
     // The pool's settings travel with the request from the view it was resolved on: the live
     // metabase is not read per request.
-    let Some(settings) = target.pool_settings else {
+    let Some(settings) = landing.pool_settings() else {
         decide::<S, _>(
             w,
             || format!("application pool {pool} does not exist: HTTP.sys answers 503"),
@@ -327,7 +531,7 @@ fn serve_worker_mode<S: Sink>(
                 Level::Warning,
                 "W3SVC",
                 1059,
-                &format!("The application '{}' belongs to application pool '{pool}', which does not exist. The application is unavailable.", target.app),
+                &format!("The application '{}' belongs to application pool '{pool}', which does not exist. The application is unavailable.", landing.app()),
                 &["REQ-07"],
             );
         }
@@ -427,7 +631,7 @@ fn bits_name(b: Bitness) -> &'static str {
 }
 
 /// HTTP.sys's own 503 for a pool, logged to httperr with `reason` (HTTP-03, HTTP-07).
-fn http_sys_unavailable(s: &mut Served, reason: &'static str) {
+fn http_sys_unavailable(s: &mut Fate, reason: &'static str) {
     s.reply = pages::http_sys_unavailable();
     s.http_sys_reason = Some(reason);
 }
@@ -510,6 +714,7 @@ fn w3wp<S: Sink>(m: &Machine, w: &mut World, pool: &str, settings: PoolView, loa
 }
 
 /// The garden member the next request goes to (policy `garden.routing`).
+#[inline]
 fn garden_slot(m: &Machine, w: &mut World, key: &str, size: u32, load: &Load) -> u32 {
     if size <= 1 {
         return 0;
@@ -526,7 +731,7 @@ fn garden_slot(m: &Machine, w: &mut World, key: &str, size: u32, load: &Load) ->
 }
 
 /// IIS 5.x and IIS 5.0 isolation mode: inetinfo or a dllhost runs the ISAPI (PM5-03).
-fn serve_iis5<S: Sink>(m: &Machine, w: &mut World, s: &mut Served, handler: Handler<'_>, load: &Load) {
+fn serve_iis5<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, handler: Handler<'_>, load: &Load) {
     let call = match handler {
         Handler::Reply(r) => {
             let pid = inetinfo(m, w);
@@ -568,7 +773,7 @@ fn serve_iis5<S: Sink>(m: &Machine, w: &mut World, s: &mut Served, handler: Hand
             0 => {
                 decide::<S, _>(
                     w,
-                    || format!("{} is Low (AppIsolated=0): inetinfo.exe", call.target.app),
+                    || format!("{} is Low (AppIsolated=0): inetinfo.exe", call.app()),
                     &["PM5-03", "KB-07"],
                 );
                 Role::Inetinfo
@@ -576,10 +781,10 @@ fn serve_iis5<S: Sink>(m: &Machine, w: &mut World, s: &mut Served, handler: Hand
             1 => {
                 decide::<S, _>(
                     w,
-                    || format!("{} is High (AppIsolated=1): its own dllhost.exe", call.target.app),
+                    || format!("{} is High (AppIsolated=1): its own dllhost.exe", call.app()),
                     &["PM5-03", "KB-01"],
                 );
-                Role::AppDllhost(call.target.app.to_string())
+                Role::AppDllhost(call.app().to_string())
             }
             _ => {
                 decide::<S, _>(
@@ -587,7 +792,7 @@ fn serve_iis5<S: Sink>(m: &Machine, w: &mut World, s: &mut Served, handler: Hand
                     || {
                         format!(
                         "{} is Medium (AppIsolated=2): the pooled dllhost.exe, shared with every Medium application",
-                        call.target.app
+                        call.app()
                     )
                     },
                     &["PM5-03", "KB-07"],
@@ -803,9 +1008,11 @@ fn isapi_reply(call: &Call<'_>, image: &str, pid: u32) -> Reply {
 
 /// The runtime could not run the request: Server Application Unavailable, and the request is
 /// marked failed for the reason given.
-fn unavailable(m: &Machine, s: &mut Served, call: &Call<'_>, why: &'static str) {
+fn unavailable(m: &Machine, s: &mut Fate, call: &Call<'_>, why: &'static str) {
     let status = if m.policies().is(policy::CLR_UNAVAILABLE_STATUS, "503") { 503 } else { 500 };
     s.reply = pages::unavailable(status, call.base_headers);
+    // A worker recycled after running the page answers this instead.
+    s.page = None;
     s.failed = Some(why);
 }
 
@@ -817,15 +1024,7 @@ fn state_service_version(m: &Machine) -> Option<Version> {
 
 /// Managed code runs in process `pid`: CLR ownership, the AppDomain, session state, the
 /// response, then the worker's limits.
-fn run_managed<S: Sink>(
-    m: &Machine,
-    w: &mut World,
-    s: &mut Served,
-    pid: u32,
-    call: &Call<'_>,
-    v: Version,
-    load: &Load,
-) {
+fn run_managed<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, pid: u32, call: &Call<'_>, v: Version, load: &Load) {
     let (image, owner, already_refused) = match w.procs.get(&pid) {
         Some(p) => (p.role.image(), p.clr, p.refused.contains(&v)),
         None => return,
@@ -882,21 +1081,32 @@ fn run_managed<S: Sink>(
         return;
     }
     // The application's key, lower-cased once for the AppDomain, web.config and the session.
-    let app_key = call.target.app.to_ascii_lowercase();
-    let wc = m.web_config(&app_key);
+    let app_key = call.landing.app_key();
+    let app_key = &*app_key;
+    // The AppDomain, if it is up, with what it read and compiled in this generation.
+    let generation = m.generation();
+    let domain = w.procs.get(&pid).and_then(|p| p.domains.get(app_key));
+    let has_domain = domain.is_some();
+    let current = domain.filter(|d| d.version == v).map(|d| &d.compiled).filter(|c| c.generation == generation);
+    // A page the AppDomain compiled under this configuration is neither forbidden nor missing.
+    let compiled = current.is_some_and(|c| c.knows(generation, call.script_url));
+    let wc = match current.and_then(|c| c.config(generation)) {
+        Some(wc) => wc,
+        None => m.web_config(app_key),
+    };
     // The versions an error page shows, read only when one is sent.
     let versions = || (m.file_version(v), m.file_version(v));
     if let Some(target) = wc.target {
         if target > v && m.policies().is(policy::CMP_TARGET_NEWER, "config_error") {
             decide::<S, _>(
                 w,
-                || format!("{} was built for {target} but its map runs {v}: configuration error", call.target.app),
+                || format!("{} was built for {target} but its map runs {v}: configuration error", call.app()),
                 &["CMP-02", "HDR-04"],
             );
             s.reply = pages::managed_error(
                 500,
                 call.base_headers,
-                &call.target.app_vpath,
+                call.app_vpath(),
                 "Configuration Error",
                 load.local,
                 versions(),
@@ -904,14 +1114,14 @@ fn run_managed<S: Sink>(
             return;
         }
     }
-    let ext = extension_of(call.script_url);
-    if v.forbids_extension(ext) {
+    let ext = if compiled { "" } else { extension_of(call.script_url) };
+    if !compiled && v.forbids_extension(ext) {
         decide::<S, _>(
             w,
             || format!("{} is a forbidden type: ASP.NET's HttpForbiddenHandler answers 403", ext.to_ascii_lowercase()),
             &["HDR-07", "SEC-10"],
         );
-        s.reply = pages::forbidden(call.base_headers, &call.target.app_vpath, load.local, versions());
+        s.reply = pages::forbidden(call.base_headers, call.app_vpath(), load.local, versions());
         return;
     }
     // The request queue: aspnet_wp's processModel (PM5-08); in worker mode w3wp.exe keeps
@@ -976,12 +1186,17 @@ fn run_managed<S: Sink>(
         }
     }
     // The AppDomain.
-    let has_domain = w.procs.get(&pid).is_some_and(|p| p.domains.contains_key(&app_key));
     if !has_domain {
         if let Some(p) = w.procs.get_mut(&pid) {
             p.domains.insert(
-                app_key.clone(),
-                Domain { app: call.target.app.to_string(), version: v, mode: wc.session, sessions: Default::default() },
+                app_key.to_string(),
+                Domain {
+                    app: call.app().to_string(),
+                    version: v,
+                    mode: wc.session,
+                    sessions: Default::default(),
+                    compiled: Compiled::new(generation, wc),
+                },
             );
         }
         let rules: &[RuleId] = match image {
@@ -989,18 +1204,14 @@ fn run_managed<S: Sink>(
             "w3wp.exe" => &["PM6-02"],
             _ => &["PM5-10"],
         };
-        w.record_process(format!("AppDomain for {} ({v}) created in {image} PID {pid}", call.target.app), rules);
+        w.record_process(format!("AppDomain for {} ({v}) created in {image} PID {pid}", call.app()), rules);
     }
-    let mut headers = Vec::with_capacity(call.base_headers.len() + 4);
-    headers.extend_from_slice(call.base_headers);
     let version_header = if v == Version::V1_0 {
         m.policies().flag(policy::HDR_VERSION_HEADER_V10)
     } else {
         !v.is_20_or_later() || (wc.version_header && m.root_version_header(v))
     };
-    if version_header {
-        headers.push(("X-AspNet-Version".into(), v.short().into()));
-    } else {
+    if !version_header {
         decide::<S, _>(
             w,
             || {
@@ -1012,18 +1223,30 @@ fn run_managed<S: Sink>(
             &["HDR-01"],
         );
     }
+    // The headers a managed answer other than the page starts with, built only for one.
+    let headers = || {
+        let mut headers = Vec::with_capacity(call.base_headers.len() + 2);
+        headers.extend_from_slice(call.base_headers);
+        if version_header {
+            headers.push(("X-AspNet-Version".into(), v.short().into()));
+        }
+        headers
+    };
     // A page, service or handler whose file is missing: the handler's own 404 (HDR-08).
-    let physical = call.target.physical.as_str();
-    let exists = || call.place.map_or_else(|| call.view.exists(physical), |p| p.exists(call.view));
-    if needs_file(call.script_url, v) && !exists() {
+    if !compiled && needs_file(call.script_url, v) && !call.landing.exists(call.view) {
         decide::<S, _>(
             w,
-            || format!("{} does not exist: ASP.NET {v} answers its own 404", call.target.physical),
+            || format!("{} does not exist: ASP.NET {v} answers its own 404", call.landing.physical()),
             &["HDR-08"],
         );
-        s.reply = pages::not_found(&headers, &call.target.app_vpath, call.script_url, v, versions());
+        s.reply = pages::not_found(&headers(), call.app_vpath(), call.script_url, v, versions());
         after_request::<S>(m, w, s, pid, call, v, load);
         return;
+    }
+    if !compiled {
+        if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(app_key)) {
+            d.compiled.remember(generation, wc, call.script_url);
+        }
     }
     // Session state (SES-01..08); cookieless, the ID comes from the URL (SES-10).
     let mut set_cookie = None;
@@ -1032,66 +1255,42 @@ fn run_managed<S: Sink>(
         let token = |id: &str| if v.is_20_or_later() { format!("(S({id}))") } else { format!("({id})") };
         let Some(id) = s.url_session.clone() else {
             let id = w.sessions.issue();
-            let rest =
-                call.script_url.strip_prefix(call.target.app_vpath.trim_end_matches('/')).unwrap_or(call.script_url);
-            let location = format!("{}/{}{rest}", call.target.app_vpath.trim_end_matches('/'), token(&id));
+            let rest = call.script_url.strip_prefix(call.app_vpath().trim_end_matches('/')).unwrap_or(call.script_url);
+            let location = format!("{}/{}{rest}", call.app_vpath().trim_end_matches('/'), token(&id));
             decide::<S, _>(
                 w,
                 || format!("cookieless session state: a new session ID, and a redirect to {location}"),
                 &["SES-10"],
             );
             s.session = Some(SessionFate::New);
-            s.reply = pages::object_moved(&headers, &location);
+            s.reply = pages::object_moved(&headers(), &location);
             after_request::<S>(m, w, s, pid, call, v, load);
             return;
         };
         let client = format!("URL session {id}");
         w.sessions.adopt(&client, &id);
-        if let Err(message) = session::<S>(m, w, s, (pid, v), call, (wc.session, &client, &app_key), load) {
-            s.reply =
-                pages::managed_error(500, call.base_headers, &call.target.app_vpath, &message, load.local, versions());
+        if let Err(message) = session::<S>(m, w, s, (pid, v), call, (wc.session, &client, app_key), load) {
+            s.reply = pages::managed_error(500, call.base_headers, call.app_vpath(), &message, load.local, versions());
             return;
         }
         url_token = Some(token(&id));
     } else if load.client.is_some() && wc.session != SessionMode::Off {
         let client = load.client.as_deref().unwrap_or_default();
-        match session::<S>(m, w, s, (pid, v), call, (wc.session, client, &app_key), load) {
+        match session::<S>(m, w, s, (pid, v), call, (wc.session, client, app_key), load) {
             Ok(cookie) => set_cookie = cookie,
             Err(message) => {
-                s.reply = pages::managed_error(
-                    500,
-                    call.base_headers,
-                    &call.target.app_vpath,
-                    &message,
-                    load.local,
-                    versions(),
-                );
+                s.reply =
+                    pages::managed_error(500, call.base_headers, call.app_vpath(), &message, load.local, versions());
                 return;
             }
         }
     }
-    headers.push(("Cache-Control".into(), "private".into()));
-    headers.push(("Content-Type".into(), "text/html; charset=utf-8".into()));
-    if let Some(id) = set_cookie {
-        headers.push(("Set-Cookie".into(), format!("ASP.NET_SessionId={id}; path=/").into()));
+    // The page is kept as what it is made of; where the request landed in the view has the rest.
+    let page = Page { v, version_header, image, pid, set_cookie, url_token, script_end: call.script_url.len() };
+    match call.landing {
+        Landing::Place(_) => s.page = Some(page),
+        Landing::Target(_) => s.reply = page.render(call.base_headers, call.script_url, call.app_vpath()),
     }
-    // One allocation for the whole page: it is written into a buffer of its final size.
-    let mut body = String::with_capacity(96 + call.script_url.len() + 3 * call.target.app_vpath.len());
-    // Pushed piece by piece: write! of the whole page was a twelfth of the serve path under perf.
-    for piece in ["<html><body>ASP.NET ", v.short(), " ran ", call.script_url, " for application "] {
-        body.push_str(piece);
-    }
-    for piece in [&*call.target.app_vpath, " in ", image, " (PID "] {
-        body.push_str(piece);
-    }
-    let _ = write!(body, "{pid})");
-    // Cookieless: the page's links carry the session in the URL (SES-10).
-    if let Some(token) = url_token {
-        let page = last_segment(call.script_url);
-        let _ = write!(body, " <a href=\"{}/{token}/{page}\">{page}</a>", call.target.app_vpath.trim_end_matches('/'));
-    }
-    body.push_str("</body></html>");
-    s.reply = Reply { status: 200, substatus: 0, headers, body };
     after_request::<S>(m, w, s, pid, call, v, load);
 }
 
@@ -1142,14 +1341,14 @@ fn last_segment(url: &str) -> &str {
 fn session<S: Sink>(
     m: &Machine,
     w: &mut World,
-    s: &mut Served,
+    s: &mut Fate,
     (pid, v): (u32, Version),
     call: &Call<'_>,
     (mode, client, key): (SessionMode, &str, &str),
     load: &Load,
 ) -> Result<Option<String>, String> {
     let duration = load.duration;
-    let app = &*call.target.app;
+    let app = call.app();
     if mode == SessionMode::StateServer {
         let Some(sv) = state_service_version(m) else {
             decide::<S, _>(
@@ -1186,42 +1385,53 @@ fn session<S: Sink>(
             return Err("Unable to make the session state request to the session state server.".into());
         }
     }
-    let (id, fresh) = w.sessions.cookie(client);
-    let had = w.sessions.had(client, key);
-    let writer = if mode == SessionMode::InProc { None } else { w.sessions.writer(mode, app, &id) };
-    let found = match mode {
-        SessionMode::InProc => {
-            w.procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(&*id))
-        }
-        _ => {
-            let cross = m.policies().is(policy::SESSION_CROSS_RUNTIME_ITEMS, "keep");
-            w.sessions.find_oop(mode, app, &id, v, cross)
-        }
-    };
-    let elsewhere = mode == SessionMode::InProc
-        && !found
-        && w.procs.values().any(|p| p.pid != pid && p.domains.get(key).is_some_and(|d| d.sessions.contains(&*id)));
-    match mode {
-        SessionMode::InProc if !found => {
-            if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(key)) {
-                d.sessions.insert(id.to_string());
-            }
-        }
-        SessionMode::InProc => {}
-        _ => w.sessions.put_oop(mode, app, &id, v),
-    }
-    if !had {
-        w.sessions.remember(client, app);
-    }
-    if mode == SessionMode::StateServer {
-        state_timeout::<S>(m, w, duration);
-    }
-    let fate = if found {
-        SessionFate::Kept
-    } else if had {
-        SessionFate::Lost
+    // An InProc session the client holds, in this AppDomain: found by the ID the client holds,
+    // which is not copied, and nothing changes (the warm worker's usual case).
+    let inproc_kept = mode == SessionMode::InProc
+        && w.sessions.known(client, key).is_some_and(|(id, had)| {
+            had && w.procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(id))
+        });
+    let (fate, fresh, writer, elsewhere) = if inproc_kept {
+        (SessionFate::Kept, None, None, false)
     } else {
-        SessionFate::New
+        let (id, fresh) = w.sessions.cookie(client);
+        let had = w.sessions.had(client, key);
+        let writer = if mode == SessionMode::InProc { None } else { w.sessions.writer(mode, app, &id) };
+        let found = match mode {
+            SessionMode::InProc => {
+                w.procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(&*id))
+            }
+            _ => {
+                let cross = m.policies().is(policy::SESSION_CROSS_RUNTIME_ITEMS, "keep");
+                w.sessions.find_oop(mode, app, &id, v, cross)
+            }
+        };
+        let elsewhere = mode == SessionMode::InProc
+            && !found
+            && w.procs.values().any(|p| p.pid != pid && p.domains.get(key).is_some_and(|d| d.sessions.contains(&*id)));
+        match mode {
+            SessionMode::InProc if !found => {
+                if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(key)) {
+                    d.sessions.insert(id.to_string());
+                }
+            }
+            SessionMode::InProc => {}
+            _ => w.sessions.put_oop(mode, app, &id, v),
+        }
+        if !had {
+            w.sessions.remember(client, app);
+        }
+        if mode == SessionMode::StateServer {
+            state_timeout::<S>(m, w, duration);
+        }
+        let fate = if found {
+            SessionFate::Kept
+        } else if had {
+            SessionFate::Lost
+        } else {
+            SessionFate::New
+        };
+        (fate, fresh.then(|| id.to_string()), writer, elsewhere)
     };
     s.session = Some(fate);
     let cross_runtime = writer.is_some_and(|w| w != v);
@@ -1240,7 +1450,7 @@ fn session<S: Sink>(
         ""
     };
     decide::<S, _>(w, || format!("{client}'s {} session in {app}: {}{note}", mode.name(), fate.name()), rules);
-    Ok(fresh.then(|| id.to_string()))
+    Ok(fresh)
 }
 
 /// A StateServer request that keeps its connection longer than the service's SocketTimeout
@@ -1283,11 +1493,19 @@ enum Kind {
     Other,
 }
 
+/// The pool's name as w3wp.exe `pid` was started for it, for its recycle events.
+fn pool_of(w: &World, pid: u32) -> String {
+    match w.procs.get(&pid).map(|p| &p.role) {
+        Some(Role::W3wp(pool, _)) => pool.clone(),
+        _ => String::new(),
+    }
+}
+
 /// Accounting after a request, and the limits that recycle the process (PM5-07, PM6-05).
 fn after_request<S: Sink>(
     m: &Machine,
     w: &mut World,
-    s: &mut Served,
+    s: &mut Fate,
     pid: u32,
     call: &Call<'_>,
     v: Version,
@@ -1357,11 +1575,6 @@ fn after_request<S: Sink>(
             }
         }
         Kind::W3wp => {
-            // The pool's name as the worker was started for it, for the recycle events.
-            let pool = match w.procs.get(&pid).map(|p| &p.role) {
-                Some(Role::W3wp(pool, _)) => pool.as_str(),
-                _ => "",
-            };
             if let Some(limit) = deadlock.filter(|d| load.duration >= *d) {
                 let dll = call.dll.to_ascii_lowercase();
                 decide::<S, _>(
@@ -1389,17 +1602,20 @@ fn after_request<S: Sink>(
                 return;
             }
             if let Some(limit) = p.limits.restart_requests.filter(|l| p.served >= *l) {
+                let pool = pool_of(w, pid);
                 w.log_event_to(m.clock(), "System", Level::Information, "W3SVC", 1075, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its allowed request limit."), &["PM6-05"]);
                 end(m, w, pid, &format!("PeriodicRestartRequests ({limit}) reached"), Ending::Clean, &["PM6-05"]);
                 return;
             }
             let kb = u64::from(p.memory_mb) * 1024;
             if let Some(limit) = p.limits.restart_memory_kb.filter(|l| kb >= *l) {
+                let pool = pool_of(w, pid);
                 w.log_event_to(m.clock(), "System", Level::Information, "W3SVC", 1077, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its virtual memory limit."), &["PM6-05"]);
                 end(m, w, pid, &format!("PeriodicRestartMemory ({limit} KB) reached"), Ending::Clean, &["PM6-05"]);
                 return;
             }
             if let Some(limit) = p.limits.restart_private_kb.filter(|l| kb >= *l) {
+                let pool = pool_of(w, pid);
                 w.log_event_to(m.clock(), "System", Level::Information, "W3SVC", 1117, &format!("A worker process with process id of '{pid}' serving application pool '{pool}' has requested a recycle because it reached its private bytes memory limit."), &["PM6-05"]);
                 end(
                     m,

@@ -122,6 +122,14 @@ impl Sessions {
         self.owners.get(id).map(String::as_str).unwrap_or("?")
     }
 
+    /// The session ID the client holds, if any, and whether it has had a session in the
+    /// application whose key is `app_key` (lower case) before: one lookup, nothing copied.
+    #[inline]
+    pub fn known(&self, client: &str, app_key: &str) -> Option<(&str, bool)> {
+        let c = self.clients.get(client)?;
+        Some((c.cookie.as_deref()?, c.apps.contains(app_key)))
+    }
+
     /// Whether the client has had a session in application `app` before.
     pub fn had(&self, client: &str, app: &str) -> bool {
         // Asked on every request with a session, usually with the key already lower-cased.
