@@ -1,17 +1,15 @@
 //! Requests per second of `iisim serve` next to a bare hyper server answering a fixed body, both
 //! driven by the same client loop: 4 keep-alive loopback connections, 250 requests each.
 
-use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
-use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use iisim::http::{self, Listen, Options, Shared};
+
+#[path = "../tests/common/bare_hyper.rs"]
+mod bare;
 
 // The allocator `iisim serve` runs with (emulator/main.rs), for both servers alike.
 #[global_allocator]
@@ -93,21 +91,7 @@ fn bare_hyper() -> (SocketAddr, tokio::runtime::Runtime) {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.set_nonblocking(true).unwrap();
     let addr = l.local_addr().unwrap();
-    rt.spawn(async move {
-        let l = tokio::net::TcpListener::from_std(l).unwrap();
-        loop {
-            let Ok((s, _)) = l.accept().await else { continue };
-            let _ = s.set_nodelay(true);
-            tokio::spawn(async move {
-                let svc = service_fn(|_req| async {
-                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
-                        b"<html><body>ASP.NET 1.1.4322 ran /shop/default.aspx</body></html>",
-                    ))))
-                });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(s), svc).await;
-            });
-        }
-    });
+    rt.spawn(async move { bare::serve(tokio::net::TcpListener::from_std(l).unwrap()).await });
     (addr, rt)
 }
 

@@ -15,8 +15,9 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
+use std::ops::Range;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll, Waker};
 use std::time::Duration;
 
@@ -546,6 +547,17 @@ const SPELLINGS: &[&str] = &[
     "X-UA-Compatible",
 ];
 
+/// The lengths of [`SPELLINGS`]' names, one bit each: most names need no look at the table.
+const SPELLED_LENGTHS: u64 = {
+    let mut mask = 0u64;
+    let mut i = 0;
+    while i < SPELLINGS.len() {
+        mask |= 1 << SPELLINGS[i].len();
+        i += 1;
+    }
+    mask
+};
+
 /// Fixes a complete response head in place (never changing its length): the `HTTP/1.1` status
 /// line IIS always writes (HTTP-12, HTTP-21) and IIS's header spelling. Returns the status and
 /// the Content-Length.
@@ -577,16 +589,296 @@ pub fn fix_head(head: &mut [u8]) -> (u16, Option<u64>) {
 /// Spells header name `name` in place as IIS writes it: the names title case gets wrong from
 /// the table, else title case.
 fn respell(name: &mut [u8]) {
-    if let Some(s) = SPELLINGS.iter().find(|s| s.len() == name.len() && s.as_bytes().eq_ignore_ascii_case(name)) {
+    let listed = name.len() < 64 && (1u64 << name.len()) & SPELLED_LENGTHS != 0;
+    if let Some(s) =
+        SPELLINGS.iter().filter(|_| listed).find(|s| s.len() == name.len() && s.as_bytes().eq_ignore_ascii_case(name))
+    {
         name.copy_from_slice(s.as_bytes());
         return;
     }
-    let mut upper = true;
+    // Branch-free: a letter after a dash (or first) is upper case, every other letter lower.
+    let mut prev = b'-';
     for b in name.iter_mut() {
         let c = *b;
-        *b = if upper { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() };
-        upper = c == b'-';
+        *b = if prev == b'-' {
+            c - 32 * u8::from(c.is_ascii_lowercase())
+        } else {
+            c + 32 * u8::from(c.is_ascii_uppercase())
+        };
+        prev = c;
     }
+}
+
+/// The bytes of a token (RFC 7230), as hyper's `HeaderName` accepts them.
+const TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(c, b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'^'..=b'`' | b'|' | b'~');
+        b += 1;
+    }
+    t
+};
+
+/// A header name hyper accepts (`HeaderName::from_bytes`): a non-empty token.
+fn token_name(name: &[u8]) -> bool {
+    // Folded without an early exit: the names are short, the loop branch-free.
+    !name.is_empty() && name.len() < 1 << 16 && name.iter().fold(true, |ok, &b| ok & TOKEN[b as usize])
+}
+
+/// A header value hyper accepts (`HeaderValue::from_str`): no control byte but tab.
+fn field_value(value: &[u8]) -> bool {
+    let ok = |b: u8| b >= 32 && b != 127 || b == b'\t';
+    let mut words = value.chunks_exact(8);
+    for w in &mut words {
+        // Eight bytes at a time: a byte below 32 or equal to 127 sets its high bit here (and a
+        // byte above it may too), so a flagged word is looked at byte by byte.
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        let below = x.wrapping_sub(0x2020_2020_2020_2020) & !x;
+        let y = x ^ 0x7f7f_7f7f_7f7f_7f7f;
+        let del = y.wrapping_sub(0x0101_0101_0101_0101) & !y;
+        if (below | del) & 0x8080_8080_8080_8080 != 0 && !w.iter().all(|&b| ok(b)) {
+            return false;
+        }
+    }
+    words.remainder().iter().all(|&b| ok(b))
+}
+
+/// A literal's address and length: its text never changes.
+type Literal = (usize, usize);
+
+fn literal(s: &'static str) -> Literal {
+    (s.as_ptr() as usize, s.len())
+}
+
+/// Bytes kept per key (`None`: hyper would refuse the header).
+type Kept<K> = std::cell::RefCell<Vec<(K, Option<Box<[u8]>>)>>;
+
+thread_local! {
+    /// Literal header names as IIS spells them (`None`: not a token), by address: replies use a
+    /// handful of them.
+    static SPELLED: Kept<Literal> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Whole header lines of a literal name and a literal value, as they go out (`None`: hyper
+    /// would refuse the header).
+    static LINES: Kept<(Literal, Literal)> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many names [`SPELLED`] and lines [`LINES`] keep per thread.
+const SPELLED_KEPT: usize = 64;
+
+/// Appends header name `name` to `out` as IIS spells it; false (nothing appended) when hyper
+/// would refuse it. A literal's spelling is looked up by its address.
+fn push_name(out: &mut Vec<u8>, name: &str, literal: Option<&'static str>) -> bool {
+    let fresh = |out: &mut Vec<u8>| {
+        if !token_name(name.as_bytes()) {
+            return false;
+        }
+        let at = out.len();
+        out.extend_from_slice(name.as_bytes());
+        respell(&mut out[at..]);
+        true
+    };
+    let Some(lit) = literal else { return fresh(out) };
+    SPELLED.with_borrow_mut(|known| kept(known, self::literal(lit), out, fresh))
+}
+
+/// Appends what `known` keeps for `key` to `out`, or what `fresh` appends (kept for next time
+/// while there is room); false when nothing was appended.
+fn kept<K: PartialEq>(
+    known: &mut Vec<(K, Option<Box<[u8]>>)>,
+    key: K,
+    out: &mut Vec<u8>,
+    fresh: impl FnOnce(&mut Vec<u8>) -> bool,
+) -> bool {
+    if let Some((_, bytes)) = known.iter().find(|(k, _)| *k == key) {
+        return match bytes {
+            Some(b) => {
+                out.extend_from_slice(b);
+                true
+            }
+            None => false,
+        };
+    }
+    let at = out.len();
+    let ok = fresh(out);
+    if known.len() < SPELLED_KEPT {
+        known.push((key, ok.then(|| out[at..].into())));
+    }
+    ok
+}
+
+/// Appends the header line `name: value` to `out` as it goes out; false (nothing appended) when
+/// hyper would refuse the header. A line of two literals is kept whole per thread.
+fn push_line(
+    out: &mut Vec<u8>,
+    name: &str,
+    value: &str,
+    literals: (Option<&'static str>, Option<&'static str>),
+) -> bool {
+    let fresh = |out: &mut Vec<u8>| {
+        if !field_value(value.as_bytes()) || !push_name(out, name, literals.0) {
+            return false;
+        }
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        true
+    };
+    let (Some(n), Some(v)) = literals else { return fresh(out) };
+    LINES.with_borrow_mut(|known| kept(known, (literal(n), literal(v)), out, fresh))
+}
+
+/// Writes into `out` the head that hyper and [`fix_head`] put on the wire for `reply` when hyper
+/// is handed its headers in a `HeaderMap`: IIS's status line, the producer's header order
+/// (HTTP-22), a name repeated later grouped with its first line as `HeaderMap` keeps it, IIS's
+/// spelling, headers hyper would refuse left out. Returns where the Connection value is, or `None`
+/// for a reply hyper frames itself: a 1xx, 204 or 304, an empty body other than a HEAD's (hyper
+/// moves its Content-Length), a Transfer-Encoding or Trailer header, a status it cannot send.
+pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>) -> Option<Option<Range<usize>>> {
+    let status = hyper::StatusCode::from_u16(reply.status).ok()?;
+    if status.is_informational() || matches!(reply.status, 204 | 304) || (reply.body.is_empty() && !f.head) {
+        return None;
+    }
+    let mut digits = [0u8; 20];
+    let length = decimal(reply.body.len(), &mut digits);
+    let phrase = match f.reason {
+        "" => status.canonical_reason().unwrap_or("<none>"),
+        r => r,
+    };
+    out.clear();
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(phrase.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    // Each line as it comes (where its name ends, where it ends); grouped below if a name repeats.
+    let mut lines = [(0usize, 0usize, 0usize); 32];
+    let (mut n, mut framed, mut connection) = (0, false, None);
+    wire::each_header(reply, f.producer, date, length, f.close, f.keep_alive, |name_literal, k, v, value_literal| {
+        let start = out.len();
+        if n == lines.len() || !push_line(out, k, v, (name_literal, value_literal)) {
+            framed |= n == lines.len();
+            return;
+        }
+        // The line is `Name: value\r\n`: the spelled name is as long as the name.
+        let name_end = start + k.len();
+        match &out[start..name_end] {
+            b"Transfer-Encoding" | b"Trailer" => framed = true,
+            b"Connection" => connection = Some(name_end + 2..name_end + 2 + v.len()),
+            _ => {}
+        }
+        lines[n] = (start, name_end, out.len());
+        n += 1;
+    });
+    if framed {
+        return None;
+    }
+    let lines = &lines[..n];
+    let name = |i: usize| &out[lines[i].0..lines[i].1];
+    let repeated = (1..n).any(|i| (0..i).any(|j| name(j) == name(i)));
+    if repeated {
+        // `HeaderMap` keeps a repeated name's values with its first line.
+        let mut grouped = Vec::with_capacity(out.len() + 2);
+        grouped.extend_from_slice(&out[..lines.first().map_or(out.len(), |l| l.0)]);
+        connection = None;
+        for i in 0..n {
+            if (0..i).any(|j| name(j) == name(i)) {
+                continue;
+            }
+            for k in (i..n).filter(|&k| name(k) == name(i)) {
+                let (start, name_end, end) = lines[k];
+                if &out[start..name_end] == b"Connection" {
+                    let at = grouped.len() + (name_end - start) + 2;
+                    connection = Some(at..at + (end - name_end - 4));
+                }
+                grouped.extend_from_slice(&out[start..end]);
+            }
+        }
+        *out = grouped;
+    }
+    out.extend_from_slice(b"\r\n");
+    Some(connection)
+}
+
+/// `n` in decimal, written into `buf`.
+fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or("0")
+}
+
+/// A head written by [`own_head`], waiting for hyper's head of the same response.
+struct OwnHead {
+    bytes: Vec<u8>,
+    /// Where the Connection header's value is in `bytes`.
+    connection: Option<Range<usize>>,
+    /// Bytes of body hyper writes after its head.
+    body: u64,
+}
+
+#[derive(Default)]
+struct Slot {
+    ready: Option<OwnHead>,
+    /// The buffer of the head that went out last, kept for the next one.
+    spare: Vec<u8>,
+}
+
+/// Where the service leaves the head it wrote for a response: the connection sends it in place of
+/// the one hyper writes (hyper still frames the body and decides keep-alive), so the reply's
+/// headers go from the reply to the socket without a `HeaderMap` or a second pass to respell them.
+/// hyper answers one request at a time, so a connection holds at most one.
+#[derive(Clone, Default)]
+pub struct HeadSlot(Arc<Mutex<Slot>>);
+
+impl HeadSlot {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes `reply`'s head with [`own_head`] for the next response to go out with; false when
+    /// hyper must write it from a `HeaderMap` instead.
+    pub fn fill(&self, reply: &Reply, f: &wire::Framing, date: &str) -> bool {
+        let mut s = self.slot();
+        let mut bytes = std::mem::take(&mut s.spare);
+        match own_head(reply, f, date, &mut bytes) {
+            Some(connection) => {
+                let body = if f.head { 0 } else { reply.body.len() as u64 };
+                s.ready = Some(OwnHead { bytes, connection, body });
+                true
+            }
+            None => {
+                s.spare = bytes;
+                false
+            }
+        }
+    }
+}
+
+/// The value of the `connection` line hyper wrote in `head` (lower-case names), if any.
+fn hyper_connection(head: &[u8]) -> Option<&[u8]> {
+    let mut lines = memchr::memchr_iter(b'\n', head);
+    let mut start = lines.next()? + 1;
+    for end in lines {
+        if let Some(v) = head[start..end].strip_prefix(b"connection: ") {
+            return Some(trim_cr(v));
+        }
+        start = end + 1;
+    }
+    None
+}
+
+/// Where the blank line that ends a head ends in `buf`, CRLF lines as hyper writes them.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'\n', buf).find(|&i| i >= 3 && &buf[i - 3..=i] == b"\r\n\r\n").map(|i| i + 1)
 }
 
 /// Who the connection is, for the transcript and the httperr log.
@@ -612,8 +904,12 @@ pub struct Conn {
     released: usize,
     reading: Reading,
     writing: Writing,
-    /// A response head being assembled when hyper wrote it in pieces.
+    /// A response head being assembled when hyper wrote it in pieces, then the head that goes out.
     acc: Vec<u8>,
+    /// The head the service wrote for the response hyper writes next.
+    own: HeadSlot,
+    /// The last head that passed as sent, and what [`inspect`] made of it.
+    last_passed: Option<(Vec<u8>, Passed)>,
     /// Bytes taken from hyper (or HTTP.sys's answer) not yet on the socket.
     pending: Vec<u8>,
     pending_at: usize,
@@ -659,6 +955,8 @@ impl Conn {
             reading: Reading::Head,
             writing: Writing::Head,
             acc: Vec::new(),
+            own: HeadSlot::default(),
+            last_passed: None,
             pending: Vec::new(),
             pending_at: 0,
             heads: VecDeque::new(),
@@ -672,6 +970,11 @@ impl Conn {
             last_line: Vec::new(),
             client_closed: false,
         }
+    }
+
+    /// Where the service leaves the heads it writes for this connection's responses.
+    pub fn heads(&self) -> HeadSlot {
+        self.own.clone()
     }
 
     /// Reads more bytes from the socket into `inb`.
@@ -706,11 +1009,30 @@ impl Conn {
             Reading::Head if avail == 0 => Poll::Ready(Ok(false)),
             Reading::Head => {
                 self.head_started.get_or_insert(self.active);
-                match inspect(&self.inb[self.lo..self.hi], &self.limits) {
+                let bytes = &self.inb[self.lo..self.hi];
+                // The checks are a function of the head's bytes and the limits: a client that
+                // sends the head it sent last (a poll, a reload) passes as it did then.
+                let inspected = match &self.last_passed {
+                    Some((last, p)) if bytes.starts_with(last) => Inspected::Pass(p.clone()),
+                    _ => inspect(bytes, &self.limits),
+                };
+                match inspected {
                     Inspected::Partial => Poll::Ready(Ok(false)),
                     Inspected::Pass(p) => {
                         self.last_line.clear();
                         self.last_line.extend_from_slice(&self.inb[self.lo..self.lo + p.line]);
+                        if p.rewritten.is_none() {
+                            let head = &self.inb[self.lo..self.lo + p.len];
+                            match &mut self.last_passed {
+                                Some((last, kept)) if last.as_slice() == head => {}
+                                Some((last, kept)) => {
+                                    last.clear();
+                                    last.extend_from_slice(head);
+                                    *kept = p.clone();
+                                }
+                                None => self.last_passed = Some((head.to_vec(), p.clone())),
+                            }
+                        }
                         if let Some(head) = p.rewritten {
                             let mut inb = head;
                             let len = inb.len();
@@ -861,6 +1183,35 @@ impl Conn {
         Poll::Ready(Ok(()))
     }
 
+    /// Puts the head the service wrote for this response in `acc` in place of hyper's, with the
+    /// Connection value hyper settled on (it adds `close` or `keep-alive` where the request's
+    /// own Connection lines call for it). Returns the length of the body that follows, or `None`
+    /// when the service left no head (hyper's own answers, replies hyper frames itself).
+    fn send_own_head(&mut self) -> Option<u64> {
+        let mut slot = self.own.slot();
+        let mut own = slot.ready.take()?;
+        let theirs = hyper_connection(&self.acc);
+        let ours = own.connection.clone().map(|r| &own.bytes[r]);
+        if theirs != ours {
+            let theirs = theirs.unwrap_or_default().to_vec();
+            match own.connection {
+                Some(r) => {
+                    own.bytes.splice(r, theirs);
+                }
+                None => {
+                    // A value hyper adds is a header of its own, after the others.
+                    let at = own.bytes.len() - 2;
+                    let line = [&b"Connection: "[..], &theirs, b"\r\n"].concat();
+                    own.bytes.splice(at..at, line);
+                }
+            }
+        }
+        let mut theirs = std::mem::replace(&mut self.acc, own.bytes);
+        theirs.clear();
+        slot.spare = theirs;
+        Some(own.body)
+    }
+
     /// `n` bytes of the current response body went out.
     fn body_sent(&mut self, n: u64) {
         if let Writing::Body(left) = &mut self.writing {
@@ -962,22 +1313,33 @@ impl AsyncWrite for Conn {
             }
             Writing::Unbounded => Pin::new(&mut me.io).poll_write(cx, buf),
             Writing::Head => {
-                let mut matched = me.acc.iter().fold(0, |m, &b| crlf_step(m, b));
-                let end = buf.iter().position(|&b| {
-                    matched = crlf_step(matched, b);
-                    matched == 4
-                });
-                let Some(end) = end.map(|e| e + 1) else {
+                let end = if me.acc.is_empty() {
+                    head_end(buf)
+                } else {
+                    let mut matched = me.acc.iter().fold(0, |m, &b| crlf_step(m, b));
+                    buf.iter()
+                        .position(|&b| {
+                            matched = crlf_step(matched, b);
+                            matched == 4
+                        })
+                        .map(|e| e + 1)
+                };
+                let Some(end) = end else {
                     me.acc.extend_from_slice(buf);
                     return Poll::Ready(Ok(buf.len()));
                 };
                 // The head is fixed in `acc`, whose room is kept from one response to the next.
                 me.acc.extend_from_slice(&buf[..end]);
-                let (status, length) = fix_head(&mut me.acc);
+                let informational = me.acc.get(9) == Some(&b'1');
                 let mut http09 = false;
-                let body = if (100..200).contains(&status) {
+                let body = if informational {
+                    fix_head(&mut me.acc);
                     Some(0)
+                } else if let Some(length) = me.send_own_head() {
+                    http09 = me.heads.pop_front().is_some_and(|(_, nine)| nine);
+                    Some(length)
                 } else {
+                    let (status, length) = fix_head(&mut me.acc);
                     let (is_head, nine) = me.heads.pop_front().unwrap_or((false, false));
                     http09 = nine;
                     if is_head || status == 204 || status == 304 {
@@ -991,7 +1353,7 @@ impl AsyncWrite for Conn {
                     Some(n) => Writing::Body(n),
                     None => Writing::Unbounded,
                 };
-                if body == Some(0) && !(100..200).contains(&status) {
+                if body == Some(0) && !informational {
                     me.answered();
                 }
                 let take = match me.writing {

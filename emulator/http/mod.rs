@@ -177,6 +177,9 @@ pub struct Shared {
     httperr: Mutex<httperr::Log>,
     /// HTTP.sys's open connections, overall and per site (HTTP-03, HTTP-09).
     connections: connlimit::Connections,
+    /// Every response head goes through hyper's `HeaderMap`, for tests that compare the two ways.
+    #[cfg(test)]
+    mapped_heads: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -194,6 +197,8 @@ impl Shared {
             httperr: Mutex::new(httperr::Log::of(&machine)),
             connections: connlimit::Connections::default(),
             admin: Mutex::new(machine),
+            #[cfg(test)]
+            mapped_heads: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -376,33 +381,42 @@ impl Shared {
 }
 
 /// The session cookie a request carries.
-fn session_cookie(req: &hyper::Request<Incoming>) -> Option<String> {
-    req.headers().get_all(hyper::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+fn session_cookie(headers: &hyper::HeaderMap) -> Option<&str> {
+    headers.get_all(hyper::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
         v.split(';').find_map(|c| {
             let (k, val) = c.trim().split_once('=')?;
-            k.eq_ignore_ascii_case("ASP.NET_SessionId").then(|| val.trim().to_string())
+            k.eq_ignore_ascii_case("ASP.NET_SessionId").then(|| val.trim())
         })
     })
 }
 
+/// Bytes of a header value as text (invalid UTF-8 replaced, as dispatch reads it).
+fn text(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
 /// The request as dispatch sees it (HTTP.sys's checks of its head ran in [`conn`]).
-fn to_request(req: &hyper::Request<Incoming>, port: u16) -> Request {
-    let url = match req.uri().scheme() {
-        Some(_) => req.uri().to_string(),
-        None => req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
+fn to_request(req: &hyper::http::request::Parts, port: u16) -> Request {
+    let url = match req.uri.scheme() {
+        Some(_) => req.uri.to_string(),
+        None => req.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
     };
     let mut host = None;
-    let mut headers = Vec::with_capacity(req.headers().len());
-    for (k, v) in req.headers() {
-        let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+    let mut headers = Vec::with_capacity(req.headers.len());
+    for (k, v) in &req.headers {
         if k == hyper::header::HOST {
-            host.get_or_insert(value);
+            if host.is_none() {
+                host = Some(text(v.as_bytes()));
+            }
         } else {
-            headers.push((k.as_str().to_string(), value));
+            headers.push((k.as_str().to_string(), text(v.as_bytes())));
         }
     }
-    let http10 = req.version() <= hyper::Version::HTTP_10;
-    Request { method: req.method().as_str().to_string(), url, host, ip: SERVER_IP.into(), port, headers, http10 }
+    let http10 = req.version <= hyper::Version::HTTP_10;
+    Request { method: req.method.as_str().to_string(), url, host, ip: SERVER_IP.into(), port, headers, http10 }
 }
 
 type Body = Full<Bytes>;
@@ -416,19 +430,39 @@ fn framing(reply: &dispatch::Reply, limits: &Limits, close: bool, keep_alive: bo
     Framing { status: reply.status, reason, length: reply.body.len(), producer, close, keep_alive, head }
 }
 
-/// Builds the hyper response for a reply.
-fn respond(reply: dispatch::Reply, framing: Framing) -> Response<Body> {
+/// Builds the hyper response for a reply: its head written by the front end and left in `heads`
+/// for the connection to send, hyper given only what frames the body and decides keep-alive (the
+/// Connection header); or, for a reply hyper frames itself, every header in a `HeaderMap`.
+fn respond(reply: dispatch::Reply, framing: Framing, heads: &conn::HeadSlot, mapped: bool) -> Response<Body> {
+    if with_date(|date| mapped || !heads.fill(&reply, &framing, date)) {
+        return with_date(|date| respond_mapped(reply, framing, date));
+    }
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = if framing.head { Bytes::new() } else { Bytes::from(reply.body) };
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    let connection = match (framing.close, framing.keep_alive) {
+        (true, _) => Some("close"),
+        (false, true) => Some("Keep-Alive"),
+        (false, false) => None,
+    };
+    if let Some(c) = connection {
+        response.headers_mut().insert(hyper::header::CONNECTION, HeaderValue::from_static(c));
+    }
+    response
+}
+
+/// Builds the hyper response for a reply with every header in its `HeaderMap`.
+fn respond_mapped(reply: dispatch::Reply, framing: Framing, date: &str) -> Response<Body> {
     let Framing { producer, close, keep_alive, reason, head, .. } = framing;
     let length = reply.body.len().to_string();
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut headers = hyper::HeaderMap::with_capacity(reply.headers.len() + 3);
-    with_date(|date| {
-        for (k, v) in wire::ordered_headers(&reply, producer, date, &length, close, keep_alive) {
-            if let (Some(k), Ok(v)) = (header_name(k), HeaderValue::from_str(v)) {
-                headers.append(k, v);
-            }
+    for (k, v) in wire::ordered_headers(&reply, producer, date, &length, close, keep_alive) {
+        if let (Some(k), Ok(v)) = (header_name(k), HeaderValue::from_str(v)) {
+            headers.append(k, v);
         }
-    });
+    }
     let body = if head { Bytes::new() } else { Bytes::from(reply.body) };
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
@@ -499,25 +533,25 @@ async fn handle(
     shared: Arc<Shared>,
     port: u16,
     client: SocketAddr,
+    heads: conn::HeadSlot,
     slot: Arc<connlimit::Slot>,
     req: hyper::Request<Incoming>,
 ) -> Result<Response<Body>, Unanswered> {
+    let (req, body) = req.into_parts();
     let request = to_request(&req, port);
-    let head = req.method() == hyper::Method::HEAD;
-    let header =
-        |name: hyper::header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let connection = header(hyper::header::CONNECTION);
-    let wants =
-        |token: &str| connection.as_deref().is_some_and(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)));
+    let head = req.method == hyper::Method::HEAD;
+    let connect = req.method == hyper::Method::CONNECT;
+    let connection = req.headers.get(hyper::header::CONNECTION).and_then(|v| v.to_str().ok());
+    let wants = |token: &str| connection.is_some_and(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)));
     // HTTP/1.0 stays open only when it asks to (HTTP-17).
-    let (wants_close, keep_alive10) = match req.version() {
+    let (wants_close, keep_alive10) = match req.version {
         hyper::Version::HTTP_10 => (!wants("keep-alive"), wants("keep-alive")),
         _ => (wants("close"), false),
     };
-    let cookie = session_cookie(&req);
+    let cookie = session_cookie(&req.headers);
     // Read (and drop) the body before anything else, so the connection stays usable. A body
     // over MAX_BODY is cut off; one the client never finished is no request to serve.
-    if let Err(e) = Limited::new(req.into_body(), MAX_BODY).collect().await {
+    if let Err(e) = Limited::new(body, MAX_BODY).collect().await {
         if !e.is::<http_body_util::LengthLimitError>() {
             return Err(Unanswered::Dropped);
         }
@@ -527,13 +561,15 @@ async fn handle(
     let limits = snap.limits;
     let close = wants_close || !limits.keep_alive;
     let keep_alive10 = keep_alive10 && !close;
-    let (reply, f) = shared.serve(&snap, request, cookie.as_deref(), client, Some(&slot), |s| {
-        framing(&s.reply, &limits, close, keep_alive10, head)
-    });
+    let (reply, f) = shared
+        .serve(&snap, request, cookie, client, Some(&slot), |s| framing(&s.reply, &limits, close, keep_alive10, head));
     if reply.status == 0 {
         return Err(Unanswered::Refused);
     }
-    Ok(respond(reply, f))
+    // CONNECT's answer is framed by hyper's own rules.
+    #[cfg(test)]
+    let connect = connect || shared.mapped_heads.load(std::sync::atomic::Ordering::Relaxed);
+    Ok(respond(reply, f, &heads, connect))
 }
 
 /// A running server: its bound addresses, and the way to stop it.
@@ -666,13 +702,12 @@ async fn accept(l: tokio::net::TcpListener, shared: Arc<Shared>, role: Role, mut
                     let limits = shared.published().limits;
                     b.max_buf_size(HEAD_BUFFER.max(limits.max_request + 1024));
                     let client = peer;
-                    let io = TokioIo::new(conn::Conn::new(
-                        stream,
-                        conn::Peer { shared: shared.clone(), client, port },
-                        limits,
-                    ));
+                    let c = conn::Conn::new(stream, conn::Peer { shared: shared.clone(), client, port }, limits);
+                    let heads = c.heads();
+                    let io = TokioIo::new(c);
                     let slot = Arc::new(connlimit::Slot::default());
-                    let svc = service_fn(move |req| handle(shared.clone(), port, client, slot.clone(), req));
+                    let svc =
+                        service_fn(move |req| handle(shared.clone(), port, client, heads.clone(), slot.clone(), req));
                     tokio::select! {
                         _ = b.serve_connection(io, svc) => {}
                         _ = stopped.changed() => {}

@@ -108,3 +108,202 @@ fn a_refused_connection_is_summarised_as_refused() {
     let t = shared.transcript();
     assert!(t.iter().any(|l| l == "== request: GET /legacy/default.aspx -> connection refused =="), "{t:?}");
 }
+
+/// Sends `request` on a new connection and reads its answer (interim answers included), with
+/// the Date line and session IDs blanked: they differ from one answer to the next.
+fn exchange(addr: std::net::SocketAddr, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let head_request = request.starts_with("HEAD ");
+    let (mut got, mut at) = (Vec::new(), 0);
+    let mut buf = [0u8; 4096];
+    let mut fill = |got: &mut Vec<u8>| match s.read(&mut buf) {
+        Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+        other => panic!("{request:?}: the answer ended early ({other:?}): {}", String::from_utf8_lossy(got)),
+    };
+    loop {
+        let end = loop {
+            if let Some(e) = got[at..].windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + e + 4;
+            }
+            fill(&mut got);
+        };
+        let head = String::from_utf8_lossy(&got[at..end]).into_owned();
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+        if head.as_bytes()[9] == b'1' {
+            at = end;
+            continue;
+        }
+        let length = if head_request { 0 } else { length };
+        while got.len() < end + length {
+            fill(&mut got);
+        }
+        break;
+    }
+    let text = String::from_utf8_lossy(&got).into_owned();
+    let mut out: Vec<String> = Vec::new();
+    for line in text.split("\r\n") {
+        let line = match line.find("ASP.NET_SessionId=") {
+            Some(at) => format!("{}ASP.NET_SessionId=<id>{}", &line[..at], &line[(at + 42).min(line.len())..]),
+            None => line.to_string(),
+        };
+        out.push(if line.starts_with("Date: ") { "Date: <now>".into() } else { line });
+    }
+    out.join("\r\n")
+}
+
+#[test]
+fn heads_written_by_the_front_end_are_the_bytes_hyper_wrote_from_a_header_map() {
+    let requests = [
+        "GET /legacy/default.aspx HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "GET /legacy/default.aspx HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        "GET /legacy/default.aspx HTTP/1.1\r\nHost: localhost\r\nConnection: a\r\nConnection: close\r\n\r\n",
+        "HEAD /legacy/default.aspx HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "GET /legacy/logo.gif HTTP/1.0\r\n\r\n",
+        "GET /legacy/logo.gif HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n",
+        "HEAD /legacy/logo.gif HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        "GET /store/default.aspx HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "GET /legacy/missing.aspx HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "GET /nowhere/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "GET /legacy/default.aspx HTTP/1.1\r\nHost: bad_host!\r\n\r\n",
+        "POST /legacy/default.aspx HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nx=1",
+    ];
+    let (m, w) = boxed();
+    let iis5 = {
+        let text = BOX
+            .replace("edition = \"2003\"", "edition = \"2000\"")
+            .replace("runtimes = [\"1.1\", \"2.0\"]", "runtimes = [\"1.1\"]");
+        let text = text.split("[[machine.app]]").take(2).collect::<Vec<_>>().join("[[machine.app]]");
+        let (_, m, w) = crate::scenario::load_str("box.toml", "box", &text).unwrap().run_to_end();
+        (m, w)
+    };
+    for (name, (m, w), keep_alive) in
+        [("IIS 6", (m.clone(), w.clone()), true), ("IIS 6, AllowKeepAlive 0", (m, w), false), ("IIS 5", iis5, true)]
+    {
+        let shared = Arc::new(Shared::new(m, w));
+        if !keep_alive {
+            shared.administer("adsutil".into(), |m, w| {
+                let line = r"cscript //nologo C:\Inetpub\AdminScripts\adsutil.vbs SET W3SVC/AllowKeepAlive 0";
+                let out = admin::run_command(m, w, &mut shared.console(), line);
+                assert_eq!(out.exit, 0, "{:?}", out.lines);
+                (out.exit, out.lines)
+            });
+        }
+        let opts = Options {
+            listen: vec![Listen { addr: "127.0.0.1:0".parse().unwrap(), port: 80 }],
+            admin: None,
+            ctrl_c: false,
+        };
+        let server = start(shared.clone(), &opts).unwrap();
+        let addr = server.listeners[0];
+        for request in requests {
+            shared.mapped_heads.store(true, std::sync::atomic::Ordering::Relaxed);
+            let mapped = exchange(addr, request);
+            shared.mapped_heads.store(false, std::sync::atomic::Ordering::Relaxed);
+            let own = exchange(addr, request);
+            assert!(mapped.starts_with("HTTP/1.1 "), "{name}: {request:?}: {mapped}");
+            assert_eq!(own, mapped, "{name}: {request:?}");
+        }
+        server.stop();
+    }
+}
+
+/// The head hyper writes for `reply` from a `HeaderMap`, as the connection's respelling leaves it.
+fn hyper_wrote(reply: Reply, f: Framing, date: &str, request: &'static str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let response = std::sync::Mutex::new(Some(respond_mapped(reply, f, date)));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async move {
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let svc = service_fn(move |_req| {
+            let r = response.lock().unwrap().take().unwrap();
+            async move { Ok::<_, Infallible>(r) }
+        });
+        tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(server), svc));
+        client.write_all(request.as_bytes()).await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        let end = loop {
+            if let Some(e) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                break e + 4;
+            }
+            let n = client.read(&mut buf).await.unwrap();
+            assert!(n > 0, "hyper closed before its head ended");
+            got.extend_from_slice(&buf[..n]);
+        };
+        let mut head = got[..end].to_vec();
+        conn::fix_head(&mut head);
+        head
+    })
+}
+
+#[test]
+fn own_heads_keep_hyper_s_grouping_refusals_and_phrases() {
+    let date = "Tue, 01 Dec 2026 19:00:00 GMT";
+    let headers: Vec<dispatch::Header> = vec![
+        ("set-cookie".into(), "a=1".into()),
+        ("X-CUSTOM".into(), String::from("x").into()),
+        (String::from("Set-Cookie").into(), "b=2".into()),
+        ("bad name".into(), "v".into()),
+        ("X-Bad".into(), "a\nb".into()),
+        ("etag".into(), "\"1:2\"".into()),
+        ("www-authenticate".into(), "NTLM".into()),
+        ("X-Tab".into(), "a\tb\u{e9}".into()),
+        ("Server".into(), "Microsoft-IIS/6.0".into()),
+    ];
+    let reply = |status: u16, body: &str| Reply { status, substatus: 0, headers: headers.clone(), body: body.into() };
+    let limits = Limits::default();
+    let iis5 = Limits { iis5: true, http_sys: false, ..limits };
+    let cases: [(Reply, Limits, bool, bool, &'static str); 6] = [
+        (reply(200, "hello"), limits, false, false, "GET / HTTP/1.1\r\n\r\n"),
+        (reply(599, "odd"), limits, true, false, "GET / HTTP/1.1\r\n\r\n"),
+        (reply(302, "moved"), iis5, false, false, "HEAD / HTTP/1.1\r\n\r\n"),
+        (reply(404, "gone"), iis5, false, true, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"),
+        (
+            Reply {
+                headers: vec![("Content-Type".into(), "text/html".into())],
+                ..wire::http_sys_error(400, "Bad Request")
+            },
+            limits,
+            true,
+            false,
+            "GET / HTTP/1.1\r\n\r\n",
+        ),
+        (reply(500, "x"), limits, false, false, "GET / HTTP/1.1\r\n\r\n"),
+    ];
+    for (reply, limits, close, keep_alive, request) in cases {
+        let head = request.starts_with("HEAD");
+        let f = framing(&reply, &limits, close, keep_alive, head);
+        let mut own = Vec::new();
+        let connection = conn::own_head(&reply, &f, date, &mut own).expect("written by the front end");
+        let theirs = hyper_wrote(reply.clone(), f, date, request);
+        assert_eq!(String::from_utf8_lossy(&own), String::from_utf8_lossy(&theirs), "{request:?} {}", reply.status);
+        let value = connection.map(|r| String::from_utf8_lossy(&own[r]).into_owned());
+        assert_eq!(
+            value.as_deref(),
+            if close {
+                Some("close")
+            } else if keep_alive {
+                Some("Keep-Alive")
+            } else {
+                None
+            }
+        );
+    }
+    let own = |reply: &Reply, head: bool| {
+        let f = framing(reply, &limits, false, false, head);
+        conn::own_head(reply, &f, date, &mut Vec::new())
+    };
+    let mut chunked = reply(200, "x");
+    chunked.headers.push(("Transfer-Encoding".into(), "chunked".into()));
+    assert!(own(&chunked, false).is_none(), "hyper frames a reply that names its own coding");
+    assert!(own(&reply(200, ""), false).is_none(), "hyper moves the Content-Length of an empty body");
+    assert!(own(&reply(200, ""), true).is_some(), "a HEAD answer's length stays where IIS puts it");
+    assert!(own(&reply(304, ""), false).is_none());
+}

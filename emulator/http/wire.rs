@@ -2,7 +2,7 @@
 //! HTTP-10, HTTP-14, HTTP-18), its error responses (HTTP-02), and the status line, header order
 //! and lengths of every response (HTTP-17, HTTP-20, HTTP-21, HTTP-22, HTTP-30).
 
-use crate::dispatch::Reply;
+use crate::dispatch::{HeaderText, Reply};
 use crate::machine::Machine;
 use crate::rules::RuleId;
 
@@ -292,44 +292,71 @@ pub fn ordered_headers<'a>(
     close: bool,
     keep_alive: bool,
 ) -> Vec<(&'a str, &'a str)> {
+    let mut out: Vec<(&str, &str)> = Vec::with_capacity(reply.headers.len() + 4);
+    each_header(reply, producer, date, length, close, keep_alive, |_, k, v, _| out.push((k, v)));
+    out
+}
+
+/// Calls `f` with each header of [`ordered_headers`] in turn: its name, also as a `'static` literal
+/// when it is one (the name of a header the front end adds, or a reply's literal name), its value,
+/// and the value again when it is a literal.
+pub fn each_header<'a>(
+    reply: &'a Reply,
+    producer: Producer,
+    date: &'a str,
+    length: &'a str,
+    close: bool,
+    keep_alive: bool,
+    mut f: impl FnMut(Option<&'static str>, &'a str, &'a str, Option<&'static str>),
+) {
     let connection = match (close, keep_alive) {
         (true, _) => Some("close"),
         (false, true) => Some("Keep-Alive"),
         (false, false) => None,
     };
-    let own = reply
-        .headers
-        .iter()
-        .filter(|(k, _)| !["content-length", "date", "connection"].iter().any(|n| k.eq_ignore_ascii_case(n)))
-        .map(|(k, v)| (k.as_str(), v.as_str()));
-    let mut out: Vec<(&str, &str)> = Vec::with_capacity(reply.headers.len() + 4);
-    match producer {
-        Producer::HttpSys => {
-            out.extend(own);
-            out.push(("Date", date));
-            out.push(("Connection", "close"));
-            out.push(("Content-Length", length));
-        }
+    /// The reply's own headers, or one the front end adds.
+    enum Part<'a> {
+        Own,
+        Ours(&'static str, &'a str, Option<&'static str>),
+    }
+    use Part::{Ours, Own};
+    let connection = connection.map(|c| Ours("Connection", c, Some(c)));
+    let parts = match producer {
+        Producer::HttpSys => [
+            Some(Own),
+            Some(Ours("Date", date, None)),
+            Some(Ours("Connection", "close", Some("close"))),
+            Some(Ours("Content-Length", length, None)),
+        ],
         // A 304 has no body and states no length (HTTP-25, modeled).
-        Producer::Iis6 if reply.status == 304 => {
-            out.extend(own);
-            out.push(("Date", date));
-            out.extend(connection.map(|c| ("Connection", c)));
-        }
+        Producer::Iis6 if reply.status == 304 => [Some(Own), Some(Ours("Date", date, None)), connection, None],
         Producer::Iis6 => {
-            out.push(("Content-Length", length));
-            out.extend(own);
-            out.push(("Date", date));
-            out.extend(connection.map(|c| ("Connection", c)));
+            [Some(Ours("Content-Length", length, None)), Some(Own), Some(Ours("Date", date, None)), connection]
         }
         Producer::Iis5 => {
-            out.extend(own);
-            out.extend(connection.map(|c| ("Connection", c)));
-            out.push(("Date", date));
-            out.push(("Content-Length", length));
+            [Some(Own), connection, Some(Ours("Date", date, None)), Some(Ours("Content-Length", length, None))]
+        }
+    };
+    let framing = |k: &str| match k.len() {
+        4 => k.eq_ignore_ascii_case("date"),
+        10 => k.eq_ignore_ascii_case("connection"),
+        14 => k.eq_ignore_ascii_case("content-length"),
+        _ => false,
+    };
+    let literal = |t: &HeaderText| match t {
+        HeaderText::Static(s) => Some(*s),
+        _ => None,
+    };
+    for part in parts.into_iter().flatten() {
+        match part {
+            Ours(k, v, value) => f(Some(k), k, v, value),
+            Own => {
+                for (k, v) in reply.headers.iter().filter(|(k, _)| !framing(k)) {
+                    f(literal(k), k.as_str(), v.as_str(), literal(v));
+                }
+            }
         }
     }
-    out
 }
 
 /// How a response went out, for the transcript (rendered only when someone reads it).
