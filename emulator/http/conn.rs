@@ -908,8 +908,6 @@ pub struct Conn {
     acc: Vec<u8>,
     /// The head the service wrote for the response hyper writes next.
     own: HeadSlot,
-    /// The last head that passed as sent, and what [`inspect`] made of it.
-    last_passed: Option<(Vec<u8>, Passed)>,
     /// Bytes taken from hyper (or HTTP.sys's answer) not yet on the socket.
     pending: Vec<u8>,
     pending_at: usize,
@@ -956,7 +954,6 @@ impl Conn {
             writing: Writing::Head,
             acc: Vec::new(),
             own: HeadSlot::default(),
-            last_passed: None,
             pending: Vec::new(),
             pending_at: 0,
             heads: VecDeque::new(),
@@ -1009,30 +1006,12 @@ impl Conn {
             Reading::Head if avail == 0 => Poll::Ready(Ok(false)),
             Reading::Head => {
                 self.head_started.get_or_insert(self.active);
-                let bytes = &self.inb[self.lo..self.hi];
-                // The checks are a function of the head's bytes and the limits: a client that
-                // sends the head it sent last (a poll, a reload) passes as it did then.
-                let inspected = match &self.last_passed {
-                    Some((last, p)) if bytes.starts_with(last) => Inspected::Pass(p.clone()),
-                    _ => inspect(bytes, &self.limits),
-                };
+                let inspected = inspect(&self.inb[self.lo..self.hi], &self.limits);
                 match inspected {
                     Inspected::Partial => Poll::Ready(Ok(false)),
                     Inspected::Pass(p) => {
                         self.last_line.clear();
                         self.last_line.extend_from_slice(&self.inb[self.lo..self.lo + p.line]);
-                        if p.rewritten.is_none() {
-                            let head = &self.inb[self.lo..self.lo + p.len];
-                            match &mut self.last_passed {
-                                Some((last, kept)) if last.as_slice() == head => {}
-                                Some((last, kept)) => {
-                                    last.clear();
-                                    last.extend_from_slice(head);
-                                    *kept = p.clone();
-                                }
-                                None => self.last_passed = Some((head.to_vec(), p.clone())),
-                            }
-                        }
                         if let Some(head) = p.rewritten {
                             let mut inb = head;
                             let len = inb.len();
