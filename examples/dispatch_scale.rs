@@ -1,5 +1,6 @@
-//! Compiles the view of a 100,000-application shared-hosting box, then changes one key and gets
-//! the next request's view (patched) and answer: the figures README's performance section quotes
+//! Compiles the view of a 100,000-application shared-hosting box, then changes one key, then
+//! writes one file (as HTTP.sys's error log does), and gets each time the next request's view
+//! (patched, or its file table read again) and answer: the figures README's performance section quotes
 //! (one run, wall clock; `cargo bench --bench dispatch -- change` gives the median).
 //!
 //! `cargo run --release --example dispatch_scale [APPS]`
@@ -38,6 +39,19 @@ fn main() {
     let status = resolve_fast(&patched, &Request::get(&url)).status();
     println!(
         "change to one key -> next request answered ({status}) in {:.1} ms (view patched)",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+
+    // A line appended to a file on the disk: the next request's view reads the file table again.
+    let dir = format!(r"D:\Sites\Site{}", apps / 20);
+    m.fs_create_files(&dir, &["log.txt"], &[]);
+    let patched = View::update(&patched, &m);
+    assert!(m.fs_write(&format!(r"{dir}\log.txt"), "a line\r\n", true, &[]), "the folder exists");
+    let t = Instant::now();
+    let written = View::update(&patched, &m);
+    let status = resolve_fast(&written, &Request::get(&url)).status();
+    println!(
+        "a file written -> next request answered ({status}) in {:.1} ms (file table read again)",
         t.elapsed().as_secs_f64() * 1e3
     );
 }
