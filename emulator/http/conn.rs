@@ -25,7 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
-use super::wire::{self, HeadSize, Limits, Producer, Rejection};
+use super::wire::{self, HeadSize, Limits, Producer, Rejection, Text};
 use super::Shared;
 use crate::dispatch::Reply;
 use crate::rules::RuleId;
@@ -646,88 +646,178 @@ fn field_value(value: &[u8]) -> bool {
     words.remainder().iter().all(|&b| ok(b))
 }
 
-/// A literal's address and length: its text never changes.
-type Literal = (usize, usize);
-
-fn literal(s: &'static str) -> Literal {
-    (s.as_ptr() as usize, s.len())
+/// What names a text that never changes while it is held: its address and length (a literal's,
+/// or shared text's, which the cache keeps alive); `None` for text built for one response.
+fn ident(t: Text<'_>) -> Option<(usize, usize)> {
+    match t {
+        Text::Literal(s) => Some((s.as_ptr() as usize, s.len())),
+        Text::Shared(s) => Some((s.as_ptr() as usize, s.len())),
+        Text::Built(_) => None,
+    }
 }
 
-/// Bytes kept per key (`None`: hyper would refuse the header).
-type Kept<K> = std::cell::RefCell<Vec<(K, Option<Box<[u8]>>)>>;
+/// The shared text of `t`, kept by a cache entry so that its address names it.
+fn pin(t: Text<'_>) -> Option<Arc<str>> {
+    match t {
+        Text::Shared(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// What a header line's name is to the head writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Plain,
+    /// `Connection`: hyper may settle on another value.
+    Connection,
+    /// `Transfer-Encoding` or `Trailer`: hyper frames the reply itself.
+    Framed,
+}
+
+/// A header name as it goes out: its length, its number among the names this thread has spelled
+/// (`NO_ID` past [`NAMES_KEPT`]), what it is.
+#[derive(Debug, Clone, Copy)]
+struct Name {
+    len: usize,
+    id: u8,
+    kind: Kind,
+}
+
+/// The number of a name not kept: lines under it are grouped by comparing their bytes.
+const NO_ID: u8 = u8::MAX;
+
+/// How many spelled names a thread numbers (one bit each in a `u64`).
+const NAMES_KEPT: usize = 64;
+
+/// Slots of the per-thread cache of header lines (a power of two).
+const SLOTS: usize = 256;
+
+/// A cached header line of a kept name and value (or a kept name alone: `value` is `NAME_ONLY`).
+struct Cached {
+    key: (usize, usize, usize, usize),
+    /// `Name: value\r\n` (or the name alone) as it goes out; `None` when hyper would refuse it.
+    bytes: Option<Box<[u8]>>,
+    name: Name,
+    /// The shared texts the key's addresses are of.
+    _pins: (Option<Arc<str>>, Option<Arc<str>>),
+}
+
+/// The value half of a name-only key.
+const NAME_ONLY: (usize, usize) = (usize::MAX, 0);
+
+/// Header lines and names as this thread writes them, by the address of their unchanging text,
+/// and the names spelled so far, numbered.
+struct Lines {
+    slots: [Option<Cached>; SLOTS],
+    names: Vec<Box<[u8]>>,
+}
 
 thread_local! {
-    /// Literal header names as IIS spells them (`None`: not a token), by address: replies use a
-    /// handful of them.
-    static SPELLED: Kept<Literal> = const { std::cell::RefCell::new(Vec::new()) };
-    /// Whole header lines of a literal name and a literal value, as they go out (`None`: hyper
-    /// would refuse the header).
-    static LINES: Kept<(Literal, Literal)> = const { std::cell::RefCell::new(Vec::new()) };
+    static LINES: std::cell::RefCell<Lines> =
+        const { std::cell::RefCell::new(Lines { slots: [const { None }; SLOTS], names: Vec::new() }) };
 }
 
-/// How many names [`SPELLED`] and lines [`LINES`] keep per thread.
-const SPELLED_KEPT: usize = 64;
+fn slot_of(key: (usize, usize, usize, usize)) -> usize {
+    let h = (key.0 ^ key.2.rotate_left(29) ^ key.1 ^ (key.3 << 16)) as u64;
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOTS.trailing_zeros())) as usize
+}
 
-/// Appends header name `name` to `out` as IIS spells it; false (nothing appended) when hyper
-/// would refuse it. A literal's spelling is looked up by its address.
-fn push_name(out: &mut Vec<u8>, name: &str, literal: Option<&'static str>) -> bool {
-    let fresh = |out: &mut Vec<u8>| {
+impl Lines {
+    /// The number of spelled name `spelled`, numbered now if new and there is room.
+    fn number(&mut self, spelled: &[u8]) -> u8 {
+        if let Some(i) = self.names.iter().position(|n| **n == *spelled) {
+            return i as u8;
+        }
+        if self.names.len() == NAMES_KEPT {
+            return NO_ID;
+        }
+        self.names.push(spelled.into());
+        (self.names.len() - 1) as u8
+    }
+
+    /// Appends `name` to `out` as IIS spells it and says what it is; `None` (nothing appended)
+    /// when hyper would refuse it.
+    fn spell(&mut self, out: &mut Vec<u8>, name: &str) -> Option<Name> {
         if !token_name(name.as_bytes()) {
-            return false;
+            return None;
         }
         let at = out.len();
         out.extend_from_slice(name.as_bytes());
         respell(&mut out[at..]);
-        true
-    };
-    let Some(lit) = literal else { return fresh(out) };
-    SPELLED.with_borrow_mut(|known| kept(known, self::literal(lit), out, fresh))
-}
-
-/// Appends what `known` keeps for `key` to `out`, or what `fresh` appends (kept for next time
-/// while there is room); false when nothing was appended.
-fn kept<K: PartialEq>(
-    known: &mut Vec<(K, Option<Box<[u8]>>)>,
-    key: K,
-    out: &mut Vec<u8>,
-    fresh: impl FnOnce(&mut Vec<u8>) -> bool,
-) -> bool {
-    if let Some((_, bytes)) = known.iter().find(|(k, _)| *k == key) {
-        return match bytes {
-            Some(b) => {
-                out.extend_from_slice(b);
-                true
-            }
-            None => false,
+        let spelled = &out[at..];
+        let kind = match spelled {
+            b"Connection" => Kind::Connection,
+            b"Transfer-Encoding" | b"Trailer" => Kind::Framed,
+            _ => Kind::Plain,
         };
+        let id = self.number(&out[at..]);
+        Some(Name { len: name.len(), id, kind })
     }
-    let at = out.len();
-    let ok = fresh(out);
-    if known.len() < SPELLED_KEPT {
-        known.push((key, ok.then(|| out[at..].into())));
+
+    /// Appends the line `name: value` as it goes out; `None` (nothing appended) when hyper would
+    /// refuse the header.
+    fn fresh(&mut self, out: &mut Vec<u8>, name: &str, value: &str) -> Option<Name> {
+        if !field_value(value.as_bytes()) {
+            return None;
+        }
+        let n = self.spell(out, name)?;
+        push_value(out, value);
+        Some(n)
     }
-    ok
+
+    /// Appends the header line of `name` and `value`, from the cache when both are kept text.
+    fn push(&mut self, out: &mut Vec<u8>, name: Text<'_>, value: Text<'_>) -> Option<Name> {
+        let Some(n) = ident(name) else { return self.fresh(out, name.as_str(), value.as_str()) };
+        let v = ident(value).unwrap_or(NAME_ONLY);
+        let key = (n.0, n.1, v.0, v.1);
+        let at = slot_of(key);
+        if let Some(c) = &self.slots[at] {
+            if c.key == key {
+                let bytes = c.bytes.as_deref()?;
+                if v == NAME_ONLY {
+                    if !field_value(value.as_str().as_bytes()) {
+                        return None;
+                    }
+                    out.extend_from_slice(bytes);
+                    push_value(out, value.as_str());
+                } else {
+                    out.extend_from_slice(bytes);
+                }
+                return Some(c.name);
+            }
+        }
+        let start = out.len();
+        let (got, bytes) = if v == NAME_ONLY {
+            let got = self.spell(out, name.as_str());
+            let bytes = got.map(|_| Box::from(&out[start..]));
+            if got.is_some() && !field_value(value.as_str().as_bytes()) {
+                out.truncate(start);
+                (None, bytes)
+            } else {
+                if got.is_some() {
+                    push_value(out, value.as_str());
+                }
+                (got, bytes)
+            }
+        } else {
+            let got = self.fresh(out, name.as_str(), value.as_str());
+            (got, got.map(|_| Box::from(&out[start..])))
+        };
+        // A name is kept once spelled; a line of two kept texts once written or refused.
+        let name_of = got.unwrap_or(Name { len: 0, id: NO_ID, kind: Kind::Plain });
+        if bytes.is_some() || v != NAME_ONLY {
+            let pins = (pin(name), if v == NAME_ONLY { None } else { pin(value) });
+            self.slots[at] = Some(Cached { key, bytes, name: name_of, _pins: pins });
+        }
+        got
+    }
 }
 
-/// Appends the header line `name: value` to `out` as it goes out; false (nothing appended) when
-/// hyper would refuse the header. A line of two literals is kept whole per thread.
-fn push_line(
-    out: &mut Vec<u8>,
-    name: &str,
-    value: &str,
-    literals: (Option<&'static str>, Option<&'static str>),
-) -> bool {
-    let fresh = |out: &mut Vec<u8>| {
-        if !field_value(value.as_bytes()) || !push_name(out, name, literals.0) {
-            return false;
-        }
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-        true
-    };
-    let (Some(n), Some(v)) = literals else { return fresh(out) };
-    LINES.with_borrow_mut(|known| kept(known, (literal(n), literal(v)), out, fresh))
+/// Appends `: value\r\n`.
+fn push_value(out: &mut Vec<u8>, value: &str) {
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Writes into `out` the head that hyper and [`fix_head`] put on the wire for `reply` when hyper
@@ -736,6 +826,8 @@ fn push_line(
 /// spelling, headers hyper would refuse left out. Returns where the Connection value is, or `None`
 /// for a reply hyper frames itself: a 1xx, 204 or 304, an empty body other than a HEAD's (hyper
 /// moves its Content-Length), a Transfer-Encoding or Trailer header, a status it cannot send.
+/// A line of kept text (a literal, or text shared with the view) is spelled and checked once per
+/// thread and copied after that.
 pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>) -> Option<Option<Range<usize>>> {
     let status = hyper::StatusCode::from_u16(reply.status).ok()?;
     if status.is_informational() || matches!(reply.status, 204 | 304) || (reply.body.is_empty() && !f.head) {
@@ -753,31 +845,41 @@ pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>)
     out.push(b' ');
     out.extend_from_slice(phrase.as_bytes());
     out.extend_from_slice(b"\r\n");
-    // Each line as it comes (where its name ends, where it ends); grouped below if a name repeats.
-    let mut lines = [(0usize, 0usize, 0usize); 32];
+    // Each line as it comes (where it starts, its name's length and number, where it ends).
+    let mut lines = [(0usize, Name { len: 0, id: NO_ID, kind: Kind::Plain }, 0usize); 32];
     let (mut n, mut framed, mut connection) = (0, false, None);
-    wire::each_header(reply, f.producer, date, length, f.close, f.keep_alive, |name_literal, k, v, value_literal| {
-        let start = out.len();
-        if n == lines.len() || !push_line(out, k, v, (name_literal, value_literal)) {
-            framed |= n == lines.len();
-            return;
-        }
-        // The line is `Name: value\r\n`: the spelled name is as long as the name.
-        let name_end = start + k.len();
-        match &out[start..name_end] {
-            b"Transfer-Encoding" | b"Trailer" => framed = true,
-            b"Connection" => connection = Some(name_end + 2..name_end + 2 + v.len()),
-            _ => {}
-        }
-        lines[n] = (start, name_end, out.len());
-        n += 1;
+    let (mut seen, mut repeated, mut unnumbered) = (0u64, false, false);
+    LINES.with_borrow_mut(|cache| {
+        wire::each_header(reply, f.producer, date, length, f.close, f.keep_alive, |k, v| {
+            if n == lines.len() {
+                framed = true;
+                return;
+            }
+            let start = out.len();
+            let Some(name) = cache.push(out, k, v) else { return };
+            match name.kind {
+                Kind::Framed => framed = true,
+                Kind::Connection => connection = Some(start + name.len + 2..out.len() - 2),
+                Kind::Plain => {}
+            }
+            if name.id == NO_ID {
+                unnumbered = true;
+            } else {
+                repeated |= seen & 1 << name.id != 0;
+                seen |= 1 << name.id;
+            }
+            lines[n] = (start, name, out.len());
+            n += 1;
+        });
     });
     if framed {
         return None;
     }
     let lines = &lines[..n];
-    let name = |i: usize| &out[lines[i].0..lines[i].1];
-    let repeated = (1..n).any(|i| (0..i).any(|j| name(j) == name(i)));
+    let name = |i: usize| &out[lines[i].0..lines[i].0 + lines[i].1.len];
+    if unnumbered {
+        repeated = (1..n).any(|i| (0..i).any(|j| name(j) == name(i)));
+    }
     if repeated {
         // `HeaderMap` keeps a repeated name's values with its first line.
         let mut grouped = Vec::with_capacity(out.len() + 2);
@@ -788,10 +890,10 @@ pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>)
                 continue;
             }
             for k in (i..n).filter(|&k| name(k) == name(i)) {
-                let (start, name_end, end) = lines[k];
-                if &out[start..name_end] == b"Connection" {
-                    let at = grouped.len() + (name_end - start) + 2;
-                    connection = Some(at..at + (end - name_end - 4));
+                let (start, line_name, end) = lines[k];
+                if line_name.kind == Kind::Connection {
+                    let at = grouped.len() + line_name.len + 2;
+                    connection = Some(at..at + (end - start - line_name.len - 4));
                 }
                 grouped.extend_from_slice(&out[start..end]);
             }

@@ -282,6 +282,10 @@ fn own_heads_keep_hyper_s_grouping_refusals_and_phrases() {
         let f = framing(&reply, &limits, close, keep_alive, head);
         let mut own = Vec::new();
         let connection = conn::own_head(&reply, &f, date, &mut own).expect("written by the front end");
+        // The second time the lines come from the thread's cache: the same bytes.
+        let mut again = Vec::new();
+        assert_eq!(conn::own_head(&reply, &f, date, &mut again), Some(connection.clone()));
+        assert_eq!(again, own, "{request:?} {}: from the cache", reply.status);
         let theirs = hyper_wrote(reply.clone(), f, date, request);
         assert_eq!(String::from_utf8_lossy(&own), String::from_utf8_lossy(&theirs), "{request:?} {}", reply.status);
         let value = connection.map(|r| String::from_utf8_lossy(&own[r]).into_owned());
