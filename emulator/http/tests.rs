@@ -65,7 +65,7 @@ fn serve(shared: &Shared, req: &Request) -> Reply {
     let snap = shared.published();
     let limits = snap.limits;
     let client = std::net::SocketAddr::from(([127, 0, 0, 1], 50_000));
-    shared.serve(&snap, req.clone(), None, client, None, |s| framing(&s.reply, &limits, false, false, false)).0
+    shared.serve(&snap, req, None, client, None, |s| framing(&s.reply, &limits, false, false, false)).0
 }
 
 #[test]
