@@ -692,6 +692,9 @@ const NAMES_KEPT: usize = 64;
 /// Slots of the per-thread cache of header lines (a power of two).
 const SLOTS: usize = 256;
 
+/// How many slots from its home a line is looked for in.
+const PROBES: usize = 8;
+
 /// A cached header line of a kept name and value (or a kept name alone: `value` is `NAME_ONLY`).
 struct Cached {
     key: (usize, usize, usize, usize),
@@ -770,7 +773,19 @@ impl Lines {
         let Some(n) = ident(name) else { return self.fresh(out, name.as_str(), value.as_str()) };
         let v = ident(value).unwrap_or(NAME_ONLY);
         let key = (n.0, n.1, v.0, v.1);
-        let at = slot_of(key);
+        // Open addressing over a few slots, so that two lines in use never push each other out;
+        // past them the home slot is taken over.
+        let home = slot_of(key);
+        let mut at = home;
+        for probe in 0..PROBES {
+            at = (home + probe) % SLOTS;
+            match &self.slots[at] {
+                Some(c) if c.key == key => break,
+                Some(_) if probe + 1 == PROBES => at = home,
+                Some(_) => continue,
+                None => break,
+            }
+        }
         if let Some(c) = &self.slots[at] {
             if c.key == key {
                 let bytes = c.bytes.as_deref()?;
