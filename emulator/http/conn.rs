@@ -27,7 +27,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::wire::{self, HeadSize, Limits, Producer, Rejection, Text};
 use super::Shared;
-use crate::dispatch::Reply;
+use crate::dispatch::{HeaderText, Reply};
 use crate::rules::RuleId;
 
 /// How many headers hyper parses in one request (its default); more are folded away before it.
@@ -841,8 +841,11 @@ fn push_value(out: &mut Vec<u8>, value: &str) {
 /// spelling, headers hyper would refuse left out. Returns where the Connection value is, or `None`
 /// for a reply hyper frames itself: a 1xx, 204 or 304, an empty body other than a HEAD's (hyper
 /// moves its Content-Length), a Transfer-Encoding or Trailer header, a status it cannot send.
-/// A line of kept text (a literal, or text shared with the view) is spelled and checked once per
-/// thread and copied after that.
+///
+/// A reply whose names and values are kept text (literals, or text shared with the view) but
+/// for a few values built for it has its head written once per thread as a [`Template`]; the
+/// next reply of the same texts copies the template and fills in its length, Date and built
+/// values (each checked as hyper would, as every time).
 pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>) -> Option<Option<Range<usize>>> {
     let status = hyper::StatusCode::from_u16(reply.status).ok()?;
     if status.is_informational() || matches!(reply.status, 204 | 304) || (reply.body.is_empty() && !f.head) {
@@ -850,6 +853,240 @@ pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>)
     }
     let mut digits = [0u8; 20];
     let length = decimal(reply.body.len(), &mut digits);
+    let Some(hash) = shape_hash(reply, f) else { return written(reply, f, status, date, length, out).map(|w| w.0) };
+    TEMPLATES.with_borrow_mut(|kept| {
+        if let Some(t) = kept.iter().find(|t| t.hash == hash && t.fits(reply, f)) {
+            if let Some(connection) = t.write(reply, date, length, out) {
+                return Some(connection);
+            }
+            // A built value hyper would refuse: its line is left out, as the lines below do.
+            return written(reply, f, status, date, length, out).map(|w| w.0);
+        }
+        let (connection, lines) = written(reply, f, status, date, length, out)?;
+        // A built value hyper refused this time leaves no hole to fill next time: not kept.
+        if let Some(t) = Template::of(reply, f, hash, out, &lines) {
+            if kept.len() == TEMPLATES_KEPT {
+                kept.remove(0);
+            }
+            kept.push(t);
+        }
+        Some(connection)
+    })
+}
+
+/// How many templates a thread keeps.
+const TEMPLATES_KEPT: usize = 32;
+
+thread_local! {
+    static TEMPLATES: std::cell::RefCell<Vec<Template>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// What a value of a template's key is when it was built for the response.
+const BUILT: (usize, usize) = (usize::MAX, 0);
+
+/// What decides a head but for its built values, length and Date, hashed; `None` when a name is
+/// built text (such a head is written line by line).
+fn shape_hash(reply: &Reply, f: &wire::Framing) -> Option<u64> {
+    let mix = |h: u64, x: usize| (h ^ x as u64).wrapping_mul(0x100_0000_01B3);
+    let mut h = 0xCBF2_9CE4_8422_2325u64;
+    h = mix(h, usize::from(reply.status));
+    h = mix(h, f.reason.as_ptr() as usize ^ f.reason.len() << 48);
+    h = mix(h, f.producer as usize | usize::from(f.close) << 4 | usize::from(f.keep_alive) << 5);
+    for (k, v) in &reply.headers {
+        let k = ident(Text::of(k))?;
+        let v = ident(Text::of(v)).unwrap_or(BUILT);
+        h = mix(mix(h, k.0 ^ k.1 << 48), v.0 ^ v.1 << 48);
+    }
+    Some(h)
+}
+
+/// A piece of a template.
+#[derive(Debug, Clone)]
+enum Piece {
+    /// Bytes of the template's text.
+    Text(Range<usize>),
+    /// The Content-Length value.
+    Length,
+    /// The Date value.
+    Date,
+    /// The value of the reply's header at this index.
+    Value(usize),
+}
+
+/// A head as written for one shape of reply: its text with holes for the length, the Date and
+/// the values built for the response.
+struct Template {
+    hash: u64,
+    status: u16,
+    reason: (usize, usize),
+    producer: Producer,
+    close: bool,
+    keep_alive: bool,
+    /// Per reply header, the addresses of its name and value (`BUILT` for a built value).
+    key: Vec<((usize, usize), (usize, usize))>,
+    text: Vec<u8>,
+    pieces: Vec<Piece>,
+    /// The piece the Connection value is in, and where in it.
+    connection: Option<(usize, Range<usize>)>,
+    /// The shared texts of the key, kept alive so that their addresses name them.
+    _pins: Vec<Arc<str>>,
+}
+
+impl Template {
+    /// Whether `reply` framed as `f` has this template's shape.
+    fn fits(&self, reply: &Reply, f: &wire::Framing) -> bool {
+        self.status == reply.status
+            && self.reason == (f.reason.as_ptr() as usize, f.reason.len())
+            && self.producer == f.producer
+            && self.close == f.close
+            && self.keep_alive == f.keep_alive
+            && self.key.len() == reply.headers.len()
+            && self.key.iter().zip(&reply.headers).all(|(&(kk, kv), (k, v))| {
+                ident(Text::of(k)) == Some(kk) && ident(Text::of(v)).unwrap_or(BUILT) == kv
+            })
+    }
+
+    /// The template of the head `out` just written for `reply`, its `lines` in the order they
+    /// went out.
+    fn of(
+        reply: &Reply,
+        f: &wire::Framing,
+        hash: u64,
+        out: &[u8],
+        lines: &[Written],
+    ) -> Option<Template> {
+        let mut pins = Vec::new();
+        let mut key = Vec::with_capacity(reply.headers.len());
+        for (k, v) in &reply.headers {
+            for t in [k, v] {
+                if let HeaderText::Shared(s) = t {
+                    pins.push(s.clone());
+                }
+            }
+            key.push((ident(Text::of(k)).unwrap_or(BUILT), ident(Text::of(v)).unwrap_or(BUILT)));
+        }
+        let mut t = Template {
+            hash,
+            status: reply.status,
+            reason: (f.reason.as_ptr() as usize, f.reason.len()),
+            producer: f.producer,
+            close: f.close,
+            keep_alive: f.keep_alive,
+            key,
+            text: Vec::with_capacity(out.len()),
+            pieces: Vec::new(),
+            connection: None,
+            _pins: pins,
+        };
+        let first = lines.first().map_or(out.len() - 2, |l| l.start);
+        t.push_text(&out[..first]);
+        for l in lines {
+            let line = &out[l.start..l.end];
+            let hole = l.hole.map(|h| match h {
+                Hole::Length => Piece::Length,
+                Hole::Date => Piece::Date,
+                Hole::Value(i) => Piece::Value(i),
+            });
+            match hole {
+                Some(hole) => {
+                    t.push_text(&line[..l.name.len + 2]);
+                    t.pieces.push(hole);
+                    t.push_text(b"\r\n");
+                }
+                None => {
+                    if l.name.kind == Kind::Connection {
+                        let at = t.text.len() + l.name.len + 2;
+                        // The connection value is in the text piece this line joins (or starts).
+                        let piece = match t.pieces.last() {
+                            Some(Piece::Text(_)) => t.pieces.len() - 1,
+                            _ => t.pieces.len(),
+                        };
+                        t.connection = Some((piece, at..at + line.len() - l.name.len - 4));
+                    }
+                    t.push_text(line);
+                }
+            }
+        }
+        t.push_text(b"\r\n");
+        let holes = t.pieces.iter().filter(|p| matches!(p, Piece::Value(_))).count();
+        let built = reply
+            .headers
+            .iter()
+            .filter(|(k, v)| matches!(v, HeaderText::Owned(_)) && !wire::framing_name(k))
+            .count();
+        (holes == built).then_some(t)
+    }
+
+    /// Appends `bytes` to the template's text, to its last piece when that is text too.
+    fn push_text(&mut self, bytes: &[u8]) {
+        let at = self.text.len();
+        self.text.extend_from_slice(bytes);
+        match self.pieces.last_mut() {
+            Some(Piece::Text(r)) => r.end = self.text.len(),
+            _ => self.pieces.push(Piece::Text(at..self.text.len())),
+        }
+    }
+
+    /// Writes the head of `reply` into `out` (cleared first); `None` when one of its built
+    /// values is refused (nothing to keep).
+    fn write(&self, reply: &Reply, date: &str, length: &str, out: &mut Vec<u8>) -> Option<Option<Range<usize>>> {
+        out.clear();
+        let mut connection = None;
+        for (i, piece) in self.pieces.iter().enumerate() {
+            match piece {
+                Piece::Text(r) => {
+                    if let Some((at, c)) = &self.connection {
+                        if *at == i {
+                            let base = out.len() - r.start;
+                            connection = Some(base + c.start..base + c.end);
+                        }
+                    }
+                    out.extend_from_slice(&self.text[r.clone()]);
+                }
+                Piece::Length => out.extend_from_slice(length.as_bytes()),
+                Piece::Date => out.extend_from_slice(date.as_bytes()),
+                Piece::Value(v) => {
+                    let value = reply.headers[*v].1.as_bytes();
+                    if !field_value(value) {
+                        return None;
+                    }
+                    out.extend_from_slice(value);
+                }
+            }
+        }
+        Some(connection)
+    }
+}
+
+/// One header line of a head written line by line: where it is, its name, and what its value
+/// is when it was built for the response (a hole of a template).
+#[derive(Debug, Clone, Copy)]
+struct Written {
+    start: usize,
+    end: usize,
+    name: Name,
+    hole: Option<Hole>,
+}
+
+/// A value built for the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hole {
+    Length,
+    Date,
+    /// The value of the reply's header at this index.
+    Value(usize),
+}
+
+/// Writes the head line by line (see [`own_head`]); returns where the Connection value is and
+/// the lines in the order they went out.
+fn written(
+    reply: &Reply,
+    f: &wire::Framing,
+    status: hyper::StatusCode,
+    date: &str,
+    length: &str,
+    out: &mut Vec<u8>,
+) -> Option<(Option<Range<usize>>, Vec<Written>)> {
     let phrase = match f.reason {
         "" => status.canonical_reason().unwrap_or("<none>"),
         r => r,
@@ -860,63 +1097,67 @@ pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>)
     out.push(b' ');
     out.extend_from_slice(phrase.as_bytes());
     out.extend_from_slice(b"\r\n");
-    // Each line as it comes (where it starts, its name's length and number, where it ends).
-    let mut lines = [(0usize, Name { len: 0, id: NO_ID, kind: Kind::Plain }, 0usize); 32];
-    let (mut n, mut framed, mut connection) = (0, false, None);
+    let mut lines = Vec::with_capacity(reply.headers.len() + 4);
+    let mut framed = false;
     let (mut seen, mut repeated, mut unnumbered) = (0u64, false, false);
     LINES.with_borrow_mut(|cache| {
-        wire::each_header(reply, f.producer, date, length, f.close, f.keep_alive, |k, v| {
-            if n == lines.len() {
-                framed = true;
-                return;
-            }
+        wire::each_header(reply, f.producer, date, length, f.close, f.keep_alive, |k, v, at| {
             let start = out.len();
             let Some(name) = cache.push(out, k, v) else { return };
-            match name.kind {
-                Kind::Framed => framed = true,
-                Kind::Connection => connection = Some(start + name.len + 2..out.len() - 2),
-                Kind::Plain => {}
-            }
+            framed |= name.kind == Kind::Framed;
             if name.id == NO_ID {
                 unnumbered = true;
             } else {
                 repeated |= seen & 1 << name.id != 0;
                 seen |= 1 << name.id;
             }
-            lines[n] = (start, name, out.len());
-            n += 1;
+            let hole = match (v, at) {
+                (Text::Built(_), Some(i)) => Some(Hole::Value(i)),
+                (Text::Built(_), None) if k.as_str() == "Date" => Some(Hole::Date),
+                (Text::Built(_), None) => Some(Hole::Length),
+                _ => None,
+            };
+            lines.push(Written { start, end: out.len(), name, hole });
         });
     });
     if framed {
         return None;
     }
-    let lines = &lines[..n];
-    let name = |i: usize| &out[lines[i].0..lines[i].0 + lines[i].1.len];
+    let n = lines.len();
+    let name = |out: &[u8], i: usize| -> Vec<u8> { out[lines[i].start..lines[i].start + lines[i].name.len].to_vec() };
     if unnumbered {
-        repeated = (1..n).any(|i| (0..i).any(|j| name(j) == name(i)));
+        repeated = (1..n).any(|i| (0..i).any(|j| name(out, j) == name(out, i)));
     }
+    let mut connection = None;
     if repeated {
         // `HeaderMap` keeps a repeated name's values with its first line.
-        let mut grouped = Vec::with_capacity(out.len() + 2);
-        grouped.extend_from_slice(&out[..lines.first().map_or(out.len(), |l| l.0)]);
-        connection = None;
+        let same = |i: usize, j: usize| out[lines[i].start..lines[i].start + lines[i].name.len] == out[lines[j].start..lines[j].start + lines[j].name.len];
+        let mut order = Vec::with_capacity(n);
         for i in 0..n {
-            if (0..i).any(|j| name(j) == name(i)) {
+            if (0..i).any(|j| same(j, i)) {
                 continue;
             }
-            for k in (i..n).filter(|&k| name(k) == name(i)) {
-                let (start, line_name, end) = lines[k];
-                if line_name.kind == Kind::Connection {
-                    let at = grouped.len() + line_name.len + 2;
-                    connection = Some(at..at + (end - start - line_name.len - 4));
-                }
-                grouped.extend_from_slice(&out[start..end]);
-            }
+            order.extend((i..n).filter(|&k| same(k, i)));
+        }
+        let mut grouped = Vec::with_capacity(out.len() + 2);
+        grouped.extend_from_slice(&out[..lines.first().map_or(out.len(), |l| l.start)]);
+        let mut moved = Vec::with_capacity(n);
+        for k in order {
+            let l = lines[k];
+            let start = grouped.len();
+            grouped.extend_from_slice(&out[l.start..l.end]);
+            moved.push(Written { start, end: grouped.len(), ..l });
         }
         *out = grouped;
+        lines = moved;
+    }
+    for l in &lines {
+        if l.name.kind == Kind::Connection {
+            connection = Some(l.start + l.name.len + 2..l.end - 2);
+        }
     }
     out.extend_from_slice(b"\r\n");
-    Some(connection)
+    Some((connection, lines))
 }
 
 /// `n` in decimal, written into `buf`.

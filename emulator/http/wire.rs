@@ -293,7 +293,7 @@ pub fn ordered_headers<'a>(
     keep_alive: bool,
 ) -> Vec<(&'a str, &'a str)> {
     let mut out: Vec<(&str, &str)> = Vec::with_capacity(reply.headers.len() + 4);
-    each_header(reply, producer, date, length, close, keep_alive, |k, v| out.push((k.as_str(), v.as_str())));
+    each_header(reply, producer, date, length, close, keep_alive, |k, v, _| out.push((k.as_str(), v.as_str())));
     out
 }
 
@@ -320,8 +320,9 @@ impl<'a> Text<'a> {
         }
     }
 
+    /// The text of a reply's header name or value.
     #[inline]
-    fn of(t: &'a HeaderText) -> Text<'a> {
+    pub fn of(t: &'a HeaderText) -> Text<'a> {
         match t {
             HeaderText::Static(s) => Text::Literal(s),
             HeaderText::Shared(s) => Text::Shared(s),
@@ -330,7 +331,8 @@ impl<'a> Text<'a> {
     }
 }
 
-/// Calls `f` with each header of [`ordered_headers`] in turn, name and value.
+/// Calls `f` with each header of [`ordered_headers`] in turn: name, value, and the index of the
+/// reply's header it is (none for one the front end adds).
 #[inline]
 pub fn each_header<'a>(
     reply: &'a Reply,
@@ -339,7 +341,7 @@ pub fn each_header<'a>(
     length: &'a str,
     close: bool,
     keep_alive: bool,
-    mut f: impl FnMut(Text<'a>, Text<'a>),
+    mut f: impl FnMut(Text<'a>, Text<'a>, Option<usize>),
 ) {
     let connection = match (close, keep_alive) {
         (true, _) => Some("close"),
@@ -364,21 +366,27 @@ pub fn each_header<'a>(
         Producer::Iis6 => [Some(length), Some(Own), Some(date), connection],
         Producer::Iis5 => [Some(Own), connection, Some(date), Some(length)],
     };
-    let framing = |k: &str| match k.len() {
+    for part in parts.into_iter().flatten() {
+        match part {
+            Ours(k, v) => f(Text::Literal(k), v, None),
+            Own => {
+                for (i, (k, v)) in reply.headers.iter().enumerate().filter(|(_, (k, _))| !framing_name(k)) {
+                    f(Text::of(k), Text::of(v), Some(i));
+                }
+            }
+        }
+    }
+}
+
+/// A reply's header the front end writes itself in its place (Date, Connection, Content-Length):
+/// the reply's own is not sent.
+#[inline]
+pub fn framing_name(k: &str) -> bool {
+    match k.len() {
         4 => k.eq_ignore_ascii_case("date"),
         10 => k.eq_ignore_ascii_case("connection"),
         14 => k.eq_ignore_ascii_case("content-length"),
         _ => false,
-    };
-    for part in parts.into_iter().flatten() {
-        match part {
-            Ours(k, v) => f(Text::Literal(k), v),
-            Own => {
-                for (k, v) in reply.headers.iter().filter(|(k, _)| !framing(k)) {
-                    f(Text::of(k), Text::of(v));
-                }
-            }
-        }
     }
 }
 
