@@ -105,6 +105,18 @@ fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// The text of a request line's part, the usual ones without a UTF-8 check.
+fn ascii(b: &[u8]) -> Option<&str> {
+    Some(match b {
+        b"HTTP/1.1" => "HTTP/1.1",
+        b"HTTP/1.0" => "HTTP/1.0",
+        b"GET" => "GET",
+        b"HEAD" => "HEAD",
+        b"POST" => "POST",
+        _ => return std::str::from_utf8(b).ok(),
+    })
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -192,11 +204,34 @@ fn needs_escape(b: u8) -> bool {
     matches!(b, b'<' | b'>' | b'`' | 0x80..=0xFF)
 }
 
+/// [`URL_BYTES`]: a byte HTTP.sys refuses in a URL (HTTP-03).
+const RESTRICTED: u8 = 1;
+
+/// [`URL_BYTES`]: a byte [`needs_escape`].
+const ESCAPED: u8 = 2;
+
+/// What each byte is in a request target, so that one look per byte says both.
+const URL_BYTES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c <= 0x20 || c == 0x7F {
+            t[b] |= RESTRICTED;
+        }
+        if matches!(c, b'<' | b'>' | b'`' | 0x80..=0xFF) {
+            t[b] |= ESCAPED;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// Checks the head at the start of `buf` as HTTP.sys parses it (HTTP-03's table, in the order
 /// the bytes arrive: request line, header section, limits, framing).
 pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
     let no_line: (&[u8], &[u8], &str) = (b"", b"", "");
-    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+    let Some(nl) = memchr::memchr(b'\n', buf) else {
         return oversize(buf, l, no_line).unwrap_or(Inspected::Partial);
     };
     let line = trim_cr(&buf[..nl]);
@@ -241,7 +276,7 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
     // Borrowed: the good path builds no string.
     let logged: &str = match number {
         Some((major, minor)) if major.len() > 1 || minor.len() > 1 => "HTTP/?.?",
-        Some(_) => std::str::from_utf8(version).unwrap_or("-"),
+        Some(_) => ascii(version).unwrap_or("-"),
         None => "-",
     };
     let shown = (method, target, logged);
@@ -267,7 +302,11 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
         };
         return refuse(l, 400, "Bad Request", why, &["HTTP-03", "HTTP-12"], shown);
     };
-    let minor_n = std::str::from_utf8(minor).ok().and_then(|m| m.parse::<u32>().ok()).unwrap_or(u32::MAX);
+    let minor_n = match minor {
+        b"0" => 0,
+        b"1" => 1,
+        _ => std::str::from_utf8(minor).ok().and_then(|m| m.parse::<u32>().ok()).unwrap_or(u32::MAX),
+    };
     let major_one = major == b"1";
     let http10 = major_one && minor_n == 0;
     // The version hyper reads: 1.0 and 1.1 as sent; IIS 6 serves 1.x above 1.1 as 1.1, IIS 5.x
@@ -288,11 +327,8 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
     let http10 = http10 || as_read == Some(b"HTTP/1.0");
     // The URL: restricted bytes are refused; absolute targets must parse (HTTP-03, HTTP-13).
     // One pass over the URL: restricted bytes, and bytes hyper would refuse.
-    let (mut restricted, mut escape) = (false, false);
-    for &b in target {
-        restricted |= b <= 0x20 || b == 0x7F;
-        escape |= needs_escape(b);
-    }
+    let class = target.iter().fold(0u8, |c, &b| c | URL_BYTES[b as usize]);
+    let (restricted, escape) = (class & RESTRICTED != 0, class & ESCAPED != 0);
     let url_ok = !target.is_empty()
         && !restricted
         && (target[0] == b'/'
@@ -347,7 +383,7 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
     let cl = content_length.map(|v| String::from_utf8_lossy(v));
     let te = transfer_encoding.map(|v| String::from_utf8_lossy(v));
     let http11 = !http10;
-    let method_str = std::str::from_utf8(method).unwrap_or_default();
+    let method_str = ascii(method).unwrap_or_default();
     if l.http_sys {
         if let Some(r) = wire::check(l, size, method_str, http11, cl.as_deref(), te.as_deref()) {
             let head = method == b"HEAD";
@@ -1223,20 +1259,18 @@ impl HeadSlot {
 
 /// The value of the `connection` line hyper wrote in `head` (lower-case names), if any.
 fn hyper_connection(head: &[u8]) -> Option<&[u8]> {
-    let mut lines = memchr::memchr_iter(b'\n', head);
-    let mut start = lines.next()? + 1;
-    for end in lines {
-        if let Some(v) = head[start..end].strip_prefix(b"connection: ") {
-            return Some(trim_cr(v));
-        }
-        start = end + 1;
-    }
-    None
+    static LINE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\r\nconnection: "));
+    let at = LINE.find(head)? + 14;
+    let end = memchr::memchr(b'\n', &head[at..]).map_or(head.len(), |e| at + e);
+    Some(trim_cr(&head[at..end]))
 }
 
 /// Where the blank line that ends a head ends in `buf`, CRLF lines as hyper writes them.
 fn head_end(buf: &[u8]) -> Option<usize> {
-    memchr::memchr_iter(b'\n', buf).find(|&i| i >= 3 && &buf[i - 3..=i] == b"\r\n\r\n").map(|i| i + 1)
+    static END: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\r\n\r\n"));
+    END.find(buf).map(|i| i + 4)
 }
 
 /// Who the connection is, for the transcript and the httperr log.
