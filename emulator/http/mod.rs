@@ -422,17 +422,18 @@ fn session_in(cookie: &str) -> Option<&str> {
     })
 }
 
-/// Appends the bytes of a header value as text (invalid UTF-8 replaced, as dispatch reads it).
-fn push_text(out: &mut String, b: &[u8]) {
-    match std::str::from_utf8(b) {
-        Ok(s) => out.push_str(s),
-        Err(_) => out.push_str(&String::from_utf8_lossy(b)),
+/// Appends header value `v` as text (invalid UTF-8 replaced, as dispatch reads it); true when
+/// it is visible ASCII, as `HeaderValue::to_str` reads it.
+fn push_text(out: &mut String, v: &HeaderValue) -> bool {
+    if let Ok(s) = v.to_str() {
+        out.push_str(s);
+        return true;
     }
-}
-
-/// A value `HeaderValue::to_str` reads: visible ASCII and tabs.
-fn visible(v: &HeaderValue) -> bool {
-    v.as_bytes().iter().all(|&b| (32..127).contains(&b) || b == b'\t')
+    match std::str::from_utf8(v.as_bytes()) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.push_str(&String::from_utf8_lossy(v.as_bytes())),
+    }
+    false
 }
 
 /// A connection's request as dispatch sees it, refilled for each request on the connection with
@@ -481,7 +482,7 @@ impl Copied {
                     host = true;
                     let h = r.host.get_or_insert_with(|| std::mem::take(&mut self.host));
                     h.clear();
-                    push_text(h, v.as_bytes());
+                    push_text(h, v);
                 }
                 continue;
             }
@@ -492,15 +493,15 @@ impl Copied {
             name.clear();
             name.push_str(k.as_str());
             value.clear();
-            push_text(value, v.as_bytes());
-            if k == hyper::header::COOKIE && found.session.is_none() && visible(v) {
+            let visible = push_text(value, v);
+            if k == hyper::header::COOKIE && found.session.is_none() && visible {
                 if let Some(id) = session_in(value) {
                     let at = id.as_ptr() as usize - value.as_ptr() as usize;
                     found.session = Some((n, at..at + id.len()));
                 }
             } else if k == hyper::header::CONNECTION && found.connection.is_none() {
                 // `HeaderMap::get` is the first value; one `to_str` refuses is no value.
-                found.connection = Some(if visible(v) { n } else { usize::MAX });
+                found.connection = Some(if visible { n } else { usize::MAX });
             }
             n += 1;
         }
