@@ -168,6 +168,8 @@ struct Live {
     world: World,
     next_client: u64,
     clients: VecDeque<String>,
+    /// The load of the request being served: its client's name written into the last one's room.
+    load: Load,
 }
 
 /// Everything the listeners share.
@@ -196,7 +198,7 @@ impl Shared {
         let published = Published { limits: Limits::of(&machine), machine: machine.clone(), view };
         Shared {
             published: ArcSwap::from_pointee(published),
-            live: Mutex::new(Live { world, next_client: 0, clients: VecDeque::new() }),
+            live: Mutex::new(Live { world, next_client: 0, clients: VecDeque::new(), load: Load::default() }),
             tail: Mutex::new(VecDeque::with_capacity(TRANSCRIPT_TAIL)),
             console: Mutex::new(crate::cmd::Session::new(&machine)),
             httperr: Mutex::new(httperr::Log::of(&machine)),
@@ -259,24 +261,27 @@ impl Shared {
             }
         }
         let (answer, effects) = {
-            let mut live = self.live();
-            let client = match session_id.and_then(|id| live.world.sessions().client_of(id)) {
-                Some(c) => c.to_string(),
+            let mut guard = self.live();
+            let live = &mut *guard;
+            let name = live.load.client.get_or_insert_with(String::new);
+            name.clear();
+            match session_id.and_then(|id| live.world.sessions().client_of(id)) {
+                Some(c) => name.push_str(c),
                 None => {
                     live.next_client += 1;
                     let c = format!("client{}", live.next_client);
-                    live.clients.push_back(c.clone());
+                    name.push_str(&c);
+                    live.clients.push_back(c);
                     // The oldest clients' sessions end as their timeout would have (bounded memory).
                     while live.clients.len() > MAX_CLIENTS {
                         if let Some(old) = live.clients.pop_front() {
                             live.world.forget_client(&old);
                         }
                     }
-                    c
                 }
-            };
-            let load = Load { client: Some(client), ..Load::default() };
-            let answer = process::serve_prepared(&snap.machine, &mut live.world, prepared, &load);
+            }
+            let load = &live.load;
+            let answer = process::serve_prepared(&snap.machine, &mut live.world, prepared, load);
             let effects = live.world.drain_effects();
             live.world.trim_events(EVENT_TAIL);
             (answer, effects)
