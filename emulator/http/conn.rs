@@ -977,20 +977,16 @@ impl Template {
             && self.close == f.close
             && self.keep_alive == f.keep_alive
             && self.key.len() == reply.headers.len()
-            && self.key.iter().zip(&reply.headers).all(|(&(kk, kv), (k, v))| {
-                ident(Text::of(k)) == Some(kk) && ident(Text::of(v)).unwrap_or(BUILT) == kv
-            })
+            && self
+                .key
+                .iter()
+                .zip(&reply.headers)
+                .all(|(&(kk, kv), (k, v))| ident(Text::of(k)) == Some(kk) && ident(Text::of(v)).unwrap_or(BUILT) == kv)
     }
 
     /// The template of the head `out` just written for `reply`, its `lines` in the order they
     /// went out.
-    fn of(
-        reply: &Reply,
-        f: &wire::Framing,
-        hash: u64,
-        out: &[u8],
-        lines: &[Written],
-    ) -> Option<Template> {
+    fn of(reply: &Reply, f: &wire::Framing, hash: u64, out: &[u8], lines: &[Written]) -> Option<Template> {
         let mut pins = Vec::new();
         let mut key = Vec::with_capacity(reply.headers.len());
         for (k, v) in &reply.headers {
@@ -1045,11 +1041,8 @@ impl Template {
         }
         t.push_text(b"\r\n");
         let holes = t.pieces.iter().filter(|p| matches!(p, Piece::Value(_))).count();
-        let built = reply
-            .headers
-            .iter()
-            .filter(|(k, v)| matches!(v, HeaderText::Owned(_)) && !wire::framing_name(k))
-            .count();
+        let built =
+            reply.headers.iter().filter(|(k, v)| matches!(v, HeaderText::Owned(_)) && !wire::framing_name(k)).count();
         (holes == built).then_some(t)
     }
 
@@ -1167,7 +1160,10 @@ fn written(
     let mut connection = None;
     if repeated {
         // `HeaderMap` keeps a repeated name's values with its first line.
-        let same = |i: usize, j: usize| out[lines[i].start..lines[i].start + lines[i].name.len] == out[lines[j].start..lines[j].start + lines[j].name.len];
+        let same = |i: usize, j: usize| {
+            out[lines[i].start..lines[i].start + lines[i].name.len]
+                == out[lines[j].start..lines[j].start + lines[j].name.len]
+        };
         let mut order = Vec::with_capacity(n);
         for i in 0..n {
             if (0..i).any(|j| same(j, i)) {

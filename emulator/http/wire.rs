@@ -358,9 +358,7 @@ pub fn each_header<'a>(
     let date = Ours("Date", Text::Built(date));
     let length = Ours("Content-Length", Text::Built(length));
     let parts = match producer {
-        Producer::HttpSys => {
-            [Some(Own), Some(date), Some(Ours("Connection", Text::Literal("close"))), Some(length)]
-        }
+        Producer::HttpSys => [Some(Own), Some(date), Some(Ours("Connection", Text::Literal("close"))), Some(length)],
         // A 304 has no body and states no length (HTTP-25, modeled).
         Producer::Iis6 if reply.status == 304 => [Some(Own), Some(date), connection, None],
         Producer::Iis6 => [Some(length), Some(Own), Some(date), connection],
