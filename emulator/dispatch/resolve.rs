@@ -1049,12 +1049,10 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             let why = format!("{method} is not in the verbs of {} ({})", entry.extension, entry.verbs.join(","));
             return self.fail(key, status, sub, &why, &["REQ-10", "SM-04"]);
         }
-        let (needs, ok) = if entry.flags & FLAG_SCRIPT != 0 {
-            ("Script or Execute", key.access & (ACCESS_SCRIPT | ACCESS_EXECUTE) != 0)
-        } else {
-            ("Execute", key.access & ACCESS_EXECUTE != 0)
-        };
-        if !ok {
+        let script = entry.flags & FLAG_SCRIPT != 0;
+        let needed = if script { ACCESS_SCRIPT | ACCESS_EXECUTE } else { ACCESS_EXECUTE };
+        if key.access & needed == 0 {
+            let needs = if script { "Script or Execute" } else { "Execute" };
             let why = format!("{} needs {needs} permission, AccessFlags {}", entry.extension, key.access);
             return self.fail(key, 403, 1, &why, &["REQ-10", "SM-03"]);
         }
