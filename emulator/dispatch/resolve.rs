@@ -68,6 +68,7 @@ pub fn resolve_fast<'v, 'r>(view: &'v View, req: &'r Request) -> Fast<'v, 'r> {
     run(view, req, &mut Discard)
 }
 
+#[inline(always)]
 fn run<'v, 'r, S: Sink>(view: &'v View, req: &'r Request, sink: &mut S) -> Fast<'v, 'r> {
     let mut run = Run {
         view,
@@ -563,6 +564,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         })
     }
 
+    #[inline(always)]
     fn start(&mut self) -> FastOutcome<'v> {
         let req = self.req;
         let (url_host, target) = split_absolute(&req.url);
