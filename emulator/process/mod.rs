@@ -25,8 +25,8 @@ use crate::rules::RuleId;
 use crate::runtime::Version;
 use session::SessionMode;
 
-pub use state::World;
 pub use serve::{answer, prepare, prepare_with, serve, serve_prepared, serve_with, Answer, Load, Prepared, Served};
+pub use state::World;
 
 /// What a process is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -700,7 +700,8 @@ pub fn unload_app_domain(m: &Machine, w: &mut World, app: &str) -> Result<usize,
 pub fn unload_app(m: &Machine, w: &mut World, app: &str) -> usize {
     let key = app.to_ascii_lowercase();
     let own: Vec<u32> = w
-        .st().procs
+        .st()
+        .procs
         .values()
         .filter(|p| matches!(&p.role, Role::AppDllhost(a) if a.eq_ignore_ascii_case(app)))
         .map(|p| p.pid)
@@ -721,7 +722,8 @@ pub fn unload_app(m: &Machine, w: &mut World, app: &str) -> usize {
 /// Whether application `app` is loaded in some process (ADS-09 APPGETSTATUS).
 pub fn app_loaded(w: &World, app: &str) -> bool {
     let key = app.to_ascii_lowercase();
-    w.st().procs
+    w.st()
+        .procs
         .values()
         .any(|p| p.domains.contains_key(&key) || matches!(&p.role, Role::AppDllhost(a) if a.eq_ignore_ascii_case(app)))
 }
@@ -788,7 +790,8 @@ pub fn pool_command(m: &Machine, w: &mut World, pool: &str, start_pool: bool) {
     run.stopped = Some("stopped by an administrator".into());
     w.record_process(format!("pool {pool} stopped: HTTP.sys answers 503 for its applications"), &["PM6-07", "REQ-07"]);
     let pids: Vec<u32> = w
-        .st().procs
+        .st()
+        .procs
         .values()
         .filter(|p| matches!(&p.role, Role::W3wp(name, _) if name.eq_ignore_ascii_case(pool)))
         .map(|p| p.pid)
@@ -867,7 +870,8 @@ pub fn advance(m: &mut Machine, w: &mut World, seconds: u64) {
     let until = m.clock() + seconds;
     loop {
         let next = w
-            .st().procs
+            .st()
+            .procs
             .values()
             .filter_map(|p| due(p, until).map(|(t, d)| (t, p.pid, d)))
             .min_by_key(|(t, pid, _)| (*t, *pid));

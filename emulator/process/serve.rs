@@ -1500,7 +1500,10 @@ fn session<S: Sink>(
         };
         let elsewhere = mode == SessionMode::InProc
             && !found
-            && w.st().procs.values().any(|p| p.pid != pid && p.domains.get(key).is_some_and(|d| d.sessions.contains(&*id)));
+            && w.st()
+                .procs
+                .values()
+                .any(|p| p.pid != pid && p.domains.get(key).is_some_and(|d| d.sessions.contains(&*id)));
         match mode {
             SessionMode::InProc if !found => {
                 if let Some(d) = w.st_mut().procs.get_mut(&pid).and_then(|p| p.domains.get_mut(key)) {
