@@ -289,7 +289,16 @@ pub fn serve_with<S: Sink>(m: &Machine, w: &mut World, req: &Request, load: &Loa
 /// need (the serve path).
 pub fn answer<'a, S: Sink>(m: &Machine, w: &mut World, v: &'a View, req: &'a Request, load: &Load) -> Answer<'a> {
     let id = w.begin_request();
-    let mut a = if serving(m, w) { run_prepared(m, w, prepare_with::<S>(m, v, req), load) } else { refused::<S>(w) };
+    let mut a = if !serving(m, w) {
+        refused::<S>(w)
+    } else if S::KEEPS || may_carry_session(req) {
+        run_prepared(m, w, prepare_with::<S>(m, v, req), load)
+    } else {
+        // Resolved in place and borrowed: the resolution is not moved into a [`Prepared`].
+        let mut fast = dispatch::resolve_fast(v, req);
+        let s = Fate { began: (w.epoch(), w.journal_len()), ..Fate::default() };
+        run_fast::<S>(m, w, v, &mut fast, s, load)
+    };
     a.fate.id = id;
     a
 }
@@ -327,6 +336,25 @@ impl<S: Sink> Prepared<'_, S> {
     }
 }
 
+/// Whether the URL may carry a cookieless session segment for the ASP.NET filter (SES-10): a URL
+/// without a `(` pays one byte scan, not the filter.
+#[inline]
+fn may_carry_session(req: &Request) -> bool {
+    // Eight bytes at a time: a URL is short, and a general search's set-up costs more than it.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const PAREN: u64 = ONES * b'(' as u64;
+    let mut chunks = req.url.as_bytes().chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        let x = u64::from_le_bytes(word) ^ PAREN;
+        if x.wrapping_sub(ONES) & !x & (ONES << 7) != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().contains(&b'(')
+}
+
 /// The serve path's [`prepare_with`]: no decision is recorded (the HTTP front end).
 pub fn prepare<'a>(m: &Machine, v: &'a View, req: &'a Request) -> Prepared<'a> {
     prepare_with::<Discard>(m, v, req)
@@ -336,8 +364,7 @@ pub fn prepare<'a>(m: &Machine, v: &'a View, req: &'a Request) -> Prepared<'a> {
 /// SHR-01); then dispatch resolves what is left on view `v` of `m`, keeping its decisions when
 /// sink `S` keeps them.
 pub fn prepare_with<'a, S: Sink>(m: &Machine, v: &'a View, req: &'a Request) -> Prepared<'a, S> {
-    // A URL without a `(` carries no session segment: it pays one byte scan, not the filter.
-    let stripped = if req.url.as_bytes().contains(&b'(') {
+    let stripped = if may_carry_session(req) {
         super::filter_version(m).and_then(|f| dispatch::filter::strip_session_id(&req.url, f).map(|st| (f, st)))
     } else {
         None
@@ -402,46 +429,58 @@ fn run_prepared<'a, S: Sink>(m: &Machine, w: &mut World, p: Prepared<'a, S>, loa
             run::<S>(m, w, &mut s, handler, &landing, load);
             Answer { fate: s, landing: Some(landing) }
         }
-        Resolved::Fast(mut fast) => {
-            let isapi = match &fast.outcome {
-                &dispatch::FastOutcome::Isapi { mapped, wildcard: _, script_end, in_process } => {
-                    Some((mapped, script_end, in_process))
-                }
-                _ => None,
-            };
-            // As the explain path has it (a HEAD answer loses its body).
-            let reply = if isapi.is_none() { Some(fast.outcome()) } else { None };
-            let Some(place) = fast.target.take() else {
-                if let Some(Outcome::Reply(r)) = reply {
-                    s.reply = r;
-                }
-                return Answer { fate: s, landing: None };
-            };
-            if let Some((mapped, script_end, _)) = isapi {
-                if let Some(fate) = warm_answer(m, w, &place, mapped.aspnet, script_end, load) {
-                    return Answer { fate, landing: Some(Landing::Place(place)) };
-                }
-            }
-            let landing = Landing::Place(place);
-            let handler = match (isapi, reply, &landing) {
-                (Some((mapped, script_end, in_process)), _, Landing::Place(place)) => Handler::Isapi(Call {
-                    view: p.view,
-                    landing: &landing,
-                    dll: &mapped.entry.processor,
-                    aspnet: mapped.aspnet,
-                    script_url: &place.url()[..script_end],
-                    path_info: &place.url()[script_end..],
-                    app_isolated: place.key.app.isolated,
-                    in_process,
-                    base_headers: &place.key.headers,
-                }),
-                (_, Some(Outcome::Reply(r)), _) => Handler::Reply(r),
-                _ => unreachable!("an ISAPI outcome is matched above"),
-            };
-            run::<S>(m, w, &mut s, handler, &landing, load);
-            Answer { fate: s, landing: Some(landing) }
+        Resolved::Fast(mut fast) => run_fast::<S>(m, w, p.view, &mut fast, s, load),
+    }
+}
+
+/// The serve path's request once dispatch resolved it without recording: a warm record answers
+/// when it can, the whole procedure otherwise. `fast` is borrowed, not moved (it is large).
+#[inline]
+fn run_fast<'a, S: Sink>(
+    m: &Machine,
+    w: &mut World,
+    view: &'a View,
+    fast: &mut dispatch::Fast<'a, 'a>,
+    mut s: Fate,
+    load: &Load,
+) -> Answer<'a> {
+    let isapi = match &fast.outcome {
+        &dispatch::FastOutcome::Isapi { mapped, wildcard: _, script_end, in_process } => {
+            Some((mapped, script_end, in_process))
+        }
+        _ => None,
+    };
+    // As the explain path has it (a HEAD answer loses its body).
+    let reply = if isapi.is_none() { Some(fast.outcome()) } else { None };
+    let Some(place) = fast.target.take() else {
+        if let Some(Outcome::Reply(r)) = reply {
+            s.reply = r;
+        }
+        return Answer { fate: s, landing: None };
+    };
+    if let Some((mapped, script_end, _)) = isapi {
+        if let Some(fate) = warm_answer(m, w, &place, mapped.aspnet, script_end, load) {
+            return Answer { fate, landing: Some(Landing::Place(place)) };
         }
     }
+    let landing = Landing::Place(place);
+    let handler = match (isapi, reply, &landing) {
+        (Some((mapped, script_end, in_process)), _, Landing::Place(place)) => Handler::Isapi(Call {
+            view,
+            landing: &landing,
+            dll: &mapped.entry.processor,
+            aspnet: mapped.aspnet,
+            script_url: &place.url()[..script_end],
+            path_info: &place.url()[script_end..],
+            app_isolated: place.key.app.isolated,
+            in_process,
+            base_headers: &place.key.headers,
+        }),
+        (_, Some(Outcome::Reply(r)), _) => Handler::Reply(r),
+        _ => unreachable!("an ISAPI outcome is matched above"),
+    };
+    run::<S>(m, w, &mut s, handler, &landing, load);
+    Answer { fate: s, landing: Some(landing) }
 }
 
 fn refused<'a, S: Sink>(w: &mut World) -> Answer<'a> {
@@ -1373,7 +1412,11 @@ fn remember_warm(m: &Machine, w: &mut World, s: &Fate, call: &Call<'_>, load: &L
         return;
     }
     warm.recycle_at = recycle_at(w, warm.pid);
-    w.warm_record(m.generation(), (&call.landing.app_key(), call.script_url, load.client.as_deref()), warm);
+    let app = match call.landing {
+        Landing::Place(p) => p.key.app.key.clone(),
+        Landing::Target(t) => t.app.to_ascii_lowercase().into(),
+    };
+    w.warm_record(m.generation(), (&app, call.script_url, load.client.as_deref()), warm);
 }
 
 /// The number of requests served at which [`after_request`] recycles process `pid`.
@@ -1737,5 +1780,26 @@ fn after_request<S: Sink>(
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_paren_is_found_wherever_it_is() {
+        for len in 0..40 {
+            let plain = "a".repeat(len);
+            assert!(!may_carry_session(&Request::get(&plain)), "{plain}");
+            for at in 0..len {
+                let mut url = plain.clone().into_bytes();
+                url[at] = b'(';
+                let url = String::from_utf8(url).unwrap();
+                assert!(may_carry_session(&Request::get(&url)), "{url}");
+            }
+        }
+        // Bytes next to `(` (0x28) in value are not it.
+        assert!(!may_carry_session(&Request::get("/a'b)c)d'e)f'g)h'i)j")));
     }
 }

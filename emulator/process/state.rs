@@ -112,25 +112,26 @@ pub(super) struct Warm {
 #[derive(Debug, Clone)]
 struct Entry {
     hash: u64,
-    /// The application's key, the script's URL and the client (`\u{1}` before it when named).
-    key: Box<str>,
-    /// Where the script's URL and the client start in `key`.
-    split: (u32, u32),
+    /// The application's key (the view's, shared: most lookups compare its address).
+    app: Arc<str>,
+    /// The script's URL as requested.
+    script: Box<str>,
+    /// The named client.
+    client: Option<Box<str>>,
     epoch: u64,
     generation: u64,
     warm: Warm,
 }
 
 impl Entry {
+    #[inline]
     fn is(&self, app: &str, script: &str, client: Option<&str>) -> bool {
-        let (a, b) = (self.split.0 as usize, self.split.1 as usize);
-        let k = self.key.as_bytes();
-        k.len() == b + client.map_or(0, |c| c.len() + 1)
-            && &k[..a] == app.as_bytes()
-            && &k[a..b] == script.as_bytes()
-            && match client {
-                Some(c) => k[b] == 1 && &k[b + 1..] == c.as_bytes(),
-                None => true,
+        (std::ptr::eq(self.app.as_ptr(), app.as_ptr()) && self.app.len() == app.len() || same(&self.app, app))
+            && same(&self.script, script)
+            && match (&self.client, client) {
+                (Some(a), Some(b)) => same(a, b),
+                (None, None) => true,
+                _ => false,
             }
     }
 }
@@ -146,24 +147,70 @@ impl WarmTable {
     const MAX: usize = 1024;
 }
 
-/// A hash of the record's key, eight bytes at a time.
-fn warm_hash(app: &str, script: &str, client: Option<&str>) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h = 0u64;
-    let mut mix = |bytes: &[u8]| {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(c.try_into().unwrap_or_default())).wrapping_mul(K);
+/// The eight bytes of `b` at `at`.
+#[inline(always)]
+fn word(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// `b` as words: every eight bytes, the last eight overlapping (short texts: their ends).
+#[inline(always)]
+fn words(b: &[u8], mut each: impl FnMut(u64)) {
+    let n = b.len();
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            each(word(b, i));
+            i += 8;
         }
-        let rest = chunks.remainder();
-        let mut last = [0u8; 8];
-        last[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(last) ^ ((bytes.len() as u64) << 56)).wrapping_mul(K);
-    };
-    mix(app.as_bytes());
-    mix(script.as_bytes());
-    if let Some(c) = client {
-        mix(c.as_bytes());
+        each(word(b, n - 8));
+    } else if n >= 4 {
+        let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
+        each(u64::from(lo) | u64::from(hi) << 32);
+    } else if n > 0 {
+        each(u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16);
+    }
+}
+
+/// Whether two texts are equal, compared a word at a time (the keys are short).
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut diff = 0u64;
+    let n = a.len();
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            diff |= word(a, i) ^ word(b, i);
+            i += 8;
+        }
+        diff |= word(a, n - 8) ^ word(b, n - 8);
+        diff == 0
+    } else {
+        a == b
+    }
+}
+
+/// A hash of the record's key: a folded multiply per word.
+#[inline]
+fn warm_hash(app: &str, script: &str, client: Option<&str>) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    #[inline(always)]
+    fn fold(a: u64, b: u64) -> u64 {
+        let p = u128::from(a) * u128::from(b);
+        (p as u64) ^ ((p >> 64) as u64)
+    }
+    let mut h = 0x243f_6a88_85a3_08d3u64;
+    for (i, text) in [Some(app), Some(script), client].into_iter().enumerate() {
+        let Some(text) = text else { continue };
+        h = fold(h ^ (text.len() as u64) ^ ((i as u64) << 56), K);
+        words(text.as_bytes(), |x| h = fold(h ^ x, K));
     }
     h
 }
@@ -244,14 +291,15 @@ impl World {
             return None;
         }
         let warm = e.warm;
-        let p = self.state.procs.get(&warm.pid)?;
+        let p = self.state.procs.get_mut(&warm.pid)?;
         if p.served + 1 >= warm.recycle_at {
             return None;
         }
+        p.served += 1;
+        p.last_active = now;
         if let Some(host) = warm.host {
             self.tally(host, now, false);
         }
-        self.tally(warm.pid, now, true);
         Some(warm)
     }
 
@@ -259,7 +307,7 @@ impl World {
     pub(super) fn warm_record(
         &mut self,
         generation: u64,
-        (app, script, client): (&str, &str, Option<&str>),
+        (app, script, client): (&Arc<str>, &str, Option<&str>),
         warm: Warm,
     ) {
         if !self.warm.on {
@@ -274,15 +322,15 @@ impl World {
         if self.warm.table.len() >= WarmTable::MAX {
             self.warm.table.clear();
         }
-        let mut key = String::with_capacity(app.len() + script.len() + client.map_or(0, |c| c.len() + 1));
-        key.push_str(app);
-        key.push_str(script);
-        if let Some(c) = client {
-            key.push('\u{1}');
-            key.push_str(c);
-        }
-        let split = ((app.len()) as u32, (app.len() + script.len()) as u32);
-        let entry = Entry { hash, key: key.into(), split, epoch, generation, warm };
+        let entry = Entry {
+            hash,
+            app: app.clone(),
+            script: script.into(),
+            client: client.map(Into::into),
+            epoch,
+            generation,
+            warm,
+        };
         self.warm.table.insert_unique(hash, entry, |e| e.hash);
     }
 
