@@ -459,8 +459,8 @@ fn run_fast<'a, S: Sink>(
         return Answer { fate: s, landing: None };
     };
     if let Some((mapped, script_end, _)) = isapi {
-        if let Some(fate) = warm_answer(m, w, &place, mapped.aspnet, script_end, load) {
-            return Answer { fate, landing: Some(Landing::Place(place)) };
+        if warm_answer(m, w, &mut s, &place, mapped.aspnet, script_end, load) {
+            return Answer { fate: s, landing: Some(Landing::Place(place)) };
         }
     }
     let landing = Landing::Place(place);
@@ -1366,22 +1366,24 @@ fn warm_shaped(load: &Load) -> bool {
 }
 
 /// A warm request answered from the record the last identical one left, when the world and the
-/// machine are as they were then (see [`super::state`]): the worker's counters move, nothing else.
+/// machine are as they were then (see [`super::state`]): the worker's counters move and `s` is the answer.
+/// False, and nothing changed, when no record answers.
 #[inline]
 fn warm_answer(
     m: &Machine,
     w: &mut World,
+    s: &mut Fate,
     place: &dispatch::Place<'_, '_>,
     aspnet: Option<Version>,
     script_end: usize,
     load: &Load,
-) -> Option<Fate> {
+) -> bool {
     let url = place.url();
     if aspnet.is_none() || script_end != url.len() || !warm_shaped(load) {
-        return None;
+        return false;
     }
     let key = (&*place.key.app.key, url, load.client.as_deref());
-    let warm = w.warm_hit(m.generation(), m.clock(), key)?;
+    let Some(warm) = w.warm_hit(m.generation(), m.clock(), key) else { return false };
     let page = Page {
         v: warm.v,
         version_header: warm.version_header,
@@ -1391,14 +1393,12 @@ fn warm_answer(
         url_token: None,
         script_end,
     };
-    Some(Fate {
-        page: Some(page),
-        process: Some((warm.image, warm.pid)),
-        runtime: Some(warm.v),
-        session: warm.session,
-        host: warm.host,
-        ..Fate::default()
-    })
+    s.page = Some(page);
+    s.process = Some((warm.image, warm.pid));
+    s.runtime = Some(warm.v);
+    s.session = warm.session;
+    s.host = warm.host;
+    true
 }
 
 /// After a managed request that ran the whole procedure: if it changed nothing in the world and
