@@ -372,3 +372,180 @@ fn the_serve_path_still_changes_the_world() {
     let kinds: Vec<&str> = w.drain_effects().iter().map(|e| e.change.kind()).collect();
     assert_eq!(kinds, ["event"], "{kinds:?}");
 }
+
+/// What an administrator or the clock does between requests, applied alike to every lane.
+#[derive(Debug, Clone)]
+enum Op {
+    /// A request: URL (index into [`URLS`], or the random text), client, duration, memory, HEAD.
+    Request(usize, String, usize, u64, bool, bool),
+    Kill(&'static str),
+    Iisreset,
+    /// The virtual clock moves (idle timeouts, PeriodicRestartTime).
+    Advance(u64),
+    /// The default pool stops or starts (AppPoolCommand).
+    Pool(bool),
+    /// An application's web.config changes: which application, which settings.
+    WebConfig(usize, u8),
+    /// A client's sessions time out.
+    Forget(usize),
+    /// An application's AppDomain unloads itself.
+    Unload(usize),
+}
+
+const CLIENTS: [&str; 2] = ["alice", "bob"];
+const APPS: [&str; 3] = ["/LM/W3SVC/1/ROOT/a", "/LM/W3SVC/1/ROOT/b", "/LM/W3SVC/1/ROOT/c"];
+
+fn op() -> impl Strategy<Value = Op> {
+    // Requests to a few URLs dominate, so warm records are made, used and invalidated.
+    let request = (
+        0..URLS.len() + 1,
+        "[ -~]{0,24}",
+        0..3usize,
+        prop_oneof![8 => Just(0u64), 1 => 1..400u64],
+        any::<bool>(),
+        prop_oneof![9 => Just(false), 1 => Just(true)],
+    )
+        .prop_map(|(u, r, c, d, head, mem)| Op::Request(u, r, c, d, head, mem));
+    prop_oneof![
+        24 => request,
+        1 => prop_oneof![Just(Op::Kill("w3wp.exe")), Just(Op::Kill("aspnet_wp.exe")), Just(Op::Kill("dllhost.exe"))],
+        1 => Just(Op::Iisreset),
+        1 => prop_oneof![Just(60u64), Just(6 * 60), Just(21 * 60), Just(31 * 60)].prop_map(Op::Advance),
+        1 => any::<bool>().prop_map(Op::Pool),
+        1 => (0..APPS.len(), 0..4u8).prop_map(|(a, c)| Op::WebConfig(a, c)),
+        1 => (0..CLIENTS.len()).prop_map(Op::Forget),
+        1 => (0..APPS.len()).prop_map(Op::Unload),
+    ]
+}
+
+/// [`mixed_box`] with every recycling limit low enough to be reached in a run: the pool's
+/// PeriodicRestartRequests, PeriodicRestartMemory and PeriodicRestartTime, aspnet_wp's
+/// requestLimit, memoryLimit and idleTimeout.
+fn recycling_box(iis6: bool) -> Machine {
+    use iisim::metabase::Value;
+    let mut m = mixed_box(iis6);
+    if iis6 {
+        let pool = "/LM/W3SVC/AppPools/DefaultAppPool";
+        for (prop, n) in
+            [("PeriodicRestartRequests", 6), ("PeriodicRestartMemory", 2_000_000), ("PeriodicRestartTime", 30)]
+        {
+            m.mb_set(pool, prop, Value::Dword(n), &["PM6-05"]).unwrap();
+        }
+    } else {
+        for v in [Version::V1_1, Version::V2_0] {
+            for (attr, value) in [("requestLimit", "6"), ("memoryLimit", "60"), ("idleTimeout", "00:05:00")] {
+                process::edit_process_model(&mut m, v, attr, value).unwrap();
+            }
+        }
+    }
+    m
+}
+
+/// One machine and its world, served on one path.
+struct Lane {
+    m: Machine,
+    w: World,
+    explain: bool,
+}
+
+impl Lane {
+    fn new(m: &Machine, explain: bool, warm: bool) -> Lane {
+        let mut w = World::default();
+        w.set_warm_path(warm);
+        process::boot(m, &mut w);
+        let mut lane = Lane { m: m.clone(), w, explain };
+        lane.changes();
+        lane
+    }
+
+    /// Applies `op`; a request's answer is returned.
+    fn apply(&mut self, op: &Op) -> Option<process::Served> {
+        let (m, w) = (&mut self.m, &mut self.w);
+        match op {
+            Op::Request(pick, random, client, duration, head, memory) => {
+                let url = URLS.get(*pick).map_or(random.as_str(), |u| u);
+                let req = Request::new(if *head { "HEAD" } else { "GET" }, url);
+                let load = Load {
+                    client: CLIENTS.get(*client).map(|c| c.to_string()),
+                    duration: *duration,
+                    memory_mb: memory.then_some(4000),
+                    ..Default::default()
+                };
+                return Some(if self.explain {
+                    process::serve_with::<Vec<iisim::dispatch::Decision>>(m, w, &req, &load)
+                } else {
+                    // The serve path as `iisim serve` takes it: the world's view, then the answer.
+                    let v = process::view(m, w);
+                    process::answer::<iisim::dispatch::Discard>(m, w, &v, &req, &load).served()
+                });
+            }
+            Op::Kill(image) => {
+                process::kill(m, w, image);
+            }
+            Op::Iisreset => {
+                iisim::tools::iisreset::run(m, w, &[], iisim::tools::Context::default());
+            }
+            Op::Advance(seconds) => process::advance(m, w, *seconds),
+            Op::Pool(start) => process::pool_command(m, w, "DefaultAppPool", *start),
+            Op::WebConfig(app, choice) => {
+                let wc = iisim::config::WebConfig {
+                    session: match choice {
+                        1 => iisim::config::SessionMode::Off,
+                        _ => iisim::config::SessionMode::InProc,
+                    },
+                    version_header: *choice != 2,
+                    ..Default::default()
+                };
+                process::set_web_config(m, w, APPS[*app], wc);
+            }
+            Op::Forget(client) => w.forget_client(CLIENTS[*client]),
+            Op::Unload(app) => {
+                let _ = process::unload_app_domain(m, w, APPS[*app]);
+            }
+        }
+        None
+    }
+
+    /// The world's changes since the last call, the explanations left out, and the machine's.
+    fn changes(&mut self) -> Vec<String> {
+        let mut out = changes(&mut self.w);
+        out.extend(
+            self.m
+                .drain_effects_with(self.w.journal_mut())
+                .into_iter()
+                .filter(|e| !matches!(e.change.kind(), "decision" | "note"))
+                .map(|e| format!("{:?} {:?}", e.change, e.rules)),
+        );
+        out
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// A warm request answered from its record runs as the whole procedure would: for any run
+    /// of requests, iisresets, kills, clock advances (idle timeouts, periodic restarts), pool
+    /// stops and starts, web.config changes, session timeouts, AppDomain unloads and recycles by
+    /// request count and memory, the serve path with warm records, the serve path without them
+    /// and the explain path answer alike and change the world alike (processes, CLRs, AppDomains,
+    /// sessions, events, the machine's effects).
+    #[test]
+    fn warm_records_answer_as_the_whole_procedure_would(
+        iis6 in any::<bool>(),
+        ops in proptest::collection::vec(op(), 1..48),
+    ) {
+        let m = recycling_box(iis6);
+        let mut lanes = [Lane::new(&m, true, false), Lane::new(&m, false, false), Lane::new(&m, false, true)];
+        for (i, op) in ops.iter().enumerate() {
+            let answers: Vec<_> = lanes.iter_mut().map(|l| l.apply(op)).collect();
+            prop_assert_eq!(&answers[0], &answers[1], "step {}: {:?}: explain and serve", i, op);
+            prop_assert_eq!(&answers[1], &answers[2], "step {}: {:?}: without and with warm records", i, op);
+            let changed: Vec<_> = lanes.iter_mut().map(Lane::changes).collect();
+            prop_assert_eq!(&changed[0], &changed[1], "step {}: {:?}", i, op);
+            prop_assert_eq!(&changed[1], &changed[2], "step {}: {:?}: warm records", i, op);
+            let states: Vec<_> = lanes.iter().map(|l| (state(&l.w), l.m.clock())).collect();
+            prop_assert_eq!(&states[0], &states[1], "step {}: {:?}", i, op);
+            prop_assert_eq!(&states[1], &states[2], "step {}: {:?}: warm records", i, op);
+        }
+    }
+}

@@ -223,6 +223,7 @@ static CLASS: [u8; 256] = {
 /// The path of a target that needs no change, and its shape: origin form, no escape, no `\\`,
 /// no non-ASCII byte, no control character, no dot segment. Anything else takes the whole procedure.
 /// The same scan puts the path's first segments in `spans`.
+#[inline(always)]
 fn already_canonical<'a>(raw: &'a str, spans: &mut Spans) -> Option<(&'a str, Shape)> {
     let bytes = raw.as_bytes();
     if bytes.first() != Some(&b'/') {
@@ -303,6 +304,7 @@ pub fn canonicalize_into<'a, S: Sink>(
 
 /// [`canonicalize_into`], putting the first segments of a path canonical as sent in `spans`
 /// (none for any other path).
+#[inline(always)]
 pub(super) fn canonicalize_spans<'a, S: Sink>(
     raw_target: &'a str,
     params: &HttpSysParams,

@@ -424,10 +424,10 @@ impl<'a> Key<'a> {
 /// The mask of the first `len` bytes of a word (all of it from eight on).
 #[inline(always)]
 fn keep(len: usize) -> u64 {
-    if len >= 8 {
-        u64::MAX
-    } else {
-        (1u64 << (8 * len)) - 1
+    // A shift rather than a branch: `len` is 0 only where no byte is kept.
+    match len {
+        0 => 0,
+        _ => u64::MAX >> (64 - 8 * len.min(8)),
     }
 }
 

@@ -68,6 +68,7 @@ pub fn resolve_fast<'v, 'r>(view: &'v View, req: &'r Request) -> Fast<'v, 'r> {
     run(view, req, &mut Discard)
 }
 
+#[inline(always)]
 fn run<'v, 'r, S: Sink>(view: &'v View, req: &'r Request, sink: &mut S) -> Fast<'v, 'r> {
     let mut run = Run {
         view,
@@ -262,10 +263,10 @@ struct UrlPath<'r> {
 
 impl<'r> UrlPath<'r> {
     /// The path of a canonical URL, borrowed unless it has empty segments to drop.
-    #[inline]
+    #[inline(always)]
     fn new(path: Cow<'r, str>, shape: Option<Shape>) -> UrlPath<'r> {
-        let empty = path.bytes().all(|b| b == b'/');
-        let slash = path.ends_with('/') && !empty;
+        // A path of slashes alone (the root) has no trailing slash of its own.
+        let slash = path.ends_with('/') && !path.bytes().all(|b| b == b'/');
         let empty_segment = shape.map_or_else(|| path.as_bytes().windows(2).any(|w| w == b"//"), |s| s.empty_segment);
         if !empty_segment {
             return UrlPath { text: path, slash, spans: shape.is_some() };
@@ -538,8 +539,18 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     }
 
     /// The site the request's host (or the absolute URL's) selects, or HTTP.sys's Invalid Hostname.
+    #[inline(always)]
     fn site_for(&mut self, url_host: Option<&'r str>) -> Result<&'v SiteView, FastOutcome<'v>> {
         let raw = url_host.or(self.req.host.as_deref());
+        let (req, bindings) = (self.req, &self.view.bindings);
+        // With neither a host-named nor an IP-bound binding, a request naming a host (or any
+        // HTTP/1.0 one) can only reach the port's all-unassigned binding: one read (REQ-04). The
+        // steps below find the same site, and word the decisions and the refusal.
+        if !S::KEEPS && !bindings.host_named && !bindings.ip_bound && (req.http10 || raw.is_some_and(names_a_host)) {
+            if let Some((i, _)) = bindings.get(&self.view.sites, req.port, "", "") {
+                return Ok(&self.view.sites[i]);
+            }
+        }
         // Only a host-named binding, or a decision's text, needs the name itself; otherwise whether
         // the request names a host at all decides (REQ-04).
         let host = if S::KEEPS || self.view.bindings.host_named {
@@ -553,6 +564,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         })
     }
 
+    #[inline(always)]
     fn start(&mut self) -> FastOutcome<'v> {
         let req = self.req;
         let (url_host, target) = split_absolute(&req.url);
@@ -772,6 +784,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     /// One walk of the key tree: the first segment whose extension has a non-wildcard map at its
     /// key (SM-11, SEC-09, SM-02), with IIS 5.x's `.*` standing for otherwise unmapped extensions
     /// (SM-06), and the deepest key up to it (REQ-06, MB-15); without a script, up to the end.
+    #[inline(always)]
     fn find(&self, site: &SiteView, url: &UrlPath<'_>, scripts: bool) -> Found<'v> {
         let dotstar = !self.iis6() && self.view.policies.iis5_wildcards == "dotstar_only";
         let view = self.view;
@@ -822,6 +835,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         Found { script: None, key, key_end, upto: url.end(), last }
     }
 
+    #[inline(always)]
     fn set_target(&mut self, site: &'v SiteView, key: &'v KeyView, url: &UrlPath<'r>, rest: (usize, usize)) {
         self.target = Some(Place { site, key, url: url.text.clone(), rest });
     }
@@ -887,6 +901,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     }
 
     /// Steps 3 to 8 for a canonical, checked URL path.
+    #[inline(always)]
     fn resolve_path(&mut self, site: &'v SiteView, url: UrlPath<'r>, depth: u8) -> FastOutcome<'v> {
         let found = self.find(site, &url, true);
         let key = found.key;
@@ -972,6 +987,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     }
 
     /// IIS 6 wildcard maps, in order (REQ-09, SM-05, SM-07); inert on IIS 5.x (SM-06).
+    #[inline(always)]
     fn wildcards(&mut self, key: &'v KeyView, script_end: usize) -> Option<FastOutcome<'v>> {
         if key.wildcards.is_empty() {
             return None;
@@ -1011,6 +1027,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     }
 
     /// IIS 6 lockdown: the processor must be allowed by WebSvcExtRestrictionList (MB-23, SHR-04).
+    #[inline(always)]
     fn lockdown(&mut self, key: &KeyView, mapped: &Mapped) -> Option<FastOutcome<'v>> {
         if !self.iis6() || mapped.allowed {
             return None;
@@ -1025,6 +1042,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     }
 
     /// REQ-10's checks in order, then the ISAPI call.
+    #[inline(always)]
     fn extension_map(&mut self, key: &'v KeyView, mapped: &'v Mapped, script_end: usize) -> FastOutcome<'v> {
         let entry = &mapped.entry;
         let method = self.req.method.as_str();
@@ -1033,12 +1051,10 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             let why = format!("{method} is not in the verbs of {} ({})", entry.extension, entry.verbs.join(","));
             return self.fail(key, status, sub, &why, &["REQ-10", "SM-04"]);
         }
-        let (needs, ok) = if entry.flags & FLAG_SCRIPT != 0 {
-            ("Script or Execute", key.access & (ACCESS_SCRIPT | ACCESS_EXECUTE) != 0)
-        } else {
-            ("Execute", key.access & ACCESS_EXECUTE != 0)
-        };
-        if !ok {
+        let script = entry.flags & FLAG_SCRIPT != 0;
+        let needed = if script { ACCESS_SCRIPT | ACCESS_EXECUTE } else { ACCESS_EXECUTE };
+        if key.access & needed == 0 {
+            let needs = if script { "Script or Execute" } else { "Execute" };
             let why = format!("{} needs {needs} permission, AccessFlags {}", entry.extension, key.access);
             return self.fail(key, 403, 1, &why, &["REQ-10", "SM-03"]);
         }
@@ -1064,6 +1080,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         self.isapi(key, mapped, false, script_end)
     }
 
+    #[inline(always)]
     fn isapi(&mut self, key: &KeyView, mapped: &'v Mapped, wildcard: bool, script_end: usize) -> FastOutcome<'v> {
         let dll = &mapped.entry.processor;
         let in_process = key.runs_in_process(mapped);

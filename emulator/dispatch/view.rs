@@ -191,10 +191,15 @@ impl Mapped {
     /// Whether the entry's verbs take `method` (SM-04).
     #[inline]
     pub fn allows_verb(&self, method: &str) -> bool {
-        match COMMON_VERBS.iter().position(|v| *v == method) {
-            Some(i) => self.common_verbs & (1 << i) != 0,
-            None => self.entry.allows_verb(method),
-        }
+        // A match on the bytes compares lengths and words, not strings one by one.
+        let bit = match method.as_bytes() {
+            b"GET" => 0,
+            b"HEAD" => 1,
+            b"POST" => 2,
+            _ => return self.entry.allows_verb(method),
+        };
+        debug_assert_eq!(COMMON_VERBS[bit], method);
+        self.common_verbs & (1 << bit) != 0
     }
 }
 
@@ -291,7 +296,7 @@ pub struct KeyView {
 impl KeyView {
     /// Whether the application's InProcessIsapiApps names the processor of `mapped`, an entry of
     /// this key's maps or wildcards (SHR-03).
-    #[inline]
+    #[inline(always)]
     pub(super) fn runs_in_process(&self, mapped: &Mapped) -> bool {
         let own = self.maps.by_ext.item(mapped.at as usize).is_some_and(|m| std::ptr::eq(m, mapped));
         if own && mapped.at < 64 {

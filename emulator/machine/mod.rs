@@ -839,6 +839,8 @@ impl Machine {
     pub fn set_hardware(&mut self, cpus: u32, memory_mb: u32) {
         self.cpus = cpus.max(1);
         self.memory_mb = memory_mb.max(1);
+        // The process model's limits read the hardware (memoryLimit, maxWorkerThreads per CPU).
+        self.generation += 1;
     }
 
     /// `iisreset /enable` and `/disable` (IIR-02).

@@ -11,20 +11,22 @@
 pub mod pages;
 pub mod serve;
 pub mod session;
+mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::config::{LogLevel, ProcessModel, WebConfig};
 use crate::dispatch::View;
-use crate::machine::journal::{Change, Effect, EventEntry, EventLog, Journal, Level};
+use crate::machine::journal::Level;
 use crate::machine::Machine;
 use crate::policy;
 use crate::rules::RuleId;
 use crate::runtime::Version;
-use session::{SessionMode, Sessions};
+use session::SessionMode;
 
 pub use serve::{answer, prepare, prepare_with, serve, serve_prepared, serve_with, Answer, Load, Prepared, Served};
+pub use state::World;
 
 /// What a process is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -217,197 +219,6 @@ struct PoolRun {
     next: u32,
 }
 
-/// Everything that runs on the machine: processes, pools' run state, sessions and clients, what
-/// W3SVC read when it started, and the journal and event log of what happened to them. The
-/// configuration it runs against is the [`Machine`], passed alongside.
-#[derive(Debug, Clone)]
-pub struct World {
-    next_pid: u32,
-    procs: BTreeMap<u32, Process>,
-    iis5_mode: Option<bool>,
-    pools: BTreeMap<String, PoolRun>,
-    rr: BTreeMap<String, u32>,
-    gardens: BTreeMap<Version, u32>,
-    sessions: Sessions,
-    view: Option<(u64, Arc<View>)>,
-    /// Whether W3SVC serves, as of the machine's generation (see [`serving`]).
-    serving: Option<(u64, bool)>,
-    warned: BTreeSet<String>,
-    in_process: Option<Vec<String>>,
-    view_notes: Vec<String>,
-    state_version_checked: bool,
-    journal: Journal,
-    events: EventLog,
-    /// The number of the request being served.
-    request_seq: u64,
-    /// How many requests ever ran for a while (a duration): HTTP.sys's queue for a pool cannot
-    /// be full of running requests while fewer ran at all (HTTP-03).
-    pub(crate) long_requests: u64,
-    /// Queued requests a recycle moved to a replacement worker, and the worker that ran them.
-    moved: BTreeMap<u64, (&'static str, u32)>,
-}
-
-impl Default for World {
-    fn default() -> Self {
-        World {
-            next_pid: 1000,
-            procs: BTreeMap::new(),
-            iis5_mode: None,
-            pools: BTreeMap::new(),
-            rr: BTreeMap::new(),
-            gardens: BTreeMap::new(),
-            sessions: Sessions::default(),
-            view: None,
-            serving: None,
-            warned: BTreeSet::new(),
-            in_process: None,
-            view_notes: Vec::new(),
-            state_version_checked: false,
-            journal: Journal::default(),
-            events: EventLog::default(),
-            request_seq: 0,
-            long_requests: 0,
-            moved: BTreeMap::new(),
-        }
-    }
-}
-
-impl World {
-    /// Running processes, by PID.
-    pub fn processes(&self) -> impl Iterator<Item = &Process> {
-        self.procs.values()
-    }
-
-    /// The process with this PID.
-    pub fn process(&self, pid: u32) -> Option<&Process> {
-        self.procs.get(&pid)
-    }
-
-    /// Whether a pool is stopped, and why.
-    #[inline]
-    pub fn pool_stopped(&self, pool: &str) -> Option<&str> {
-        // Asked on every request in worker mode; the pools that ever ran are few.
-        self.pools.iter().find(|(k, _)| k.eq_ignore_ascii_case(pool)).and_then(|(_, p)| p.stopped.as_deref())
-    }
-
-    /// The sessions and clients.
-    pub fn sessions(&self) -> &Sessions {
-        &self.sessions
-    }
-
-    /// Ends a client's sessions everywhere, silently, as their timeout would (see
-    /// [`Sessions::forget`]).
-    pub fn forget_client(&mut self, client: &str) {
-        if let Some(id) = self.sessions.forget(client) {
-            for d in self.procs.values_mut().flat_map(|p| p.domains.values_mut()) {
-                d.sessions.remove(&id);
-            }
-        }
-    }
-
-    /// Every event-log entry the running processes wrote, oldest first.
-    pub fn events(&self) -> &[EventEntry] {
-        self.events.entries()
-    }
-
-    /// The event log the running processes write.
-    pub fn event_log(&self) -> &EventLog {
-        &self.events
-    }
-
-    /// Keeps only the newest `keep` event-log entries (a long-running server's bounded tail).
-    pub fn trim_events(&mut self, keep: usize) {
-        self.events.trim(keep);
-    }
-
-    /// The journal of what happened to the running processes, not yet drained.
-    pub fn journal_mut(&mut self) -> &mut Journal {
-        &mut self.journal
-    }
-
-    /// Takes the effects the running processes recorded since the last call.
-    pub fn drain_effects(&mut self) -> Vec<Effect> {
-        self.journal.drain()
-    }
-
-    /// Records a process-model change (a process started or ended, sessions lost).
-    pub fn record_process(&mut self, text: impl Into<String>, rules: &[RuleId]) {
-        self.journal.record(Change::Process { text: text.into() }, rules);
-    }
-
-    /// Records a dispatch decision.
-    pub fn record_decision(&mut self, text: impl Into<String>, rules: &[RuleId]) {
-        self.journal.record(Change::Decision { text: text.into() }, rules);
-    }
-
-    /// Records a decision that changed nothing.
-    pub fn note(&mut self, text: impl Into<String>, rules: &[RuleId]) {
-        self.journal.record(Change::Note { text: text.into() }, rules);
-    }
-
-    /// Writes an Application-log entry at virtual time `time`.
-    pub fn log_event(&mut self, time: u64, level: Level, source: &str, id: u32, message: &str, rules: &[RuleId]) {
-        self.log_event_to(time, "Application", level, source, id, message, rules);
-    }
-
-    /// Writes an entry to the named event log (`Application` or `System`) at virtual time `time`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn log_event_to(
-        &mut self,
-        time: u64,
-        log: &'static str,
-        level: Level,
-        source: &str,
-        id: u32,
-        message: &str,
-        rules: &[RuleId],
-    ) {
-        let entry = EventEntry { time, log, level, source: source.into(), id, message: message.into() };
-        self.journal.record_event(&mut self.events, entry, rules);
-    }
-
-    /// Forgets what W3SVC read when it started and what its pools went through: the next start
-    /// reads the isolation mode, InProcessIsapiApps and garden sizes again, and a rapid-fail stop
-    /// is lifted (PM6-01, PM6-07, SHR-03).
-    fn w3svc_stopped(&mut self) {
-        self.iis5_mode = None;
-        self.in_process = None;
-        self.gardens.clear();
-        self.warned.clear();
-        for run in self.pools.values_mut() {
-            if run.stopped.as_deref() == Some(RAPID_FAIL) {
-                run.stopped = None;
-            }
-            run.crashes.clear();
-        }
-    }
-
-    /// Numbers the next request.
-    fn begin_request(&mut self) -> u64 {
-        self.request_seq += 1;
-        self.request_seq
-    }
-
-    fn alloc_pid(&mut self) -> u32 {
-        let pid = self.next_pid;
-        self.next_pid += 4;
-        pid
-    }
-
-    /// The pool's web-garden member `slot`, found without building its Role.
-    #[inline]
-    fn find_w3wp(&self, pool: &str, slot: u32) -> Option<u32> {
-        self.procs
-            .values()
-            .find(|p| matches!(&p.role, Role::W3wp(name, n) if name == pool && *n == slot))
-            .map(|p| p.pid)
-    }
-
-    fn find(&self, role: &Role) -> Option<u32> {
-        self.procs.values().find(|p| &p.role == role).map(|p| p.pid)
-    }
-}
-
 /// The compiled view of the machine for dispatch, patched or rebuilt only when the machine changed.
 pub fn view(m: &Machine, w: &mut World) -> Arc<View> {
     let generation = m.generation();
@@ -446,11 +257,11 @@ pub fn iis5_style(m: &Machine, w: &mut World) -> bool {
     if !m.edition().is_iis6() {
         return true;
     }
-    if let Some(mode) = w.iis5_mode {
+    if let Some(mode) = w.st().iis5_mode {
         return mode;
     }
     let mode = read_mode(m);
-    w.iis5_mode = Some(mode);
+    w.st_mut().iis5_mode = Some(mode);
     mode
 }
 
@@ -468,7 +279,7 @@ pub fn boot(m: &Machine, w: &mut World) {
     }
     if m.edition().is_iis6() {
         let mode = read_mode(m);
-        w.iis5_mode = Some(mode);
+        w.st_mut().iis5_mode = Some(mode);
     }
     snapshot_in_process(m, w);
     if w.find(&Role::Inetinfo).is_none() {
@@ -481,16 +292,16 @@ pub fn boot(m: &Machine, w: &mut World) {
 /// Whether `dll` is in InProcessIsapiApps as W3SVC read it when it started (SHR-03, KB-06): full
 /// paths compare case-insensitively, bare names match any folder.
 pub fn in_process_at_start(m: &Machine, w: &mut World, dll: &str) -> bool {
-    if w.in_process.is_none() {
+    if w.st().in_process.is_none() {
         snapshot_in_process(m, w);
     }
-    crate::dispatch::view::lists_isapi(w.in_process.as_deref().unwrap_or_default(), dll)
+    crate::dispatch::view::lists_isapi(w.st().in_process.as_deref().unwrap_or_default(), dll)
 }
 
 /// Reads InProcessIsapiApps as W3SVC does when it starts.
 fn snapshot_in_process(m: &Machine, w: &mut World) {
     let list = crate::dispatch::view::isapi_list(m, &m.metabase().own_list("/LM/W3SVC", "InProcessIsapiApps"));
-    w.in_process = Some(list);
+    w.st_mut().in_process = Some(list);
 }
 
 fn start(
@@ -527,7 +338,7 @@ fn start(
         config: config.map(Arc::new),
         limits,
     };
-    w.procs.insert(pid, p);
+    w.st_mut().procs.insert(pid, p);
     w.record_process(format!("{} started as PID {pid} (identity {identity})", role.describe()), rules);
     pid
 }
@@ -574,11 +385,11 @@ pub enum Ending {
 
 /// Ends a process and everything that depends on it; records the InProc sessions that ended.
 pub fn end(m: &Machine, w: &mut World, pid: u32, why: &str, ending: Ending, rules: &[RuleId]) {
-    let Some(p) = w.procs.remove(&pid) else { return };
+    let Some(p) = w.st_mut().procs.remove(&pid) else { return };
     let mut ended = Vec::new();
     for d in p.domains.values() {
         for id in &d.sessions {
-            ended.push(session::describe(w.sessions.owner(id), &d.app, d.mode));
+            ended.push(session::describe(w.st().sessions.owner(id), &d.app, d.mode));
         }
     }
     let mut rules = rules.to_vec();
@@ -599,7 +410,7 @@ pub fn end(m: &Machine, w: &mut World, pid: u32, why: &str, ending: Ending, rule
     // aspnet_wp.exe is a child of the aspnet_isapi.dll that launched it, in inetinfo.exe.
     if p.role == Role::Inetinfo {
         let children: Vec<u32> =
-            w.procs.values().filter(|c| matches!(c.role, Role::AspnetWp(..))).map(|c| c.pid).collect();
+            w.st().procs.values().filter(|c| matches!(c.role, Role::AspnetWp(..))).map(|c| c.pid).collect();
         for c in children {
             end(m, w, c, "its parent inetinfo.exe ended", Ending::Clean, &["PM5-01"]);
         }
@@ -633,7 +444,7 @@ fn filter_version(m: &Machine) -> Option<Version> {
 /// garden slot) starts at once with the machine.config of this moment, and the requests still
 /// waiting in the old worker's queue move to it. Other processes just end.
 pub fn recycle(m: &Machine, w: &mut World, pid: u32, why: &str, rules: &[RuleId]) {
-    let Some(old) = w.procs.get(&pid).cloned() else { return };
+    let Some(old) = w.st().procs.get(&pid).cloned() else { return };
     end(m, w, pid, why, Ending::Clean, rules);
     let Role::AspnetWp(v, slot) = old.role else { return };
     let pm = m.process_model(v);
@@ -648,9 +459,9 @@ pub fn recycle(m: &Machine, w: &mut World, pid: u32, why: &str, rules: &[RuleId]
         return;
     }
     for (id, _) in &waiting {
-        w.moved.insert(*id, ("aspnet_wp.exe", new));
+        w.st_mut().moved.insert(*id, ("aspnet_wp.exe", new));
     }
-    if let Some(p) = w.procs.get_mut(&new) {
+    if let Some(p) = w.st_mut().procs.get_mut(&new) {
         p.busy.extend(waiting.iter().map(|(_, until)| *until));
         p.served += waiting.len() as u64;
         // The moved requests load the same CLR and recreate their AppDomains (without sessions).
@@ -671,7 +482,7 @@ pub fn recycle(m: &Machine, w: &mut World, pid: u32, why: &str, rules: &[RuleId]
 
 /// The process that answered request `id` when a recycle moved it from the one first reported.
 pub fn answered_by(w: &World, id: u64) -> Option<(&'static str, u32)> {
-    w.moved.get(&id).copied()
+    w.st().moved.get(&id).copied()
 }
 
 /// Why a pool that rapid-fail protection stopped is stopped (PM6-07).
@@ -691,7 +502,7 @@ fn crashed_in_pool(m: &Machine, w: &mut World, pool: &str, pid: u32) {
     let enabled = pool_dword(m, pool, "RapidFailProtection") != 0;
     let window = u64::from(pool_dword(m, pool, "RapidFailProtectionInterval")) * 60;
     let max = pool_dword(m, pool, "RapidFailProtectionMaxCrashes") as usize;
-    let run = w.pools.entry(pool.to_ascii_lowercase()).or_default();
+    let run = w.st_mut().pools.entry(pool.to_ascii_lowercase()).or_default();
     run.crashes.push(now);
     run.crashes.retain(|t| now.saturating_sub(*t) < window.max(1));
     if enabled && max > 0 && run.crashes.len() >= max && run.stopped.is_none() {
@@ -757,7 +568,7 @@ pub enum Iisadmin {
 /// inetinfo.exe then ends too (IIR-03). Every front end that stops W3SVC calls this.
 pub fn w3svc_stop(m: &Machine, w: &mut World, why: &str, rules: &[RuleId], iisadmin: Iisadmin) {
     let iis5 = iis5_style(m, w);
-    let pids: Vec<u32> = w.procs.values().filter(|p| p.role != Role::Inetinfo).map(|p| p.pid).collect();
+    let pids: Vec<u32> = w.st().procs.values().filter(|p| p.role != Role::Inetinfo).map(|p| p.pid).collect();
     for pid in pids {
         end(m, w, pid, why, Ending::Clean, rules);
     }
@@ -781,14 +592,14 @@ pub fn w3svc_start(m: &Machine, w: &mut World) {
 /// W3SVC stopped inside inetinfo.exe (IIS 5): its ISAPIs and AppDomains unload, InProc sessions
 /// go with them, and the process keeps running with any CLR it loaded (IIR-04, CLR-05, SES-02).
 fn w3svc_unloaded(w: &mut World, pid: u32) {
-    let Some(p) = w.procs.get_mut(&pid) else { return };
+    let Some(p) = w.st_mut().procs.get_mut(&pid) else { return };
     let domains = std::mem::take(&mut p.domains);
     p.isapis.clear();
     let clr = p.clr;
     let mut ended = Vec::new();
     for d in domains.values() {
         for id in &d.sessions {
-            ended.push(session::describe(w.sessions.owner(id), &d.app, d.mode));
+            ended.push(session::describe(w.st().sessions.owner(id), &d.app, d.mode));
         }
     }
     let mut text = format!("inetinfo.exe PID {pid} keeps running (IISADMIN): W3SVC's ISAPIs unload");
@@ -833,11 +644,11 @@ pub(crate) fn serving(m: &Machine, w: &mut World) -> bool {
 /// counts as a crash (PM6-07); aspnet_wp's death is event 1000 (PM5-07).
 pub fn kill(m: &Machine, w: &mut World, what: &str) -> usize {
     let pids: Vec<u32> = match what.parse::<u32>() {
-        Ok(pid) => w.procs.contains_key(&pid).then_some(pid).into_iter().collect(),
-        Err(_) => w.procs.values().filter(|p| p.image().eq_ignore_ascii_case(what)).map(|p| p.pid).collect(),
+        Ok(pid) => w.st().procs.contains_key(&pid).then_some(pid).into_iter().collect(),
+        Err(_) => w.st().procs.values().filter(|p| p.image().eq_ignore_ascii_case(what)).map(|p| p.pid).collect(),
     };
     for &pid in &pids {
-        let Some(p) = w.procs.get(&pid).cloned() else { continue };
+        let Some(p) = w.st().procs.get(&pid).cloned() else { continue };
         if let Role::AspnetWp(v, _) = p.role {
             let log = p.config.as_ref().map(|c| c.log_level()).unwrap_or(LogLevel::Errors);
             worker_event(
@@ -864,7 +675,7 @@ pub fn kill(m: &Machine, w: &mut World, what: &str) -> usize {
 pub fn unload_app_domain(m: &Machine, w: &mut World, app: &str) -> Result<usize, String> {
     let key = app.to_ascii_lowercase();
     let hosts: Vec<(u32, Version)> =
-        w.procs.values().filter_map(|p| p.domains.get(&key).map(|d| (p.pid, d.version))).collect();
+        w.st().procs.values().filter_map(|p| p.domains.get(&key).map(|d| (p.pid, d.version))).collect();
     for (_, v) in &hosts {
         if *v == Version::V1_0 && !has_kb812833(m, Version::V1_0) {
             return Err(format!(
@@ -889,12 +700,13 @@ pub fn unload_app_domain(m: &Machine, w: &mut World, app: &str) -> Result<usize,
 pub fn unload_app(m: &Machine, w: &mut World, app: &str) -> usize {
     let key = app.to_ascii_lowercase();
     let own: Vec<u32> = w
+        .st()
         .procs
         .values()
         .filter(|p| matches!(&p.role, Role::AppDllhost(a) if a.eq_ignore_ascii_case(app)))
         .map(|p| p.pid)
         .collect();
-    let hosts: Vec<u32> = w.procs.values().filter(|p| p.domains.contains_key(&key)).map(|p| p.pid).collect();
+    let hosts: Vec<u32> = w.st().procs.values().filter(|p| p.domains.contains_key(&key)).map(|p| p.pid).collect();
     let mut n = 0;
     for pid in hosts.iter().filter(|p| !own.contains(p)) {
         end_domain(w, *pid, &key, "APPUNLOAD", &["ADS-09", "SES-02"]);
@@ -910,16 +722,17 @@ pub fn unload_app(m: &Machine, w: &mut World, app: &str) -> usize {
 /// Whether application `app` is loaded in some process (ADS-09 APPGETSTATUS).
 pub fn app_loaded(w: &World, app: &str) -> bool {
     let key = app.to_ascii_lowercase();
-    w.procs
+    w.st()
+        .procs
         .values()
         .any(|p| p.domains.contains_key(&key) || matches!(&p.role, Role::AppDllhost(a) if a.eq_ignore_ascii_case(app)))
 }
 
 /// Ends one AppDomain, recording the InProc sessions it held.
 fn end_domain(w: &mut World, pid: u32, app_key: &str, why: &str, rules: &[RuleId]) {
-    let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.remove(app_key)) else { return };
+    let Some(d) = w.st_mut().procs.get_mut(&pid).and_then(|p| p.domains.remove(app_key)) else { return };
     let ended: Vec<String> =
-        d.sessions.iter().map(|id| session::describe(w.sessions.owner(id), &d.app, d.mode)).collect();
+        d.sessions.iter().map(|id| session::describe(w.st().sessions.owner(id), &d.app, d.mode)).collect();
     let mut text = format!("AppDomain of {} in PID {pid} unloaded: {why}", d.app);
     if !ended.is_empty() {
         text.push_str(&format!("; sessions ended: {}", ended.join(", ")));
@@ -953,7 +766,7 @@ pub fn set_web_config(m: &mut Machine, w: &mut World, app: &str, wc: WebConfig) 
         wc.target.map(|v| format!(", built for {v}")).unwrap_or_default()
     );
     m.set_web_config(app, wc, text, &["SES-01"]);
-    let pids: Vec<u32> = w.procs.values().filter(|p| p.domains.contains_key(&key)).map(|p| p.pid).collect();
+    let pids: Vec<u32> = w.st().procs.values().filter(|p| p.domains.contains_key(&key)).map(|p| p.pid).collect();
     for pid in pids {
         end_domain(w, pid, &key, "web.config changed", &["SES-02"]);
     }
@@ -967,7 +780,7 @@ pub fn has_kb812833(m: &Machine, v: Version) -> bool {
 
 /// Starts or stops a pool as `AppPoolCommand` does (ADS-05, PM6-07); stopping ends its workers.
 pub fn pool_command(m: &Machine, w: &mut World, pool: &str, start_pool: bool) {
-    let run = w.pools.entry(pool.to_ascii_lowercase()).or_default();
+    let run = w.st_mut().pools.entry(pool.to_ascii_lowercase()).or_default();
     if start_pool {
         run.stopped = None;
         run.crashes.clear();
@@ -977,6 +790,7 @@ pub fn pool_command(m: &Machine, w: &mut World, pool: &str, start_pool: bool) {
     run.stopped = Some("stopped by an administrator".into());
     w.record_process(format!("pool {pool} stopped: HTTP.sys answers 503 for its applications"), &["PM6-07", "REQ-07"]);
     let pids: Vec<u32> = w
+        .st()
         .procs
         .values()
         .filter(|p| matches!(&p.role, Role::W3wp(name, _) if name.eq_ignore_ascii_case(pool)))
@@ -989,8 +803,8 @@ pub fn pool_command(m: &Machine, w: &mut World, pool: &str, start_pool: bool) {
 
 /// The state service restarted or changed owner: every StateServer session ends (SES-04, SHR-06).
 pub fn state_service_restarted(w: &mut World) {
-    w.state_version_checked = false;
-    let ended = w.sessions.clear(SessionMode::StateServer);
+    w.st_mut().state_version_checked = false;
+    let ended = w.st_mut().sessions.clear(SessionMode::StateServer);
     if !ended.is_empty() {
         w.record_process(
             format!("aspnet_state restarted; sessions ended: {}", ended.join(", ")),
@@ -1001,7 +815,7 @@ pub fn state_service_restarted(w: &mut World) {
 
 /// SQL Server restarted: default (tempdb) session state ends (SES-04, SHR-07).
 pub fn sql_server_restarted(w: &mut World) {
-    let ended = w.sessions.clear(SessionMode::SqlServer);
+    let ended = w.st_mut().sessions.clear(SessionMode::SqlServer);
     let list = if ended.is_empty() { "none".to_string() } else { ended.join(", ") };
     w.record_process(
         format!("SQL Server restarted; ASPState tables in tempdb emptied; sessions ended: {list}"),
@@ -1056,13 +870,14 @@ pub fn advance(m: &mut Machine, w: &mut World, seconds: u64) {
     let until = m.clock() + seconds;
     loop {
         let next = w
+            .st()
             .procs
             .values()
             .filter_map(|p| due(p, until).map(|(t, d)| (t, p.pid, d)))
             .min_by_key(|(t, pid, _)| (*t, *pid));
         let Some((t, pid, d)) = next else { break };
         m.set_clock(t);
-        let Some(p) = w.procs.get(&pid).cloned() else { break };
+        let Some(p) = w.st().procs.get(&pid).cloned() else { break };
         let log = p.config.as_ref().map(|c| c.log_level()).unwrap_or(LogLevel::Errors);
         match (d, &p.role) {
             (Due::WorkerIdle(idle), Role::AspnetWp(v, _)) => {

@@ -12,6 +12,7 @@ use crate::rules::RuleId;
 use crate::runtime::{Bitness, Version};
 
 use super::session::{SessionFate, SessionMode};
+use super::state::Warm;
 use super::{end, iis5_style, pages, serving, start, view, worker_event, Compiled, Domain, Ending, Role, World};
 
 /// What a request costs the process that runs it, and who sends it.
@@ -75,6 +76,11 @@ struct Fate {
     url_session: Option<String>,
     id: u64,
     http_sys_reason: Option<&'static str>,
+    /// The process that handed the request to the one that answered (IIS 5's host).
+    host: Option<u32>,
+    /// The world's epoch and the journal's length when the request began: a request that
+    /// changed neither leaves a warm record ([`remember_warm`]).
+    began: (u64, usize),
 }
 
 /// The page ASP.NET writes for a request it ran: its parts, the rest read from where the request
@@ -283,7 +289,16 @@ pub fn serve_with<S: Sink>(m: &Machine, w: &mut World, req: &Request, load: &Loa
 /// need (the serve path).
 pub fn answer<'a, S: Sink>(m: &Machine, w: &mut World, v: &'a View, req: &'a Request, load: &Load) -> Answer<'a> {
     let id = w.begin_request();
-    let mut a = if serving(m, w) { run_prepared(m, w, prepare_with::<S>(m, v, req), load) } else { refused::<S>(w) };
+    let mut a = if !serving(m, w) {
+        refused::<S>(w)
+    } else if S::KEEPS || may_carry_session(req) {
+        run_prepared(m, w, prepare_with::<S>(m, v, req), load)
+    } else {
+        // Resolved in place and borrowed: the resolution is not moved into a [`Prepared`].
+        let mut fast = dispatch::resolve_fast(v, req);
+        let s = Fate { began: (w.epoch(), w.journal_len()), ..Fate::default() };
+        run_fast::<S>(m, w, v, &mut fast, s, load)
+    };
     a.fate.id = id;
     a
 }
@@ -321,6 +336,25 @@ impl<S: Sink> Prepared<'_, S> {
     }
 }
 
+/// Whether the URL may carry a cookieless session segment for the ASP.NET filter (SES-10): a URL
+/// without a `(` pays one byte scan, not the filter.
+#[inline]
+fn may_carry_session(req: &Request) -> bool {
+    // Eight bytes at a time: a URL is short, and a general search's set-up costs more than it.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const PAREN: u64 = ONES * b'(' as u64;
+    let mut chunks = req.url.as_bytes().chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        let x = u64::from_le_bytes(word) ^ PAREN;
+        if x.wrapping_sub(ONES) & !x & (ONES << 7) != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().contains(&b'(')
+}
+
 /// The serve path's [`prepare_with`]: no decision is recorded (the HTTP front end).
 pub fn prepare<'a>(m: &Machine, v: &'a View, req: &'a Request) -> Prepared<'a> {
     prepare_with::<Discard>(m, v, req)
@@ -330,8 +364,7 @@ pub fn prepare<'a>(m: &Machine, v: &'a View, req: &'a Request) -> Prepared<'a> {
 /// SHR-01); then dispatch resolves what is left on view `v` of `m`, keeping its decisions when
 /// sink `S` keeps them.
 pub fn prepare_with<'a, S: Sink>(m: &Machine, v: &'a View, req: &'a Request) -> Prepared<'a, S> {
-    // A URL without a `(` carries no session segment: it pays one byte scan, not the filter.
-    let stripped = if req.url.as_bytes().contains(&b'(') {
+    let stripped = if may_carry_session(req) {
         super::filter_version(m).and_then(|f| dispatch::filter::strip_session_id(&req.url, f).map(|st| (f, st)))
     } else {
         None
@@ -375,7 +408,7 @@ fn run_prepared<'a, S: Sink>(m: &Machine, w: &mut World, p: Prepared<'a, S>, loa
         );
         st.id
     });
-    let mut s = Fate { url_session, ..Fate::default() };
+    let mut s = Fate { url_session, began: (w.epoch(), w.journal_len()), ..Fate::default() };
     match p.resolved {
         Resolved::Owned(res) => {
             let res = *res;
@@ -396,41 +429,58 @@ fn run_prepared<'a, S: Sink>(m: &Machine, w: &mut World, p: Prepared<'a, S>, loa
             run::<S>(m, w, &mut s, handler, &landing, load);
             Answer { fate: s, landing: Some(landing) }
         }
-        Resolved::Fast(mut fast) => {
-            let isapi = match &fast.outcome {
-                &dispatch::FastOutcome::Isapi { mapped, wildcard: _, script_end, in_process } => {
-                    Some((mapped, script_end, in_process))
-                }
-                _ => None,
-            };
-            // As the explain path has it (a HEAD answer loses its body).
-            let reply = if isapi.is_none() { Some(fast.outcome()) } else { None };
-            let Some(place) = fast.target.take() else {
-                if let Some(Outcome::Reply(r)) = reply {
-                    s.reply = r;
-                }
-                return Answer { fate: s, landing: None };
-            };
-            let landing = Landing::Place(place);
-            let handler = match (isapi, reply, &landing) {
-                (Some((mapped, script_end, in_process)), _, Landing::Place(place)) => Handler::Isapi(Call {
-                    view: p.view,
-                    landing: &landing,
-                    dll: &mapped.entry.processor,
-                    aspnet: mapped.aspnet,
-                    script_url: &place.url()[..script_end],
-                    path_info: &place.url()[script_end..],
-                    app_isolated: place.key.app.isolated,
-                    in_process,
-                    base_headers: &place.key.headers,
-                }),
-                (_, Some(Outcome::Reply(r)), _) => Handler::Reply(r),
-                _ => unreachable!("an ISAPI outcome is matched above"),
-            };
-            run::<S>(m, w, &mut s, handler, &landing, load);
-            Answer { fate: s, landing: Some(landing) }
+        Resolved::Fast(mut fast) => run_fast::<S>(m, w, p.view, &mut fast, s, load),
+    }
+}
+
+/// The serve path's request once dispatch resolved it without recording: a warm record answers
+/// when it can, the whole procedure otherwise. `fast` is borrowed, not moved (it is large).
+#[inline]
+fn run_fast<'a, S: Sink>(
+    m: &Machine,
+    w: &mut World,
+    view: &'a View,
+    fast: &mut dispatch::Fast<'a, 'a>,
+    mut s: Fate,
+    load: &Load,
+) -> Answer<'a> {
+    let isapi = match &fast.outcome {
+        &dispatch::FastOutcome::Isapi { mapped, wildcard: _, script_end, in_process } => {
+            Some((mapped, script_end, in_process))
+        }
+        _ => None,
+    };
+    // As the explain path has it (a HEAD answer loses its body).
+    let reply = if isapi.is_none() { Some(fast.outcome()) } else { None };
+    let Some(place) = fast.target.take() else {
+        if let Some(Outcome::Reply(r)) = reply {
+            s.reply = r;
+        }
+        return Answer { fate: s, landing: None };
+    };
+    if let Some((mapped, script_end, _)) = isapi {
+        if warm_answer(m, w, &mut s, &place, mapped.aspnet, script_end, load) {
+            return Answer { fate: s, landing: Some(Landing::Place(place)) };
         }
     }
+    let landing = Landing::Place(place);
+    let handler = match (isapi, reply, &landing) {
+        (Some((mapped, script_end, in_process)), _, Landing::Place(place)) => Handler::Isapi(Call {
+            view,
+            landing: &landing,
+            dll: &mapped.entry.processor,
+            aspnet: mapped.aspnet,
+            script_url: &place.url()[..script_end],
+            path_info: &place.url()[script_end..],
+            app_isolated: place.key.app.isolated,
+            in_process,
+            base_headers: &place.key.headers,
+        }),
+        (_, Some(Outcome::Reply(r)), _) => Handler::Reply(r),
+        _ => unreachable!("an ISAPI outcome is matched above"),
+    };
+    run::<S>(m, w, &mut s, handler, &landing, load);
+    Answer { fate: s, landing: Some(landing) }
 }
 
 fn refused<'a, S: Sink>(w: &mut World) -> Answer<'a> {
@@ -500,10 +550,12 @@ fn run<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, handler: Handler<'_>, 
 
 #[inline]
 fn touch(m: &Machine, w: &mut World, pid: u32, s: &mut Fate) {
-    let now = m.clock();
-    if let Some(p) = w.procs.get_mut(&pid) {
-        p.last_active = now;
-        s.process = Some((p.role.image(), pid));
+    if let Some(p) = w.st().procs.get(&pid) {
+        let image = p.role.image();
+        // The process that answered before this one handed the request on (IIS 5).
+        s.host = s.process.map(|(_, host)| host).filter(|host| *host != pid);
+        s.process = Some((image, pid));
+        w.tally(pid, m.clock(), false);
     }
 }
 
@@ -525,7 +577,7 @@ fn serve_worker_mode<S: Sink>(
             || format!("application pool {pool} does not exist: HTTP.sys answers 503"),
             &["REQ-07", "MB-23"],
         );
-        if w.warned.insert(format!("pool:{}", pool.to_ascii_lowercase())) {
+        if w.st_mut().warned.insert(format!("pool:{}", pool.to_ascii_lowercase())) {
             w.log_event_to(m.clock(),
                 "System",
                 Level::Warning,
@@ -562,7 +614,7 @@ fn serve_worker_mode<S: Sink>(
     // A w3wp.exe loads only ISAPIs of its own bitness (PM6-08): a 32-bit worker cannot load a
     // Framework64 aspnet_isapi.dll, nor a 64-bit one a Framework DLL.
     // The check is made when the worker loads the DLL: one it loaded is not checked again.
-    let worker = w.procs.get(&pid).map(|p| (p.bitness, &p.loaded));
+    let worker = w.st().procs.get(&pid).map(|p| (p.bitness, &p.loaded));
     if let (Handler::Isapi(call), Some((bits, loaded))) = (&handler, worker) {
         let loaded = loaded.iter().any(|d| d == call.dll);
         let dll_bits = if loaded { None } else { Bitness::of_framework_dll(call.dll) };
@@ -581,7 +633,7 @@ fn serve_worker_mode<S: Sink>(
             }
         }
         if !loaded {
-            if let Some(p) = w.procs.get_mut(&pid) {
+            if let Some(p) = w.st_mut().procs.get_mut(&pid) {
                 p.loaded.push(call.dll.to_string());
             }
         }
@@ -641,10 +693,10 @@ fn http_sys_unavailable(s: &mut Fate, reason: &'static str) {
 fn queue_full<S: Sink>(m: &Machine, w: &mut World, pool: &str, settings: PoolView) -> bool {
     let limit = settings.queue_length.max(1) as usize;
     // Every request that ever ran long is an upper bound: the usual box (and the wire) has none.
-    if w.long_requests < limit as u64 {
+    if w.st().long_requests < limit as u64 {
         return false;
     }
-    let workers = || w.procs.values().filter(move |p| matches!(&p.role, Role::W3wp(name, _) if name == pool));
+    let workers = || w.st().procs.values().filter(move |p| matches!(&p.role, Role::W3wp(name, _) if name == pool));
     let now = m.clock();
     let queued: usize = workers().map(|p| p.busy.iter().filter(|t| **t > now).count()).sum();
     if queued < limit {
@@ -724,7 +776,7 @@ fn garden_slot(m: &Machine, w: &mut World, key: &str, size: u32, load: &Load) ->
         let h = name.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
         return h % size;
     }
-    let next = w.rr.entry(key.to_ascii_lowercase()).or_insert(0);
+    let next = w.st_mut().rr.entry(key.to_ascii_lowercase()).or_insert(0);
     let slot = *next % size;
     *next = next.wrapping_add(1);
     slot
@@ -817,11 +869,11 @@ fn serve_iis5<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, handler: Handle
     s.runtime = Some(v);
     // The ISAPI reads processModel when it loads in this host, and keeps the files it loaded
     // with (PM5-05, KB-02).
-    let load_state = match w.procs.get(&host_pid).and_then(|p| p.isapis.get(&v).copied()) {
+    let load_state = match w.st().procs.get(&host_pid).and_then(|p| p.isapis.get(&v).copied()) {
         Some(l) => l,
         None => {
             let l = super::IsapiLoad { enabled: m.process_model(v).enabled(), kb: super::has_kb812833(m, v) };
-            if let Some(p) = w.procs.get_mut(&host_pid) {
+            if let Some(p) = w.st_mut().procs.get_mut(&host_pid) {
                 p.isapis.insert(v, l);
             }
             decide::<S, _>(
@@ -930,7 +982,7 @@ fn inetinfo(m: &Machine, w: &mut World) -> u32 {
 fn aspnet_wp<S: Sink>(m: &Machine, w: &mut World, v: Version, load: &Load) -> Option<u32> {
     let per_runtime = m.policies().flag(policy::PM5_WEBGARDEN_PER_RUNTIME);
     let garden_from = if per_runtime { v } else { m.highest_registered().unwrap_or(v) };
-    let size = match w.gardens.get(&garden_from) {
+    let size = match w.st().gardens.get(&garden_from) {
         Some(n) => *n,
         None => {
             let pm = m.process_model(garden_from);
@@ -941,7 +993,7 @@ fn aspnet_wp<S: Sink>(m: &Machine, w: &mut World, v: Version, load: &Load) -> Op
             } else {
                 1
             };
-            w.gardens.insert(garden_from, n);
+            w.st_mut().gardens.insert(garden_from, n);
             n
         }
     };
@@ -984,9 +1036,7 @@ fn aspnet_wp<S: Sink>(m: &Machine, w: &mut World, v: Version, load: &Load) -> Op
 }
 
 fn count_request(w: &mut World, pid: u32) {
-    if let Some(p) = w.procs.get_mut(&pid) {
-        p.served += 1;
-    }
+    w.count_served(pid);
 }
 
 /// The reply of an ISAPI other than ASP.NET's (ASP, SSI, a CGI...).
@@ -1025,13 +1075,13 @@ fn state_service_version(m: &Machine) -> Option<Version> {
 /// Managed code runs in process `pid`: CLR ownership, the AppDomain, session state, the
 /// response, then the worker's limits.
 fn run_managed<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, pid: u32, call: &Call<'_>, v: Version, load: &Load) {
-    let (image, owner, already_refused) = match w.procs.get(&pid) {
+    let (image, owner, already_refused) = match w.st().procs.get(&pid) {
         Some(p) => (p.role.image(), p.clr, p.refused.contains(&v)),
         None => return,
     };
     match owner {
         None => {
-            if let Some(p) = w.procs.get_mut(&pid) {
+            if let Some(p) = w.st_mut().procs.get_mut(&pid) {
                 p.clr = Some(v);
             }
             let rules: &[RuleId] = if image == "w3wp.exe" { &["CLR-01", "CLR-06"] } else { &["CLR-01"] };
@@ -1059,7 +1109,7 @@ fn run_managed<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, pid: u32, call
             );
             let every = m.policies().is(policy::CLR_EVENT1062, "every_request");
             if every || !already_refused {
-                if let Some(p) = w.procs.get_mut(&pid) {
+                if let Some(p) = w.st_mut().procs.get_mut(&pid) {
                     p.refused.insert(v);
                 }
                 let source = Catalog::of(v).source();
@@ -1085,7 +1135,7 @@ fn run_managed<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, pid: u32, call
     let app_key = &*app_key;
     // The AppDomain, if it is up, with what it read and compiled in this generation.
     let generation = m.generation();
-    let domain = w.procs.get(&pid).and_then(|p| p.domains.get(app_key));
+    let domain = w.st().procs.get(&pid).and_then(|p| p.domains.get(app_key));
     let has_domain = domain.is_some();
     let current = domain.filter(|d| d.version == v).map(|d| &d.compiled).filter(|c| c.generation == generation);
     // A page the AppDomain compiled under this configuration is neither forbidden nor missing.
@@ -1129,14 +1179,14 @@ fn run_managed<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, pid: u32, call
     let now = m.clock();
     let in_w3wp = image == "w3wp.exe";
     // The worker's own processModel, read when it started; w3wp.exe reads the runtime's.
-    let config = w.procs.get(&pid).and_then(|p| p.config.clone());
+    let config = w.st().procs.get(&pid).and_then(|p| p.config.clone());
     let limits = match config.as_deref() {
         Some(pm) => Some(pm),
         None if in_w3wp => Some(m.process_model(v)),
         None => None,
     };
     let (in_flight, overflows) =
-        w.procs.get(&pid).map_or((0, 0), |p| (p.busy.iter().filter(|t| **t > now).count() as u64, p.overflows));
+        w.st().procs.get(&pid).map_or((0, 0), |p| (p.busy.iter().filter(|t| **t > now).count() as u64, p.overflows));
     // A request that finds no other in flight, has no overflow to forget and no time to wait in
     // the queue cannot meet these limits: they are not read (the warm worker's usual case).
     let unqueued = in_flight == 0 && overflows == 0 && load.duration == 0;
@@ -1156,7 +1206,7 @@ fn run_managed<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, pid: u32, call
                     rules,
                 );
                 s.reply = pages::too_busy(call.base_headers);
-                let overflows = w.procs.get_mut(&pid).map(|p| {
+                let overflows = w.st_mut().procs.get_mut(&pid).map(|p| {
                     p.overflows += 1;
                     p.overflows
                 });
@@ -1173,21 +1223,21 @@ fn run_managed<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, pid: u32, call
                 }
                 return;
             }
-            if let Some(p) = w.procs.get_mut(&pid) {
+            if let Some(p) = w.st_mut().procs.get_mut(&pid) {
                 p.overflows = 0;
             }
         }
         // A request that finds every thread busy waits in the queue (it may move on a recycle).
         if in_flight >= threads && load.duration > 0 {
             let id = w.request_seq;
-            if let Some(p) = w.procs.get_mut(&pid) {
+            if let Some(p) = w.st_mut().procs.get_mut(&pid) {
                 p.queued.push((id, now + load.duration));
             }
         }
     }
     // The AppDomain.
     if !has_domain {
-        if let Some(p) = w.procs.get_mut(&pid) {
+        if let Some(p) = w.st_mut().procs.get_mut(&pid) {
             p.domains.insert(
                 app_key.to_string(),
                 Domain {
@@ -1244,7 +1294,7 @@ fn run_managed<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, pid: u32, call
         return;
     }
     if !compiled {
-        if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(app_key)) {
+        if let Some(d) = w.st_mut().procs.get_mut(&pid).and_then(|p| p.domains.get_mut(app_key)) {
             d.compiled.remember(generation, wc, call.script_url);
         }
     }
@@ -1254,7 +1304,7 @@ fn run_managed<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, pid: u32, call
     if wc.cookieless && wc.session != SessionMode::Off {
         let token = |id: &str| if v.is_20_or_later() { format!("(S({id}))") } else { format!("({id})") };
         let Some(id) = s.url_session.clone() else {
-            let id = w.sessions.issue();
+            let id = w.st_mut().sessions.issue();
             let rest = call.script_url.strip_prefix(call.app_vpath().trim_end_matches('/')).unwrap_or(call.script_url);
             let location = format!("{}/{}{rest}", call.app_vpath().trim_end_matches('/'), token(&id));
             decide::<S, _>(
@@ -1268,7 +1318,7 @@ fn run_managed<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, pid: u32, call
             return;
         };
         let client = format!("URL session {id}");
-        w.sessions.adopt(&client, &id);
+        w.st_mut().sessions.adopt(&client, &id);
         if let Err(message) = session::<S>(m, w, s, (pid, v), call, (wc.session, &client, app_key), load) {
             s.reply = pages::managed_error(500, call.base_headers, call.app_vpath(), &message, load.local, versions());
             return;
@@ -1285,6 +1335,17 @@ fn run_managed<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, pid: u32, call
             }
         }
     }
+    // What the next identical request finds, should this one change nothing: no cookie to send,
+    // no queue to read, no PATH_INFO to check.
+    let warm = (unqueued && call.path_info.is_empty() && set_cookie.is_none() && url_token.is_none()).then_some(Warm {
+        pid,
+        host: s.host,
+        image,
+        v,
+        version_header,
+        session: s.session,
+        recycle_at: u64::MAX,
+    });
     // The page is kept as what it is made of; where the request landed in the view has the rest.
     let page = Page { v, version_header, image, pid, set_cookie, url_token, script_end: call.script_url.len() };
     match call.landing {
@@ -1292,6 +1353,80 @@ fn run_managed<S: Sink>(m: &Machine, w: &mut World, s: &mut Fate, pid: u32, call
         Landing::Target(_) => s.reply = page.render(call.base_headers, call.script_url, call.app_vpath()),
     }
     after_request::<S>(m, w, s, pid, call, v, load);
+    if let Some(warm) = warm {
+        remember_warm(m, w, s, call, load, warm);
+    }
+}
+
+/// Whether a request is one a warm record may answer: no duration or memory to account, no
+/// session ID taken out of the URL.
+#[inline]
+fn warm_shaped(load: &Load) -> bool {
+    load.duration == 0 && load.memory_mb.is_none()
+}
+
+/// A warm request answered from the record the last identical one left, when the world and the
+/// machine are as they were then (see [`super::state`]): the worker's counters move and `s` is the answer.
+/// False, and nothing changed, when no record answers.
+#[inline]
+fn warm_answer(
+    m: &Machine,
+    w: &mut World,
+    s: &mut Fate,
+    place: &dispatch::Place<'_, '_>,
+    aspnet: Option<Version>,
+    script_end: usize,
+    load: &Load,
+) -> bool {
+    let url = place.url();
+    if aspnet.is_none() || script_end != url.len() || !warm_shaped(load) {
+        return false;
+    }
+    let key = (&*place.key.app.key, url, load.client.as_deref());
+    let Some(warm) = w.warm_hit(m.generation(), m.clock(), key) else { return false };
+    let page = Page {
+        v: warm.v,
+        version_header: warm.version_header,
+        image: warm.image,
+        pid: warm.pid,
+        set_cookie: None,
+        url_token: None,
+        script_end,
+    };
+    s.page = Some(page);
+    s.process = Some((warm.image, warm.pid));
+    s.runtime = Some(warm.v);
+    s.session = warm.session;
+    s.host = warm.host;
+    true
+}
+
+/// After a managed request that ran the whole procedure: if it changed nothing in the world and
+/// wrote nothing but its explanations, the next identical request will find what it found.
+fn remember_warm(m: &Machine, w: &mut World, s: &Fate, call: &Call<'_>, load: &Load, mut warm: Warm) {
+    let (epoch, mark) = s.began;
+    if s.failed.is_some() || s.url_session.is_some() || !warm_shaped(load) || w.epoch() != epoch {
+        return;
+    }
+    if !w.explained_only_since(mark) {
+        return;
+    }
+    warm.recycle_at = recycle_at(w, warm.pid);
+    let app = match call.landing {
+        Landing::Place(p) => p.key.app.key.clone(),
+        Landing::Target(t) => t.app.to_ascii_lowercase().into(),
+    };
+    w.warm_record(m.generation(), (&app, call.script_url, load.client.as_deref()), warm);
+}
+
+/// The number of requests served at which [`after_request`] recycles process `pid`.
+fn recycle_at(w: &World, pid: u32) -> u64 {
+    let limit = w.st().procs.get(&pid).and_then(|p| match p.role {
+        Role::W3wp(..) => p.limits.restart_requests,
+        Role::AspnetWp(..) => p.config.as_ref().and_then(|pm| pm.count("requestLimit")),
+        _ => None,
+    });
+    limit.unwrap_or(u64::MAX)
 }
 
 /// Whether the handler ASP.NET `v` picks for `script_url` serves a file (HDR-08): every one but
@@ -1366,8 +1501,8 @@ fn session<S: Sink>(
             );
             return Err("Unable to use session state server because this version of ASP.NET requires session state server version 2.0 or above.".into());
         }
-        if v.is_20_or_later() && !m.root_version_header(sv) && !w.state_version_checked {
-            w.state_version_checked = true;
+        if v.is_20_or_later() && !m.root_version_header(sv) && !w.st().state_version_checked {
+            w.st_mut().state_version_checked = true;
             decide::<S, _>(
                 w,
                 || {
@@ -1378,7 +1513,7 @@ fn session<S: Sink>(
             return Err("Unable to use session state server because this version of ASP.NET requires session state server version 2.0 or above.".into());
         }
         if v.is_20_or_later() {
-            w.state_version_checked = true;
+            w.st_mut().state_version_checked = true;
         }
         if !v.is_20_or_later() && sv.is_20_or_later() && !m.policies().flag(policy::STATE_V11_CLIENT_OK) {
             decide::<S, _>(w, || format!("a {v} application cannot use the {sv} state service (policy)"), &["SES-08"]);
@@ -1388,38 +1523,41 @@ fn session<S: Sink>(
     // An InProc session the client holds, in this AppDomain: found by the ID the client holds,
     // which is not copied, and nothing changes (the warm worker's usual case).
     let inproc_kept = mode == SessionMode::InProc
-        && w.sessions.known(client, key).is_some_and(|(id, had)| {
-            had && w.procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(id))
+        && w.st().sessions.known(client, key).is_some_and(|(id, had)| {
+            had && w.st().procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(id))
         });
     let (fate, fresh, writer, elsewhere) = if inproc_kept {
         (SessionFate::Kept, None, None, false)
     } else {
-        let (id, fresh) = w.sessions.cookie(client);
-        let had = w.sessions.had(client, key);
-        let writer = if mode == SessionMode::InProc { None } else { w.sessions.writer(mode, app, &id) };
+        let (id, fresh) = w.st_mut().sessions.cookie(client);
+        let had = w.st().sessions.had(client, key);
+        let writer = if mode == SessionMode::InProc { None } else { w.st().sessions.writer(mode, app, &id) };
         let found = match mode {
             SessionMode::InProc => {
-                w.procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(&*id))
+                w.st().procs.get(&pid).and_then(|p| p.domains.get(key)).is_some_and(|d| d.sessions.contains(&*id))
             }
             _ => {
                 let cross = m.policies().is(policy::SESSION_CROSS_RUNTIME_ITEMS, "keep");
-                w.sessions.find_oop(mode, app, &id, v, cross)
+                w.st_mut().sessions.find_oop(mode, app, &id, v, cross)
             }
         };
         let elsewhere = mode == SessionMode::InProc
             && !found
-            && w.procs.values().any(|p| p.pid != pid && p.domains.get(key).is_some_and(|d| d.sessions.contains(&*id)));
+            && w.st()
+                .procs
+                .values()
+                .any(|p| p.pid != pid && p.domains.get(key).is_some_and(|d| d.sessions.contains(&*id)));
         match mode {
             SessionMode::InProc if !found => {
-                if let Some(d) = w.procs.get_mut(&pid).and_then(|p| p.domains.get_mut(key)) {
+                if let Some(d) = w.st_mut().procs.get_mut(&pid).and_then(|p| p.domains.get_mut(key)) {
                     d.sessions.insert(id.to_string());
                 }
             }
             SessionMode::InProc => {}
-            _ => w.sessions.put_oop(mode, app, &id, v),
+            _ => w.st_mut().sessions.put_oop(mode, app, &id, v),
         }
         if !had {
-            w.sessions.remember(client, app);
+            w.st_mut().sessions.remember(client, app);
         }
         if mode == SessionMode::StateServer {
             state_timeout::<S>(m, w, duration);
@@ -1495,7 +1633,7 @@ enum Kind {
 
 /// The pool's name as w3wp.exe `pid` was started for it, for its recycle events.
 fn pool_of(w: &World, pid: u32) -> String {
-    match w.procs.get(&pid).map(|p| &p.role) {
+    match w.st().procs.get(&pid).map(|p| &p.role) {
         Some(Role::W3wp(pool, _)) => pool.clone(),
         _ => String::new(),
     }
@@ -1513,15 +1651,21 @@ fn after_request<S: Sink>(
 ) {
     let now = m.clock();
     let phys = m.memory_mb();
-    let Some(p) = w.procs.get_mut(&pid) else { return };
-    p.served += 1;
-    if let Some(mb) = load.memory_mb {
-        p.memory_mb = mb;
+    // The requests served are a counter no warm record trusts; the memory and the queue are state.
+    w.count_served(pid);
+    if load.memory_mb.is_some() || load.duration > 0 {
+        let st = w.st_mut();
+        if let Some(p) = st.procs.get_mut(&pid) {
+            if let Some(mb) = load.memory_mb {
+                p.memory_mb = mb;
+            }
+            if load.duration > 0 {
+                p.busy.push(now + load.duration);
+                st.long_requests += 1;
+            }
+        }
     }
-    if load.duration > 0 {
-        p.busy.push(now + load.duration);
-        w.long_requests += 1;
-    }
+    let Some(p) = w.st().procs.get(&pid) else { return };
     // What the limits below read; the AppDomains (and their sessions) are not copied.
     let p = Worker {
         kind: match p.role {
@@ -1636,5 +1780,26 @@ fn after_request<S: Sink>(
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_paren_is_found_wherever_it_is() {
+        for len in 0..40 {
+            let plain = "a".repeat(len);
+            assert!(!may_carry_session(&Request::get(&plain)), "{plain}");
+            for at in 0..len {
+                let mut url = plain.clone().into_bytes();
+                url[at] = b'(';
+                let url = String::from_utf8(url).unwrap();
+                assert!(may_carry_session(&Request::get(&url)), "{url}");
+            }
+        }
+        // Bytes next to `(` (0x28) in value are not it.
+        assert!(!may_carry_session(&Request::get("/a'b)c)d'e)f'g)h'i)j")));
     }
 }
