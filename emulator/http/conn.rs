@@ -25,9 +25,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
-use super::wire::{self, HeadSize, Limits, Producer, Rejection};
+use super::wire::{self, HeadSize, Limits, Producer, Rejection, Text};
 use super::Shared;
-use crate::dispatch::Reply;
+use crate::dispatch::{HeaderText, Reply};
 use crate::rules::RuleId;
 
 /// How many headers hyper parses in one request (its default); more are folded away before it.
@@ -103,6 +103,18 @@ pub enum Inspected {
 
 fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The text of a request line's part, the usual ones without a UTF-8 check.
+fn ascii(b: &[u8]) -> Option<&str> {
+    Some(match b {
+        b"HTTP/1.1" => "HTTP/1.1",
+        b"HTTP/1.0" => "HTTP/1.0",
+        b"GET" => "GET",
+        b"HEAD" => "HEAD",
+        b"POST" => "POST",
+        _ => return std::str::from_utf8(b).ok(),
+    })
 }
 
 fn text(b: &[u8]) -> String {
@@ -192,11 +204,34 @@ fn needs_escape(b: u8) -> bool {
     matches!(b, b'<' | b'>' | b'`' | 0x80..=0xFF)
 }
 
+/// [`URL_BYTES`]: a byte HTTP.sys refuses in a URL (HTTP-03).
+const RESTRICTED: u8 = 1;
+
+/// [`URL_BYTES`]: a byte [`needs_escape`].
+const ESCAPED: u8 = 2;
+
+/// What each byte is in a request target, so that one look per byte says both.
+const URL_BYTES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c <= 0x20 || c == 0x7F {
+            t[b] |= RESTRICTED;
+        }
+        if matches!(c, b'<' | b'>' | b'`' | 0x80..=0xFF) {
+            t[b] |= ESCAPED;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// Checks the head at the start of `buf` as HTTP.sys parses it (HTTP-03's table, in the order
 /// the bytes arrive: request line, header section, limits, framing).
 pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
     let no_line: (&[u8], &[u8], &str) = (b"", b"", "");
-    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+    let Some(nl) = memchr::memchr(b'\n', buf) else {
         return oversize(buf, l, no_line).unwrap_or(Inspected::Partial);
     };
     let line = trim_cr(&buf[..nl]);
@@ -241,7 +276,7 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
     // Borrowed: the good path builds no string.
     let logged: &str = match number {
         Some((major, minor)) if major.len() > 1 || minor.len() > 1 => "HTTP/?.?",
-        Some(_) => std::str::from_utf8(version).unwrap_or("-"),
+        Some(_) => ascii(version).unwrap_or("-"),
         None => "-",
     };
     let shown = (method, target, logged);
@@ -267,7 +302,11 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
         };
         return refuse(l, 400, "Bad Request", why, &["HTTP-03", "HTTP-12"], shown);
     };
-    let minor_n = std::str::from_utf8(minor).ok().and_then(|m| m.parse::<u32>().ok()).unwrap_or(u32::MAX);
+    let minor_n = match minor {
+        b"0" => 0,
+        b"1" => 1,
+        _ => std::str::from_utf8(minor).ok().and_then(|m| m.parse::<u32>().ok()).unwrap_or(u32::MAX),
+    };
     let major_one = major == b"1";
     let http10 = major_one && minor_n == 0;
     // The version hyper reads: 1.0 and 1.1 as sent; IIS 6 serves 1.x above 1.1 as 1.1, IIS 5.x
@@ -288,11 +327,8 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
     let http10 = http10 || as_read == Some(b"HTTP/1.0");
     // The URL: restricted bytes are refused; absolute targets must parse (HTTP-03, HTTP-13).
     // One pass over the URL: restricted bytes, and bytes hyper would refuse.
-    let (mut restricted, mut escape) = (false, false);
-    for &b in target {
-        restricted |= b <= 0x20 || b == 0x7F;
-        escape |= needs_escape(b);
-    }
+    let class = target.iter().fold(0u8, |c, &b| c | URL_BYTES[b as usize]);
+    let (restricted, escape) = (class & RESTRICTED != 0, class & ESCAPED != 0);
     let url_ok = !target.is_empty()
         && !restricted
         && (target[0] == b'/'
@@ -347,7 +383,7 @@ pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
     let cl = content_length.map(|v| String::from_utf8_lossy(v));
     let te = transfer_encoding.map(|v| String::from_utf8_lossy(v));
     let http11 = !http10;
-    let method_str = std::str::from_utf8(method).unwrap_or_default();
+    let method_str = ascii(method).unwrap_or_default();
     if l.http_sys {
         if let Some(r) = wire::check(l, size, method_str, http11, cl.as_deref(), te.as_deref()) {
             let head = method == b"HEAD";
@@ -646,88 +682,193 @@ fn field_value(value: &[u8]) -> bool {
     words.remainder().iter().all(|&b| ok(b))
 }
 
-/// A literal's address and length: its text never changes.
-type Literal = (usize, usize);
-
-fn literal(s: &'static str) -> Literal {
-    (s.as_ptr() as usize, s.len())
+/// What names a text that never changes while it is held: its address and length (a literal's,
+/// or shared text's, which the cache keeps alive); `None` for text built for one response.
+fn ident(t: Text<'_>) -> Option<(usize, usize)> {
+    match t {
+        Text::Literal(s) => Some((s.as_ptr() as usize, s.len())),
+        Text::Shared(s) => Some((s.as_ptr() as usize, s.len())),
+        Text::Built(_) => None,
+    }
 }
 
-/// Bytes kept per key (`None`: hyper would refuse the header).
-type Kept<K> = std::cell::RefCell<Vec<(K, Option<Box<[u8]>>)>>;
+/// The shared text of `t`, kept by a cache entry so that its address names it.
+fn pin(t: Text<'_>) -> Option<Arc<str>> {
+    match t {
+        Text::Shared(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// What a header line's name is to the head writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Plain,
+    /// `Connection`: hyper may settle on another value.
+    Connection,
+    /// `Transfer-Encoding` or `Trailer`: hyper frames the reply itself.
+    Framed,
+}
+
+/// A header name as it goes out: its length, its number among the names this thread has spelled
+/// (`NO_ID` past [`NAMES_KEPT`]), what it is.
+#[derive(Debug, Clone, Copy)]
+struct Name {
+    len: usize,
+    id: u8,
+    kind: Kind,
+}
+
+/// The number of a name not kept: lines under it are grouped by comparing their bytes.
+const NO_ID: u8 = u8::MAX;
+
+/// How many spelled names a thread numbers (one bit each in a `u64`).
+const NAMES_KEPT: usize = 64;
+
+/// Slots of the per-thread cache of header lines (a power of two).
+const SLOTS: usize = 256;
+
+/// How many slots from its home a line is looked for in.
+const PROBES: usize = 8;
+
+/// A cached header line of a kept name and value (or a kept name alone: `value` is `NAME_ONLY`).
+struct Cached {
+    key: (usize, usize, usize, usize),
+    /// `Name: value\r\n` (or the name alone) as it goes out; `None` when hyper would refuse it.
+    bytes: Option<Box<[u8]>>,
+    name: Name,
+    /// The shared texts the key's addresses are of.
+    _pins: (Option<Arc<str>>, Option<Arc<str>>),
+}
+
+/// The value half of a name-only key.
+const NAME_ONLY: (usize, usize) = (usize::MAX, 0);
+
+/// Header lines and names as this thread writes them, by the address of their unchanging text,
+/// and the names spelled so far, numbered.
+struct Lines {
+    slots: [Option<Cached>; SLOTS],
+    names: Vec<Box<[u8]>>,
+}
 
 thread_local! {
-    /// Literal header names as IIS spells them (`None`: not a token), by address: replies use a
-    /// handful of them.
-    static SPELLED: Kept<Literal> = const { std::cell::RefCell::new(Vec::new()) };
-    /// Whole header lines of a literal name and a literal value, as they go out (`None`: hyper
-    /// would refuse the header).
-    static LINES: Kept<(Literal, Literal)> = const { std::cell::RefCell::new(Vec::new()) };
+    static LINES: std::cell::RefCell<Lines> =
+        const { std::cell::RefCell::new(Lines { slots: [const { None }; SLOTS], names: Vec::new() }) };
 }
 
-/// How many names [`SPELLED`] and lines [`LINES`] keep per thread.
-const SPELLED_KEPT: usize = 64;
+fn slot_of(key: (usize, usize, usize, usize)) -> usize {
+    let h = (key.0 ^ key.2.rotate_left(29) ^ key.1 ^ (key.3 << 16)) as u64;
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOTS.trailing_zeros())) as usize
+}
 
-/// Appends header name `name` to `out` as IIS spells it; false (nothing appended) when hyper
-/// would refuse it. A literal's spelling is looked up by its address.
-fn push_name(out: &mut Vec<u8>, name: &str, literal: Option<&'static str>) -> bool {
-    let fresh = |out: &mut Vec<u8>| {
+impl Lines {
+    /// The number of spelled name `spelled`, numbered now if new and there is room.
+    fn number(&mut self, spelled: &[u8]) -> u8 {
+        if let Some(i) = self.names.iter().position(|n| **n == *spelled) {
+            return i as u8;
+        }
+        if self.names.len() == NAMES_KEPT {
+            return NO_ID;
+        }
+        self.names.push(spelled.into());
+        (self.names.len() - 1) as u8
+    }
+
+    /// Appends `name` to `out` as IIS spells it and says what it is; `None` (nothing appended)
+    /// when hyper would refuse it.
+    fn spell(&mut self, out: &mut Vec<u8>, name: &str) -> Option<Name> {
         if !token_name(name.as_bytes()) {
-            return false;
+            return None;
         }
         let at = out.len();
         out.extend_from_slice(name.as_bytes());
         respell(&mut out[at..]);
-        true
-    };
-    let Some(lit) = literal else { return fresh(out) };
-    SPELLED.with_borrow_mut(|known| kept(known, self::literal(lit), out, fresh))
-}
-
-/// Appends what `known` keeps for `key` to `out`, or what `fresh` appends (kept for next time
-/// while there is room); false when nothing was appended.
-fn kept<K: PartialEq>(
-    known: &mut Vec<(K, Option<Box<[u8]>>)>,
-    key: K,
-    out: &mut Vec<u8>,
-    fresh: impl FnOnce(&mut Vec<u8>) -> bool,
-) -> bool {
-    if let Some((_, bytes)) = known.iter().find(|(k, _)| *k == key) {
-        return match bytes {
-            Some(b) => {
-                out.extend_from_slice(b);
-                true
-            }
-            None => false,
+        let spelled = &out[at..];
+        let kind = match spelled {
+            b"Connection" => Kind::Connection,
+            b"Transfer-Encoding" | b"Trailer" => Kind::Framed,
+            _ => Kind::Plain,
         };
+        let id = self.number(&out[at..]);
+        Some(Name { len: name.len(), id, kind })
     }
-    let at = out.len();
-    let ok = fresh(out);
-    if known.len() < SPELLED_KEPT {
-        known.push((key, ok.then(|| out[at..].into())));
+
+    /// Appends the line `name: value` as it goes out; `None` (nothing appended) when hyper would
+    /// refuse the header.
+    fn fresh(&mut self, out: &mut Vec<u8>, name: &str, value: &str) -> Option<Name> {
+        if !field_value(value.as_bytes()) {
+            return None;
+        }
+        let n = self.spell(out, name)?;
+        push_value(out, value);
+        Some(n)
     }
-    ok
+
+    /// Appends the header line of `name` and `value`, from the cache when both are kept text.
+    fn push(&mut self, out: &mut Vec<u8>, name: Text<'_>, value: Text<'_>) -> Option<Name> {
+        let Some(n) = ident(name) else { return self.fresh(out, name.as_str(), value.as_str()) };
+        let v = ident(value).unwrap_or(NAME_ONLY);
+        let key = (n.0, n.1, v.0, v.1);
+        // Open addressing over a few slots, so that two lines in use never push each other out;
+        // past them the home slot is taken over.
+        let home = slot_of(key);
+        let mut at = home;
+        for probe in 0..PROBES {
+            at = (home + probe) % SLOTS;
+            match &self.slots[at] {
+                Some(c) if c.key == key => break,
+                Some(_) if probe + 1 == PROBES => at = home,
+                Some(_) => continue,
+                None => break,
+            }
+        }
+        if let Some(c) = &self.slots[at] {
+            if c.key == key {
+                let bytes = c.bytes.as_deref()?;
+                if v == NAME_ONLY {
+                    if !field_value(value.as_str().as_bytes()) {
+                        return None;
+                    }
+                    out.extend_from_slice(bytes);
+                    push_value(out, value.as_str());
+                } else {
+                    out.extend_from_slice(bytes);
+                }
+                return Some(c.name);
+            }
+        }
+        let start = out.len();
+        let (got, bytes) = if v == NAME_ONLY {
+            let got = self.spell(out, name.as_str());
+            let bytes = got.map(|_| Box::from(&out[start..]));
+            if got.is_some() && !field_value(value.as_str().as_bytes()) {
+                out.truncate(start);
+                (None, bytes)
+            } else {
+                if got.is_some() {
+                    push_value(out, value.as_str());
+                }
+                (got, bytes)
+            }
+        } else {
+            let got = self.fresh(out, name.as_str(), value.as_str());
+            (got, got.map(|_| Box::from(&out[start..])))
+        };
+        // A name is kept once spelled; a line of two kept texts once written or refused.
+        let name_of = got.unwrap_or(Name { len: 0, id: NO_ID, kind: Kind::Plain });
+        if bytes.is_some() || v != NAME_ONLY {
+            let pins = (pin(name), if v == NAME_ONLY { None } else { pin(value) });
+            self.slots[at] = Some(Cached { key, bytes, name: name_of, _pins: pins });
+        }
+        got
+    }
 }
 
-/// Appends the header line `name: value` to `out` as it goes out; false (nothing appended) when
-/// hyper would refuse the header. A line of two literals is kept whole per thread.
-fn push_line(
-    out: &mut Vec<u8>,
-    name: &str,
-    value: &str,
-    literals: (Option<&'static str>, Option<&'static str>),
-) -> bool {
-    let fresh = |out: &mut Vec<u8>| {
-        if !field_value(value.as_bytes()) || !push_name(out, name, literals.0) {
-            return false;
-        }
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-        true
-    };
-    let (Some(n), Some(v)) = literals else { return fresh(out) };
-    LINES.with_borrow_mut(|known| kept(known, (literal(n), literal(v)), out, fresh))
+/// Appends `: value\r\n`.
+fn push_value(out: &mut Vec<u8>, value: &str) {
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Writes into `out` the head that hyper and [`fix_head`] put on the wire for `reply` when hyper
@@ -736,6 +877,11 @@ fn push_line(
 /// spelling, headers hyper would refuse left out. Returns where the Connection value is, or `None`
 /// for a reply hyper frames itself: a 1xx, 204 or 304, an empty body other than a HEAD's (hyper
 /// moves its Content-Length), a Transfer-Encoding or Trailer header, a status it cannot send.
+///
+/// A reply whose names and values are kept text (literals, or text shared with the view) but
+/// for a few values built for it has its head written once per thread as a [`Template`]; the
+/// next reply of the same texts copies the template and fills in its length, Date and built
+/// values (each checked as hyper would, as every time).
 pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>) -> Option<Option<Range<usize>>> {
     let status = hyper::StatusCode::from_u16(reply.status).ok()?;
     if status.is_informational() || matches!(reply.status, 204 | 304) || (reply.body.is_empty() && !f.head) {
@@ -743,6 +889,233 @@ pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>)
     }
     let mut digits = [0u8; 20];
     let length = decimal(reply.body.len(), &mut digits);
+    let Some(hash) = shape_hash(reply, f) else { return written(reply, f, status, date, length, out).map(|w| w.0) };
+    TEMPLATES.with_borrow_mut(|kept| {
+        if let Some(t) = kept.iter().find(|t| t.hash == hash && t.fits(reply, f)) {
+            if let Some(connection) = t.write(reply, date, length, out) {
+                return Some(connection);
+            }
+            // A built value hyper would refuse: its line is left out, as the lines below do.
+            return written(reply, f, status, date, length, out).map(|w| w.0);
+        }
+        let (connection, lines) = written(reply, f, status, date, length, out)?;
+        // A built value hyper refused this time leaves no hole to fill next time: not kept.
+        if let Some(t) = Template::of(reply, f, hash, out, &lines) {
+            if kept.len() == TEMPLATES_KEPT {
+                kept.remove(0);
+            }
+            kept.push(t);
+        }
+        Some(connection)
+    })
+}
+
+/// How many templates a thread keeps.
+const TEMPLATES_KEPT: usize = 32;
+
+thread_local! {
+    static TEMPLATES: std::cell::RefCell<Vec<Template>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// What a value of a template's key is when it was built for the response.
+const BUILT: (usize, usize) = (usize::MAX, 0);
+
+/// What decides a head but for its built values, length and Date, hashed; `None` when a name is
+/// built text (such a head is written line by line).
+fn shape_hash(reply: &Reply, f: &wire::Framing) -> Option<u64> {
+    let mix = |h: u64, x: usize| (h ^ x as u64).wrapping_mul(0x100_0000_01B3);
+    let mut h = 0xCBF2_9CE4_8422_2325u64;
+    h = mix(h, usize::from(reply.status));
+    h = mix(h, f.reason.as_ptr() as usize ^ f.reason.len() << 48);
+    h = mix(h, f.producer as usize | usize::from(f.close) << 4 | usize::from(f.keep_alive) << 5);
+    for (k, v) in &reply.headers {
+        let k = ident(Text::of(k))?;
+        let v = ident(Text::of(v)).unwrap_or(BUILT);
+        h = mix(mix(h, k.0 ^ k.1 << 48), v.0 ^ v.1 << 48);
+    }
+    Some(h)
+}
+
+/// A piece of a template.
+#[derive(Debug, Clone)]
+enum Piece {
+    /// Bytes of the template's text.
+    Text(Range<usize>),
+    /// The Content-Length value.
+    Length,
+    /// The Date value.
+    Date,
+    /// The value of the reply's header at this index.
+    Value(usize),
+}
+
+/// A head as written for one shape of reply: its text with holes for the length, the Date and
+/// the values built for the response.
+struct Template {
+    hash: u64,
+    status: u16,
+    reason: (usize, usize),
+    producer: Producer,
+    close: bool,
+    keep_alive: bool,
+    /// Per reply header, the addresses of its name and value (`BUILT` for a built value).
+    key: Vec<((usize, usize), (usize, usize))>,
+    text: Vec<u8>,
+    pieces: Vec<Piece>,
+    /// The piece the Connection value is in, and where in it.
+    connection: Option<(usize, Range<usize>)>,
+    /// The shared texts of the key, kept alive so that their addresses name them.
+    _pins: Vec<Arc<str>>,
+}
+
+impl Template {
+    /// Whether `reply` framed as `f` has this template's shape.
+    fn fits(&self, reply: &Reply, f: &wire::Framing) -> bool {
+        self.status == reply.status
+            && self.reason == (f.reason.as_ptr() as usize, f.reason.len())
+            && self.producer == f.producer
+            && self.close == f.close
+            && self.keep_alive == f.keep_alive
+            && self.key.len() == reply.headers.len()
+            && self
+                .key
+                .iter()
+                .zip(&reply.headers)
+                .all(|(&(kk, kv), (k, v))| ident(Text::of(k)) == Some(kk) && ident(Text::of(v)).unwrap_or(BUILT) == kv)
+    }
+
+    /// The template of the head `out` just written for `reply`, its `lines` in the order they
+    /// went out.
+    fn of(reply: &Reply, f: &wire::Framing, hash: u64, out: &[u8], lines: &[Written]) -> Option<Template> {
+        let mut pins = Vec::new();
+        let mut key = Vec::with_capacity(reply.headers.len());
+        for (k, v) in &reply.headers {
+            for t in [k, v] {
+                if let HeaderText::Shared(s) = t {
+                    pins.push(s.clone());
+                }
+            }
+            key.push((ident(Text::of(k)).unwrap_or(BUILT), ident(Text::of(v)).unwrap_or(BUILT)));
+        }
+        let mut t = Template {
+            hash,
+            status: reply.status,
+            reason: (f.reason.as_ptr() as usize, f.reason.len()),
+            producer: f.producer,
+            close: f.close,
+            keep_alive: f.keep_alive,
+            key,
+            text: Vec::with_capacity(out.len()),
+            pieces: Vec::new(),
+            connection: None,
+            _pins: pins,
+        };
+        let first = lines.first().map_or(out.len() - 2, |l| l.start);
+        t.push_text(&out[..first]);
+        for l in lines {
+            let line = &out[l.start..l.end];
+            let hole = l.hole.map(|h| match h {
+                Hole::Length => Piece::Length,
+                Hole::Date => Piece::Date,
+                Hole::Value(i) => Piece::Value(i),
+            });
+            match hole {
+                Some(hole) => {
+                    t.push_text(&line[..l.name.len + 2]);
+                    t.pieces.push(hole);
+                    t.push_text(b"\r\n");
+                }
+                None => {
+                    if l.name.kind == Kind::Connection {
+                        let at = t.text.len() + l.name.len + 2;
+                        // The connection value is in the text piece this line joins (or starts).
+                        let piece = match t.pieces.last() {
+                            Some(Piece::Text(_)) => t.pieces.len() - 1,
+                            _ => t.pieces.len(),
+                        };
+                        t.connection = Some((piece, at..at + line.len() - l.name.len - 4));
+                    }
+                    t.push_text(line);
+                }
+            }
+        }
+        t.push_text(b"\r\n");
+        let holes = t.pieces.iter().filter(|p| matches!(p, Piece::Value(_))).count();
+        let built =
+            reply.headers.iter().filter(|(k, v)| matches!(v, HeaderText::Owned(_)) && !wire::framing_name(k)).count();
+        (holes == built).then_some(t)
+    }
+
+    /// Appends `bytes` to the template's text, to its last piece when that is text too.
+    fn push_text(&mut self, bytes: &[u8]) {
+        let at = self.text.len();
+        self.text.extend_from_slice(bytes);
+        match self.pieces.last_mut() {
+            Some(Piece::Text(r)) => r.end = self.text.len(),
+            _ => self.pieces.push(Piece::Text(at..self.text.len())),
+        }
+    }
+
+    /// Writes the head of `reply` into `out` (cleared first); `None` when one of its built
+    /// values is refused (nothing to keep).
+    fn write(&self, reply: &Reply, date: &str, length: &str, out: &mut Vec<u8>) -> Option<Option<Range<usize>>> {
+        out.clear();
+        let mut connection = None;
+        for (i, piece) in self.pieces.iter().enumerate() {
+            match piece {
+                Piece::Text(r) => {
+                    if let Some((at, c)) = &self.connection {
+                        if *at == i {
+                            let base = out.len() - r.start;
+                            connection = Some(base + c.start..base + c.end);
+                        }
+                    }
+                    out.extend_from_slice(&self.text[r.clone()]);
+                }
+                Piece::Length => out.extend_from_slice(length.as_bytes()),
+                Piece::Date => out.extend_from_slice(date.as_bytes()),
+                Piece::Value(v) => {
+                    let value = reply.headers[*v].1.as_bytes();
+                    if !field_value(value) {
+                        return None;
+                    }
+                    out.extend_from_slice(value);
+                }
+            }
+        }
+        Some(connection)
+    }
+}
+
+/// One header line of a head written line by line: where it is, its name, and what its value
+/// is when it was built for the response (a hole of a template).
+#[derive(Debug, Clone, Copy)]
+struct Written {
+    start: usize,
+    end: usize,
+    name: Name,
+    hole: Option<Hole>,
+}
+
+/// A value built for the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hole {
+    Length,
+    Date,
+    /// The value of the reply's header at this index.
+    Value(usize),
+}
+
+/// Writes the head line by line (see [`own_head`]); returns where the Connection value is and
+/// the lines in the order they went out.
+fn written(
+    reply: &Reply,
+    f: &wire::Framing,
+    status: hyper::StatusCode,
+    date: &str,
+    length: &str,
+    out: &mut Vec<u8>,
+) -> Option<(Option<Range<usize>>, Vec<Written>)> {
     let phrase = match f.reason {
         "" => status.canonical_reason().unwrap_or("<none>"),
         r => r,
@@ -753,53 +1126,70 @@ pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>)
     out.push(b' ');
     out.extend_from_slice(phrase.as_bytes());
     out.extend_from_slice(b"\r\n");
-    // Each line as it comes (where its name ends, where it ends); grouped below if a name repeats.
-    let mut lines = [(0usize, 0usize, 0usize); 32];
-    let (mut n, mut framed, mut connection) = (0, false, None);
-    wire::each_header(reply, f.producer, date, length, f.close, f.keep_alive, |name_literal, k, v, value_literal| {
-        let start = out.len();
-        if n == lines.len() || !push_line(out, k, v, (name_literal, value_literal)) {
-            framed |= n == lines.len();
-            return;
-        }
-        // The line is `Name: value\r\n`: the spelled name is as long as the name.
-        let name_end = start + k.len();
-        match &out[start..name_end] {
-            b"Transfer-Encoding" | b"Trailer" => framed = true,
-            b"Connection" => connection = Some(name_end + 2..name_end + 2 + v.len()),
-            _ => {}
-        }
-        lines[n] = (start, name_end, out.len());
-        n += 1;
+    let mut lines = Vec::with_capacity(reply.headers.len() + 4);
+    let mut framed = false;
+    let (mut seen, mut repeated, mut unnumbered) = (0u64, false, false);
+    LINES.with_borrow_mut(|cache| {
+        wire::each_header(reply, f.producer, date, length, f.close, f.keep_alive, |k, v, at| {
+            let start = out.len();
+            let Some(name) = cache.push(out, k, v) else { return };
+            framed |= name.kind == Kind::Framed;
+            if name.id == NO_ID {
+                unnumbered = true;
+            } else {
+                repeated |= seen & 1 << name.id != 0;
+                seen |= 1 << name.id;
+            }
+            let hole = match (v, at) {
+                (Text::Built(_), Some(i)) => Some(Hole::Value(i)),
+                (Text::Built(_), None) if k.as_str() == "Date" => Some(Hole::Date),
+                (Text::Built(_), None) => Some(Hole::Length),
+                _ => None,
+            };
+            lines.push(Written { start, end: out.len(), name, hole });
+        });
     });
     if framed {
         return None;
     }
-    let lines = &lines[..n];
-    let name = |i: usize| &out[lines[i].0..lines[i].1];
-    let repeated = (1..n).any(|i| (0..i).any(|j| name(j) == name(i)));
+    let n = lines.len();
+    let name = |out: &[u8], i: usize| -> Vec<u8> { out[lines[i].start..lines[i].start + lines[i].name.len].to_vec() };
+    if unnumbered {
+        repeated = (1..n).any(|i| (0..i).any(|j| name(out, j) == name(out, i)));
+    }
+    let mut connection = None;
     if repeated {
         // `HeaderMap` keeps a repeated name's values with its first line.
-        let mut grouped = Vec::with_capacity(out.len() + 2);
-        grouped.extend_from_slice(&out[..lines.first().map_or(out.len(), |l| l.0)]);
-        connection = None;
+        let same = |i: usize, j: usize| {
+            out[lines[i].start..lines[i].start + lines[i].name.len]
+                == out[lines[j].start..lines[j].start + lines[j].name.len]
+        };
+        let mut order = Vec::with_capacity(n);
         for i in 0..n {
-            if (0..i).any(|j| name(j) == name(i)) {
+            if (0..i).any(|j| same(j, i)) {
                 continue;
             }
-            for k in (i..n).filter(|&k| name(k) == name(i)) {
-                let (start, name_end, end) = lines[k];
-                if &out[start..name_end] == b"Connection" {
-                    let at = grouped.len() + (name_end - start) + 2;
-                    connection = Some(at..at + (end - name_end - 4));
-                }
-                grouped.extend_from_slice(&out[start..end]);
-            }
+            order.extend((i..n).filter(|&k| same(k, i)));
+        }
+        let mut grouped = Vec::with_capacity(out.len() + 2);
+        grouped.extend_from_slice(&out[..lines.first().map_or(out.len(), |l| l.start)]);
+        let mut moved = Vec::with_capacity(n);
+        for k in order {
+            let l = lines[k];
+            let start = grouped.len();
+            grouped.extend_from_slice(&out[l.start..l.end]);
+            moved.push(Written { start, end: grouped.len(), ..l });
         }
         *out = grouped;
+        lines = moved;
+    }
+    for l in &lines {
+        if l.name.kind == Kind::Connection {
+            connection = Some(l.start + l.name.len + 2..l.end - 2);
+        }
     }
     out.extend_from_slice(b"\r\n");
-    Some(connection)
+    Some((connection, lines))
 }
 
 /// `n` in decimal, written into `buf`.
@@ -865,20 +1255,18 @@ impl HeadSlot {
 
 /// The value of the `connection` line hyper wrote in `head` (lower-case names), if any.
 fn hyper_connection(head: &[u8]) -> Option<&[u8]> {
-    let mut lines = memchr::memchr_iter(b'\n', head);
-    let mut start = lines.next()? + 1;
-    for end in lines {
-        if let Some(v) = head[start..end].strip_prefix(b"connection: ") {
-            return Some(trim_cr(v));
-        }
-        start = end + 1;
-    }
-    None
+    static LINE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\r\nconnection: "));
+    let at = LINE.find(head)? + 14;
+    let end = memchr::memchr(b'\n', &head[at..]).map_or(head.len(), |e| at + e);
+    Some(trim_cr(&head[at..end]))
 }
 
 /// Where the blank line that ends a head ends in `buf`, CRLF lines as hyper writes them.
 fn head_end(buf: &[u8]) -> Option<usize> {
-    memchr::memchr_iter(b'\n', buf).find(|&i| i >= 3 && &buf[i - 3..=i] == b"\r\n\r\n").map(|i| i + 1)
+    static END: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\r\n\r\n"));
+    END.find(buf).map(|i| i + 4)
 }
 
 /// Who the connection is, for the transcript and the httperr log.

@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -138,9 +139,13 @@ enum Entry {
 }
 
 /// A served request as the transcript keeps it: what the process model changed, and what the
-/// summary line is rendered from when someone reads the transcript (not on the hot path).
+/// summary line is rendered from when someone reads the transcript (not on the hot path). The
+/// oldest entry's room is taken over by the next request's.
 struct ServedEntry {
-    request: Request,
+    /// `METHOD URL` of the request.
+    line: String,
+    /// Where the method ends in `line`.
+    method: usize,
     /// How it was served, without the response's headers and body.
     served: Served,
     /// What the process model recorded.
@@ -163,6 +168,8 @@ struct Live {
     world: World,
     next_client: u64,
     clients: VecDeque<String>,
+    /// The load of the request being served: its client's name written into the last one's room.
+    load: Load,
 }
 
 /// Everything the listeners share.
@@ -191,7 +198,7 @@ impl Shared {
         let published = Published { limits: Limits::of(&machine), machine: machine.clone(), view };
         Shared {
             published: ArcSwap::from_pointee(published),
-            live: Mutex::new(Live { world, next_client: 0, clients: VecDeque::new() }),
+            live: Mutex::new(Live { world, next_client: 0, clients: VecDeque::new(), load: Load::default() }),
             tail: Mutex::new(VecDeque::with_capacity(TRANSCRIPT_TAIL)),
             console: Mutex::new(crate::cmd::Session::new(&machine)),
             httperr: Mutex::new(httperr::Log::of(&machine)),
@@ -240,38 +247,41 @@ impl Shared {
     pub fn serve(
         &self,
         snap: &Published,
-        req: Request,
+        req: &Request,
         session_id: Option<&str>,
         client: SocketAddr,
         slot: Option<&connlimit::Slot>,
         framing: impl FnOnce(&Served) -> Framing,
     ) -> (Reply, Framing) {
         // The ASP.NET filter and resolution read only the published view: no lock.
-        let prepared = process::prepare(&snap.machine, &snap.view, &req);
+        let prepared = process::prepare(&snap.machine, &snap.view, req);
         if let (Some(slot), Some((site, max))) = (slot, prepared.site()) {
             if let Err(open) = self.connections.admit(slot, site, max) {
-                return self.conn_limited(&req, client, site, max, open);
+                return self.conn_limited(req, client, site, max, open);
             }
         }
         let (answer, effects) = {
-            let mut live = self.live();
-            let client = match session_id.and_then(|id| live.world.sessions().client_of(id)) {
-                Some(c) => c.to_string(),
+            let mut guard = self.live();
+            let live = &mut *guard;
+            let name = live.load.client.get_or_insert_with(String::new);
+            name.clear();
+            match session_id.and_then(|id| live.world.sessions().client_of(id)) {
+                Some(c) => name.push_str(c),
                 None => {
                     live.next_client += 1;
                     let c = format!("client{}", live.next_client);
-                    live.clients.push_back(c.clone());
+                    name.push_str(&c);
+                    live.clients.push_back(c);
                     // The oldest clients' sessions end as their timeout would have (bounded memory).
                     while live.clients.len() > MAX_CLIENTS {
                         if let Some(old) = live.clients.pop_front() {
                             live.world.forget_client(&old);
                         }
                     }
-                    c
                 }
-            };
-            let load = Load { client: Some(client), ..Load::default() };
-            let answer = process::serve_prepared(&snap.machine, &mut live.world, prepared, &load);
+            }
+            let load = &live.load;
+            let answer = process::serve_prepared(&snap.machine, &mut live.world, prepared, load);
             let effects = live.world.drain_effects();
             live.world.trim_events(EVENT_TAIL);
             (answer, effects)
@@ -283,14 +293,42 @@ impl Shared {
         if framing.producer == Producer::HttpSys && served.reply.status != 0 {
             // HTTP.sys's answers after parsing (Invalid Hostname, Invalid URL, a stopped pool) are
             // in httperr too (HTTP-08).
-            effects.extend(self.logged_reply(client, &req, &served));
+            effects.extend(self.logged_reply(client, req, &served));
         }
         // The transcript keeps the status, not the headers and body that go out.
         let kept = Reply { status: served.reply.status, substatus: served.reply.substatus, ..Reply::default() };
         let reply = std::mem::replace(&mut served.reply, kept);
-        let entry = ServedEntry { request: req, served, effects, framing };
-        self.push(Entry::Served(Box::new(entry)));
+        self.push_served(req, served, effects, framing);
         (reply, framing)
+    }
+
+    /// Keeps a served request in the transcript tail, in the room of the entry it pushes out
+    /// when that was a served request too.
+    fn push_served(&self, req: &Request, served: Served, effects: Vec<Effect>, framing: Framing) {
+        let mut tail = self.tail();
+        let oldest = if tail.len() == TRANSCRIPT_TAIL { tail.pop_front() } else { None };
+        let entry = match oldest {
+            Some(Entry::Served(mut e)) => {
+                e.line.clear();
+                e.served = served;
+                e.effects = effects;
+                e.framing = framing;
+                e
+            }
+            _ => Box::new(ServedEntry {
+                line: String::with_capacity(req.method.len() + 1 + req.url.len()),
+                method: 0,
+                served,
+                effects,
+                framing,
+            }),
+        };
+        let mut entry = entry;
+        entry.line.push_str(&req.method);
+        entry.line.push(' ');
+        entry.line.push_str(&req.url);
+        entry.method = req.method.len();
+        tail.push_back(Entry::Served(entry));
     }
 
     /// Runs an administrative operation on the machine and the world, then publishes the result.
@@ -328,7 +366,8 @@ impl Shared {
         for e in tail.iter() {
             let (heading, framing) = match e {
                 Entry::Served(s) => {
-                    (format!("== request: {} ==", crate::scenario::summary(&s.request, &s.served)), Some(s.framing))
+                    let req = Request::new(&s.line[..s.method], &s.line[s.method + 1..]);
+                    (format!("== request: {} ==", crate::scenario::summary(&req, &s.served)), Some(s.framing))
                 }
                 Entry::Rejected { summary, framing, .. } => (format!("== request: {summary} =="), *framing),
                 Entry::Admin { heading, output, .. } => {
@@ -380,43 +419,111 @@ impl Shared {
     }
 }
 
-/// The session cookie a request carries.
-fn session_cookie(headers: &hyper::HeaderMap) -> Option<&str> {
-    headers.get_all(hyper::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
-        v.split(';').find_map(|c| {
-            let (k, val) = c.trim().split_once('=')?;
-            k.eq_ignore_ascii_case("ASP.NET_SessionId").then(|| val.trim())
-        })
+/// The session ID in one Cookie header's value.
+fn session_in(cookie: &str) -> Option<&str> {
+    cookie.split(';').find_map(|c| {
+        let (k, val) = c.trim().split_once('=')?;
+        k.eq_ignore_ascii_case("ASP.NET_SessionId").then(|| val.trim())
     })
 }
 
-/// Bytes of a header value as text (invalid UTF-8 replaced, as dispatch reads it).
-fn text(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(b).into_owned(),
+/// Appends header value `v` as text (invalid UTF-8 replaced, as dispatch reads it); true when
+/// it is visible ASCII, as `HeaderValue::to_str` reads it.
+fn push_text(out: &mut String, v: &HeaderValue) -> bool {
+    if let Ok(s) = v.to_str() {
+        out.push_str(s);
+        return true;
     }
+    match std::str::from_utf8(v.as_bytes()) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.push_str(&String::from_utf8_lossy(v.as_bytes())),
+    }
+    false
 }
 
-/// The request as dispatch sees it (HTTP.sys's checks of its head ran in [`conn`]).
-fn to_request(req: &hyper::http::request::Parts, port: u16) -> Request {
-    let url = match req.uri.scheme() {
-        Some(_) => req.uri.to_string(),
-        None => req.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
-    };
-    let mut host = None;
-    let mut headers = Vec::with_capacity(req.headers.len());
-    for (k, v) in &req.headers {
-        if k == hyper::header::HOST {
-            if host.is_none() {
-                host = Some(text(v.as_bytes()));
-            }
-        } else {
-            headers.push((k.as_str().to_string(), text(v.as_bytes())));
-        }
+/// A connection's request as dispatch sees it, refilled for each request on the connection with
+/// the room of the last one's texts kept.
+struct Copied {
+    req: Request,
+    /// Header texts the last request had more of than this one.
+    spare: Vec<(String, String)>,
+    /// The Host text while the request has none.
+    host: String,
+}
+
+/// What [`Copied::refill`] found while copying: where the session ID and the Connection value
+/// are among the request's headers.
+#[derive(Default)]
+struct Found {
+    session: Option<(usize, Range<usize>)>,
+    connection: Option<usize>,
+}
+
+impl Copied {
+    fn new() -> Copied {
+        Copied { req: Request::get("/"), spare: Vec::new(), host: String::new() }
     }
-    let http10 = req.version <= hyper::Version::HTTP_10;
-    Request { method: req.method.as_str().to_string(), url, host, ip: SERVER_IP.into(), port, headers, http10 }
+
+    /// Copies hyper's request for dispatch (HTTP.sys's checks of its head ran in [`conn`]), and
+    /// finds the session cookie and the Connection header on the way.
+    fn refill(&mut self, parts: &hyper::http::request::Parts, port: u16) -> Found {
+        let r = &mut self.req;
+        r.method.clear();
+        r.method.push_str(parts.method.as_str());
+        r.url.clear();
+        match parts.uri.scheme() {
+            Some(_) => {
+                use std::fmt::Write;
+                let _ = write!(r.url, "{}", parts.uri);
+            }
+            None => r.url.push_str(parts.uri.path_and_query().map_or("/", |p| p.as_str())),
+        }
+        let mut host = false;
+        let mut found = Found::default();
+        let mut n = 0;
+        for (k, v) in &parts.headers {
+            if k == hyper::header::HOST {
+                if !host {
+                    host = true;
+                    let h = r.host.get_or_insert_with(|| std::mem::take(&mut self.host));
+                    h.clear();
+                    push_text(h, v);
+                }
+                continue;
+            }
+            if n == r.headers.len() {
+                r.headers.push(self.spare.pop().unwrap_or_default());
+            }
+            let (name, value) = &mut r.headers[n];
+            name.clear();
+            name.push_str(k.as_str());
+            value.clear();
+            let visible = push_text(value, v);
+            if k == hyper::header::COOKIE && found.session.is_none() && visible {
+                if let Some(id) = session_in(value) {
+                    let at = id.as_ptr() as usize - value.as_ptr() as usize;
+                    found.session = Some((n, at..at + id.len()));
+                }
+            } else if k == hyper::header::CONNECTION && found.connection.is_none() {
+                // `HeaderMap::get` is the first value; one `to_str` refuses is no value.
+                found.connection = Some(if visible { n } else { usize::MAX });
+            }
+            n += 1;
+        }
+        self.spare.extend(r.headers.drain(n..));
+        if !host {
+            if let Some(h) = r.host.take() {
+                self.host = h;
+            }
+        }
+        if r.ip != SERVER_IP {
+            r.ip.clear();
+            r.ip.push_str(SERVER_IP);
+        }
+        r.port = port;
+        r.http10 = parts.version <= hyper::Version::HTTP_10;
+        found
+    }
 }
 
 type Body = Full<Bytes>;
@@ -528,27 +635,19 @@ impl fmt::Display for Unanswered {
 
 impl std::error::Error for Unanswered {}
 
-/// Answers one request from `client` on a listener standing for emulated `port`.
+/// Answers one request from `client` on a listener standing for emulated `port`; `copied` is the
+/// connection's request for dispatch.
+#[allow(clippy::too_many_arguments)]
 async fn handle(
     shared: Arc<Shared>,
     port: u16,
     client: SocketAddr,
     heads: conn::HeadSlot,
     slot: Arc<connlimit::Slot>,
+    copied: Arc<Mutex<Copied>>,
     req: hyper::Request<Incoming>,
 ) -> Result<Response<Body>, Unanswered> {
     let (req, body) = req.into_parts();
-    let request = to_request(&req, port);
-    let head = req.method == hyper::Method::HEAD;
-    let connect = req.method == hyper::Method::CONNECT;
-    let connection = req.headers.get(hyper::header::CONNECTION).and_then(|v| v.to_str().ok());
-    let wants = |token: &str| connection.is_some_and(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)));
-    // HTTP/1.0 stays open only when it asks to (HTTP-17).
-    let (wants_close, keep_alive10) = match req.version {
-        hyper::Version::HTTP_10 => (!wants("keep-alive"), wants("keep-alive")),
-        _ => (wants("close"), false),
-    };
-    let cookie = session_cookie(&req.headers);
     // Read (and drop) the body before anything else, so the connection stays usable. A body
     // over MAX_BODY is cut off; one the client never finished is no request to serve.
     if let Err(e) = Limited::new(body, MAX_BODY).collect().await {
@@ -556,20 +655,47 @@ async fn handle(
             return Err(Unanswered::Dropped);
         }
     }
+    answer(&shared, port, client, &heads, &slot, &copied, &req)
+}
+
+/// The rest of [`handle`], once the request's body is read: nothing in it waits.
+fn answer(
+    shared: &Shared,
+    port: u16,
+    client: SocketAddr,
+    heads: &conn::HeadSlot,
+    slot: &connlimit::Slot,
+    copied: &Mutex<Copied>,
+    req: &hyper::http::request::Parts,
+) -> Result<Response<Body>, Unanswered> {
+    let mut copied = copied.lock().unwrap_or_else(|e| e.into_inner());
+    let found = copied.refill(req, port);
+    let request = &copied.req;
+    let head = req.method == hyper::Method::HEAD;
+    let connect = req.method == hyper::Method::CONNECT;
+    let connection = found.connection.and_then(|i| request.headers.get(i)).map(|(_, v)| v.as_str());
+    let wants = |token: &str| connection.is_some_and(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)));
+    // HTTP/1.0 stays open only when it asks to (HTTP-17).
+    let (wants_close, keep_alive10) = match req.version {
+        hyper::Version::HTTP_10 => (!wants("keep-alive"), wants("keep-alive")),
+        _ => (wants("close"), false),
+    };
+    let cookie = found.session.map(|(i, r)| &request.headers[i].1[r]);
     // One snapshot for the whole request: HTTP.sys's limits, the view, the configuration.
     let snap = shared.published();
     let limits = snap.limits;
     let close = wants_close || !limits.keep_alive;
     let keep_alive10 = keep_alive10 && !close;
     let (reply, f) = shared
-        .serve(&snap, request, cookie, client, Some(&slot), |s| framing(&s.reply, &limits, close, keep_alive10, head));
+        .serve(&snap, request, cookie, client, Some(slot), |s| framing(&s.reply, &limits, close, keep_alive10, head));
+    drop(copied);
     if reply.status == 0 {
         return Err(Unanswered::Refused);
     }
     // CONNECT's answer is framed by hyper's own rules.
     #[cfg(test)]
     let connect = connect || shared.mapped_heads.load(std::sync::atomic::Ordering::Relaxed);
-    Ok(respond(reply, f, &heads, connect))
+    Ok(respond(reply, f, heads, connect))
 }
 
 /// A running server: its bound addresses, and the way to stop it.
@@ -706,8 +832,10 @@ async fn accept(l: tokio::net::TcpListener, shared: Arc<Shared>, role: Role, mut
                     let heads = c.heads();
                     let io = TokioIo::new(c);
                     let slot = Arc::new(connlimit::Slot::default());
-                    let svc =
-                        service_fn(move |req| handle(shared.clone(), port, client, heads.clone(), slot.clone(), req));
+                    let copied = Arc::new(Mutex::new(Copied::new()));
+                    let svc = service_fn(move |req| {
+                        handle(shared.clone(), port, client, heads.clone(), slot.clone(), copied.clone(), req)
+                    });
                     tokio::select! {
                         _ = b.serve_connection(io, svc) => {}
                         _ = stopped.changed() => {}

@@ -293,13 +293,47 @@ pub fn ordered_headers<'a>(
     keep_alive: bool,
 ) -> Vec<(&'a str, &'a str)> {
     let mut out: Vec<(&str, &str)> = Vec::with_capacity(reply.headers.len() + 4);
-    each_header(reply, producer, date, length, close, keep_alive, |_, k, v, _| out.push((k, v)));
+    each_header(reply, producer, date, length, close, keep_alive, |k, v, _| out.push((k.as_str(), v.as_str())));
     out
 }
 
-/// Calls `f` with each header of [`ordered_headers`] in turn: its name, also as a `'static` literal
-/// when it is one (the name of a header the front end adds, or a reply's literal name), its value,
-/// and the value again when it is a literal.
+/// A header's name or value as [`each_header`] hands it over: a literal, text shared with the
+/// view (both never change while held, so their address names them), or text built for this one.
+#[derive(Debug, Clone, Copy)]
+pub enum Text<'a> {
+    /// A literal.
+    Literal(&'static str),
+    /// Shared with the view.
+    Shared(&'a std::sync::Arc<str>),
+    /// Built for this response.
+    Built(&'a str),
+}
+
+impl<'a> Text<'a> {
+    /// The text.
+    #[inline]
+    pub fn as_str(self) -> &'a str {
+        match self {
+            Text::Literal(s) => s,
+            Text::Shared(s) => s,
+            Text::Built(s) => s,
+        }
+    }
+
+    /// The text of a reply's header name or value.
+    #[inline]
+    pub fn of(t: &'a HeaderText) -> Text<'a> {
+        match t {
+            HeaderText::Static(s) => Text::Literal(s),
+            HeaderText::Shared(s) => Text::Shared(s),
+            HeaderText::Owned(s) => Text::Built(s),
+        }
+    }
+}
+
+/// Calls `f` with each header of [`ordered_headers`] in turn: name, value, and the index of the
+/// reply's header it is (none for one the front end adds).
+#[inline]
 pub fn each_header<'a>(
     reply: &'a Reply,
     producer: Producer,
@@ -307,7 +341,7 @@ pub fn each_header<'a>(
     length: &'a str,
     close: bool,
     keep_alive: bool,
-    mut f: impl FnMut(Option<&'static str>, &'a str, &'a str, Option<&'static str>),
+    mut f: impl FnMut(Text<'a>, Text<'a>, Option<usize>),
 ) {
     let connection = match (close, keep_alive) {
         (true, _) => Some("close"),
@@ -317,45 +351,40 @@ pub fn each_header<'a>(
     /// The reply's own headers, or one the front end adds.
     enum Part<'a> {
         Own,
-        Ours(&'static str, &'a str, Option<&'static str>),
+        Ours(&'static str, Text<'a>),
     }
     use Part::{Ours, Own};
-    let connection = connection.map(|c| Ours("Connection", c, Some(c)));
+    let connection = connection.map(|c| Ours("Connection", Text::Literal(c)));
+    let date = Ours("Date", Text::Built(date));
+    let length = Ours("Content-Length", Text::Built(length));
     let parts = match producer {
-        Producer::HttpSys => [
-            Some(Own),
-            Some(Ours("Date", date, None)),
-            Some(Ours("Connection", "close", Some("close"))),
-            Some(Ours("Content-Length", length, None)),
-        ],
+        Producer::HttpSys => [Some(Own), Some(date), Some(Ours("Connection", Text::Literal("close"))), Some(length)],
         // A 304 has no body and states no length (HTTP-25, modeled).
-        Producer::Iis6 if reply.status == 304 => [Some(Own), Some(Ours("Date", date, None)), connection, None],
-        Producer::Iis6 => {
-            [Some(Ours("Content-Length", length, None)), Some(Own), Some(Ours("Date", date, None)), connection]
-        }
-        Producer::Iis5 => {
-            [Some(Own), connection, Some(Ours("Date", date, None)), Some(Ours("Content-Length", length, None))]
-        }
+        Producer::Iis6 if reply.status == 304 => [Some(Own), Some(date), connection, None],
+        Producer::Iis6 => [Some(length), Some(Own), Some(date), connection],
+        Producer::Iis5 => [Some(Own), connection, Some(date), Some(length)],
     };
-    let framing = |k: &str| match k.len() {
+    for part in parts.into_iter().flatten() {
+        match part {
+            Ours(k, v) => f(Text::Literal(k), v, None),
+            Own => {
+                for (i, (k, v)) in reply.headers.iter().enumerate().filter(|(_, (k, _))| !framing_name(k)) {
+                    f(Text::of(k), Text::of(v), Some(i));
+                }
+            }
+        }
+    }
+}
+
+/// A reply's header the front end writes itself in its place (Date, Connection, Content-Length):
+/// the reply's own is not sent.
+#[inline]
+pub fn framing_name(k: &str) -> bool {
+    match k.len() {
         4 => k.eq_ignore_ascii_case("date"),
         10 => k.eq_ignore_ascii_case("connection"),
         14 => k.eq_ignore_ascii_case("content-length"),
         _ => false,
-    };
-    let literal = |t: &HeaderText| match t {
-        HeaderText::Static(s) => Some(*s),
-        _ => None,
-    };
-    for part in parts.into_iter().flatten() {
-        match part {
-            Ours(k, v, value) => f(Some(k), k, v, value),
-            Own => {
-                for (k, v) in reply.headers.iter().filter(|(k, _)| !framing(k)) {
-                    f(literal(k), k.as_str(), v.as_str(), literal(v));
-                }
-            }
-        }
     }
 }
 
