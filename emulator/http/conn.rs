@@ -1206,13 +1206,14 @@ fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buf[at..]).unwrap_or("0")
 }
 
-/// A head written by [`own_head`], waiting for hyper's head of the same response.
+/// A head written by [`own_head`] and the body after it, waiting for hyper's (bodiless) head of
+/// the same response.
 struct OwnHead {
     bytes: Vec<u8>,
     /// Where the Connection header's value is in `bytes`.
     connection: Option<Range<usize>>,
-    /// Bytes of body hyper writes after its head.
-    body: u64,
+    /// Bytes of body at the end of `bytes`.
+    body: usize,
 }
 
 #[derive(Default)]
@@ -1222,10 +1223,10 @@ struct Slot {
     spare: Vec<u8>,
 }
 
-/// Where the service leaves the head it wrote for a response: the connection sends it in place of
-/// the one hyper writes (hyper still frames the body and decides keep-alive), so the reply's
-/// headers go from the reply to the socket without a `HeaderMap` or a second pass to respell them.
-/// hyper answers one request at a time, so a connection holds at most one.
+/// Where the service leaves the head and body it wrote for a response: the connection sends them in
+/// place of the bodiless response hyper writes (hyper still decides keep-alive), so the reply goes
+/// from the reply to the socket without a `HeaderMap`, a second pass to respell its headers, or a
+/// body handed to hyper. hyper answers one request at a time, so a connection holds at most one.
 #[derive(Clone, Default)]
 pub struct HeadSlot(Arc<Mutex<Slot>>);
 
@@ -1234,14 +1235,15 @@ impl HeadSlot {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Writes `reply`'s head with [`own_head`] for the next response to go out with; false when
-    /// hyper must write it from a `HeaderMap` instead.
+    /// Writes `reply`'s head with [`own_head`], and its body unless it answers a HEAD, for the
+    /// next response to go out with; false when hyper must write it from a `HeaderMap` instead.
     pub fn fill(&self, reply: &Reply, f: &wire::Framing, date: &str) -> bool {
         let mut s = self.slot();
         let mut bytes = std::mem::take(&mut s.spare);
         match own_head(reply, f, date, &mut bytes) {
             Some(connection) => {
-                let body = if f.head { 0 } else { reply.body.len() as u64 };
+                let body = if f.head { 0 } else { reply.body.len() };
+                bytes.extend_from_slice(&reply.body.as_bytes()[..body]);
                 s.ready = Some(OwnHead { bytes, connection, body });
                 true
             }
@@ -1550,11 +1552,12 @@ impl Conn {
         Poll::Ready(Ok(()))
     }
 
-    /// Puts the head the service wrote for this response in `acc` in place of hyper's, with the
-    /// Connection value hyper settled on (it adds `close` or `keep-alive` where the request's
-    /// own Connection lines call for it). Returns the length of the body that follows, or `None`
-    /// when the service left no head (hyper's own answers, replies hyper frames itself).
-    fn send_own_head(&mut self) -> Option<u64> {
+    /// Puts the head and body the service wrote for this response in `acc` in place of hyper's
+    /// bodiless head, with the Connection value hyper settled on (it adds `close` or `keep-alive`
+    /// where the request's own Connection lines call for it). Returns the length of the body at
+    /// the end of `acc`, or `None` when the service left no head (hyper's own answers, replies
+    /// hyper frames itself).
+    fn send_own_head(&mut self) -> Option<usize> {
         let mut slot = self.own.slot();
         let mut own = slot.ready.take()?;
         let theirs = hyper_connection(&self.acc);
@@ -1567,7 +1570,7 @@ impl Conn {
                 }
                 None => {
                     // A value hyper adds is a header of its own, after the others.
-                    let at = own.bytes.len() - 2;
+                    let at = own.bytes.len() - own.body - 2;
                     let line = [&b"Connection: "[..], &theirs, b"\r\n"].concat();
                     own.bytes.splice(at..at, line);
                 }
@@ -1702,9 +1705,14 @@ impl AsyncWrite for Conn {
                 let body = if informational {
                     fix_head(&mut me.acc);
                     Some(0)
-                } else if let Some(length) = me.send_own_head() {
-                    http09 = me.heads.pop_front().is_some_and(|(_, nine)| nine);
-                    Some(length)
+                } else if let Some(inline) = me.send_own_head() {
+                    if me.heads.pop_front().is_some_and(|(_, nine)| nine) {
+                        // HTTP/0.9 has no status line and no headers: the body alone goes out (HTTP-12).
+                        let head = me.acc.len() - inline;
+                        me.acc.drain(..head);
+                    }
+                    // hyper writes no body: it is in `acc` already.
+                    Some(0)
                 } else {
                     let (status, length) = fix_head(&mut me.acc);
                     let (is_head, nine) = me.heads.pop_front().unwrap_or((false, false));
