@@ -1895,6 +1895,28 @@ mod tests {
     }
 
     #[test]
+    fn hyper_s_head_end_and_connection_line_are_found() {
+        let heads: &[&[u8]] = &[
+            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\ndate: x\r\n\r\nbody",
+            b"HTTP/1.1 200 OK\r\nx-connection: a\r\nconnection: keep-alive\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r",
+            b"HTTP/1.1 200 OK\r\na: \n\r\n\r\n",
+            b"\r\n\r\n",
+            b"",
+        ];
+        for &h in heads {
+            let end = h.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+            assert_eq!(head_end(h), end, "{:?}", String::from_utf8_lossy(h));
+            let line = h.windows(14).position(|w| w == b"\r\nconnection: ").map(|at| {
+                let at = at + 14;
+                let end = h[at..].iter().position(|&b| b == b'\n').map_or(h.len(), |e| at + e);
+                trim_cr(&h[at..end])
+            });
+            assert_eq!(hyper_connection(h), line, "{:?}", String::from_utf8_lossy(h));
+        }
+    }
+
+    #[test]
     fn response_heads_get_iis_status_lines_and_spelling() {
         let mut head =
             b"HTTP/1.0 200 OK\r\ncontent-length: 12\r\netag: \"a:1\"\r\nx-aspnet-version: 2.0.50727\r\nx-powered-by: ASP.NET\r\n\r\n"

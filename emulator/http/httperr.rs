@@ -12,9 +12,9 @@ use super::conn::Refusal;
 use super::wire::{self, Framing, Limits, Producer};
 use super::{Entry, Shared, SERVER_IP};
 use crate::dispatch::{Reply, Request};
-use crate::process::Summary;
 use crate::machine::journal::{Change, Effect};
 use crate::machine::Machine;
+use crate::process::Summary;
 
 use crate::machine::EPOCH_UNIX;
 

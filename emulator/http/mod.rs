@@ -424,10 +424,22 @@ impl Shared {
 
 /// The session ID in one Cookie header's value.
 fn session_in(cookie: &str) -> Option<&str> {
-    cookie.split(';').find_map(|c| {
-        let (k, val) = c.trim().split_once('=')?;
-        k.eq_ignore_ascii_case("ASP.NET_SessionId").then(|| val.trim())
-    })
+    // `;` and `=` are ASCII, so a byte search splits where `str::split` would, without its
+    // character searcher.
+    let mut rest = cookie;
+    loop {
+        let (c, after) = match memchr::memchr(b';', rest.as_bytes()) {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        let c = c.trim();
+        if let Some(eq) = memchr::memchr(b'=', c.as_bytes()) {
+            if c[..eq].eq_ignore_ascii_case("ASP.NET_SessionId") {
+                return Some(c[eq + 1..].trim());
+            }
+        }
+        rest = after?;
+    }
 }
 
 /// Appends header value `v` as text (invalid UTF-8 replaced, as dispatch reads it); true when
@@ -691,9 +703,8 @@ fn answer(
     let limits = snap.limits;
     let close = wants_close || !limits.keep_alive;
     let keep_alive10 = keep_alive10 && !close;
-    let f = shared.serve(&snap, request, cookie, client, Some(slot), reply, |r| {
-        framing(r, &limits, close, keep_alive10, head)
-    });
+    let f = shared
+        .serve(&snap, request, cookie, client, Some(slot), reply, |r| framing(r, &limits, close, keep_alive10, head));
     if reply.status == 0 {
         return Err(Unanswered::Refused);
     }

@@ -344,3 +344,25 @@ fn own_heads_keep_hyper_s_grouping_refusals_and_phrases() {
     assert!(own(&reply(200, ""), true).is_some(), "a HEAD answer's length stays where IIS puts it");
     assert!(own(&reply(304, ""), false).is_none());
 }
+
+#[test]
+fn the_session_cookie_is_found_as_splitting_the_header_finds_it() {
+    let split = |cookie: &str| -> Option<String> {
+        cookie.split(';').find_map(|c| {
+            let (k, val) = c.trim().split_once('=')?;
+            k.eq_ignore_ascii_case("ASP.NET_SessionId").then(|| val.trim().to_string())
+        })
+    };
+    for cookie in [
+        "ASP.NET_SessionId=abc",
+        "a=1; asp.net_sessionid = x y ; ASP.NET_SessionId=second",
+        "a; b=2;ASP.NET_SessionId=\u{a0}z\u{a0}",
+        "\u{2003}ASP.NET_SessionId=q=r",
+        "ASP.NET_SessionIdx=1;",
+        ";;",
+        "",
+        "é=1; ASP.NET_SessionId=ü",
+    ] {
+        assert_eq!(session_in(cookie).map(str::to_string), split(cookie), "{cookie:?}");
+    }
+}

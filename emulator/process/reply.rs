@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crate::dispatch::{self, Reply, Request};
+use crate::dispatch::{self, HeaderText, Reply, Request};
 use crate::runtime::Version;
 
 use super::{last_segment, Answer, Landing, Page, Served, SessionFate};
@@ -97,8 +97,19 @@ fn push_decimal(out: &mut String, mut n: u32) {
             break;
         }
     }
-    // The bytes are ASCII digits.
-    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or("0"));
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
+/// The same text: a literal at the same address, the same shared text, or equal built text.
+fn same(a: &HeaderText, b: &HeaderText) -> bool {
+    match (a, b) {
+        (HeaderText::Static(a), HeaderText::Static(b)) => std::ptr::eq(*a, *b),
+        (HeaderText::Shared(a), HeaderText::Shared(b)) => Arc::ptr_eq(a, b),
+        (HeaderText::Owned(a), HeaderText::Owned(b)) => a == b,
+        _ => false,
+    }
 }
 
 impl Page {
@@ -118,16 +129,27 @@ impl Page {
     fn render_into(&self, base: &[dispatch::Header], script_url: &str, app_vpath: &str, out: &mut Reply) {
         out.status = 200;
         out.substatus = 0;
-        let headers = &mut out.headers;
-        headers.clear();
-        headers.extend_from_slice(base);
-        if self.version_header {
-            headers.push(("X-AspNet-Version".into(), self.v.short().into()));
-        }
-        headers.push(("Cache-Control".into(), "private".into()));
-        headers.push(("Content-Type".into(), "text/html; charset=utf-8".into()));
-        if let Some(id) = &self.set_cookie {
-            headers.push(("Set-Cookie".into(), format!("ASP.NET_SessionId={id}; path=/").into()));
+        // A connection's reply keeps its last headers: when they are this page's already (the
+        // view's base headers, the same literals), their shared texts are not counted again.
+        let version = self.version_header.then(|| self.v.short());
+        let literals = [
+            version.map(|v| ("X-AspNet-Version", v)),
+            Some(("Cache-Control", "private")),
+            Some(("Content-Type", "text/html; charset=utf-8")),
+        ];
+        let count = base.len() + literals.iter().flatten().count() + usize::from(self.set_cookie.is_some());
+        let literal = |h: &dispatch::Header, (k, v): (&'static str, &'static str)| matches!(h, (HeaderText::Static(a), HeaderText::Static(b)) if std::ptr::eq(*a, k) && std::ptr::eq(*b, v));
+        let kept = self.set_cookie.is_none()
+            && out.headers.len() == count
+            && out.headers.iter().zip(base).all(|(o, w)| same(&o.0, &w.0) && same(&o.1, &w.1))
+            && out.headers[base.len()..].iter().zip(literals.iter().flatten()).all(|(o, &l)| literal(o, l));
+        if !kept {
+            out.headers.clear();
+            out.headers.extend_from_slice(base);
+            out.headers.extend(literals.iter().flatten().map(|&(k, v)| (k.into(), v.into())));
+            if let Some(id) = &self.set_cookie {
+                out.headers.push(("Set-Cookie".into(), format!("ASP.NET_SessionId={id}; path=/").into()));
+            }
         }
         let body = &mut out.body;
         body.clear();
