@@ -889,32 +889,52 @@ pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>)
     }
     let mut digits = [0u8; 20];
     let length = decimal(reply.body.len(), &mut digits);
-    let Some(hash) = shape_hash(reply, f) else { return written(reply, f, status, date, length, out).map(|w| w.0) };
     TEMPLATES.with_borrow_mut(|kept| {
-        if let Some(t) = kept.iter().find(|t| t.hash == hash && t.fits(reply, f)) {
-            if let Some(connection) = t.write(reply, date, length, out) {
+        // The template this thread used last is compared first, whole: a run of replies of one
+        // shape (one application's pages) is not hashed to find it.
+        let last = kept.last.filter(|&i| kept.list.get(i).is_some_and(|t| t.fits(reply, f)));
+        let hash = match last {
+            Some(_) => None,
+            None => Some(shape_hash(reply, f)),
+        };
+        let found = last.or_else(|| {
+            let hash = hash.flatten()?;
+            kept.list.iter().position(|t| t.hash == hash && t.fits(reply, f))
+        });
+        if let Some(i) = found {
+            kept.last = Some(i);
+            if let Some(connection) = kept.list[i].write(reply, date, length, out) {
                 return Some(connection);
             }
             // A built value hyper would refuse: its line is left out, as the lines below do.
             return written(reply, f, status, date, length, out).map(|w| w.0);
         }
+        let Some(Some(hash)) = hash else { return written(reply, f, status, date, length, out).map(|w| w.0) };
         let (connection, lines) = written(reply, f, status, date, length, out)?;
         // A built value hyper refused this time leaves no hole to fill next time: not kept.
         if let Some(t) = Template::of(reply, f, hash, out, &lines) {
-            if kept.len() == TEMPLATES_KEPT {
-                kept.remove(0);
+            if kept.list.len() == TEMPLATES_KEPT {
+                kept.list.remove(0);
             }
-            kept.push(t);
+            kept.list.push(t);
+            kept.last = Some(kept.list.len() - 1);
         }
         Some(connection)
     })
+}
+
+/// A thread's templates, and which it used last.
+struct Templates {
+    list: Vec<Template>,
+    last: Option<usize>,
 }
 
 /// How many templates a thread keeps.
 const TEMPLATES_KEPT: usize = 32;
 
 thread_local! {
-    static TEMPLATES: std::cell::RefCell<Vec<Template>> = const { std::cell::RefCell::new(Vec::new()) };
+    static TEMPLATES: std::cell::RefCell<Templates> =
+        const { std::cell::RefCell::new(Templates { list: Vec::new(), last: None }) };
 }
 
 /// What a value of a template's key is when it was built for the response.
