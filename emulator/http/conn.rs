@@ -956,6 +956,17 @@ fn shape_hash(reply: &Reply, f: &wire::Framing) -> Option<u64> {
     Some(h)
 }
 
+/// What names a reply's header text in a template's key: as [`ident`] names it, `BUILT` for text
+/// built for the response (a key's names are never built, so that a built name never fits).
+#[inline]
+fn key_of(t: &HeaderText) -> (usize, usize) {
+    match t {
+        HeaderText::Static(s) => (s.as_ptr() as usize, s.len()),
+        HeaderText::Shared(s) => (s.as_ptr() as usize, s.len()),
+        HeaderText::Owned(_) => BUILT,
+    }
+}
+
 /// A piece of a template.
 #[derive(Debug, Clone)]
 enum Piece {
@@ -997,11 +1008,7 @@ impl Template {
             && self.close == f.close
             && self.keep_alive == f.keep_alive
             && self.key.len() == reply.headers.len()
-            && self
-                .key
-                .iter()
-                .zip(&reply.headers)
-                .all(|(&(kk, kv), (k, v))| ident(Text::of(k)) == Some(kk) && ident(Text::of(v)).unwrap_or(BUILT) == kv)
+            && self.key.iter().zip(&reply.headers).all(|(&(kk, kv), (k, v))| key_of(k) == kk && key_of(v) == kv)
     }
 
     /// The template of the head `out` just written for `reply`, its `lines` in the order they
