@@ -699,7 +699,8 @@ fn answer(
     };
     let cookie = found.session.map(|(i, r)| &request.headers[i].1[r]);
     // One snapshot for the whole request: HTTP.sys's limits, the view, the configuration.
-    let snap = shared.published();
+    // Borrowed for the request (nothing in it waits): no count of the snapshot moves.
+    let snap = shared.published.load();
     let limits = snap.limits;
     let close = wants_close || !limits.keep_alive;
     let keep_alive10 = keep_alive10 && !close;
