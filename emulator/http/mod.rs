@@ -666,9 +666,12 @@ async fn handle(
     let (req, body) = req.into_parts();
     // Read (and drop) the body before anything else, so the connection stays usable. A body
     // over MAX_BODY is cut off; one the client never finished is no request to serve.
-    if let Err(e) = Limited::new(body, MAX_BODY).collect().await {
-        if !e.is::<http_body_util::LengthLimitError>() {
-            return Err(Unanswered::Dropped);
+    // A request without a body (most: GET, HEAD) has nothing to read.
+    if !hyper::body::Body::is_end_stream(&body) {
+        if let Err(e) = Limited::new(body, MAX_BODY).collect().await {
+            if !e.is::<http_body_util::LengthLimitError>() {
+                return Err(Unanswered::Dropped);
+            }
         }
     }
     answer(&shared, port, client, &heads, &slot, &copied, &req)
