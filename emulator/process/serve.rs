@@ -159,7 +159,9 @@ impl Page {
 #[derive(Debug)]
 enum Landing<'a> {
     Place(dispatch::Place<'a, 'a>),
-    Target(Target),
+    /// Boxed: the serve path's answer keeps a place, and a large variant would make every
+    /// answer large.
+    Target(Box<Target>),
 }
 
 impl Landing<'_> {
@@ -224,7 +226,7 @@ impl Landing<'_> {
     fn target(&self) -> Target {
         match self {
             Landing::Place(p) => p.target(),
-            Landing::Target(t) => t.clone(),
+            Landing::Target(t) => (**t).clone(),
         }
     }
 }
@@ -444,7 +446,7 @@ fn run_prepared<'a, S: Sink>(m: &Machine, w: &mut World, p: Prepared<'a, S>, loa
                 }
                 return Answer { fate: s, landing: None };
             };
-            let landing = Landing::Target(target);
+            let landing = Landing::Target(Box::new(target));
             let handler = match res.outcome {
                 Outcome::Reply(r) => Handler::Reply(r),
                 Outcome::Isapi(ref call) => Handler::Isapi(Call::of(call, &landing, p.view)),
