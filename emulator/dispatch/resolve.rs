@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use super::canon::{canonicalize_spans, eq_bytes, Rejection, Shape, Span, Spans};
 use super::index::{word_at, MAX_LEVELS};
 use super::view::{
-    ErrorSource, KeyView, Mapped, SiteView, ACCESS_EXECUTE, ACCESS_READ, ACCESS_SCRIPT, ENABLE_DEFAULT_DOC,
+    ErrorSource, KeySlot, KeyView, Mapped, SiteView, ACCESS_EXECUTE, ACCESS_READ, ACCESS_SCRIPT, ENABLE_DEFAULT_DOC,
     ENABLE_DIR_BROWSING,
 };
 use super::{decide, Discard, IsapiCall, Outcome, Reply, Request, Resolution, Sink, Target, View};
@@ -406,7 +406,7 @@ fn host_name(host: &str) -> Option<&str> {
 struct Found<'v> {
     /// The entry, where the script's URL ends, and whether its segment holds a `;`.
     script: Option<(&'v Mapped, usize, bool)>,
-    key: &'v KeyView,
+    key: &'v KeySlot,
     key_end: usize,
     /// Where the walked part of the URL ends (the script's end, or the last segment's).
     upto: usize,
@@ -814,7 +814,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                     (h, found) = tree.step(parent, h, text, (s.start as usize, end));
                     node = found.map(|(n, _)| n);
                     if let Some(k) = found.and_then(|(_, k)| k) {
-                        (key, key_end) = (&**k, end);
+                        (key, key_end) = (k, end);
                     }
                 }
                 // The extension: from the last dot before the first `;` (SM-10).
@@ -904,7 +904,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     #[inline(always)]
     fn resolve_path(&mut self, site: &'v SiteView, url: UrlPath<'r>, depth: u8) -> FastOutcome<'v> {
         let found = self.find(site, &url, true);
-        let key = found.key;
+        let key: &'v KeyView = found.key;
         self.set_target(site, key, &url, (found.key_end, found.upto));
         if self.sink.keeps() {
             let physical = self.target.as_ref().map(Place::physical).unwrap_or_default();
@@ -923,7 +923,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             return self.fail(key, 500, 15, "Global.asa is never served", &["SEC-10", "REQ-12"]);
         }
 
-        if depth == 0 {
+        if depth == 0 && found.key.wildcards {
             if let Some(out) = self.wildcards(key, script_end) {
                 return out;
             }
@@ -955,7 +955,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                     "Translate: f never returns a script-mapped file's source: the map runs"
                 );
             }
-            return self.extension_map(key, mapped, script_end);
+            return self.extension_map(found.key, mapped, script_end);
         }
 
         let rest = &url.text[found.key_end..found.upto];
@@ -1021,7 +1021,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             if let Some(out) = self.lockdown(key, w) {
                 return Some(out);
             }
-            return Some(self.isapi(key, w, true, script_end));
+            return Some(self.isapi(w, true, script_end, key.runs_in_process(w)));
         }
         None
     }
@@ -1043,7 +1043,9 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
 
     /// REQ-10's checks in order, then the ISAPI call.
     #[inline(always)]
-    fn extension_map(&mut self, key: &'v KeyView, mapped: &'v Mapped, script_end: usize) -> FastOutcome<'v> {
+    fn extension_map(&mut self, slot: &'v KeySlot, mapped: &'v Mapped, script_end: usize) -> FastOutcome<'v> {
+        // The checks read the slot's copies; the key itself only words a refusal.
+        let key: &'v KeyView = slot;
         let entry = &mapped.entry;
         let method = self.req.method.as_str();
         if !mapped.allows_verb(method) {
@@ -1053,7 +1055,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         }
         let script = entry.flags & FLAG_SCRIPT != 0;
         let needed = if script { ACCESS_SCRIPT | ACCESS_EXECUTE } else { ACCESS_EXECUTE };
-        if key.access & needed == 0 {
+        if slot.access & needed == 0 {
             let needs = if script { "Script or Execute" } else { "Execute" };
             let why = format!("{} needs {needs} permission, AccessFlags {}", entry.extension, key.access);
             return self.fail(key, 403, 1, &why, &["REQ-10", "SM-03"]);
@@ -1077,13 +1079,12 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
                 }
             }
         }
-        self.isapi(key, mapped, false, script_end)
+        self.isapi(mapped, false, script_end, slot.runs_in_process(mapped))
     }
 
     #[inline(always)]
-    fn isapi(&mut self, key: &KeyView, mapped: &'v Mapped, wildcard: bool, script_end: usize) -> FastOutcome<'v> {
+    fn isapi(&mut self, mapped: &'v Mapped, wildcard: bool, script_end: usize, in_process: bool) -> FastOutcome<'v> {
         let dll = &mapped.entry.processor;
-        let in_process = key.runs_in_process(mapped);
         if self.sink.keeps() {
             let runtime = mapped.aspnet.map(|v| format!(" (ASP.NET {v})")).unwrap_or_default();
             let step = if wildcard { "REQ-09" } else { "REQ-10" };

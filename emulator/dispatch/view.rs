@@ -314,6 +314,55 @@ impl KeyView {
     }
 }
 
+/// A compiled key as the key tree's slot holds it: the key, and the few of its values a request
+/// that ends at a script map reads, so that such a request need not wait for the key itself (with
+/// many applications, a cache miss after the slot's own). Built from the key, never changed after.
+#[derive(Debug, Clone)]
+pub(super) struct KeySlot {
+    /// The key.
+    pub(super) key: Arc<KeyView>,
+    /// The key's `maps`.
+    pub(super) maps: Arc<Maps>,
+    /// The key's `in_process_maps`.
+    in_process_maps: u64,
+    /// The key's AccessFlags.
+    pub(super) access: u32,
+    /// The key has wildcard maps.
+    pub(super) wildcards: bool,
+}
+
+impl KeySlot {
+    /// The slot of `key`.
+    pub(super) fn new(key: Arc<KeyView>) -> KeySlot {
+        KeySlot {
+            maps: key.maps.clone(),
+            in_process_maps: key.in_process_maps,
+            access: key.access,
+            wildcards: !key.wildcards.is_empty(),
+            key,
+        }
+    }
+
+    /// [`KeyView::runs_in_process`], the key read only for an entry its bits do not cover.
+    #[inline(always)]
+    pub(super) fn runs_in_process(&self, mapped: &Mapped) -> bool {
+        let own = self.maps.by_ext.item(mapped.at as usize).is_some_and(|m| std::ptr::eq(m, mapped));
+        if own && mapped.at < 64 {
+            return self.in_process_maps & (1 << mapped.at) != 0;
+        }
+        self.key.in_process.lists(mapped)
+    }
+}
+
+impl std::ops::Deref for KeySlot {
+    type Target = KeyView;
+
+    #[inline(always)]
+    fn deref(&self) -> &KeyView {
+        &self.key
+    }
+}
+
 /// A Web Service Extension row (MB-23, SHR-04).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtensionRow {
@@ -378,7 +427,7 @@ pub struct View {
     pub(super) sites: Vec<SiteView>,
     pub(super) bindings: Bindings,
     pub(super) stopped: Vec<usize>,
-    pub(super) keys: SegTree<Arc<KeyView>>,
+    pub(super) keys: SegTree<KeySlot>,
     pub(super) extensions: Vec<ExtensionRow>,
     pub(super) aspnet: BTreeMap<String, Version>,
     pub(super) files: Arc<Files>,
@@ -1071,7 +1120,7 @@ impl View {
             }
             // What the key and its parent held: values equal to theirs are shared, not copied.
             walk.c.known.clear();
-            walk.c.known.extend(node.and_then(|n| tree.value(n)).cloned());
+            walk.c.known.extend(node.and_then(|n| tree.value(n)).map(|s| s.key.clone()));
             if let Some(n) = node {
                 tree.clear_below(n);
             }
@@ -1092,7 +1141,7 @@ impl View {
             if let Some(parent) = walk.stack.last() {
                 if let Some(kv) = parent.site.as_ref().and_then(|&(_, node, _)| tree.value(node)) {
                     walk.c.seed(parent, kv, &self.policies);
-                    walk.c.known.push(kv.clone());
+                    walk.c.known.push(kv.key.clone());
                 }
             }
             for key in mb.subtree(path) {
@@ -1156,7 +1205,7 @@ impl View {
 
     /// The site's ROOT key.
     #[inline]
-    pub(super) fn root_key(&self, site: &SiteView) -> &KeyView {
+    pub(super) fn root_key(&self, site: &SiteView) -> &KeySlot {
         self.keys.value(site.node).expect("every site's ROOT is compiled")
     }
 
@@ -1312,7 +1361,7 @@ impl<'m> Walk<'m> {
     /// Visits `key`, the next in path order. With `emit` the key is compiled into `tree`; without,
     /// its values only pass down to the keys below, and its application is the one `tree` already
     /// holds for it (false when `tree` holds no compiled form of it).
-    fn visit(&mut self, key: &'m Key, sites: &mut [SiteView], tree: &mut SegTree<Arc<KeyView>>, emit: bool) -> bool {
+    fn visit(&mut self, key: &'m Key, sites: &mut [SiteView], tree: &mut SegTree<KeySlot>, emit: bool) -> bool {
         let path = key.path();
         while self.stack.last().is_some_and(|f| !is_below(path, f.path)) {
             self.stack.pop();
@@ -1374,7 +1423,7 @@ impl<'m> Walk<'m> {
             if path.len() == root.len() {
                 sites[i].root_physical = kv.physical.clone();
             }
-            tree.set(node, Arc::new(kv));
+            tree.set(node, KeySlot::new(Arc::new(kv)));
             frame.site = Some((i, node, app));
         }
         self.stack.push(frame);
