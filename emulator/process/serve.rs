@@ -85,6 +85,27 @@ struct Fate {
     began: (u64, usize),
 }
 
+impl Fate {
+    /// A request's fate before anything is decided, every field written where it lies (a
+    /// struct update from `Fate::default()` built it aside and copied it).
+    #[inline(always)]
+    fn new(id: u64, began: (u64, usize)) -> Fate {
+        Fate {
+            reply: Reply { status: 0, substatus: 0, headers: Vec::new(), body: String::new() },
+            page: None,
+            process: None,
+            runtime: None,
+            failed: None,
+            session: None,
+            url_session: None,
+            id,
+            http_sys_reason: None,
+            host: None,
+            began,
+        }
+    }
+}
+
 /// The page ASP.NET writes for a request it ran: its parts, the rest read from where the request
 /// landed (the base headers, the script's URL, the application's path).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +128,9 @@ struct Page {
 #[derive(Debug)]
 enum Landing<'a> {
     Place(dispatch::Place<'a, 'a>),
-    Target(Target),
+    /// Boxed: the serve path's answer keeps a place, and a large variant would make every
+    /// answer large.
+    Target(Box<Target>),
 }
 
 impl Landing<'_> {
@@ -172,7 +195,7 @@ impl Landing<'_> {
     fn target(&self) -> Target {
         match self {
             Landing::Place(p) => p.target(),
-            Landing::Target(t) => t.clone(),
+            Landing::Target(t) => (**t).clone(),
         }
     }
 }
@@ -234,20 +257,22 @@ pub fn serve_with<S: Sink>(m: &Machine, w: &mut World, req: &Request, load: &Loa
 /// Serves one request as [`serve_with`] does on `v`, the world's current view of `m`
 /// ([`super::view`]), and answers compactly: nothing is built that the process model did not
 /// need (the serve path).
+#[inline]
 pub fn answer<'a, S: Sink>(m: &Machine, w: &mut World, v: &'a View, req: &'a Request, load: &Load) -> Answer<'a> {
     let id = w.begin_request();
-    let mut a = if !serving(m, w) {
-        refused::<S>(w)
-    } else if S::KEEPS || may_carry_session(req) {
-        run_prepared(m, w, prepare_with::<S>(m, v, req), load)
-    } else {
-        // Resolved in place and borrowed: the resolution is not moved into a [`Prepared`].
-        let mut fast = dispatch::resolve_fast(v, req);
-        let s = Fate { began: (w.epoch(), w.journal_len()), ..Fate::default() };
-        run_fast::<S>(m, w, v, &mut fast, s, load)
-    };
-    a.fate.id = id;
-    a
+    if !serving(m, w) {
+        let mut a = refused::<S>(w);
+        a.fate.id = id;
+        return a;
+    }
+    if S::KEEPS || may_carry_session(req) {
+        let mut a = run_prepared(m, w, prepare_with::<S>(m, v, req), load);
+        a.fate.id = id;
+        return a;
+    }
+    // Resolved in place and borrowed: the resolution is not moved into a [`Prepared`].
+    let mut fast = dispatch::resolve_fast(v, req);
+    run_fast::<S>(m, w, v, &mut fast, Fate::new(id, (w.epoch(), w.journal_len())), load)
 }
 
 /// A request through the global ASP.NET filter and dispatch, ready for the process model: the
@@ -368,7 +393,7 @@ fn run_prepared<'a, S: Sink>(m: &Machine, w: &mut World, p: Prepared<'a, S>, loa
                 }
                 return Answer { fate: s, landing: None };
             };
-            let landing = Landing::Target(target);
+            let landing = Landing::Target(Box::new(target));
             let handler = match res.outcome {
                 Outcome::Reply(r) => Handler::Reply(r),
                 Outcome::Isapi(ref call) => Handler::Isapi(Call::of(call, &landing, p.view)),
@@ -406,8 +431,26 @@ fn run_fast<'a, S: Sink>(
         return Answer { fate: s, landing: None };
     };
     if let Some((mapped, script_end, _)) = isapi {
-        if warm_answer(m, w, &mut s, &place, mapped.aspnet, script_end, load) {
-            return Answer { fate: s, landing: Some(Landing::Place(place)) };
+        if let Some(warm) = warm_answer(m, w, &place, mapped.aspnet, script_end, load) {
+            // Built where it is returned: a warm answer is not filled in and then moved.
+            let page = Page {
+                v: warm.v,
+                version_header: warm.version_header,
+                image: warm.image,
+                pid: warm.pid,
+                set_cookie: None,
+                url_token: None,
+                script_end,
+            };
+            let fate = Fate {
+                page: Some(page),
+                process: Some((warm.image, warm.pid)),
+                runtime: Some(warm.v),
+                session: warm.session,
+                host: warm.host,
+                ..s
+            };
+            return Answer { fate, landing: Some(Landing::Place(place)) };
         }
     }
     let landing = Landing::Place(place);
@@ -1312,40 +1355,23 @@ fn warm_shaped(load: &Load) -> bool {
     load.duration == 0 && load.memory_mb.is_none()
 }
 
-/// A warm request answered from the record the last identical one left, when the world and the
-/// machine are as they were then (see [`super::state`]): the worker's counters move and `s` is the answer.
-/// False, and nothing changed, when no record answers.
+/// The record the last identical warm request left, when the world and the machine are as they
+/// were then (see [`super::state`]): the worker's counters move and the record is the answer.
+/// `None`, and nothing changed, when no record answers.
 #[inline]
 fn warm_answer(
     m: &Machine,
     w: &mut World,
-    s: &mut Fate,
     place: &dispatch::Place<'_, '_>,
     aspnet: Option<Version>,
     script_end: usize,
     load: &Load,
-) -> bool {
+) -> Option<Warm> {
     let url = place.url();
     if aspnet.is_none() || script_end != url.len() || !warm_shaped(load) {
-        return false;
+        return None;
     }
-    let key = (&*place.key.app.key, url, load.client.as_deref());
-    let Some(warm) = w.warm_hit(m.generation(), m.clock(), key) else { return false };
-    let page = Page {
-        v: warm.v,
-        version_header: warm.version_header,
-        image: warm.image,
-        pid: warm.pid,
-        set_cookie: None,
-        url_token: None,
-        script_end,
-    };
-    s.page = Some(page);
-    s.process = Some((warm.image, warm.pid));
-    s.runtime = Some(warm.v);
-    s.session = warm.session;
-    s.host = warm.host;
-    true
+    w.warm_hit(m.generation(), m.clock(), (&*place.key.app.key, url, load.client.as_deref()))
 }
 
 /// After a managed request that ran the whole procedure: if it changed nothing in the world and

@@ -26,7 +26,7 @@ use super::{PoolRun, Process, RAPID_FAIL};
 #[derive(Debug, Clone)]
 pub(super) struct State {
     pub(super) next_pid: u32,
-    pub(super) procs: BTreeMap<u32, Process>,
+    pub(super) procs: Procs,
     pub(super) iis5_mode: Option<bool>,
     pub(super) pools: BTreeMap<String, PoolRun>,
     pub(super) rr: BTreeMap<String, u32>,
@@ -40,6 +40,69 @@ pub(super) struct State {
     pub(super) long_requests: u64,
     /// Queued requests a recycle moved to a replacement worker, and the worker that ran them.
     pub(super) moved: BTreeMap<u64, (&'static str, u32)>,
+}
+
+/// The running processes in PID order: a few, so a sorted vector finds one by PID in a handful
+/// of comparisons (a request looks its worker up some ten times; a B-tree's search cost more).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Procs(Vec<Process>);
+
+impl Procs {
+    #[inline]
+    fn at(&self, pid: u32) -> Result<usize, usize> {
+        // Linear while the table is small: PIDs are few and a comparison is cheap.
+        if self.0.len() <= 8 {
+            for (i, p) in self.0.iter().enumerate() {
+                if p.pid >= pid {
+                    return if p.pid == pid { Ok(i) } else { Err(i) };
+                }
+            }
+            return Err(self.0.len());
+        }
+        self.0.binary_search_by_key(&pid, |p| p.pid)
+    }
+
+    /// The process with this PID.
+    #[inline]
+    pub(super) fn get(&self, pid: &u32) -> Option<&Process> {
+        self.at(*pid).ok().map(|i| &self.0[i])
+    }
+
+    /// The process with this PID, to change it.
+    #[inline]
+    pub(super) fn get_mut(&mut self, pid: &u32) -> Option<&mut Process> {
+        self.at(*pid).ok().map(|i| &mut self.0[i])
+    }
+
+    /// Whether a process has this PID.
+    pub(super) fn contains_key(&self, pid: &u32) -> bool {
+        self.at(*pid).is_ok()
+    }
+
+    /// Adds process `p` as `pid`, replacing one of that PID.
+    pub(super) fn insert(&mut self, pid: u32, p: Process) {
+        debug_assert_eq!(pid, p.pid);
+        match self.at(pid) {
+            Ok(i) => self.0[i] = p,
+            Err(i) => self.0.insert(i, p),
+        }
+    }
+
+    /// Takes the process with this PID out.
+    pub(super) fn remove(&mut self, pid: &u32) -> Option<Process> {
+        self.at(*pid).ok().map(|i| self.0.remove(i))
+    }
+
+    /// The processes in PID order.
+    #[inline]
+    pub(super) fn values(&self) -> std::slice::Iter<'_, Process> {
+        self.0.iter()
+    }
+
+    /// The processes in PID order, to change them.
+    pub(super) fn values_mut(&mut self) -> std::slice::IterMut<'_, Process> {
+        self.0.iter_mut()
+    }
 }
 
 /// Everything that runs on the machine: processes, pools' run state, sessions and clients, what
@@ -67,7 +130,7 @@ impl Default for World {
         World {
             state: State {
                 next_pid: 1000,
-                procs: BTreeMap::new(),
+                procs: Procs::default(),
                 iis5_mode: None,
                 pools: BTreeMap::new(),
                 rr: BTreeMap::new(),
@@ -155,7 +218,23 @@ fn word(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(w)
 }
 
-/// `b` as words: every eight bytes, the last eight overlapping (short texts: their ends).
+/// A text shorter than eight bytes as one word that differs for any two of the same length: its
+/// first and last four bytes, or its first, middle and last byte.
+#[inline(always)]
+fn short(b: &[u8]) -> u64 {
+    let n = b.len();
+    if n >= 4 {
+        let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
+        u64::from(lo) | u64::from(hi) << 32
+    } else if n > 0 {
+        u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16
+    } else {
+        0
+    }
+}
+
+/// `b` as words: every eight bytes, the last eight overlapping (a short text: [`short`]).
 #[inline(always)]
 fn words(b: &[u8], mut each: impl FnMut(u64)) {
     let n = b.len();
@@ -166,53 +245,59 @@ fn words(b: &[u8], mut each: impl FnMut(u64)) {
             i += 8;
         }
         each(word(b, n - 8));
-    } else if n >= 4 {
-        let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
-        each(u64::from(lo) | u64::from(hi) << 32);
-    } else if n > 0 {
-        each(u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16);
+    } else {
+        each(short(b));
     }
 }
 
 /// Whether two texts are equal, compared a word at a time (the keys are short).
-#[inline]
+#[inline(always)]
 fn same(a: &str, b: &str) -> bool {
     if a.len() != b.len() {
         return false;
     }
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut diff = 0u64;
     let n = a.len();
-    if n >= 8 {
-        let mut i = 0;
-        while i + 8 < n {
-            diff |= word(a, i) ^ word(b, i);
-            i += 8;
-        }
-        diff |= word(a, n - 8) ^ word(b, n - 8);
-        diff == 0
-    } else {
-        a == b
+    if n < 8 {
+        return short(a) == short(b);
     }
+    let mut diff = 0u64;
+    let mut i = 0;
+    while i + 8 < n {
+        diff |= word(a, i) ^ word(b, i);
+        i += 8;
+    }
+    diff |= word(a, n - 8) ^ word(b, n - 8);
+    diff == 0
 }
 
-/// A hash of the record's key: a folded multiply per word.
-#[inline]
-fn warm_hash(app: &str, script: &str, client: Option<&str>) -> u64 {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    #[inline(always)]
-    fn fold(a: u64, b: u64) -> u64 {
-        let p = u128::from(a) * u128::from(b);
-        (p as u64) ^ ((p >> 64) as u64)
-    }
-    let mut h = 0x243f_6a88_85a3_08d3u64;
-    for (i, text) in [Some(app), Some(script), client].into_iter().enumerate() {
-        let Some(text) = text else { continue };
-        h = fold(h ^ (text.len() as u64) ^ ((i as u64) << 56), K);
-        words(text.as_bytes(), |x| h = fold(h ^ x, K));
-    }
+/// The record hash's step per word: a rotate, an xor and a multiply (a collision costs a
+/// compare, never a wrong answer: records are found by their whole key).
+#[inline(always)]
+fn step(h: u64, x: u64) -> u64 {
+    (h.rotate_left(26) ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// `h` moved on by a text: its words, its length mixed into the first.
+#[inline(always)]
+fn fold_text(h: u64, text: &str) -> u64 {
+    let mut h = h ^ (text.len() as u64).rotate_right(8);
+    words(text.as_bytes(), |x| h = step(h, x));
     h
+}
+
+/// A hash of the record's key: the application's words, the script's and the client's, then
+/// one folded multiply so the table's bucket and tag bits both depend on every word.
+#[inline(always)]
+fn warm_hash(app: &str, script: &str, client: Option<&str>) -> u64 {
+    let h = fold_text(0x243f_6a88_85a3_08d3, app);
+    let h = fold_text(h, script);
+    let h = match client {
+        Some(c) => fold_text(h ^ 1 << 63, c),
+        None => h,
+    };
+    let p = u128::from(h) * u128::from(0x9e37_79b9_7f4a_7c15u64);
+    (p as u64) ^ ((p >> 64) as u64)
 }
 
 impl World {
