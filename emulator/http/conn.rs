@@ -889,32 +889,52 @@ pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>)
     }
     let mut digits = [0u8; 20];
     let length = decimal(reply.body.len(), &mut digits);
-    let Some(hash) = shape_hash(reply, f) else { return written(reply, f, status, date, length, out).map(|w| w.0) };
     TEMPLATES.with_borrow_mut(|kept| {
-        if let Some(t) = kept.iter().find(|t| t.hash == hash && t.fits(reply, f)) {
-            if let Some(connection) = t.write(reply, date, length, out) {
+        // The template this thread used last is compared first, whole: a run of replies of one
+        // shape (one application's pages) is not hashed to find it.
+        let last = kept.last.filter(|&i| kept.list.get(i).is_some_and(|t| t.fits(reply, f)));
+        let hash = match last {
+            Some(_) => None,
+            None => Some(shape_hash(reply, f)),
+        };
+        let found = last.or_else(|| {
+            let hash = hash.flatten()?;
+            kept.list.iter().position(|t| t.hash == hash && t.fits(reply, f))
+        });
+        if let Some(i) = found {
+            kept.last = Some(i);
+            if let Some(connection) = kept.list[i].write(reply, date, length, out) {
                 return Some(connection);
             }
             // A built value hyper would refuse: its line is left out, as the lines below do.
             return written(reply, f, status, date, length, out).map(|w| w.0);
         }
+        let Some(Some(hash)) = hash else { return written(reply, f, status, date, length, out).map(|w| w.0) };
         let (connection, lines) = written(reply, f, status, date, length, out)?;
         // A built value hyper refused this time leaves no hole to fill next time: not kept.
         if let Some(t) = Template::of(reply, f, hash, out, &lines) {
-            if kept.len() == TEMPLATES_KEPT {
-                kept.remove(0);
+            if kept.list.len() == TEMPLATES_KEPT {
+                kept.list.remove(0);
             }
-            kept.push(t);
+            kept.list.push(t);
+            kept.last = Some(kept.list.len() - 1);
         }
         Some(connection)
     })
+}
+
+/// A thread's templates, and which it used last.
+struct Templates {
+    list: Vec<Template>,
+    last: Option<usize>,
 }
 
 /// How many templates a thread keeps.
 const TEMPLATES_KEPT: usize = 32;
 
 thread_local! {
-    static TEMPLATES: std::cell::RefCell<Vec<Template>> = const { std::cell::RefCell::new(Vec::new()) };
+    static TEMPLATES: std::cell::RefCell<Templates> =
+        const { std::cell::RefCell::new(Templates { list: Vec::new(), last: None }) };
 }
 
 /// What a value of a template's key is when it was built for the response.
@@ -934,6 +954,17 @@ fn shape_hash(reply: &Reply, f: &wire::Framing) -> Option<u64> {
         h = mix(mix(h, k.0 ^ k.1 << 48), v.0 ^ v.1 << 48);
     }
     Some(h)
+}
+
+/// What names a reply's header text in a template's key: as [`ident`] names it, `BUILT` for text
+/// built for the response (a key's names are never built, so that a built name never fits).
+#[inline]
+fn key_of(t: &HeaderText) -> (usize, usize) {
+    match t {
+        HeaderText::Static(s) => (s.as_ptr() as usize, s.len()),
+        HeaderText::Shared(s) => (s.as_ptr() as usize, s.len()),
+        HeaderText::Owned(_) => BUILT,
+    }
 }
 
 /// A piece of a template.
@@ -977,11 +1008,7 @@ impl Template {
             && self.close == f.close
             && self.keep_alive == f.keep_alive
             && self.key.len() == reply.headers.len()
-            && self
-                .key
-                .iter()
-                .zip(&reply.headers)
-                .all(|(&(kk, kv), (k, v))| ident(Text::of(k)) == Some(kk) && ident(Text::of(v)).unwrap_or(BUILT) == kv)
+            && self.key.iter().zip(&reply.headers).all(|(&(kk, kv), (k, v))| key_of(k) == kk && key_of(v) == kv)
     }
 
     /// The template of the head `out` just written for `reply`, its `lines` in the order they
@@ -1206,13 +1233,14 @@ fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buf[at..]).unwrap_or("0")
 }
 
-/// A head written by [`own_head`], waiting for hyper's head of the same response.
+/// A head written by [`own_head`] and the body after it, waiting for hyper's (bodiless) head of
+/// the same response.
 struct OwnHead {
     bytes: Vec<u8>,
     /// Where the Connection header's value is in `bytes`.
     connection: Option<Range<usize>>,
-    /// Bytes of body hyper writes after its head.
-    body: u64,
+    /// Bytes of body at the end of `bytes`.
+    body: usize,
 }
 
 #[derive(Default)]
@@ -1222,10 +1250,10 @@ struct Slot {
     spare: Vec<u8>,
 }
 
-/// Where the service leaves the head it wrote for a response: the connection sends it in place of
-/// the one hyper writes (hyper still frames the body and decides keep-alive), so the reply's
-/// headers go from the reply to the socket without a `HeaderMap` or a second pass to respell them.
-/// hyper answers one request at a time, so a connection holds at most one.
+/// Where the service leaves the head and body it wrote for a response: the connection sends them in
+/// place of the bodiless response hyper writes (hyper still decides keep-alive), so the reply goes
+/// from the reply to the socket without a `HeaderMap`, a second pass to respell its headers, or a
+/// body handed to hyper. hyper answers one request at a time, so a connection holds at most one.
 #[derive(Clone, Default)]
 pub struct HeadSlot(Arc<Mutex<Slot>>);
 
@@ -1234,14 +1262,15 @@ impl HeadSlot {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Writes `reply`'s head with [`own_head`] for the next response to go out with; false when
-    /// hyper must write it from a `HeaderMap` instead.
+    /// Writes `reply`'s head with [`own_head`], and its body unless it answers a HEAD, for the
+    /// next response to go out with; false when hyper must write it from a `HeaderMap` instead.
     pub fn fill(&self, reply: &Reply, f: &wire::Framing, date: &str) -> bool {
         let mut s = self.slot();
         let mut bytes = std::mem::take(&mut s.spare);
         match own_head(reply, f, date, &mut bytes) {
             Some(connection) => {
-                let body = if f.head { 0 } else { reply.body.len() as u64 };
+                let body = if f.head { 0 } else { reply.body.len() };
+                bytes.extend_from_slice(&reply.body.as_bytes()[..body]);
                 s.ready = Some(OwnHead { bytes, connection, body });
                 true
             }
@@ -1550,11 +1579,12 @@ impl Conn {
         Poll::Ready(Ok(()))
     }
 
-    /// Puts the head the service wrote for this response in `acc` in place of hyper's, with the
-    /// Connection value hyper settled on (it adds `close` or `keep-alive` where the request's
-    /// own Connection lines call for it). Returns the length of the body that follows, or `None`
-    /// when the service left no head (hyper's own answers, replies hyper frames itself).
-    fn send_own_head(&mut self) -> Option<u64> {
+    /// Puts the head and body the service wrote for this response in `acc` in place of hyper's
+    /// bodiless head, with the Connection value hyper settled on (it adds `close` or `keep-alive`
+    /// where the request's own Connection lines call for it). Returns the length of the body at
+    /// the end of `acc`, or `None` when the service left no head (hyper's own answers, replies
+    /// hyper frames itself).
+    fn send_own_head(&mut self) -> Option<usize> {
         let mut slot = self.own.slot();
         let mut own = slot.ready.take()?;
         let theirs = hyper_connection(&self.acc);
@@ -1567,7 +1597,7 @@ impl Conn {
                 }
                 None => {
                     // A value hyper adds is a header of its own, after the others.
-                    let at = own.bytes.len() - 2;
+                    let at = own.bytes.len() - own.body - 2;
                     let line = [&b"Connection: "[..], &theirs, b"\r\n"].concat();
                     own.bytes.splice(at..at, line);
                 }
@@ -1702,9 +1732,14 @@ impl AsyncWrite for Conn {
                 let body = if informational {
                     fix_head(&mut me.acc);
                     Some(0)
-                } else if let Some(length) = me.send_own_head() {
-                    http09 = me.heads.pop_front().is_some_and(|(_, nine)| nine);
-                    Some(length)
+                } else if let Some(inline) = me.send_own_head() {
+                    if me.heads.pop_front().is_some_and(|(_, nine)| nine) {
+                        // HTTP/0.9 has no status line and no headers: the body alone goes out (HTTP-12).
+                        let head = me.acc.len() - inline;
+                        me.acc.drain(..head);
+                    }
+                    // hyper writes no body: it is in `acc` already.
+                    Some(0)
                 } else {
                     let (status, length) = fix_head(&mut me.acc);
                     let (is_head, nine) = me.heads.pop_front().unwrap_or((false, false));
@@ -1884,6 +1919,28 @@ mod tests {
         assert_eq!(c.feed(b"a\r\n01234"), Some((8, false)));
         assert_eq!(c.feed(b"56789\r\n0\r\n\r\n"), Some((12, true)));
         assert_eq!(Chunk::start().feed(b"zz\r\n"), None);
+    }
+
+    #[test]
+    fn hyper_s_head_end_and_connection_line_are_found() {
+        let heads: &[&[u8]] = &[
+            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\ndate: x\r\n\r\nbody",
+            b"HTTP/1.1 200 OK\r\nx-connection: a\r\nconnection: keep-alive\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r",
+            b"HTTP/1.1 200 OK\r\na: \n\r\n\r\n",
+            b"\r\n\r\n",
+            b"",
+        ];
+        for &h in heads {
+            let end = h.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+            assert_eq!(head_end(h), end, "{:?}", String::from_utf8_lossy(h));
+            let line = h.windows(14).position(|w| w == b"\r\nconnection: ").map(|at| {
+                let at = at + 14;
+                let end = h[at..].iter().position(|&b| b == b'\n').map_or(h.len(), |e| at + e);
+                trim_cr(&h[at..end])
+            });
+            assert_eq!(hyper_connection(h), line, "{:?}", String::from_utf8_lossy(h));
+        }
     }
 
     #[test]

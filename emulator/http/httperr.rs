@@ -11,9 +11,10 @@ use std::net::SocketAddr;
 use super::conn::Refusal;
 use super::wire::{self, Framing, Limits, Producer};
 use super::{Entry, Shared, SERVER_IP};
-use crate::dispatch::Request;
+use crate::dispatch::{Reply, Request};
 use crate::machine::journal::{Change, Effect};
 use crate::machine::Machine;
+use crate::process::Summary;
 
 use crate::machine::EPOCH_UNIX;
 
@@ -255,7 +256,8 @@ pub fn log_served(m: &mut Machine, req: &Request, served: &crate::process::Serve
     if Producer::of(&served.reply, &limits) != Producer::HttpSys {
         return;
     }
-    let Some(line) = served_line(m.clock(), client, req, served) else { return };
+    let summary = served.summary();
+    let Some(line) = served_line(m.clock(), client, req, &served.reply, &summary) else { return };
     let text = line.render();
     let files = append(m, &Settings::of(m), &[(line.time, text.clone())]);
     if let Some(file) = files.first() {
@@ -269,12 +271,11 @@ fn served_line<'a>(
     time: u64,
     client: SocketAddr,
     req: &'a Request,
-    served: &'a crate::process::Served,
+    reply: &'a Reply,
+    summary: &'a Summary,
 ) -> Option<Line<'a>> {
-    let reply = &served.reply;
     let h1 = reply.body.strip_prefix("<h1>").and_then(|b| b.strip_suffix("</h1>")).unwrap_or_default();
-    let target = served.target.as_ref();
-    let pool = served.http_sys_reason.zip(target);
+    let pool = summary.http_sys.as_ref();
     Some(Line {
         time,
         client,
@@ -283,10 +284,10 @@ fn served_line<'a>(
         method: &req.method,
         uri: &req.url,
         status: Some(reply.status),
-        site: target.map(|t| t.site),
-        reason: pool.map_or_else(|| wire::s_reason(reply.status, h1), |(r, _)| r),
+        site: summary.site,
+        reason: pool.map_or_else(|| wire::s_reason(reply.status, h1), |(r, _, _)| r),
         // A pool that does not exist has no queue (HTTP-06: `-`).
-        queue: pool.filter(|(_, t)| t.pool_settings.is_some()).map_or("", |(_, t)| &t.pool),
+        queue: pool.filter(|(_, _, exists)| *exists).map_or("", |(_, name, _)| name),
     })
 }
 
@@ -476,9 +477,10 @@ impl Shared {
         &self,
         client: SocketAddr,
         req: &Request,
-        served: &crate::process::Served,
+        reply: &Reply,
+        summary: &Summary,
     ) -> Option<Effect> {
-        let line = served_line(self.published().machine.clock(), client, req, served)?;
+        let line = served_line(self.published().machine.clock(), client, req, reply, summary)?;
         self.log_error(line)
     }
 

@@ -34,7 +34,7 @@ use tokio::sync::watch;
 use crate::dispatch::{self, Reply, Request, View};
 use crate::machine::journal::Effect;
 use crate::machine::Machine;
-use crate::process::{self, Load, Served, World};
+use crate::process::{self, Load, Summary, World};
 use wire::{Framing, Limits, Producer};
 
 /// The address scenario requests arrive on unless they say otherwise; a listener stands for it.
@@ -147,7 +147,7 @@ struct ServedEntry {
     /// Where the method ends in `line`.
     method: usize,
     /// How it was served, without the response's headers and body.
-    served: Served,
+    summary: Summary,
     /// What the process model recorded.
     effects: Vec<Effect>,
     framing: Framing,
@@ -241,9 +241,11 @@ impl Shared {
     }
 
     /// Serves one request as a scenario's request step would, with the client's cookie naming
-    /// its session (a request without one is a new client). `slot` is the connection's place in
-    /// its site's connection count (none: not counted).
-    /// `framing` says how the answer goes out, for the transcript.
+    /// its session (a request without one is a new client), and writes its reply into `reply`
+    /// (the room of its headers and body kept from the last one). `slot` is the connection's place
+    /// in its site's connection count (none: not counted). `framing` says how the answer goes out,
+    /// for the transcript.
+    #[allow(clippy::too_many_arguments)]
     pub fn serve(
         &self,
         snap: &Published,
@@ -251,13 +253,16 @@ impl Shared {
         session_id: Option<&str>,
         client: SocketAddr,
         slot: Option<&connlimit::Slot>,
-        framing: impl FnOnce(&Served) -> Framing,
-    ) -> (Reply, Framing) {
+        reply: &mut Reply,
+        framing: impl FnOnce(&Reply) -> Framing,
+    ) -> Framing {
         // The ASP.NET filter and resolution read only the published view: no lock.
         let prepared = process::prepare(&snap.machine, &snap.view, req);
         if let (Some(slot), Some((site, max))) = (slot, prepared.site()) {
             if let Err(open) = self.connections.admit(slot, site, max) {
-                return self.conn_limited(req, client, site, max, open);
+                let (r, f) = self.conn_limited(req, client, site, max, open);
+                *reply = r;
+                return f;
             }
         }
         let (answer, effects) = {
@@ -286,31 +291,29 @@ impl Shared {
             live.world.trim_events(EVENT_TAIL);
             (answer, effects)
         };
-        // The reply is built outside the lock: the answer borrows the view and the request.
-        let mut served = answer.served();
+        // The reply is written outside the lock: the answer borrows the view and the request.
+        let summary = answer.reply_into(reply);
         let mut effects = effects;
-        let framing = framing(&served);
-        if framing.producer == Producer::HttpSys && served.reply.status != 0 {
+        let framing = framing(reply);
+        if framing.producer == Producer::HttpSys && reply.status != 0 {
             // HTTP.sys's answers after parsing (Invalid Hostname, Invalid URL, a stopped pool) are
             // in httperr too (HTTP-08).
-            effects.extend(self.logged_reply(client, req, &served));
+            effects.extend(self.logged_reply(client, req, reply, &summary));
         }
-        // The transcript keeps the status, not the headers and body that go out.
-        let kept = Reply { status: served.reply.status, substatus: served.reply.substatus, ..Reply::default() };
-        let reply = std::mem::replace(&mut served.reply, kept);
-        self.push_served(req, served, effects, framing);
-        (reply, framing)
+        // The transcript keeps the outcome, not the headers and body that go out.
+        self.push_served(req, summary, effects, framing);
+        framing
     }
 
     /// Keeps a served request in the transcript tail, in the room of the entry it pushes out
     /// when that was a served request too.
-    fn push_served(&self, req: &Request, served: Served, effects: Vec<Effect>, framing: Framing) {
+    fn push_served(&self, req: &Request, summary: Summary, effects: Vec<Effect>, framing: Framing) {
         let mut tail = self.tail();
         let oldest = if tail.len() == TRANSCRIPT_TAIL { tail.pop_front() } else { None };
         let entry = match oldest {
             Some(Entry::Served(mut e)) => {
                 e.line.clear();
-                e.served = served;
+                e.summary = summary;
                 e.effects = effects;
                 e.framing = framing;
                 e
@@ -318,7 +321,7 @@ impl Shared {
             _ => Box::new(ServedEntry {
                 line: String::with_capacity(req.method.len() + 1 + req.url.len()),
                 method: 0,
-                served,
+                summary,
                 effects,
                 framing,
             }),
@@ -367,7 +370,7 @@ impl Shared {
             let (heading, framing) = match e {
                 Entry::Served(s) => {
                     let req = Request::new(&s.line[..s.method], &s.line[s.method + 1..]);
-                    (format!("== request: {} ==", crate::scenario::summary(&req, &s.served)), Some(s.framing))
+                    (format!("== request: {} ==", s.summary.line(&req)), Some(s.framing))
                 }
                 Entry::Rejected { summary, framing, .. } => (format!("== request: {summary} =="), *framing),
                 Entry::Admin { heading, output, .. } => {
@@ -421,10 +424,22 @@ impl Shared {
 
 /// The session ID in one Cookie header's value.
 fn session_in(cookie: &str) -> Option<&str> {
-    cookie.split(';').find_map(|c| {
-        let (k, val) = c.trim().split_once('=')?;
-        k.eq_ignore_ascii_case("ASP.NET_SessionId").then(|| val.trim())
-    })
+    // `;` and `=` are ASCII, so a byte search splits where `str::split` would, without its
+    // character searcher.
+    let mut rest = cookie;
+    loop {
+        let (c, after) = match memchr::memchr(b';', rest.as_bytes()) {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        let c = c.trim();
+        if let Some(eq) = memchr::memchr(b'=', c.as_bytes()) {
+            if c[..eq].eq_ignore_ascii_case("ASP.NET_SessionId") {
+                return Some(c[eq + 1..].trim());
+            }
+        }
+        rest = after?;
+    }
 }
 
 /// Appends header value `v` as text (invalid UTF-8 replaced, as dispatch reads it); true when
@@ -445,6 +460,8 @@ fn push_text(out: &mut String, v: &HeaderValue) -> bool {
 /// the room of the last one's texts kept.
 struct Copied {
     req: Request,
+    /// The reply to the request, its headers' and body's room kept for the next one.
+    reply: Reply,
     /// Header texts the last request had more of than this one.
     spare: Vec<(String, String)>,
     /// The Host text while the request has none.
@@ -461,7 +478,7 @@ struct Found {
 
 impl Copied {
     fn new() -> Copied {
-        Copied { req: Request::get("/"), spare: Vec::new(), host: String::new() }
+        Copied { req: Request::get("/"), reply: Reply::default(), spare: Vec::new(), host: String::new() }
     }
 
     /// Copies hyper's request for dispatch (HTTP.sys's checks of its head ran in [`conn`]), and
@@ -537,16 +554,15 @@ fn framing(reply: &dispatch::Reply, limits: &Limits, close: bool, keep_alive: bo
     Framing { status: reply.status, reason, length: reply.body.len(), producer, close, keep_alive, head }
 }
 
-/// Builds the hyper response for a reply: its head written by the front end and left in `heads`
-/// for the connection to send, hyper given only what frames the body and decides keep-alive (the
-/// Connection header); or, for a reply hyper frames itself, every header in a `HeaderMap`.
-fn respond(reply: dispatch::Reply, framing: Framing, heads: &conn::HeadSlot, mapped: bool) -> Response<Body> {
-    if with_date(|date| mapped || !heads.fill(&reply, &framing, date)) {
+/// Builds the hyper response for a reply: its head and body written by the front end and left in
+/// `heads` for the connection to send, hyper given only what decides keep-alive (the Connection
+/// header) and no body; or, for a reply hyper frames itself, every header in a `HeaderMap`.
+fn respond(reply: &dispatch::Reply, framing: Framing, heads: &conn::HeadSlot, mapped: bool) -> Response<Body> {
+    if with_date(|date| mapped || !heads.fill(reply, &framing, date)) {
         return with_date(|date| respond_mapped(reply, framing, date));
     }
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = if framing.head { Bytes::new() } else { Bytes::from(reply.body) };
-    let mut response = Response::new(Full::new(body));
+    let mut response = Response::new(Full::new(Bytes::new()));
     *response.status_mut() = status;
     let connection = match (framing.close, framing.keep_alive) {
         (true, _) => Some("close"),
@@ -560,17 +576,17 @@ fn respond(reply: dispatch::Reply, framing: Framing, heads: &conn::HeadSlot, map
 }
 
 /// Builds the hyper response for a reply with every header in its `HeaderMap`.
-fn respond_mapped(reply: dispatch::Reply, framing: Framing, date: &str) -> Response<Body> {
+fn respond_mapped(reply: &dispatch::Reply, framing: Framing, date: &str) -> Response<Body> {
     let Framing { producer, close, keep_alive, reason, head, .. } = framing;
     let length = reply.body.len().to_string();
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut headers = hyper::HeaderMap::with_capacity(reply.headers.len() + 3);
-    for (k, v) in wire::ordered_headers(&reply, producer, date, &length, close, keep_alive) {
+    for (k, v) in wire::ordered_headers(reply, producer, date, &length, close, keep_alive) {
         if let (Some(k), Ok(v)) = (header_name(k), HeaderValue::from_str(v)) {
             headers.append(k, v);
         }
     }
-    let body = if head { Bytes::new() } else { Bytes::from(reply.body) };
+    let body = if head { Bytes::new() } else { Bytes::copy_from_slice(reply.body.as_bytes()) };
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
     *response.headers_mut() = headers;
@@ -650,9 +666,12 @@ async fn handle(
     let (req, body) = req.into_parts();
     // Read (and drop) the body before anything else, so the connection stays usable. A body
     // over MAX_BODY is cut off; one the client never finished is no request to serve.
-    if let Err(e) = Limited::new(body, MAX_BODY).collect().await {
-        if !e.is::<http_body_util::LengthLimitError>() {
-            return Err(Unanswered::Dropped);
+    // A request without a body (most: GET, HEAD) has nothing to read.
+    if !hyper::body::Body::is_end_stream(&body) {
+        if let Err(e) = Limited::new(body, MAX_BODY).collect().await {
+            if !e.is::<http_body_util::LengthLimitError>() {
+                return Err(Unanswered::Dropped);
+            }
         }
     }
     answer(&shared, port, client, &heads, &slot, &copied, &req)
@@ -670,7 +689,8 @@ fn answer(
 ) -> Result<Response<Body>, Unanswered> {
     let mut copied = copied.lock().unwrap_or_else(|e| e.into_inner());
     let found = copied.refill(req, port);
-    let request = &copied.req;
+    let Copied { req: request, reply, .. } = &mut *copied;
+    let request = &*request;
     let head = req.method == hyper::Method::HEAD;
     let connect = req.method == hyper::Method::CONNECT;
     let connection = found.connection.and_then(|i| request.headers.get(i)).map(|(_, v)| v.as_str());
@@ -682,13 +702,13 @@ fn answer(
     };
     let cookie = found.session.map(|(i, r)| &request.headers[i].1[r]);
     // One snapshot for the whole request: HTTP.sys's limits, the view, the configuration.
-    let snap = shared.published();
+    // Borrowed for the request (nothing in it waits): no count of the snapshot moves.
+    let snap = shared.published.load();
     let limits = snap.limits;
     let close = wants_close || !limits.keep_alive;
     let keep_alive10 = keep_alive10 && !close;
-    let (reply, f) = shared
-        .serve(&snap, request, cookie, client, Some(slot), |s| framing(&s.reply, &limits, close, keep_alive10, head));
-    drop(copied);
+    let f = shared
+        .serve(&snap, request, cookie, client, Some(slot), reply, |r| framing(r, &limits, close, keep_alive10, head));
     if reply.status == 0 {
         return Err(Unanswered::Refused);
     }

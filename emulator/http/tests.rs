@@ -44,7 +44,7 @@ impl Eager {
     }
 
     /// Serves `req` as a new client: the transcript's heading and effect lines.
-    fn serve(&mut self, req: &Request) -> (Served, Vec<String>) {
+    fn serve(&mut self, req: &Request) -> (crate::process::Served, Vec<String>) {
         self.clients += 1;
         let load = Load { client: Some(format!("client{}", self.clients)), ..Load::default() };
         let served =
@@ -61,11 +61,17 @@ fn boxed() -> (Machine, World) {
     (m, w)
 }
 
-fn serve(shared: &Shared, req: &Request) -> Reply {
+/// Serves `req` with its reply written into `room` (what the last reply left there is replaced).
+fn serve_into(shared: &Shared, req: &Request, room: &mut Reply) -> Reply {
     let snap = shared.published();
     let limits = snap.limits;
     let client = std::net::SocketAddr::from(([127, 0, 0, 1], 50_000));
-    shared.serve(&snap, req, None, client, None, |s| framing(&s.reply, &limits, false, false, false)).0
+    shared.serve(&snap, req, None, client, None, room, |r| framing(r, &limits, false, false, false));
+    room.clone()
+}
+
+fn serve(shared: &Shared, req: &Request) -> Reply {
+    serve_into(shared, req, &mut Reply::default())
 }
 
 #[test]
@@ -75,14 +81,17 @@ fn the_tail_reads_as_if_written_while_serving() {
     let shared = Shared::new(m, w);
     let mut expected = Vec::new();
     let first = Request::new("GET", "/store/default.aspx");
-    let redirect = serve(&shared, &first);
+    // One reply's room for every request, as a connection keeps it.
+    let mut room = Reply::default();
+    let redirect = serve_into(&shared, &first, &mut room);
     let (reference, lines) = eager.serve(&first);
     assert_eq!(redirect, reference.reply, "the reply that goes out is the one served");
     expected.extend(lines);
     let location = redirect.header("Location").expect("the filter's redirect").to_string();
-    for url in [location.as_str(), "/legacy/default.aspx", "/legacy/logo.gif", "/legacy/missing.aspx", "/nowhere/"] {
+    let urls = [location.as_str(), "/legacy/default.aspx", "/legacy/logo.gif", "/legacy/default.aspx", "/nowhere/"];
+    for url in urls.into_iter().chain(["/legacy/missing.aspx", "/legacy/default.aspx", "/legacy/default.aspx"]) {
         let req = Request::new("GET", url);
-        let reply = serve(&shared, &req);
+        let reply = serve_into(&shared, &req, &mut room);
         let (reference, lines) = eager.serve(&req);
         assert_eq!(reply, reference.reply, "{url}");
         expected.extend(lines);
@@ -217,7 +226,7 @@ fn heads_written_by_the_front_end_are_the_bytes_hyper_wrote_from_a_header_map() 
 /// The head hyper writes for `reply` from a `HeaderMap`, as the connection's respelling leaves it.
 fn hyper_wrote(reply: Reply, f: Framing, date: &str, request: &'static str) -> Vec<u8> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let response = std::sync::Mutex::new(Some(respond_mapped(reply, f, date)));
+    let response = std::sync::Mutex::new(Some(respond_mapped(&reply, f, date)));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async move {
         let (mut client, server) = tokio::io::duplex(1 << 16);
@@ -334,4 +343,26 @@ fn own_heads_keep_hyper_s_grouping_refusals_and_phrases() {
     assert!(own(&reply(200, ""), false).is_none(), "hyper moves the Content-Length of an empty body");
     assert!(own(&reply(200, ""), true).is_some(), "a HEAD answer's length stays where IIS puts it");
     assert!(own(&reply(304, ""), false).is_none());
+}
+
+#[test]
+fn the_session_cookie_is_found_as_splitting_the_header_finds_it() {
+    let split = |cookie: &str| -> Option<String> {
+        cookie.split(';').find_map(|c| {
+            let (k, val) = c.trim().split_once('=')?;
+            k.eq_ignore_ascii_case("ASP.NET_SessionId").then(|| val.trim().to_string())
+        })
+    };
+    for cookie in [
+        "ASP.NET_SessionId=abc",
+        "a=1; asp.net_sessionid = x y ; ASP.NET_SessionId=second",
+        "a; b=2;ASP.NET_SessionId=\u{a0}z\u{a0}",
+        "\u{2003}ASP.NET_SessionId=q=r",
+        "ASP.NET_SessionIdx=1;",
+        ";;",
+        "",
+        "é=1; ASP.NET_SessionId=ü",
+    ] {
+        assert_eq!(session_in(cookie).map(str::to_string), split(cookie), "{cookie:?}");
+    }
 }

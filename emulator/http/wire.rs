@@ -236,7 +236,9 @@ pub enum Producer {
 impl Producer {
     /// The producer of `reply` on a box whose limits are `limits`.
     pub fn of(reply: &Reply, limits: &Limits) -> Producer {
-        let from_iis = reply.header("Server").is_some_and(|s| s.starts_with("Microsoft-IIS"));
+        // `Reply::header`'s first `Server`, its name's length looked at first.
+        let server = reply.headers.iter().find(|(n, _)| n.len() == 6 && n.eq_ignore_ascii_case("Server"));
+        let from_iis = server.is_some_and(|(_, s)| s.starts_with("Microsoft-IIS"));
         match (from_iis, limits.iis5) {
             (false, false) => Producer::HttpSys,
             (_, true) => Producer::Iis5,

@@ -25,7 +25,9 @@ use crate::rules::RuleId;
 use crate::runtime::Version;
 use session::SessionMode;
 
-pub use serve::{answer, prepare, prepare_with, serve, serve_prepared, serve_with, Answer, Load, Prepared, Served};
+pub use serve::{
+    answer, prepare, prepare_with, serve, serve_prepared, serve_with, Answer, Load, Prepared, Served, Summary,
+};
 pub use state::World;
 
 /// What a process is for.

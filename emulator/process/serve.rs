@@ -1,7 +1,5 @@
 //! One request end to end: dispatch, then the process that runs it, then the response.
 
-use std::fmt::Write as _;
-
 use crate::dispatch::view::{PoolView, View};
 use crate::dispatch::{self, Decision, Discard, IsapiCall, Outcome, Reply, Request, Resolution, Sink, Target};
 use crate::machine::journal::Level;
@@ -13,6 +11,10 @@ use crate::runtime::{Bitness, Version};
 
 use super::session::{SessionFate, SessionMode};
 use super::state::Warm;
+#[path = "reply.rs"]
+mod reply;
+pub use reply::Summary;
+
 use super::{end, iis5_style, pages, serving, start, view, worker_event, Compiled, Domain, Ending, Role, World};
 
 /// What a request costs the process that runs it, and who sends it.
@@ -121,39 +123,6 @@ struct Page {
     script_end: usize,
 }
 
-impl Page {
-    /// The reply: headers after `base`, and the body.
-    fn render(&self, base: &[dispatch::Header], script_url: &str, app_vpath: &str) -> Reply {
-        let mut headers = Vec::with_capacity(base.len() + 4);
-        headers.extend_from_slice(base);
-        if self.version_header {
-            headers.push(("X-AspNet-Version".into(), self.v.short().into()));
-        }
-        headers.push(("Cache-Control".into(), "private".into()));
-        headers.push(("Content-Type".into(), "text/html; charset=utf-8".into()));
-        if let Some(id) = &self.set_cookie {
-            headers.push(("Set-Cookie".into(), format!("ASP.NET_SessionId={id}; path=/").into()));
-        }
-        // One allocation for the whole page: it is written into a buffer of its final size.
-        let mut body = String::with_capacity(96 + script_url.len() + 3 * app_vpath.len());
-        // Pushed piece by piece: write! of the whole page was a twelfth of the serve path under perf.
-        for piece in ["<html><body>ASP.NET ", self.v.short(), " ran ", script_url, " for application "] {
-            body.push_str(piece);
-        }
-        for piece in [app_vpath, " in ", self.image, " (PID "] {
-            body.push_str(piece);
-        }
-        let _ = write!(body, "{})", self.pid);
-        // Cookieless: the page's links carry the session in the URL (SES-10).
-        if let Some(token) = &self.url_token {
-            let page = last_segment(script_url);
-            let _ = write!(body, " <a href=\"{}/{token}/{page}\">{page}</a>", app_vpath.trim_end_matches('/'));
-        }
-        body.push_str("</body></html>");
-        Reply { status: 200, substatus: 0, headers, body }
-    }
-}
-
 /// Where a request landed: borrowed from the view and the request on the serve path, owned when
 /// dispatch recorded its decisions or the filter rewrote the URL.
 #[derive(Debug)]
@@ -259,28 +228,6 @@ impl Answer<'_> {
     /// The request's number in this world.
     pub fn id(&self) -> u64 {
         self.fate.id
-    }
-
-    /// How the request was served, owned: its target, the reply's headers and body built.
-    pub fn served(self) -> Served {
-        let Answer { fate, landing } = self;
-        let reply = match (&fate.page, &landing) {
-            (Some(page), Some(Landing::Place(p))) => {
-                page.render(&p.key.headers, &p.url()[..page.script_end], &p.key.app.vpath)
-            }
-            _ => fate.reply,
-        };
-        Served {
-            reply,
-            process: fate.process,
-            runtime: fate.runtime,
-            failed: fate.failed,
-            target: landing.as_ref().map(Landing::target),
-            session: fate.session,
-            url_session: fate.url_session,
-            id: fate.id,
-            http_sys_reason: fate.http_sys_reason,
-        }
     }
 }
 

@@ -1086,27 +1086,7 @@ fn answer_lines(m: &Machine, s: &Served) -> Vec<String> {
 
 /// One line per request: status, process, runtime, session.
 pub fn summary(req: &Request, s: &Served) -> String {
-    let mut line = format!("{} {} -> ", req.method, req.url);
-    if s.reply.status == 0 {
-        line.push_str("connection refused");
-        return line;
-    }
-    line.push_str(&s.reply.status_text());
-    if let Some((image, pid)) = s.process {
-        line.push_str(&format!(" from {image} PID {pid}"));
-    }
-    match (s.runtime, s.failed) {
-        (Some(v), None) => line.push_str(&format!(", ASP.NET {v}")),
-        (Some(v), Some(why)) => line.push_str(&format!(", ASP.NET {v} did not run it: {why}")),
-        (None, _) => {}
-    }
-    if let Some(t) = &s.target {
-        line.push_str(&format!(", app {}", t.app));
-    }
-    if let Some(f) = s.session {
-        line.push_str(&format!(", session {}", f.name()));
-    }
-    line
+    s.summary().line(req)
 }
 
 /// Runs a step's non-request action.
