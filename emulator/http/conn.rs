@@ -887,8 +887,8 @@ pub fn own_head(reply: &Reply, f: &wire::Framing, date: &str, out: &mut Vec<u8>)
     if status.is_informational() || matches!(reply.status, 204 | 304) || (reply.body.is_empty() && !f.head) {
         return None;
     }
-    let mut digits = [0u8; 20];
-    let length = decimal(reply.body.len(), &mut digits);
+    let mut digits = itoa::Buffer::new();
+    let length = digits.format(reply.body.len());
     TEMPLATES.with_borrow_mut(|kept| {
         // The template this thread used last is compared first, whole: a run of replies of one
         // shape (one application's pages) is not hashed to find it.
@@ -1217,20 +1217,6 @@ fn written(
     }
     out.extend_from_slice(b"\r\n");
     Some((connection, lines))
-}
-
-/// `n` in decimal, written into `buf`.
-fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &str {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[at..]).unwrap_or("0")
 }
 
 /// A head written by [`own_head`] and the body after it, waiting for hyper's (bodiless) head of

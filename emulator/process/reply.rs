@@ -85,23 +85,6 @@ impl Served {
     }
 }
 
-/// Appends `n` in decimal (the page's PID: no formatter on the hot path).
-fn push_decimal(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
-}
-
 /// The same text: a literal at the same address, the same shared text, or equal built text.
 fn same(a: &HeaderText, b: &HeaderText) -> bool {
     match (a, b) {
@@ -160,7 +143,8 @@ impl Page {
         for piece in [app_vpath, " in ", self.image, " (PID "] {
             body.push_str(piece);
         }
-        push_decimal(body, self.pid);
+        // Not through `core::fmt`: a formatter is a few hundred instructions on the hot path.
+        body.push_str(itoa::Buffer::new().format(self.pid));
         body.push(')');
         // Cookieless: the page's links carry the session in the URL (SES-10).
         if let Some(token) = &self.url_token {
