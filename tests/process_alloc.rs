@@ -2,7 +2,7 @@
 //! records nothing and allocates nothing, counted by a global allocator of this test
 //! binary alone. The explain path runs the same procedure and records every decision.
 
-use iisim::dispatch::{Decision, Discard, Request};
+use iisim::dispatch::{Decision, Discard, Reply, Request};
 use iisim::machine::Machine;
 use iisim::process::{self, Load, Served, World};
 
@@ -89,4 +89,34 @@ fn a_static_file_on_the_serve_path_allocates_its_reply_only() {
     assert_eq!((s.reply.status, s.reply.header("Content-Type")), (200, Some("image/gif")));
     assert_eq!(recorded, 0);
     assert!(n <= STATIC_BUDGET, "a static file allocated {n} times");
+}
+
+/// The HTTP front end writes every reply of a connection into one room (`Answer::reply_into`): a
+/// static file's reply between two pages leaves the room a page needs, so the second page
+/// allocates nothing either.
+#[test]
+fn a_page_after_a_static_file_in_the_same_room_allocates_nothing() {
+    let m = box_on("2003");
+    let page = Request::get("/shop/Default.aspx");
+    let image = Request::get("/shop/logo.gif");
+    let alice = Load { client: Some("alice".into()), ..Default::default() };
+    let mut w = warm(&m, &page, &alice);
+    let mut room = Reply::default();
+    let write = |w: &mut World, req: &Request, load: &Load, room: &mut Reply| {
+        let v = process::view(&m, w);
+        let status = process::answer::<Discard>(&m, w, &v, req, load).reply_into(room).status;
+        w.drain_effects();
+        status
+    };
+    for _ in 0..2 {
+        assert_eq!(write(&mut w, &page, &alice, &mut room), 200);
+    }
+    let (n, status) = allocations(|| write(&mut w, &page, &alice, &mut room));
+    assert_eq!((n, status), (0, 200), "a page into a room a page left");
+    assert_eq!(write(&mut w, &image, &Load::default(), &mut room), 200);
+    assert_eq!(room.header("Content-Type"), Some("image/gif"));
+    let (n, status) = allocations(|| write(&mut w, &page, &alice, &mut room));
+    assert_eq!(status, 200);
+    assert!(room.body.contains("ASP.NET"), "{}", room.body);
+    assert_eq!(n, 0, "a page after a static file allocated {n} times");
 }

@@ -187,7 +187,16 @@ impl Answer<'_> {
             (Some(page), Some(Landing::Place(p))) => {
                 page.render_into(&p.key.headers, &p.url()[..page.script_end], &p.key.app.vpath, out)
             }
-            _ => *out = fate.reply,
+            _ => {
+                // Moved into the room rather than over it, so that the next page on the
+                // connection finds the room a page needs (a static file's body is smaller).
+                let Reply { status, substatus, headers, body } = fate.reply;
+                (out.status, out.substatus) = (status, substatus);
+                out.headers.clear();
+                out.headers.extend(headers);
+                out.body.clear();
+                out.body.push_str(&body);
+            }
         }
         let (app, site, pool) = match &landing {
             Some(Landing::Place(p)) => {
