@@ -437,12 +437,18 @@ struct Found<'v> {
 }
 
 /// Splits an absolute request target (`http://host/x`) into its host and path.
-#[inline]
+#[inline(always)]
 fn split_absolute(url: &str) -> (Option<&str>, &str) {
     // Most targets are origin form: no scheme to compare.
     if url.starts_with('/') {
         return (None, url);
     }
+    split_scheme(url)
+}
+
+/// [`split_absolute`] of a target not in origin form, out of line.
+#[inline(never)]
+fn split_scheme(url: &str) -> (Option<&str>, &str) {
     for scheme in ["http://", "https://"] {
         if url.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme)) {
             let rest = &url[scheme.len()..];
