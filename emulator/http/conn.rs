@@ -1321,6 +1321,8 @@ pub struct Conn {
     /// The read side waiting for hyper's answers before HTTP.sys's own.
     waiting: Option<Waker>,
     timer: Option<Pin<Box<Sleep>>>,
+    /// The waker `timer` was last polled with while it had not run out.
+    timer_waker: Option<Waker>,
     /// When bytes last arrived, and when the current head's first byte did.
     active: Instant,
     head_started: Option<Instant>,
@@ -1364,6 +1366,7 @@ impl Conn {
             answered: 0,
             waiting: None,
             timer: None,
+            timer_waker: None,
             active: Instant::now(),
             head_started: None,
             idle_since: Instant::now(),
@@ -1526,15 +1529,25 @@ impl Conn {
         // The timer is moved on lazily: only when it fires early, or must fire sooner.
         if timer.deadline() > deadline {
             timer.as_mut().reset(deadline);
+            self.timer_waker = None;
+        }
+        // A timer polled with this task's waker wakes the task when it runs out: until it has,
+        // it need not be polled again (hyper waits on every idle keep-alive read).
+        if !timer.is_elapsed() && self.timer_waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            return Poll::Pending;
         }
         loop {
-            ready!(timer.as_mut().poll(cx));
+            if timer.as_mut().poll(cx).is_pending() {
+                self.timer_waker = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
             let now = Instant::now();
             if now >= deadline && (reason.is_some() || matches!(self.reading, Reading::Lingering)) {
                 break;
             }
             timer.as_mut().reset(deadline.max(now + secs(l.connection_timeout)));
         }
+        self.timer_waker = None;
         self.reading = Reading::Done;
         if let Some(reason) = reason {
             if reason != "Timer_ConnectionIdle" {
