@@ -886,10 +886,9 @@ async fn accept(l: tokio::net::TcpListener, shared: Arc<Shared>, role: Role, mut
                     let copied = Arc::new(Mutex::new(Copied::new()));
                     let service = Service { shared, port, client, heads, slot, copied };
                     let svc = service_fn(move |req| service.call(req));
-                    tokio::select! {
-                        _ = b.serve_connection(io, svc) => {}
-                        _ = stopped.changed() => {}
-                    }
+                    // The stop signal is not polled beside the connection, as it was, on every
+                    // wake-up of it: once the listeners stop, the runtime's shutdown drops it.
+                    let _ = b.serve_connection(io, svc).await;
                 }
                 Role::Admin => {
                     let io = TokioIo::new(stream);
