@@ -500,23 +500,24 @@ fn run_fast<'a, S: Sink>(
         dispatch::FastOutcome::Isapi { .. } => None,
         _ => Some(fast.outcome()),
     };
-    // Taken apart, not dropped whole: the parts left are checked where they lie.
-    let dispatch::Fast { outcome, target, .. } = fast;
-    let isapi = match outcome {
+    let isapi = match fast.outcome {
         dispatch::FastOutcome::Isapi { mapped, wildcard: _, script_end, in_process } => {
             Some((mapped, script_end, in_process))
         }
         _ => None,
     };
-    if let (Some((mapped, script_end, _)), Some(place)) = (isapi, &target) {
+    if let (Some((mapped, script_end, _)), Some(place)) = (isapi, &fast.target) {
         if url_session.is_none() {
             if let Some(warm) = warm_answer(m, w, place, mapped.aspnet, script_end, load) {
-                // Built where it is returned: nothing but what the record says is written.
-                let place = target.expect("matched above");
-                return Answer { made: Made::Warm(Warmed { warm, id, script_end, place }) };
+                // Built where it is returned: nothing but what the record says is written, and
+                // only the place is moved out of the resolution (the rest is dropped in place).
+                if let Some(place) = fast.target {
+                    return Answer { made: Made::Warm(Warmed { warm, id, script_end, place }) };
+                }
             }
         }
     }
+    let target = fast.target;
     let mut s = Fate { url_session, ..Fate::new(id, (w.epoch(), w.journal_len())) };
     let Some(place) = target else {
         if let Some(Outcome::Reply(r)) = reply {
