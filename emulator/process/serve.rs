@@ -1837,6 +1837,49 @@ fn after_request<S: Sink>(
 mod tests {
     use super::*;
 
+    /// Every change to the running world between two identical warm requests (the client's
+    /// session forgotten, the worker killed, the AppDomain unloaded) is seen by the next one:
+    /// the serve path with warm records answers as the same path without them, step by step.
+    #[test]
+    fn a_warm_record_is_never_used_after_the_world_changed() {
+        let text = include_str!("../../tests/fixtures/warm_worker_box.toml");
+        let (_, m, _) = crate::scenario::load_str("box.toml", "box", text).unwrap().run_to_end();
+        let req = Request::get("/shop/Default.aspx");
+        let alice = Load { client: Some("alice".into()), ..Default::default() };
+        let mut lanes = [true, false].map(|warm| {
+            let mut w = World::default();
+            w.set_warm_path(warm);
+            super::super::boot(&m, &mut w);
+            w
+        });
+        type Change = fn(&Machine, &mut World);
+        let changes: [(&str, Change); 4] = [
+            ("nothing", |_, _| {}),
+            ("alice's session forgotten", |_, w| w.forget_client("alice")),
+            ("w3wp.exe killed", |m, w| {
+                super::super::kill(m, w, "w3wp.exe");
+            }),
+            ("the AppDomain unloaded", |m, w| {
+                super::super::unload_app_domain(m, w, "/LM/W3SVC/1/ROOT/shop").unwrap();
+            }),
+        ];
+        for (what, change) in changes {
+            for w in &mut lanes {
+                change(&m, w);
+                w.drain_effects();
+            }
+            for _ in 0..3 {
+                let answers = lanes.each_mut().map(|w| {
+                    let v = view(&m, w);
+                    let s = answer::<Discard>(&m, w, &v, &req, &alice).served();
+                    w.drain_effects();
+                    s
+                });
+                assert_eq!(answers[0], answers[1], "after {what}: with and without warm records");
+            }
+        }
+    }
+
     #[test]
     fn a_paren_is_found_wherever_it_is() {
         for len in 0..40 {
