@@ -189,7 +189,7 @@ struct Entry {
 }
 
 impl Entry {
-    #[inline]
+    #[inline(always)]
     fn is(&self, app: &Arc<str>, script: &str, client: Option<&str>) -> bool {
         Arc::ptr_eq(&self.app, app)
             && same(&self.script, script)
