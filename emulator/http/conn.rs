@@ -1278,10 +1278,33 @@ fn hyper_connection(head: &[u8]) -> Option<&[u8]> {
 }
 
 /// Where the blank line that ends a head ends in `buf`, CRLF lines as hyper writes them.
+#[cfg(test)]
 fn head_end(buf: &[u8]) -> Option<usize> {
-    static END: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\r\n\r\n"));
-    END.find(buf).map(|i| i + 4)
+    scan_head(buf).map(|(end, _)| end)
+}
+
+/// Where the head at the start of `buf` ends (just past its first `\r\n\r\n`), and where the
+/// value of the first `connection` line hyper wrote in it is ([`hyper_connection`]'s). One walk
+/// from line end to line end: a head hyper writes has a few short lines, where two substring
+/// searches cost twice as much.
+fn scan_head(buf: &[u8]) -> Option<(usize, Option<Range<usize>>)> {
+    let mut connection = None;
+    let mut at = memchr::memchr(b'\n', buf)? + 1;
+    loop {
+        let rest = &buf[at..];
+        // `at` follows a `\n`: with a `\r` before it, a line `\r\n` here completes `\r\n\r\n`.
+        let crlf_before = at >= 2 && buf[at - 2] == b'\r';
+        if crlf_before && rest.starts_with(b"\r\n") {
+            return Some((at + 2, connection));
+        }
+        let nl = at + memchr::memchr(b'\n', rest)?;
+        if connection.is_none() && crlf_before && rest.starts_with(b"connection: ") {
+            let value = at + 12;
+            let end = if nl > value && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
+            connection = Some(value..end.max(value));
+        }
+        at = nl + 1;
+    }
 }
 
 /// Who the connection is, for the transcript and the httperr log.
@@ -1321,6 +1344,8 @@ pub struct Conn {
     /// The read side waiting for hyper's answers before HTTP.sys's own.
     waiting: Option<Waker>,
     timer: Option<Pin<Box<Sleep>>>,
+    /// The waker `timer` was last polled with while it had not run out.
+    timer_waker: Option<Waker>,
     /// When bytes last arrived, and when the current head's first byte did.
     active: Instant,
     head_started: Option<Instant>,
@@ -1364,6 +1389,7 @@ impl Conn {
             answered: 0,
             waiting: None,
             timer: None,
+            timer_waker: None,
             active: Instant::now(),
             head_started: None,
             idle_since: Instant::now(),
@@ -1526,15 +1552,25 @@ impl Conn {
         // The timer is moved on lazily: only when it fires early, or must fire sooner.
         if timer.deadline() > deadline {
             timer.as_mut().reset(deadline);
+            self.timer_waker = None;
+        }
+        // A timer polled with this task's waker wakes the task when it runs out: until it has,
+        // it need not be polled again (hyper waits on every idle keep-alive read).
+        if !timer.is_elapsed() && self.timer_waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            return Poll::Pending;
         }
         loop {
-            ready!(timer.as_mut().poll(cx));
+            if timer.as_mut().poll(cx).is_pending() {
+                self.timer_waker = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
             let now = Instant::now();
             if now >= deadline && (reason.is_some() || matches!(self.reading, Reading::Lingering)) {
                 break;
             }
             timer.as_mut().reset(deadline.max(now + secs(l.connection_timeout)));
         }
+        self.timer_waker = None;
         self.reading = Reading::Done;
         if let Some(reason) = reason {
             if reason != "Timer_ConnectionIdle" {
@@ -1569,11 +1605,14 @@ impl Conn {
     /// bodiless head, with the Connection value hyper settled on (it adds `close` or `keep-alive`
     /// where the request's own Connection lines call for it). Returns the length of the body at
     /// the end of `acc`, or `None` when the service left no head (hyper's own answers, replies
-    /// hyper frames itself).
-    fn send_own_head(&mut self) -> Option<usize> {
+    /// hyper frames itself). `known` is where hyper's Connection value is in `acc`, when found.
+    fn send_own_head(&mut self, known: Option<Option<Range<usize>>>) -> Option<usize> {
         let mut slot = self.own.slot();
         let mut own = slot.ready.take()?;
-        let theirs = hyper_connection(&self.acc);
+        let theirs = match known {
+            Some(range) => range.map(|r| &self.acc[r]),
+            None => hyper_connection(&self.acc),
+        };
         let ours = own.connection.clone().map(|r| &own.bytes[r]);
         if theirs != ours {
             let theirs = theirs.unwrap_or_default().to_vec();
@@ -1696,8 +1735,13 @@ impl AsyncWrite for Conn {
             }
             Writing::Unbounded => Pin::new(&mut me.io).poll_write(cx, buf),
             Writing::Head => {
+                // hyper's Connection value, found on the way when the head came in one piece.
+                let mut known = None;
                 let end = if me.acc.is_empty() {
-                    head_end(buf)
+                    scan_head(buf).map(|(end, connection)| {
+                        known = Some(connection);
+                        end
+                    })
                 } else {
                     let mut matched = me.acc.iter().fold(0, |m, &b| crlf_step(m, b));
                     buf.iter()
@@ -1718,7 +1762,7 @@ impl AsyncWrite for Conn {
                 let body = if informational {
                     fix_head(&mut me.acc);
                     Some(0)
-                } else if let Some(inline) = me.send_own_head() {
+                } else if let Some(inline) = me.send_own_head(known) {
                     if me.heads.pop_front().is_some_and(|(_, nine)| nine) {
                         // HTTP/0.9 has no status line and no headers: the body alone goes out (HTTP-12).
                         let head = me.acc.len() - inline;
@@ -1915,6 +1959,10 @@ mod tests {
             b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r",
             b"HTTP/1.1 200 OK\r\na: \n\r\n\r\n",
             b"\r\n\r\n",
+            b"\n\r\n\r\n",
+            b"a\n\r\nconnection: x\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nconnection: \r\nconnection: b\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nconnection: a",
             b"",
         ];
         for &h in heads {
@@ -1926,6 +1974,9 @@ mod tests {
                 trim_cr(&h[at..end])
             });
             assert_eq!(hyper_connection(h), line, "{:?}", String::from_utf8_lossy(h));
+            if let Some((end, c)) = scan_head(h) {
+                assert_eq!(c.map(|r| &h[r]), hyper_connection(&h[..end]), "{:?}", String::from_utf8_lossy(h));
+            }
         }
     }
 

@@ -651,33 +651,64 @@ impl fmt::Display for Unanswered {
 
 impl std::error::Error for Unanswered {}
 
-/// Answers one request from `client` on a listener standing for emulated `port`; `copied` is the
-/// connection's request for dispatch.
-#[allow(clippy::too_many_arguments)]
-async fn handle(
+/// How the service answers: at once for a request without a body, after reading it otherwise.
+enum Answering {
+    /// Answered while hyper hands the request over.
+    Now(std::future::Ready<Result<Response<Body>, Unanswered>>),
+    /// Answered once the body is read.
+    Later(std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response<Body>, Unanswered>> + Send>>),
+}
+
+impl std::future::Future for Answering {
+    type Output = Result<Response<Body>, Unanswered>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        match self.get_mut() {
+            Answering::Now(r) => std::pin::Pin::new(r).poll(cx),
+            Answering::Later(f) => f.as_mut().poll(cx),
+        }
+    }
+}
+
+/// What one connection's service needs to answer its requests.
+struct Service {
     shared: Arc<Shared>,
     port: u16,
     client: SocketAddr,
     heads: conn::HeadSlot,
     slot: Arc<connlimit::Slot>,
     copied: Arc<Mutex<Copied>>,
-    req: hyper::Request<Incoming>,
-) -> Result<Response<Body>, Unanswered> {
-    let (req, body) = req.into_parts();
-    // Read (and drop) the body before anything else, so the connection stays usable. A body
-    // over MAX_BODY is cut off; one the client never finished is no request to serve.
-    // A request without a body (most: GET, HEAD) has nothing to read.
-    if !hyper::body::Body::is_end_stream(&body) {
-        if let Err(e) = Limited::new(body, MAX_BODY).collect().await {
-            if !e.is::<http_body_util::LengthLimitError>() {
-                return Err(Unanswered::Dropped);
-            }
-        }
-    }
-    answer(&shared, port, client, &heads, &slot, &copied, &req)
 }
 
-/// The rest of [`handle`], once the request's body is read: nothing in it waits.
+impl Service {
+    /// Answers one request. One without a body (most: GET, HEAD) is answered before this
+    /// returns, and its head dropped: hyper reads on as soon as it has the request, and while the
+    /// request's texts still point into its read buffer it must allocate a new one (8 KiB, every
+    /// request), where bare hyper's service has dropped its request and the buffer is reused.
+    fn call(&self, req: hyper::Request<Incoming>) -> Answering {
+        let (req, body) = req.into_parts();
+        if hyper::body::Body::is_end_stream(&body) {
+            let Service { shared, port, client, heads, slot, copied } = self;
+            return Answering::Now(std::future::ready(answer(shared, *port, *client, heads, slot, copied, &req)));
+        }
+        let (shared, heads, slot, copied) =
+            (self.shared.clone(), self.heads.clone(), self.slot.clone(), self.copied.clone());
+        let (port, client) = (self.port, self.client);
+        Answering::Later(Box::pin(async move {
+            // Read (and drop) the body before anything else, so the connection stays usable. A
+            // body over MAX_BODY is cut off; one the client never finished is no request to serve.
+            if let Err(e) = Limited::new(body, MAX_BODY).collect().await {
+                if !e.is::<http_body_util::LengthLimitError>() {
+                    return Err(Unanswered::Dropped);
+                }
+            }
+            answer(&shared, port, client, &heads, &slot, &copied, &req)
+        }))
+    }
+}
+
+/// Answers one request from `client` on a listener standing for emulated `port`, once its body
+/// is read; `copied` is the connection's request for dispatch. Nothing in it waits.
 fn answer(
     shared: &Shared,
     port: u16,
@@ -853,13 +884,11 @@ async fn accept(l: tokio::net::TcpListener, shared: Arc<Shared>, role: Role, mut
                     let io = TokioIo::new(c);
                     let slot = Arc::new(connlimit::Slot::default());
                     let copied = Arc::new(Mutex::new(Copied::new()));
-                    let svc = service_fn(move |req| {
-                        handle(shared.clone(), port, client, heads.clone(), slot.clone(), copied.clone(), req)
-                    });
-                    tokio::select! {
-                        _ = b.serve_connection(io, svc) => {}
-                        _ = stopped.changed() => {}
-                    }
+                    let service = Service { shared, port, client, heads, slot, copied };
+                    let svc = service_fn(move |req| service.call(req));
+                    // The stop signal is not polled beside the connection, as it was, on every
+                    // wake-up of it: once the listeners stop, the runtime's shutdown drops it.
+                    let _ = b.serve_connection(io, svc).await;
                 }
                 Role::Admin => {
                     let io = TokioIo::new(stream);

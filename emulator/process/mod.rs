@@ -222,13 +222,20 @@ struct PoolRun {
 }
 
 /// The compiled view of the machine for dispatch, patched or rebuilt only when the machine changed.
+#[inline]
 pub fn view(m: &Machine, w: &mut World) -> Arc<View> {
-    let generation = m.generation();
+    // Every request asks: the current view is a compare and a count, without a call.
     if let Some((g, v)) = &w.view {
-        if *g == generation {
+        if *g == m.generation() {
             return v.clone();
         }
     }
+    changed_view(m, w)
+}
+
+/// [`view`] once the machine has changed since the world's view was compiled.
+#[inline(never)]
+fn changed_view(m: &Machine, w: &mut World) -> Arc<View> {
     // A change to web keys alone patches the view the world holds (MB-20).
     let v = match &w.view {
         Some((_, old)) => View::update(old, m),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::dispatch::{self, HeaderText, Reply, Request};
 use crate::runtime::Version;
 
-use super::{last_segment, Answer, Landing, Page, Served, SessionFate};
+use super::{last_segment, Answer, Landing, Made, Page, Served, SessionFate};
 
 /// How a request was served, as the front end's transcript and HTTP.sys's error log keep it: the
 /// outcome without the reply's headers and body, and of where it landed only what they show.
@@ -158,7 +158,7 @@ impl Page {
 impl Answer<'_> {
     /// How the request was served, owned: its target, the reply's headers and body built.
     pub fn served(self) -> Served {
-        let Answer { fate, landing } = self;
+        let (fate, landing) = self.into_parts();
         let reply = match (&fate.page, &landing) {
             (Some(page), Some(Landing::Place(p))) => {
                 page.render(&p.key.headers, &p.url()[..page.script_end], &p.key.app.vpath)
@@ -182,7 +182,25 @@ impl Answer<'_> {
     /// reply moved in) and says what the transcript keeps: the same reply and outcome as
     /// [`Answer::served`], without the owned target.
     pub fn reply_into(self, out: &mut Reply) -> Summary {
-        let Answer { fate, landing } = self;
+        let (fate, landing) = match self.made {
+            Made::Warm(a) => {
+                // A warm record's page: nothing else to read.
+                let p = &a.place;
+                a.page().render_into(&p.key.headers, &p.url()[..a.script_end], &p.key.app.vpath, out);
+                return Summary {
+                    status: out.status,
+                    substatus: out.substatus,
+                    process: Some((a.warm.image, a.warm.pid)),
+                    runtime: Some(a.warm.v),
+                    failed: None,
+                    session: a.warm.session,
+                    app: Some(p.key.app.path.clone()),
+                    site: Some(p.site.id),
+                    http_sys: None,
+                };
+            }
+            Made::Full(fate, landing) => (fate, landing),
+        };
         match (&fate.page, &landing) {
             (Some(page), Some(Landing::Place(p))) => {
                 page.render_into(&p.key.headers, &p.url()[..page.script_end], &p.key.app.vpath, out)

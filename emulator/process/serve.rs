@@ -60,8 +60,44 @@ pub struct Served {
 /// what it is made of. [`Answer::served`] builds the owned [`Served`] (target, headers, body).
 #[derive(Debug)]
 pub struct Answer<'a> {
-    fate: Fate,
-    landing: Option<Landing<'a>>,
+    made: Made<'a>,
+}
+
+/// How an answer came about: a warm answer writes only what its record says, so building and
+/// dropping it costs a few stores, not a whole [`Fate`].
+#[derive(Debug)]
+enum Made<'a> {
+    /// A warm record answered: the page is the record's, where it landed the request's place.
+    Warm(Warmed<'a>),
+    /// The whole procedure ran.
+    Full(Fate, Option<Landing<'a>>),
+}
+
+/// A warm record's answer: the page it describes, on the place the request landed.
+#[derive(Debug)]
+struct Warmed<'a> {
+    warm: Warm,
+    id: u64,
+    /// Where the script's URL ends in the place's URL.
+    script_end: usize,
+    place: dispatch::Place<'a, 'a>,
+}
+
+impl Warmed<'_> {
+    /// The page, as the whole procedure keeps it for the same request.
+    #[inline]
+    fn page(&self) -> Page {
+        let w = &self.warm;
+        Page {
+            v: w.v,
+            version_header: w.version_header,
+            image: w.image,
+            pid: w.pid,
+            set_cookie: None,
+            url_token: None,
+            script_end: self.script_end,
+        }
+    }
 }
 
 /// What the process model decided for a request, but where it landed.
@@ -200,34 +236,82 @@ impl Landing<'_> {
     }
 }
 
-impl Answer<'_> {
+impl<'a> Answer<'a> {
     /// The response's status; 0 when the connection was refused.
+    #[inline]
     pub fn status(&self) -> u16 {
-        if self.fate.page.is_some() {
-            200
-        } else {
-            self.fate.reply.status
+        match &self.made {
+            Made::Warm(_) => 200,
+            Made::Full(fate, _) if fate.page.is_some() => 200,
+            Made::Full(fate, _) => fate.reply.status,
         }
     }
 
     /// Image name and PID of the process that answered.
     pub fn process(&self) -> Option<(&'static str, u32)> {
-        self.fate.process
+        match &self.made {
+            Made::Warm(a) => Some((a.warm.image, a.warm.pid)),
+            Made::Full(fate, _) => fate.process,
+        }
     }
 
     /// The ASP.NET runtime the request was handed to.
     pub fn runtime(&self) -> Option<Version> {
-        self.fate.runtime
+        match &self.made {
+            Made::Warm(a) => Some(a.warm.v),
+            Made::Full(fate, _) => fate.runtime,
+        }
     }
 
     /// What became of the client's session.
     pub fn session(&self) -> Option<SessionFate> {
-        self.fate.session
+        match &self.made {
+            Made::Warm(a) => a.warm.session,
+            Made::Full(fate, _) => fate.session,
+        }
     }
 
     /// The request's number in this world.
     pub fn id(&self) -> u64 {
-        self.fate.id
+        match &self.made {
+            Made::Warm(a) => a.id,
+            Made::Full(fate, _) => fate.id,
+        }
+    }
+
+    /// The answer of a request that ran the whole procedure.
+    #[inline]
+    fn full(fate: Fate, landing: Option<Landing<'a>>) -> Answer<'a> {
+        Answer { made: Made::Full(fate, landing) }
+    }
+
+    /// Numbers the request.
+    #[inline]
+    fn with_id(mut self, id: u64) -> Answer<'a> {
+        match &mut self.made {
+            Made::Warm(a) => a.id = id,
+            Made::Full(fate, _) => fate.id = id,
+        }
+        self
+    }
+
+    /// What the process model decided and where the request landed, a warm answer's as the
+    /// whole procedure has them for the same request (the owned reply is built from these).
+    fn into_parts(self) -> (Fate, Option<Landing<'a>>) {
+        match self.made {
+            Made::Full(fate, landing) => (fate, landing),
+            Made::Warm(a) => {
+                let fate = Fate {
+                    page: Some(a.page()),
+                    process: Some((a.warm.image, a.warm.pid)),
+                    runtime: Some(a.warm.v),
+                    session: a.warm.session,
+                    host: a.warm.host,
+                    ..Fate::new(a.id, (0, 0))
+                };
+                (fate, Some(Landing::Place(a.place)))
+            }
+        }
     }
 }
 
@@ -261,18 +345,13 @@ pub fn serve_with<S: Sink>(m: &Machine, w: &mut World, req: &Request, load: &Loa
 pub fn answer<'a, S: Sink>(m: &Machine, w: &mut World, v: &'a View, req: &'a Request, load: &Load) -> Answer<'a> {
     let id = w.begin_request();
     if !serving(m, w) {
-        let mut a = refused::<S>(w);
-        a.fate.id = id;
-        return a;
+        return refused::<S>(w).with_id(id);
     }
     if S::KEEPS || may_carry_session(req) {
-        let mut a = run_prepared(m, w, prepare_with::<S>(m, v, req), load);
-        a.fate.id = id;
-        return a;
+        return run_prepared(m, w, prepare_with::<S>(m, v, req), load).with_id(id);
     }
     // Resolved in place and borrowed: the resolution is not moved into a [`Prepared`].
-    let mut fast = dispatch::resolve_fast(v, req);
-    run_fast::<S>(m, w, v, &mut fast, Fate::new(id, (w.epoch(), w.journal_len())), load)
+    run_fast::<S>(m, w, v, dispatch::resolve_fast(v, req), id, None, load)
 }
 
 /// A request through the global ASP.NET filter and dispatch, ready for the process model: the
@@ -366,9 +445,7 @@ pub fn serve_prepared<'a, S: Sink>(m: &Machine, w: &mut World, p: Prepared<'a, S
         return refused::<S>(w);
     }
     let id = w.begin_request();
-    let mut a = run_prepared(m, w, p, load);
-    a.fate.id = id;
-    a
+    run_prepared(m, w, p, load).with_id(id)
 }
 
 fn run_prepared<'a, S: Sink>(m: &Machine, w: &mut World, p: Prepared<'a, S>, load: &Load) -> Answer<'a> {
@@ -380,9 +457,9 @@ fn run_prepared<'a, S: Sink>(m: &Machine, w: &mut World, p: Prepared<'a, S>, loa
         );
         st.id
     });
-    let mut s = Fate { url_session, began: (w.epoch(), w.journal_len()), ..Fate::default() };
     match p.resolved {
         Resolved::Owned(res) => {
+            let mut s = Fate { url_session, began: (w.epoch(), w.journal_len()), ..Fate::default() };
             let res = *res;
             for d in res.decisions {
                 w.record_decision(d.text, &d.rules);
@@ -391,7 +468,7 @@ fn run_prepared<'a, S: Sink>(m: &Machine, w: &mut World, p: Prepared<'a, S>, loa
                 if let Outcome::Reply(r) = res.outcome {
                     s.reply = r;
                 }
-                return Answer { fate: s, landing: None };
+                return Answer::full(s, None);
             };
             let landing = Landing::Target(Box::new(target));
             let handler = match res.outcome {
@@ -399,60 +476,55 @@ fn run_prepared<'a, S: Sink>(m: &Machine, w: &mut World, p: Prepared<'a, S>, loa
                 Outcome::Isapi(ref call) => Handler::Isapi(Call::of(call, &landing, p.view)),
             };
             run::<S>(m, w, &mut s, handler, &landing, load);
-            Answer { fate: s, landing: Some(landing) }
+            Answer::full(s, Some(landing))
         }
-        Resolved::Fast(mut fast) => run_fast::<S>(m, w, p.view, &mut fast, s, load),
+        Resolved::Fast(fast) => run_fast::<S>(m, w, p.view, fast, 0, url_session, load),
     }
 }
 
 /// The serve path's request once dispatch resolved it without recording: a warm record answers
-/// when it can, the whole procedure otherwise. `fast` is borrowed, not moved (it is large).
+/// when it can, the whole procedure otherwise. `id` numbers the request; `url_session` is what
+/// the filter took out of the URL.
 #[inline]
 fn run_fast<'a, S: Sink>(
     m: &Machine,
     w: &mut World,
     view: &'a View,
-    fast: &mut dispatch::Fast<'a, 'a>,
-    mut s: Fate,
+    fast: dispatch::Fast<'a, 'a>,
+    id: u64,
+    url_session: Option<String>,
     load: &Load,
 ) -> Answer<'a> {
-    let isapi = match &fast.outcome {
-        &dispatch::FastOutcome::Isapi { mapped, wildcard: _, script_end, in_process } => {
+    // As the explain path has it (a HEAD answer loses its body).
+    let reply = match fast.outcome {
+        dispatch::FastOutcome::Isapi { .. } => None,
+        _ => Some(fast.outcome()),
+    };
+    let isapi = match fast.outcome {
+        dispatch::FastOutcome::Isapi { mapped, wildcard: _, script_end, in_process } => {
             Some((mapped, script_end, in_process))
         }
         _ => None,
     };
-    // As the explain path has it (a HEAD answer loses its body).
-    let reply = if isapi.is_none() { Some(fast.outcome()) } else { None };
-    let Some(place) = fast.target.take() else {
+    if let (Some((mapped, script_end, _)), Some(place)) = (isapi, &fast.target) {
+        if url_session.is_none() {
+            if let Some(warm) = warm_answer(m, w, place, mapped.aspnet, script_end, load) {
+                // Built where it is returned: nothing but what the record says is written, and
+                // only the place is moved out of the resolution (the rest is dropped in place).
+                if let Some(place) = fast.target {
+                    return Answer { made: Made::Warm(Warmed { warm, id, script_end, place }) };
+                }
+            }
+        }
+    }
+    let target = fast.target;
+    let mut s = Fate { url_session, ..Fate::new(id, (w.epoch(), w.journal_len())) };
+    let Some(place) = target else {
         if let Some(Outcome::Reply(r)) = reply {
             s.reply = r;
         }
-        return Answer { fate: s, landing: None };
+        return Answer::full(s, None);
     };
-    if let Some((mapped, script_end, _)) = isapi {
-        if let Some(warm) = warm_answer(m, w, &place, mapped.aspnet, script_end, load) {
-            // Built where it is returned: a warm answer is not filled in and then moved.
-            let page = Page {
-                v: warm.v,
-                version_header: warm.version_header,
-                image: warm.image,
-                pid: warm.pid,
-                set_cookie: None,
-                url_token: None,
-                script_end,
-            };
-            let fate = Fate {
-                page: Some(page),
-                process: Some((warm.image, warm.pid)),
-                runtime: Some(warm.v),
-                session: warm.session,
-                host: warm.host,
-                ..s
-            };
-            return Answer { fate, landing: Some(Landing::Place(place)) };
-        }
-    }
     let landing = Landing::Place(place);
     let handler = match (isapi, reply, &landing) {
         (Some((mapped, script_end, in_process)), _, Landing::Place(place)) => Handler::Isapi(Call {
@@ -470,12 +542,12 @@ fn run_fast<'a, S: Sink>(
         _ => unreachable!("an ISAPI outcome is matched above"),
     };
     run::<S>(m, w, &mut s, handler, &landing, load);
-    Answer { fate: s, landing: Some(landing) }
+    Answer::full(s, Some(landing))
 }
 
 fn refused<'a, S: Sink>(w: &mut World) -> Answer<'a> {
     decide::<S, _>(w, || "W3SVC is not running: the connection is refused", &["IIR-02"]);
-    Answer { fate: Fate::default(), landing: None }
+    Answer::full(Fate::default(), None)
 }
 
 /// What runs a request that reached a site: an answer dispatch already has, or an ISAPI.
@@ -1371,7 +1443,7 @@ fn warm_answer(
     if aspnet.is_none() || script_end != url.len() || !warm_shaped(load) {
         return None;
     }
-    w.warm_hit(m.generation(), m.clock(), (&*place.key.app.key, url, load.client.as_deref()))
+    w.warm_hit(m.generation(), m.clock(), (&place.key.app.key, url, load.client.as_deref()))
 }
 
 /// After a managed request that ran the whole procedure: if it changed nothing in the world and
@@ -1385,11 +1457,16 @@ fn remember_warm(m: &Machine, w: &mut World, s: &Fate, call: &Call<'_>, load: &L
         return;
     }
     warm.recycle_at = recycle_at(w, warm.pid);
+    // Records are found by the address of the view's own key text: the explain path's owned
+    // target names the application, whose key the view holds.
     let app = match call.landing {
-        Landing::Place(p) => p.key.app.key.clone(),
-        Landing::Target(t) => t.app.to_ascii_lowercase().into(),
+        Landing::Place(p) => &p.key.app.key,
+        Landing::Target(t) => match call.view.key(&t.app).filter(|k| k.app.path.eq_ignore_ascii_case(&t.app)) {
+            Some(k) => &k.app.key,
+            None => return,
+        },
     };
-    w.warm_record(m.generation(), (&app, call.script_url, load.client.as_deref()), warm);
+    w.warm_record(m.generation(), (app, call.script_url, load.client.as_deref()), warm);
 }
 
 /// The number of requests served at which [`after_request`] recycles process `pid`.
@@ -1759,6 +1836,49 @@ fn after_request<S: Sink>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every change to the running world between two identical warm requests (the client's
+    /// session forgotten, the worker killed, the AppDomain unloaded) is seen by the next one:
+    /// the serve path with warm records answers as the same path without them, step by step.
+    #[test]
+    fn a_warm_record_is_never_used_after_the_world_changed() {
+        let text = include_str!("../../tests/fixtures/warm_worker_box.toml");
+        let (_, m, _) = crate::scenario::load_str("box.toml", "box", text).unwrap().run_to_end();
+        let req = Request::get("/shop/Default.aspx");
+        let alice = Load { client: Some("alice".into()), ..Default::default() };
+        let mut lanes = [true, false].map(|warm| {
+            let mut w = World::default();
+            w.set_warm_path(warm);
+            super::super::boot(&m, &mut w);
+            w
+        });
+        type Change = fn(&Machine, &mut World);
+        let changes: [(&str, Change); 4] = [
+            ("nothing", |_, _| {}),
+            ("alice's session forgotten", |_, w| w.forget_client("alice")),
+            ("w3wp.exe killed", |m, w| {
+                super::super::kill(m, w, "w3wp.exe");
+            }),
+            ("the AppDomain unloaded", |m, w| {
+                super::super::unload_app_domain(m, w, "/LM/W3SVC/1/ROOT/shop").unwrap();
+            }),
+        ];
+        for (what, change) in changes {
+            for w in &mut lanes {
+                change(&m, w);
+                w.drain_effects();
+            }
+            for _ in 0..3 {
+                let answers = lanes.each_mut().map(|w| {
+                    let v = view(&m, w);
+                    let s = answer::<Discard>(&m, w, &v, &req, &alice).served();
+                    w.drain_effects();
+                    s
+                });
+                assert_eq!(answers[0], answers[1], "after {what}: with and without warm records");
+            }
+        }
+    }
 
     #[test]
     fn a_paren_is_found_wherever_it_is() {

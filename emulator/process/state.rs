@@ -12,8 +12,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use hashbrown::HashTable;
-
 use crate::dispatch::View;
 use crate::machine::journal::{Change, Effect, EventEntry, EventLog, Journal, Level};
 use crate::rules::RuleId;
@@ -175,7 +173,8 @@ pub(super) struct Warm {
 #[derive(Debug, Clone)]
 struct Entry {
     hash: u64,
-    /// The application's key (the view's, shared: most lookups compare its address).
+    /// The application's key, the view's own text: found by its address (the record holds it,
+    /// so no other text can come to live there), not by its content.
     app: Arc<str>,
     /// The script's URL as requested.
     script: Box<str>,
@@ -183,13 +182,16 @@ struct Entry {
     client: Option<Box<str>>,
     epoch: u64,
     generation: u64,
+    /// Where the process that ran it sat in the process table: the table changes only with the
+    /// epoch, and the PID is checked as well.
+    at: usize,
     warm: Warm,
 }
 
 impl Entry {
-    #[inline]
-    fn is(&self, app: &str, script: &str, client: Option<&str>) -> bool {
-        (std::ptr::eq(self.app.as_ptr(), app.as_ptr()) && self.app.len() == app.len() || same(&self.app, app))
+    #[inline(always)]
+    fn is(&self, app: &Arc<str>, script: &str, client: Option<&str>) -> bool {
+        Arc::ptr_eq(&self.app, app)
             && same(&self.script, script)
             && match (&self.client, client) {
                 (Some(a), Some(b)) => same(a, b),
@@ -199,15 +201,46 @@ impl Entry {
     }
 }
 
-/// The warm records, bounded: past [`WarmTable::MAX`] they are all forgotten.
+/// The warm records, direct-mapped by hash: a record whose slot is taken by another grows the
+/// table up to [`WarmTable::MAX`] slots, and past that replaces it (a record is a cache: the
+/// request it would have answered runs the whole procedure and leaves its record again).
 #[derive(Debug, Clone, Default)]
 struct WarmTable {
     on: bool,
-    table: HashTable<Entry>,
+    /// A power of two long, or empty.
+    slots: Vec<Option<Entry>>,
 }
 
 impl WarmTable {
+    const FIRST: usize = 16;
     const MAX: usize = 1024;
+
+    /// The slot for `hash` (`slots` not empty).
+    #[inline(always)]
+    fn index(&self, hash: u64) -> usize {
+        hash as usize & (self.slots.len() - 1)
+    }
+
+    /// Puts `e` in its slot, growing the table while its slot holds another record.
+    fn put(&mut self, e: Entry) {
+        if self.slots.is_empty() {
+            self.slots = (0..Self::FIRST).map(|_| None).collect();
+        }
+        loop {
+            let i = self.index(e.hash);
+            let taken = self.slots[i].as_ref().is_some_and(|o| !o.is(&e.app, &e.script, e.client.as_deref()));
+            if !taken || self.slots.len() >= Self::MAX {
+                self.slots[i] = Some(e);
+                return;
+            }
+            let old = std::mem::take(&mut self.slots);
+            self.slots = (0..old.len() * 2).map(|_| None).collect();
+            for o in old.into_iter().flatten() {
+                let j = self.index(o.hash);
+                self.slots[j] = Some(o);
+            }
+        }
+    }
 }
 
 /// The eight bytes of `b` at `at`.
@@ -286,11 +319,11 @@ fn fold_text(h: u64, text: &str) -> u64 {
     h
 }
 
-/// A hash of the record's key: the application's words, the script's and the client's, then
-/// one folded multiply so the table's bucket and tag bits both depend on every word.
+/// A hash of the record's key: the application's address, the script's words and the client's,
+/// then one folded multiply so the slot's bits depend on every word.
 #[inline(always)]
-fn warm_hash(app: &str, script: &str, client: Option<&str>) -> u64 {
-    let h = fold_text(0x243f_6a88_85a3_08d3, app);
+fn warm_hash(app: &Arc<str>, script: &str, client: Option<&str>) -> u64 {
+    let h = step(0x243f_6a88_85a3_08d3, app.as_ptr() as u64);
     let h = fold_text(h, script);
     let h = match client {
         Some(c) => fold_text(h ^ 1 << 63, c),
@@ -353,7 +386,7 @@ impl World {
     /// default). Off, every request runs the whole procedure: tests compare the two.
     pub fn set_warm_path(&mut self, on: bool) {
         self.warm.on = on;
-        self.warm.table.clear();
+        self.warm.slots.clear();
     }
 
     /// The record of a warm request, if one was made in this epoch of the world and
@@ -365,18 +398,18 @@ impl World {
         &mut self,
         generation: u64,
         now: u64,
-        (app, script, client): (&str, &str, Option<&str>),
+        (app, script, client): (&Arc<str>, &str, Option<&str>),
     ) -> Option<Warm> {
-        if !self.warm.on || self.warm.table.is_empty() {
+        if !self.warm.on || self.warm.slots.is_empty() {
             return None;
         }
         let hash = warm_hash(app, script, client);
-        let e = self.warm.table.find(hash, |e| e.hash == hash && e.is(app, script, client))?;
-        if e.epoch != self.epoch || e.generation != generation {
+        let e = self.warm.slots[self.warm.index(hash)].as_ref()?;
+        if e.hash != hash || e.epoch != self.epoch || e.generation != generation || !e.is(app, script, client) {
             return None;
         }
         let warm = e.warm;
-        let p = self.state.procs.get_mut(&warm.pid)?;
+        let p = self.state.procs.0.get_mut(e.at).filter(|p| p.pid == warm.pid)?;
         if p.served + 1 >= warm.recycle_at {
             return None;
         }
@@ -398,14 +431,15 @@ impl World {
         if !self.warm.on {
             return;
         }
+        let Ok(at) = self.state.procs.at(warm.pid) else { return };
         let hash = warm_hash(app, script, client);
         let epoch = self.epoch;
-        if let Some(e) = self.warm.table.find_mut(hash, |e| e.hash == hash && e.is(app, script, client)) {
-            (e.epoch, e.generation, e.warm) = (epoch, generation, warm);
-            return;
-        }
-        if self.warm.table.len() >= WarmTable::MAX {
-            self.warm.table.clear();
+        if !self.warm.slots.is_empty() {
+            let i = self.warm.index(hash);
+            if let Some(e) = self.warm.slots[i].as_mut().filter(|e| e.is(app, script, client)) {
+                (e.epoch, e.generation, e.at, e.warm) = (epoch, generation, at, warm);
+                return;
+            }
         }
         let entry = Entry {
             hash,
@@ -414,9 +448,10 @@ impl World {
             client: client.map(Into::into),
             epoch,
             generation,
+            at,
             warm,
         };
-        self.warm.table.insert_unique(hash, entry, |e| e.hash);
+        self.warm.put(entry);
     }
 
     /// Running processes, by PID.
