@@ -322,6 +322,19 @@ pub(super) fn canonicalize_spans<'a, S: Sink>(
             return Ok(Canon { path: Cow::Borrowed(path), query, shape: Some(shape) });
         }
     }
+    canonicalize_slow(raw_target, params, canon_failure_status, sink)
+}
+
+/// The whole procedure, for a target that is not canonical as sent: out of line, so that the hot
+/// path's code stays compact.
+#[cold]
+#[inline(never)]
+fn canonicalize_slow<'a, S: Sink>(
+    raw_target: &'a str,
+    params: &HttpSysParams,
+    canon_failure_status: u16,
+    sink: &mut S,
+) -> Result<Canon<'a>, Rejection> {
     let query = raw_target.split_once('?').map_or("", |(_, q)| q);
     if let Some(c) = raw_target.chars().find(|&c| c < ' ' || c == '\u{7f}') {
         return Err(Rejection::bad_request(
@@ -418,6 +431,13 @@ fn check_target_length(raw: &str, params: &HttpSysParams) -> Result<(), Rejectio
     if raw.len() <= params.max_field_length.min(params.max_request_bytes) {
         return Ok(());
     }
+    target_too_long(raw, params)
+}
+
+/// [`check_target_length`]'s refusal, out of line.
+#[cold]
+#[inline(never)]
+fn target_too_long(raw: &str, params: &HttpSysParams) -> Result<(), Rejection> {
     let limits = [("MaxFieldLength", params.max_field_length), ("MaxRequestBytes", params.max_request_bytes)];
     match limits.iter().find(|(_, max)| raw.len() > *max) {
         Some((name, max)) => {

@@ -368,6 +368,15 @@ fn scan_spans(path: &[u8], from: usize, out: &mut [Span; MAX_LEVELS]) -> (usize,
     (n, len + 1)
 }
 
+/// [`scan_spans`] into a batch of its own, out of line: only paths canonicalisation changed, and
+/// segments past the eighth, take it.
+#[inline(never)]
+fn scanned_spans(path: &[u8], from: usize) -> Spans {
+    let mut spans = Spans::default();
+    (spans.n, spans.next) = scan_spans(path, from, &mut spans.at);
+    spans
+}
+
 /// `text.trim()`, without its set-up when neither end is white space (as a Host header's ends).
 #[inline]
 fn trim(text: &str) -> &str {
@@ -402,6 +411,19 @@ fn host_name(host: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
+/// Why an extension map does not run (REQ-10).
+#[derive(Clone, Copy)]
+enum Refusal {
+    /// The method is not in the entry's verbs (SM-04).
+    Verb,
+    /// Neither Script nor Execute permission, as the entry needs (SM-03).
+    Access,
+    /// The entry checks that the file exists and it does not (SM-03).
+    VerifyFile,
+    /// The ISAPI is not an allowed Web Service Extension (MB-23, SHR-04).
+    Lockdown,
+}
+
 /// What one walk of the key tree found: the script segment if any, and the deepest key up to it.
 struct Found<'v> {
     /// The entry, where the script's URL ends, and whether its segment holds a `;`.
@@ -415,12 +437,18 @@ struct Found<'v> {
 }
 
 /// Splits an absolute request target (`http://host/x`) into its host and path.
-#[inline]
+#[inline(always)]
 fn split_absolute(url: &str) -> (Option<&str>, &str) {
     // Most targets are origin form: no scheme to compare.
     if url.starts_with('/') {
         return (None, url);
     }
+    split_scheme(url)
+}
+
+/// [`split_absolute`] of a target not in origin form, out of line.
+#[inline(never)]
+fn split_scheme(url: &str) -> (Option<&str>, &str) {
     for scheme in ["http://", "https://"] {
         if url.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme)) {
             let rest = &url[scheme.len()..];
@@ -570,21 +598,12 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         let (url_host, target) = split_absolute(&req.url);
         // `OPTIONS *` asks about the server, not a URL (HTTP-16).
         if req.method == "OPTIONS" && target == "*" {
-            let site = match self.site_for(url_host) {
-                Ok(site) => site,
-                Err(out) => return out,
-            };
-            return self.options(site, &UrlPath::new(Cow::Borrowed("/"), None), "*");
+            return self.options_server(url_host);
         }
         let (http, status) = (&self.view.http, self.view.policies.canon_failure_status);
         let canon = match canonicalize_spans(target, http, status, self.sink, &mut self.spans) {
             Ok(c) => c,
-            Err(Rejection { status, reason, rules, text: h1 }) => {
-                decide!(self.sink, &rules, "HTTP.sys refuses the URL ({reason}): {status}, not customisable");
-                let heading = if status == 404 { "Not Found" } else { "Bad Request" };
-                let text = if status == 404 { "The requested URL is invalid." } else { "The request URL is invalid." };
-                return self.httpsys_reply(status, h1, heading, text);
-            }
+            Err(rejection) => return self.refuse_url(rejection),
         };
         self.query = canon.query;
         let site = match self.site_for(url_host) {
@@ -608,9 +627,33 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         self.resolve_path(site, url, 0)
     }
 
+    /// `OPTIONS *`: the server's verbs, for the site the host selects (HTTP-16).
+    #[cold]
+    #[inline(never)]
+    fn options_server(&mut self, url_host: Option<&'r str>) -> FastOutcome<'v> {
+        let site = match self.site_for(url_host) {
+            Ok(site) => site,
+            Err(out) => return out,
+        };
+        self.options(site, &UrlPath::new(Cow::Borrowed("/"), None), "*")
+    }
+
+    /// HTTP.sys's refusal of a URL canonicalisation turned down (REQ-13: never customised).
+    #[cold]
+    #[inline(never)]
+    fn refuse_url(&mut self, rejection: Rejection) -> FastOutcome<'v> {
+        let Rejection { status, reason, rules, text: h1 } = rejection;
+        decide!(self.sink, &rules, "HTTP.sys refuses the URL ({reason}): {status}, not customisable");
+        let heading = if status == 404 { "Not Found" } else { "Bad Request" };
+        let text = if status == 404 { "The requested URL is invalid." } else { "The request URL is invalid." };
+        self.httpsys_reply(status, h1, heading, text)
+    }
+
     /// OPTIONS: 200 without a body, the verbs of the resource (Allow) and of the server (Public),
     /// with WebDAV's verbs and headers only where WebDAV is allowed (HTTP-16). IIS answers it
     /// before any script map.
+    #[cold]
+    #[inline(never)]
     fn options(&mut self, site: &'v SiteView, url: &UrlPath<'r>, shown: &str) -> FastOutcome<'v> {
         let key = self.target_all(site, url);
         let pair = |k: &'static str, v: &'static str| (k.into(), v.into());
@@ -667,6 +710,8 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
 
     /// TRACE: IIS 6 answers 501 while EnableTraceMethod is 0; when it is 1, and on IIS 5.x, the
     /// request comes back as `message/http` (HTTP-15).
+    #[cold]
+    #[inline(never)]
     fn trace(&mut self, site: &'v SiteView, url: &UrlPath<'r>) -> FastOutcome<'v> {
         let key = self.target_all(site, url);
         if self.iis6() && !self.view.trace_enabled {
@@ -797,12 +842,11 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         // The first segments as canonicalisation found them, if it did.
         let mut known = url.spans.then_some(&self.spans);
         while start < text.len() {
-            let mut scanned;
+            let scanned;
             let spans = match known.take() {
                 Some(spans) => spans,
                 None => {
-                    scanned = Spans::default();
-                    (scanned.n, scanned.next) = scan_spans(text.as_bytes(), start, &mut scanned.at);
+                    scanned = scanned_spans(text.as_bytes(), start);
                     &scanned
                 }
             };
@@ -849,6 +893,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
 
     /// Segment checks before any handler: `:` (SEC-05), `;` in strict mode (SEC-08), names made of
     /// dots (SEC-03), trailing dots and spaces of the last segment (SEC-06).
+    #[inline(never)]
     fn check_segments(&mut self, site: &'v SiteView, url: &mut UrlPath<'r>) -> Option<FastOutcome<'v>> {
         // One pass finds whether any check can fail; the checks below then run in their order.
         let suspect = url.segments().any(|(s, _)| {
@@ -920,7 +965,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
 
         let last = url.text.get(found.last..found.upto).unwrap_or_default();
         if last.eq_ignore_ascii_case("global.asa") {
-            return self.fail(key, 500, 15, "Global.asa is never served", &["SEC-10", "REQ-12"]);
+            return self.global_asa(key);
         }
 
         if depth == 0 && found.key.wildcards {
@@ -958,7 +1003,28 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             return self.extension_map(found.key, mapped, script_end);
         }
 
-        let rest = &url.text[found.key_end..found.upto];
+        self.no_script(site, key, url, (found.key_end, found.upto), depth)
+    }
+
+    /// SEC-10: Global.asa is refused wherever it is.
+    #[cold]
+    #[inline(never)]
+    fn global_asa(&mut self, key: &KeyView) -> FastOutcome<'v> {
+        self.fail(key, 500, 15, "Global.asa is never served", &["SEC-10", "REQ-12"])
+    }
+
+    /// A URL with no script segment: a folder, or a static file (REQ-08, REQ-11), out of line so
+    /// that the script path's code stays compact.
+    #[inline(never)]
+    fn no_script(
+        &mut self,
+        site: &'v SiteView,
+        key: &'v KeyView,
+        url: UrlPath<'r>,
+        (key_end, upto): (usize, usize),
+        depth: u8,
+    ) -> FastOutcome<'v> {
+        let rest = &url.text[key_end..upto];
         match self.view.file(key, rest) {
             Some(true) => self.directory(site, key, url, depth),
             _ if url.slash => {
@@ -987,7 +1053,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
     }
 
     /// IIS 6 wildcard maps, in order (REQ-09, SM-05, SM-07); inert on IIS 5.x (SM-06).
-    #[inline(always)]
+    #[inline(never)]
     fn wildcards(&mut self, key: &'v KeyView, script_end: usize) -> Option<FastOutcome<'v>> {
         if key.wildcards.is_empty() {
             return None;
@@ -1032,13 +1098,7 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         if !self.iis6() || mapped.allowed {
             return None;
         }
-        Some(self.fail(
-            key,
-            404,
-            2,
-            &format!("{} is not allowed as a Web Service Extension", mapped.entry.processor),
-            &["REQ-10", "MB-23", "SHR-04"],
-        ))
+        Some(self.refuse_map(key, mapped, Refusal::Lockdown))
     }
 
     /// REQ-10's checks in order, then the ISAPI call.
@@ -1049,20 +1109,15 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
         let entry = &mapped.entry;
         let method = self.req.method.as_str();
         if !mapped.allows_verb(method) {
-            let (status, sub) = self.view.policies.verb_not_allowed;
-            let why = format!("{method} is not in the verbs of {} ({})", entry.extension, entry.verbs.join(","));
-            return self.fail(key, status, sub, &why, &["REQ-10", "SM-04"]);
+            return self.refuse_map(key, mapped, Refusal::Verb);
         }
         let script = entry.flags & FLAG_SCRIPT != 0;
         let needed = if script { ACCESS_SCRIPT | ACCESS_EXECUTE } else { ACCESS_EXECUTE };
         if slot.access & needed == 0 {
-            let needs = if script { "Script or Execute" } else { "Execute" };
-            let why = format!("{} needs {needs} permission, AccessFlags {}", entry.extension, key.access);
-            return self.fail(key, 403, 1, &why, &["REQ-10", "SM-03"]);
+            return self.refuse_map(key, mapped, Refusal::Access);
         }
         if entry.flags & FLAG_VERIFY_FILE != 0 && self.target_file() != Some(false) {
-            let physical = self.physical();
-            return self.fail(key, 404, 0, &format!("{physical} is not a file (verify file)"), &["REQ-10", "SM-03"]);
+            return self.refuse_map(key, mapped, Refusal::VerifyFile);
         }
         if let Some(out) = self.lockdown(key, mapped) {
             return out;
@@ -1080,6 +1135,37 @@ impl<'v, 'r, S: Sink> Run<'v, 'r, '_, S> {
             }
         }
         self.isapi(mapped, false, script_end, slot.runs_in_process(mapped))
+    }
+
+    /// REQ-10's refusals of an extension map, out of line.
+    #[cold]
+    #[inline(never)]
+    fn refuse_map(&mut self, key: &KeyView, mapped: &Mapped, why: Refusal) -> FastOutcome<'v> {
+        let entry = &mapped.entry;
+        match why {
+            Refusal::Verb => {
+                let method = self.req.method.as_str();
+                let (status, sub) = self.view.policies.verb_not_allowed;
+                let why = format!("{method} is not in the verbs of {} ({})", entry.extension, entry.verbs.join(","));
+                self.fail(key, status, sub, &why, &["REQ-10", "SM-04"])
+            }
+            Refusal::Access => {
+                let needs = if entry.flags & FLAG_SCRIPT != 0 { "Script or Execute" } else { "Execute" };
+                let why = format!("{} needs {needs} permission, AccessFlags {}", entry.extension, key.access);
+                self.fail(key, 403, 1, &why, &["REQ-10", "SM-03"])
+            }
+            Refusal::VerifyFile => {
+                let physical = self.physical();
+                self.fail(key, 404, 0, &format!("{physical} is not a file (verify file)"), &["REQ-10", "SM-03"])
+            }
+            Refusal::Lockdown => self.fail(
+                key,
+                404,
+                2,
+                &format!("{} is not allowed as a Web Service Extension", entry.processor),
+                &["REQ-10", "MB-23", "SHR-04"],
+            ),
+        }
     }
 
     #[inline(always)]
