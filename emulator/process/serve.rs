@@ -1880,6 +1880,36 @@ mod tests {
         }
     }
 
+    /// The front end's reply (`Answer::reply_into`, which writes a warm answer's page from its
+    /// record alone) is the owned one's (`Answer::served`), reply and summary, warm or not, cold
+    /// request first and warm ones after.
+    #[test]
+    fn a_reply_written_into_a_room_is_the_served_one() {
+        let text = include_str!("../../tests/fixtures/warm_worker_box.toml");
+        let (_, m, _) = crate::scenario::load_str("box.toml", "box", text).unwrap().run_to_end();
+        let req = Request::get("/shop/Default.aspx");
+        let alice = Load { client: Some("alice".into()), ..Default::default() };
+        for warm in [true, false] {
+            let [mut a, mut b] = [(), ()].map(|_| {
+                let mut w = World::default();
+                w.set_warm_path(warm);
+                super::super::boot(&m, &mut w);
+                w
+            });
+            let mut room = Reply::default();
+            for i in 0..4 {
+                let v = view(&m, &mut a);
+                let served = answer::<Discard>(&m, &mut a, &v, &req, &alice).served();
+                let v = view(&m, &mut b);
+                let summary = answer::<Discard>(&m, &mut b, &v, &req, &alice).reply_into(&mut room);
+                assert_eq!(summary, served.summary(), "request {i}, warm records {warm}");
+                assert_eq!(room, served.reply, "request {i}, warm records {warm}");
+                a.drain_effects();
+                b.drain_effects();
+            }
+        }
+    }
+
     #[test]
     fn a_paren_is_found_wherever_it_is() {
         for len in 0..40 {
