@@ -230,6 +230,141 @@ const URL_BYTES: [u8; 256] = {
 /// Checks the head at the start of `buf` as HTTP.sys parses it (HTTP-03's table, in the order
 /// the bytes arrive: request line, header section, limits, framing).
 pub fn inspect(buf: &[u8], l: &Limits) -> Inspected {
+    match plain(buf, l) {
+        Some(p) => Inspected::Pass(p),
+        None => checked(buf, l),
+    }
+}
+
+/// `1` in every byte of a word.
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of every byte of a word.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of the bytes of `w` below `n` (at most 0x80). A borrow may mark bytes after a
+/// marked one: only the lowest mark is exact, and it is the one the scans look at.
+fn below(w: u64, n: u8) -> u64 {
+    w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH
+}
+
+/// The high bit of the bytes of `w` equal to `b` (the lowest mark exact, as for [`below`]).
+fn equal(w: u64, b: u8) -> u64 {
+    below(w ^ (ONES * u64::from(b)), 1)
+}
+
+/// Where the first byte of `b` from `from` that is not printable ASCII (a control, DEL or
+/// non-ASCII) is; eight bytes a look.
+fn printable_end(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(word) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        let w = u64::from_le_bytes(word);
+        let marks = below(w, 0x20) | equal(w, 0x7F) | (w & HIGH);
+        if marks != 0 {
+            return Some(i + marks.trailing_zeros() as usize / 8);
+        }
+        i += 8;
+    }
+    b.get(i..)?.iter().position(|&c| !(0x20..0x7F).contains(&c)).map(|p| i + p)
+}
+
+/// Whether no byte of a URL is one [`URL_BYTES`] marks (restricted or to be escaped); eight
+/// bytes a look.
+fn plain_url(t: &[u8]) -> bool {
+    let mut words = t.chunks_exact(8);
+    for c in &mut words {
+        let w = u64::from_le_bytes(<[u8; 8]>::try_from(c).unwrap_or([0; 8]));
+        let marks = below(w, 0x21) | equal(w, 0x7F) | equal(w, b'<') | equal(w, b'>') | equal(w, b'`') | (w & HIGH);
+        if marks != 0 {
+            return false;
+        }
+    }
+    words.remainder().iter().all(|&b| URL_BYTES[b as usize] == 0)
+}
+
+/// A header name byte [`plain`] takes: letters, digits and `-` (a part of HTTP's token set).
+fn plain_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-'
+}
+
+/// [`checked`]'s answer for the usual head, in one pass and without a parser's set-up: an
+/// upper-case verb, a URL of plain bytes from `/`, `HTTP/1.0` or `1.1`, at most [`FEW_HEADERS`]
+/// CRLF-ended headers of letters, digits and `-` with printable ASCII values, no body, on IIS 6.
+/// `None` when anything is otherwise (or HTTP.sys would refuse it): [`checked`] decides then,
+/// so the two cannot disagree on a head this takes (a test compares them on generated heads).
+fn plain(buf: &[u8], l: &Limits) -> Option<Passed> {
+    if !l.http_sys {
+        return None;
+    }
+    let nl = memchr::memchr(b'\n', buf)?;
+    let line = buf[..nl].strip_suffix(b"\r")?;
+    let sp = memchr::memchr(b' ', line)?;
+    let method = &line[..sp];
+    if method.is_empty() || !method.iter().all(u8::is_ascii_uppercase) {
+        return None;
+    }
+    let rest = &line[sp + 1..];
+    let (target, version) = rest.split_at_checked(rest.len().checked_sub(9)?)?;
+    let http11 = match version {
+        b" HTTP/1.1" => true,
+        b" HTTP/1.0" => false,
+        _ => return None,
+    };
+    // No restricted byte (a space among them) and none hyper would need escaped.
+    if target.first() != Some(&b'/') || target.len() > l.max_field || !plain_url(target) {
+        return None;
+    }
+    let mut at = nl + 1;
+    let mut size = HeadSize { total: line.len() + 2, longest_field: target.len() };
+    let mut headers = 0;
+    loop {
+        let rest = buf.get(at..)?;
+        if rest.starts_with(b"\r\n") {
+            at += 2;
+            break;
+        }
+        headers += 1;
+        if headers > FEW_HEADERS {
+            return None;
+        }
+        let colon = rest.iter().position(|&b| !plain_name_byte(b))?;
+        let name = &rest[..colon];
+        if colon == 0 || rest[colon] != b':' {
+            return None;
+        }
+        // A body's framing is left to the full checks.
+        if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"transfer-encoding") {
+            return None;
+        }
+        let mut value = colon + 1;
+        while rest.get(value) == Some(&b' ') {
+            value += 1;
+        }
+        let end = printable_end(rest, value)?;
+        if rest.get(end..end + 2) != Some(b"\r\n") {
+            return None;
+        }
+        let field = colon + 2 + (end - value);
+        size.total += field + 2;
+        size.longest_field = size.longest_field.max(field);
+        at += end + 2;
+    }
+    let method_str = ascii(method)?;
+    if wire::check(l, size, method_str, http11, None, None).is_some() {
+        return None;
+    }
+    Some(Passed {
+        len: at,
+        line: line.len(),
+        body: BodyLen::None,
+        head: method == b"HEAD",
+        rewritten: None,
+        http09: false,
+    })
+}
+
+/// [`inspect`] for every head: HTTP-03's checks in full.
+fn checked(buf: &[u8], l: &Limits) -> Inspected {
     let no_line: (&[u8], &[u8], &str) = (b"", b"", "");
     let Some(nl) = memchr::memchr(b'\n', buf) else {
         return oversize(buf, l, no_line).unwrap_or(Inspected::Partial);
@@ -1892,6 +2027,100 @@ mod tests {
         for (req, status, body, reason) in table {
             let (s, b, r) = refused(req);
             assert_eq!((s, b.as_str(), r.as_str()), (*status, *body, *reason), "{req:?}");
+        }
+    }
+
+    #[test]
+    fn word_scans_find_what_byte_scans_find() {
+        for len in 0..20 {
+            for at in 0..len {
+                for c in 0..=255u8 {
+                    let mut b = vec![b'a'; len];
+                    b[at] = c;
+                    let want = b.iter().position(|&c| !(0x20..0x7F).contains(&c));
+                    assert_eq!(printable_end(&b, 0), want, "{len} {at} {c:#x}");
+                    assert_eq!(plain_url(&b), b.iter().all(|&c| URL_BYTES[c as usize] == 0), "{len} {at} {c:#x}");
+                    // A second odd byte after the first must not move the first one found.
+                    if at + 1 < len {
+                        b[at + 1] = 0x01;
+                        assert_eq!(printable_end(&b, 0), want.or(Some(at + 1)), "{len} {at} {c:#x} then 0x01");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_one_pass_check_agrees_with_the_full_checks_on_every_head_it_takes() {
+        let methods = ["GET", "HEAD", "POST", "PUT", "OPTIONS", "M-X", "get", ""];
+        let long = format!("/{}", "a".repeat(45));
+        let targets = ["/", "/shop/default.aspx", "/a b", "/a<b", "/\u{e9}", "*", "http://h/x", "", long.as_str()];
+        let versions = ["HTTP/1.1", "HTTP/1.0", "HTTP/1.2", "HTTP/2.0", "", "http/1.1", "HTTP/1.1 "];
+        let many: Vec<String> = (0..30).map(|i| format!("X-{i}: v")).collect();
+        let big = format!("X-Big: {}", "b".repeat(40));
+        // Fields and heads on either side of the small limits below: 40 bytes a field, 120 a head.
+        let edges: Vec<String> = (0..34)
+            .flat_map(|k| [format!("X-Fill: {}", "f".repeat(k)), format!("X-Fill: {} ", "f".repeat(k))])
+            .collect();
+        let mut sets: Vec<Vec<&str>> = vec![
+            vec![],
+            vec!["Host: a"],
+            vec!["Host: a", "Cookie: ASP.NET_SessionId=abcdefghijklmnopqrstuvwx"],
+            vec!["Host:a"],
+            vec!["Host:  a "],
+            vec!["Host: a\tb"],
+            vec!["X-Y:"],
+            vec!["X-Y: "],
+            vec!["Content-Length: 0"],
+            vec!["content-length: 3"],
+            vec!["Transfer-Encoding: chunked"],
+            vec!["Bad Name: x"],
+            vec!["Host: a", " folded"],
+            many.iter().map(String::as_str).collect(),
+            vec!["Host: a", big.as_str()],
+            vec!["H_x: y"],
+            vec!["Host: \u{7f}"],
+            vec!["Host: \u{e9}"],
+            vec!["Connection: close", "Host: a"],
+        ];
+        sets.extend(edges.iter().map(|e| vec!["Host: a", e.as_str(), "X-More: 012345678901234567890123456789"]));
+        let small = Limits { max_field: 40, max_request: 120, ..limits() };
+        let iis5 = Limits { http_sys: false, iis5: true, ..limits() };
+        let (mut taken, mut heads) = (0, 0);
+        for l in [limits(), small, iis5] {
+            for m in methods {
+                for t in targets {
+                    for v in versions {
+                        for eol in ["\r\n", "\n"] {
+                            for set in &sets {
+                                let mut head = format!("{m} {t} {v}{eol}");
+                                for h in set {
+                                    head.push_str(h);
+                                    head.push_str(eol);
+                                }
+                                for tail in [eol.to_string(), format!("{eol}GET /next"), String::new()] {
+                                    let buf = format!("{head}{tail}");
+                                    heads += 1;
+                                    if let Some(p) = plain(buf.as_bytes(), &l) {
+                                        taken += 1;
+                                        assert_eq!(Inspected::Pass(p), checked(buf.as_bytes(), &l), "{buf:?}");
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(taken > 500, "the one-pass check took {taken} of {heads} heads");
+        // The heads a browser and the bench send are the ones it takes.
+        let usual = [
+            "GET /shop/default.aspx HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            "GET /shop/default.aspx HTTP/1.1\r\nHost: localhost\r\nCookie: ASP.NET_SessionId=abc\r\n\r\n",
+            "HEAD /logo.gif HTTP/1.0\r\nConnection: Keep-Alive\r\nUser-Agent: curl/8.0\r\nAccept: */*\r\n\r\n",
+        ];
+        for u in usual {
+            assert!(plain(u.as_bytes(), &limits()).is_some(), "{u:?}");
         }
     }
 
