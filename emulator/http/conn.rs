@@ -804,13 +804,10 @@ fn field_value(value: &[u8]) -> bool {
     let ok = |b: u8| b >= 32 && b != 127 || b == b'\t';
     let mut words = value.chunks_exact(8);
     for w in &mut words {
-        // Eight bytes at a time: a byte below 32 or equal to 127 sets its high bit here (and a
-        // byte above it may too), so a flagged word is looked at byte by byte.
+        // Eight bytes at a time: a word with a byte below 32 or equal to 127 is marked (a tab
+        // too), so a marked word is looked at byte by byte.
         let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        let below = x.wrapping_sub(0x2020_2020_2020_2020) & !x;
-        let y = x ^ 0x7f7f_7f7f_7f7f_7f7f;
-        let del = y.wrapping_sub(0x0101_0101_0101_0101) & !y;
-        if (below | del) & 0x8080_8080_8080_8080 != 0 && !w.iter().all(|&b| ok(b)) {
+        if below(x, 0x20) | equal(x, 0x7F) != 0 && !w.iter().all(|&b| ok(b)) {
             return false;
         }
     }
