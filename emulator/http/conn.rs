@@ -269,7 +269,7 @@ fn printable_end(b: &[u8], from: usize) -> Option<usize> {
 }
 
 /// Whether no byte of a URL is one [`URL_BYTES`] marks (restricted or to be escaped); eight
-/// bytes a look.
+/// bytes a look, the table's classes spelled as word marks (a test holds the two equal).
 fn plain_url(t: &[u8]) -> bool {
     let mut words = t.chunks_exact(8);
     for c in &mut words {
@@ -290,8 +290,8 @@ fn plain_name_byte(b: u8) -> bool {
 /// [`checked`]'s answer for the usual head, in one pass and without a parser's set-up: an
 /// upper-case verb, a URL of plain bytes from `/`, `HTTP/1.0` or `1.1`, at most [`FEW_HEADERS`]
 /// CRLF-ended headers of letters, digits and `-` with printable ASCII values, no body, on IIS 6.
-/// `None` when anything is otherwise (or HTTP.sys would refuse it): [`checked`] decides then,
-/// so the two cannot disagree on a head this takes (a test compares them on generated heads).
+/// `None` when anything is otherwise (or HTTP.sys would refuse it): [`checked`] decides then.
+/// What it takes must get [`checked`]'s answer: a test compares the two on generated heads.
 fn plain(buf: &[u8], l: &Limits) -> Option<Passed> {
     if !l.http_sys {
         return None;
