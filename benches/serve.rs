@@ -19,9 +19,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("process_model", |b| {
         b.iter(|| {
             // The world's view, checked against the machine's generation as every request is.
-            let v = process::view(&m, &mut w);
-            let status =
-                process::answer::<Discard>(black_box(&m), black_box(&mut w), &v, black_box(&req), &load).status();
+            let status = process::with_view(&m, &mut w, |w, v| {
+                process::answer::<Discard>(black_box(&m), black_box(w), v, black_box(&req), &load).status()
+            });
             w.drain_effects();
             status
         })

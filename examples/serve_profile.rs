@@ -34,9 +34,9 @@ fn main() {
                 s.reply.status
             }
             _ => {
-                let v = process::view(&m, &mut w);
-                let status =
-                    process::answer::<Discard>(black_box(&m), black_box(&mut w), &v, black_box(&req), &load).status();
+                let status = process::with_view(&m, &mut w, |w, v| {
+                    process::answer::<Discard>(black_box(&m), black_box(w), v, black_box(&req), &load).status()
+                });
                 w.drain_effects();
                 status
             }

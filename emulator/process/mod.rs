@@ -233,6 +233,27 @@ pub fn view(m: &Machine, w: &mut World) -> Arc<View> {
     changed_view(m, w)
 }
 
+/// Runs `f` on the world and its current view of `m` ([`view`]), the view lent rather than
+/// shared: no count of it moves, so a warm request pays no locked instruction for it.
+#[inline]
+pub fn with_view<R>(m: &Machine, w: &mut World, f: impl FnOnce(&mut World, &View) -> R) -> R {
+    // The view is moved out of the world for `f` and back: `f` sees the world without it, which
+    // nothing that serves reads (only this, `view` and `adopt_view` do). Should `f` panic, the
+    // world is left without a view, and the next request compiles one.
+    let current = matches!(&w.view, Some((g, _)) if *g == m.generation());
+    let (g, v) = match w.view.take() {
+        Some(held) if current => held,
+        held => {
+            w.view = held;
+            let v = changed_view(m, w);
+            w.view.take().unwrap_or((m.generation(), v))
+        }
+    };
+    let out = f(w, &v);
+    w.view = Some((g, v));
+    out
+}
+
 /// [`view`] once the machine has changed since the world's view was compiled.
 #[inline(never)]
 fn changed_view(m: &Machine, w: &mut World) -> Arc<View> {

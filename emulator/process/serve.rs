@@ -15,7 +15,7 @@ use super::state::Warm;
 mod reply;
 pub use reply::Summary;
 
-use super::{end, iis5_style, pages, serving, start, view, worker_event, Compiled, Domain, Ending, Role, World};
+use super::{end, iis5_style, pages, serving, start, worker_event, Compiled, Domain, Ending, Role, World};
 
 /// What a request costs the process that runs it, and who sends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -334,8 +334,7 @@ pub fn serve(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
 /// with [`Discard`] only what changed (a process started or ended, an event written) reaches the
 /// journal. Both run the same procedure.
 pub fn serve_with<S: Sink>(m: &Machine, w: &mut World, req: &Request, load: &Load) -> Served {
-    let v = view(m, w);
-    answer::<S>(m, w, &v, req, load).served()
+    super::with_view(m, w, |w, v| answer::<S>(m, w, v, req, load).served())
 }
 
 /// Serves one request as [`serve_with`] does on `v`, the world's current view of `m`
@@ -1836,6 +1835,7 @@ fn after_request<S: Sink>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process::view;
 
     /// Every change to the running world between two identical warm requests (the client's
     /// session forgotten, the worker killed, the AppDomain unloaded) is seen by the next one:
