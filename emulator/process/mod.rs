@@ -240,13 +240,14 @@ pub fn with_view<R>(m: &Machine, w: &mut World, f: impl FnOnce(&mut World, &View
     // The view is moved out of the world for `f` and back: `f` sees the world without it, which
     // nothing that serves reads (only this, `view` and `adopt_view` do). Should `f` panic, the
     // world is left without a view, and the next request compiles one.
-    let current = matches!(&w.view, Some((g, _)) if *g == m.generation());
     let (g, v) = match w.view.take() {
-        Some(held) if current => held,
+        Some((g, v)) if g == m.generation() => (g, v),
         held => {
             w.view = held;
             let v = changed_view(m, w);
-            w.view.take().unwrap_or((m.generation(), v))
+            // `f` sees the world without its view, warm or cold.
+            w.view = None;
+            (m.generation(), v)
         }
     };
     let out = f(w, &v);
