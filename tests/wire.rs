@@ -251,6 +251,30 @@ fn http_1_0_clients_get_http_1_1_status_lines_and_keep_alive_only_when_they_ask(
 }
 
 #[test]
+fn a_connection_header_split_over_lines_is_read_as_one_list() {
+    // A field given on several lines is one comma-separated list (RFC 7230 3.2.2): `close` on the
+    // second line closes as on the first, and the answer says so (HTTP-17).
+    let h = start(BOX);
+    let addr = h.listeners[0];
+    let mut s = connect(addr);
+    s.write_all(b"GET /legacy/logo.gif HTTP/1.1\r\nHost: localhost\r\nConnection: TE\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let (head, _) = read_response(&mut s, false);
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(names(&head).last(), Some(&"Connection"), "{head}");
+    assert_eq!(header(&head, "Connection"), Some("close"), "{head}");
+    assert_closed(&mut s);
+    // HTTP/1.0's Keep-Alive on a second line keeps the connection open, and is answered.
+    let mut s = connect(addr);
+    for _ in 0..2 {
+        s.write_all(b"GET /legacy/logo.gif HTTP/1.0\r\nConnection: TE\r\nConnection: Keep-Alive\r\n\r\n").unwrap();
+        let (head, _) = read_response(&mut s, false);
+        assert_eq!(header(&head, "Connection"), Some("Keep-Alive"), "{head}");
+    }
+    h.stop();
+}
+
+#[test]
 fn header_names_go_out_as_iis_spells_them() {
     let h = start(BOX);
     let addr = h.listeners[0];

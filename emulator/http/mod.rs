@@ -468,12 +468,24 @@ struct Copied {
     host: String,
 }
 
-/// What [`Copied::refill`] found while copying: where the session ID and the Connection value
-/// are among the request's headers.
+/// What [`Copied::refill`] found while copying: where the session ID and the first Connection
+/// line are among the request's headers.
 #[derive(Default)]
 struct Found {
     session: Option<(usize, Range<usize>)>,
     connection: Option<usize>,
+}
+
+/// Whether the request's Connection lines from the first one on (`first`) name `token`. The lines
+/// are one comma-separated list (RFC 7230 3.2.2), as hyper reads them to decide keep-alive; a value
+/// with other than visible ASCII names nothing, as `HeaderValue::to_str` refuses it.
+fn connection_has(headers: &[(String, String)], first: Option<usize>, token: &str) -> bool {
+    let Some(first) = first else { return false };
+    let visible = |v: &str| v.bytes().all(|b| b == b'\t' || (b' '..0x7f).contains(&b));
+    headers[first..]
+        .iter()
+        .filter(|(k, v)| k == "connection" && visible(v))
+        .any(|(_, v)| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
 }
 
 impl Copied {
@@ -522,8 +534,7 @@ impl Copied {
                     found.session = Some((n, at..at + id.len()));
                 }
             } else if k == hyper::header::CONNECTION && found.connection.is_none() {
-                // `HeaderMap::get` is the first value; one `to_str` refuses is no value.
-                found.connection = Some(if visible { n } else { usize::MAX });
+                found.connection = Some(n);
             }
             n += 1;
         }
@@ -724,8 +735,7 @@ fn answer(
     let request = &*request;
     let head = req.method == hyper::Method::HEAD;
     let connect = req.method == hyper::Method::CONNECT;
-    let connection = found.connection.and_then(|i| request.headers.get(i)).map(|(_, v)| v.as_str());
-    let wants = |token: &str| connection.is_some_and(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)));
+    let wants = |token: &str| connection_has(&request.headers, found.connection, token);
     // HTTP/1.0 stays open only when it asks to (HTTP-17).
     let (wants_close, keep_alive10) = match req.version {
         hyper::Version::HTTP_10 => (!wants("keep-alive"), wants("keep-alive")),
