@@ -18,8 +18,8 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("http");
     g.throughput(Throughput::Elements((CONNECTIONS * PER_CONNECTION) as u64));
     g.sample_size(20);
-    g.bench_function("iisim", |b| b.iter(|| drive(servers.iisim)));
-    g.bench_function("hyper", |b| b.iter(|| drive(servers.hyper)));
+    g.bench_function("iisim", |b| b.iter(|| drive(servers.iisim, PER_CONNECTION)));
+    g.bench_function("hyper", |b| b.iter(|| drive(servers.hyper, PER_CONNECTION)));
     g.finish();
     servers.stop();
 }

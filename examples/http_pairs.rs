@@ -1,6 +1,7 @@
 //! The http bench's client loop run alternately against `iisim serve` and bare hyper:
-//! `http_pairs [PAIRS]` (default 200) times PAIRS runs of each, interleaved (the order swapped
-//! every pair), and prints both medians and their ratio. Criterion measures one ID after the
+//! `http_pairs [PAIRS [PER_CONNECTION]]` (default 200 pairs of the bench's 250 requests a
+//! connection) times PAIRS runs of each, interleaved (the order swapped every pair), and prints
+//! both medians and their ratio. Criterion measures one ID after the
 //! other, so a machine whose speed drifts between them (a shared VM) moves `benches/http.rs`'s
 //! ratio; alternating puts both servers under the same drift.
 
@@ -20,21 +21,24 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn main() {
-    let pairs = match std::env::args().nth(1).map(|a| a.parse::<usize>()) {
-        None => 200,
+    let count = |i: usize, default: usize| match std::env::args().nth(i).map(|a| a.parse::<usize>()) {
+        None => default,
         Some(Ok(n)) if n > 0 => n,
         Some(_) => {
-            eprintln!("usage: http_pairs [PAIRS]   (a positive count; default 200)");
+            eprintln!(
+                "usage: http_pairs [PAIRS [PER_CONNECTION]]   (positive counts; default 200 and {PER_CONNECTION})"
+            );
             std::process::exit(2);
         }
     };
+    let (pairs, per) = (count(1, 200), count(2, PER_CONNECTION));
     let servers = Servers::start();
     // One warm-up run each, as criterion's warm-up would.
-    drive(servers.iisim);
-    drive(servers.hyper);
+    drive(servers.iisim, per);
+    drive(servers.hyper, per);
     let time = |addr| {
         let t = Instant::now();
-        drive(addr);
+        drive(addr, per);
         t.elapsed().as_secs_f64()
     };
     let (mut iisim, mut hyper) = (Vec::with_capacity(pairs), Vec::with_capacity(pairs));
@@ -49,9 +53,9 @@ fn main() {
     }
     let mut ratios: Vec<f64> = hyper.iter().zip(&iisim).map(|(h, i)| h / i).collect();
     let (mi, mh) = (median(&mut iisim), median(&mut hyper));
-    let requests = (CONNECTIONS * PER_CONNECTION) as f64;
+    let requests = (CONNECTIONS * per) as f64;
     println!(
-        "{pairs} pairs of {CONNECTIONS} x {PER_CONNECTION} requests: iisim {:.2} ms ({:.0} req/s), hyper {:.2} ms ({:.0} req/s); \
+        "{pairs} pairs of {CONNECTIONS} x {per} requests: iisim {:.2} ms ({:.0} req/s), hyper {:.2} ms ({:.0} req/s); \
          iisim at {:.1}% of hyper (median of the pairs' ratios {:.1}%)",
         mi * 1e3,
         requests / mi,

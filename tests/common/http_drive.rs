@@ -59,9 +59,9 @@ fn read_response(r: &mut BufReader<TcpStream>) -> (u16, Option<String>) {
     (status, cookie)
 }
 
-/// The client loop: every connection sends its requests one after another, keep-alive, and
-/// keeps the session cookie it is given, as a browser does.
-pub fn drive(addr: SocketAddr) {
+/// The client loop: every connection sends `per_connection` requests one after another,
+/// keep-alive, and keeps the session cookie it is given, as a browser does.
+pub fn drive(addr: SocketAddr, per_connection: usize) {
     let threads: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
             std::thread::spawn(move || {
@@ -70,7 +70,7 @@ pub fn drive(addr: SocketAddr) {
                 let mut w = s.try_clone().unwrap();
                 let mut r = BufReader::new(s);
                 let mut request = format!("GET {URL} HTTP/1.1\r\nHost: localhost\r\n\r\n");
-                for _ in 0..PER_CONNECTION {
+                for _ in 0..per_connection {
                     w.write_all(request.as_bytes()).unwrap();
                     let (status, cookie) = read_response(&mut r);
                     assert_eq!(status, 200);
