@@ -541,8 +541,37 @@ fn a_site_at_its_max_connections_gets_http_sys_503_conn_limit() {
     h.stop();
 }
 
+/// Raises this process's soft limit of open descriptors to `need` when the hard limit allows;
+/// panics saying what to run when it does not.
+#[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // rlim_t is u64 here, not on every unix.
+fn descriptors_at_least(need: u64) {
+    let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `l` is a valid rlimit for getrlimit to write and setrlimit to read.
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) };
+    assert_eq!(got, 0, "getrlimit: {}", std::io::Error::last_os_error());
+    if (l.rlim_cur as u64) >= need {
+        return;
+    }
+    let hard = l.rlim_max as u64;
+    assert!(
+        hard >= need,
+        "this test holds {need} descriptors and the hard limit is {hard}: raise it (`ulimit -Hn {need}` as root) and run again"
+    );
+    l.rlim_cur = need as libc::rlim_t;
+    // SAFETY: as above.
+    let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &l) };
+    assert_eq!(set, 0, "setrlimit to {need}: {}", std::io::Error::last_os_error());
+}
+
+#[cfg(not(unix))]
+fn descriptors_at_least(_need: u64) {}
+
 #[test]
 fn past_the_registry_max_connections_http_sys_accepts_no_connection() {
+    // Both ends of 1,025 connections live in this process: more than a default soft limit of
+    // 1,024 descriptors allows.
+    descriptors_at_least(2_200);
     // The smallest MaxConnections HTTP\Parameters takes is 1024 (HTTP-09).
     let h = serving::start_edited(BOX, &[80], |m| {
         m.reg_set(http::wire::HTTP_PARAMETERS, "MaxConnections", "1024", &[]);
