@@ -271,6 +271,18 @@ fn a_connection_header_split_over_lines_is_read_as_one_list() {
         let (head, _) = read_response(&mut s, false);
         assert_eq!(header(&head, "Connection"), Some("Keep-Alive"), "{head}");
     }
+    // Keep-Alive and close in one list: close wins, in either order and either version.
+    for request in [
+        "GET /legacy/logo.gif HTTP/1.0\r\nConnection: Keep-Alive\r\nConnection: close\r\n\r\n",
+        "GET /legacy/logo.gif HTTP/1.0\r\nConnection: close, Keep-Alive\r\n\r\n",
+        "GET /legacy/logo.gif HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n",
+    ] {
+        let mut s = connect(addr);
+        s.write_all(request.as_bytes()).unwrap();
+        let (head, _) = read_response(&mut s, false);
+        assert_eq!(header(&head, "Connection"), Some("close"), "{request}: {head}");
+        assert_closed(&mut s);
+    }
     h.stop();
 }
 

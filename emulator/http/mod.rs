@@ -736,9 +736,12 @@ fn answer(
     let head = req.method == hyper::Method::HEAD;
     let connect = req.method == hyper::Method::CONNECT;
     let wants = |token: &str| connection_has(&request.headers, found.connection, token);
-    // HTTP/1.0 stays open only when it asks to (HTTP-17).
+    // HTTP/1.0 stays open only when it asks to (HTTP-17); `close` anywhere in the list closes.
     let (wants_close, keep_alive10) = match req.version {
-        hyper::Version::HTTP_10 => (!wants("keep-alive"), wants("keep-alive")),
+        hyper::Version::HTTP_10 => {
+            let close = wants("close") || !wants("keep-alive");
+            (close, !close)
+        }
         _ => (wants("close"), false),
     };
     let cookie = found.session.map(|(i, r)| &request.headers[i].1[r]);
