@@ -1,9 +1,9 @@
 //! The http bench's client loop run alternately against `iisim serve` and bare hyper:
 //! `http_pairs [PAIRS [PER_CONNECTION]]` (default 200 pairs of the bench's 250 requests a
 //! connection) times PAIRS runs of each, interleaved (the order swapped every pair), and prints
-//! both medians and their ratio. Criterion measures one ID after the
-//! other, so a machine whose speed drifts between them (a shared VM) moves `benches/http.rs`'s
-//! ratio; alternating puts both servers under the same drift.
+//! both medians and their ratio. Criterion measures one ID after the other, so a machine whose
+//! speed drifts between them (a shared VM) moves `benches/http.rs`'s ratio; alternating puts
+//! both servers under the same drift.
 
 use std::time::Instant;
 
