@@ -40,7 +40,8 @@ use wire::{Framing, Limits, Producer};
 /// The address scenario requests arrive on unless they say otherwise; a listener stands for it.
 pub const SERVER_IP: &str = "10.0.0.1";
 
-/// How many requests and admin commands the transcript endpoint keeps.
+/// How many requests and admin commands the transcript endpoint keeps (a run of identical
+/// served requests is kept as one entry and a count, and each of them counts here).
 pub const TRANSCRIPT_TAIL: usize = 1000;
 
 /// How many event-log entries each side keeps while serving.
@@ -151,6 +152,46 @@ struct ServedEntry {
     /// What the process model recorded.
     effects: Vec<Effect>,
     framing: Framing,
+    /// How many more requests right after it were the same (line, outcome, framing, no effects):
+    /// a load of one URL touches the last entry instead of the oldest one, cold by then.
+    repeats: usize,
+}
+
+impl ServedEntry {
+    /// Whether `req` served as `summary` and `framing`, with no effects, repeats this entry.
+    fn repeated_by(&self, req: &Request, summary: &Summary, effects: &[Effect], framing: &Framing) -> bool {
+        effects.is_empty()
+            && self.effects.is_empty()
+            && self.framing == *framing
+            && self.method == req.method.len()
+            && self.line.len() == req.method.len() + 1 + req.url.len()
+            && self.line.starts_with(req.method.as_str())
+            && self.line.ends_with(req.url.as_str())
+            && self.summary == *summary
+    }
+}
+
+/// The transcript's tail: its entries, and how many requests and commands they stand for.
+#[derive(Default)]
+struct Tail {
+    entries: VecDeque<Entry>,
+    count: usize,
+}
+
+impl Tail {
+    /// Drops the oldest requests and commands beyond [`TRANSCRIPT_TAIL`]; an entry the last one
+    /// dropped was served as, when there is one, is handed back for its room.
+    fn trim(&mut self) -> Option<Entry> {
+        let mut room = None;
+        while self.count > TRANSCRIPT_TAIL {
+            self.count -= 1;
+            match self.entries.front_mut() {
+                Some(Entry::Served(e)) if e.repeats > 0 => e.repeats -= 1,
+                _ => room = self.entries.pop_front(),
+            }
+        }
+        room
+    }
 }
 
 impl Entry {
@@ -176,7 +217,7 @@ struct Live {
 pub struct Shared {
     published: ArcSwap<Published>,
     live: Mutex<Live>,
-    tail: Mutex<VecDeque<Entry>>,
+    tail: Mutex<Tail>,
     admin: Mutex<Machine>,
     /// The admin listener's one cmd.exe window: `cd`, `set` and ERRORLEVEL persist across `POST /run`.
     console: Mutex<crate::cmd::Session>,
@@ -199,7 +240,7 @@ impl Shared {
         Shared {
             published: ArcSwap::from_pointee(published),
             live: Mutex::new(Live { world, next_client: 0, clients: VecDeque::new(), load: Load::default() }),
-            tail: Mutex::new(VecDeque::with_capacity(TRANSCRIPT_TAIL)),
+            tail: Mutex::new(Tail { entries: VecDeque::with_capacity(TRANSCRIPT_TAIL), count: 0 }),
             console: Mutex::new(crate::cmd::Session::new(&machine)),
             httperr: Mutex::new(httperr::Log::of(&machine)),
             connections: connlimit::Connections::default(),
@@ -221,13 +262,12 @@ impl Shared {
 
     fn push(&self, e: Entry) {
         let mut tail = self.tail();
-        if tail.len() == TRANSCRIPT_TAIL {
-            tail.pop_front();
-        }
-        tail.push_back(e);
+        tail.entries.push_back(e);
+        tail.count += 1;
+        tail.trim();
     }
 
-    fn tail(&self) -> MutexGuard<'_, VecDeque<Entry>> {
+    fn tail(&self) -> MutexGuard<'_, Tail> {
         self.tail.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -305,17 +345,26 @@ impl Shared {
         framing
     }
 
-    /// Keeps a served request in the transcript tail, in the room of the entry it pushes out
-    /// when that was a served request too.
+    /// Keeps a served request in the transcript tail: as one more of the last entry when it
+    /// repeats it, else in the room of the entry it pushes out when that was a served request too.
     fn push_served(&self, req: &Request, summary: Summary, effects: Vec<Effect>, framing: Framing) {
         let mut tail = self.tail();
-        let oldest = if tail.len() == TRANSCRIPT_TAIL { tail.pop_front() } else { None };
+        tail.count += 1;
+        if let Some(Entry::Served(last)) = tail.entries.back_mut() {
+            if last.repeated_by(req, &summary, &effects, &framing) {
+                last.repeats += 1;
+                tail.trim();
+                return;
+            }
+        }
+        let oldest = tail.trim();
         let entry = match oldest {
             Some(Entry::Served(mut e)) => {
                 e.line.clear();
                 e.summary = summary;
                 e.effects = effects;
                 e.framing = framing;
+                e.repeats = 0;
                 e
             }
             _ => Box::new(ServedEntry {
@@ -324,6 +373,7 @@ impl Shared {
                 summary,
                 effects,
                 framing,
+                repeats: 0,
             }),
         };
         let mut entry = entry;
@@ -331,7 +381,7 @@ impl Shared {
         entry.line.push(' ');
         entry.line.push_str(&req.url);
         entry.method = req.method.len();
-        tail.push_back(Entry::Served(entry));
+        tail.entries.push_back(Entry::Served(entry));
     }
 
     /// Runs an administrative operation on the machine and the world, then publishes the result.
@@ -366,7 +416,12 @@ impl Shared {
     pub fn transcript(&self) -> Vec<String> {
         let tail = self.tail();
         let mut out = Vec::new();
-        for e in tail.iter() {
+        for e in tail.entries.iter() {
+            let repeats = match e {
+                Entry::Served(s) => s.repeats,
+                _ => 0,
+            };
+            let start = out.len();
             let (heading, framing) = match e {
                 Entry::Served(s) => {
                     let req = Request::new(&s.line[..s.method], &s.line[s.method + 1..]);
@@ -386,6 +441,11 @@ impl Shared {
             if let Some(f) = framing {
                 out.push(format!("  * {}", f.render()));
             }
+            // A run of identical requests reads as it was served: one after another.
+            let lines = start..out.len();
+            for _ in 0..repeats {
+                out.extend_from_within(lines.clone());
+            }
         }
         out
     }
@@ -394,7 +454,7 @@ impl Shared {
     pub fn cited(&self) -> std::collections::BTreeSet<crate::rules::RuleId> {
         let tail = self.tail();
         let mut out = std::collections::BTreeSet::new();
-        for e in tail.iter() {
+        for e in tail.entries.iter() {
             let framing = match e {
                 Entry::Served(s) => Some(s.framing),
                 Entry::Rejected { framing, .. } => *framing,

@@ -104,6 +104,39 @@ fn the_tail_reads_as_if_written_while_serving() {
     assert!(shared.cited().contains("HTTP-21"), "the wire line's rules are cited");
 }
 
+/// A run of identical requests is kept as one entry and reads back as the requests it stands for;
+/// past the tail's bound the oldest of a run go first, one by one.
+#[test]
+fn a_run_of_identical_requests_reads_back_one_by_one() {
+    let (m, w) = boxed();
+    let shared = Shared::new(m, w);
+    let logo = Request::new("GET", "/legacy/logo.gif");
+    let page = Request::new("GET", "/legacy/default.aspx");
+    let headings = |t: &[String]| t.iter().filter(|l| l.starts_with("== ")).cloned().collect::<Vec<_>>();
+    let mut room = Reply::default();
+    serve_into(&shared, &page, &mut room);
+    for _ in 1..TRANSCRIPT_TAIL {
+        serve_into(&shared, &logo, &mut room);
+    }
+    assert_eq!(shared.tail().entries.len(), 2, "the page, then one entry for the run");
+    let t = headings(&shared.transcript());
+    assert_eq!(t.len(), TRANSCRIPT_TAIL);
+    assert!(t[0].starts_with("== request: GET /legacy/default.aspx -> 200"), "{}", t[0]);
+    assert!(t[1..].iter().all(|l| l == &t[1] && l.starts_with("== request: GET /legacy/logo.gif -> 200")), "{}", t[1]);
+    // One more of the run pushes the page out; a different request then shortens the run.
+    serve_into(&shared, &logo, &mut room);
+    assert_eq!(shared.tail().entries.len(), 1);
+    serve_into(&shared, &page, &mut room);
+    let all = shared.transcript();
+    let t = headings(&all);
+    assert_eq!(t.len(), TRANSCRIPT_TAIL);
+    assert!(t[..TRANSCRIPT_TAIL - 1].iter().all(|l| l.contains("/legacy/logo.gif ->")));
+    assert!(t[TRANSCRIPT_TAIL - 1].contains("/legacy/default.aspx ->"));
+    // Each request read back has its own wire line, right after its heading.
+    assert_eq!(all.iter().filter(|l| l.starts_with("  * wire: ")).count(), TRANSCRIPT_TAIL);
+    assert!(all.windows(2).filter(|w| w[0].contains("logo.gif")).all(|w| w[1].starts_with("  * wire: ")));
+}
+
 #[test]
 fn a_refused_connection_is_summarised_as_refused() {
     let (m, w) = boxed();
