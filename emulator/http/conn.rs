@@ -1772,14 +1772,15 @@ impl Conn {
             *left -= n.min(*left);
             if *left == 0 {
                 self.writing = Writing::Head;
-                self.answered();
+                self.answered(Instant::now());
             }
         }
     }
 
-    fn answered(&mut self) {
+    /// An answer went out (its last byte handed to the socket) at `at`.
+    fn answered(&mut self, at: Instant) {
         self.answered += 1;
-        self.idle_since = Instant::now();
+        self.idle_since = at;
         if let Some(w) = self.waiting.take() {
             w.wake();
         }
@@ -1918,7 +1919,11 @@ impl AsyncWrite for Conn {
                     None => Writing::Unbounded,
                 };
                 if body == Some(0) && !informational {
-                    me.answered();
+                    // A whole answer goes out as soon as its request is in (nothing in between
+                    // waits), so the request's last bytes date it to well within HTTP.sys's
+                    // one-second timers, without reading the clock again.
+                    let at = me.active;
+                    me.answered(at);
                 }
                 let take = match me.writing {
                     Writing::Body(n) => n.min((buf.len() - end) as u64) as usize,
