@@ -400,6 +400,35 @@ files = ["index.htm", "logo.gif"]
     h.stop();
 }
 
+/// Every answer is dated now, to the second, as IIS dates it: the front end writes the Date its
+/// thread last saw and puts the second's in its place, so a connection's answers a second apart
+/// must carry their own seconds.
+#[test]
+fn answers_are_dated_when_they_go_out() {
+    let h = start(SBS);
+    let addr = h.listeners[0];
+    rt().block_on(async {
+        let mut c = connect(addr).await;
+        let mut dates = Vec::new();
+        for _ in 0..3 {
+            let before = std::time::SystemTime::now();
+            let a = send(&mut c, "GET", "/legacy/default.aspx", None).await.unwrap();
+            let after = std::time::SystemTime::now();
+            let date = a.header("Date").expect("a Date header").to_string();
+            let at = httpdate::parse_http_date(&date).unwrap_or_else(|e| panic!("{date:?}: {e}"));
+            let second = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+            assert!(
+                (second(before)..=second(after)).contains(&second(at)),
+                "{date} not between {before:?} and {after:?}"
+            );
+            dates.push(date);
+            tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        }
+        assert!(dates.windows(2).all(|w| w[0] != w[1]), "{dates:?}");
+    });
+    h.stop();
+}
+
 /// A long-running server keeps a bounded transcript: the last 1,000 requests and commands.
 #[test]
 fn the_transcript_tail_stays_bounded() {
