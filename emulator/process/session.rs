@@ -40,11 +40,16 @@ struct Client {
 /// the application path as written.
 type Store = BTreeMap<(String, String), (Version, String)>;
 
+/// A table looked up by name on every request and never walked: hashed, so that a lookup among
+/// thousands of clients reads a slot or two, not a tree path of keys each in its own allocation.
+/// The hasher's keys are fixed, so that even its order is the same on every run.
+type Index<V> = std::collections::HashMap<String, V, std::hash::BuildHasherDefault<std::hash::DefaultHasher>>;
+
 /// Clients and the out-of-process stores. InProc sessions live in their AppDomain.
 #[derive(Debug, Clone, Default)]
 pub struct Sessions {
-    clients: BTreeMap<String, Client>,
-    owners: BTreeMap<String, String>,
+    clients: Index<Client>,
+    owners: Index<String>,
     state_server: Store,
     sql_server: Store,
     issued: u64,
