@@ -516,8 +516,10 @@ fn push_text(out: &mut String, v: &HeaderValue) -> bool {
     false
 }
 
-/// A connection's request as dispatch sees it, refilled for each request on the connection with
-/// the room of the last one's texts kept.
+/// A request as dispatch sees it, refilled for each request a worker thread answers with the
+/// room of the last one's texts kept. A thread's, not a connection's: answering never waits, so
+/// one room serves every connection the thread runs, and it is in the caches for the next request
+/// where a connection's own (touched once in as many requests as there are connections) is not.
 struct Copied {
     req: Request,
     /// The reply to the request, its headers' and body's room kept for the next one.
@@ -748,7 +750,11 @@ struct Service {
     client: SocketAddr,
     heads: conn::HeadSlot,
     slot: Arc<connlimit::Slot>,
-    copied: Arc<Mutex<Copied>>,
+}
+
+thread_local! {
+    /// The worker thread's request and reply room ([`Copied`]).
+    static COPIED: std::cell::RefCell<Option<Copied>> = const { std::cell::RefCell::new(None) };
 }
 
 impl Service {
@@ -759,11 +765,10 @@ impl Service {
     fn call(&self, req: hyper::Request<Incoming>) -> Answering {
         let (req, body) = req.into_parts();
         if hyper::body::Body::is_end_stream(&body) {
-            let Service { shared, port, client, heads, slot, copied } = self;
-            return Answering::Now(std::future::ready(answer(shared, *port, *client, heads, slot, copied, &req)));
+            let Service { shared, port, client, heads, slot } = self;
+            return Answering::Now(std::future::ready(answer(shared, *port, *client, heads, slot, &req)));
         }
-        let (shared, heads, slot, copied) =
-            (self.shared.clone(), self.heads.clone(), self.slot.clone(), self.copied.clone());
+        let (shared, heads, slot) = (self.shared.clone(), self.heads.clone(), self.slot.clone());
         let (port, client) = (self.port, self.client);
         Answering::Later(Box::pin(async move {
             // Read (and drop) the body before anything else, so the connection stays usable. A
@@ -773,25 +778,39 @@ impl Service {
                     return Err(Unanswered::Dropped);
                 }
             }
-            answer(&shared, port, client, &heads, &slot, &copied, &req)
+            answer(&shared, port, client, &heads, &slot, &req)
         }))
     }
 }
 
 /// Answers one request from `client` on a listener standing for emulated `port`, once its body
-/// is read; `copied` is the connection's request for dispatch. Nothing in it waits.
+/// is read. Nothing in it waits.
 fn answer(
     shared: &Shared,
     port: u16,
     client: SocketAddr,
     heads: &conn::HeadSlot,
     slot: &connlimit::Slot,
-    copied: &Mutex<Copied>,
     req: &hyper::http::request::Parts,
 ) -> Result<Response<Body>, Unanswered> {
-    let mut copied = copied.lock().unwrap_or_else(|e| e.into_inner());
+    COPIED.with_borrow_mut(|copied| {
+        let copied = copied.get_or_insert_with(Copied::new);
+        answer_copied(shared, port, client, heads, slot, req, copied)
+    })
+}
+
+/// [`answer`] with the thread's room for the request and its reply.
+fn answer_copied(
+    shared: &Shared,
+    port: u16,
+    client: SocketAddr,
+    heads: &conn::HeadSlot,
+    slot: &connlimit::Slot,
+    req: &hyper::http::request::Parts,
+    copied: &mut Copied,
+) -> Result<Response<Body>, Unanswered> {
     let found = copied.refill(req, port);
-    let Copied { req: request, reply, .. } = &mut *copied;
+    let Copied { req: request, reply, .. } = copied;
     let request = &*request;
     let head = req.method == hyper::Method::HEAD;
     let connect = req.method == hyper::Method::CONNECT;
@@ -956,8 +975,7 @@ async fn accept(l: tokio::net::TcpListener, shared: Arc<Shared>, role: Role, mut
                     let heads = c.heads();
                     let io = TokioIo::new(c);
                     let slot = Arc::new(connlimit::Slot::default());
-                    let copied = Arc::new(Mutex::new(Copied::new()));
-                    let service = Service { shared, port, client, heads, slot, copied };
+                    let service = Service { shared, port, client, heads, slot };
                     let svc = service_fn(move |req| service.call(req));
                     // The stop signal is not polled beside the connection, as it was, on every
                     // wake-up of it: once the listeners stop, the runtime's shutdown drops it.
