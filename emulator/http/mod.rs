@@ -179,8 +179,8 @@ struct Tail {
 }
 
 impl Tail {
-    /// Drops the oldest requests and commands beyond [`TRANSCRIPT_TAIL`]; an entry the last one
-    /// dropped was served as, when there is one, is handed back for its room.
+    /// Drops the oldest requests and commands beyond [`TRANSCRIPT_TAIL`], and hands back the last
+    /// entry it took out whole, for its room.
     fn trim(&mut self) -> Option<Entry> {
         let mut room = None;
         while self.count > TRANSCRIPT_TAIL {
