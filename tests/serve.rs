@@ -400,9 +400,8 @@ files = ["index.htm", "logo.gif"]
     h.stop();
 }
 
-/// Every answer is dated now, to the second, as IIS dates it: the front end writes the Date its
-/// thread last saw and puts the second's in its place, so a connection's answers a second apart
-/// must carry their own seconds.
+/// Every answer is dated now, to the second, as IIS dates it: the front end formats the Date once
+/// a second per thread, so a connection's answers a second apart must carry their own seconds.
 #[test]
 fn answers_are_dated_when_they_go_out() {
     let h = start(SBS);
