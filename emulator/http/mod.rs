@@ -744,6 +744,7 @@ impl std::future::Future for Answering {
 }
 
 /// What one connection's service needs to answer its requests.
+#[derive(Clone)]
 struct Service {
     shared: Arc<Shared>,
     port: u16,
@@ -765,11 +766,9 @@ impl Service {
     fn call(&self, req: hyper::Request<Incoming>) -> Answering {
         let (req, body) = req.into_parts();
         if hyper::body::Body::is_end_stream(&body) {
-            let Service { shared, port, client, heads, slot } = self;
-            return Answering::Now(std::future::ready(answer(shared, *port, *client, heads, slot, &req)));
+            return Answering::Now(std::future::ready(self.answer(&req)));
         }
-        let (shared, heads, slot) = (self.shared.clone(), self.heads.clone(), self.slot.clone());
-        let (port, client) = (self.port, self.client);
+        let service = self.clone();
         Answering::Later(Box::pin(async move {
             // Read (and drop) the body before anything else, so the connection stays usable. A
             // body over MAX_BODY is cut off; one the client never finished is no request to serve.
@@ -778,37 +777,24 @@ impl Service {
                     return Err(Unanswered::Dropped);
                 }
             }
-            answer(&shared, port, client, &heads, &slot, &req)
+            service.answer(&req)
         }))
+    }
+
+    /// Answers one request, once its body is read. Nothing in it waits.
+    fn answer(&self, req: &hyper::http::request::Parts) -> Result<Response<Body>, Unanswered> {
+        COPIED.with_borrow_mut(|copied| answer(self, req, copied.get_or_insert_with(Copied::new)))
     }
 }
 
-/// Answers one request from `client` on a listener standing for emulated `port`, once its body
-/// is read. Nothing in it waits.
+/// Answers one request from `service`'s client with the thread's room for it and its reply.
 fn answer(
-    shared: &Shared,
-    port: u16,
-    client: SocketAddr,
-    heads: &conn::HeadSlot,
-    slot: &connlimit::Slot,
-    req: &hyper::http::request::Parts,
-) -> Result<Response<Body>, Unanswered> {
-    COPIED.with_borrow_mut(|copied| {
-        let copied = copied.get_or_insert_with(Copied::new);
-        answer_copied(shared, port, client, heads, slot, req, copied)
-    })
-}
-
-/// [`answer`] with the thread's room for the request and its reply.
-fn answer_copied(
-    shared: &Shared,
-    port: u16,
-    client: SocketAddr,
-    heads: &conn::HeadSlot,
-    slot: &connlimit::Slot,
+    service: &Service,
     req: &hyper::http::request::Parts,
     copied: &mut Copied,
 ) -> Result<Response<Body>, Unanswered> {
+    let Service { shared, port, client, heads, slot } = service;
+    let (port, client) = (*port, *client);
     let found = copied.refill(req, port);
     let Copied { req: request, reply, .. } = copied;
     let request = &*request;
