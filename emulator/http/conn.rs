@@ -6,7 +6,10 @@
 //!
 //! The read side is a small state machine over the inbound bytes: a head is held back until it is
 //! complete and has passed [`inspect`] (one `httparse` scan), then handed to hyper with the body
-//! that follows it (Content-Length counted down, chunked coding followed) up to the next head. On a
+//! that follows it (Content-Length counted down, chunked coding followed) up to the next head. A
+//! usual head (the one-pass check's) goes to hyper as its request line and the few lines hyper acts
+//! on, and its headers to the service through the [`HeadSlot`], as IIS reads a request's headers
+//! from HTTP.sys: hyper builds no map of headers dispatch reads from its own copy anyway. On a
 //! refusal it stops feeding hyper, waits until hyper has written the answers of the requests before
 //! it, writes HTTP.sys's answer itself, and closes. The write side follows the response stream
 //! (heads, then Content-Length bytes) to fix each head in place: the fixes never change a length.
@@ -71,6 +74,37 @@ pub struct Passed {
     /// An HTTP/0.9 request (IIS 5.x serves them, HTTP-12): its answer is the body alone and it
     /// is the connection's last request.
     pub http09: bool,
+    /// Its headers reach the service from the connection, as IIS reads them from HTTP.sys, and
+    /// hyper reads only the request line and the lines it acts on ([`HYPER_LINES`]): set for
+    /// the heads the one-pass check takes.
+    pub apart: bool,
+    /// Some header is one of [`HYPER_LINES`].
+    pub hyper_lines: bool,
+}
+
+/// The header names whose lines hyper acts on in a bodiless request's head: keep-alive, an
+/// expectation, an upgrade, trailers. Its other headers it only parses into a map.
+pub const HYPER_LINES: [&str; 4] = ["connection", "expect", "upgrade", "te"];
+
+/// What hyper reads of `head`, a head whose headers went apart ([`Passed::apart`]): its request
+/// line, the lines of [`HYPER_LINES`], and the blank line, in `out`.
+fn hyper_head(head: &[u8], p: &Passed, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&head[..p.line + 2]);
+    if p.hyper_lines {
+        for line in head[p.line + 2..p.len - 2].split_inclusive(|&b| b == b'\n') {
+            let name = line.split(|&b| b == b':').next().unwrap_or_default();
+            if hyper_line(name) {
+                out.extend_from_slice(line);
+            }
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Whether header name `name` is one of [`HYPER_LINES`].
+fn hyper_line(name: &[u8]) -> bool {
+    matches!(name.len(), 2 | 6 | 7 | 10) && HYPER_LINES.iter().any(|h| name.eq_ignore_ascii_case(h.as_bytes()))
 }
 
 /// A request HTTP.sys answers itself, with what its httperr line says.
@@ -317,6 +351,7 @@ fn plain(buf: &[u8], l: &Limits) -> Option<Passed> {
     let mut at = nl + 1;
     let mut size = HeadSize { total: line.len() + 2, longest_field: target.len() };
     let mut headers = 0;
+    let mut hyper_lines = false;
     loop {
         let rest = buf.get(at..)?;
         if rest.starts_with(b"\r\n") {
@@ -336,6 +371,7 @@ fn plain(buf: &[u8], l: &Limits) -> Option<Passed> {
         if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"transfer-encoding") {
             return None;
         }
+        hyper_lines |= hyper_line(name);
         let mut value = colon + 1;
         while rest.get(value) == Some(&b' ') {
             value += 1;
@@ -360,6 +396,8 @@ fn plain(buf: &[u8], l: &Limits) -> Option<Passed> {
         head: method == b"HEAD",
         rewritten: None,
         http09: false,
+        apart: true,
+        hyper_lines,
     })
 }
 
@@ -427,6 +465,8 @@ fn checked(buf: &[u8], l: &Limits) -> Inspected {
             head: false,
             rewritten: Some(head),
             http09: true,
+            apart: false,
+            hyper_lines: false,
         });
     }
     let Some((major, minor)) = number else {
@@ -588,7 +628,16 @@ fn checked(buf: &[u8], l: &Limits) -> Inspected {
         }
         out
     });
-    Inspected::Pass(Passed { len, line: line.len(), body, head: method == b"HEAD", rewritten, http09: false })
+    Inspected::Pass(Passed {
+        len,
+        line: line.len(),
+        body,
+        head: method == b"HEAD",
+        rewritten,
+        http09: false,
+        apart: false,
+        hyper_lines: false,
+    })
 }
 
 /// Where the first blank line of `buf` ends (the end of a head).
@@ -1366,18 +1415,51 @@ struct Slot {
     ready: Option<OwnHead>,
     /// The buffer of the head that went out last, kept for the next one.
     spare: Vec<u8>,
+    /// Per head handed to hyper and not yet taken by the service, in order: its header lines
+    /// when they went apart from hyper ([`Passed::apart`]).
+    requests: VecDeque<Option<Vec<u8>>>,
+    /// Buffers of header lines the service has read, kept for the next heads.
+    spare_lines: Vec<Vec<u8>>,
 }
 
 /// Where the service leaves the head and body it wrote for a response: the connection sends them in
 /// place of the bodiless response hyper writes (hyper still decides keep-alive), so the reply goes
 /// from the reply to the socket without a `HeaderMap`, a second pass to respell its headers, or a
 /// body handed to hyper. hyper answers one request at a time, so a connection holds at most one.
+/// The other way, it is where the service finds the header lines of a head that went apart from
+/// hyper ([`Passed::apart`]).
 #[derive(Clone, Default)]
 pub struct HeadSlot(Arc<Mutex<Slot>>);
 
 impl HeadSlot {
     fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A head went to hyper: `lines` are its header lines when they went apart from it.
+    fn push_request(&self, lines: Option<&[u8]>) {
+        let mut s = self.slot();
+        let kept = lines.map(|l| {
+            let mut v = s.spare_lines.pop().unwrap_or_default();
+            v.clear();
+            v.extend_from_slice(l);
+            v
+        });
+        s.requests.push_back(kept);
+    }
+
+    /// Calls `f` with the header lines of the next head hyper hands the service, when they went
+    /// apart from hyper; with `None` when hyper's head has them all (or no connection of
+    /// HTTP.sys's is in front of hyper). hyper hands the service its heads in the order it read
+    /// them, each once, and a head it cannot read ends the connection: the two stay in step.
+    pub fn next_request<T>(&self, f: impl FnOnce(Option<&[u8]>) -> T) -> T {
+        let mut s = self.slot();
+        let next = s.requests.pop_front().flatten();
+        let out = f(next.as_deref());
+        if let Some(v) = next {
+            s.spare_lines.push(v);
+        }
+        out
     }
 
     /// Writes `reply`'s head with [`own_head`], and its body unless it answers a HEAD, for the
@@ -1485,6 +1567,10 @@ pub struct Conn {
     idle_since: Instant,
     /// The request line of the last head handed to hyper, for a Connection_Dropped line.
     last_line: Vec<u8>,
+    /// What hyper reads of a head whose headers went apart ([`Passed::apart`]), and how much of
+    /// it hyper has read.
+    feed: Vec<u8>,
+    feed_at: usize,
     /// The client closed its side.
     client_closed: bool,
 }
@@ -1526,6 +1612,8 @@ impl Conn {
             head_started: None,
             idle_since: Instant::now(),
             last_line: Vec::new(),
+            feed: Vec::new(),
+            feed_at: 0,
             client_closed: false,
         }
     }
@@ -1573,7 +1661,17 @@ impl Conn {
                     Inspected::Pass(p) => {
                         self.last_line.clear();
                         self.last_line.extend_from_slice(&self.inb[self.lo..self.lo + p.line]);
-                        if let Some(head) = p.rewritten {
+                        if p.apart {
+                            // hyper reads the request line and the lines it acts on; the
+                            // service, the header lines as sent.
+                            let head = &self.inb[self.lo..self.lo + p.len];
+                            self.own.push_request(Some(&head[p.line + 2..p.len - 2]));
+                            hyper_head(head, &p, &mut self.feed);
+                            self.feed_at = 0;
+                            self.lo += p.len;
+                            self.released = 0;
+                        } else if let Some(head) = p.rewritten {
+                            self.own.push_request(None);
                             let mut inb = head;
                             let len = inb.len();
                             inb.extend_from_slice(&self.inb[self.lo + p.len..self.hi]);
@@ -1583,6 +1681,7 @@ impl Conn {
                             self.inb = inb;
                             self.released = len;
                         } else {
+                            self.own.push_request(None);
                             self.released = p.len;
                         }
                         self.heads.push_back((p.head, p.http09));
@@ -1811,6 +1910,12 @@ impl AsyncRead for Conn {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let me = self.get_mut();
         loop {
+            if me.feed_at < me.feed.len() {
+                let n = (me.feed.len() - me.feed_at).min(out.remaining());
+                out.put_slice(&me.feed[me.feed_at..me.feed_at + n]);
+                me.feed_at += n;
+                return Poll::Ready(Ok(()));
+            }
             if me.released > 0 {
                 let n = me.released.min(out.remaining());
                 out.put_slice(&me.inb[me.lo..me.lo + n]);
@@ -2105,6 +2210,9 @@ mod tests {
                                     heads += 1;
                                     if let Some(p) = plain(buf.as_bytes(), &l) {
                                         taken += 1;
+                                        // Only where the headers go differs.
+                                        assert!(p.apart);
+                                        let p = Passed { apart: false, hyper_lines: false, ..p };
                                         assert_eq!(Inspected::Pass(p), checked(buf.as_bytes(), &l), "{buf:?}");
                                     }
                                 }
@@ -2123,6 +2231,28 @@ mod tests {
         ];
         for u in usual {
             assert!(plain(u.as_bytes(), &limits()).is_some(), "{u:?}");
+        }
+    }
+
+    #[test]
+    fn hyper_reads_the_request_line_and_the_lines_it_acts_on() {
+        let cases = [
+            ("GET / HTTP/1.1\r\nHost: a\r\nCookie: c=1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+            ("GET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\n\r\n"),
+            (
+                "GET /a HTTP/1.0\r\nHost: a\r\nConnection: Keep-Alive\r\nX-Te: 1\r\nTE: trailers\r\n\r\n",
+                "GET /a HTTP/1.0\r\nConnection: Keep-Alive\r\nTE: trailers\r\n\r\n",
+            ),
+            (
+                "GET / HTTP/1.1\r\nexpect: 100-continue\r\nUpgrade: websocket\r\nconnection: close\r\nConnections: 2\r\n\r\n",
+                "GET / HTTP/1.1\r\nexpect: 100-continue\r\nUpgrade: websocket\r\nconnection: close\r\n\r\n",
+            ),
+        ];
+        for (head, hyper) in cases {
+            let p = plain(head.as_bytes(), &limits()).expect("the one-pass check takes it");
+            let mut out = b"left over".to_vec();
+            hyper_head(head.as_bytes(), &p, &mut out);
+            assert_eq!(String::from_utf8_lossy(&out), hyper, "{head:?}");
         }
     }
 

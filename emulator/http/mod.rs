@@ -502,18 +502,12 @@ fn session_in(cookie: &str) -> Option<&str> {
     }
 }
 
-/// Appends header value `v` as text (invalid UTF-8 replaced, as dispatch reads it); true when
-/// it is visible ASCII, as `HeaderValue::to_str` reads it.
-fn push_text(out: &mut String, v: &HeaderValue) -> bool {
-    if let Ok(s) = v.to_str() {
-        out.push_str(s);
-        return true;
-    }
+/// Appends header value `v` as text (invalid UTF-8 replaced, as dispatch reads it).
+fn push_text(out: &mut String, v: &HeaderValue) {
     match std::str::from_utf8(v.as_bytes()) {
         Ok(s) => out.push_str(s),
         Err(_) => out.push_str(&String::from_utf8_lossy(v.as_bytes())),
     }
-    false
 }
 
 /// A request as dispatch sees it, refilled for each request a worker thread answers with the
@@ -532,7 +526,7 @@ struct Copied {
 
 /// What [`Copied::refill`] found while copying: where the session ID and the first Connection
 /// line are among the request's headers.
-#[derive(Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Found {
     session: Option<(usize, Range<usize>)>,
     connection: Option<usize>,
@@ -543,7 +537,6 @@ struct Found {
 /// with other than visible ASCII names nothing, as `HeaderValue::to_str` refuses it.
 fn connection_has(headers: &[(String, String)], first: Option<usize>, token: &str) -> bool {
     let Some(first) = first else { return false };
-    let visible = |v: &str| v.bytes().all(|b| b == b'\t' || (b' '..0x7f).contains(&b));
     headers[first..]
         .iter()
         .filter(|(k, v)| k == "connection" && visible(v))
@@ -556,8 +549,9 @@ impl Copied {
     }
 
     /// Copies hyper's request for dispatch (HTTP.sys's checks of its head ran in [`conn`]), and
-    /// finds the session cookie and the Connection header on the way.
-    fn refill(&mut self, parts: &hyper::http::request::Parts, port: u16) -> Found {
+    /// finds the session cookie and the Connection header on the way. The headers come from
+    /// `lines` when the connection kept them apart from hyper ([`conn::Passed::apart`]).
+    fn refill(&mut self, parts: &hyper::http::request::Parts, port: u16, lines: Option<&[u8]>) -> Found {
         let r = &mut self.req;
         r.method.clear();
         r.method.push_str(parts.method.as_str());
@@ -569,37 +563,44 @@ impl Copied {
             }
             None => r.url.push_str(parts.uri.path_and_query().map_or("/", |p| p.as_str())),
         }
-        let mut host = false;
-        let mut found = Found::default();
-        let mut n = 0;
-        for (k, v) in &parts.headers {
-            if k == hyper::header::HOST {
-                if !host {
-                    host = true;
-                    let h = r.host.get_or_insert_with(|| std::mem::take(&mut self.host));
-                    h.clear();
-                    push_text(h, v);
+        let mut fill = Fill { host: false, n: 0 };
+        let mut visible_only = false;
+        match lines {
+            Some(lines) => {
+                // The one-pass check took printable ASCII only, names of letters, digits and
+                // `-` before a colon, CRLF line ends: the text is never refused, and a name
+                // ends at its line's first colon.
+                let text = std::str::from_utf8(lines).unwrap_or_default();
+                let b = text.as_bytes();
+                let mut at = 0;
+                while let Some(colon) = b[at..].iter().position(|&c| c == b':').map(|c| at + c) {
+                    let nl = memchr::memchr(b'\n', &b[colon..]).map_or(b.len(), |n| colon + n);
+                    // As httparse reads a value: without the blanks around it.
+                    let (mut start, mut end) = (colon + 1, nl);
+                    while start < end && matches!(b[start], b' ' | b'\t') {
+                        start += 1;
+                    }
+                    while end > start && matches!(b[end - 1], b' ' | b'\t' | b'\r') {
+                        end -= 1;
+                    }
+                    let value = &text[start..end];
+                    self.take(&mut fill, &text[at..colon], |out| out.push_str(value));
+                    at = nl + 1;
+                    if at >= b.len() {
+                        break;
+                    }
                 }
-                continue;
+                group_as_hyper_maps(&mut self.req.headers[..fill.n]);
+                visible_only = true;
             }
-            if n == r.headers.len() {
-                r.headers.push(self.spare.pop().unwrap_or_default());
-            }
-            let (name, value) = &mut r.headers[n];
-            name.clear();
-            name.push_str(k.as_str());
-            value.clear();
-            let visible = push_text(value, v);
-            if k == hyper::header::COOKIE && found.session.is_none() && visible {
-                if let Some(id) = session_in(value) {
-                    let at = id.as_ptr() as usize - value.as_ptr() as usize;
-                    found.session = Some((n, at..at + id.len()));
+            None => {
+                for (k, v) in &parts.headers {
+                    self.take(&mut fill, k.as_str(), |out| push_text(out, v));
                 }
-            } else if k == hyper::header::CONNECTION && found.connection.is_none() {
-                found.connection = Some(n);
             }
-            n += 1;
         }
+        let Fill { host, n } = fill;
+        let r = &mut self.req;
         self.spare.extend(r.headers.drain(n..));
         if !host {
             if let Some(h) = r.host.take() {
@@ -612,7 +613,78 @@ impl Copied {
         }
         r.port = port;
         r.http10 = parts.version <= hyper::Version::HTTP_10;
-        found
+        found_in(&r.headers, visible_only)
+    }
+
+    /// Copies one header named `name` (hyper's names are in lower case; the copy is), its value
+    /// written by `value`: the first Host line is the request's host, the others go.
+    fn take(&mut self, fill: &mut Fill, name: &str, value: impl FnOnce(&mut String)) {
+        let r = &mut self.req;
+        if name.eq_ignore_ascii_case("host") {
+            if !fill.host {
+                fill.host = true;
+                let h = r.host.get_or_insert_with(|| std::mem::take(&mut self.host));
+                h.clear();
+                value(h);
+            }
+            return;
+        }
+        if fill.n == r.headers.len() {
+            r.headers.push(self.spare.pop().unwrap_or_default());
+        }
+        let (k, v) = &mut r.headers[fill.n];
+        k.clear();
+        k.push_str(name);
+        k.make_ascii_lowercase();
+        v.clear();
+        value(v);
+        fill.n += 1;
+    }
+}
+
+/// Where [`Copied::refill`] is in copying a request's headers.
+struct Fill {
+    /// A Host line was seen.
+    host: bool,
+    /// Headers copied (the Host line not counted).
+    n: usize,
+}
+
+/// Whether header value `v` is visible ASCII, as `HeaderValue::to_str` takes it.
+fn visible(v: &str) -> bool {
+    v.bytes().all(|b| b == b'\t' || (b' '..0x7f).contains(&b))
+}
+
+/// Where the session ID (in the first Cookie line of visible ASCII naming one) and the first
+/// Connection line are among `headers`; `visible_only` when every value is visible ASCII.
+fn found_in(headers: &[(String, String)], visible_only: bool) -> Found {
+    let mut found = Found::default();
+    for (n, (k, v)) in headers.iter().enumerate() {
+        if k == "cookie" && found.session.is_none() && (visible_only || visible(v)) {
+            if let Some(id) = session_in(v) {
+                let at = id.as_ptr() as usize - v.as_ptr() as usize;
+                found.session = Some((n, at..at + id.len()));
+            }
+        } else if k == "connection" && found.connection.is_none() {
+            found.connection = Some(n);
+        }
+    }
+    found
+}
+
+/// Puts `headers` (in the order sent) in the order hyper's `HeaderMap` hands them over: the lines
+/// of one name together, in the place of its first.
+fn group_as_hyper_maps(headers: &mut [(String, String)]) {
+    let repeated = (1..headers.len()).any(|i| headers[..i].iter().any(|(k, _)| *k == headers[i].0));
+    if repeated {
+        let first = |k: &String| headers.iter().position(|(n, _)| n == k).unwrap_or(0);
+        let places: Vec<usize> = headers.iter().map(|(k, _)| first(k)).collect();
+        let mut order: Vec<usize> = (0..headers.len()).collect();
+        order.sort_by_key(|&i| places[i]);
+        let sorted: Vec<(String, String)> = order.iter().map(|&i| std::mem::take(&mut headers[i])).collect();
+        for (slot, h) in headers.iter_mut().zip(sorted) {
+            *slot = h;
+        }
     }
 }
 
@@ -766,8 +838,10 @@ impl Service {
     fn call(&self, req: hyper::Request<Incoming>) -> Answering {
         let (req, body) = req.into_parts();
         if hyper::body::Body::is_end_stream(&body) {
-            return Answering::Now(std::future::ready(self.answer(&req)));
+            return Answering::Now(std::future::ready(self.answer(&req, true)));
         }
+        // A head with a body went to hyper whole: its place among the connection's heads goes.
+        self.heads.next_request(|_| ());
         let service = self.clone();
         Answering::Later(Box::pin(async move {
             // Read (and drop) the body before anything else, so the connection stays usable. A
@@ -777,13 +851,14 @@ impl Service {
                     return Err(Unanswered::Dropped);
                 }
             }
-            service.answer(&req)
+            service.answer(&req, false)
         }))
     }
 
-    /// Answers one request, once its body is read. Nothing in it waits.
-    fn answer(&self, req: &hyper::http::request::Parts) -> Result<Response<Body>, Unanswered> {
-        COPIED.with_borrow_mut(|copied| answer(self, req, copied.get_or_insert_with(Copied::new)))
+    /// Answers one request, once its body is read, its head's place among the connection's
+    /// heads taken now when `next` (or already). Nothing in it waits.
+    fn answer(&self, req: &hyper::http::request::Parts, next: bool) -> Result<Response<Body>, Unanswered> {
+        COPIED.with_borrow_mut(|copied| answer(self, req, next, copied.get_or_insert_with(Copied::new)))
     }
 }
 
@@ -791,11 +866,15 @@ impl Service {
 fn answer(
     service: &Service,
     req: &hyper::http::request::Parts,
+    next: bool,
     copied: &mut Copied,
 ) -> Result<Response<Body>, Unanswered> {
     let Service { shared, port, client, heads, slot } = service;
     let (port, client) = (*port, *client);
-    let found = copied.refill(req, port);
+    let found = match next {
+        true => heads.next_request(|lines| copied.refill(req, port, lines)),
+        false => copied.refill(req, port, None),
+    };
     let Copied { req: request, reply, .. } = copied;
     let request = &*request;
     let head = req.method == hyper::Method::HEAD;

@@ -399,3 +399,58 @@ fn the_session_cookie_is_found_as_splitting_the_header_finds_it() {
         assert_eq!(session_in(cookie).map(str::to_string), split(cookie), "{cookie:?}");
     }
 }
+
+/// The request hyper hands a service for `head`, parsed from the whole head.
+fn hyper_read(head: &str) -> hyper::http::request::Parts {
+    use tokio::io::AsyncWriteExt;
+    let got = Arc::new(std::sync::Mutex::new(None));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let keep = got.clone();
+    rt.block_on(async move {
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let svc = service_fn(move |req: hyper::Request<Incoming>| {
+            *keep.lock().unwrap() = Some(req.into_parts().0);
+            async move { Ok::<_, Infallible>(Response::new(Full::new(Bytes::new()))) }
+        });
+        let server =
+            tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(server), svc));
+        client.write_all(head.as_bytes()).await.unwrap();
+        client.shutdown().await.unwrap();
+        let _ = server.await;
+    });
+    let parts = got.lock().unwrap().take();
+    parts.unwrap_or_else(|| panic!("hyper took no request from {head:?}"))
+}
+
+#[test]
+fn headers_kept_apart_from_hyper_reach_dispatch_as_hyper_s_map_hands_them() {
+    let heads = [
+        "GET /shop/default.aspx HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "GET /shop/default.aspx HTTP/1.1\r\nHost: localhost\r\nCookie: ASP.NET_SessionId=abcdefghijklmnopqrstuvwx\r\n\r\n",
+        "GET / HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\nUser-Agent: curl/8.0\r\nAccept: */*\r\n\r\n",
+        // Lines of one name apart: hyper's map hands them together, in the place of the first.
+        "GET /a HTTP/1.1\r\nX-A: 1\r\nHost: h\r\nX-B: 2\r\nx-a: 3\r\nHOST: second\r\nX-B: 4\r\nX-C: 5\r\n\r\n",
+        "GET /a HTTP/1.1\r\nCookie: a=1\r\nConnection: keep-alive\r\ncookie: ASP.NET_SessionId=s\r\nConnection: close\r\n\r\n",
+        // Blanks around values, an empty value, no blank after the colon.
+        "GET /a HTTP/1.1\r\nHost:  spaced  \r\nX-Empty:\r\nX-Blank:   \r\nX-Tight:v\r\n\r\n",
+        "HEAD /logo.gif HTTP/1.1\r\nHost: a:80\r\nReferer: http://a/b?c=d:e\r\n\r\n",
+    ];
+    let limits = Limits::default();
+    for head in heads {
+        let conn::Inspected::Pass(p) = conn::inspect(head.as_bytes(), &limits) else {
+            panic!("HTTP.sys passes {head:?}")
+        };
+        assert!(p.apart, "the one-pass check takes {head:?}");
+        let lines = &head.as_bytes()[p.line + 2..p.len - 2];
+        let parts = hyper_read(head);
+        let (mut whole, mut apart) = (Copied::new(), Copied::new());
+        let found_whole = whole.refill(&parts, 80, None);
+        let found_apart = apart.refill(&parts, 80, Some(lines));
+        assert_eq!(apart.req, whole.req, "{head:?}");
+        assert_eq!(found_apart, found_whole, "{head:?}");
+        // Refilled over the room of the last request: the same again.
+        let again = apart.refill(&parts, 80, Some(lines));
+        assert_eq!((&apart.req, again), (&whole.req, found_whole), "{head:?}: refilled");
+    }
+}
