@@ -677,12 +677,13 @@ fn found_in(headers: &[(String, String)], visible_only: bool) -> Found {
 fn group_as_hyper_maps(headers: &mut [(String, String)]) {
     let repeated = (1..headers.len()).any(|i| headers[..i].iter().any(|(k, _)| *k == headers[i].0));
     if repeated {
-        let first = |k: &String| headers.iter().position(|(n, _)| n == k).unwrap_or(0);
-        let places: Vec<usize> = headers.iter().map(|(k, _)| first(k)).collect();
-        let mut order: Vec<usize> = (0..headers.len()).collect();
-        order.sort_by_key(|&i| places[i]);
-        let sorted: Vec<(String, String)> = order.iter().map(|&i| std::mem::take(&mut headers[i])).collect();
-        for (slot, h) in headers.iter_mut().zip(sorted) {
+        let places: Vec<usize> =
+            (0..headers.len()).map(|i| headers.iter().position(|(k, _)| *k == headers[i].0).unwrap_or(i)).collect();
+        let mut moved: Vec<(usize, (String, String))> =
+            places.into_iter().zip(headers.iter_mut().map(std::mem::take)).collect();
+        // A stable sort: the lines of one name keep the order they came in.
+        moved.sort_by_key(|(place, _)| *place);
+        for (slot, (_, h)) in headers.iter_mut().zip(moved) {
             *slot = h;
         }
     }
@@ -871,10 +872,8 @@ fn answer(
 ) -> Result<Response<Body>, Unanswered> {
     let Service { shared, port, client, heads, slot } = service;
     let (port, client) = (*port, *client);
-    let found = match next {
-        true => heads.next_request(|lines| copied.refill(req, port, lines)),
-        false => copied.refill(req, port, None),
-    };
+    let found =
+        if next { heads.next_request(|lines| copied.refill(req, port, lines)) } else { copied.refill(req, port, None) };
     let Copied { req: request, reply, .. } = copied;
     let request = &*request;
     let head = req.method == hyper::Method::HEAD;
