@@ -921,6 +921,53 @@ pub(super) mod tests {
         }
     }
 
+    /// What [`already_canonical`] must give, read from the text's pieces rather than scanned.
+    fn canonical_as_specified(raw: &str) -> Option<(&str, Shape)> {
+        let path = raw.split('?').next().unwrap_or_default();
+        let query = &raw[path.len()..];
+        let bad = |b: u8| b == b'%' || b == b'\\' || b < b' ' || b >= 0x7f;
+        if !path.starts_with('/') || path.bytes().any(bad) || query.bytes().any(|b| b < b' ' || b == 0x7f) {
+            return None;
+        }
+        let pieces: Vec<&str> = path[1..].split('/').collect();
+        if pieces.iter().any(|s| *s == "." || *s == "..") {
+            return None;
+        }
+        let trailing = path.len() > 1 && path.ends_with('/');
+        let shape = Shape {
+            segments: if path.len() - 1 - usize::from(trailing) == 0 {
+                0
+            } else {
+                pieces.len() - usize::from(trailing)
+            },
+            longest: pieces.iter().map(|s| s.len()).max().unwrap_or(0),
+            empty_segment: path.contains("//"),
+            suspect: path.contains([':', ';']) || pieces.iter().any(|s| s.ends_with(['.', ' '])),
+        };
+        Some((path, shape))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_one_scan_reads_what_the_pieces_say(
+            rooted in proptest::bool::weighted(0.9),
+            chars in proptest::collection::vec(
+                proptest::sample::select(&['/', '/', '/', 'a', 'B', '.', '.', ';', ':', '?', '%', '\\', ' ', '\u{1}', '\u{7f}', '\u{e9}'][..]),
+                0..40,
+            ),
+        ) {
+            let raw: String = rooted.then_some('/').into_iter().chain(chars).collect();
+            let mut spans = Spans::default();
+            let got = already_canonical(&raw, &mut spans);
+            proptest::prop_assert_eq!(got, canonical_as_specified(&raw), "{:?}", raw);
+            if let Some((path, _)) = got {
+                let all = spans_one_by_one(path, 1);
+                let n = all.len().min(MAX_LEVELS);
+                proptest::prop_assert_eq!(&spans.at[..spans.n], &all[..n], "{:?}", raw);
+            }
+        }
+    }
+
     #[test]
     fn the_one_scan_of_a_canonical_path_reads_its_shape() {
         let shape = |segments, longest, empty_segment, suspect| Shape { segments, longest, empty_segment, suspect };
