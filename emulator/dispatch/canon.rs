@@ -925,7 +925,7 @@ pub(super) mod tests {
     fn canonical_as_specified(raw: &str) -> Option<(&str, Shape)> {
         let path = raw.split('?').next().unwrap_or_default();
         let query = &raw[path.len()..];
-        let bad = |b: u8| b == b'%' || b == b'\\' || b < b' ' || b >= 0x7f;
+        let bad = |b: u8| b == b'%' || b == b'\\' || !(b' '..0x7f).contains(&b);
         if !path.starts_with('/') || path.bytes().any(bad) || query.bytes().any(|b| b < b' ' || b == 0x7f) {
             return None;
         }
