@@ -237,8 +237,13 @@ fn already_canonical<'a>(raw: &'a str, spans: &mut Spans) -> Option<(&'a str, Sh
     let dot_segment = |s: &[u8]| s == b"." || s == b"..";
     spans.n = 0;
     let mut i = 1;
-    while i < bytes.len() {
-        let class = CLASS[usize::from(bytes[i])];
+    loop {
+        // Most bytes are of no class: a loop of their own passes them with nothing to carry.
+        while i < bytes.len() && CLASS[usize::from(bytes[i])] == 0 {
+            i += 1;
+        }
+        let Some(&b) = bytes.get(i) else { break };
+        let class = CLASS[usize::from(b)];
         seen |= class;
         if class & (SLASH | QUERY | SEMI | DOT) != 0 {
             if class == QUERY {
