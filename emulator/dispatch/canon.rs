@@ -220,6 +220,14 @@ static CLASS: [u8; 256] = {
     t
 };
 
+/// 1 for the bytes a segment must not end with (`.` and ` `, SEC-06), 0 for the others.
+static TRAIL: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'.' as usize] = 1;
+    t[b' ' as usize] = 1;
+    t
+};
+
 /// The path of a target that needs no change, and its shape: origin form, no escape, no `\\`,
 /// no non-ASCII byte, no control character, no dot segment. Anything else takes the whole procedure.
 /// The same scan puts the path's first segments in `spans`.
@@ -229,71 +237,76 @@ fn already_canonical<'a>(raw: &'a str, spans: &mut Spans) -> Option<(&'a str, Sh
     if bytes.first() != Some(&b'/') {
         return None;
     }
-    let mut end = bytes.len();
-    let mut seg = Span { start: 1, ..Span::default() };
-    let mut shape = Shape::default();
-    let mut slashes = 0;
-    let mut seen = 0u8;
-    let dot_segment = |s: &[u8]| s == b"." || s == b"..";
-    spans.n = 0;
+    let len = bytes.len();
+    let mut end = len;
+    // The segment being read: where it starts, its first `;` and its last `.` before that.
+    let (mut start, mut semi, mut dot) = (1u32, 0u32, 0u32);
+    // The longest and the shortest segment ended by a `/` so far (0: an empty one).
+    let (mut longest, mut shortest) = (0u32, u32::MAX);
+    let (mut slashes, mut n) = (0u32, 0usize);
+    // The classes of every byte seen, and of every byte that ended a segment (a `.` or ` ` there
+    // makes the path suspect; a dot segment is one of those, so only then is it looked for).
+    let (mut seen, mut ends) = (0u8, 0u8);
     let mut i = 1;
     loop {
         // Most bytes are of no class: a loop of their own passes them with nothing to carry.
-        while i < bytes.len() && CLASS[usize::from(bytes[i])] == 0 {
+        while i < len && CLASS[usize::from(bytes[i])] == 0 {
             i += 1;
         }
         let Some(&b) = bytes.get(i) else { break };
         let class = CLASS[usize::from(b)];
         seen |= class;
-        if class & (SLASH | QUERY | SEMI | DOT) != 0 {
-            if class == QUERY {
-                end = i;
-                break;
+        if class == SLASH {
+            let at = i as u32;
+            ends |= TRAIL[usize::from(bytes[i - 1])];
+            longest = longest.max(at - start);
+            shortest = shortest.min(at - start);
+            slashes += 1;
+            if at > start && n < MAX_LEVELS {
+                spans.at[n] = Span { start, end: at, semi, dot };
+                n += 1;
+                spans.next = i + 1;
             }
-            if class == SLASH {
-                let start = seg.start as usize;
-                if dot_segment(&bytes[start..i]) {
-                    return None;
-                }
-                let prev = bytes[i - 1];
-                shape.longest = shape.longest.max(i - start);
-                shape.empty_segment |= prev == b'/';
-                shape.suspect |= matches!(prev, b'.' | b' ');
-                slashes += 1;
-                if i > start && spans.n < MAX_LEVELS {
-                    spans.at[spans.n] = Span { end: i as u32, ..seg };
-                    spans.n += 1;
-                    spans.next = i + 1;
-                }
-                seg = Span { start: i as u32 + 1, ..Span::default() };
-            } else if seg.semi == 0 {
-                if class & SEMI != 0 {
-                    seg.semi = i as u32;
-                } else {
-                    seg.dot = i as u32;
-                }
+            (start, semi, dot) = (at + 1, 0, 0);
+        } else if class == QUERY {
+            end = i;
+            break;
+        } else if class & (SEMI | DOT) != 0 && semi == 0 {
+            if class & SEMI != 0 {
+                semi = i as u32;
+            } else {
+                dot = i as u32;
             }
         }
         i += 1;
     }
-    let start = seg.start as usize;
     let prev = bytes[end - 1];
-    if seen & BAD != 0 || dot_segment(&bytes[start..end]) || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f) {
+    ends |= TRAIL[usize::from(prev)];
+    let trailing = ends != 0;
+    let dot_segment = |s: &[u8]| s == b"." || s == b"..";
+    if seen & BAD != 0
+        || (trailing && bytes[1..end].split(|&b| b == b'/').any(dot_segment))
+        || bytes[end..].iter().any(|&b| b < b' ' || b == 0x7f)
+    {
         return None;
     }
-    if spans.n < MAX_LEVELS {
+    let (start, end32) = (start as usize, end as u32);
+    if n < MAX_LEVELS {
         if end > start {
-            spans.at[spans.n] = Span { end: end as u32, ..seg };
-            spans.n += 1;
+            spans.at[n] = Span { start: start as u32, end: end32, semi, dot };
+            n += 1;
         }
         spans.next = end + 1;
     }
-    shape.suspect |= seen & COLON != 0;
-    shape.longest = shape.longest.max(end - start);
-    shape.suspect |= matches!(prev, b'.' | b' ');
-    let trailing = end > 1 && prev == b'/';
-    let inner = end - 1 - usize::from(trailing);
-    shape.segments = if inner == 0 { 0 } else { slashes - usize::from(trailing) + 1 };
+    spans.n = n;
+    let at_end = prev == b'/' && end > 1;
+    let inner = end - 1 - usize::from(at_end);
+    let shape = Shape {
+        segments: if inner == 0 { 0 } else { slashes as usize - usize::from(at_end) + 1 },
+        longest: (longest as usize).max(end - start),
+        empty_segment: shortest == 0,
+        suspect: trailing || seen & COLON != 0,
+    };
     Some((&raw[..end], shape))
 }
 

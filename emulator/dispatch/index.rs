@@ -10,6 +10,16 @@ use hashbrown::HashTable;
 /// The multiplier of the word hash (the golden ratio's, odd).
 const MUL: u64 = 0x9e37_79b9_7f4a_7c15;
 
+/// The second word's multiplier of a short segment's hash (odd, unrelated to [`MUL`]).
+const FOLD2: u64 = 0xc4ce_b9fe_1a85_ec53;
+
+/// The 128-bit product of `a` and `k`, its halves folded together.
+#[inline(always)]
+fn fold(a: u64, k: u64) -> u64 {
+    let p = u128::from(a) * u128::from(k);
+    (p as u64) ^ (p >> 64) as u64
+}
+
 /// The 64-bit finalizer (MurmurHash3's), so that the table's control bytes (the top bits) are spread.
 #[inline(always)]
 fn finish(mut h: u64) -> u64 {
@@ -412,12 +422,14 @@ impl<'a> Key<'a> {
         let b = text.as_bytes();
         // Zero-padded, as [`tail_word`] reads them: the bytes past the segment masked off.
         let mut words = [lower_word(word_at(b, start) & keep(n)), 0];
-        let mut h = mix(start_state(parent_hash), words[0]);
+        // A short segment is one or two words: a folded multiply each mixes it well enough for
+        // a table whose every hit is confirmed by the node's words and parent.
+        let mut h = fold(parent_hash ^ words[0] ^ n as u64, MUL);
         if n > 8 {
             words[1] = lower_word(word_at(b, start + 8) & keep(n - 8));
-            h = mix(h, words[1]);
+            h = fold(h ^ words[1], FOLD2);
         }
-        Key { hash: finish(mix(h, n as u64)), words, short: true, len: n, seg: "" }
+        Key { hash: h, words, short: true, len: n, seg: "" }
     }
 }
 
