@@ -531,8 +531,36 @@ impl<V> SegTree<V> {
         if !self.nodes[parent as usize].has_children {
             return (h, None);
         }
-        let key = Key::at(h, text, start, end);
-        (key.hash, self.find(&key, Some(parent)).map(|s| (s.node - 1, s.value.as_ref())))
+        let n = end.wrapping_sub(start);
+        if n.wrapping_sub(1) >= SHORT {
+            let key = Key::at(h, text, start, end);
+            return (key.hash, self.find(&key, Some(parent)).map(|s| (s.node - 1, s.value.as_ref())));
+        }
+        // A segment of 1 to SHORT bytes, as [`Key::at`] hashes it, compared word by word.
+        let b = text.as_bytes();
+        let w0 = lower_word(word_at(b, start) & keep(n));
+        let w1 = if n > 8 { lower_word(word_at(b, start + 8) & keep(n - 8)) } else { 0 };
+        let mut hash = fold(h ^ w0 ^ n as u64, MUL);
+        if n > 8 {
+            hash = fold(hash ^ w1, FOLD2);
+        }
+        // A parent with children has a slot for each, so the slots are not empty.
+        let mask = self.slots.len() - 1;
+        let tag = (hash >> 32) as u32;
+        let mut i = hash as usize & mask;
+        loop {
+            let s = &self.slots[i];
+            if s.node == 0 {
+                return (hash, None);
+            }
+            if s.tag == tag {
+                let node = &self.nodes[s.node as usize - 1];
+                if node.parent == parent && usize::from(node.len) == n && node.words == [w0, w1] {
+                    return (hash, Some((s.node - 1, s.value.as_ref())));
+                }
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     /// The root node named `seg` (created if missing).
