@@ -244,8 +244,8 @@ fn already_canonical<'a>(raw: &'a str, spans: &mut Spans) -> Option<(&'a str, Sh
     // The longest and the shortest segment ended by a `/` so far (0: an empty one).
     let (mut longest, mut shortest) = (0u32, u32::MAX);
     let (mut slashes, mut n) = (0u32, 0usize);
-    // The classes of every byte seen, and of every byte that ended a segment (a `.` or ` ` there
-    // makes the path suspect; a dot segment is one of those, so only then is it looked for).
+    // The classes of every byte seen, and the TRAIL bits of every segment's last byte (a `.` or
+    // ` ` there makes the path suspect; a dot segment is one of those, so only then is it looked for).
     let (mut seen, mut ends) = (0u8, 0u8);
     let mut i = 1;
     loop {

@@ -419,18 +419,25 @@ impl<'a> Key<'a> {
             // An empty segment mixes no word, as [`feed`] does.
             return Key { hash: finish(mix(start_state(parent_hash), 0)), words: [0; 2], short: true, len: 0, seg: "" };
         }
-        let b = text.as_bytes();
-        // Zero-padded, as [`tail_word`] reads them: the bytes past the segment masked off.
-        let mut words = [lower_word(word_at(b, start) & keep(n)), 0];
-        // A short segment is one or two words: a folded multiply each mixes it well enough for
-        // a table whose every hit is confirmed by the node's words and parent.
-        let mut h = fold(parent_hash ^ words[0] ^ n as u64, MUL);
-        if n > 8 {
-            words[1] = lower_word(word_at(b, start + 8) & keep(n - 8));
-            h = fold(h ^ words[1], FOLD2);
-        }
-        Key { hash: h, words, short: true, len: n, seg: "" }
+        let (hash, words) = short_key(parent_hash, text.as_bytes(), start, n);
+        Key { hash, words, short: true, len: n, seg: "" }
     }
+}
+
+/// The chained hash and lower-cased words of the segment of `n` bytes (1 to [`SHORT`]) at
+/// `b[start..]`, below a node whose chained hash is `parent_hash`.
+#[inline(always)]
+fn short_key(parent_hash: u64, b: &[u8], start: usize, n: usize) -> (u64, [u64; 2]) {
+    // Zero-padded, as [`tail_word`] reads them: the bytes past the segment masked off.
+    let w0 = lower_word(word_at(b, start) & keep(n));
+    // A short segment is one or two words: a folded multiply each mixes it well enough for a
+    // table whose every hit is confirmed by the node's words and parent.
+    let h = fold(parent_hash ^ w0 ^ n as u64, MUL);
+    if n > 8 {
+        let w1 = lower_word(word_at(b, start + 8) & keep(n - 8));
+        return (fold(h ^ w1, FOLD2), [w0, w1]);
+    }
+    (h, [w0, 0])
 }
 
 /// The mask of the first `len` bytes of a word (all of it from eight on).
@@ -537,13 +544,7 @@ impl<V> SegTree<V> {
             return (key.hash, self.find(&key, Some(parent)).map(|s| (s.node - 1, s.value.as_ref())));
         }
         // A segment of 1 to SHORT bytes, as [`Key::at`] hashes it, compared word by word.
-        let b = text.as_bytes();
-        let w0 = lower_word(word_at(b, start) & keep(n));
-        let w1 = if n > 8 { lower_word(word_at(b, start + 8) & keep(n - 8)) } else { 0 };
-        let mut hash = fold(h ^ w0 ^ n as u64, MUL);
-        if n > 8 {
-            hash = fold(hash ^ w1, FOLD2);
-        }
+        let (hash, words) = short_key(h, text.as_bytes(), start, n);
         // A parent with children has a slot for each, so the slots are not empty.
         let mask = self.slots.len() - 1;
         let tag = (hash >> 32) as u32;
@@ -555,7 +556,7 @@ impl<V> SegTree<V> {
             }
             if s.tag == tag {
                 let node = &self.nodes[s.node as usize - 1];
-                if node.parent == parent && usize::from(node.len) == n && node.words == [w0, w1] {
+                if node.parent == parent && usize::from(node.len) == n && node.words == words {
                     return (hash, Some((s.node - 1, s.value.as_ref())));
                 }
             }
