@@ -290,10 +290,10 @@ fn already_canonical<'a>(raw: &'a str, spans: &mut Spans) -> Option<(&'a str, Sh
     {
         return None;
     }
-    let (start, end32) = (start as usize, end as u32);
+    let end32 = end as u32;
     if n < MAX_LEVELS {
-        if end > start {
-            spans.at[n] = Span { start: start as u32, end: end32, semi, dot };
+        if end32 > start {
+            spans.at[n] = Span { start, end: end32, semi, dot };
             n += 1;
         }
         spans.next = end + 1;
@@ -303,7 +303,7 @@ fn already_canonical<'a>(raw: &'a str, spans: &mut Spans) -> Option<(&'a str, Sh
     let inner = end - 1 - usize::from(at_end);
     let shape = Shape {
         segments: if inner == 0 { 0 } else { slashes as usize - usize::from(at_end) + 1 },
-        longest: (longest as usize).max(end - start),
+        longest: longest.max(end32 - start) as usize,
         empty_segment: shortest == 0,
         suspect: trailing || seen & COLON != 0,
     };
